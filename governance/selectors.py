@@ -1,0 +1,93 @@
+"""Reads of the governance framework: the questionnaire and rules as engine data."""
+
+from django.db.models import Prefetch, QuerySet
+
+from governance import risk_engine
+from governance.models import (
+    Classification,
+    Regulation,
+    RiskQuestion,
+    RiskQuestionOption,
+    RiskRule,
+    RiskRuleCondition,
+)
+
+
+def regulation_list() -> QuerySet[Regulation]:
+    return Regulation.objects.all()
+
+
+def risk_question_list() -> QuerySet[RiskQuestion]:
+    """The questionnaire, in order, with options prefetched."""
+    return RiskQuestion.objects.prefetch_related(
+        Prefetch("options", queryset=RiskQuestionOption.objects.order_by("order", "id"))
+    )
+
+
+def risk_question_as_engine(question: RiskQuestion) -> risk_engine.Question:
+    """One question in the engine's plain form. Options of the regulations question
+    are the regulation catalogue's codes."""
+    if question.source == RiskQuestion.Source.REGULATIONS:
+        options = dict(Regulation.objects.values_list("code", "name"))
+    elif question.kind == RiskQuestion.Kind.BOOLEAN:
+        options = {}
+    else:
+        options = {o.code: o.label for o in question.options.all()}
+    required = question.required and question.source == RiskQuestion.Source.ANSWER
+    return risk_engine.Question(
+        code=question.code,
+        text=question.text,
+        kind=question.kind,
+        options=options,
+        required=required,
+    )
+
+
+def risk_questions_as_engine() -> list[risk_engine.Question]:
+    return [risk_question_as_engine(q) for q in risk_question_list()]
+
+
+def risk_rule_list(*, active_only: bool = True) -> QuerySet[RiskRule]:
+    qs = RiskRule.objects.prefetch_related(
+        Prefetch(
+            "conditions",
+            queryset=RiskRuleCondition.objects.select_related("question").order_by("id"),
+        )
+    )
+    return qs.filter(active=True) if active_only else qs
+
+
+def risk_rules_as_engine() -> list[risk_engine.Rule]:
+    return [
+        risk_engine.Rule(
+            id=rule.pk,
+            name=rule.name,
+            explanation=rule.explanation,
+            conditions=tuple(
+                risk_engine.Condition(c.question.code, c.operator, tuple(c.values))
+                for c in rule.conditions.all()
+            ),
+            min_criticality=rule.min_criticality,
+            min_tier=rule.min_tier,
+        )
+        for rule in risk_rule_list()
+    ]
+
+
+def rules_fingerprint() -> str:
+    return risk_engine.fingerprint(risk_rules_as_engine())
+
+
+def classification_list(*, use_case) -> QuerySet[Classification]:
+    """A use case's classification history, newest first."""
+    return Classification.objects.filter(use_case=use_case).select_related("classified_by")
+
+
+def classification_latest(*, use_case) -> Classification | None:
+    return classification_list(use_case=use_case).first()
+
+
+def classification_answers_for_form(*, use_case) -> dict:
+    """The answers to pre-fill the questionnaire with: the latest ones, if any."""
+    latest = classification_latest(use_case=use_case)
+    return dict(latest.answers) if latest else {}

@@ -1,0 +1,29 @@
+"""Celery tasks of the governance framework. Thin: load ids, call a service."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from governance import services
+from governance.models import RiskRule
+
+
+@shared_task(name="governance.tasks.use_cases_reclassify")
+def use_cases_reclassify(*, by_id: int | None, note: str) -> dict:
+    """Re-evaluate classified use cases under the current rules.
+
+    Idempotent: a second run finds nothing stale (same rule fingerprint) and writes
+    nothing.
+    """
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.use_cases_reclassify(by=by, note=note, only_stale=True)
+
+
+@shared_task(name="governance.tasks.use_cases_reclassify_stale")
+def use_cases_reclassify_stale() -> dict:
+    """Scheduled safety net: re-evaluate classifications made under an older rule set,
+    attributed to whoever last edited a rule."""
+    last_edit = RiskRule.objects.exclude(updated_by=None).order_by("-updated_at").first()
+    by = last_edit.updated_by if last_edit else None
+    return services.use_cases_reclassify(
+        by=by, note="Scheduled re-evaluation under the current rules.", only_stale=True
+    )

@@ -1,0 +1,12 @@
+"""Root URL configuration."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("governance.page_urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("api/", include("governance.api_urls")),
+    path("admin/", admin.site.urls),
+]

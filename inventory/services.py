@@ -1,0 +1,221 @@
+"""Writes of the inventory. Every write validates before it saves, runs in one
+transaction and checks the writer's team, so pages, API and admin share one set of
+rules."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from governance.models import Regulation
+from governance.services import classification_refresh
+from inventory import permissions
+from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+
+USE_CASE_FIELDS = (
+    "name",
+    "purpose",
+    "restrictions",
+    "business_owner",
+    "technical_owner",
+    "team",
+    "status",
+    "uses_pii",
+)
+
+
+def _require_team(by: User, team: Team | None, what: str) -> None:
+    if not permissions.can_write_for_team(by, team):
+        raise PermissionDenied(f"You can only {what} for your own team.")
+
+
+def _check_metrics(metrics: Any) -> None:
+    if not isinstance(metrics, dict) or not all(
+        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+        for k, v in metrics.items()
+    ):
+        raise ValidationError({"metrics": 'Give metrics as names and numbers, e.g. {"auc": 0.81}.'})
+
+
+@transaction.atomic
+def use_case_create(
+    *,
+    by: User,
+    regulations: Iterable[Regulation] = (),
+    datasets: Iterable[Dataset] = (),
+    **fields: Any,
+) -> UseCase:
+    """Register a use case. Raises PermissionDenied for another team's use case and
+    ValidationError for invalid fields."""
+    unknown = set(fields) - set(USE_CASE_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    use_case = UseCase(created_by=by, **fields)
+    _require_team(by, use_case.team if use_case.team_id else None, "register use cases")
+    use_case.full_clean()
+    use_case.save()
+    use_case.regulations.set(regulations)
+    use_case.datasets.set(datasets)
+    return use_case
+
+
+@transaction.atomic
+def use_case_update(
+    *,
+    use_case: UseCase,
+    by: User,
+    regulations: Iterable[Regulation] | None = None,
+    datasets: Iterable[Dataset] | None = None,
+    **fields: Any,
+) -> UseCase:
+    """Change a use case. When its regulations or PII flag change and it has been
+    classified, it is re-classified in the same transaction (attributed to ``by``)."""
+    unknown = set(fields) - set(USE_CASE_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    _require_team(by, use_case.team, "change use cases")
+    if "team" in fields:
+        _require_team(by, fields["team"], "move use cases")
+    before_regs = set(use_case.regulations.values_list("pk", flat=True))
+    before_pii = use_case.uses_pii
+    for name, value in fields.items():
+        setattr(use_case, name, value)
+    use_case.full_clean()
+    use_case.save()
+    if regulations is not None:
+        use_case.regulations.set(regulations)
+    if datasets is not None:
+        use_case.datasets.set(datasets)
+    after_regs = set(use_case.regulations.values_list("pk", flat=True))
+    if before_regs != after_regs or before_pii != use_case.uses_pii:
+        classification_refresh(
+            use_case=use_case,
+            by=by,
+            note="Re-classified: the use case's regulations or PII flag changed.",
+        )
+        use_case.refresh_from_db(fields=["criticality", "risk_tier"])
+    return use_case
+
+
+@transaction.atomic
+def ml_model_create(*, by: User, use_case: UseCase, name: str, description: str = "") -> MLModel:
+    """Add a model to a use case."""
+    _require_team(by, use_case.team, "add models")
+    ml_model = MLModel(use_case=use_case, name=name, description=description, created_by=by)
+    ml_model.full_clean()
+    ml_model.save()
+    return ml_model
+
+
+@transaction.atomic
+def model_version_register(
+    *,
+    by: User,
+    model: MLModel,
+    version_label: str,
+    artifact_uri: str,
+    artifact_sha256: str,
+    framework: str,
+    training_dataset: Dataset | None = None,
+    training_data_ref: str = "",
+    metrics: dict | None = None,
+    authors: Iterable[User] | None = None,
+) -> tuple[ModelVersion, bool]:
+    """Register a version of a model; idempotent on (model, version label).
+
+    Returns (version, created). Registering the same label with the same SHA-256
+    again returns the existing version unchanged; a different SHA-256 for an existing
+    label raises ValidationError: an artifact, once registered, never changes.
+    """
+    _require_team(by, model.use_case.team, "register versions")
+    artifact_sha256 = (artifact_sha256 or "").strip().lower()
+    existing = (
+        ModelVersion.objects.select_for_update()
+        .filter(model=model, version_label=version_label)
+        .first()
+    )
+    if existing is not None:
+        if existing.artifact_sha256 != artifact_sha256:
+            raise ValidationError(
+                {
+                    "artifact_sha256": (
+                        f"Version {version_label!r} of {model.name!r} is already registered "
+                        f"with SHA-256 {existing.artifact_sha256}; register the new artifact "
+                        "under a new version label."
+                    )
+                }
+            )
+        return existing, False
+    metrics = {} if metrics is None else metrics
+    _check_metrics(metrics)
+    version = ModelVersion(
+        model=model,
+        version_label=version_label,
+        artifact_uri=artifact_uri,
+        artifact_sha256=artifact_sha256,
+        framework=framework,
+        training_dataset=training_dataset,
+        training_data_ref=training_data_ref,
+        metrics=metrics,
+        registered_by=by,
+    )
+    version.full_clean()
+    version.save()
+    version.authors.set(list(authors) if authors else [by])
+    return version, True
+
+
+@transaction.atomic
+def model_version_update_metrics(*, version: ModelVersion, by: User, metrics: dict) -> ModelVersion:
+    """Record (more) evaluation metrics on a version; the artifact itself never changes."""
+    _require_team(by, version.model.use_case.team, "change versions")
+    _check_metrics(metrics)
+    version.metrics = {**version.metrics, **metrics}
+    version.full_clean()
+    version.save(update_fields=["metrics"])
+    return version
+
+
+def _set_columns(dataset: Dataset, columns: list[dict[str, Any]]) -> None:
+    names = [c.get("name") for c in columns]
+    if len(set(names)) != len(names):
+        raise ValidationError({"columns": "Each column name may appear only once."})
+    dataset.columns.all().delete()
+    for spec in columns:
+        column = DatasetColumn(dataset=dataset, **spec)
+        column.full_clean()
+        column.save()
+
+
+@transaction.atomic
+def dataset_create(
+    *, by: User, columns: list[dict[str, Any]] | None = None, **fields: Any
+) -> Dataset:
+    """Register a dataset and its columns (PII flags, lineage notes)."""
+    dataset = Dataset(**fields)
+    _require_team(by, dataset.team if dataset.team_id else None, "register datasets")
+    dataset.full_clean()
+    dataset.save()
+    _set_columns(dataset, columns or [])
+    return dataset
+
+
+@transaction.atomic
+def dataset_update(
+    *, dataset: Dataset, by: User, columns: list[dict[str, Any]] | None = None, **fields: Any
+) -> Dataset:
+    """Change a dataset; ``columns``, when given, replaces the column list."""
+    dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+    _require_team(by, dataset.team, "change datasets")
+    if "team" in fields:
+        _require_team(by, fields["team"], "move datasets")
+    for name, value in fields.items():
+        setattr(dataset, name, value)
+    dataset.full_clean()
+    dataset.save()
+    if columns is not None:
+        _set_columns(dataset, columns)
+    return dataset

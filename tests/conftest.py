@@ -1,0 +1,108 @@
+"""Shared fixtures: one user per role, a team, clients signed in as each."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from governance.choices import Role
+from tests.factories import TeamFactory, user_with_role
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Credit risk", slug="credit-risk")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Marketing analytics", slug="marketing")
+
+
+@pytest.fixture
+def data_scientist(team):
+    return user_with_role(Role.DATA_SCIENTIST, teams=[team], username="ds")
+
+
+@pytest.fixture
+def other_data_scientist(other_team):
+    return user_with_role(Role.DATA_SCIENTIST, teams=[other_team], username="ds-other")
+
+
+@pytest.fixture
+def risk_officer(db):
+    return user_with_role(Role.RISK_OFFICER, username="risk")
+
+
+@pytest.fixture
+def governance_lead(db):
+    return user_with_role(Role.GOVERNANCE_LEAD, username="lead", is_staff=True)
+
+
+@pytest.fixture
+def approver(db):
+    return user_with_role(Role.APPROVER, username="approver")
+
+
+@pytest.fixture
+def auditor(db):
+    return user_with_role(Role.AUDITOR, username="auditor")
+
+
+@pytest.fixture
+def no_role_user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="norole")
+
+
+@pytest.fixture
+def users_by_role(data_scientist, risk_officer, governance_lead, approver, auditor):
+    return {
+        Role.DATA_SCIENTIST: data_scientist,
+        Role.RISK_OFFICER: risk_officer,
+        Role.GOVERNANCE_LEAD: governance_lead,
+        Role.APPROVER: approver,
+        Role.AUDITOR: auditor,
+    }
+
+
+@pytest.fixture
+def api_client_for():
+    """api_client_for(user) -> APIClient authenticated with the user's token."""
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> Django test client logged in as the user."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+def full_answers(**overrides):
+    """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
+    answers = {
+        "audience": "internal_team",
+        "availability": "adhoc",
+        "error_impact": [],
+        "release_cadence": "rarely",
+        "model_lifetime": "one_off",
+        "impact_lifetime": "immediate",
+        "decay_rate": "slow",
+        "explainability": "none",
+    }
+    answers.update(overrides)
+    return answers
