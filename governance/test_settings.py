@@ -1,5 +1,7 @@
 """Test settings: only overrides of governance.settings."""
 
+import os
+
 from governance.settings import *  # noqa: F403
 from governance.settings import DATABASES, VAR_DIR
 
@@ -9,6 +11,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# A file (not :memory:) so that a real worker process can share the test database.
+# A file (not :memory:) so that a real worker process can share the test database;
+# one per test process so that concurrent runs do not collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}

@@ -90,19 +90,3 @@ def client_for(client):
         return c
 
     return make
-
-
-def full_answers(**overrides):
-    """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
-    answers = {
-        "audience": "internal_team",
-        "availability": "adhoc",
-        "error_impact": [],
-        "release_cadence": "rarely",
-        "model_lifetime": "one_off",
-        "impact_lifetime": "immediate",
-        "decay_rate": "slow",
-        "explainability": "none",
-    }
-    answers.update(overrides)
-    return answers

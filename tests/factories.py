@@ -114,6 +114,22 @@ def user_with_role(role: str, *, teams=(), **kwargs) -> User:
     return UserFactory(roles=[role], teams=list(teams), **kwargs)
 
 
+def full_answers(**overrides):
+    """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
+    answers = {
+        "audience": "internal_team",
+        "availability": "adhoc",
+        "error_impact": [],
+        "release_cadence": "rarely",
+        "model_lifetime": "one_off",
+        "impact_lifetime": "immediate",
+        "decay_rate": "slow",
+        "explainability": "none",
+    }
+    answers.update(overrides)
+    return answers
+
+
 __all__ = [
     "PASSWORD",
     "DatasetColumnFactory",
@@ -124,5 +140,6 @@ __all__ = [
     "TeamFactory",
     "UseCaseFactory",
     "UserFactory",
+    "full_answers",
     "user_with_role",
 ]
