@@ -189,7 +189,9 @@ class Classification(models.Model):
     previous_risk_tier = models.PositiveSmallIntegerField(
         choices=RiskTier.choices, null=True, blank=True
     )
-    reasons = models.JSONField(help_text="The rules that matched and the answers that did it.")
+    reasons = models.JSONField(
+        blank=True, help_text="The rules that matched and the answers that did it."
+    )
     rules_fingerprint = models.CharField(max_length=64)
     classified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
