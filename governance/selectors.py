@@ -11,6 +11,7 @@ from governance.models import (
     RiskRule,
     RiskRuleCondition,
 )
+from governance.permissions import has_any_role
 
 
 def regulation_list() -> QuerySet[Regulation]:
@@ -91,3 +92,11 @@ def classification_answers_for_form(*, use_case) -> dict:
     """The answers to pre-fill the questionnaire with: the latest ones, if any."""
     latest = classification_latest(use_case=use_case)
     return dict(latest.answers) if latest else {}
+
+
+def classification_recent(*, user, limit: int = 8) -> QuerySet[Classification]:
+    """The latest classifications across the portfolio, newest first (home dashboard).
+    Empty for users without a governance role."""
+    if not has_any_role(user):
+        return Classification.objects.none()
+    return Classification.objects.select_related("use_case", "classified_by")[:limit]

@@ -23,7 +23,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices)
     team = django_filters.ModelMultipleChoiceFilter(
-        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug"
+        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
     )
     regulation = django_filters.ModelMultipleChoiceFilter(
         queryset=Regulation.objects.all(),
@@ -86,7 +86,7 @@ class ModelVersionFilterSet(django_filters.FilterSet):
 class DatasetFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
     team = django_filters.ModelMultipleChoiceFilter(
-        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug"
+        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
     )
     has_pii = django_filters.BooleanFilter(method="filter_pii", label="Has PII columns")
 

@@ -72,3 +72,26 @@ def owner_choices() -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def use_case_portfolio_counts(*, user: AnyUser) -> dict:
+    """Portfolio aggregates for the home dashboard, in one query.
+
+    Returns ``total``, ``unclassified``, ``by_tier`` {tier: n} (classified only),
+    ``by_status`` {status: n} and ``matrix`` {(criticality, tier): n} (classified only).
+    Users without a governance role get all zeros.
+    """
+    visible = UseCase.objects.all() if has_any_role(user) else UseCase.objects.none()
+    rows = visible.order_by().values("criticality", "risk_tier", "status").annotate(n=Count("id"))
+    counts: dict = {"total": 0, "unclassified": 0, "by_tier": {}, "by_status": {}, "matrix": {}}
+    for row in rows:
+        n, tier, level = row["n"], row["risk_tier"], row["criticality"]
+        counts["total"] += n
+        counts["by_status"][row["status"]] = counts["by_status"].get(row["status"], 0) + n
+        if tier is None:
+            counts["unclassified"] += n
+            continue
+        counts["by_tier"][tier] = counts["by_tier"].get(tier, 0) + n
+        if level is not None:
+            counts["matrix"][(level, tier)] = counts["matrix"].get((level, tier), 0) + n
+    return counts

@@ -1,0 +1,108 @@
+"""Plotly figures for the dashboard pages.
+
+Pure functions: they turn selector output (plain dicts and numbers) into a Plotly
+figure and never touch the database, so they are tested without one. The view
+passes ``json.loads(fig.to_json())`` to the template, and ``static/js/charts.js``
+draws it with the vendored plotly.js strict bundle (no inline script, strict CSP).
+"""
+
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
+
+import plotly.graph_objects as go
+
+from governance.choices import Criticality, RiskTier
+
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+TEXT_COLOUR = "#1f2937"
+GRID_COLOUR = "#e5e7eb"
+# Neutral slate to the dashboard's navy: a count is not good or bad by itself.
+HEATMAP_SCALE = [[0.0, "#f8fafc"], [0.25, "#dbe4f0"], [0.6, "#5b7aa6"], [1.0, "#16325c"]]
+
+CRITICALITY_SHORT = {
+    Criticality.AD_HOC: "1 · Ad-hoc",
+    Criticality.SCHEDULED: "2 · Scheduled",
+    Criticality.MONITORED: "3 · Monitored",
+    Criticality.OPERATIONAL: "4 · Operational",
+}
+
+
+def _base_layout(**overrides) -> dict:
+    layout = {
+        "template": "none",
+        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT_COLOUR},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+    }
+    layout.update(overrides)
+    return layout
+
+
+def portfolio_heatmap(
+    matrix: Mapping[tuple[int, int], int],
+    *,
+    levels: Sequence[tuple[int, str]] = tuple(CRITICALITY_SHORT.items()),
+    tiers: Sequence[tuple[int, str]] = tuple(RiskTier.choices),
+    list_url: str | None = None,
+) -> go.Figure:
+    """Use-case counts by criticality level (rows, 1 at the bottom) x risk tier (columns).
+
+    Args:
+        matrix: {(criticality, tier): count}; missing cells count as 0.
+        levels, tiers: (value, label) pairs, in axis order.
+        list_url: when given, each cell carries a link to that list filtered to the
+            cell (``?criticality=..&risk_tier=..``), followed on click by charts.js.
+    """
+    x_labels = [label for _, label in tiers]
+    y_labels = [label for _, label in levels]
+    z = [[int(matrix.get((level, tier), 0)) for tier, _ in tiers] for level, _ in levels]
+    text = [[str(n) if n else "" for n in row] for row in z]
+    links = [
+        [
+            f"{list_url}?{urlencode({'criticality': level, 'risk_tier': tier})}" if list_url else ""
+            for tier, _ in tiers
+        ]
+        for level, _ in levels
+    ]
+    peak = max((n for row in z for n in row), default=0)
+    trace = go.Heatmap(
+        z=z,
+        x=x_labels,
+        y=y_labels,
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 16},
+        customdata=links,
+        colorscale=HEATMAP_SCALE,
+        zmin=0,
+        zmax=max(peak, 1),
+        xgap=3,
+        ygap=3,
+        showscale=False,
+        # No <b>/<i>/<sup> in hover text: plotly.js renders them as style="" attributes,
+        # which the strict CSP (style-src 'self') blocks.
+        hovertemplate="Criticality %{y}<br>Risk tier %{x}<br>%{z} use case(s)<extra></extra>",
+    )
+    fig = go.Figure(trace)
+    fig.update_layout(
+        _base_layout(
+            height=380,
+            xaxis={
+                "title": {"text": "Risk tier", "standoff": 12},
+                "automargin": True,
+                "side": "bottom",
+                "showgrid": False,
+                "fixedrange": True,
+            },
+            yaxis={
+                "title": {"text": "Criticality level", "standoff": 14},
+                "automargin": True,
+                "showgrid": False,
+                "fixedrange": True,
+                "ticksuffix": "  ",
+            },
+        )
+    )
+    return fig

@@ -1,0 +1,157 @@
+"""Pages of the governance framework: the home dashboard and the Step 1 questionnaire.
+
+Views only parse input, call a selector or a service and render. Every page needs a
+signed-in user holding a governance role (``role_required``); object-level rules
+come from ``inventory.permissions``.
+"""
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from governance import charts
+from governance.choices import OPERATIONALISATION, Criticality, RiskTier
+from governance.forms import ClassificationForm, add_service_errors
+from governance.models import RiskQuestion
+from governance.permissions import has_any_role
+from governance.selectors import (
+    classification_answers_for_form,
+    classification_recent,
+    regulation_list,
+    risk_question_list,
+)
+from governance.services import classification_submit, use_case_facts
+from inventory import permissions as inventory_permissions
+from inventory.choices import LifecycleStatus
+from inventory.selectors import use_case_get, use_case_portfolio_counts
+
+
+def role_required(view):
+    """Signed in (else redirect to the login page) and holding a governance role
+    (else 403): the gate of every dashboard page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not has_any_role(request.user):
+            raise PermissionDenied(
+                "Your account has no governance role yet. Ask a governance lead to assign one."
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_or_404(getter, **kwargs):
+    """Call a ``*_get`` selector; a missing or invisible row is a 404."""
+    try:
+        return getter(**kwargs)
+    except ObjectDoesNotExist as exc:
+        raise Http404("Not found.") from exc
+
+
+def chart_figure(fig) -> dict:
+    """A figure as plain JSON data for the template's json_script filter."""
+    return json.loads(fig.to_json())
+
+
+@role_required
+def home(request: HttpRequest) -> HttpResponse:
+    counts = use_case_portfolio_counts(user=request.user)
+    list_url = reverse("inventory:use-case-list")
+    tiers = [
+        {"value": value, "label": label, "count": counts["by_tier"].get(value, 0)}
+        for value, label in RiskTier.choices
+    ]
+    statuses = [
+        {"value": value, "label": label, "count": counts["by_status"].get(value, 0)}
+        for value, label in LifecycleStatus.choices
+    ]
+    high = sum(t["count"] for t in tiers if t["value"] >= RiskTier.HIGH)
+    heatmap = charts.portfolio_heatmap(counts["matrix"], list_url=list_url)
+    return render(
+        request,
+        "governance/home.html",
+        {
+            "counts": counts,
+            "tiers": tiers,
+            "statuses": statuses,
+            "high_or_critical": high,
+            "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
+            "heatmap": chart_figure(heatmap),
+            "recent": classification_recent(user=request.user),
+            "levels": [
+                {"value": value, "label": label, "operationalisation": OPERATIONALISATION[value]}
+                for value, label in Criticality.choices
+            ],
+        },
+    )
+
+
+def _fact_display(question: RiskQuestion, value, regulation_names: dict[str, str]) -> str:
+    if question.source == RiskQuestion.Source.USES_PII:
+        return "Yes" if value else "No"
+    if question.source == RiskQuestion.Source.REGULATIONS:
+        return ", ".join(regulation_names.get(code, code) for code in value) or "None"
+    return str(value)
+
+
+@role_required
+def use_case_classify(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    if not inventory_permissions.can_classify(request.user, use_case):
+        raise PermissionDenied("You cannot classify this use case.")
+    questions = list(risk_question_list())
+    if request.method == "POST":
+        form = ClassificationForm(request.POST, questions=questions)
+        if form.is_valid():
+            try:
+                classification = classification_submit(
+                    use_case=use_case, answers=form.answers(), by=request.user, note=form.note()
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Classified: criticality level {classification.criticality}, "
+                    f"{classification.get_risk_tier_display().lower()} risk tier.",
+                )
+                url = reverse("inventory:use-case-detail", kwargs={"pk": use_case.pk})
+                return redirect(f"{url}#classification")
+    else:
+        initial = ClassificationForm.initial_from_answers(
+            classification_answers_for_form(use_case=use_case)
+        )
+        form = ClassificationForm(questions=questions, initial=initial)
+
+    facts = use_case_facts(use_case)
+    regulation_names = dict(regulation_list().values_list("code", "name"))
+    items = [
+        {
+            "question": q,
+            "field": form[q.code] if q.code in form.fields else None,
+            "fact": _fact_display(q, facts.get(q.code), regulation_names)
+            if q.source != RiskQuestion.Source.ANSWER
+            else None,
+        }
+        for q in questions
+    ]
+    return render(
+        request,
+        "governance/classification_form.html",
+        {
+            "use_case": use_case,
+            "form": form,
+            "items": items,
+            "can_change_use_case": inventory_permissions.can_change_use_case(
+                request.user, use_case
+            ),
+        },
+    )

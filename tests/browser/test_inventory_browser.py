@@ -1,0 +1,152 @@
+"""Headless Chromium against the live server: sign in through the login form, open the
+inventory and a use case, and see the home heatmap drawn by plotly.js, with no
+request leaving the server, no console error and no CSP violation.
+
+Needs /usr/bin/chromium (Debian package ``chromium``); skipped without it unless
+REQUIRE_BROWSER=1, which turns the skip into a failure (CI).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from governance.models import Regulation
+from governance.services import classification_submit
+from tests.factories import (
+    PASSWORD,
+    ModelVersionFactory,
+    UseCaseFactory,
+    full_answers,
+)
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
+# from a thread with a running loop unless told that this is fine (it is: tests).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = pytest.mark.browser
+
+# Recorded in the page from its first script, before any of ours.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${where}`);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found: apt-get install chromium to run the browser tests"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def portfolio(team, data_scientist, risk_officer):
+    use_case = UseCaseFactory(
+        name="Retail credit scoring",
+        team=team,
+        business_owner=data_scientist,
+        technical_owner=data_scientist,
+        status="production",
+        uses_pii=True,
+    )
+    use_case.regulations.set(Regulation.objects.filter(code__in=["sr-11-7", "gdpr"]))
+    ModelVersionFactory(model__use_case=use_case, model__name="pd-gbm", version_label="2.0.0")
+    classification_submit(
+        use_case=use_case,
+        answers=full_answers(availability="realtime", audience="customers"),
+        by=risk_officer,
+    )
+    UseCaseFactory(name="Campaign uplift analysis", team=team, status="idea")
+    return use_case
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.blocked = []
+    page.problems = []
+
+    def only_live_server(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            page.blocked.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_live_server)
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda msg: (
+            page.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+    yield page
+    context.close()
+
+
+def csp_violations(page) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")
+
+
+def test_sign_in_open_inventory_use_case_and_home_chart(page, live_server, portfolio, risk_officer):
+    base = live_server.url
+
+    # Signing in through the form, coming from the inventory.
+    page.goto(f"{base}/inventory/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", risk_officer.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.auth-form button[type=submit]")
+    page.wait_for_url(f"{base}/inventory/")
+    assert csp_violations(page) == []
+
+    # The inventory lists the use case with its tier; open it.
+    row = page.locator("table.table-list tbody tr", has_text="Retail credit scoring")
+    assert row.count() == 1
+    assert "High" in row.inner_text()
+    page.click("text=Retail credit scoring")
+    page.wait_for_url(f"{base}/inventory/use-cases/{portfolio.pk}/")
+    assert page.locator("h1").inner_text() == "Retail credit scoring"
+    classification = page.locator("#classification")
+    assert "Fully controlled CI/CD deployment" in classification.inner_text()
+    assert page.locator(".reason-decisive").count() >= 1
+    assert "pd-gbm" in page.locator("#models").inner_text()
+    assert csp_violations(page) == []
+
+    # Home: the heatmap is drawn by plotly.js (an svg inside the chart container).
+    page.goto(f"{base}/")
+    page.wait_for_selector("#chart-heatmap svg.main-svg")
+    assert page.locator("#chart-heatmap svg").count() >= 1
+    assert page.locator("#chart-heatmap .hm, #chart-heatmap image").count() >= 1
+    assert csp_violations(page) == []
+
+    # A heatmap cell links to the inventory filtered to it (level 4 x High: column 3 of
+    # 4, top row of 4).
+    box = page.locator("#chart-heatmap .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 2.5 / 4, box["y"] + box["height"] * 0.5 / 4)
+    assert "1 use case(s)" in page.locator("#chart-heatmap .hovertext").text_content()
+    page.mouse.click(box["x"] + box["width"] * 2.5 / 4, box["y"] + box["height"] * 0.5 / 4)
+    page.wait_for_url(f"{base}/inventory/?criticality=4&risk_tier=3")
+    assert page.locator("table.table-list tbody tr").count() == 1
+
+    assert page.blocked == [], "pages must not load anything from another origin"
+    assert page.problems == []
