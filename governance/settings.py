@@ -159,9 +159,11 @@ if not DEBUG:
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`
+    # (DRF asks the first class for that header; session auth has none, giving 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.HasGovernanceRole"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -187,18 +189,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tag operations by resource, not by "v1"
+    # One enum per choice set, whichever field uses it (criticality, previous_...).
+    "ENUM_NAME_OVERRIDES": {
+        "CriticalityEnum": "governance.choices.Criticality",
+        "RiskTierEnum": "governance.choices.RiskTier",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_FOLDER = env.path("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         Path(CELERY_BROKER_FOLDER, sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(Path(CELERY_BROKER_FOLDER, "out")),
         "data_folder_out": str(Path(CELERY_BROKER_FOLDER, "out")),
         "processed_folder": str(Path(CELERY_BROKER_FOLDER, "processed")),
+        "control_folder": str(Path(CELERY_BROKER_FOLDER, "control")),
         "store_processed": False,
         "polling_interval": 0.1,
     }

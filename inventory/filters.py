@@ -3,6 +3,8 @@
 import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from governance.choices import Criticality, RiskTier
 from governance.models import Regulation
@@ -22,25 +24,31 @@ class UseCaseFilterSet(django_filters.FilterSet):
         field_name="risk_tier", lookup_expr="isnull", label="Not yet classified"
     )
     status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices)
-    team = django_filters.ModelMultipleChoiceFilter(
-        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
-    )
-    regulation = django_filters.ModelMultipleChoiceFilter(
-        queryset=Regulation.objects.all(),
-        field_name="regulations__code",
-        to_field_name="code",
-        label="Regulation",
-        distinct=True,
-    )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(
-            Q(business_use_cases__isnull=False) | Q(technical_use_cases__isnull=False)
+    team = extend_schema_field(OpenApiTypes.STR)(  # a team slug; the API schema can't guess
+        django_filters.ModelMultipleChoiceFilter(
+            queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
         )
-        .distinct()
-        .order_by("username"),
-        to_field_name="username",
-        method="filter_owner",
-        label="Owner (business or technical)",
+    )
+    regulation = extend_schema_field(OpenApiTypes.STR)(  # a regulation code
+        django_filters.ModelMultipleChoiceFilter(
+            queryset=Regulation.objects.all(),
+            field_name="regulations__code",
+            to_field_name="code",
+            label="Regulation",
+            distinct=True,
+        )
+    )
+    owner = extend_schema_field(OpenApiTypes.STR)(  # a username
+        django_filters.ModelChoiceFilter(
+            queryset=User.objects.filter(
+                Q(business_use_cases__isnull=False) | Q(technical_use_cases__isnull=False)
+            )
+            .distinct()
+            .order_by("username"),
+            to_field_name="username",
+            method="filter_owner",
+            label="Owner (business or technical)",
+        )
     )
     uses_pii = django_filters.BooleanFilter()
 
@@ -85,8 +93,10 @@ class ModelVersionFilterSet(django_filters.FilterSet):
 
 class DatasetFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
-    team = django_filters.ModelMultipleChoiceFilter(
-        queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
+    team = extend_schema_field(OpenApiTypes.STR)(  # a team slug; the API schema can't guess
+        django_filters.ModelMultipleChoiceFilter(
+            queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
+        )
     )
     has_pii = django_filters.BooleanFilter(method="filter_pii", label="Has PII columns")
 

@@ -2,7 +2,7 @@
 every user with a governance role reads the whole inventory; others see nothing."""
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from governance.permissions import AnyUser, has_any_role
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
@@ -35,10 +35,31 @@ def use_case_get(*, user: AnyUser, pk: int) -> UseCase:
     )
 
 
+def use_case_list_detailed(*, user: AnyUser) -> QuerySet[UseCase]:
+    """``use_case_list`` plus datasets, creator and the latest classification's id, time
+    and author (annotated ``latest_classification_id``, ``latest_classified_at``,
+    ``latest_classified_by``), in a constant number of queries (the API's list)."""
+    from governance.models import Classification
+
+    latest = Classification.objects.filter(use_case=OuterRef("pk")).order_by(
+        "-classified_at", "-id"
+    )
+    return (
+        use_case_list(user=user)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("datasets", queryset=Dataset.objects.only("pk")))
+        .annotate(
+            latest_classification_id=Subquery(latest.values("pk")[:1]),
+            latest_classified_at=Subquery(latest.values("classified_at")[:1]),
+            latest_classified_by=Subquery(latest.values("classified_by__username")[:1]),
+        )
+    )
+
+
 def ml_model_list(*, user: AnyUser) -> QuerySet[MLModel]:
     if not has_any_role(user):
         return MLModel.objects.none()
-    return MLModel.objects.select_related("use_case", "use_case__team").annotate(
+    return MLModel.objects.select_related("use_case", "use_case__team", "created_by").annotate(
         version_count=Count("versions")
     )
 

@@ -111,6 +111,18 @@ def ml_model_create(*, by: User, use_case: UseCase, name: str, description: str 
 
 
 @transaction.atomic
+def ml_model_update(*, ml_model: MLModel, by: User, description: str) -> MLModel:
+    """Change a model's description; its name and use case are fixed once created.
+    Raises PermissionDenied for another team's model, ValidationError if invalid."""
+    ml_model = MLModel.objects.select_for_update().get(pk=ml_model.pk)
+    _require_team(by, ml_model.use_case.team, "change models")
+    ml_model.description = description
+    ml_model.full_clean()
+    ml_model.save(update_fields=["description"])
+    return ml_model
+
+
+@transaction.atomic
 def model_version_register(
     *,
     by: User,

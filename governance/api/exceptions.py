@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the exception handler."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
@@ -8,7 +9,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def _detail(error: DjangoValidationError):
     if hasattr(error, "error_dict"):
-        return {field: [str(m) for m in msgs] for field, msgs in error.message_dict.items()}
+        # Django's "__all__" (model-wide errors, e.g. a unique constraint) is DRF's
+        # "non_field_errors".
+        return {
+            ("non_field_errors" if field == NON_FIELD_ERRORS else field): [str(m) for m in msgs]
+            for field, msgs in error.message_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
