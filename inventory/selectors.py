@@ -15,6 +15,7 @@ def use_case_list(*, user: AnyUser) -> QuerySet[UseCase]:
         UseCase.objects.select_related("team", "business_owner", "technical_owner")
         .prefetch_related("regulations")
         .annotate(model_count=Count("ml_models", distinct=True))
+        .order_by("name", "pk")
     )
 
 
@@ -59,8 +60,10 @@ def use_case_list_detailed(*, user: AnyUser) -> QuerySet[UseCase]:
 def ml_model_list(*, user: AnyUser) -> QuerySet[MLModel]:
     if not has_any_role(user):
         return MLModel.objects.none()
-    return MLModel.objects.select_related("use_case", "use_case__team", "created_by").annotate(
-        version_count=Count("versions")
+    return (
+        MLModel.objects.select_related("use_case", "use_case__team", "created_by")
+        .annotate(version_count=Count("versions"))
+        .order_by("use_case__name", "name", "pk")
     )
 
 
