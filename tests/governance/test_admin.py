@@ -1,0 +1,408 @@
+"""The admin site: who gets in, and the governance framework's admins (regulations,
+questionnaire, rules, read-only classifications)."""
+
+import json
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from governance import tasks
+from governance.choices import Role
+from governance.models import (
+    Classification,
+    Regulation,
+    RiskQuestion,
+    RiskQuestionOption,
+    RiskRule,
+)
+from governance.services import classification_submit
+from tests.factories import UseCaseFactory, UserFactory, full_answers, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead_client(client, governance_lead):
+    client.force_login(governance_lead)
+    return client
+
+
+@pytest.fixture
+def classification(governance_lead):
+    return classification_submit(
+        use_case=UseCaseFactory(), answers=full_answers(audience="public"), by=governance_lead
+    )
+
+
+@pytest.fixture
+def delay():
+    with mock.patch.object(tasks.use_cases_reclassify, "delay") as delay:
+        yield delay
+
+
+# --- Who gets in ---------------------------------------------------------------------
+
+
+def test_the_site_is_titled_for_governance(lead_client):
+    response = lead_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert "ML model governance — administration" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "role", [Role.DATA_SCIENTIST, Role.RISK_OFFICER, Role.APPROVER, Role.AUDITOR]
+)
+def test_other_roles_are_sent_to_the_login_page_even_as_staff(client, role):
+    client.force_login(user_with_role(role, is_staff=True))
+    for url in [reverse("admin:index"), reverse("admin:governance_riskrule_changelist")]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_governance_lead_needs_staff_status(client):
+    client.force_login(user_with_role(Role.GOVERNANCE_LEAD, is_staff=False))
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client):
+    response = client.get(reverse("admin:governance_regulation_changelist"))
+    assert response.status_code == 302
+
+
+def test_a_superuser_gets_in_without_a_role(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_a_data_scientist_cannot_post_to_the_admin(client, delay):
+    client.force_login(user_with_role(Role.DATA_SCIENTIST, is_staff=True))
+    rule = RiskRule.objects.get(name="Public audience")
+    response = client.post(
+        reverse("admin:governance_riskrule_change", args=[rule.pk]), {"name": "hacked"}
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.name == "Public audience"
+
+
+# --- Every page answers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["regulation", "riskquestion", "riskrule"])
+def test_list_add_and_change_pages_answer(lead_client, model):
+    objects = {"regulation": Regulation, "riskquestion": RiskQuestion, "riskrule": RiskRule}
+    obj = objects[model].objects.first()
+    for url in [
+        reverse(f"admin:governance_{model}_changelist"),
+        reverse(f"admin:governance_{model}_changelist") + "?q=e",
+        reverse(f"admin:governance_{model}_add"),
+        reverse(f"admin:governance_{model}_change", args=[obj.pk]),
+    ]:
+        assert lead_client.get(url).status_code == 200, url
+
+
+def test_list_filters_answer(lead_client, classification):
+    for url in [
+        reverse("admin:governance_riskrule_changelist") + "?active__exact=1&min_tier=4",
+        reverse("admin:governance_regulation_changelist") + "?area=finance",
+        reverse("admin:governance_riskquestion_changelist") + "?kind=single",
+        reverse("admin:governance_classification_changelist") + "?risk_tier=4",
+        reverse("admin:governance_classification_changelist")
+        + f"?use_case__id__exact={classification.use_case_id}",
+    ]:
+        response = lead_client.get(url)
+        assert response.status_code == 200, url
+        assert "?e=1" not in response.get("Location", ""), url
+
+
+# --- Rules ---------------------------------------------------------------------------
+
+
+def rule_data(conditions, **fields) -> dict:
+    data = {
+        "name": "Customer-facing real-time scoring",
+        "explanation": "Real-time decisions on customers need the strictest governance.",
+        "min_criticality": "",
+        "min_tier": "4",
+        "active": "on",
+        "order": "500",
+        "conditions-TOTAL_FORMS": str(len(conditions)),
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "1",
+        "conditions-MAX_NUM_FORMS": "1000",
+    }
+    for i, (question, operator, values) in enumerate(conditions):
+        data[f"conditions-{i}-question"] = str(RiskQuestion.objects.get(code=question).pk)
+        data[f"conditions-{i}-operator"] = operator
+        data[f"conditions-{i}-values"] = json.dumps(values) if values is not None else ""
+    data.update(fields)
+    return data
+
+
+def test_adding_a_valid_rule_records_the_editor_and_queues_re_evaluation(
+    lead_client, governance_lead, delay, django_capture_on_commit_callbacks
+):
+    data = rule_data([("audience", "equals", ["customers"]), ("uses_pii", "is_true", None)])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(reverse("admin:governance_riskrule_add"), data)
+    assert response.status_code == 302
+    rule = RiskRule.objects.get(name="Customer-facing real-time scoring")
+    assert rule.updated_by == governance_lead
+    assert [(c.question.code, c.operator, c.values) for c in rule.conditions.all()] == [
+        ("audience", "equals", ["customers"]),
+        ("uses_pii", "is_true", []),
+    ]
+    delay.assert_called_once()
+    assert delay.call_args.kwargs["by_id"] == governance_lead.pk
+
+
+def test_a_condition_with_an_unknown_option_is_a_form_error_and_writes_nothing(
+    lead_client, delay, django_capture_on_commit_callbacks
+):
+    before = RiskRule.objects.count()
+    data = rule_data([("audience", "equals", ["martians"])])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = lead_client.post(reverse("admin:governance_riskrule_add"), data)
+    assert response.status_code == 200
+    assert "Unknown option(s) for &#x27;audience&#x27;: martians" in response.content.decode()
+    assert RiskRule.objects.count() == before
+    assert callbacks == []
+    delay.assert_not_called()
+
+
+def test_an_operator_that_does_not_fit_the_question_is_refused(lead_client):
+    before = RiskRule.objects.count()
+    data = rule_data([("uses_pii", "equals", ["yes"])])
+    response = lead_client.post(reverse("admin:governance_riskrule_add"), data)
+    assert response.status_code == 200
+    assert "does not apply to a boolean question" in response.content.decode()
+    assert RiskRule.objects.count() == before
+
+
+@pytest.mark.parametrize("total_forms", [0, 1])
+def test_a_rule_without_conditions_is_refused(lead_client, delay, total_forms):
+    before = RiskRule.objects.count()
+    data = rule_data([])
+    data["conditions-TOTAL_FORMS"] = str(total_forms)  # none, or one left blank
+    response = lead_client.post(reverse("admin:governance_riskrule_add"), data)
+    assert response.status_code == 200
+    assert response.context["errors"]
+    assert RiskRule.objects.count() == before
+    delay.assert_not_called()
+
+
+def test_a_rule_that_raises_nothing_is_refused(lead_client):
+    data = rule_data([("audience", "equals", ["public"])], min_tier="")
+    response = lead_client.post(reverse("admin:governance_riskrule_add"), data)
+    assert response.status_code == 200
+    assert "A rule must raise the criticality level, the tier, or both." in (
+        response.content.decode()
+    )
+    assert not RiskRule.objects.filter(name="Customer-facing real-time scoring").exists()
+
+
+def existing_rule_data(rule: RiskRule, **fields) -> dict:
+    conditions = list(rule.conditions.order_by("id"))
+    data = {
+        "name": rule.name,
+        "explanation": rule.explanation,
+        "min_criticality": rule.min_criticality or "",
+        "min_tier": rule.min_tier or "",
+        "order": rule.order,
+        "conditions-TOTAL_FORMS": str(len(conditions)),
+        "conditions-INITIAL_FORMS": str(len(conditions)),
+        "conditions-MIN_NUM_FORMS": "1",
+        "conditions-MAX_NUM_FORMS": "1000",
+    }
+    if rule.active:
+        data["active"] = "on"
+    for i, c in enumerate(conditions):
+        data.update(
+            {
+                f"conditions-{i}-id": str(c.pk),
+                f"conditions-{i}-rule": str(rule.pk),
+                f"conditions-{i}-question": str(c.question_id),
+                f"conditions-{i}-operator": c.operator,
+                f"conditions-{i}-values": json.dumps(c.values),
+            }
+        )
+    data.update(fields)
+    return data
+
+
+def test_editing_a_rule_queues_the_re_evaluation_after_commit(
+    lead_client, governance_lead, delay, django_capture_on_commit_callbacks
+):
+    rule = RiskRule.objects.get(name="Customer-facing")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = lead_client.post(
+            reverse("admin:governance_riskrule_change", args=[rule.pk]),
+            existing_rule_data(rule, min_tier="3"),
+        )
+        assert response.status_code == 302
+        delay.assert_not_called()  # not before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    delay.assert_called_once()
+    assert delay.call_args.kwargs["by_id"] == governance_lead.pk
+    rule.refresh_from_db()
+    assert rule.min_tier == 3 and rule.updated_by == governance_lead
+
+
+def test_removing_the_last_condition_of_a_rule_is_refused(lead_client, delay):
+    rule = RiskRule.objects.get(name="Customer-facing")
+    data = existing_rule_data(rule, **{"conditions-0-DELETE": "on"})
+    response = lead_client.post(reverse("admin:governance_riskrule_change", args=[rule.pk]), data)
+    assert response.status_code == 200
+    assert rule.conditions.count() == 1
+    delay.assert_not_called()
+
+
+def test_deactivating_and_deleting_rules_queue_the_re_evaluation(
+    lead_client, delay, django_capture_on_commit_callbacks
+):
+    rule = RiskRule.objects.get(name="Customer-facing")
+    changelist = reverse("admin:governance_riskrule_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(
+            changelist, {"action": "deactivate", "_selected_action": [rule.pk]}
+        )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert not rule.active
+    assert delay.call_count == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(
+            reverse("admin:governance_riskrule_delete", args=[rule.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not RiskRule.objects.filter(pk=rule.pk).exists()
+    assert delay.call_count == 2
+
+
+# --- Questionnaire and regulations ---------------------------------------------------
+
+
+def question_data(question: RiskQuestion, **fields) -> dict:
+    options = list(question.options.order_by("order", "id"))
+    data = {
+        "code": question.code,
+        "text": question.text,
+        "help_text": question.help_text,
+        "kind": question.kind,
+        "source": question.source,
+        "dimension": question.dimension,
+        "order": question.order,
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": str(len(options)),
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+    }
+    if question.required:
+        data["required"] = "on"
+    for i, option in enumerate(options):
+        data.update(
+            {
+                f"options-{i}-id": str(option.pk),
+                f"options-{i}-question": str(question.pk),
+                f"options-{i}-order": str(option.order),
+                f"options-{i}-code": option.code,
+                f"options-{i}-label": option.label,
+            }
+        )
+    data.update(fields)
+    return data
+
+
+def test_an_option_used_by_a_rule_cannot_be_removed(lead_client):
+    question = RiskQuestion.objects.get(code="audience")
+    public = question.options.get(code="public")
+    index = list(question.options.order_by("order", "id")).index(public)
+    data = question_data(question, **{f"options-{index}-DELETE": "on"})
+    response = lead_client.post(
+        reverse("admin:governance_riskquestion_change", args=[question.pk]), data
+    )
+    assert response.status_code == 200
+    assert "Change the rules that use this question first." in response.content.decode()
+    assert RiskQuestionOption.objects.filter(pk=public.pk).exists()
+
+
+def test_a_question_label_can_be_edited(lead_client):
+    question = RiskQuestion.objects.get(code="audience")
+    data = question_data(question, text="Who sees or is affected by the results?")
+    response = lead_client.post(
+        reverse("admin:governance_riskquestion_change", args=[question.pk]), data
+    )
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.text == "Who sees or is affected by the results?"
+
+
+def test_a_regulation_in_use_cannot_be_deleted(lead_client):
+    # GxP is named by the default "GxP regulated" rule.
+    gxp = Regulation.objects.get(code="gxp")
+    response = lead_client.get(reverse("admin:governance_regulation_delete", args=[gxp.pk]))
+    assert response.status_code == 403
+    unused = Regulation.objects.create(code="local-rule", name="A local rule")
+    response = lead_client.post(
+        reverse("admin:governance_regulation_delete", args=[unused.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Regulation.objects.filter(pk=unused.pk).exists()
+
+
+# --- Classifications are read-only ---------------------------------------------------
+
+
+def test_classifications_can_be_read_with_their_reasons(lead_client, classification):
+    response = lead_client.get(
+        reverse("admin:governance_classification_change", args=[classification.pk])
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Public audience" in body and "Outputs seen by or acting on the public." in body
+    assert 'name="_save"' not in body
+    assert lead_client.get(reverse("admin:governance_classification_changelist")).status_code == (
+        200
+    )
+
+
+def test_classifications_cannot_be_added_changed_or_deleted(lead_client, classification):
+    before = (Classification.objects.count(), classification.risk_tier, classification.note)
+    change = reverse("admin:governance_classification_change", args=[classification.pk])
+    assert lead_client.get(reverse("admin:governance_classification_add")).status_code == 403
+    assert lead_client.post(reverse("admin:governance_classification_add"), {}).status_code == (403)
+    assert lead_client.post(change, {"note": "edited", "risk_tier": "1"}).status_code == 403
+    delete = reverse("admin:governance_classification_delete", args=[classification.pk])
+    assert lead_client.post(delete, {"post": "yes"}).status_code == 403
+    response = lead_client.post(
+        reverse("admin:governance_classification_changelist"),
+        {"action": "delete_selected", "_selected_action": [classification.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    classification.refresh_from_db()
+    assert (
+        Classification.objects.count(),
+        classification.risk_tier,
+        classification.note,
+    ) == before
+
+
+# --- People ----------------------------------------------------------------------------
+
+
+def test_a_governance_lead_cannot_grant_superuser_status(lead_client, governance_lead):
+    url = reverse("admin:auth_user_change", args=[governance_lead.pk])
+    response = lead_client.get(url)
+    assert response.status_code == 200
+    assert 'name="is_superuser"' not in response.content.decode()
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    response = lead_client.post(
+        reverse("admin:auth_user_change", args=[superuser.pk]), {"username": "taken-over"}
+    )
+    assert response.status_code == 403
+    assert User.objects.filter(pk=superuser.pk, username=superuser.username).exists()
