@@ -1,0 +1,237 @@
+"""``manage.py seed_demo``: load the demo portfolio of ``inventory.demo``.
+
+Everything is written through the services (``inventory.services``,
+``governance.services.classification_submit``), so the demo obeys the same rules as
+the pages and the API and its classification reasons are real. Idempotent: rows are
+found by their natural keys (username, team slug, dataset and use-case names, model
+name, version label) and reused; a second run creates and changes nothing.
+"""
+
+from collections import Counter
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from governance.choices import Criticality, RiskTier, Role
+from governance.models import Regulation
+from governance.services import classification_submit
+from inventory import demo, services
+from inventory.models import Dataset, MLModel, Team, UseCase
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo portfolio: users (one per role, password "
+        f"'{demo.DEMO_PASSWORD}'), teams, datasets, use cases, models, versions and "
+        "classifications. Idempotent: a second run reuses what exists and changes nothing."
+    )
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        self.created: Counter[str] = Counter()
+        self.existing: Counter[str] = Counter()
+        self.warnings: list[str] = []
+        try:
+            with transaction.atomic():
+                self._seed()
+        except (ValidationError, PermissionDenied) as exc:
+            raise CommandError(f"The demo portfolio could not be loaded: {exc}") from exc
+        self._report()
+
+    # --- loading ---------------------------------------------------------------------
+
+    def _note(self, kind: str, name: str, created: bool, count: int = 1) -> None:
+        (self.created if created else self.existing)[kind] += count
+        if self.verbosity >= 2:
+            self.stdout.write(f"  {'created' if created else 'exists '} {kind}: {name}")
+
+    def _seed(self) -> None:
+        self.teams = self._teams()
+        self.users = self._users()
+        self.datasets = self._datasets()
+        for spec in demo.USE_CASES:
+            use_case = self._use_case(spec)
+            for model_spec in spec.models:
+                self._model(spec, use_case, model_spec)
+            self._classify(spec, use_case)
+
+    def _teams(self) -> dict[str, Team]:
+        teams = {}
+        for slug, name in demo.TEAMS:
+            team, created = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+            self._note("team", name, created)
+            teams[slug] = team
+        return teams
+
+    def _users(self) -> dict[str, User]:
+        groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+        if len(groups) != len(Role.values):
+            raise CommandError("The role groups are missing: run `manage.py migrate` first.")
+        users = {}
+        # Hashed once: the demo users share one password, and hashing is slow by design.
+        password = None
+        for person in demo.PEOPLE:
+            user, created = User.objects.get_or_create(
+                username=person.username,
+                defaults={
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "email": f"{person.username}@{demo.EMAIL_DOMAIN}",
+                    "is_staff": person.is_staff,
+                },
+            )
+            if created:
+                password = password or make_password(demo.DEMO_PASSWORD)
+                user.password = password
+                user.save(update_fields=["password"])
+                user.groups.add(groups[person.role])
+                for slug in person.teams:
+                    self.teams[slug].members.add(user)
+            self._note("user", person.username, created)
+            users[person.username] = user
+        return users
+
+    def _datasets(self) -> dict[str, Dataset]:
+        datasets = {}
+        for spec in demo.DATASETS:
+            dataset = Dataset.objects.filter(name=spec.name).first()
+            created = dataset is None
+            if created:
+                dataset = services.dataset_create(
+                    by=self.users[spec.owner],
+                    name=spec.name,
+                    description=spec.description,
+                    source=spec.source,
+                    provenance=spec.provenance,
+                    owner=self.users[spec.owner],
+                    team=self.teams[spec.team],
+                    columns=[
+                        {"name": n, "data_type": t, "is_pii": pii, "lineage_notes": notes}
+                        for n, t, pii, notes in spec.columns
+                    ],
+                )
+            self._note("dataset", spec.name, created)
+            datasets[spec.name] = dataset
+        return datasets
+
+    def _use_case(self, spec: demo.UseCaseSpec) -> UseCase:
+        use_case = UseCase.objects.filter(name=spec.name).first()
+        created = use_case is None
+        if created:
+            regulations = list(Regulation.objects.filter(code__in=spec.regulations))
+            missing = set(spec.regulations) - {r.code for r in regulations}
+            if missing:
+                raise CommandError(f"Unknown regulation(s) {sorted(missing)}: run migrate.")
+            use_case = services.use_case_create(
+                by=self.users[spec.technical_owner],
+                name=spec.name,
+                purpose=spec.purpose,
+                restrictions=spec.restrictions,
+                business_owner=self.users[spec.business_owner],
+                technical_owner=self.users[spec.technical_owner],
+                team=self.teams[spec.team],
+                status=spec.status,
+                uses_pii=spec.uses_pii,
+                regulations=regulations,
+                datasets=[self.datasets[name] for name in spec.datasets],
+            )
+        self._note("use case", spec.name, created)
+        return use_case
+
+    def _model(self, spec: demo.UseCaseSpec, use_case: UseCase, model: demo.ModelSpec) -> None:
+        owner = self.users[spec.technical_owner]
+        ml_model = MLModel.objects.filter(use_case=use_case, name=model.name).first()
+        created = ml_model is None
+        if created:
+            ml_model = services.ml_model_create(
+                by=owner, use_case=use_case, name=model.name, description=model.description
+            )
+        self._note("model", model.name, created)
+        authors = [owner] + [self.users[name] for name in spec.extra_authors]
+        for index, label in enumerate(model.versions):
+            _, created = services.model_version_register(
+                by=owner,
+                model=ml_model,
+                version_label=label,
+                artifact_uri=demo.artifact_uri(spec.team, model.name, label, model.artifact_ext),
+                artifact_sha256=demo.artifact_sha256(spec.team, model.name, label),
+                framework=model.framework,
+                training_dataset=self.datasets[model.training_dataset]
+                if model.training_dataset
+                else None,
+                training_data_ref=demo.training_data_ref(model.training_dataset, label),
+                metrics=demo.version_metrics(model.name, model.metric_kind, index),
+                authors=authors,
+            )
+            self._note("model version", f"{model.name} {label}", created)
+
+    def _classify(self, spec: demo.UseCaseSpec, use_case: UseCase) -> None:
+        if spec.answers is None:
+            return
+        existing = use_case.classifications.count()
+        if existing:
+            self._note("classification", spec.name, False, count=existing)
+            return
+        steps = [(spec.technical_owner, spec.answers, spec.note, spec.expected)]
+        if spec.reclassification:
+            r = spec.reclassification
+            steps.append((r.by, r.answers, r.note, r.expected))
+        for by, answers, note, expected in steps:
+            classification = classification_submit(
+                use_case=use_case,
+                answers=answers,
+                by=self.users[by],
+                note=note or "Demo portfolio: questionnaire answered by the technical owner.",
+            )
+            self._note("classification", spec.name, True)
+            got = (classification.criticality, classification.risk_tier)
+            if got != expected:
+                self.warnings.append(
+                    f"{spec.name}: classified at level {got[0]}, tier {got[1]}; the demo "
+                    f"expects level {expected[0]}, tier {expected[1]} (were the rules edited?)"
+                )
+
+    # --- report ----------------------------------------------------------------------
+
+    def _report(self) -> None:
+        kinds = ["user", "team", "dataset", "use case", "model", "model version"]
+        kinds.append("classification")
+        for label, counter in (("Created", self.created), ("Already there", self.existing)):
+            parts = [f"{counter[k]} {k}{'' if counter[k] == 1 else 's'}" for k in kinds]
+            parts = [p for p, k in zip(parts, kinds, strict=True) if counter[k]]
+            self.stdout.write(f"{label}: {', '.join(parts) if parts else 'nothing'}.")
+        if not self.created:
+            self.stdout.write("The demo portfolio already exists; nothing was changed.")
+        for warning in self.warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
+        self._summary()
+
+    def _summary(self) -> None:
+        rows = list(
+            UseCase.objects.filter(name__in=[s.name for s in demo.USE_CASES]).values_list(
+                "criticality", "risk_tier"
+            )
+        )
+        classified = [(c, t) for c, t in rows if t is not None]
+        matrix = Counter(classified)
+        by_level = Counter(c for c, _ in classified)
+        by_tier = Counter(t for _, t in classified)
+        out = self.stdout.write
+        out("")
+        out(
+            f"Demo portfolio: {len(rows)} use cases, {len(classified)} classified, "
+            f"{len(rows) - len(classified)} awaiting their questionnaire."
+        )
+        width = max(len(label) for label in RiskTier.labels) + 2
+        out(f"{'criticality level':<44}" + "".join(f"{t:>{width}}" for t in RiskTier.labels))
+        for level in Criticality:
+            cells = "".join(f"{matrix[(level.value, t)]:>{width}}" for t in RiskTier.values)
+            out(f"{level.label:<44}{cells}   = {by_level[level.value]}")
+        out(f"{'total by tier':<44}" + "".join(f"{by_tier[t]:>{width}}" for t in RiskTier.values))
+        out("")
+        out(f"Demo log-ins (password for all: {demo.DEMO_PASSWORD}):")
+        for person in demo.PEOPLE[:5]:
+            out(f"  {Role(person.role).label:<16} {person.username}")
