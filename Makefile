@@ -1,0 +1,54 @@
+# Two commands for a new user:
+#   make run    install, migrate, load the demo portfolio, start web + Celery worker + beat
+#   make test   install the test tools and run the whole test suite (ARGS="-k ..." to narrow)
+# Both work with no environment (SQLite + Celery's filesystem broker) and are idempotent.
+# Set DATABASE_URL / CELERY_BROKER_URL (or put them in .env) for PostgreSQL / Redis.
+
+VENV ?= .venv
+PORT ?= 8000
+ARGS ?=
+PY := $(VENV)/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help run test venv venv-dev migrate seed lint format
+
+help:
+	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
+	@echo "make test    run the test suite (pass pytest options with ARGS=...)"
+	@echo "make lint    ruff check + format check"
+	@echo "make format  ruff format + fix"
+	@echo "Variables: PORT, VENV, PYTHON (interpreter to build the venv with), ARGS"
+
+venv:
+	@sh scripts/venv.sh "$(VENV)" requirements.txt
+
+venv-dev:
+	@sh scripts/venv.sh "$(VENV)" requirements-dev.txt
+
+# Written once, never overwritten: a generated secret key that the web process and the
+# workers share across restarts.
+.env: | venv
+	@echo "==> Writing .env with a generated DJANGO_SECRET_KEY (see .env.example for more)"
+	@umask 077 && $(PY) -c "import secrets; print('# Written by make run; never committed. See .env.example.'); print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50))" > .env.tmp && mv .env.tmp .env
+
+migrate: venv .env
+	@echo "==> Migrating the database"
+	@$(PY) manage.py migrate --noinput
+
+seed: migrate
+	@echo "==> Loading the demo portfolio"
+	@$(PY) manage.py seed_demo
+
+run: seed
+	@exec $(PY) scripts/devrun.py --port $(PORT)
+
+test: venv-dev
+	@$(PY) -m pytest $(ARGS)
+
+lint: venv-dev
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+format: venv-dev
+	@$(PY) -m ruff format .
+	@$(PY) -m ruff check --fix .

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Run the web server, a Celery worker and Celery beat together, for development.
+
+    python scripts/devrun.py [--host 127.0.0.1] [--port 8000]
+
+`make run` calls this after installing, migrating and seeding. Each child's output is
+printed with its name in front. Ctrl-C (or SIGTERM) sends SIGTERM to each child's main
+process, which lets the Celery worker finish its running task (a warm shutdown takes
+4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left. If one child
+dies on its own, the others are stopped and this exits non-zero.
+
+Standard library only, so that it runs before anything else is set up.
+"""
+
+import argparse
+import contextlib
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT = 20.0
+
+DEMO_PASSWORD = "governance-demo"  # noqa: S105 - the seeded demo users' shared password
+DEMO_USERS = [
+    ("Risk officer", "risk.officer"),
+    ("Governance lead", "governance.lead"),
+    ("Data scientist", "data.scientist"),
+    ("Approver", "approver"),
+    ("Auditor", "auditor"),
+]
+
+COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m", "devrun": "\033[1m"}
+RESET = "\033[0m"
+USE_COLOUR = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+
+
+def say(name: str, text: str) -> None:
+    prefix = f"{name:<6} | "
+    if USE_COLOUR:
+        prefix = f"{COLOURS.get(name, '')}{prefix}{RESET}"
+    try:
+        sys.stdout.write(prefix + text.rstrip("\r\n") + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        # Whoever read our output is gone (e.g. `make run | tee` after Ctrl-C): carry on
+        # quietly so that the children are still stopped properly.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+
+
+def banner(url: str) -> None:
+    lines = [
+        "",
+        "ML model governance dashboard",
+        f"  Dashboard:  {url}",
+        f"  API docs:   {url}api/docs/",
+        f"  Admin:      {url}admin/",
+        "",
+        f"  Demo log-ins (password for all: {DEMO_PASSWORD}):",
+        *(f"    {role:<16} {username}" for role, username in DEMO_USERS),
+        "",
+        "  Starting web server, Celery worker and Celery beat; Ctrl-C stops all three.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _pdeathsig():
+    """Return a pre-exec hook that makes a child get SIGTERM if this runner dies (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+    def hook() -> None:
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return hook
+
+
+class Runner:
+    def __init__(self, commands: dict[str, list[str]]) -> None:
+        self.commands = commands
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.partial: dict[str, bytes] = {}
+        self.selector = selectors.DefaultSelector()
+        self.stop_signal: int | None = None
+        self.signals_seen = 0
+
+    def on_signal(self, signum, _frame) -> None:
+        self.signals_seen += 1
+        self.stop_signal = signum
+        if self.signals_seen > 1:
+            say("devrun", "Second interrupt: killing everything now.")
+            self.kill_all()
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+        hook = _pdeathsig()
+        for name, argv in self.commands.items():
+            proc = subprocess.Popen(  # noqa: S603 - fixed argv built above
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                # Own session: a terminal's Ctrl-C reaches only this runner, which then
+                # stops each child in order (SIGTERM to the worker's main pid, not its pool).
+                start_new_session=True,
+                preexec_fn=hook,
+            )
+            self.procs[name] = proc
+            self.partial[name] = b""
+            os.set_blocking(proc.stdout.fileno(), False)
+            self.selector.register(proc.stdout, selectors.EVENT_READ, name)
+            say("devrun", f"started {name} (pid {proc.pid}): {' '.join(argv[1:])}")
+
+    def pump(self, timeout: float) -> None:
+        """Print whatever the children wrote, waiting at most timeout seconds."""
+        if not self.selector.get_map():
+            time.sleep(timeout)
+            return
+        for key, _ in self.selector.select(timeout):
+            name = key.data
+            try:
+                data = os.read(key.fd, 65536)
+            except BlockingIOError:
+                continue
+            if not data:
+                self.selector.unregister(key.fileobj)
+                if self.partial[name]:
+                    say(name, self.partial[name].decode(errors="replace"))
+                    self.partial[name] = b""
+                continue
+            *lines, self.partial[name] = (self.partial[name] + data).split(b"\n")
+            for line in lines:
+                say(name, line.decode(errors="replace"))
+
+    def alive(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is None]
+
+    def kill_all(self) -> None:
+        for name in self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.procs[name].pid, signal.SIGKILL)
+
+    def stop(self) -> bool:
+        """SIGTERM each child's main pid, wait, then SIGKILL its process group.
+
+        Returns True when every child stopped within the time allowed."""
+        for name in self.alive():
+            say("devrun", f"stopping {name} (pid {self.procs[name].pid})")
+            with contextlib.suppress(ProcessLookupError):
+                self.procs[name].send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.alive() and time.monotonic() < deadline:
+            self.pump(0.1)
+        late = self.alive()
+        for name in late:
+            say("devrun", f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killing it")
+        self.kill_all()
+        for proc in self.procs.values():
+            proc.wait()
+        while self.selector.get_map():
+            self.pump(0.1)
+        return not late
+
+    def run(self, host: str, port: int, url: str) -> int:
+        self.start()
+        ready = False
+        failed = None
+        while self.stop_signal is None and failed is None:
+            self.pump(0.2)
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    failed = (name, proc.returncode)
+                    break
+            if not ready and failed is None and answers(host, port):
+                ready = True
+                say("devrun", f"ready: open {url} (Ctrl-C stops all three)")
+        if failed:
+            say("devrun", f"{failed[0]} exited with code {failed[1]}; stopping the others")
+        else:
+            say("devrun", f"got {signal.Signals(self.stop_signal).name}; stopping")
+        clean = self.stop()
+        say("devrun", "all stopped" if clean else "stopped (some had to be killed)")
+        return 1 if failed or not clean else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    args = parser.parse_args()
+
+    url = f"http://{args.host}:{args.port}/"
+    if port_in_use(args.host, args.port):
+        print(
+            f"Port {args.port} on {args.host} is already in use. Stop whatever uses it, "
+            f"or choose another port: PORT={args.port + 1} make run",
+            file=sys.stderr,
+        )
+        return 1
+
+    python = sys.executable
+    runner = Runner(
+        {
+            "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "governance",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+                "-n",
+                "devrun@%h",
+            ],  # fmt: skip
+            "beat": [python, "-m", "celery", "-A", "governance", "beat", "-l", "info"],
+        }
+    )
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, runner.on_signal)
+    banner(url)
+    return runner.run(args.host, args.port, url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

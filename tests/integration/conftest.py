@@ -1,0 +1,217 @@
+"""A real Celery worker process for integration tests.
+
+The ``celery_worker`` fixture starts ``celery -A governance worker --pool=solo`` with
+``DJANGO_SETTINGS_MODULE=governance.settings`` (what production runs), pointed at the
+*test* database and at a private broker, so that a developer's own worker cannot take
+the test's tasks and the test's worker cannot take theirs:
+
+- filesystem broker (the embedded default): a fresh folder under ``tmp_path``;
+- Redis: the same server, database ``TEST_CELERY_REDIS_DB`` (default 15);
+- anything else: the same broker.
+
+In every case the worker consumes only a queue named for this test.
+
+Every test here runs on committed data (``transactional_db``): a worker or a server in
+another process has its own connection and cannot see a test's open transaction.
+"""
+
+import ast
+import contextlib
+import importlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from kombu import Exchange, Queue
+
+from governance.celery import app as celery_app
+from governance.models import RiskRule
+from governance.roles import sync_role_permissions
+
+WORKER_READY_TIMEOUT = 60.0
+WORKER_STOP_TIMEOUT = 20.0
+
+
+# The data migrations whose content the tests rely on, and their (idempotent) loaders.
+DATA_MIGRATIONS = [
+    ("governance.migrations.0003_roles", "create_roles"),
+    ("governance.migrations.0004_default_questionnaire", "load"),
+]
+
+
+@pytest.fixture(autouse=True)
+def migrated_content(transactional_db):
+    """Roles and the default questionnaire and rules, as after ``migrate``.
+
+    A transactional test's teardown empties every table, so a transactional test that
+    ran before (e.g. the browser test) leaves none of the data migrations' content.
+    """
+    if not (Group.objects.exists() and RiskRule.objects.exists()):
+        for module, loader in DATA_MIGRATIONS:
+            getattr(importlib.import_module(module), loader)(apps, None)
+        sync_role_permissions()
+
+
+def worker_database_url() -> str:
+    """A DATABASE_URL for the database this test runs on (the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(db["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            pytest.fail("A worker process cannot share an in-memory SQLite test database.")
+        return f"sqlite:///{Path(name).resolve()}"
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        user = quote(db.get("USER") or "", safe="")
+        password = quote(db.get("PASSWORD") or "", safe="")
+        host = db.get("HOST") or "localhost"
+        host = quote(host, safe="") if host.startswith("/") else host
+        credentials = f"{user}:{password}@" if user else ""
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
+    pytest.fail(f"No worker database URL for engine {db['ENGINE']}.")
+
+
+def private_broker(tmp_path: Path) -> tuple[str, dict, dict]:
+    """(broker URL, transport options, environment for the worker) of a private broker."""
+    url = settings.CELERY_BROKER_URL
+    base_options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}))
+    if url.startswith("filesystem://"):
+        folder = tmp_path / "broker"
+        for sub in ("out", "processed", "control"):
+            (folder / sub).mkdir(parents=True)
+        options = {
+            **base_options,
+            "data_folder_in": str(folder / "out"),
+            "data_folder_out": str(folder / "out"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+        }
+        return url, options, {"CELERY_BROKER_URL": url, "CELERY_BROKER_FOLDER": str(folder)}
+    if url.startswith(("redis://", "rediss://")):
+        db_number = os.environ.get("TEST_CELERY_REDIS_DB", "15")
+        private = urlunsplit(urlsplit(url)._replace(path=f"/{db_number}"))
+        return private, base_options, {"CELERY_BROKER_URL": private}
+    return url, base_options, {"CELERY_BROKER_URL": url}
+
+
+@dataclass
+class WorkerProcess:
+    """A running worker and the broker it listens on."""
+
+    process: subprocess.Popen
+    log_path: Path
+    broker_url: str
+    transport_options: dict
+    queue: str
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def connection(self):
+        return celery_app.connection_for_write(
+            self.broker_url, transport_options=self.transport_options
+        )
+
+    def send(self, task, **kwargs) -> str:
+        """Enqueue task(**kwargs) through the broker, for this worker. Returns the task id."""
+        with self.connection() as conn:
+            result = task.apply_async(kwargs=kwargs, connection=conn, queue=self.queue)
+        return result.id
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            pytest.fail(
+                f"The worker exited with code {self.process.returncode}:\n{self.log_tail()}"
+            )
+
+    def wait_until(self, predicate, *, timeout: float, what: str):
+        """Poll predicate() until it returns something truthy; fail after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            self.check_alive()
+            time.sleep(0.1)
+        pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}:\n{self.log_tail()}")
+
+    def result_of(self, task_id: str, *, timeout: float = 60.0):
+        """Wait for the worker to log the task's outcome; return its return value."""
+        done = re.compile(
+            r"Task [\w.]+\[" + re.escape(task_id) + r"\] (succeeded in [\d.e-]+s: (.*)|raised .*)$",
+            re.MULTILINE,
+        )
+
+        def outcome():
+            return done.search(self.log())
+
+        match = self.wait_until(outcome, timeout=timeout, what=f"task {task_id}")
+        if match.group(2) is None:
+            pytest.fail(f"Task {task_id} failed in the worker:\n{self.log_tail()}")
+        return ast.literal_eval(match.group(2))
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A real ``celery worker`` process on the test database and a private broker."""
+    broker_url, transport_options, broker_env = private_broker(tmp_path)
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        **broker_env,
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "DATABASE_URL": worker_database_url(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "worker.log"
+    argv = [
+        sys.executable, "-m", "celery", "-A", "governance", "worker",
+        "--pool=solo", "--loglevel=INFO", "--queues", queue, "--hostname", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            argv,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(process, log_path, broker_url, transport_options, queue)
+    try:
+        worker.wait_until(
+            lambda: re.search(r"\] \S+ ready\.$", worker.log(), re.MULTILINE),
+            timeout=WORKER_READY_TIMEOUT,
+            what="the worker to be ready",
+        )
+        yield worker
+    finally:
+        # SIGTERM to the main pid: a warm shutdown, as a process manager would do it.
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(WORKER_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        # Remove the private queue and its binding (Redis keeps both after the worker).
+        with contextlib.suppress(Exception), worker.connection() as conn:
+            private = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+            private.declare()
+            private.delete()
