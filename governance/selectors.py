@@ -100,3 +100,27 @@ def classification_recent(*, user, limit: int = 8) -> QuerySet[Classification]:
     if not has_any_role(user):
         return Classification.objects.none()
     return Classification.objects.select_related("use_case", "classified_by")[:limit]
+
+
+def classification_answers_display(*, classification: Classification) -> list[dict[str, str]]:
+    """The answers of a classification as question text and answer labels, in
+    questionnaire order, for people to read (codes are shown for options that no
+    longer exist)."""
+    regulation_names = dict(Regulation.objects.values_list("code", "name"))
+    rows = []
+    for question in risk_question_list():
+        if question.code not in classification.answers:
+            continue
+        value = classification.answers[question.code]
+        if question.kind == RiskQuestion.Kind.BOOLEAN:
+            shown = "Yes" if value else "No"
+        else:
+            labels = (
+                regulation_names
+                if question.source == RiskQuestion.Source.REGULATIONS
+                else {o.code: o.label for o in question.options.all()}
+            )
+            values = value if isinstance(value, list) else [value]
+            shown = ", ".join(labels.get(v, v) for v in values) or "None"
+        rows.append({"question": question.text, "answer": shown})
+    return rows

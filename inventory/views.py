@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 
 from governance.choices import OPERATIONALISATION, Criticality, RiskTier
 from governance.forms import add_service_errors
-from governance.selectors import classification_list
+from governance.selectors import classification_answers_display, classification_list
 from governance.views import get_or_404, role_required
 from inventory import permissions, services
 from inventory.filters import DatasetFilterSet, UseCaseFilterSet
@@ -98,6 +98,7 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "current": current,
             "decisive_reasons": [r for r in reasons if r.get("decisive")],
             "other_reasons": [r for r in reasons if not r.get("decisive")],
+            "answers": classification_answers_display(classification=current) if current else [],
             "operationalisation": OPERATIONALISATION.get(use_case.criticality)
             if use_case.criticality
             else None,

@@ -491,7 +491,16 @@ ENTERPRISE_USE_CASES: tuple[UseCaseSpec, ...] = (
         regulations=("gdpr",),
         uses_pii=True,
         datasets=("Support tickets",),
-        answers=None,
-        expected=None,
+        answers=answers(
+            audience="customers",
+            availability="realtime",
+            error_impact=("public_trust",),
+            release_cadence="monthly",
+            model_lifetime="years",
+            decay_rate="moderate",
+            explainability="helpful",
+        ),
+        expected=(4, 2),
+        note="Intake classification of an idea, before any data is used.",
     ),
 )

@@ -330,7 +330,16 @@ FINANCE_USE_CASES: tuple[UseCaseSpec, ...] = (
         regulations=("gdpr",),
         uses_pii=True,
         datasets=(),
-        answers=None,
-        expected=None,
+        answers=answers(
+            audience="customers",
+            availability="scheduled",
+            error_impact=("financial",),
+            release_cadence="quarterly",
+            model_lifetime="years",
+            impact_lifetime="months",
+            explainability="required",
+        ),
+        expected=(2, 2),
+        note="Intake classification of an idea, before any data is used.",
     ),
 )

@@ -103,12 +103,12 @@ def test_the_portfolio_covers_every_level_tier_status_and_sector():
     use_cases = UseCase.objects.filter(name__in=[s.name for s in demo.USE_CASES])
     assert use_cases.count() == len(demo.USE_CASES) >= 20
     classified = use_cases.exclude(risk_tier=None)
+    # Every demo use case shows its class, ideas included (classified at intake).
+    assert classified.count() == use_cases.count()
     assert set(classified.values_list("criticality", flat=True)) == {1, 2, 3, 4}
     assert set(classified.values_list("risk_tier", flat=True)) == {1, 2, 3, 4}
     assert set(use_cases.values_list("status", flat=True)) == set(LifecycleStatus.values)
     assert Team.objects.count() >= 8
-    # Only ideas wait for their questionnaire.
-    assert set(use_cases.filter(risk_tier=None).values_list("status", flat=True)) == {"idea"}
     regulations = set(use_cases.values_list("regulations__code", flat=True))
     assert {"sr-11-7", "pra-ss1-23", "gxp", "gdpr", "eu-ai-act"} <= regulations
 
@@ -199,6 +199,6 @@ def test_one_demo_log_in_per_role_with_the_shared_password():
 
 def test_the_summary_counts_levels_and_tiers():
     output = seed()
-    assert "Demo portfolio: 24 use cases, 22 classified, 2 awaiting their questionnaire." in output
+    assert "Demo portfolio: 24 use cases, 24 classified" in output
     assert "total by tier" in output
     assert "governance.lead" in output

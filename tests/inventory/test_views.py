@@ -709,3 +709,22 @@ def test_another_teams_dataset_cannot_be_moved_or_edited(client_for, data_scient
     assert "team" in response.context["form"].errors
     dataset.refresh_from_db()
     assert dataset.team.slug == "credit-risk"
+
+
+def test_detail_shows_the_answers_given_with_their_labels(client_for, risk_officer):
+    from governance.services import classification_submit
+    from tests.factories import UseCaseFactory, full_answers
+
+    use_case = UseCaseFactory()
+    classification_submit(
+        use_case=use_case,
+        answers=full_answers(error_impact=["legal", "personal"]),
+        by=risk_officer,
+    )
+    response = client_for(risk_officer).get(f"/inventory/use-cases/{use_case.pk}/")
+    content = response.content.decode()
+    assert "Answers given (10)" in content
+    assert "Legal or regulatory standing, People&#x27;s lives (decisions about individuals)" in (
+        content
+    )
+    assert "<dt>Does it use personal data (PII)?</dt><dd>No</dd>" in content
