@@ -319,7 +319,7 @@ def test_service_errors_are_keyed_by_question(client_for, data_scientist, use_ca
     def refuse(**kwargs):
         raise ValidationError({"audience": "An answer is required.", "gone": "Unknown question."})
 
-    monkeypatch.setattr(governance.views, "classification_submit", refuse)
+    monkeypatch.setattr(governance.views.classification, "classification_submit", refuse)
     response = client_for(data_scientist).post(classify_url(use_case), questionnaire_post())
     assert response.status_code == 200
     form = response.context["form"]

@@ -5,13 +5,9 @@ signed-in user holding a governance role (``role_required``); object-level rules
 come from ``inventory.permissions``.
 """
 
-import json
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -19,7 +15,6 @@ from governance import charts
 from governance.choices import OPERATIONALISATION, Criticality, RiskTier
 from governance.forms import ClassificationForm, add_service_errors
 from governance.models import RiskQuestion
-from governance.permissions import has_any_role
 from governance.selectors import (
     classification_answers_for_form,
     classification_recent,
@@ -27,38 +22,10 @@ from governance.selectors import (
     risk_question_list,
 )
 from governance.services import classification_submit, use_case_facts
+from governance.views.common import chart_figure, get_or_404, role_required
 from inventory import permissions as inventory_permissions
 from inventory.choices import LifecycleStatus
 from inventory.selectors import use_case_get, use_case_portfolio_counts
-
-
-def role_required(view):
-    """Signed in (else redirect to the login page) and holding a governance role
-    (else 403): the gate of every dashboard page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not has_any_role(request.user):
-            raise PermissionDenied(
-                "Your account has no governance role yet. Ask a governance lead to assign one."
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def get_or_404(getter, **kwargs):
-    """Call a ``*_get`` selector; a missing or invisible row is a 404."""
-    try:
-        return getter(**kwargs)
-    except ObjectDoesNotExist as exc:
-        raise Http404("Not found.") from exc
-
-
-def chart_figure(fig) -> dict:
-    """A figure as plain JSON data for the template's json_script filter."""
-    return json.loads(fig.to_json())
 
 
 @role_required
