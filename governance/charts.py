@@ -106,3 +106,67 @@ def portfolio_heatmap(
         )
     )
     return fig
+
+
+# --- Step 4: the policy matrix ----------------------------------------------------------
+
+# Measure levels none < light < medium < strict, from pale to the dashboard's navy.
+POLICY_LEVELS = (("none", "None"), ("light", "Light"), ("medium", "Medium"), ("strict", "Strict"))
+POLICY_LEVEL_COLOURS = ("#f1f5f9", "#c7d5ea", "#5b7aa6", "#16325c")
+
+
+def policy_matrix_heatmap(
+    cells: Mapping[tuple[int, str], str | None],
+    *,
+    considerations: Sequence[tuple[str, str]],
+    tiers: Sequence[tuple[int, str]] = tuple(RiskTier.choices),
+) -> go.Figure:
+    """A policy version's matrix: considerations (rows, first on top) x risk tiers
+    (columns), each cell coloured and labelled by its measure level.
+
+    Args:
+        cells: {(tier, consideration code): level}; a missing cell is left blank.
+        considerations: (code, name) pairs, in display order.
+    """
+    ranks = {code: i for i, (code, _) in enumerate(POLICY_LEVELS)}
+    labels = dict(POLICY_LEVELS)
+    rows = list(reversed(considerations))
+    z = [[ranks.get(cells.get((tier, code)) or "") for tier, _ in tiers] for code, _ in rows]
+    text = [
+        [labels.get(cells.get((tier, code)) or "", "") for tier, _ in tiers] for code, _ in rows
+    ]
+    n = len(POLICY_LEVELS)
+    # A stepped scale: each level gets one flat band of colour.
+    scale = []
+    for i, colour in enumerate(POLICY_LEVEL_COLOURS):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    trace = go.Heatmap(
+        z=z,
+        x=[label for _, label in tiers],
+        y=[name for _, name in rows],
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 13},
+        colorscale=scale,
+        zmin=-0.5,
+        zmax=n - 0.5,
+        xgap=3,
+        ygap=3,
+        showscale=False,
+        hovertemplate="%{y}<br>Risk tier %{x}<br>Measure level: %{text}<extra></extra>",
+    )
+    fig = go.Figure(trace)
+    fig.update_layout(
+        _base_layout(
+            height=max(320, 46 * len(rows) + 80),
+            xaxis={
+                "title": {"text": "Risk tier", "standoff": 12},
+                "automargin": True,
+                "side": "top",
+                "showgrid": False,
+                "fixedrange": True,
+            },
+            yaxis={"automargin": True, "showgrid": False, "fixedrange": True, "ticksuffix": "  "},
+        )
+    )
+    return fig

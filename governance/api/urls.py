@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from governance.api import policy as policy_api
 from governance.api import views
 
 app_name = "governance-api"
@@ -12,6 +13,14 @@ router = SimpleRouter()
 router.register("regulations", views.RegulationViewSet, basename="regulation")
 router.register("risk-questions", views.RiskQuestionViewSet, basename="risk-question")
 router.register("risk-rules", views.RiskRuleViewSet, basename="risk-rule")
+# Step 4: policies
+router.register("considerations", policy_api.ConsiderationViewSet, basename="consideration")
+router.register("measure-levels", policy_api.MeasureLevelViewSet, basename="measure-level")
+router.register("policies", policy_api.PolicyViewSet, basename="policy")
+router.register("policy-versions", policy_api.PolicyVersionViewSet, basename="policy-version")
+router.register(
+    "regulation-requirements", policy_api.RequirementViewSet, basename="regulation-requirement"
+)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token-obtain"),

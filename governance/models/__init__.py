@@ -8,6 +8,16 @@ from governance.models.classification import (
     RiskRule,
     RiskRuleCondition,
 )
+from governance.models.policy import (  # Step 4
+    Consideration,
+    Measure,
+    MeasureLevel,
+    Policy,
+    PolicyCell,
+    PolicyVersion,
+    Requirement,
+    RequirementMinimum,
+)
 
 __all__ = [
     "Classification",
@@ -16,4 +26,13 @@ __all__ = [
     "RiskQuestionOption",
     "RiskRule",
     "RiskRuleCondition",
+    # Step 4: policies
+    "Consideration",
+    "Measure",
+    "MeasureLevel",
+    "Policy",
+    "PolicyCell",
+    "PolicyVersion",
+    "Requirement",
+    "RequirementMinimum",
 ]

@@ -7,6 +7,12 @@ from governance.services.classification import (
     use_case_facts,
     use_cases_reclassify,
 )
+from governance.services.policy import (  # Step 4
+    policy_cells_set,
+    policy_draft_create,
+    policy_draft_discard,
+    policy_publish,
+)
 
 __all__ = [
     "classification_refresh",
@@ -14,4 +20,8 @@ __all__ = [
     "risk_rules_changed",
     "use_case_facts",
     "use_cases_reclassify",
+    "policy_cells_set",
+    "policy_draft_create",
+    "policy_draft_discard",
+    "policy_publish",
 ]

@@ -1,0 +1,175 @@
+"""Writes of Step 4: policy drafts, their cells, and publishing.
+
+A published version is never edited: a governance lead creates a draft (a copy of
+the latest published version), edits its cells and publishes it with a note; the
+published version gets the next number and is immutable from then on (the models
+refuse too). Only one draft per policy exists at a time.
+"""
+
+from collections.abc import Mapping
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from governance import policy_rules
+from governance.choices import RiskTier
+from governance.models import Consideration, Policy, PolicyCell, PolicyVersion
+from governance.permissions import is_governance_lead
+from governance.selectors.policy import consideration_choices, policy_version_cells
+
+
+def _require_lead(user: User) -> None:
+    if not is_governance_lead(user):
+        raise PermissionDenied("Only governance leads can change policies.")
+
+
+def _locked_draft(version: PolicyVersion) -> PolicyVersion:
+    """Re-read the version under a row lock and check that it is a draft."""
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != PolicyVersion.Status.DRAFT:
+        raise ValidationError(
+            f"Version {version.label} is published and cannot be changed; create a draft."
+        )
+    return version
+
+
+@transaction.atomic
+def policy_draft_create(*, policy: Policy, by: User) -> PolicyVersion:
+    """Start a draft of a policy, a copy of its latest published version (empty when
+    none is published).
+
+    Raises PermissionDenied for anyone but a governance lead, ValidationError when the
+    policy already has a draft.
+    """
+    _require_lead(by)
+    Policy.objects.select_for_update().get(pk=policy.pk)
+    if PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.DRAFT).exists():
+        raise ValidationError("This policy already has a draft: edit or publish it first.")
+    base = (
+        PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.PUBLISHED)
+        .order_by("-number")
+        .first()
+    )
+    draft = PolicyVersion(
+        policy=policy,
+        status=PolicyVersion.Status.DRAFT,
+        based_on=base,
+        created_by=by,
+        created_at=timezone.now(),
+    )
+    draft.full_clean()
+    draft.save()
+    if base is not None:
+        PolicyCell.objects.bulk_create(
+            PolicyCell(
+                version=draft, tier=c.tier, consideration_id=c.consideration_id, level=c.level
+            )
+            for c in base.cells.all()
+        )
+    return draft
+
+
+def _clean_cells(
+    cells: Mapping[tuple[int, str], str | None],
+) -> tuple[dict[tuple[int, str], str], dict[str, list[str]]]:
+    names = dict(consideration_choices())
+    tiers = dict(RiskTier.choices)
+    clean: dict[tuple[int, str], str] = {}
+    errors: list[str] = []
+    for (tier, code), level in cells.items():
+        tier_label = tiers.get(tier)
+        if tier_label is None:
+            errors.append(f"Unknown risk tier {tier!r}: use one of {', '.join(map(str, tiers))}.")
+            continue
+        if code not in names:
+            errors.append(f"Unknown consideration {code!r}.")
+            continue
+        if not level:
+            errors.append(f"{tier_label} × {names[code]}: the cell names no measure.")
+            continue
+        if level not in policy_rules.LEVEL_RANK:
+            errors.append(
+                f"{tier_label} × {names[code]}: unknown measure level {level!r} "
+                f"(use one of {', '.join(policy_rules.LEVELS)})."
+            )
+            continue
+        clean[(tier, code)] = level
+    return clean, {"cells": errors} if errors else {}
+
+
+@transaction.atomic
+def policy_cells_set(
+    *, version: PolicyVersion, cells: Mapping[tuple[int, str], str | None], by: User
+) -> PolicyVersion:
+    """Set the measure level of one or more cells of a draft.
+
+    Args:
+        cells: {(tier, consideration code): level}.
+
+    Raises PermissionDenied for anyone but a governance lead; ValidationError (under
+    ``cells``) for a published version, an unknown tier, consideration or level, or a
+    cell that names no measure. Nothing is written when any cell is refused.
+    """
+    _require_lead(by)
+    version = _locked_draft(version)
+    if not cells:
+        raise ValidationError({"cells": ["Give at least one cell."]})
+    clean, errors = _clean_cells(cells)
+    if errors:
+        raise ValidationError(errors)
+    ids = dict(Consideration.objects.values_list("code", "id"))
+    existing = {(c.tier, c.consideration_id): c for c in version.cells.all()}
+    for (tier, code), level in clean.items():
+        cell = existing.get((tier, ids[code])) or PolicyCell(
+            version=version, tier=tier, consideration_id=ids[code]
+        )
+        cell.level = level
+        cell.full_clean()
+        cell.save()
+    return version
+
+
+@transaction.atomic
+def policy_publish(*, version: PolicyVersion, by: User, note: str) -> PolicyVersion:
+    """Publish a draft: it gets the next version number, the publisher, the time and
+    the change note, and is immutable from then on.
+
+    Raises PermissionDenied for anyone but a governance lead; ValidationError for a
+    published version, a missing note, an empty policy or a cell that names no measure
+    (every risk tier needs a measure for every consideration).
+    """
+    _require_lead(by)
+    version = _locked_draft(version)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["Say what changed and why (the change note)."]})
+    problems = policy_rules.validate_matrix(
+        policy_version_cells(version),
+        tiers=RiskTier.choices,
+        considerations=consideration_choices(),
+    )
+    if problems:
+        raise ValidationError({"cells": problems})
+    latest = PolicyVersion.objects.filter(policy_id=version.policy_id).aggregate(n=Max("number"))
+    version.number = (latest["n"] or 0) + 1
+    version.status = PolicyVersion.Status.PUBLISHED
+    version.published_by = by
+    version.published_at = timezone.now()
+    version.change_note = note
+    version.full_clean()
+    try:
+        version.save()
+    except IntegrityError as exc:  # a concurrent publish took the number
+        raise ValidationError("Another version was published meanwhile; try again.") from exc
+    return version
+
+
+@transaction.atomic
+def policy_draft_discard(*, version: PolicyVersion, by: User) -> None:
+    """Delete a draft and its cells. Raises ValidationError for a published version."""
+    _require_lead(by)
+    version = _locked_draft(version)
+    version.delete()

@@ -1,0 +1,263 @@
+"""Pages of Step 4: the published policy matrix (heatmap + accessible table), version
+history, a version's page (where governance leads edit a draft's cells and publish it
+with a note) and the diff of two versions.
+
+Every page needs a governance role; only governance leads change anything (checked
+here and again in the services).
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from governance import charts, policy_rules
+from governance.choices import RiskTier
+from governance.forms import add_service_errors
+from governance.models import PolicyVersion
+from governance.permissions import is_governance_lead
+from governance.selectors import (
+    consideration_choices,
+    policy_default,
+    policy_draft,
+    policy_published_latest,
+    policy_version_cells,
+    policy_version_diff,
+    policy_version_get,
+    policy_version_list,
+    policy_version_matrix,
+)
+from governance.services import (
+    policy_cells_set,
+    policy_draft_create,
+    policy_draft_discard,
+    policy_publish,
+)
+from governance.views.common import chart_figure, get_or_404, role_required
+
+NO_MEASURE = ""
+
+
+def _cell_field(tier: int, code: str) -> str:
+    return f"cell_{tier}_{code}"
+
+
+class PolicyCellsForm(forms.Form):
+    """One select per (tier, consideration) cell of a draft, named ``cell_<tier>_<code>``.
+    An empty choice is allowed here so the service can say which cell names no measure."""
+
+    def __init__(self, *args, considerations: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = []
+        choices = [(NO_MEASURE, "— no measure —"), *policy_rules.LEVEL_LABELS.items()]
+        for code, name in considerations:
+            for tier, tier_label in RiskTier.choices:
+                self.fields[_cell_field(tier, code)] = forms.ChoiceField(
+                    label=f"{tier_label} × {name}", choices=choices, required=False
+                )
+                self.keys.append((tier, code))
+
+    def cells(self) -> dict[tuple[int, str], str]:
+        return {(t, c): self.cleaned_data.get(_cell_field(t, c), "") for t, c in self.keys}
+
+
+class PolicyPublishForm(forms.Form):
+    note = forms.CharField(
+        label="Change note",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What changed and why; kept with the published version.",
+    )
+
+
+def _version_or_404(pk: int) -> PolicyVersion:
+    return get_or_404(policy_version_get, pk=pk)
+
+
+def _require_lead(request: HttpRequest) -> None:
+    if not is_governance_lead(request.user):
+        raise PermissionDenied("Only governance leads can change policies.")
+
+
+@role_required
+def policy_overview(request: HttpRequest) -> HttpResponse:
+    policy = policy_default()
+    published = policy_published_latest(policy=policy) if policy else None
+    considerations = consideration_choices()
+    heatmap = None
+    if published is not None:
+        heatmap = chart_figure(
+            charts.policy_matrix_heatmap(
+                policy_version_cells(published), considerations=considerations
+            )
+        )
+    return render(
+        request,
+        "governance/policy_detail.html",
+        {
+            "policy": policy,
+            "version": published,
+            "rows": policy_version_matrix(published) if published else [],
+            "tiers": RiskTier.choices,
+            "heatmap": heatmap,
+            "versions": policy_version_list(policy=policy) if policy else [],
+            "draft": policy_draft(policy=policy) if policy else None,
+            "is_lead": is_governance_lead(request.user),
+            "is_overview": True,
+        },
+    )
+
+
+@role_required
+@require_POST
+def policy_draft_new(request: HttpRequest) -> HttpResponse:
+    _require_lead(request)
+    policy = policy_default()
+    try:
+        draft = policy_draft_create(policy=policy, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("governance:policy")
+    messages.success(request, "Draft created from the latest published version.")
+    return redirect("governance:policy-version", pk=draft.pk)
+
+
+@role_required
+def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(pk)
+    considerations = consideration_choices()
+    is_lead = is_governance_lead(request.user)
+    editable = version.is_draft and is_lead
+    cells_form = publish_form = None
+    if request.method == "POST":
+        _require_lead(request)
+        if not version.is_draft:
+            messages.error(request, f"Version {version.label} is published and cannot be changed.")
+            return redirect("governance:policy-version", pk=version.pk)
+        cells_form = PolicyCellsForm(request.POST, considerations=considerations)
+        if cells_form.is_valid():
+            try:
+                policy_cells_set(version=version, cells=cells_form.cells(), by=request.user)
+            except ValidationError as exc:
+                add_service_errors(cells_form, exc)
+            else:
+                messages.success(request, "Draft saved.")
+                return redirect("governance:policy-version", pk=version.pk)
+    if editable:
+        if cells_form is None:
+            initial = {
+                _cell_field(t, c): level for (t, c), level in policy_version_cells(version).items()
+            }
+            cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
+        publish_form = PolicyPublishForm()
+    return _render_version(request, version, cells_form, publish_form, is_lead)
+
+
+def _render_version(request, version, cells_form, publish_form, is_lead) -> HttpResponse:
+    considerations = consideration_choices()
+    rows = policy_version_matrix(version)
+    if cells_form is not None:
+        for row in rows:
+            for cell in row["cells"]:
+                cell["field"] = cells_form[_cell_field(cell["tier"], row["consideration"].code)]
+    return render(
+        request,
+        "governance/policy_detail.html",
+        {
+            "policy": version.policy,
+            "version": version,
+            "rows": rows,
+            "tiers": RiskTier.choices,
+            "heatmap": chart_figure(
+                charts.policy_matrix_heatmap(
+                    policy_version_cells(version), considerations=considerations
+                )
+            ),
+            "versions": policy_version_list(policy=version.policy),
+            "draft": policy_draft(policy=version.policy),
+            "cells_form": cells_form,
+            "publish_form": publish_form,
+            "is_lead": is_lead,
+            "is_overview": False,
+        },
+    )
+
+
+@role_required
+@require_POST
+def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_lead(request)
+    version = _version_or_404(pk)
+    form = PolicyPublishForm(request.POST)
+    if form.is_valid():
+        try:
+            published = policy_publish(
+                version=version, by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Published as {published.label}.")
+            return redirect("governance:policy")
+    response = _render_version(request, version, None, form, True)
+    response.status_code = 400
+    return response
+
+
+@role_required
+@require_POST
+def policy_version_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_lead(request)
+    version = _version_or_404(pk)
+    try:
+        policy_draft_discard(version=version, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("governance:policy-version", pk=version.pk)
+    messages.success(request, "Draft discarded.")
+    return redirect("governance:policy")
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@role_required
+def policy_diff(request: HttpRequest) -> HttpResponse:
+    policy = policy_default()
+    versions = list(policy_version_list(policy=policy)) if policy else []
+    by_pk = {v.pk: v for v in versions}
+    published = [v for v in versions if not v.is_draft]
+    old = by_pk.get(_int_or_none(request.GET.get("from")))
+    new = by_pk.get(_int_or_none(request.GET.get("to")))
+    error = None
+    if ("from" in request.GET or "to" in request.GET) and (old is None or new is None):
+        error = "Choose two versions of this policy to compare."
+    if old is None and new is None and not error:
+        # Default: the draft (or latest published) against the version before it.
+        new = versions[0] if versions else None
+        old = (
+            new.based_on if new and new.is_draft else (published[1] if len(published) > 1 else None)
+        )
+        old = by_pk.get(old.pk) if old else None
+    changes = policy_version_diff(old=old, new=new) if old and new else []
+    return render(
+        request,
+        "governance/policy_diff.html",
+        {
+            "policy": policy,
+            "versions": versions,
+            "old": old,
+            "new": new,
+            "changes": changes,
+            "error": error,
+            "diff_url": reverse("governance:policy-diff"),
+        },
+        status=400 if error else 200,
+    )
