@@ -267,9 +267,12 @@ def load(apps, schema_editor):
             policy=policy, status="published", number=1, created_at=now, published_at=now,
             change_note="Default policy shipped with the product",
         )
+        measures = {(m.consideration.code, m.level): m
+                    for m in Measure.objects.select_related("consideration")}
         PolicyCell.objects.bulk_create(
             PolicyCell(version=version, tier=tier, consideration=considerations[code],
-                       level=level)
+                       level=level, text=measures[(code, level)].text,
+                       parameters=measures[(code, level)].parameters)
             for code, levels in DEFAULT_MATRIX.items()
             for tier, level in enumerate(levels, start=1)
         )
@@ -347,6 +350,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('tier', models.PositiveSmallIntegerField(choices=[(1, 'Low'), (2, 'Medium'), (3, 'High'), (4, 'Critical')])),
                 ('level', models.CharField(choices=[('none', 'None'), ('light', 'Light'), ('medium', 'Medium'), ('strict', 'Strict')], max_length=10)),
+                ('text', models.TextField(blank=True, help_text="The measure's text when published.")),
+                ('parameters', models.JSONField(blank=True, default=dict, help_text="The measure's parameters when published.")),
                 ('consideration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='policy_cells', to='governance.consideration')),
                 ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='governance.policyversion')),
             ],

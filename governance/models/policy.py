@@ -174,6 +174,12 @@ class PolicyCell(models.Model):
         Consideration, on_delete=models.PROTECT, related_name="policy_cells"
     )
     level = models.CharField(max_length=10, choices=MeasureLevel.choices)
+    # Frozen copy of the measure at publication, so that later edits of the measure
+    # catalogue never change what a published version required.
+    text = models.TextField(blank=True, help_text="The measure's text when published.")
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="The measure's parameters when published."
+    )
 
     class Meta:
         ordering = ["version", "tier", "consideration__order"]

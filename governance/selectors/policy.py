@@ -104,6 +104,22 @@ def policy_draft(*, policy: Policy) -> PolicyVersion | None:
     return policy_version_list(policy=policy).filter(status=PolicyVersion.Status.DRAFT).first()
 
 
+def _cell_measures(version: PolicyVersion) -> dict[tuple[int, str], tuple[str, dict]]:
+    """{(tier, consideration code): (text, parameters)} of a version: the frozen copy
+    for a published version, the measure catalogue's current one for a draft."""
+    measures = measure_map()
+    result = {}
+    for cell in version.cells.all():
+        if version.status == PolicyVersion.Status.PUBLISHED:
+            result[(cell.tier, cell.consideration.code)] = (cell.text, dict(cell.parameters))
+        else:
+            measure = measures.get((cell.consideration.code, cell.level))
+            result[(cell.tier, cell.consideration.code)] = (
+                (measure.text, dict(measure.parameters)) if measure else ("", {})
+            )
+    return result
+
+
 def policy_version_cells(version: PolicyVersion) -> dict[tuple[int, str], str]:
     """{(tier, consideration code): level} (uses prefetched cells when present)."""
     return {(c.tier, c.consideration.code): c.level for c in version.cells.all()}
@@ -113,21 +129,21 @@ def policy_version_matrix(version: PolicyVersion) -> list[dict[str, Any]]:
     """The matrix as rows (one per consideration) of cells (one per tier, Low first),
     each with its level and measure text, for tables and forms."""
     cells = policy_version_cells(version)
-    measures = measure_map()
+    frozen = _cell_measures(version)
     rows = []
     for consideration in Consideration.objects.order_by("order", "id"):
         row_cells = []
         for tier, tier_label in RiskTier.choices:
             level = cells.get((tier, consideration.code))
-            measure = measures.get((consideration.code, level)) if level else None
+            text, parameters = frozen.get((tier, consideration.code), ("", {}))
             row_cells.append(
                 {
                     "tier": tier,
                     "tier_label": tier_label,
                     "level": level,
                     "level_label": policy_rules.LEVEL_LABELS.get(level, "") if level else "",
-                    "text": measure.text if measure else "",
-                    "parameters": measure.parameters if measure else {},
+                    "text": text,
+                    "parameters": parameters,
                 }
             )
         rows.append({"consideration": consideration, "cells": row_cells})
@@ -138,14 +154,13 @@ def policy_version_diff(*, old: PolicyVersion, new: PolicyVersion) -> list[dict[
     """The cells that changed from ``old`` to ``new``, with labels and measure texts."""
     names = dict(consideration_choices())
     tiers = dict(RiskTier.choices)
-    measures = measure_map()
+    frozen = {"old": _cell_measures(old), "new": _cell_measures(new)}
 
-    def describe(code: str, level: str | None) -> dict[str, Any]:
-        measure = measures.get((code, level)) if level else None
+    def describe(side: str, tier: int, code: str, level: str | None) -> dict[str, Any]:
         return {
             "level": level,
             "label": policy_rules.LEVEL_LABELS.get(level, "—") if level else "—",
-            "text": measure.text if measure else "",
+            "text": frozen[side].get((tier, code), ("", {}))[0] if level else "",
         }
 
     return [
@@ -154,8 +169,8 @@ def policy_version_diff(*, old: PolicyVersion, new: PolicyVersion) -> list[dict[
             "tier_label": tiers.get(change.tier, str(change.tier)),
             "consideration": change.consideration,
             "consideration_name": names.get(change.consideration, change.consideration),
-            "before": describe(change.consideration, change.before),
-            "after": describe(change.consideration, change.after),
+            "before": describe("old", change.tier, change.consideration, change.before),
+            "after": describe("new", change.tier, change.consideration, change.after),
         }
         for change in policy_rules.diff_matrices(
             policy_version_cells(old), policy_version_cells(new)
@@ -209,15 +224,19 @@ def policy_requirements_for(
         policy_label=f"Policy {version.label}, {tier_label} tier",
     )
     measures = measure_map()
+    frozen = _cell_measures(version)
     order = {code: i for i, code in enumerate(c for c, _ in consideration_choices())}
     result = {}
     for code in sorted(decisions, key=lambda c: order.get(c, len(order))):
         decision = decisions[code]
-        measure = measures.get((code, decision.level))
+        if policy_levels.get(code) == decision.level and (tier, code) in frozen:
+            # The policy cell decides: what the version froze at publication.
+            text, parameters = frozen[(tier, code)]
+        else:
+            # A regulation raised it: the catalogue's measure for that level.
+            measure = measures.get((code, decision.level))
+            text, parameters = (measure.text, dict(measure.parameters)) if measure else ("", {})
         result[code] = PolicyRequirement(
-            level=decision.level,
-            text=measure.text if measure else "",
-            parameters=dict(measure.parameters) if measure else {},
-            why=decision.why,
+            level=decision.level, text=text, parameters=parameters, why=decision.why
         )
     return result

@@ -18,7 +18,11 @@ from governance import policy_rules
 from governance.choices import RiskTier
 from governance.models import Consideration, Policy, PolicyCell, PolicyVersion
 from governance.permissions import is_governance_lead
-from governance.selectors.policy import consideration_choices, policy_version_cells
+from governance.selectors.policy import (
+    consideration_choices,
+    measure_map,
+    policy_version_cells,
+)
 
 
 def _require_lead(user: User) -> None:
@@ -153,6 +157,14 @@ def policy_publish(*, version: PolicyVersion, by: User, note: str) -> PolicyVers
     )
     if problems:
         raise ValidationError({"cells": problems})
+    # Freeze what each cell requires: later edits of the measure catalogue must not
+    # change a published version.
+    measures = measure_map()
+    cells = list(version.cells.select_related("consideration"))
+    for cell in cells:
+        measure = measures[(cell.consideration.code, cell.level)]
+        cell.text, cell.parameters = measure.text, dict(measure.parameters)
+    PolicyCell.objects.bulk_update(cells, ["text", "parameters"])
     latest = PolicyVersion.objects.filter(policy_id=version.policy_id).aggregate(n=Max("number"))
     version.number = (latest["n"] or 0) + 1
     version.status = PolicyVersion.Status.PUBLISHED

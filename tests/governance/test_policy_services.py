@@ -302,3 +302,22 @@ def test_eu_ai_act_minimums_for_a_low_tier():
     assert levels["audit-documentation"] == "strict"
     assert levels["human-signoff"] == "medium"
     assert result["bias-harm-testing"].parameters["disparate_impact_min"] == 0.8
+
+
+def test_published_versions_keep_the_measure_text_and_parameters_they_were_published_with(
+    governance_lead,
+):
+    """Editing the measure catalogue later never changes what a published version
+    requires (a published version is immutable in substance, not only in levels)."""
+    from governance.models import Measure
+    from governance.selectors import policy_published_latest, policy_requirements_for
+
+    v1 = policy_published_latest()
+    before = policy_requirements_for(tier=4, version=v1)["human-signoff"]
+    measure = Measure.objects.get(consideration__code="human-signoff", level=before.level)
+    measure.text = "Rewritten"
+    measure.parameters = {**measure.parameters, "signoffs_per_move": 3}
+    measure.save()
+    after = policy_requirements_for(tier=4, version=v1)["human-signoff"]
+    assert (after.text, after.parameters) == (before.text, before.parameters)
+    assert after.parameters["signoffs_per_move"] == 2
