@@ -4,12 +4,34 @@ questionnaire hangs off a use case, so it is routed in inventory/urls.py."""
 from django.urls import path
 
 from governance import views
+from governance.views import ethics as ethics_views
 from governance.views import policy as policy_views
 
 app_name = "governance"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Step 2: ethical position
+    path("ethics/", ethics_views.ethics_position, name="ethics"),
+    path("ethics/answer/", ethics_views.ethics_position_answer_view, name="ethics-answer"),
+    path("ethics/compare/", ethics_views.ethics_compare_view, name="ethics-compare"),
+    path(
+        "ethics/answer-sets/<int:pk>/",
+        ethics_views.ethics_answer_set_detail,
+        name="ethics-answer-set",
+    ),
+    path(
+        "ethics/answer-sets/<int:pk>/approve/",
+        ethics_views.ethics_position_approve_view,
+        name="ethics-approve",
+    ),
+    path("ethics/versions/<int:pk>/", ethics_views.ethics_version_detail, name="ethics-version"),
+    path("ethics/use-cases/<int:pk>/", ethics_views.ethics_use_case, name="ethics-use-case"),
+    path(
+        "ethics/use-cases/<int:pk>/answer/",
+        ethics_views.ethics_use_case_answer_view,
+        name="ethics-use-case-answer",
+    ),
     # Step 4: policies
     path("policy/", policy_views.policy_overview, name="policy"),
     path("policy/drafts/new/", policy_views.policy_draft_new, name="policy-draft-new"),

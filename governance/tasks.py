@@ -27,3 +27,14 @@ def use_cases_reclassify_stale() -> dict:
     return services.use_cases_reclassify(
         by=by, note="Scheduled re-evaluation under the current rules.", only_stale=True
     )
+
+
+@shared_task(name="governance.tasks.use_cases_reclassify_ethics")
+def use_cases_reclassify_ethics(*, by_id: int | None, note: str) -> dict:
+    """Step 2: re-evaluate the classified use cases whose critical ethical aspects
+    changed after a new organisation position was approved.
+
+    Idempotent: a second run finds no use case whose aspects changed and writes nothing.
+    """
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.use_cases_reclassify_ethics(by=by, note=note)

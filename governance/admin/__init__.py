@@ -2,5 +2,6 @@
 
 from governance.admin import (
     classification,  # noqa: F401
+    ethics,  # noqa: F401  (Step 2)
     policy,  # noqa: F401  (Step 4)
 )

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from governance.api import ethics as ethics_api
 from governance.api import policy as policy_api
 from governance.api import views
 
@@ -13,6 +14,12 @@ router = SimpleRouter()
 router.register("regulations", views.RegulationViewSet, basename="regulation")
 router.register("risk-questions", views.RiskQuestionViewSet, basename="risk-question")
 router.register("risk-rules", views.RiskRuleViewSet, basename="risk-rule")
+# Step 2: ethical position
+router.register("ethics-templates", ethics_api.EthicsTemplateViewSet, basename="ethics-template")
+router.register("ethics-versions", ethics_api.EthicsVersionViewSet, basename="ethics-version")
+router.register(
+    "ethics-answer-sets", ethics_api.EthicsAnswerSetViewSet, basename="ethics-answer-set"
+)
 # Step 4: policies
 router.register("considerations", policy_api.ConsiderationViewSet, basename="consideration")
 router.register("measure-levels", policy_api.MeasureLevelViewSet, basename="measure-level")

@@ -8,6 +8,14 @@ from governance.models.classification import (
     RiskRule,
     RiskRuleCondition,
 )
+from governance.models.ethics import (  # Step 2
+    EthicsAnswerSet,
+    EthicsApproval,
+    EthicsQuestion,
+    EthicsQuestionOption,
+    EthicsTemplate,
+    EthicsTemplateVersion,
+)
 from governance.models.policy import (  # Step 4
     Consideration,
     Measure,
@@ -26,6 +34,13 @@ __all__ = [
     "RiskQuestionOption",
     "RiskRule",
     "RiskRuleCondition",
+    # Step 2: ethical position
+    "EthicsAnswerSet",
+    "EthicsApproval",
+    "EthicsQuestion",
+    "EthicsQuestionOption",
+    "EthicsTemplate",
+    "EthicsTemplateVersion",
     # Step 4: policies
     "Consideration",
     "Measure",

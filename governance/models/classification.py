@@ -44,6 +44,9 @@ class RiskQuestion(models.Model):
         ANSWER = "answer", "Answered in the questionnaire"
         REGULATIONS = "use_case.regulations", "The use case's regulations"
         USES_PII = "use_case.uses_pii", "Whether the use case uses PII"
+        # Step 2: aspects the approved organisation position marks critical that the
+        # use case's latest ethics answers touch (governance.selectors.ethics).
+        CRITICAL_ASPECTS = "use_case.critical_aspects", "Critical ethical aspects it touches"
 
     class Dimension(models.TextChoices):
         REGULATION = "regulation", "Regulation and data"
@@ -53,6 +56,7 @@ class RiskQuestion(models.Model):
         LIFETIME = "lifetime", "Lifetime of model and outcomes"
         CHANGE = "change", "Change and decay"
         TRANSPARENCY = "transparency", "Explainability"
+        ETHICS = "ethics", "Ethical position"
 
     code = models.SlugField(max_length=50, unique=True)
     text = models.CharField(max_length=300)
@@ -79,6 +83,10 @@ class RiskQuestion(models.Model):
             raise ValidationError({"kind": "The regulations question must be multiple choice."})
         if self.source == self.Source.USES_PII and self.kind != self.Kind.BOOLEAN:
             raise ValidationError({"kind": "The PII question must be yes / no."})
+        if self.source == self.Source.CRITICAL_ASPECTS and self.kind != self.Kind.MULTI:
+            raise ValidationError(
+                {"kind": "The critical-aspects question must be multiple choice."}
+            )
 
 
 class RiskQuestionOption(models.Model):

@@ -30,6 +30,11 @@ def risk_question_as_engine(question: RiskQuestion) -> risk_engine.Question:
     are the regulation catalogue's codes."""
     if question.source == RiskQuestion.Source.REGULATIONS:
         options = dict(Regulation.objects.values_list("code", "name"))
+    elif question.source == RiskQuestion.Source.CRITICAL_ASPECTS:
+        # Imported here: the ethics selectors build on this module's package.
+        from governance.selectors.ethics import ethics_aspect_options
+
+        options = ethics_aspect_options()
     elif question.kind == RiskQuestion.Kind.BOOLEAN:
         options = {}
     else:
@@ -118,6 +123,8 @@ def classification_answers_display(*, classification: Classification) -> list[di
             labels = (
                 regulation_names
                 if question.source == RiskQuestion.Source.REGULATIONS
+                else risk_question_as_engine(question).options
+                if question.source == RiskQuestion.Source.CRITICAL_ASPECTS
                 else {o.code: o.label for o in question.options.all()}
             )
             values = value if isinstance(value, list) else [value]

@@ -7,6 +7,16 @@ from governance.services.classification import (
     use_case_facts,
     use_cases_reclassify,
 )
+from governance.services.ethics import (  # Step 2
+    ethics_position_answer,
+    ethics_position_approve,
+    ethics_question_remove,
+    ethics_question_set,
+    ethics_use_case_answer,
+    ethics_version_draft_create,
+    ethics_version_publish,
+    use_cases_reclassify_ethics,
+)
 from governance.services.policy import (  # Step 4
     policy_cells_set,
     policy_draft_create,
@@ -20,6 +30,15 @@ __all__ = [
     "risk_rules_changed",
     "use_case_facts",
     "use_cases_reclassify",
+    # Step 2: ethical position
+    "ethics_position_answer",
+    "ethics_position_approve",
+    "ethics_question_remove",
+    "ethics_question_set",
+    "ethics_use_case_answer",
+    "ethics_version_draft_create",
+    "ethics_version_publish",
+    "use_cases_reclassify_ethics",
     "policy_cells_set",
     "policy_draft_create",
     "policy_draft_discard",

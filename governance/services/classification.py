@@ -12,6 +12,7 @@ from governance import risk_engine
 from governance.models import Classification, RiskQuestion
 from governance.selectors import (
     classification_latest,
+    ethics_critical_aspects_for,
     risk_question_list,
     risk_questions_as_engine,
     risk_rules_as_engine,
@@ -29,6 +30,12 @@ def use_case_facts(use_case: UseCase) -> dict[str, Any]:
             facts[question.code] = sorted(use_case.regulations.values_list("code", flat=True))
         elif question.source == RiskQuestion.Source.USES_PII:
             facts[question.code] = use_case.uses_pii
+        elif question.source == RiskQuestion.Source.CRITICAL_ASPECTS and (
+            touched := ethics_critical_aspects_for(use_case=use_case)
+        ):
+            # Left out when empty: a use case without ethics answers touches nothing
+            # and its facts stay as they were before Step 2.
+            facts[question.code] = touched
     return facts
 
 

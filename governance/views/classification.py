@@ -19,6 +19,7 @@ from governance.selectors import (
     classification_answers_for_form,
     classification_recent,
     regulation_list,
+    risk_question_as_engine,
     risk_question_list,
 )
 from governance.services import classification_submit, use_case_facts
@@ -61,11 +62,18 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _critical_aspects_display(question: RiskQuestion, value: list[str]) -> str:
+    labels = risk_question_as_engine(question).options
+    return ", ".join(labels.get(code, code) for code in value) or "None"
+
+
 def _fact_display(question: RiskQuestion, value, regulation_names: dict[str, str]) -> str:
     if question.source == RiskQuestion.Source.USES_PII:
         return "Yes" if value else "No"
     if question.source == RiskQuestion.Source.REGULATIONS:
         return ", ".join(regulation_names.get(code, code) for code in value) or "None"
+    if question.source == RiskQuestion.Source.CRITICAL_ASPECTS:  # Step 2
+        return _critical_aspects_display(question, value or [])
     return str(value)
 
 

@@ -19,6 +19,7 @@ from governance.choices import Criticality, RiskTier, Role
 from governance.models import Regulation
 from governance.services import classification_submit
 from inventory import demo, services
+from inventory.demo import ethics as demo_ethics
 from inventory.models import Dataset, MLModel, Team, UseCase
 
 
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             for model_spec in spec.models:
                 self._model(spec, use_case, model_spec)
             self._classify(spec, use_case)
+        # Step 2: the approved ethical position and some use cases' ethics answers.
+        demo_ethics.load(users=self.users, note=self._note)
 
     def _teams(self) -> dict[str, Team]:
         teams = {}

@@ -1,0 +1,191 @@
+"""Step 2 questionnaires as plain data: validating an answer set, showing answers and
+comparing two answer sets question by question (across versions, by question code).
+
+Pure computation, no Django imports: the questions arrive as plain data (built by
+``governance.selectors.ethics``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SINGLE = "single"
+MULTI = "multi"
+SCALE = "scale"
+TEXT = "text"
+
+TEXT_MAX_LENGTH = 4000
+
+# Question codes that link the two questionnaires to the classification: the
+# organisation marks aspects critical; a use case says which aspects it touches.
+CRITICAL_ASPECTS = "critical_aspects"
+ASPECTS = "aspects"
+
+
+@dataclass(frozen=True)
+class Question:
+    code: str
+    text: str
+    kind: str
+    options: dict[str, str] = field(default_factory=dict)  # code -> label, in order
+    required: bool = True
+    scale_min: int | None = None
+    scale_max: int | None = None
+    scale_min_label: str = ""
+    scale_max_label: str = ""
+    help_text: str = ""
+
+
+def _missing(question: Question, value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    return question.kind == MULTI and value == []
+
+
+def validate_answers(questions: list[Question], answers: Any) -> dict[str, str]:
+    """Check an answer set against a version's questions.
+
+    Returns {question code: error message}; empty when the answers are valid. An
+    empty multiple-choice answer means "none of these" and is valid.
+    """
+    if not isinstance(answers, dict):
+        return {"answers": "Give the answers as an object keyed by question code."}
+    errors: dict[str, str] = {}
+    by_code = {q.code: q for q in questions}
+    for code in answers:
+        if code not in by_code:
+            errors[str(code)] = "Unknown question."
+    for q in questions:
+        value = answers.get(q.code)
+        if _missing(q, value):
+            if q.required and not (q.kind == MULTI and value == []):
+                errors[q.code] = "An answer is required."
+            continue
+        if q.kind == SINGLE:
+            if not isinstance(value, str) or value not in q.options:
+                errors[q.code] = (
+                    f"{value!r} is not a valid choice; choose one of: {', '.join(q.options)}."
+                )
+        elif q.kind == MULTI:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[q.code] = "Give a list of option codes."
+            elif bad := [v for v in value if v not in q.options]:
+                errors[q.code] = (
+                    f"Not valid choices: {', '.join(bad)}; choose from: {', '.join(q.options)}."
+                )
+            elif len(set(value)) != len(value):
+                errors[q.code] = "An option is given twice."
+        elif q.kind == SCALE:
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[q.code] = "Give a whole number."
+            elif not q.scale_min <= value <= q.scale_max:
+                errors[q.code] = f"Give a value from {q.scale_min} to {q.scale_max}."
+        elif q.kind == TEXT:
+            if not isinstance(value, str):
+                errors[q.code] = "Give a text."
+            elif len(value) > TEXT_MAX_LENGTH:
+                errors[q.code] = f"Keep it under {TEXT_MAX_LENGTH} characters."
+    return errors
+
+
+def normalise(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:
+    """Valid answers in a canonical form: questionnaire order, multiple choices in
+    option order, texts stripped, unanswered optional questions left out."""
+    out: dict[str, Any] = {}
+    for q in questions:
+        value = answers.get(q.code)
+        if q.kind == MULTI and isinstance(value, list):
+            out[q.code] = [code for code in q.options if code in value]
+        elif q.kind == TEXT and isinstance(value, str):
+            if value.strip():
+                out[q.code] = value.strip()
+        elif value is not None and value != "":
+            out[q.code] = value
+    return out
+
+
+def display(question: Question | None, value: Any) -> str:
+    """An answer as people read it (labels, not codes; codes of options that no
+    longer exist are shown as they are)."""
+    if value is None:
+        return "—"
+    if question is None:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if question.kind == MULTI:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(question.options.get(v, v) for v in values) or "None"
+    if question.kind == SINGLE:
+        return question.options.get(value, str(value))
+    if question.kind == SCALE:
+        ends = {
+            question.scale_min: question.scale_min_label,
+            question.scale_max: question.scale_max_label,
+        }
+        label = ends.get(value)
+        return (
+            f"{value} of {question.scale_max} ({label})"
+            if label
+            else f"{value} of {question.scale_max}"
+        )
+    return str(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(a) == sorted(b)
+    return a == b
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    code: str
+    question: str
+    left: str
+    right: str
+    changed: bool
+    only_in: str = ""  # "left" / "right" when the question exists in one version only
+
+
+def compare(
+    left_questions: list[Question],
+    left_answers: dict[str, Any],
+    right_questions: list[Question],
+    right_answers: dict[str, Any],
+) -> list[ComparisonRow]:
+    """Two answer sets side by side, matched by question code (so sets answered to
+    different versions compare): the right-hand version's order first, then the
+    questions only the left-hand one has."""
+    left_by_code = {q.code: q for q in left_questions}
+    right_by_code = {q.code: q for q in right_questions}
+    codes = [q.code for q in right_questions] + [
+        q.code for q in left_questions if q.code not in right_by_code
+    ]
+    rows = []
+    for code in codes:
+        lq, rq = left_by_code.get(code), right_by_code.get(code)
+        lv, rv = left_answers.get(code), right_answers.get(code)
+        only_in = "" if lq and rq else ("left" if lq else "right")
+        rows.append(
+            ComparisonRow(
+                code=code,
+                question=(rq or lq).text,
+                left=display(lq, lv) if lq else "(not asked)",
+                right=display(rq, rv) if rq else "(not asked)",
+                changed=bool(only_in) or not _same(lv, rv),
+                only_in=only_in,
+            )
+        )
+    return rows
+
+
+def critical_touched(position: dict[str, Any] | None, use_case: dict[str, Any] | None) -> list[str]:
+    """The aspects the organisation's position marks critical that the use case's
+    answers touch, in the position's order. Empty without either answer set."""
+    if not position or not use_case:
+        return []
+    critical = position.get(CRITICAL_ASPECTS) or []
+    touched = set(use_case.get(ASPECTS) or [])
+    return [code for code in critical if code in touched]

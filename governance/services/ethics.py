@@ -1,0 +1,356 @@
+"""Writes of Step 2, the ethical position.
+
+- Questionnaire versions: a governance lead starts a draft (a copy of the current
+  version), edits its questions and publishes it. Published versions never change.
+- Answer sets: the organisation's position (governance leads) and each use case's
+  answers (whoever may change the use case). Append-only: answering again adds a set.
+- Approval: a governance lead other than the one who answered approves the latest
+  organisation answer set (four eyes: the position binds the whole organisation).
+- The link to classification: a use case's tier depends on the critical aspects its
+  answers touch, so new use-case answers re-evaluate that use case at once, and a
+  newly approved position re-evaluates every affected use case in a worker.
+"""
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from governance import ethics_rules
+from governance.models import Classification, RiskQuestion
+from governance.models.ethics import (
+    EthicsAnswerSet,
+    EthicsApproval,
+    EthicsQuestion,
+    EthicsQuestionOption,
+    EthicsTemplate,
+    EthicsTemplateVersion,
+)
+from governance.permissions import is_governance_lead
+from governance.selectors import (
+    classification_latest,
+    ethics_question_list,
+    ethics_questions_as_rules,
+    ethics_version_current,
+    ethics_version_draft,
+)
+from governance.services.classification import classification_refresh, use_case_facts
+from inventory import permissions as inventory_permissions
+from inventory.models import UseCase
+
+logger = logging.getLogger(__name__)
+
+Scope = EthicsTemplate.Scope
+Status = EthicsTemplateVersion.Status
+
+
+def _require_lead(user: User, action: str) -> None:
+    if not is_governance_lead(user):
+        raise PermissionDenied(f"Only governance leads can {action}.")
+
+
+# --- questionnaire versions ----------------------------------------------------------
+
+
+@transaction.atomic
+def ethics_version_draft_create(
+    *, template: EthicsTemplate, by: User, note: str = ""
+) -> EthicsTemplateVersion:
+    """Start the next version of a questionnaire as a copy of its latest version.
+
+    Raises PermissionDenied unless ``by`` is a governance lead, ValidationError when
+    the questionnaire already has a draft.
+    """
+    _require_lead(by, "change the ethics questionnaires")
+    template = EthicsTemplate.objects.select_for_update().get(pk=template.pk)
+    if ethics_version_draft(template=template) is not None:
+        raise ValidationError("This questionnaire already has a draft; edit or publish it first.")
+    source = template.versions.order_by("-number").first()
+    number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    draft = EthicsTemplateVersion(
+        template=template, number=number, note=note, created_by=by, created_at=timezone.now()
+    )
+    draft.full_clean()
+    draft.save()
+    if source is not None:
+        for question in ethics_question_list(version=source):
+            options = list(question.options.all())
+            question.pk = None
+            question.version = draft
+            question.save()
+            EthicsQuestionOption.objects.bulk_create(
+                EthicsQuestionOption(question=question, code=o.code, label=o.label, order=o.order)
+                for o in options
+            )
+    return draft
+
+
+def _check_draft(version: EthicsTemplateVersion) -> None:
+    if version.status != Status.DRAFT:
+        raise ValidationError(f"{version} is published and cannot be changed.")
+
+
+@transaction.atomic
+def ethics_question_set(
+    *,
+    version: EthicsTemplateVersion,
+    by: User,
+    code: str,
+    text: str,
+    kind: str,
+    help_text: str = "",
+    required: bool = True,
+    order: int | None = None,
+    options: list[tuple[str, str]] = (),
+    scale_min: int | None = None,
+    scale_max: int | None = None,
+    scale_min_label: str = "",
+    scale_max_label: str = "",
+) -> EthicsQuestion:
+    """Add a question to a draft, or replace the draft's question with that code
+    (its options are replaced too). Raises PermissionDenied for non-leads and
+    ValidationError for a published version or an invalid question."""
+    _require_lead(by, "change the ethics questionnaires")
+    version = EthicsTemplateVersion.objects.select_for_update().get(pk=version.pk)
+    _check_draft(version)
+    question = EthicsQuestion.objects.filter(version=version, code=code).first()
+    if question is None:
+        last = version.questions.aggregate(n=Max("order"))["n"] or 0
+        question = EthicsQuestion(version=version, code=code, order=last + 10)
+    question.text, question.kind, question.help_text = text, kind, help_text
+    question.required = required
+    if order is not None:
+        question.order = order
+    question.scale_min, question.scale_max = scale_min, scale_max
+    question.scale_min_label, question.scale_max_label = scale_min_label, scale_max_label
+    question.full_clean()
+    choice = kind in (EthicsQuestion.Kind.SINGLE, EthicsQuestion.Kind.MULTI)
+    if choice and not options:
+        raise ValidationError({"options": "A choice question needs at least one option."})
+    if not choice and options:
+        raise ValidationError({"options": "Only choice questions take options."})
+    codes = [c for c, _ in options]
+    if len(set(codes)) != len(codes):
+        raise ValidationError({"options": "Option codes must be unique."})
+    question.save()
+    question.options.all().delete()
+    for index, (option_code, label) in enumerate(options):
+        option = EthicsQuestionOption(
+            question=question, code=option_code, label=label, order=(index + 1) * 10
+        )
+        option.full_clean()
+        option.save()
+    return question
+
+
+@transaction.atomic
+def ethics_question_remove(*, version: EthicsTemplateVersion, by: User, code: str) -> None:
+    """Remove a question from a draft (published versions keep all their questions)."""
+    _require_lead(by, "change the ethics questionnaires")
+    _check_draft(version)
+    question = EthicsQuestion.objects.filter(version=version, code=code).first()
+    if question is None:
+        raise ValidationError({"code": f"The draft has no question {code!r}."})
+    question.options.all().delete()
+    question.delete()
+
+
+@transaction.atomic
+def ethics_version_publish(
+    *, version: EthicsTemplateVersion, by: User, note: str = ""
+) -> EthicsTemplateVersion:
+    """Publish a draft: it becomes the current version and never changes again.
+    Earlier versions and every answer given to them are kept.
+
+    Raises PermissionDenied for non-leads; ValidationError for a published version,
+    an empty draft or a choice question without options.
+    """
+    _require_lead(by, "publish an ethics questionnaire")
+    version = EthicsTemplateVersion.objects.select_for_update().get(pk=version.pk)
+    _check_draft(version)
+    questions = ethics_questions_as_rules(version=version)
+    if not questions:
+        raise ValidationError("A questionnaire version needs at least one question.")
+    empty = [
+        q.code
+        for q in questions
+        if q.kind in (ethics_rules.SINGLE, ethics_rules.MULTI) and not q.options
+    ]
+    if empty:
+        raise ValidationError(f"Choice questions without options: {', '.join(empty)}.")
+    version.status = Status.PUBLISHED
+    version.published_by = by
+    version.published_at = timezone.now()
+    if note:
+        version.note = note
+    version.full_clean()
+    version.save(update_fields=["status", "published_by", "published_at", "note"])
+    return version
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+def _check_version(version: EthicsTemplateVersion | None, scope: str) -> EthicsTemplateVersion:
+    current = ethics_version_current(scope=scope)
+    if current is None:
+        raise ValidationError("The questionnaire has no published version yet.")
+    if version is None:
+        return current
+    if version.template.scope != scope:
+        raise ValidationError({"version": "This version belongs to the other questionnaire."})
+    if version.status != Status.PUBLISHED:
+        raise ValidationError({"version": "This version is a draft; answer the current version."})
+    if version.pk != current.pk:
+        raise ValidationError(
+            {
+                "version": f"Version {version.number} is superseded; answer the current "
+                f"version {current.number}."
+            }
+        )
+    return current
+
+
+def _answer_set_create(
+    *, version: EthicsTemplateVersion, use_case: UseCase | None, answers: Any, by: User, note: str
+) -> EthicsAnswerSet:
+    questions = ethics_questions_as_rules(version=version)
+    errors = ethics_rules.validate_answers(questions, answers)
+    if errors:
+        raise ValidationError(errors)
+    answer_set = EthicsAnswerSet(
+        version=version,
+        use_case=use_case,
+        answers=ethics_rules.normalise(questions, answers),
+        note=note,
+        answered_by=by,
+        answered_at=timezone.now(),
+    )
+    answer_set.full_clean()
+    answer_set.save()
+    return answer_set
+
+
+@transaction.atomic
+def ethics_position_answer(
+    *,
+    answers: dict[str, Any],
+    by: User,
+    note: str = "",
+    version: EthicsTemplateVersion | None = None,
+) -> EthicsAnswerSet:
+    """Answer the organisation's questionnaire: a new answer set that awaits approval
+    (the approved position stays in force until then).
+
+    Raises PermissionDenied unless ``by`` is a governance lead; ValidationError
+    (keyed by question code) for unknown questions, options not in a question,
+    scale values out of range, missing answers or a superseded version.
+    """
+    _require_lead(by, "answer the organisation's ethical position")
+    version = _check_version(version, Scope.ORGANISATION)
+    return _answer_set_create(version=version, use_case=None, answers=answers, by=by, note=note)
+
+
+@transaction.atomic
+def ethics_position_approve(
+    *, answer_set: EthicsAnswerSet, by: User, note: str = ""
+) -> EthicsApproval:
+    """Approve an organisation answer set: it becomes the organisation's position.
+
+    Only a governance lead other than the one who answered may approve (four eyes),
+    only the latest organisation answer set, only once, and only if it answers the
+    current version. Raises PermissionDenied or ValidationError. After commit, a
+    worker re-evaluates the classified use cases whose critical aspects changed.
+    """
+    _require_lead(by, "approve the organisation's ethical position")
+    answer_set = EthicsAnswerSet.objects.select_for_update().get(pk=answer_set.pk)
+    if answer_set.use_case_id is not None:
+        raise ValidationError("Only the organisation's position is approved.")
+    if EthicsApproval.objects.filter(answer_set=answer_set).exists():
+        raise ValidationError("This position is already approved.")
+    if answer_set.answered_by_id == by.pk:
+        raise PermissionDenied(
+            "A position must be approved by a governance lead other than the one who answered it."
+        )
+    latest = EthicsAnswerSet.objects.filter(use_case=None).order_by("-answered_at", "-id").first()
+    if latest.pk != answer_set.pk:
+        raise ValidationError("A newer answer set exists; only the latest one can be approved.")
+    _check_version(answer_set.version, Scope.ORGANISATION)
+    approval = EthicsApproval(
+        answer_set=answer_set, approved_by=by, approved_at=timezone.now(), note=note
+    )
+    approval.full_clean()
+    approval.save()
+    from governance.tasks import use_cases_reclassify_ethics as use_cases_reclassify_ethics_task
+
+    reclassify_note = f"Re-evaluated after {by.get_username()} approved a new ethical position."
+    transaction.on_commit(
+        lambda: use_cases_reclassify_ethics_task.delay(by_id=by.pk, note=reclassify_note)
+    )
+    return approval
+
+
+@transaction.atomic
+def ethics_use_case_answer(
+    *,
+    use_case: UseCase,
+    answers: dict[str, Any],
+    by: User,
+    note: str = "",
+    version: EthicsTemplateVersion | None = None,
+) -> EthicsAnswerSet:
+    """Answer the ethics questionnaire for a use case (a new answer set).
+
+    Raises PermissionDenied unless ``by`` may change the use case; ValidationError
+    as for ``ethics_position_answer``. If the critical aspects the use case touches
+    changed, a classified use case is re-evaluated at once, in the same transaction.
+    """
+    if not inventory_permissions.can_change_use_case(by, use_case):
+        raise PermissionDenied("You cannot change this use case's ethics answers.")
+    version = _check_version(version, Scope.USE_CASE)
+    answer_set = _answer_set_create(
+        version=version, use_case=use_case, answers=answers, by=by, note=note
+    )
+    if _critical_aspects_stale(use_case):
+        classification_refresh(
+            use_case=use_case, by=by, note="Re-evaluated after its ethics answers changed."
+        )
+    return answer_set
+
+
+# --- re-evaluation -------------------------------------------------------------------
+
+
+def _critical_aspects_stale(use_case: UseCase) -> bool:
+    """Whether the use case's latest classification saw other critical aspects than
+    it touches now (a never-classified use case is never stale)."""
+    latest: Classification | None = classification_latest(use_case=use_case)
+    if latest is None:
+        return False
+    codes = RiskQuestion.objects.filter(source=RiskQuestion.Source.CRITICAL_ASPECTS).values_list(
+        "code", flat=True
+    )
+    facts = use_case_facts(use_case)
+    return any(sorted(latest.answers.get(c) or []) != sorted(facts.get(c) or []) for c in codes)
+
+
+def use_cases_reclassify_ethics(*, by: User | None, note: str) -> dict:
+    """Re-evaluate the classified use cases whose critical aspects changed (after a
+    new organisation position). Idempotent: a second run finds nothing to do. Each
+    use case is its own transaction. Returns counts: evaluated, changed, needs_answers.
+    """
+    counts = {"evaluated": 0, "changed": 0, "needs_answers": 0}
+    for use_case in UseCase.objects.filter(classifications__isnull=False).distinct():
+        if not _critical_aspects_stale(use_case):
+            continue
+        result = classification_refresh(use_case=use_case, by=by, note=note)
+        if result is None:
+            counts["needs_answers"] += 1
+            continue
+        counts["evaluated"] += 1
+        counts["changed"] += int(result.changed)
+    return counts

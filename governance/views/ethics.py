@@ -1,0 +1,245 @@
+"""Pages of Step 2, the ethical position: the organisation's position (current,
+pending, history), its answer and approve forms, one answer set, the comparison of two
+answer sets, a questionnaire version, and a use case's ethics answers and form.
+
+Every page needs a governance role; governance leads answer and approve the
+organisation's position, whoever may change a use case answers its questions (checked
+here for the buttons and again in the services).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from governance.forms import add_service_errors
+from governance.forms_ethics import EthicsAnswersForm
+from governance.models import EthicsTemplate
+from governance.permissions import is_governance_lead
+from governance.selectors import (
+    ethics_answer_set_get,
+    ethics_answer_set_list,
+    ethics_answers_display,
+    ethics_compare,
+    ethics_position_current,
+    ethics_position_pending,
+    ethics_question_list,
+    ethics_questions_as_rules,
+    ethics_use_case_latest,
+    ethics_version_current,
+    ethics_version_get,
+    ethics_version_list,
+    use_cases_without_ethics_answers,
+)
+from governance.services import (
+    ethics_position_answer,
+    ethics_position_approve,
+    ethics_use_case_answer,
+)
+from governance.views.common import get_or_404, role_required
+from inventory import permissions as inventory_permissions
+from inventory.selectors import use_case_get
+
+Scope = EthicsTemplate.Scope
+
+
+def _can_approve(user, answer_set) -> bool:
+    return (
+        answer_set is not None and is_governance_lead(user) and answer_set.answered_by_id != user.pk
+    )
+
+
+@role_required
+def ethics_position(request: HttpRequest) -> HttpResponse:
+    current = ethics_position_current()
+    pending = ethics_position_pending()
+    version = ethics_version_current(scope=Scope.ORGANISATION)
+    history = list(ethics_answer_set_list(user=request.user, scope=Scope.ORGANISATION))
+    return render(
+        request,
+        "governance/ethics_position.html",
+        {
+            "current": current,
+            "current_rows": ethics_answers_display(answer_set=current) if current else [],
+            "pending": pending,
+            "pending_rows": ethics_answers_display(answer_set=pending) if pending else [],
+            "can_answer": is_governance_lead(request.user),
+            "can_approve": _can_approve(request.user, pending),
+            "version": version,
+            "current_outdated": bool(current and version and current.version_id != version.pk),
+            "history": history,
+            "versions": ethics_version_list(),
+            "unanswered_count": use_cases_without_ethics_answers(user=request.user).count(),
+        },
+    )
+
+
+def _answer_page(request, *, version, initial, save, template_context, redirect_url):
+    questions = ethics_questions_as_rules(version=version) if version else []
+    if version is None:
+        raise Http404("The questionnaire has no published version.")
+    if request.method == "POST":
+        form = EthicsAnswersForm(request.POST, questions=questions)
+        if form.is_valid():
+            try:
+                save(form)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Your answers were recorded.")
+                return redirect(redirect_url)
+    else:
+        form = EthicsAnswersForm(questions=questions, initial=initial)
+    return render(
+        request,
+        "governance/ethics_form.html",
+        {
+            **template_context,
+            "form": form,
+            "version": version,
+            "fields": [form[q.code] for q in questions],
+            "cancel_url": redirect_url,
+        },
+    )
+
+
+@role_required
+def ethics_position_answer_view(request: HttpRequest) -> HttpResponse:
+    if not is_governance_lead(request.user):
+        raise PermissionDenied("Only governance leads answer the organisation's position.")
+    version = ethics_version_current(scope=Scope.ORGANISATION)
+    latest = ethics_position_pending() or ethics_position_current()
+
+    def save(form):
+        ethics_position_answer(
+            answers=form.answers(), by=request.user, note=form.note(), version=version
+        )
+
+    return _answer_page(
+        request,
+        version=version,
+        initial=dict(latest.answers) if latest else {},
+        save=save,
+        template_context={
+            "title": "Answer the organisation's ethical position",
+            "lede": "Your answers await approval by another governance lead; the approved "
+            "position stays in force until then.",
+            "submit": "Submit for approval",
+        },
+        redirect_url=reverse("governance:ethics"),
+    )
+
+
+@require_POST
+@role_required
+def ethics_position_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    answer_set = get_or_404(ethics_answer_set_get, user=request.user, pk=pk)
+    try:
+        ethics_position_approve(
+            answer_set=answer_set, by=request.user, note=request.POST.get("note", "")[:500]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The ethical position is approved.")
+    return redirect("governance:ethics")
+
+
+@role_required
+def ethics_answer_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    answer_set = get_or_404(ethics_answer_set_get, user=request.user, pk=pk)
+    return render(
+        request,
+        "governance/ethics_answer_set.html",
+        {
+            "answer_set": answer_set,
+            "rows": ethics_answers_display(answer_set=answer_set),
+            "approval": getattr(answer_set, "approval", None),
+        },
+    )
+
+
+@role_required
+def ethics_compare_view(request: HttpRequest) -> HttpResponse:
+    """?left=<id>&right=<id>: two answer sets side by side."""
+    context: dict = {}
+    try:
+        left_id, right_id = int(request.GET["left"]), int(request.GET["right"])
+    except (KeyError, ValueError):
+        context["error"] = "Choose two answer sets to compare (left and right)."
+    else:
+        left = get_or_404(ethics_answer_set_get, user=request.user, pk=left_id)
+        right = get_or_404(ethics_answer_set_get, user=request.user, pk=right_id)
+        rows = ethics_compare(left=left, right=right)
+        context.update(
+            left=left,
+            right=right,
+            rows=rows,
+            changed_count=sum(row.changed for row in rows),
+        )
+    return render(request, "governance/ethics_compare.html", context)
+
+
+@role_required
+def ethics_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_or_404(ethics_version_get, pk=pk)
+    return render(
+        request,
+        "governance/ethics_version.html",
+        {"version": version, "questions": ethics_question_list(version=version)},
+    )
+
+
+@role_required
+def ethics_use_case(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    latest = ethics_use_case_latest(use_case=use_case)
+    version = ethics_version_current(scope=Scope.USE_CASE)
+    return render(
+        request,
+        "governance/ethics_use_case.html",
+        {
+            "use_case": use_case,
+            "latest": latest,
+            "rows": ethics_answers_display(answer_set=latest) if latest else [],
+            "outdated": bool(latest and version and latest.version_id != version.pk),
+            "history": ethics_answer_set_list(user=request.user, use_case=use_case),
+            "can_answer": inventory_permissions.can_change_use_case(request.user, use_case),
+            "position": ethics_position_current(),
+        },
+    )
+
+
+@role_required
+def ethics_use_case_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    if not inventory_permissions.can_change_use_case(request.user, use_case):
+        raise PermissionDenied("You cannot change this use case's ethics answers.")
+    version = ethics_version_current(scope=Scope.USE_CASE)
+    latest = ethics_use_case_latest(use_case=use_case)
+
+    def save(form):
+        ethics_use_case_answer(
+            use_case=use_case,
+            answers=form.answers(),
+            by=request.user,
+            note=form.note(),
+            version=version,
+        )
+
+    return _answer_page(
+        request,
+        version=version,
+        initial=dict(latest.answers) if latest else {},
+        save=save,
+        template_context={
+            "title": f"Ethical questions: {use_case.name}",
+            "lede": "Aspects the organisation's approved position holds critical raise the "
+            "use case's risk tier; a classified use case is re-evaluated at once.",
+            "submit": "Record answers",
+            "use_case": use_case,
+        },
+        redirect_url=reverse("governance:ethics-use-case", kwargs={"pk": use_case.pk}),
+    )
