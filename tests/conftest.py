@@ -90,3 +90,57 @@ def client_for(client):
         return c
 
     return make
+
+
+PROJECT_APPS = ("governance", "inventory", "reviews")
+
+
+def load_data_migrations() -> None:
+    """Re-run every data migration of the project's apps, each against the model state
+    at its place in the migration graph (as ``migrate`` does)."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    from governance.roles import sync_role_permissions
+
+    loader = MigrationLoader(connection)
+    leaves = [node for node in loader.graph.leaf_nodes() if node[0] in PROJECT_APPS]
+    for key in _plan(loader, leaves):
+        if key[0] not in PROJECT_APPS:
+            continue
+        migration = loader.graph.nodes[key]
+        if not any(isinstance(op, RunPython) for op in migration.operations):
+            continue
+        state = loader.project_state(key, at_end=False)
+        with connection.schema_editor(atomic=True) as editor:
+            for operation in migration.operations:
+                if isinstance(operation, RunPython):
+                    operation.code(state.apps, editor)
+                else:
+                    operation.state_forwards(key[0], state)
+    sync_role_permissions()
+
+
+def _plan(loader, leaves):
+    seen, plan = set(), []
+    for leaf in leaves:
+        for key in loader.graph.forwards_plan(leaf):
+            if key not in seen:
+                seen.add(key)
+                plan.append(key)
+    return plan
+
+
+@pytest.fixture(autouse=True)
+def migrated_content(request):
+    """Tests on committed data (transactional_db, live_server) start with the content of
+    the data migrations (roles, default questionnaire, rules, policy...), as after
+    ``migrate``: the teardown of an earlier such test empties every table."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        load_data_migrations()

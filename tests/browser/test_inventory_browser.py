@@ -150,3 +150,26 @@ def test_sign_in_open_inventory_use_case_and_home_chart(page, live_server, portf
 
     assert page.blocked == [], "pages must not load anything from another origin"
     assert page.problems == []
+
+
+def test_policy_and_ethics_pages_render_offline(page, live_server, risk_officer):
+    """The published policy's heatmap is drawn, and the Step 2 and 4 pages load with
+    no outside request, console error or CSP violation."""
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", risk_officer.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.auth-form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/policy/")
+    page.wait_for_selector("#chart-policy svg.main-svg")
+    assert "Human-in-the-loop sign-off" in page.locator("main").inner_text()
+    assert csp_violations(page) == []
+
+    page.goto(f"{base}/ethics/")
+    assert page.locator("h1").count() == 1
+    assert csp_violations(page) == []
+
+    assert page.blocked == [], "pages must not load anything from another origin"
+    assert page.problems == []

@@ -17,7 +17,6 @@ another process has its own connection and cannot see a test's open transaction.
 
 import ast
 import contextlib
-import importlib
 import os
 import re
 import signal
@@ -30,38 +29,14 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection
 from kombu import Exchange, Queue
 
 from governance.celery import app as celery_app
-from governance.models import RiskRule
-from governance.roles import sync_role_permissions
 
 WORKER_READY_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 20.0
-
-
-# The data migrations whose content the tests rely on, and their (idempotent) loaders.
-DATA_MIGRATIONS = [
-    ("governance.migrations.0003_roles", "create_roles"),
-    ("governance.migrations.0004_default_questionnaire", "load"),
-]
-
-
-@pytest.fixture(autouse=True)
-def migrated_content(transactional_db):
-    """Roles and the default questionnaire and rules, as after ``migrate``.
-
-    A transactional test's teardown empties every table, so a transactional test that
-    ran before (e.g. the browser test) leaves none of the data migrations' content.
-    """
-    if not (Group.objects.exists() and RiskRule.objects.exists()):
-        for module, loader in DATA_MIGRATIONS:
-            getattr(importlib.import_module(module), loader)(apps, None)
-        sync_role_permissions()
 
 
 def worker_database_url() -> str:
