@@ -348,3 +348,13 @@ def test_templates_have_no_inline_script_or_style():
         for tag in re.findall(r"<script[^>]*>", text):
             assert "src=" in tag, (path, tag)
         assert not re.search(r"\son[a-z]+=", text), path  # no inline event handlers
+
+
+def test_home_counts_use_cases_with_open_ethical_questions(client_for, risk_officer):
+    from tests.factories import UseCaseFactory
+
+    UseCaseFactory.create_batch(3)
+    UseCaseFactory(status="retired")
+    response = client_for(risk_officer).get("/")
+    assert response.context["without_ethics"] == 3
+    assert "Ethical questions open" in response.content.decode()
