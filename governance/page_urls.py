@@ -6,6 +6,7 @@ from django.urls import path
 from governance import views
 from governance.views import ethics as ethics_views
 from governance.views import policy as policy_views
+from governance.views import raci as raci_views
 
 app_name = "governance"
 
@@ -31,6 +32,19 @@ urlpatterns = [
         "ethics/use-cases/<int:pk>/answer/",
         ethics_views.ethics_use_case_answer_view,
         name="ethics-use-case-answer",
+    ),
+    # Step 3: responsibilities
+    path("raci/mine/", raci_views.raci_mine, name="raci-mine"),
+    path("raci/use-cases/<int:pk>/", raci_views.raci_use_case, name="raci-use-case"),
+    path(
+        "raci/use-cases/<int:pk>/assignments/",
+        raci_views.raci_assignment_add,
+        name="raci-assignment-add",
+    ),
+    path(
+        "raci/use-cases/<int:pk>/assignments/<int:assignment_pk>/remove/",
+        raci_views.raci_assignment_remove,
+        name="raci-assignment-remove",
     ),
     # Step 4: policies
     path("policy/", policy_views.policy_overview, name="policy"),

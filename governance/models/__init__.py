@@ -26,6 +26,14 @@ from governance.models.policy import (  # Step 4
     Requirement,
     RequirementMinimum,
 )
+from governance.models.raci import (  # Step 3
+    RaciAssignment,
+    RaciRole,
+    RaciTask,
+    RaciTemplateCell,
+    ResponsibilityLevel,
+    UseCaseRaciCell,
+)
 
 __all__ = [
     "Classification",
@@ -41,6 +49,13 @@ __all__ = [
     "EthicsQuestionOption",
     "EthicsTemplate",
     "EthicsTemplateVersion",
+    # Step 3: responsibilities
+    "RaciAssignment",
+    "RaciRole",
+    "RaciTask",
+    "RaciTemplateCell",
+    "ResponsibilityLevel",
+    "UseCaseRaciCell",
     # Step 4: policies
     "Consideration",
     "Measure",

@@ -52,6 +52,13 @@ from governance.selectors.policy import (  # Step 4
     policy_version_matrix,
     requirement_list,
 )
+from governance.selectors.raci import (  # Step 3
+    raci_accountable_for,
+    raci_is_complete,
+    raci_my_responsibilities,
+    raci_people_for,
+    raci_view,
+)
 
 __all__ = [
     "classification_answers_display",
@@ -101,4 +108,9 @@ __all__ = [
     "policy_version_list",
     "policy_version_matrix",
     "requirement_list",
+    "raci_accountable_for",
+    "raci_is_complete",
+    "raci_my_responsibilities",
+    "raci_people_for",
+    "raci_view",
 ]

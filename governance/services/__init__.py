@@ -23,6 +23,7 @@ from governance.services.policy import (  # Step 4
     policy_draft_discard,
     policy_publish,
 )
+from governance.services.raci import raci_assign, raci_matrix_set, raci_unassign  # Step 3
 
 __all__ = [
     "classification_refresh",
@@ -43,4 +44,7 @@ __all__ = [
     "policy_draft_create",
     "policy_draft_discard",
     "policy_publish",
+    "raci_assign",
+    "raci_matrix_set",
+    "raci_unassign",
 ]

@@ -202,3 +202,16 @@ def test_the_summary_counts_levels_and_tiers():
     assert "Demo portfolio: 24 use cases, 24 classified" in output
     assert "total by tier" in output
     assert "governance.lead" in output
+
+
+def test_demo_use_cases_have_their_raci_people_except_ideas():
+    from governance.selectors import raci_accountable_for, raci_view
+
+    seed()
+    for use_case in UseCase.objects.all():
+        view = raci_view(use_case=use_case)
+        assert view.complete is (use_case.status != "idea"), use_case.name
+    credit = UseCase.objects.get(name="Retail credit application scoring")
+    assert [
+        u.username for u in raci_accountable_for(use_case=credit, task_code="model-acceptance")
+    ] == ["risk.officer"]

@@ -20,6 +20,7 @@ from governance.models import Regulation
 from governance.services import classification_submit
 from inventory import demo, services
 from inventory.demo import ethics as demo_ethics
+from inventory.demo import raci as demo_raci
 from inventory.models import Dataset, MLModel, Team, UseCase
 
 
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             self._classify(spec, use_case)
         # Step 2: the approved ethical position and some use cases' ethics answers.
         demo_ethics.load(users=self.users, note=self._note)
+        # Step 3: people named for each use case's RACI roles.
+        demo_raci.load(users=self.users, note=self._note)
 
     def _teams(self) -> dict[str, Team]:
         teams = {}

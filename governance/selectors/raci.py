@@ -1,0 +1,156 @@
+"""Reads of Step 3: a use case's RACI matrix, its violations, who is responsible."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+
+from governance import raci_rules
+from governance.models import RaciAssignment, RaciRole, RaciTask, RaciTemplateCell
+from governance.permissions import AnyUser, has_any_role
+
+
+def raci_roles() -> QuerySet[RaciRole]:
+    return RaciRole.objects.order_by("order", "id")
+
+
+def raci_tasks() -> QuerySet[RaciTask]:
+    return RaciTask.objects.order_by("order", "id")
+
+
+def raci_template_matrix() -> dict[tuple[str, str], str]:
+    return {
+        (c.task.code, c.role.code): c.letters
+        for c in RaciTemplateCell.objects.select_related("task", "role")
+    }
+
+
+def raci_use_case_matrix(*, use_case) -> tuple[dict[tuple[str, str], str], bool]:
+    """(matrix, follows_template): the use case's own cells, or the template's while
+    the use case has none."""
+    cells = list(use_case.raci_cells.select_related("task", "role"))
+    if not cells:
+        return raci_template_matrix(), True
+    return {(c.task.code, c.role.code): c.letters for c in cells}, False
+
+
+def raci_assignments(*, use_case) -> QuerySet[RaciAssignment]:
+    return use_case.raci_assignments.select_related("role", "user", "team")
+
+
+@dataclass
+class RaciView:
+    """A use case's matrix ready to show: rows of cells, people per role, violations."""
+
+    roles: list[RaciRole]
+    rows: list[dict]
+    people: dict[str, list[str]]
+    violations: list[raci_rules.Violation]
+    follows_template: bool
+    complete: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.complete = not self.violations
+
+
+def raci_view(*, use_case) -> RaciView:
+    roles = list(raci_roles())
+    tasks = list(raci_tasks())
+    matrix, follows_template = raci_use_case_matrix(use_case=use_case)
+    people: dict[str, list[str]] = {role.code: [] for role in roles}
+    for assignment in raci_assignments(use_case=use_case):
+        who = (
+            assignment.user.get_full_name() or assignment.user.get_username()
+            if assignment.user
+            else f"{assignment.team} (team)"
+        )
+        people[assignment.role.code].append(who)
+    found = raci_rules.violations(
+        matrix,
+        tasks=[(t.code, t.name) for t in tasks],
+        roles=[(r.code, r.name) for r in roles],
+        staffed_roles={code for code, names in people.items() if names},
+    )
+    by_task: dict[str, list[str]] = {}
+    for violation in found:
+        by_task.setdefault(violation.task, []).append(violation.message)
+    rows = [
+        {
+            "task": task,
+            "cells": [
+                {"role": role, "letters": matrix.get((task.code, role.code), "")} for role in roles
+            ],
+            "problems": by_task.get(task.code, []),
+        }
+        for task in tasks
+    ]
+    return RaciView(roles, rows, people, found, follows_template)
+
+
+def raci_is_complete(*, use_case) -> bool:
+    return raci_view(use_case=use_case).complete
+
+
+def raci_people_for(*, use_case, task_code: str, letters: str = "AR") -> list[User]:
+    """The people who hold any of ``letters`` for a task on a use case: users named
+    for the roles, and members of teams named for them. E.g. the Accountable for
+    model acceptance, or for monitoring."""
+    matrix, _ = raci_use_case_matrix(use_case=use_case)
+    role_codes = [
+        role
+        for (task, role), held in matrix.items()
+        if task == task_code and set(held) & set(letters)
+    ]
+    assignments = raci_assignments(use_case=use_case).filter(role__code__in=role_codes)
+    user_ids = {a.user_id for a in assignments if a.user_id}
+    team_ids = {a.team_id for a in assignments if a.team_id}
+    return list(
+        User.objects.filter(Q(pk__in=user_ids) | Q(teams__in=team_ids), is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def raci_accountable_for(*, use_case, task_code: str) -> list[User]:
+    return raci_people_for(use_case=use_case, task_code=task_code, letters="A")
+
+
+def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
+    """What the user is A, R, C or I for, across use cases (named directly or through a
+    team), one row per (use case, task)."""
+    if not has_any_role(user):
+        return []
+    assignments = (
+        RaciAssignment.objects.filter(Q(user=user) | Q(team__members=user))
+        .select_related("use_case", "role")
+        .distinct()
+    )
+    roles_by_use_case: dict[int, set[str]] = {}
+    use_cases = {}
+    for a in assignments:
+        roles_by_use_case.setdefault(a.use_case_id, set()).add(a.role.code)
+        use_cases[a.use_case_id] = a.use_case
+    tasks = {t.code: t for t in raci_tasks()}
+    roles = {r.code: r for r in raci_roles()}
+    template = None
+    rows = []
+    for use_case_id, my_roles in roles_by_use_case.items():
+        use_case = use_cases[use_case_id]
+        cells = list(use_case.raci_cells.select_related("task", "role"))
+        if cells:
+            matrix = {(c.task.code, c.role.code): c.letters for c in cells}
+        else:
+            template = template if template is not None else raci_template_matrix()
+            matrix = template
+        for (task_code, role_code), letters in matrix.items():
+            if role_code in my_roles and letters:
+                rows.append(
+                    {
+                        "use_case": use_case,
+                        "task": tasks[task_code],
+                        "role": roles[role_code],
+                        "letters": letters,
+                    }
+                )
+    rows.sort(key=lambda r: (r["use_case"].name, r["task"].order, r["role"].order))
+    return rows

@@ -1,0 +1,116 @@
+"""Step 3 pages: a use case's RACI grid (read, and edit where allowed) and "my
+responsibilities"."""
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from governance.models import RaciAssignment, RaciRole
+from governance.raci_rules import MEANING
+from governance.selectors import raci_my_responsibilities, raci_view
+from governance.services import raci_assign, raci_matrix_set, raci_unassign
+from governance.views.common import get_or_404, role_required
+from inventory import permissions as inventory_permissions
+from inventory.models import Team
+from inventory.selectors import use_case_get
+
+
+def _use_case_for_change(request: HttpRequest, pk: int):
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    if not inventory_permissions.can_change_use_case(request.user, use_case):
+        raise PermissionDenied("Only the use case's team and governance leads change its RACI.")
+    return use_case
+
+
+@role_required
+def raci_use_case(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    can_change = inventory_permissions.can_change_use_case(request.user, use_case)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("Only the use case's team and governance leads change its RACI.")
+        view = raci_view(use_case=use_case)
+        cells = {
+            (row["task"].code, cell["role"].code): request.POST.get(
+                f"cell-{row['task'].code}-{cell['role'].code}", cell["letters"]
+            )
+            for row in view.rows
+            for cell in row["cells"]
+        }
+        try:
+            raci_matrix_set(use_case=use_case, cells=cells, by=request.user)
+        except ValidationError as exc:
+            errors = [m for messages_ in exc.message_dict.values() for m in messages_]
+        else:
+            messages.success(request, "Saved the RACI matrix.")
+            return redirect("governance:raci-use-case", pk=use_case.pk)
+    return render(
+        request,
+        "governance/raci_use_case.html",
+        {
+            "use_case": use_case,
+            "view": raci_view(use_case=use_case),
+            "assignments": use_case.raci_assignments.select_related("role", "user", "team"),
+            "can_change": can_change,
+            "errors": errors,
+            "posted": request.POST if errors else None,
+            "meaning": MEANING,
+            "roles": RaciRole.objects.order_by("order"),
+            "people": User.objects.filter(is_active=True).order_by("username"),
+            "teams": Team.objects.order_by("name"),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@role_required
+@require_POST
+def raci_assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = _use_case_for_change(request, pk)
+    role = RaciRole.objects.filter(pk=_int(request.POST.get("role"))).first()
+    user = User.objects.filter(pk=_int(request.POST.get("user")), is_active=True).first()
+    team = Team.objects.filter(pk=_int(request.POST.get("team"))).first()
+    if role is None or (user is None) == (team is None):
+        messages.error(request, "Choose a role and either a person or a team.")
+    else:
+        try:
+            raci_assign(use_case=use_case, role=role, user=user, team=team, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Named {user or team} for {role}.")
+    return redirect("governance:raci-use-case", pk=use_case.pk)
+
+
+@role_required
+@require_POST
+def raci_assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+    use_case = _use_case_for_change(request, pk)
+    assignment = RaciAssignment.objects.filter(pk=assignment_pk, use_case=use_case).first()
+    if assignment is None:
+        raise Http404("Not found.")
+    raci_unassign(assignment=assignment, by=request.user)
+    messages.success(
+        request, f"Removed {assignment.user or assignment.team} from {assignment.role}."
+    )
+    return redirect("governance:raci-use-case", pk=use_case.pk)
+
+
+@role_required
+def raci_mine(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "governance/raci_mine.html",
+        {"rows": raci_my_responsibilities(user=request.user), "meaning": MEANING},
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
