@@ -195,6 +195,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CriticalityEnum": "governance.choices.Criticality",
         "RiskTierEnum": "governance.choices.RiskTier",
+        "ResponsibilityLevelEnum": "governance.models.raci.ResponsibilityLevel",
+        "MeasureLevelEnum": "governance.models.policy.MeasureLevel",
     },
 }
 

@@ -4,4 +4,5 @@ from governance.admin import (
     classification,  # noqa: F401
     ethics,  # noqa: F401  (Step 2)
     policy,  # noqa: F401  (Step 4)
+    raci,  # noqa: F401  (Step 3)
 )

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import ethics as ethics_api
 from governance.api import policy as policy_api
+from governance.api import raci as raci_api
 from governance.api import views
 
 app_name = "governance-api"
@@ -20,6 +21,11 @@ router.register("ethics-versions", ethics_api.EthicsVersionViewSet, basename="et
 router.register(
     "ethics-answer-sets", ethics_api.EthicsAnswerSetViewSet, basename="ethics-answer-set"
 )
+# Step 3: responsibilities
+router.register("raci-roles", raci_api.RaciRoleViewSet, basename="raci-role")
+router.register("raci-tasks", raci_api.RaciTaskViewSet, basename="raci-task")
+router.register("raci-template", raci_api.RaciTemplateViewSet, basename="raci-template")
+router.register("raci-matrices", raci_api.RaciMatrixViewSet, basename="raci-matrix")
 # Step 4: policies
 router.register("considerations", policy_api.ConsiderationViewSet, basename="consideration")
 router.register("measure-levels", policy_api.MeasureLevelViewSet, basename="measure-level")

@@ -6,7 +6,13 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from governance import raci_rules
-from governance.models import RaciAssignment, RaciRole, RaciTask, RaciTemplateCell
+from governance.models import (
+    RaciAssignment,
+    RaciRole,
+    RaciTask,
+    RaciTemplateCell,
+    UseCaseRaciCell,
+)
 from governance.permissions import AnyUser, has_any_role
 
 
@@ -154,3 +160,34 @@ def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
                 )
     rows.sort(key=lambda r: (r["use_case"].name, r["task"].order, r["role"].order))
     return rows
+
+
+def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
+    """Use cases (not retired) whose RACI matrix breaks a rule or leaves an A or R role
+    with nobody named, in a constant number of queries (home page KPI)."""
+    from inventory.choices import LifecycleStatus
+    from inventory.selectors import use_case_list
+
+    use_cases = list(use_case_list(user=user).exclude(status=LifecycleStatus.RETIRED))
+    ids = [u.pk for u in use_cases]
+    tasks = [(t.code, t.name) for t in raci_tasks()]
+    roles = [(r.code, r.name) for r in raci_roles()]
+    template = raci_template_matrix()
+    own: dict[int, dict] = {}
+    for cell in UseCaseRaciCell.objects.filter(use_case_id__in=ids).select_related("task", "role"):
+        own.setdefault(cell.use_case_id, {})[(cell.task.code, cell.role.code)] = cell.letters
+    staffed: dict[int, set[str]] = {}
+    for use_case_id, role_code in RaciAssignment.objects.filter(use_case_id__in=ids).values_list(
+        "use_case_id", "role__code"
+    ):
+        staffed.setdefault(use_case_id, set()).add(role_code)
+    return [
+        u
+        for u in use_cases
+        if raci_rules.violations(
+            own.get(u.pk, template),
+            tasks=tasks,
+            roles=roles,
+            staffed_roles=staffed.get(u.pk, set()),
+        )
+    ]

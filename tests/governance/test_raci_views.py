@@ -97,3 +97,15 @@ def test_my_responsibilities_lists_what_i_am_named_for(
     assert "<strong>AR</strong>" in content
     empty = client_for(governance_lead).get("/raci/mine/").content.decode()
     assert "not named in any use case" in empty
+
+
+def test_home_counts_use_cases_with_an_incomplete_raci(client_for, governance_lead, use_case):
+    from governance.selectors.raci import use_cases_with_incomplete_raci
+
+    UseCaseFactory(status="retired")
+    response = client_for(governance_lead).get("/")
+    assert response.context["raci_incomplete"] == 1
+    for role in RaciRole.objects.all():
+        raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
+    assert use_cases_with_incomplete_raci(user=governance_lead) == []
+    assert "RACI incomplete" in client_for(governance_lead).get("/").content.decode()
