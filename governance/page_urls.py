@@ -5,6 +5,7 @@ from django.urls import path
 
 from governance import views
 from governance.views import ethics as ethics_views
+from governance.views import obligations as obligation_views
 from governance.views import policy as policy_views
 from governance.views import raci as raci_views
 
@@ -61,4 +62,25 @@ urlpatterns = [
         name="policy-version-discard",
     ),
     path("policy/diff/", policy_views.policy_diff, name="policy-diff"),
+    # Step 5: obligations
+    path(
+        "obligations/use-cases/<int:pk>/",
+        obligation_views.obligation_use_case,
+        name="obligations-use-case",
+    ),
+    path(
+        "obligations/use-cases/<int:pk>/<int:obligation_pk>/evidence/",
+        obligation_views.obligation_evidence_view,
+        name="obligation-evidence",
+    ),
+    path(
+        "obligations/use-cases/<int:pk>/<int:obligation_pk>/accept/",
+        obligation_views.obligation_accept_view,
+        name="obligation-accept",
+    ),
+    path(
+        "obligations/use-cases/<int:pk>/<int:obligation_pk>/waive/",
+        obligation_views.obligation_waive_view,
+        name="obligation-waive",
+    ),
 ]

@@ -38,3 +38,32 @@ def use_cases_reclassify_ethics(*, by_id: int | None, note: str) -> dict:
     """
     by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
     return services.use_cases_reclassify_ethics(by=by, note=note)
+
+
+# --- Step 5: obligations ----------------------------------------------------------
+
+
+@shared_task(name="governance.tasks.obligations_recompute")
+def obligations_recompute(*, use_case_id: int, by_id: int | None = None, reason: str = "") -> dict:
+    """Recompute one use case's obligations (idempotent: a rerun writes nothing)."""
+    from inventory.models import UseCase
+
+    use_case = UseCase.objects.filter(pk=use_case_id).first()
+    if use_case is None:
+        return {}
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.obligations_recompute(use_case=use_case, by=by, reason=reason)
+
+
+@shared_task(name="governance.tasks.obligations_recompute_all")
+def obligations_recompute_all(*, by_id: int | None = None, reason: str = "") -> dict:
+    """Recompute every classified use case's obligations, e.g. after a policy publish."""
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.obligations_recompute_all(by=by, reason=reason)
+
+
+@shared_task(name="governance.tasks.obligations_notify_owners")
+def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
+    """E-mail each owner the obligations of ``obligation_ids`` they now own; returns
+    the number of e-mails sent."""
+    return services.obligations_notify_owners(obligation_ids=obligation_ids)

@@ -144,3 +144,16 @@ def migrated_content(request):
 
     if not Group.objects.exists():
         load_data_migrations()
+
+
+@pytest.fixture(autouse=True)
+def no_stray_broker_messages(monkeypatch):
+    """A task that application code queues (``.delay``, e.g. from a commit callback) is
+    recorded instead of sent, so tests never leave messages in a developer's broker.
+    Tests that check what is queued patch the task's ``delay`` themselves; the
+    integration tests send to their private worker with ``apply_async``."""
+    from unittest import mock
+
+    from celery.app.task import Task
+
+    monkeypatch.setattr(Task, "delay", mock.MagicMock(name="delay"))

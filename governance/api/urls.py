@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from governance.api import ethics as ethics_api
+from governance.api import obligations as obligations_api
 from governance.api import policy as policy_api
 from governance.api import raci as raci_api
 from governance.api import views
@@ -34,6 +35,8 @@ router.register("policy-versions", policy_api.PolicyVersionViewSet, basename="po
 router.register(
     "regulation-requirements", policy_api.RequirementViewSet, basename="regulation-requirement"
 )
+# Step 5: obligations
+router.register("obligations", obligations_api.ObligationViewSet, basename="obligation")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token-obtain"),

@@ -16,6 +16,7 @@ from governance.models.ethics import (  # Step 2
     EthicsTemplate,
     EthicsTemplateVersion,
 )
+from governance.models.obligations import Obligation, ObligationEvent  # Step 5
 from governance.models.policy import (  # Step 4
     Consideration,
     Measure,
@@ -65,4 +66,7 @@ __all__ = [
     "PolicyVersion",
     "Requirement",
     "RequirementMinimum",
+    # Step 5: obligations
+    "Obligation",
+    "ObligationEvent",
 ]

@@ -34,6 +34,14 @@ from governance.selectors.ethics import (  # Step 2
     ethics_version_list,
     use_cases_without_ethics_answers,
 )
+from governance.selectors.obligations import (  # Step 5
+    obligation_dashboard,
+    obligation_get,
+    obligation_kpis,
+    obligation_list,
+    obligations_for_rules,
+    obligations_overdue,
+)
 from governance.selectors.policy import (  # Step 4
     PolicyRequirement,
     consideration_choices,
@@ -113,4 +121,11 @@ __all__ = [
     "raci_my_responsibilities",
     "raci_people_for",
     "raci_view",
+    # Step 5: obligations
+    "obligation_dashboard",
+    "obligation_get",
+    "obligation_kpis",
+    "obligation_list",
+    "obligations_for_rules",
+    "obligations_overdue",
 ]

@@ -17,6 +17,15 @@ from governance.services.ethics import (  # Step 2
     ethics_version_publish,
     use_cases_reclassify_ethics,
 )
+from governance.services.obligations import (  # Step 5
+    obligation_accept,
+    obligation_submit_evidence,
+    obligation_waive,
+    obligations_notify_owners,
+    obligations_recompute,
+    obligations_recompute_all,
+    obligations_recompute_later,
+)
 from governance.services.policy import (  # Step 4
     policy_cells_set,
     policy_draft_create,
@@ -47,4 +56,12 @@ __all__ = [
     "raci_assign",
     "raci_matrix_set",
     "raci_unassign",
+    # Step 5: obligations
+    "obligation_accept",
+    "obligation_submit_evidence",
+    "obligation_waive",
+    "obligations_notify_owners",
+    "obligations_recompute",
+    "obligations_recompute_all",
+    "obligations_recompute_later",
 ]

@@ -68,6 +68,10 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
     use_case.criticality = result.criticality
     use_case.risk_tier = result.tier
     use_case.save(update_fields=["criticality", "risk_tier", "updated_at"])
+    # Step 5: what the use case owes follows its class; recomputed after commit.
+    from governance.services.obligations import obligations_recompute_later
+
+    obligations_recompute_later(use_case=use_case, by=by, reason=f"Classified: {note}")
     return classification
 
 

@@ -176,6 +176,12 @@ def policy_publish(*, version: PolicyVersion, by: User, note: str) -> PolicyVers
         version.save()
     except IntegrityError as exc:  # a concurrent publish took the number
         raise ValidationError("Another version was published meanwhile; try again.") from exc
+    # Step 5: every classified use case's obligations follow the new version.
+    from governance.services.obligations import obligations_recompute_later
+
+    obligations_recompute_later(
+        use_case=None, by=by, reason=f"Policy {version.label} published: {note}"
+    )
     return version
 
 

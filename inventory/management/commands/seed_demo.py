@@ -63,6 +63,16 @@ class Command(BaseCommand):
         demo_ethics.load(users=self.users, note=self._note)
         # Step 3: people named for each use case's RACI roles.
         demo_raci.load(users=self.users, note=self._note)
+        # Step 5: what each classified use case owes, why, and who owns each.
+        self._obligations()
+
+    def _obligations(self) -> None:
+        from governance.services import obligations_recompute
+
+        for use_case in UseCase.objects.filter(risk_tier__isnull=False).order_by("pk"):
+            counts = obligations_recompute(use_case=use_case, reason="Demo portfolio loaded.")
+            active = use_case.obligations.filter(active=True).count()
+            self._note("obligation", use_case.name, bool(sum(counts.values())), active)
 
     def _teams(self) -> dict[str, Team]:
         teams = {}

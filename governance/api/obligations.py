@@ -1,0 +1,126 @@
+"""Step 5 API: obligations per use case (read for every role; ``?use_case=<id>``,
+``?active=false`` for superseded ones) and the evidence / accept / waive actions, each
+checked again in the services (403 / 400, nothing written)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from governance.models import Obligation, ObligationEvent
+from governance.selectors import obligation_list
+from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
+from inventory.selectors import use_case_list
+
+
+class ObligationEventSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ObligationEvent
+        fields = ["kind", "by", "at", "detail", "reason"]
+
+
+class ObligationSerializer(serializers.ModelSerializer):
+    consideration = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    evidence_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    policy_version = serializers.IntegerField(source="policy_version.number", read_only=True)
+    events = ObligationEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "id",
+            "use_case",
+            "consideration",
+            "level",
+            "text",
+            "parameters",
+            "why",
+            "policy_version",
+            "owner",
+            "status",
+            "due_date",
+            "active",
+            "created_at",
+            "superseded_at",
+            "evidence_link",
+            "evidence_name",
+            "evidence_sha256",
+            "evidence_size",
+            "evidence_by",
+            "evidence_at",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    link = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    file = serializers.FileField(required=False)
+
+
+class WaiveInputSerializer(serializers.Serializer):
+    justification = serializers.CharField(max_length=2000)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("use_case", int, description="Only this use case's obligations."),
+            OpenApiParameter("active", bool, description="false: the superseded ones."),
+        ]
+    )
+)
+class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ObligationSerializer
+    filter_backends = []
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        active = None if self.action != "list" else params.get("active", "true") != "false"
+        qs = obligation_list(active=active).filter(
+            use_case__in=use_case_list(user=self.request.user).values("pk")
+        )
+        use_case = params.get("use_case")
+        if self.action == "list" and use_case:
+            qs = qs.filter(use_case_id=int(use_case)) if use_case.isdigit() else qs.none()
+        return qs
+
+    @extend_schema(request=EvidenceInputSerializer, responses=ObligationSerializer)
+    @action(detail=True, methods=["post"])
+    def evidence(self, request, pk=None):
+        """Submit a link or a file (multipart) as evidence."""
+        obligation = self.get_object()
+        data = EvidenceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        obligation_submit_evidence(
+            obligation=obligation,
+            by=request.user,
+            link=data.validated_data.get("link", ""),
+            file=data.validated_data.get("file"),
+        )
+        return Response(ObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data)
+
+    @extend_schema(request=None, responses=ObligationSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        obligation = self.get_object()
+        obligation_accept(obligation=obligation, by=request.user)
+        return Response(ObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data)
+
+    @extend_schema(request=WaiveInputSerializer, responses=ObligationSerializer)
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        obligation = self.get_object()
+        data = WaiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        obligation_waive(
+            obligation=obligation,
+            by=request.user,
+            justification=data.validated_data["justification"],
+        )
+        return Response(ObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data)

@@ -1,0 +1,383 @@
+"""Writes of Step 5: obligations per use case.
+
+``obligations_recompute`` derives what a use case owes from the latest published
+policy and its regulations, compares it with the active obligations and writes only
+the difference (idempotent). Changed or dropped obligations are superseded (kept,
+inactive), never deleted. Evidence, acceptance and waivers move an obligation's
+status forward; every change is an ``ObligationEvent``.
+"""
+
+import datetime
+import hashlib
+from pathlib import PurePath
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from governance import obligation_rules
+from governance.choices import Role
+from governance.models import Consideration, Obligation, ObligationEvent
+from governance.permissions import has_role, is_governance_lead
+from governance.selectors.policy import policy_published_latest, policy_requirements_for
+from governance.selectors.raci import raci_accountable_for
+from inventory.models import UseCase
+
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+EVIDENCE_EXTENSIONS = frozenset(
+    {"pdf", "csv", "txt", "md", "html", "json", "xlsx", "docx", "png", "zip"}
+)
+
+
+def _event(*, obligation: Obligation, kind: str, by: User | None, detail=None, reason=""):
+    event = ObligationEvent(
+        obligation=obligation,
+        kind=kind,
+        by=by,
+        at=timezone.now(),
+        detail=detail or {},
+        reason=reason,
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _owner(use_case: UseCase, consideration: str) -> User | None:
+    people = raci_accountable_for(
+        use_case=use_case, task_code=obligation_rules.task_for(consideration)
+    )
+    return people[0] if people else None
+
+
+def _supersede(obligation: Obligation, *, now, by, reason, detail) -> None:
+    obligation.active = False
+    obligation.superseded_at = now
+    obligation.full_clean()
+    obligation.save(update_fields=["active", "superseded_at"])
+    _event(
+        obligation=obligation,
+        kind=ObligationEvent.Kind.SUPERSEDED,
+        by=by,
+        detail=detail,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: str = "") -> dict:
+    """Bring a use case's active obligations in line with what it owes now.
+
+    New obligations are created (owner from the RACI, due by tier); one whose level or
+    parameters changed is superseded and replaced; one no longer owed is superseded.
+    Unclassified use cases, or no published policy, owe nothing new (nothing is
+    written). Owners of new or changed obligations are e-mailed after commit.
+    Returns counts: created, changed, superseded.
+    """
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    counts = {"created": 0, "changed": 0, "superseded": 0}
+    version = policy_published_latest()
+    if use_case.risk_tier is None or version is None:
+        return counts
+    regulation_codes = list(use_case.regulations.values_list("code", flat=True))
+    requirements = policy_requirements_for(
+        tier=use_case.risk_tier, regulation_codes=regulation_codes, version=version
+    )
+    derived = obligation_rules.derive(requirements)
+    active = {
+        o.consideration.code: (o, o.level, o.parameters)
+        for o in use_case.obligations.filter(active=True).select_related("consideration")
+    }
+    plan = obligation_rules.diff(active, derived)
+    if plan.empty:
+        return counts
+    now = timezone.now()
+    due = now.date() + datetime.timedelta(days=obligation_rules.due_days(use_case.risk_tier))
+    considerations = {c.code: c for c in Consideration.objects.all()}
+    notify: set[int] = set()
+
+    def create(d: obligation_rules.Derived, kind: str, detail: dict) -> Obligation:
+        obligation = Obligation(
+            use_case=use_case,
+            consideration=considerations[d.consideration],
+            level=d.level,
+            text=d.text,
+            parameters=d.parameters,
+            why=d.why,
+            policy_version=version,
+            owner=_owner(use_case, d.consideration),
+            due_date=due,
+            created_at=now,
+        )
+        obligation.full_clean()
+        obligation.save()
+        _event(obligation=obligation, kind=kind, by=by, detail=detail, reason=reason)
+        if obligation.owner_id:
+            notify.add(obligation.pk)
+        return obligation
+
+    for d in plan.create:
+        create(d, ObligationEvent.Kind.CREATED, {"to": {"level": d.level, "why": d.why}})
+        counts["created"] += 1
+    for old, d in plan.change:
+        detail = {
+            "from": {"level": old.level, "parameters": old.parameters, "why": old.why},
+            "to": {"level": d.level, "parameters": d.parameters, "why": d.why},
+        }
+        _supersede(old, now=now, by=by, reason=reason, detail=detail)
+        create(d, ObligationEvent.Kind.CHANGED, {**detail, "replaces": old.pk})
+        counts["changed"] += 1
+    for old in plan.supersede:
+        _supersede(
+            old,
+            now=now,
+            by=by,
+            reason=reason,
+            detail={"from": {"level": old.level, "why": old.why}, "to": None},
+        )
+        counts["superseded"] += 1
+    if notify:
+        from governance.tasks import obligations_notify_owners as notify_task
+
+        ids = sorted(notify)
+        transaction.on_commit(lambda: notify_task.delay(obligation_ids=ids))
+    return counts
+
+
+def obligations_recompute_all(*, by: User | None = None, reason: str = "") -> dict:
+    """Recompute every classified use case, each in its own transaction."""
+    totals = {"use_cases": 0, "created": 0, "changed": 0, "superseded": 0}
+    for use_case in UseCase.objects.filter(risk_tier__isnull=False).order_by("pk"):
+        counts = obligations_recompute(use_case=use_case, by=by, reason=reason)
+        totals["use_cases"] += 1
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, reason: str):
+    """Enqueue a recompute (one use case, or all when None) after the transaction
+    commits."""
+    from governance import tasks
+
+    by_id = by.pk if by else None
+    if use_case is None:
+        transaction.on_commit(
+            lambda: tasks.obligations_recompute_all.delay(by_id=by_id, reason=reason)
+        )
+    else:
+        use_case_id = use_case.pk
+        transaction.on_commit(
+            lambda: tasks.obligations_recompute.delay(
+                use_case_id=use_case_id, by_id=by_id, reason=reason
+            )
+        )
+
+
+def _locked_active(obligation: Obligation) -> Obligation:
+    obligation = (
+        Obligation.objects.select_for_update().select_related("use_case").get(pk=obligation.pk)
+    )
+    if not obligation.active:
+        raise ValidationError("This obligation was superseded; act on the current one.")
+    return obligation
+
+
+def _can_submit(user: User, obligation: Obligation) -> bool:
+    if is_governance_lead(user):
+        return True
+    if obligation.owner_id == user.pk:
+        return True
+    return obligation.use_case.team.members.filter(pk=user.pk).exists()
+
+
+def _file_checks(file: UploadedFile) -> tuple[str, str]:
+    """Return (safe name, extension) or raise ValidationError."""
+    name = PurePath(file.name or "").name
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in EVIDENCE_EXTENSIONS:
+        allowed = ", ".join(sorted(EVIDENCE_EXTENSIONS))
+        raise ValidationError({"file": [f"Files of this type are not accepted; use {allowed}."]})
+    if file.size is None or file.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {"file": [f"The file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB."]}
+        )
+    if file.size == 0:
+        raise ValidationError({"file": ["The file is empty."]})
+    return name, ext
+
+
+@transaction.atomic
+def obligation_submit_evidence(
+    *,
+    obligation: Obligation,
+    by: User,
+    link: str = "",
+    file: UploadedFile | None = None,
+    note: str = "",
+) -> Obligation:
+    """Submit evidence (a link or a file) that an obligation is met.
+
+    Raises PermissionDenied unless ``by`` owns the obligation, is in the use case's
+    team or is a governance lead; ValidationError for a superseded, accepted or waived
+    obligation, for neither or both of link and file, a bad URL, a file too large or
+    of a type not accepted. A file is stored in the default storage with its SHA-256
+    and size; nothing is stored when anything fails.
+    """
+    obligation = _locked_active(obligation)
+    if not _can_submit(by, obligation):
+        raise PermissionDenied(
+            "Only the obligation's owner, the use case's team or a governance lead can "
+            "submit evidence."
+        )
+    if obligation.status not in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED):
+        raise ValidationError(f"This obligation is already {obligation.get_status_display()}.")
+    link = (link or "").strip()
+    if bool(link) == bool(file):
+        raise ValidationError("Give either a link or a file as evidence (one of the two).")
+    previous = {
+        "link": obligation.evidence_link,
+        "file": obligation.evidence_name,
+        "sha256": obligation.evidence_sha256,
+    }
+    if link:
+        try:
+            URLValidator(schemes=["http", "https"])(link)
+        except ValidationError as exc:
+            raise ValidationError({"link": ["Enter a valid http(s) URL."]}) from exc
+        obligation.evidence_link = link
+        obligation.evidence_file = ""
+        obligation.evidence_name = ""
+        obligation.evidence_sha256 = ""
+        obligation.evidence_size = None
+    else:
+        name, _ext = _file_checks(file)
+        digest = hashlib.sha256()
+        for chunk in file.chunks():
+            digest.update(chunk)
+        file.seek(0)
+        stored = default_storage.save(
+            f"obligations/evidence/{obligation.use_case_id}/{obligation.pk}/{name}", file
+        )
+        obligation.evidence_file = stored
+        obligation.evidence_name = name
+        obligation.evidence_sha256 = digest.hexdigest()
+        obligation.evidence_size = file.size
+        obligation.evidence_link = ""
+    obligation.status = Obligation.Status.EVIDENCE_SUBMITTED
+    obligation.evidence_by = by
+    obligation.evidence_at = timezone.now()
+    try:
+        obligation.full_clean()
+        obligation.save()
+        _event(
+            obligation=obligation,
+            kind=ObligationEvent.Kind.EVIDENCE_SUBMITTED,
+            by=by,
+            detail={
+                "from": previous,
+                "to": {
+                    "link": obligation.evidence_link,
+                    "file": obligation.evidence_name,
+                    "sha256": obligation.evidence_sha256,
+                    "size": obligation.evidence_size,
+                },
+            },
+            reason=note,
+        )
+    except Exception:
+        if obligation.evidence_file:
+            default_storage.delete(obligation.evidence_file.name)
+        raise
+    return obligation
+
+
+@transaction.atomic
+def obligation_accept(*, obligation: Obligation, by: User, note: str = "") -> Obligation:
+    """Accept the submitted evidence.
+
+    Raises PermissionDenied unless ``by`` is a risk officer or governance lead and did
+    not submit the evidence; ValidationError unless evidence was submitted.
+    """
+    if not has_role(by, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD):
+        raise PermissionDenied("Only risk officers and governance leads can accept evidence.")
+    obligation = _locked_active(obligation)
+    if obligation.status != Obligation.Status.EVIDENCE_SUBMITTED:
+        raise ValidationError("Only an obligation with submitted evidence can be accepted.")
+    if obligation.evidence_by_id == by.pk:
+        raise PermissionDenied("You submitted this evidence; someone else must accept it.")
+    previous = obligation.status
+    obligation.status = Obligation.Status.ACCEPTED
+    obligation.full_clean()
+    obligation.save(update_fields=["status"])
+    _event(
+        obligation=obligation,
+        kind=ObligationEvent.Kind.ACCEPTED,
+        by=by,
+        detail={"from": previous, "to": obligation.status},
+        reason=note,
+    )
+    return obligation
+
+
+@transaction.atomic
+def obligation_waive(*, obligation: Obligation, by: User, justification: str) -> Obligation:
+    """Waive an open obligation (or one with evidence pending), with a justification.
+
+    Raises PermissionDenied for anyone but a governance lead; ValidationError for a
+    missing justification or an accepted/waived obligation.
+    """
+    if not is_governance_lead(by):
+        raise PermissionDenied("Only governance leads can waive obligations.")
+    obligation = _locked_active(obligation)
+    justification = (justification or "").strip()
+    if not justification:
+        raise ValidationError({"justification": ["Say why this obligation is waived."]})
+    if obligation.status not in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED):
+        raise ValidationError(f"This obligation is already {obligation.get_status_display()}.")
+    previous = obligation.status
+    obligation.status = Obligation.Status.WAIVED
+    obligation.full_clean()
+    obligation.save(update_fields=["status"])
+    _event(
+        obligation=obligation,
+        kind=ObligationEvent.Kind.WAIVED,
+        by=by,
+        detail={"from": previous, "to": obligation.status},
+        reason=justification,
+    )
+    return obligation
+
+
+def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
+    """Send one e-mail per owner listing their new or changed obligations.
+
+    Owners without an e-mail address are skipped. Returns the number of e-mails sent.
+    """
+    from django.core.mail import send_mail
+
+    by_owner: dict[int, list[Obligation]] = {}
+    for o in Obligation.objects.filter(pk__in=obligation_ids, active=True).select_related(
+        "owner", "use_case", "consideration"
+    ):
+        if o.owner and o.owner.email:
+            by_owner.setdefault(o.owner_id, []).append(o)
+    sent = 0
+    for items in by_owner.values():
+        owner = items[0].owner
+        lines = [
+            f"- {o.use_case}: {o.consideration} ({o.get_level_display()}), due {o.due_date}"
+            for o in items
+        ]
+        sent += send_mail(
+            subject=f"Governance obligations you own ({len(items)})",
+            message="You are accountable for these new or changed obligations:\n\n"
+            + "\n".join(lines),
+            from_email=None,
+            recipient_list=[owner.email],
+        )
+    return sent

@@ -1,0 +1,127 @@
+"""Pages of Step 5: a use case's obligations (what it owes, why, who owns each, status,
+evidence and history) with the forms to submit evidence, accept or waive.
+
+Every page needs a governance role; who may act is checked in the services (a refusal
+is a 403, a bad input a message and nothing written).
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from governance.choices import Role
+from governance.models import Obligation
+from governance.permissions import has_role, is_governance_lead
+from governance.selectors import obligation_get, obligation_list
+from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
+from governance.views.common import get_or_404, role_required
+from inventory.selectors import use_case_get
+
+
+class EvidenceForm(forms.Form):
+    link = forms.CharField(label="Link", required=False, max_length=1000)
+    file = forms.FileField(label="or a file", required=False)
+
+
+class WaiveForm(forms.Form):
+    justification = forms.CharField(
+        label="Justification", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+def _obligation_or_404(request: HttpRequest, pk: int, obligation_pk: int) -> Obligation:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    obligation = obligation_get(pk=obligation_pk)
+    if obligation is None or obligation.use_case_id != use_case.pk:
+        raise Http404("Not found.")
+    return obligation
+
+
+@role_required
+def obligation_use_case(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    user = request.user
+    in_team = use_case.team.members.filter(pk=user.pk).exists()
+    lead = is_governance_lead(user)
+    rows = []
+    for o in obligation_list(use_case=use_case):
+        pending = o.status in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED)
+        rows.append(
+            {
+                "obligation": o,
+                "overdue": pending and o.due_date < timezone.localdate(),
+                "can_submit": pending and (lead or in_team or o.owner_id == user.pk),
+                "can_accept": o.status == Obligation.Status.EVIDENCE_SUBMITTED
+                and has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
+                and o.evidence_by_id != user.pk,
+                "can_waive": pending and lead,
+            }
+        )
+    superseded = obligation_list(use_case=use_case, active=False)
+    return render(
+        request,
+        "governance/obligations_use_case.html",
+        {
+            "use_case": use_case,
+            "rows": rows,
+            "superseded": superseded,
+            "evidence_form": EvidenceForm(),
+            "waive_form": WaiveForm(),
+        },
+    )
+
+
+def _done(request, obligation, action):
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages) + " Nothing was saved.")
+    else:
+        messages.success(request, f"{obligation.consideration}: saved.")
+    return redirect("governance:obligations-use-case", pk=obligation.use_case_id)
+
+
+@role_required
+@require_POST
+def obligation_evidence_view(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+    obligation = _obligation_or_404(request, pk, obligation_pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    form.is_valid()
+    data = form.cleaned_data
+    return _done(
+        request,
+        obligation,
+        lambda: obligation_submit_evidence(
+            obligation=obligation,
+            by=request.user,
+            link=data.get("link") or "",
+            file=data.get("file"),
+        ),
+    )
+
+
+@role_required
+@require_POST
+def obligation_accept_view(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+    obligation = _obligation_or_404(request, pk, obligation_pk)
+    return _done(
+        request, obligation, lambda: obligation_accept(obligation=obligation, by=request.user)
+    )
+
+
+@role_required
+@require_POST
+def obligation_waive_view(request: HttpRequest, pk: int, obligation_pk: int) -> HttpResponse:
+    obligation = _obligation_or_404(request, pk, obligation_pk)
+    justification = request.POST.get("justification", "")
+    return _done(
+        request,
+        obligation,
+        lambda: obligation_waive(
+            obligation=obligation, by=request.user, justification=justification
+        ),
+    )

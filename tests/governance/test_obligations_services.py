@@ -1,0 +1,356 @@
+"""Step 5 obligations: derivation per tier with the default policy, regulations in
+the why, owners from the RACI, recompute on reclassification and policy publish
+(superseded rows kept, events, idempotent), evidence rules and transitions."""
+
+import datetime
+import hashlib
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from governance import obligation_rules
+from governance.choices import RiskTier
+from governance.models import Obligation, ObligationEvent, RaciRole, Regulation
+from governance.selectors import (
+    obligation_dashboard,
+    obligation_list,
+    obligations_for_rules,
+    policy_default,
+)
+from governance.services import (
+    classification_submit,
+    obligation_accept,
+    obligation_submit_evidence,
+    obligation_waive,
+    obligations_notify_owners,
+    obligations_recompute,
+    policy_cells_set,
+    policy_draft_create,
+    policy_publish,
+    raci_assign,
+)
+from tests.factories import UseCaseFactory, full_answers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def notify_delay():
+    with mock.patch("governance.tasks.obligations_notify_owners.delay") as delay:
+        yield delay
+
+
+def recompute(use_case, **kwargs):
+    return obligations_recompute(use_case=use_case, reason="test", **kwargs)
+
+
+def levels(use_case):
+    return {o.consideration.code: o.level for o in obligation_list(use_case=use_case)}
+
+
+@pytest.fixture
+def use_case(team):
+    return UseCaseFactory(team=team, risk_tier=RiskTier.HIGH)
+
+
+@pytest.fixture
+def owned(use_case, data_scientist):
+    obligations_recompute(use_case=use_case)
+    obligation = obligation_list(use_case=use_case).get(consideration__code="human-signoff")
+    return obligation
+
+
+# --- Pure rules ------------------------------------------------------------------------
+
+
+def test_rules_diff_creates_changes_and_supersedes():
+    derived = [
+        obligation_rules.Derived("a", "light", "t", {}),
+        obligation_rules.Derived("b", "strict", "t", {"n": 2}),
+    ]
+    plan = obligation_rules.diff({"b": ("B", "medium", {}), "c": ("C", "light", {})}, derived)
+    assert [d.consideration for d in plan.create] == ["a"]
+    assert [(k, d.level) for k, d in plan.change] == [("B", "strict")]
+    assert plan.supersede == ["C"]
+    same = obligation_rules.diff({"a": ("A", "light", {})}, derived[:1])
+    assert same.empty
+
+
+def test_due_days_are_shorter_for_riskier_tiers():
+    assert obligation_rules.due_days(1) == 90
+    assert obligation_rules.due_days(2) == 60
+    assert obligation_rules.due_days(4) == 30
+
+
+# --- Derivation per tier ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "count", "signoff"),
+    [
+        (RiskTier.LOW, 7, None),
+        (RiskTier.MEDIUM, 9, "medium"),
+        (RiskTier.HIGH, 9, "strict"),
+        (RiskTier.CRITICAL, 9, "strict"),
+    ],
+)
+def test_default_policy_obligations_per_tier(team, tier, count, signoff):
+    use_case = UseCaseFactory(team=team, risk_tier=tier)
+    counts = recompute(use_case)
+    assert counts == {"created": count, "changed": 0, "superseded": 0}
+    got = levels(use_case)
+    assert len(got) == count and "none" not in got.values()
+    assert got.get("human-signoff") == signoff
+    o = obligation_list(use_case=use_case).first()
+    assert o.policy_version.number == 1 and o.why.startswith("Policy v1")
+    assert o.due_date == timezone.localdate() + datetime.timedelta(
+        days=obligation_rules.due_days(tier)
+    )
+    assert all(
+        e.kind == "created" for x in obligation_list(use_case=use_case) for e in x.events.all()
+    )
+
+
+def test_a_regulation_raising_a_level_shows_in_why(team):
+    use_case = UseCaseFactory(team=team, risk_tier=RiskTier.LOW)
+    use_case.regulations.add(Regulation.objects.get(code="gdpr"))
+    recompute(use_case)
+    signoff = obligation_list(use_case=use_case).get(consideration__code="human-signoff")
+    assert signoff.level == "medium"
+    assert "GDPR" in signoff.why or "gdpr" in signoff.why
+
+
+def test_unclassified_use_case_owes_nothing(team):
+    use_case = UseCaseFactory(team=team)
+    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0}
+    assert not Obligation.objects.exists()
+
+
+def test_obligations_for_rules_is_machine_readable(use_case):
+    recompute(use_case)
+    rules = obligations_for_rules(use_case=use_case)
+    assert rules["human-signoff"]["level"] == "strict"
+    assert set(rules) == set(levels(use_case))
+
+
+# --- Owners from the RACI --------------------------------------------------------------
+
+
+def test_owner_is_the_raci_accountable_or_nobody(use_case, governance_lead, risk_officer):
+    raci_assign(
+        use_case=use_case,
+        role=RaciRole.objects.get(code="risk-audit"),
+        by=governance_lead,
+        user=risk_officer,
+    )
+    risk_officer.email = "ro@example.org"
+    risk_officer.save()
+    recompute(use_case)
+    by_code = {o.consideration.code: o for o in obligation_list(use_case=use_case)}
+    assert by_code["human-signoff"].owner == risk_officer  # model acceptance: risk/audit A
+    assert by_code["production-monitoring"].owner is None  # monitoring: production A, unnamed
+
+
+def test_owners_are_emailed_after_commit(
+    use_case, governance_lead, risk_officer, notify_delay, django_capture_on_commit_callbacks
+):
+    raci_assign(
+        use_case=use_case,
+        role=RaciRole.objects.get(code="risk-audit"),
+        by=governance_lead,
+        user=risk_officer,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute(use_case)
+    notify_delay.assert_called_once()
+    ids = notify_delay.call_args.kwargs["obligation_ids"]
+    assert ids and all(Obligation.objects.get(pk=i).owner == risk_officer for i in ids)
+    risk_officer.email = "ro@example.org"
+    risk_officer.save()
+    assert obligations_notify_owners(obligation_ids=ids) == 1
+    assert mail.outbox[0].to == ["ro@example.org"]
+    assert "Human-in-the-loop sign-off" in mail.outbox[0].body
+
+
+# --- Recompute -------------------------------------------------------------------------
+
+
+def test_recompute_is_idempotent(use_case):
+    recompute(use_case)
+    rows, events = Obligation.objects.count(), ObligationEvent.objects.count()
+    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0}
+    assert (Obligation.objects.count(), ObligationEvent.objects.count()) == (rows, events)
+
+
+def test_reclassification_supersedes_and_keeps_history(use_case):
+    recompute(use_case)
+    use_case.risk_tier = RiskTier.LOW
+    use_case.save()
+    counts = recompute(use_case)
+    assert counts["superseded"] == 2  # sign-off and bias testing are "none" for Low
+    assert counts["changed"] > 0
+    old = Obligation.objects.get(
+        use_case=use_case, consideration__code="human-signoff", active=False
+    )
+    assert old.superseded_at is not None
+    assert old.events.last().kind == "superseded"
+    assert not obligation_list(use_case=use_case).filter(consideration__code="human-signoff")
+    changed = obligation_list(use_case=use_case).get(consideration__code="reproducibility")
+    event = changed.events.get()
+    assert event.kind == "changed"
+    assert (event.detail["from"]["level"], event.detail["to"]["level"]) == ("strict", "light")
+    assert recompute(use_case)["changed"] == 0
+
+
+def test_classification_enqueues_recompute_on_commit(
+    use_case, data_scientist, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch("governance.tasks.obligations_recompute.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        classification_submit(use_case=use_case, answers=full_answers(), by=data_scientist)
+    delay.assert_called_once()
+    assert delay.call_args.kwargs["use_case_id"] == use_case.pk
+
+
+def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
+    use_case, governance_lead, django_capture_on_commit_callbacks
+):
+    recompute(use_case)
+    draft = policy_draft_create(policy=policy_default(), by=governance_lead)
+    policy_cells_set(
+        version=draft, cells={(RiskTier.HIGH, "transparency"): "strict"}, by=governance_lead
+    )
+    with (
+        mock.patch("governance.tasks.obligations_recompute_all.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        policy_publish(version=draft, by=governance_lead, note="Stricter transparency.")
+    delay.assert_called_once()
+    from governance import tasks
+
+    totals = tasks.obligations_recompute_all(**delay.call_args.kwargs)
+    assert totals["changed"] == 9 - 8  # only transparency's level changed
+    transparency = obligation_list(use_case=use_case).get(consideration__code="transparency")
+    assert transparency.level == "strict" and transparency.policy_version.number == 2
+    assert transparency.events.get().by == governance_lead
+    assert tasks.obligations_recompute_all(**delay.call_args.kwargs)["changed"] == 0
+
+
+# --- Evidence, acceptance, waivers -----------------------------------------------------
+
+
+def test_evidence_link_then_accept(owned, data_scientist, risk_officer):
+    obligation_submit_evidence(
+        obligation=owned, by=data_scientist, link="https://wiki.example.org/signoff"
+    )
+    owned.refresh_from_db()
+    assert owned.status == "evidence_submitted" and owned.evidence_by == data_scientist
+    obligation_accept(obligation=owned, by=risk_officer)
+    owned.refresh_from_db()
+    assert owned.status == "accepted"
+    assert [e.kind for e in owned.events.all()] == ["created", "evidence_submitted", "accepted"]
+    with pytest.raises(ValidationError):
+        obligation_submit_evidence(obligation=owned, by=data_scientist, link="https://x.org")
+
+
+def test_evidence_file_is_hashed_and_sized(owned, data_scientist):
+    content = b"col,value\n1,2\n"
+    upload = SimpleUploadedFile("report.csv", content, content_type="text/csv")
+    obligation_submit_evidence(obligation=owned, by=data_scientist, file=upload)
+    owned.refresh_from_db()
+    assert owned.evidence_sha256 == hashlib.sha256(content).hexdigest()
+    assert owned.evidence_size == len(content) and owned.evidence_name == "report.csv"
+    assert owned.evidence_file.read() == content
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"link": "not a url"}, "valid"),
+        ({}, "either a link or a file"),
+        ({"file": SimpleUploadedFile("x.exe", b"MZ")}, "not accepted"),
+        ({"file": SimpleUploadedFile("empty.pdf", b"")}, "empty"),
+    ],
+)
+def test_bad_evidence_is_refused(owned, data_scientist, kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        obligation_submit_evidence(obligation=owned, by=data_scientist, **kwargs)
+    owned.refresh_from_db()
+    assert owned.status == "open" and not owned.evidence_file
+
+
+def test_evidence_too_large_is_refused(owned, data_scientist, monkeypatch):
+    monkeypatch.setattr("governance.services.obligations.EVIDENCE_MAX_BYTES", 10)
+    with pytest.raises(ValidationError, match="larger"):
+        obligation_submit_evidence(
+            obligation=owned, by=data_scientist, file=SimpleUploadedFile("a.txt", b"x" * 11)
+        )
+
+
+def test_who_may_submit_accept_and_waive(
+    owned, data_scientist, other_data_scientist, risk_officer, governance_lead, auditor
+):
+    with pytest.raises(PermissionDenied):
+        obligation_submit_evidence(
+            obligation=owned, by=other_data_scientist, link="https://docs.example.org/e"
+        )
+    with pytest.raises(PermissionDenied):
+        obligation_submit_evidence(obligation=owned, by=auditor, link="https://docs.example.org/e")
+    obligation_submit_evidence(
+        obligation=owned, by=governance_lead, link="https://docs.example.org/e"
+    )
+    with pytest.raises(PermissionDenied, match="someone else"):
+        obligation_accept(obligation=owned, by=governance_lead)
+    with pytest.raises(PermissionDenied):
+        obligation_accept(obligation=owned, by=data_scientist)
+    with pytest.raises(PermissionDenied):
+        obligation_waive(obligation=owned, by=risk_officer, justification="x")
+    with pytest.raises(ValidationError, match="why"):
+        obligation_waive(obligation=owned, by=governance_lead, justification=" ")
+    obligation_waive(obligation=owned, by=governance_lead, justification="Compensating control.")
+    owned.refresh_from_db()
+    assert owned.status == "waived"
+    assert owned.events.last().reason == "Compensating control."
+    with pytest.raises(ValidationError):
+        obligation_accept(obligation=owned, by=risk_officer)
+
+
+def test_accept_needs_evidence(owned, risk_officer):
+    with pytest.raises(ValidationError, match="submitted evidence"):
+        obligation_accept(obligation=owned, by=risk_officer)
+
+
+def test_superseded_obligation_cannot_be_acted_on(owned, use_case, data_scientist):
+    use_case.risk_tier = RiskTier.LOW
+    use_case.save()
+    recompute(use_case)
+    with pytest.raises(ValidationError, match="superseded"):
+        obligation_submit_evidence(
+            obligation=owned, by=data_scientist, link="https://docs.example.org/e"
+        )
+
+
+def test_dashboard_counts(owned, team):
+    Obligation.objects.filter(pk=owned.pk).update(due_date=datetime.date(2000, 1, 1))
+    board = obligation_dashboard()
+    assert board["open"] == 9 and board["overdue"] == 1
+    assert board["by_tier"] == {RiskTier.HIGH: 9}
+
+
+def test_home_kpis_in_one_query(owned, django_assert_num_queries):
+    from governance.selectors import obligation_kpis
+
+    Obligation.objects.filter(pk=owned.pk).update(due_date=datetime.date(2000, 1, 1))
+    with django_assert_num_queries(1):
+        assert obligation_kpis() == {"open": 9, "overdue": 1}
