@@ -21,6 +21,7 @@ class Obligation(models.Model):
         EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
         ACCEPTED = "accepted", "Accepted"
         WAIVED = "waived", "Waived"
+        OWNER_CHANGED = "owner_changed", "Owner changed"
 
     use_case = models.ForeignKey(
         "inventory.UseCase", on_delete=models.PROTECT, related_name="obligations"
@@ -94,6 +95,7 @@ class ObligationEvent(models.Model):
         EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
         ACCEPTED = "accepted", "Accepted"
         WAIVED = "waived", "Waived"
+        OWNER_CHANGED = "owner_changed", "Owner changed"
 
     obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

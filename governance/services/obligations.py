@@ -79,7 +79,7 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     Returns counts: created, changed, superseded.
     """
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
-    counts = {"created": 0, "changed": 0, "superseded": 0}
+    counts = {"created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
     version = policy_published_latest()
     if use_case.risk_tier is None or version is None:
         return counts
@@ -93,6 +93,7 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         for o in use_case.obligations.filter(active=True).select_related("consideration")
     }
     plan = obligation_rules.diff(active, derived)
+    counts["owner_changed"] = _follow_raci(use_case, active, plan, by=by, reason=reason)
     if plan.empty:
         return counts
     now = timezone.now()
@@ -150,13 +151,39 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
 
 def obligations_recompute_all(*, by: User | None = None, reason: str = "") -> dict:
     """Recompute every classified use case, each in its own transaction."""
-    totals = {"use_cases": 0, "created": 0, "changed": 0, "superseded": 0}
+    totals = {"use_cases": 0, "created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
     for use_case in UseCase.objects.filter(risk_tier__isnull=False).order_by("pk"):
         counts = obligations_recompute(use_case=use_case, by=by, reason=reason)
         totals["use_cases"] += 1
         for key, value in counts.items():
             totals[key] += value
     return totals
+
+
+def _follow_raci(use_case: UseCase, active: dict, plan, *, by: User | None, reason: str) -> int:
+    """Obligations that stay owed follow the RACI: when the Accountable for their task
+    changed, the owner changes too (recorded as an event). Returns how many changed."""
+    replaced = {old.pk for old, _ in plan.change} | {old.pk for old in plan.supersede}
+    changed = 0
+    for code, (obligation, _level, _parameters) in active.items():
+        if obligation.pk in replaced:
+            continue
+        owner = _owner(use_case, code)
+        if (owner.pk if owner else None) == obligation.owner_id:
+            continue
+        before = obligation.owner.get_username() if obligation.owner else None
+        obligation.owner = owner
+        obligation.full_clean()
+        obligation.save(update_fields=["owner"])
+        _event(
+            obligation=obligation,
+            kind=ObligationEvent.Kind.OWNER_CHANGED,
+            by=by,
+            detail={"from": before, "to": owner.get_username() if owner else None},
+            reason=reason or "The RACI changed.",
+        )
+        changed += 1
+    return changed
 
 
 def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, reason: str):

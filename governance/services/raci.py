@@ -69,6 +69,7 @@ def raci_matrix_set(*, use_case: UseCase, cells: Mapping[tuple[str, str], str], 
         cell.updated_by = by
         cell.full_clean()
         cell.save()
+    _owners_follow(use_case, by, "The RACI matrix changed.")
 
 
 @transaction.atomic
@@ -92,6 +93,7 @@ def raci_assign(
     assignment = RaciAssignment(use_case=use_case, role=role, user=user, team=team, assigned_by=by)
     assignment.full_clean()
     assignment.save()
+    _owners_follow(use_case, by, f"{assignment} named in the RACI.")
     return assignment
 
 
@@ -99,3 +101,11 @@ def raci_assign(
 def raci_unassign(*, assignment: RaciAssignment, by: User) -> None:
     _require_change(by, assignment.use_case)
     assignment.delete()
+    _owners_follow(assignment.use_case, by, f"{assignment} no longer named in the RACI.")
+
+
+def _owners_follow(use_case: UseCase, by: User, reason: str) -> None:
+    """Obligation owners come from the RACI: re-derive them after the commit."""
+    from governance.services.obligations import obligations_recompute_later
+
+    obligations_recompute_later(use_case=use_case, by=by, reason=reason)

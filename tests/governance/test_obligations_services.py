@@ -106,7 +106,7 @@ def test_due_days_are_shorter_for_riskier_tiers():
 def test_default_policy_obligations_per_tier(team, tier, count, signoff):
     use_case = UseCaseFactory(team=team, risk_tier=tier)
     counts = recompute(use_case)
-    assert counts == {"created": count, "changed": 0, "superseded": 0}
+    assert counts == {"created": count, "changed": 0, "superseded": 0, "owner_changed": 0}
     got = levels(use_case)
     assert len(got) == count and "none" not in got.values()
     assert got.get("human-signoff") == signoff
@@ -131,7 +131,7 @@ def test_a_regulation_raising_a_level_shows_in_why(team):
 
 def test_unclassified_use_case_owes_nothing(team):
     use_case = UseCaseFactory(team=team)
-    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0}
+    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
     assert not Obligation.objects.exists()
 
 
@@ -187,7 +187,7 @@ def test_owners_are_emailed_after_commit(
 def test_recompute_is_idempotent(use_case):
     recompute(use_case)
     rows, events = Obligation.objects.count(), ObligationEvent.objects.count()
-    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0}
+    assert recompute(use_case) == {"created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
     assert (Obligation.objects.count(), ObligationEvent.objects.count()) == (rows, events)
 
 
@@ -354,3 +354,45 @@ def test_home_kpis_in_one_query(owned, django_assert_num_queries):
     Obligation.objects.filter(pk=owned.pk).update(due_date=datetime.date(2000, 1, 1))
     with django_assert_num_queries(1):
         assert obligation_kpis() == {"open": 9, "overdue": 1}
+
+
+def test_owners_follow_the_raci(
+    governance_lead, risk_officer, team, auditor, django_capture_on_commit_callbacks
+):
+    """Naming another person for a role moves the obligations of its tasks to them,
+    with an event; the RACI change queues the recompute after commit."""
+    from unittest import mock
+
+    from governance.models import Obligation, ObligationEvent, RaciRole
+    from governance.services import (
+        classification_submit,
+        obligations_recompute,
+        raci_assign,
+        raci_unassign,
+    )
+    from tests.factories import UseCaseFactory, full_answers
+
+    use_case = UseCaseFactory(team=team)
+    risk = RaciRole.objects.get(code="risk-audit")
+    first = raci_assign(use_case=use_case, role=risk, user=risk_officer, by=governance_lead)
+    classification_submit(use_case=use_case, answers=full_answers(audience="public"),
+                          by=risk_officer)  # fmt: skip
+    obligations_recompute(use_case=use_case)
+    signoff = Obligation.objects.get(
+        use_case=use_case, consideration__code="human-signoff", active=True
+    )
+    assert signoff.owner == risk_officer
+    with (
+        mock.patch("governance.tasks.obligations_recompute.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        raci_unassign(assignment=first, by=governance_lead)
+        raci_assign(use_case=use_case, role=risk, user=auditor, by=governance_lead)
+    assert delay.call_count == 2
+    counts = obligations_recompute(use_case=use_case, reason="RACI changed")
+    assert counts["owner_changed"] >= 1 and counts["created"] == 0
+    signoff.refresh_from_db()
+    assert signoff.owner == auditor
+    event = signoff.events.get(kind=ObligationEvent.Kind.OWNER_CHANGED)
+    assert event.detail == {"from": risk_officer.username, "to": auditor.username}
+    assert obligations_recompute(use_case=use_case)["owner_changed"] == 0
