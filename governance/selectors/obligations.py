@@ -77,3 +77,32 @@ def obligation_kpis(*, today=None) -> dict[str, int]:
         open=Count("id", filter=pending),
         overdue=Count("id", filter=pending & Q(due_date__lt=today)),
     )
+
+
+def obligation_status_by_tier(*, today=None) -> dict[str, Any]:
+    """Active obligations counted by status (rows) and the use case's risk tier
+    (columns), plus the overdue ones per tier, in one query (home page)."""
+    from governance.choices import RiskTier
+
+    today = today or timezone.localdate()
+    rows = (
+        Obligation.objects.filter(active=True)
+        .values("status", "use_case__risk_tier")
+        .annotate(
+            n=Count("id"),
+            late=Count("id", filter=Q(status__in=PENDING, due_date__lt=today)),
+        )
+    )
+    counts = {(r["status"], r["use_case__risk_tier"]): r["n"] for r in rows}
+    late: dict[int, int] = {}
+    for r in rows:
+        late[r["use_case__risk_tier"]] = late.get(r["use_case__risk_tier"], 0) + r["late"]
+    tiers = list(RiskTier)
+    return {
+        "tiers": [t.label for t in tiers],
+        "rows": [
+            {"label": label, "counts": [counts.get((status, t.value), 0) for t in tiers]}
+            for status, label in Obligation.Status.choices
+        ],
+        "overdue": [late.get(t.value, 0) for t in tiers],
+    }

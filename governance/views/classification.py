@@ -23,7 +23,7 @@ from governance.selectors import (
     risk_question_list,
 )
 from governance.selectors.ethics import use_cases_without_ethics_answers
-from governance.selectors.obligations import obligation_kpis
+from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
 from governance.selectors.raci import use_cases_with_incomplete_raci
 from governance.services import classification_submit, use_case_facts
 from governance.views.common import chart_figure, get_or_404, role_required
@@ -58,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "without_ethics": use_cases_without_ethics_answers(user=request.user).count(),
             "raci_incomplete": len(use_cases_with_incomplete_raci(user=request.user)),
             "obligations": obligation_kpis(),
+            "obligation_table": obligation_status_by_tier(),
             "heatmap": chart_figure(heatmap),
             "recent": classification_recent(user=request.user),
             "levels": [

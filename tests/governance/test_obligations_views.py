@@ -117,3 +117,19 @@ def test_obligation_of_another_use_case_is_404(client_for, governance_lead, sign
         url(other, signoff, "waive"), {"justification": "x"}
     )
     assert response.status_code == 404
+
+
+def test_home_shows_obligations_by_status_and_tier(client_for, risk_officer):
+    from governance.selectors.obligations import obligation_status_by_tier
+    from governance.services import classification_submit, obligations_recompute
+    from tests.factories import UseCaseFactory, full_answers
+
+    use_case = UseCaseFactory()
+    classification_submit(use_case=use_case, answers=full_answers(audience="public"),
+                          by=risk_officer)  # fmt: skip
+    created = obligations_recompute(use_case=use_case)["created"]
+    table = obligation_status_by_tier()
+    open_row = next(r for r in table["rows"] if r["label"] == "Open")
+    assert open_row["counts"] == [0, 0, created, 0]  # a High-tier use case
+    content = client_for(risk_officer).get("/").content.decode()
+    assert "Obligations by status and risk tier" in content
