@@ -55,7 +55,6 @@ class Migration(migrations.Migration):
                             ("evidence_submitted", "Evidence submitted"),
                             ("accepted", "Accepted"),
                             ("waived", "Waived"),
-                            ("owner_changed", "Owner changed"),
                         ],
                         default="open",
                         max_length=20,

@@ -21,7 +21,6 @@ class Obligation(models.Model):
         EVIDENCE_SUBMITTED = "evidence_submitted", "Evidence submitted"
         ACCEPTED = "accepted", "Accepted"
         WAIVED = "waived", "Waived"
-        OWNER_CHANGED = "owner_changed", "Owner changed"
 
     use_case = models.ForeignKey(
         "inventory.UseCase", on_delete=models.PROTECT, related_name="obligations"
