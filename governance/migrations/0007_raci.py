@@ -8,7 +8,9 @@ from django.db import migrations, models
 import governance.models.raci
 
 ROLES = [
-    # code, name, responsibility level
+    # code, name, responsibility level: strategic for who owns the purpose and the
+    # accepted risk, tactical for who plans and coordinates, operational for who builds
+    # and runs (see ResponsibilityLevel).
     ("business-stakeholders", "Business stakeholders", "strategic"),
     ("business-analysts", "Business analysts / citizen data scientists", "tactical"),
     ("data-scientists", "Data scientists", "operational"),

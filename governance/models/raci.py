@@ -17,6 +17,12 @@ def validate_letters(value: str) -> None:
 
 
 class ResponsibilityLevel(models.TextChoices):
+    """How far a role's responsibility reaches. Defaults (migration 0007): roles that
+    own why a model exists and which risk is accepted (business stakeholders, risk /
+    audit) are strategic; roles that plan and coordinate across projects (business
+    analysts, production, resources admin / architect) are tactical; roles that do the
+    day-to-day building and running (data scientists, data ops) are operational."""
+
     STRATEGIC = "strategic", "Strategic"
     TACTICAL = "tactical", "Tactical"
     OPERATIONAL = "operational", "Operational"
