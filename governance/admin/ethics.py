@@ -12,6 +12,7 @@ here (answer on the Ethics pages or through the API).
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from governance.admin.common import ReadOnlyAdminMixin
 from governance.models import (
     EthicsAnswerSet,
     EthicsApproval,
@@ -156,15 +157,8 @@ class EthicsQuestionAdmin(admin.ModelAdmin):
         )
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class _ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(EthicsAnswerSet)

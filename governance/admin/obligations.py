@@ -4,18 +4,8 @@ services)."""
 
 from django.contrib import admin
 
+from governance.admin.common import ReadOnlyAdminMixin
 from governance.models import Obligation, ObligationEvent
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ObligationEventInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -5,6 +5,7 @@ pages (through the services) and shown here read-only."""
 from django import forms
 from django.contrib import admin
 
+from governance.admin.common import ReadOnlyAdminMixin
 from governance.models import (
     RaciAssignment,
     RaciRole,
@@ -58,15 +59,8 @@ class RaciRoleAdmin(admin.ModelAdmin):
         return ["code"] if obj else []
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(UseCaseRaciCell)

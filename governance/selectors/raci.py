@@ -31,6 +31,17 @@ def raci_template_matrix() -> dict[tuple[str, str], str]:
     }
 
 
+def _own_matrices(use_case_ids: list[int]) -> dict[int, dict[tuple[str, str], str]]:
+    """{use case id: its own matrix} for those of the use cases that have one (one
+    query); the others follow the template."""
+    own: dict[int, dict[tuple[str, str], str]] = {}
+    for cell in UseCaseRaciCell.objects.filter(use_case_id__in=use_case_ids).select_related(
+        "task", "role"
+    ):
+        own.setdefault(cell.use_case_id, {})[(cell.task.code, cell.role.code)] = cell.letters
+    return own
+
+
 def raci_use_case_matrix(*, use_case) -> tuple[dict[tuple[str, str], str], bool]:
     """(matrix, follows_template): the use case's own cells, or the template's while
     the use case has none."""
@@ -138,21 +149,15 @@ def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
         use_cases[a.use_case_id] = a.use_case
     tasks = {t.code: t for t in raci_tasks()}
     roles = {r.code: r for r in raci_roles()}
-    template = None
+    template = raci_template_matrix()
+    own = _own_matrices(list(use_cases))
     rows = []
     for use_case_id, my_roles in roles_by_use_case.items():
-        use_case = use_cases[use_case_id]
-        cells = list(use_case.raci_cells.select_related("task", "role"))
-        if cells:
-            matrix = {(c.task.code, c.role.code): c.letters for c in cells}
-        else:
-            template = template if template is not None else raci_template_matrix()
-            matrix = template
-        for (task_code, role_code), letters in matrix.items():
+        for (task_code, role_code), letters in own.get(use_case_id, template).items():
             if role_code in my_roles and letters:
                 rows.append(
                     {
-                        "use_case": use_case,
+                        "use_case": use_cases[use_case_id],
                         "task": tasks[task_code],
                         "role": roles[role_code],
                         "letters": letters,
@@ -173,9 +178,7 @@ def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
     tasks = [(t.code, t.name) for t in raci_tasks()]
     roles = [(r.code, r.name) for r in raci_roles()]
     template = raci_template_matrix()
-    own: dict[int, dict] = {}
-    for cell in UseCaseRaciCell.objects.filter(use_case_id__in=ids).select_related("task", "role"):
-        own.setdefault(cell.use_case_id, {})[(cell.task.code, cell.role.code)] = cell.letters
+    own = _own_matrices(ids)
     staffed: dict[int, set[str]] = {}
     for use_case_id, role_code in RaciAssignment.objects.filter(use_case_id__in=ids).values_list(
         "use_case_id", "role__code"

@@ -37,3 +37,11 @@ def get_or_404(getter, **kwargs):
 def chart_figure(fig) -> dict:
     """A figure as plain JSON data for the template's json_script filter."""
     return json.loads(fig.to_json())
+
+
+def int_or_none(value) -> int | None:
+    """A query or form value as an int, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

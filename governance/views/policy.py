@@ -36,7 +36,7 @@ from governance.services import (
     policy_draft_discard,
     policy_publish,
 )
-from governance.views.common import chart_figure, get_or_404, role_required
+from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
 
 NO_MEASURE = ""
 
@@ -221,21 +221,14 @@ def policy_version_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("governance:policy")
 
 
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @role_required
 def policy_diff(request: HttpRequest) -> HttpResponse:
     policy = policy_default()
     versions = list(policy_version_list(policy=policy)) if policy else []
     by_pk = {v.pk: v for v in versions}
     published = [v for v in versions if not v.is_draft]
-    old = by_pk.get(_int_or_none(request.GET.get("from")))
-    new = by_pk.get(_int_or_none(request.GET.get("to")))
+    old = by_pk.get(int_or_none(request.GET.get("from")))
+    new = by_pk.get(int_or_none(request.GET.get("to")))
     error = None
     if ("from" in request.GET or "to" in request.GET) and (old is None or new is None):
         error = "Choose two versions of this policy to compare."

@@ -12,7 +12,7 @@ from governance.models import RaciAssignment, RaciRole
 from governance.raci_rules import MEANING
 from governance.selectors import raci_my_responsibilities, raci_view
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
-from governance.views.common import get_or_404, role_required
+from governance.views.common import get_or_404, int_or_none, role_required
 from inventory import permissions as inventory_permissions
 from inventory.models import Team
 from inventory.selectors import use_case_get
@@ -71,9 +71,9 @@ def raci_use_case(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def raci_assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = _use_case_for_change(request, pk)
-    role = RaciRole.objects.filter(pk=_int(request.POST.get("role"))).first()
-    user = User.objects.filter(pk=_int(request.POST.get("user")), is_active=True).first()
-    team = Team.objects.filter(pk=_int(request.POST.get("team"))).first()
+    role = RaciRole.objects.filter(pk=int_or_none(request.POST.get("role"))).first()
+    user = User.objects.filter(pk=int_or_none(request.POST.get("user")), is_active=True).first()
+    team = Team.objects.filter(pk=int_or_none(request.POST.get("team"))).first()
     if role is None or (user is None) == (team is None):
         messages.error(request, "Choose a role and either a person or a team.")
     else:
@@ -107,10 +107,3 @@ def raci_mine(request: HttpRequest) -> HttpResponse:
         "governance/raci_mine.html",
         {"rows": raci_my_responsibilities(user=request.user), "meaning": MEANING},
     )
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
