@@ -8,6 +8,8 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance framework"
 
     def ready(self) -> None:
+        from governance.audit_registry import register_governance_models
         from governance.roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="governance-role-permissions")
+        register_governance_models()

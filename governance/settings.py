@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -197,6 +198,8 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "governance.choices.RiskTier",
         "ResponsibilityLevelEnum": "governance.models.raci.ResponsibilityLevel",
         "MeasureLevelEnum": "governance.models.policy.MeasureLevel",
+        "EnvironmentEnum": "inventory.choices.Environment",
+        "PromotionKindEnum": "reviews.models.promotion.PromotionRequest.Kind",
     },
 }
 
@@ -231,6 +234,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.use_cases_reclassify_stale",
         "schedule": 60 * 60,
     },
+    # Reminders and escalations of pending sign-offs (each sent once per request).
+    "remind-pending-approvals": {
+        "task": "reviews.tasks.approvals_remind",
+        "schedule": 60 * 60,
+    },
+    # Versions in production past their periodic review: flag and e-mail once per due date.
+    "flag-overdue-periodic-reviews": {
+        "task": "reviews.tasks.periodic_reviews_flag",
+        "schedule": 6 * 60 * 60,
+    },
+    # E-mails whose delivery failed for good are retried (exactly once each).
+    "send-unsent-notifications": {
+        "task": "reviews.tasks.notifications_flush",
+        "schedule": 15 * 60,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------
@@ -242,7 +260,23 @@ EMAIL_BACKEND = env.str(
 )
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+# A stuck SMTP server must not hold a worker: fail, and let the task retry.
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="governance@localhost")
+
+# Links in e-mails point here (the address people open the dashboard at).
+SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Sign-off workflow ----------------------------------------------------------
+# A pending request reminds its signers after N days and escalates after M days.
+APPROVAL_REMINDER_DAYS = env.int("APPROVAL_REMINDER_DAYS", default=3)
+APPROVAL_ESCALATION_DAYS = env.int("APPROVAL_ESCALATION_DAYS", default=7)
+# A version in production past its periodic review is flagged at once and blocked by
+# the deployment gate after this many days of grace.
+PERIODIC_REVIEW_GRACE_DAYS = env.int("PERIODIC_REVIEW_GRACE_DAYS", default=30)
+# Wrong passwords when signing: this many within the window lock signing for the window.
+SIGNING_MAX_FAILURES = env.int("SIGNING_MAX_FAILURES", default=5)
+SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("governance.page_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
+    path("reviews/", include("reviews.urls")),
     path("api/", include("governance.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,15 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "inventory"
     verbose_name = "Model inventory"
+
+    def ready(self) -> None:
+        from governance import audit_registry as audit
+        from inventory import models as m
+
+        # Everything governed is in the audit trail (governance/audit_registry.py).
+        audit.register(m.Team)
+        audit.register(m.Dataset)
+        audit.register(m.DatasetColumn, parent="dataset")
+        audit.register(m.UseCase)
+        audit.register(m.MLModel, parent="use_case")
+        audit.register(m.ModelVersion, parent="model")

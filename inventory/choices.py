@@ -18,3 +18,4 @@ class Environment(models.TextChoices):
     QA = "qa", "QA"
     PREPROD = "preprod", "Pre-production"
     PROD = "prod", "Production"
+    RETIRED = "retired", "Retired"

@@ -163,6 +163,15 @@ class ModelVersion(models.Model):
     framework = models.CharField(max_length=100)
     metrics = models.JSONField(default=dict, blank=True)
     authors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="authored_versions")
+    validator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="validated_versions",
+        help_text="Who validated this version independently; like its authors, the "
+        "validator may not approve its promotion (segregation of duties).",
+    )
     environment = models.CharField(
         max_length=10, choices=Environment.choices, default=Environment.DEV, editable=False
     )

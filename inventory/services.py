@@ -135,6 +135,7 @@ def model_version_register(
     training_data_ref: str = "",
     metrics: dict | None = None,
     authors: Iterable[User] | None = None,
+    validator: User | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register a version of a model; idempotent on (model, version label).
 
@@ -163,6 +164,11 @@ def model_version_register(
         return existing, False
     metrics = {} if metrics is None else metrics
     _check_metrics(metrics)
+    authors = list(authors) if authors else [by]
+    if validator is not None and validator in authors:
+        raise ValidationError(
+            {"validator": "The validator must be independent: not one of the version's authors."}
+        )
     version = ModelVersion(
         model=model,
         version_label=version_label,
@@ -172,12 +178,23 @@ def model_version_register(
         training_dataset=training_dataset,
         training_data_ref=training_data_ref,
         metrics=metrics,
+        validator=validator,
         registered_by=by,
     )
     version.full_clean()
     version.save()
-    version.authors.set(list(authors) if authors else [by])
+    version.authors.set(authors)
     return version, True
+
+
+@transaction.atomic
+def model_version_move(*, version: ModelVersion, to_environment: str) -> ModelVersion:
+    """Record that a version moved to another environment. Only the sign-off
+    workflow (reviews.services) calls this, after a request was approved."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    version.environment = to_environment
+    version.save(update_fields=["environment"])
+    return version
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from governance.choices import OPERATIONALISATION, Criticality, RiskTier
 from governance.forms import add_service_errors
 from governance.selectors import classification_answers_display, classification_list
 from governance.views import get_or_404, role_required
+from governance.views.audit import history_context
 from inventory import permissions, services
 from inventory.filters import DatasetFilterSet, UseCaseFilterSet
 from inventory.forms import (
@@ -105,6 +106,7 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "can_change": can_change,
             "can_classify": permissions.can_classify(request.user, use_case),
+            **history_context(use_case, request.user),
         },
     )
 
@@ -186,6 +188,7 @@ def ml_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "use_case": ml_model.use_case,
             "versions": model_version_list(user=request.user).filter(model=ml_model),
             "can_change": permissions.can_change_model(request.user, ml_model),
+            **history_context(ml_model, request.user),
         },
     )
 

@@ -1,5 +1,6 @@
 """Governance framework models, one module per part of the template."""
 
+from governance.models.audit import AuditEvent  # the audit trail
 from governance.models.classification import (
     Classification,
     Regulation,
@@ -37,6 +38,7 @@ from governance.models.raci import (  # Step 3
 )
 
 __all__ = [
+    "AuditEvent",
     "Classification",
     "Regulation",
     "RiskQuestion",

@@ -187,6 +187,11 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         required=False, help_text='Metric names and numbers, e.g. {"auc": 0.81}.'
     )
     authors = _username_field(many=True, required=False)
+    validator = _username_field(
+        required=False,
+        allow_null=True,
+        help_text="Username of the independent validator (may not approve the version).",
+    )
     environment_label = serializers.CharField(source="get_environment_display", read_only=True)
     registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -205,6 +210,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "framework",
             "metrics",
             "authors",
+            "validator",
             "environment",
             "environment_label",
             "registered_by",

@@ -3,10 +3,11 @@
 
 Each use case follows the organisation's template matrix. Its business owner is the
 business stakeholder, its team the business analysts and data scientists, its technical
-owner runs data ops and production, the risk officer is risk / audit and the governance
-lead the architect. The two use cases still at the idea stage have nobody named yet, so
-their matrices are incomplete (as the home page shows). Idempotent: a use case that
-already has people named is left alone.
+owner runs data ops, the model approver runs production (deployments and monitoring),
+the risk officer is risk / audit and the governance lead the architect. The two use
+cases still at the idea stage have nobody named yet, so their matrices are incomplete
+(as the home page shows). Idempotent: a use case that already has people named is left
+alone.
 """
 
 from collections.abc import Callable
@@ -36,7 +37,7 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             ("data-scientists", {"team": use_case.team}),
             ("risk-audit", {"user": users["risk.officer"]}),
             ("data-ops", {"user": use_case.technical_owner}),
-            ("production", {"user": use_case.technical_owner}),
+            ("production", {"user": users["approver"]}),
             ("architect", {"user": lead}),
         ]
         for role_code, who in named:

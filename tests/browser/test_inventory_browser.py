@@ -1,18 +1,12 @@
 """Headless Chromium against the live server: sign in through the login form, open the
 inventory and a use case, and see the home heatmap drawn by plotly.js, with no
-request leaving the server, no console error and no CSP violation.
-
-Needs /usr/bin/chromium (Debian package ``chromium``); skipped without it unless
-REQUIRE_BROWSER=1, which turns the skip into a failure (CI).
-"""
-
-import os
-from pathlib import Path
+request leaving the server, no console error and no CSP violation."""
 
 import pytest
 
 from governance.models import Regulation
 from governance.services import classification_submit
+from tests.browser.conftest import csp_violations
 from tests.factories import (
     PASSWORD,
     ModelVersionFactory,
@@ -20,38 +14,7 @@ from tests.factories import (
     full_answers,
 )
 
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
-# from a thread with a running loop unless told that this is fine (it is: tests).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
 pytestmark = pytest.mark.browser
-
-# Recorded in the page from its first script, before any of ours.
-CSP_LISTENER = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  const where = `${e.sourceFile}:${e.lineNumber}`;
-  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${where}`);
-});
-"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found: apt-get install chromium to run the browser tests"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -73,38 +36,6 @@ def portfolio(team, data_scientist, risk_officer):
     )
     UseCaseFactory(name="Campaign uplift analysis", team=team, status="idea")
     return use_case
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.blocked = []
-    page.problems = []
-
-    def only_live_server(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            page.blocked.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_live_server)
-    page.add_init_script(CSP_LISTENER)
-    page.on(
-        "console",
-        lambda msg: (
-            page.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-    yield page
-    context.close()
-
-
-def csp_violations(page) -> list[str]:
-    return page.evaluate("window.__cspViolations || []")
 
 
 def test_sign_in_open_inventory_use_case_and_home_chart(page, live_server, portfolio, risk_officer):

@@ -21,6 +21,7 @@ from governance.services import classification_submit
 from inventory import demo, services
 from inventory.demo import ethics as demo_ethics
 from inventory.demo import raci as demo_raci
+from inventory.demo import signoffs as demo_signoffs
 from inventory.models import Dataset, MLModel, Team, UseCase
 
 
@@ -65,6 +66,8 @@ class Command(BaseCommand):
         demo_raci.load(users=self.users, note=self._note)
         # Step 5: what each classified use case owes, why, and who owns each.
         self._obligations()
+        # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.
+        demo_signoffs.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute

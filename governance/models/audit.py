@@ -1,0 +1,149 @@
+"""The tamper-evident audit trail: one row per change of a governed object or
+workflow event, hash-chained in ``seq`` order (``governance.audit_chain``).
+
+Rows are written only by ``governance.services.audit.audit_record`` and never
+changed: ``save()`` refuses an existing row, ``delete()`` and the queryset's bulk
+writes refuse, and on PostgreSQL a trigger (migration 0010) refuses UPDATE, DELETE
+and TRUNCATE in the database itself.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from governance import audit_chain
+
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "parent_type",
+    "parent_id",
+    "changes",
+    "reason",
+    "context",
+)
+
+
+class AuditTrailIsAppendOnly(ValidationError):
+    """Raised on any attempt to change or delete an audit event from Python."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
+
+    def delete(self):
+        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly(
+            "Audit events are added one at a time by governance.services.audit.audit_record."
+        )
+
+    delete.queryset_only = True
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit trail: who (``actor`` and a snapshot of their name), when
+    (server UTC), what (``action`` on one object, ``changes`` as {field: [old, new]})
+    and why (``reason``), chained to the entry before it by ``prev_hash``."""
+
+    seq = models.PositiveBigIntegerField(
+        unique=True, editable=False, help_text="Position in the chain: 1, 2, 3, ... no gaps."
+    )
+    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="Empty for the system (a task or a command).",
+    )
+    actor_label = models.CharField(
+        max_length=200, editable=False, help_text="The actor's name when it happened."
+    )
+    action = models.CharField(max_length=64, db_index=True, editable=False)
+    object_type = models.CharField(max_length=100, editable=False, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True, editable=False)
+    object_repr = models.CharField(max_length=300, blank=True, editable=False)
+    parent_type = models.CharField(
+        max_length=100, blank=True, editable=False, help_text="The object it belongs to, if any."
+    )
+    parent_id = models.CharField(max_length=64, blank=True, editable=False)
+    changes = models.JSONField(default=dict, blank=True, editable=False)
+    reason = models.TextField(blank=True, editable=False)
+    context = models.JSONField(default=dict, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = "audit event"
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="auditevent_object"),
+            models.Index(fields=["parent_type", "parent_id"], name="auditevent_parent"),
+            models.Index(fields=["actor_label"], name="auditevent_actor_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be deleted.")
+
+    def payload(self) -> dict:
+        """The hashed fields of this row (``audit_chain.event_hash``)."""
+        return {name: getattr(self, name) for name in HASHED_FIELDS}
+
+    def chain_row(self) -> audit_chain.ChainRow:
+        return audit_chain.ChainRow(self.seq, self.pk, self.prev_hash, self.hash, self.payload())
+
+    @property
+    def change_rows(self) -> list[dict]:
+        """The changes as display rows: field, old and new as text."""
+        rows = []
+        for name, value in (self.changes or {}).items():
+            if isinstance(value, list | tuple) and len(value) == 2:
+                old, new = value
+            else:
+                old, new = None, value
+            rows.append({"field": name, "old": display_value(old), "new": display_value(new)})
+        return rows
+
+    @property
+    def channel(self) -> str:
+        return (self.context or {}).get("channel", "")
+
+
+def display_value(value) -> str:
+    """A stored change value as text: a related object as its name (and id), a list
+    joined by commas, nothing as an em dash."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dict) and "id" in value and "repr" in value:
+        return f"{value['repr']} (#{value['id']})"
+    if isinstance(value, list):
+        return ", ".join(display_value(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return audit_chain.canonical_json(value)
+    return str(value)

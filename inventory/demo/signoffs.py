@@ -1,0 +1,191 @@
+"""Sign-off history of the demo, loaded by ``manage.py seed_demo`` after the
+obligations.
+
+Use cases in production have their newest version promoted dev -> QA -> preprod ->
+prod through approved requests: evidence for the bias and preproduction obligations is
+submitted by the technical owner and accepted by the risk officer; the risk officer
+(model acceptance) and the model approver (production, deployments) sign. Use cases
+in validation wait in preprod with a request to production pending on the risk
+officer and the approver (one of them blocked by an open bias finding). One request
+was rejected, one approval revoked; one version in production is past its periodic
+review (the gate blocks it), two were reviewed. Each version in production has been
+asked about by the deployment gate once.
+
+Signatures made here are marked "demo data loader" as their authentication method:
+they were not made by a person re-entering a password. Everything else goes through
+the services. Idempotent: nothing is done when any request exists.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from governance.models import Obligation
+from governance.services import obligation_accept, obligation_submit_evidence
+from inventory.choices import LifecycleStatus
+from inventory.models import ModelVersion, UseCase
+from reviews.models import PromotionRequest, Signature
+from reviews.selectors import promotion as sel
+from reviews.services import gate as gate_svc
+from reviews.services import promotion as svc
+
+AUTH = "demo data loader"
+
+# Days since the version entered production, by use case name (default 45).
+IN_PRODUCTION_DAYS = {
+    "IFRS 9 probability of default": 240,  # High tier, 182-day reviews: overdue past grace
+    "Retail credit application scoring": 120,
+    "Customer churn prediction": 300,
+}
+REVIEWED = {"Retail credit application scoring", "Tablet batch-release quality prediction"}
+REJECTED = "Employee attrition risk"
+REVOKED = "Claims severity reserving"
+FINDING = (
+    "Graduate CV screening",
+    "Selection rate of women is 0.74 of men's on the 2026 validation sample "
+    "(below the four-fifths rule)",
+)
+
+
+def _evidence(use_case: UseCase, code: str, owner: User, checker: User) -> None:
+    ob = Obligation.objects.filter(use_case=use_case, consideration__code=code, active=True).first()
+    if ob is None or ob.level == "none" or ob.status in ("accepted", "waived"):
+        return
+    if ob.status == "open":
+        obligation_submit_evidence(
+            obligation=ob,
+            by=owner,
+            link=f"https://docs.example.org/{use_case.pk}/{code}/report.pdf",
+        )
+        ob.refresh_from_db()
+    obligation_accept(obligation=ob, by=checker, note="Demo: evidence reviewed.")
+
+
+def _sign_all(req: PromotionRequest, signers: dict[str, User]) -> None:
+    """Fill every open slot with its demo signer."""
+    for _ in range(req.required_signoffs):
+        state = sel.request_state(req)
+        for slot in state.tally.open_slots:
+            user = signers.get(slot)
+            if user is not None and state.why_cannot_sign(user, Signature.Meaning.APPROVED) is None:
+                svc.sign_unchecked(
+                    request=req, by=user, meaning=Signature.Meaning.APPROVED, auth_method=AUTH
+                )
+                break
+        req.refresh_from_db()
+        if req.status != PromotionRequest.Status.PENDING:
+            return
+
+
+def _move(version: ModelVersion, by: User, signers: dict[str, User], why: str):
+    req = svc.request_create(version=version, by=by, justification=why)
+    if req.status == PromotionRequest.Status.PENDING:
+        _sign_all(req, signers)
+    req.refresh_from_db()
+    return req
+
+
+def _latest(use_case: UseCase) -> ModelVersion | None:
+    return (
+        ModelVersion.objects.filter(model__use_case=use_case)
+        .order_by("-registered_at", "-id")
+        .first()
+    )
+
+
+def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
+    if PromotionRequest.objects.exists():
+        note("sign-off history", "already loaded", False)
+        return
+    risk, approver, lead = users["risk.officer"], users["approver"], users["governance.lead"]
+    signers = {"model-acceptance": risk, "deployments": approver}
+    steps = {
+        "qa": "Unit and integration tests pass; ready for QA.",
+        "preprod": "QA sign-off on the scoring service; bias summary attached.",
+        "prod": "Preproduction run matched the reference implementation.",
+    }
+    now = timezone.now()
+    use_cases = UseCase.objects.filter(
+        status__in=[LifecycleStatus.PRODUCTION, LifecycleStatus.VALIDATION],
+        risk_tier__isnull=False,
+    ).select_related("technical_owner")
+    for use_case in use_cases.order_by("name"):
+        version = _latest(use_case)
+        if version is None:
+            continue
+        owner = use_case.technical_owner
+        _evidence(use_case, "bias-harm-testing", owner, risk)
+        _evidence(use_case, "preproduction-verification", owner, risk)
+        final = "prod" if use_case.status == LifecycleStatus.PRODUCTION else "preprod"
+        last = None
+        for env in ("qa", "preprod", "prod")[: ("qa", "preprod", "prod").index(final) + 1]:
+            last = _move(version, owner, signers, steps[env])
+            note("promotion request", f"{version} to {env}", True)
+            if last.status != PromotionRequest.Status.APPROVED:
+                break
+        if final == "prod" and last and last.status == PromotionRequest.Status.APPROVED:
+            days = IN_PRODUCTION_DAYS.get(use_case.name, 45)
+            PromotionRequest.objects.filter(pk=last.pk).update(
+                requested_at=now - timedelta(days=days + 2), decided_at=now - timedelta(days=days)
+            )
+            version.refresh_from_db()
+            if use_case.name in REVIEWED:
+                svc.periodic_review_sign_unchecked(
+                    version=version,
+                    by=risk,
+                    outcome="satisfactory",
+                    note="Back-test stable; no drift alerts; documentation current.",
+                    auth_method=AUTH,
+                )
+            if use_case.name == REVOKED:
+                svc.sign_unchecked(
+                    request=last,
+                    by=lead,
+                    meaning=Signature.Meaning.REVOKED,
+                    reason="Reserving factors were trained on claims later found to be "
+                    "duplicated; redeploy after retraining.",
+                    auth_method=AUTH,
+                )
+            gate_svc.gate_check(
+                by=owner,
+                version_id=version.pk,
+                artifact_sha256=version.artifact_sha256,
+                environment="prod",
+                payload={"model_version": str(version.pk), "environment": "prod"},
+                remote_addr="10.20.0.15",
+            )
+        if final == "preprod" and last and last.status == PromotionRequest.Status.APPROVED:
+            if use_case.name == FINDING[0]:
+                svc.finding_open(
+                    version=version,
+                    by=risk,
+                    title=FINDING[1],
+                    source="bias",
+                    detail={"metric": "disparate_impact", "value": 0.74, "threshold": 0.8},
+                )
+            svc.request_create(
+                version=version,
+                by=owner,
+                justification="Validation complete; asking to go live.",
+            )
+            note("promotion request", f"{version} to prod (pending)", True)
+    rejected = UseCase.objects.filter(name=REJECTED).first()
+    version = _latest(rejected) if rejected else None
+    if version is not None and version.environment == "dev":
+        req = svc.request_create(
+            version=version,
+            by=rejected.technical_owner,
+            justification="First candidate for QA.",
+        )
+        if req.status == PromotionRequest.Status.PENDING:
+            svc.sign_unchecked(
+                request=req,
+                by=risk,
+                meaning=Signature.Meaning.REJECTED,
+                reason="Tenure is a proxy for age here; remove it and document the "
+                "proxy analysis before QA.",
+                auth_method=AUTH,
+            )
+        note("promotion request", f"{version} to qa (rejected)", True)

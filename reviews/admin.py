@@ -1,0 +1,65 @@
+"""Sign-off records in the admin: read-only. Requests move, and signatures, waivers
+and gate calls are written, only through the workflow (pages and API), where the
+rules, re-authentication and the audit trail apply."""
+
+from django.contrib import admin
+
+from governance.admin.common import ReadOnlyAdminMixin
+from reviews.models import (
+    BlockingWaiver,
+    Finding,
+    GateCall,
+    Notification,
+    PeriodicReview,
+    PromotionRequest,
+    Signature,
+)
+
+
+class SignatureInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Signature
+    fields = ["printed_name", "meaning", "slot", "signed_at", "reason", "manifest_hash"]
+    extra = 0
+
+
+class WaiverInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = BlockingWaiver
+    fields = ["code", "reason", "by", "at"]
+    extra = 0
+
+
+@admin.register(PromotionRequest)
+class PromotionRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "model_version", "kind", "from_environment", "to_environment", "status"]
+    list_filter = ["status", "kind", "to_environment"]
+    search_fields = ["model_version__model__name", "model_version__version_label"]
+    inlines = [SignatureInline, WaiverInline]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["signed_at", "printed_name", "meaning", "request", "auth_method"]
+    list_filter = ["meaning", "auth_method"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "model_version", "source", "title", "status", "opened_at"]
+    list_filter = ["status", "source"]
+
+
+@admin.register(GateCall)
+class GateCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "caller", "model_version", "environment", "allowed"]
+    list_filter = ["allowed", "environment"]
+
+
+@admin.register(PeriodicReview)
+class PeriodicReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["model_version", "reviewed_by", "reviewed_at", "outcome"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "email", "sent_at", "attempts"]
+    list_filter = ["kind"]

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from reviews.api import views
+
+app_name = "reviews-api"
+
+router = SimpleRouter()
+router.register("promotion-requests", views.PromotionRequestViewSet, basename="promotion-request")
+router.register("findings", views.FindingViewSet, basename="finding")
+router.register("gate-calls", views.GateCallViewSet, basename="gate-call")
+
+urlpatterns = [
+    path("gate/", views.GateView.as_view(), name="deployment-gate"),
+    *router.urls,
+]

@@ -1,0 +1,385 @@
+"""Sign-off workflow API: promotion requests (read, create, withdraw, waive), their
+live state (signatures with validity, blocking items), findings, the deployment gate
+and its log.
+
+Signing through the API needs a browser session and the password typed again: a
+token-authenticated call can never sign (403), whatever the token's owner may do.
+"""
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.permissions import has_any_role
+from inventory.models import ModelVersion
+from reviews import promotion_rules as rules
+from reviews.models import Finding, GateCall, PromotionRequest, Signature
+from reviews.selectors import promotion as sel
+from reviews.services import gate as gate_svc
+from reviews.services import promotion as svc
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Signature
+        fields = [
+            "id",
+            "signer",
+            "printed_name",
+            "signed_at",
+            "meaning",
+            "slot",
+            "reason",
+            "manifest_hash",
+            "auth_method",
+        ]
+        read_only_fields = fields
+
+
+class PromotionRequestSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PromotionRequest
+        fields = [
+            "id",
+            "model_version",
+            "kind",
+            "from_environment",
+            "to_environment",
+            "justification",
+            "requested_by",
+            "requested_at",
+            "required_signoffs",
+            "slots",
+            "status",
+            "decided_at",
+            "state",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_state(self, obj) -> dict:
+        if not self.context.get("with_state"):
+            return {}
+        state = sel.request_state(obj)
+        return {
+            "manifest_hash": state.manifest_hash,
+            "approvable": state.approvable,
+            "signoffs_given": len(state.tally.filled),
+            "open_slots": state.tally.open_slots,
+            "blocking": [
+                {
+                    **b.item.to_dict(),
+                    "waived": b.waiver is not None,
+                    "waiver_reason": b.waiver.reason if b.waiver else "",
+                }
+                for b in state.blocking
+            ],
+            "signatures": [
+                {
+                    **SignatureSerializer(s.signature).data,
+                    "valid": s.valid,
+                    "why_invalid": s.reasons,
+                }
+                for s in state.signatures
+            ],
+        }
+
+
+class RequestCreateSerializer(serializers.Serializer):
+    model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    kind = serializers.ChoiceField(choices=PromotionRequest.Kind.choices, default=rules.PROMOTE)
+    to_environment = serializers.CharField(
+        required=False, allow_blank=True, help_text="Optional; checked against the next step."
+    )
+    justification = serializers.CharField(max_length=4000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class WaiveSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=120)
+    reason = serializers.CharField(max_length=4000)
+
+
+class SignInputSerializer(serializers.Serializer):
+    meaning = serializers.ChoiceField(
+        choices=[c for c in Signature.Meaning.choices if c[0] != "periodic_review"]
+    )
+    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, description="pending, approved, rejected, ..."),
+            OpenApiParameter("model_version", int, description="Only this version's requests."),
+        ]
+    )
+)
+class PromotionRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PromotionRequestSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = sel.request_list(user=self.request.user)
+        params = self.request.query_params
+        if self.action == "list":
+            if params.get("status"):
+                qs = qs.filter(status=params["status"])
+            version = params.get("model_version", "")
+            if version:
+                qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
+        return qs
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "with_state": self.action != "list"}
+
+    def _out(self, request_obj, code=status.HTTP_200_OK):
+        obj = self.get_queryset().get(pk=request_obj.pk)
+        return Response(self.get_serializer(obj).data, status=code)
+
+    @extend_schema(request=RequestCreateSerializer, responses={201: PromotionRequestSerializer})
+    def create(self, request):
+        data = RequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        obj = svc.request_create(
+            version=v["model_version"],
+            by=request.user,
+            kind=v["kind"],
+            justification=v["justification"],
+            to_environment=v.get("to_environment") or None,
+        )
+        return self._out(obj, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses=PromotionRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = svc.request_withdraw(
+            request=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+        )
+        return self._out(obj)
+
+    @extend_schema(request=WaiveSerializer, responses=PromotionRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def waive(self, request, pk=None):
+        data = WaiveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        obj = self.get_object()
+        svc.blocking_waive(request=obj, by=request.user, **data.validated_data)
+        return self._out(obj)
+
+    @extend_schema(
+        request=SignInputSerializer,
+        responses={201: SignatureSerializer},
+        description="Sign with the password typed again, from a browser session. "
+        "A token-authenticated call is refused (403): an API token can never sign.",
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        obj = self.get_object()
+        via_token = isinstance(request.successful_authenticator, TokenAuthentication) or (
+            not isinstance(request.successful_authenticator, SessionAuthentication)
+        )
+        if via_token:
+            svc.request_sign(request=obj, by=request.user, password="", meaning="", via_token=True)
+        data = SignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signature = svc.request_sign(request=obj, by=request.user, **data.validated_data)
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "model_version",
+            "source",
+            "title",
+            "detail",
+            "status",
+            "opened_by",
+            "opened_at",
+            "resolved_by",
+            "resolved_at",
+            "resolution",
+        ]
+        read_only_fields = ["status", "opened_at", "resolved_at", "resolution", "source"]
+
+
+class ResolutionSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=4000)
+
+
+class FindingViewSet(viewsets.ModelViewSet):
+    serializer_class = FindingSerializer
+    filter_backends = []
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        qs = sel.finding_list() if has_any_role(self.request.user) else Finding.objects.none()
+        version = self.request.query_params.get("model_version", "")
+        if self.action == "list" and version:
+            qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
+        return qs
+
+    def create(self, request):
+        data = FindingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        finding, _ = svc.finding_open(
+            version=v["model_version"],
+            by=request.user,
+            title=v["title"],
+            detail=v.get("detail") or {},
+        )
+        return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ResolutionSerializer, responses=FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        data = ResolutionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        finding = svc.finding_resolve(
+            finding=self.get_object(), by=request.user, **data.validated_data
+        )
+        return Response(FindingSerializer(finding).data)
+
+
+class GateInputSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(required=False, min_value=1)
+    artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
+    environment = serializers.CharField(max_length=20)
+
+    def validate(self, attrs):
+        if not attrs.get("model_version") and not attrs.get("artifact_sha256"):
+            raise serializers.ValidationError("Give model_version or artifact_sha256.")
+        return attrs
+
+
+class GateAnswerSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    decision = serializers.ChoiceField(choices=["allowed", "blocked"])
+    reasons = serializers.ListField(child=serializers.DictField())
+    model_version = serializers.IntegerField(allow_null=True)
+    environment = serializers.CharField()
+    request = serializers.IntegerField(allow_null=True)
+    call = serializers.IntegerField()
+    checked_at = serializers.DateTimeField()
+
+
+class GateView(APIView):
+    """Deployment gate for CI/CD pipelines: may this version run in that environment?
+
+    Answers 200 with ``allowed`` true or false and machine-readable ``reasons``; it
+    fails closed (unknown version, missing inventory fields, a signature that no
+    longer matches, a revoked approval, an overdue periodic review: blocked). A bad
+    payload is a 400 and counts as blocked. Every call is logged.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=GateInputSerializer, responses={200: GateAnswerSerializer})
+    def post(self, request):
+        if not has_any_role(request.user):
+            return Response(
+                {"allowed": False, "decision": "blocked", "detail": "You need a governance role."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        data = GateInputSerializer(data=request.data)
+        payload = {
+            k: request.data.get(k) for k in ("model_version", "artifact_sha256", "environment")
+        }
+        payload = {k: str(v)[:200] for k, v in payload.items() if v is not None}
+        if not data.is_valid():
+            call = GateCall.objects.create(
+                at=timezone.now(),
+                caller=request.user,
+                remote_addr=request.META.get("REMOTE_ADDR"),
+                payload=payload,
+                environment=str(request.data.get("environment", ""))[:20],
+                allowed=False,
+                reasons=[{"code": "bad-request", "message": str(data.errors)}],
+            )
+            return Response(
+                {"allowed": False, "decision": "blocked", "errors": data.errors, "call": call.pk},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        v = data.validated_data
+        decision, call = gate_svc.gate_check(
+            by=request.user,
+            version_id=v.get("model_version"),
+            artifact_sha256=v.get("artifact_sha256"),
+            environment=v["environment"],
+            payload=payload,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+        return Response(
+            {
+                "allowed": decision.allowed,
+                "decision": "allowed" if decision.allowed else "blocked",
+                "reasons": decision.reasons,
+                "model_version": decision.version.pk if decision.version else None,
+                "environment": v["environment"],
+                "request": decision.request.pk if decision.request else None,
+                "call": call.pk,
+                "checked_at": call.at,
+            }
+        )
+
+
+class GateCallSerializer(serializers.ModelSerializer):
+    caller = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = GateCall
+        fields = [
+            "id",
+            "at",
+            "caller",
+            "remote_addr",
+            "payload",
+            "model_version",
+            "environment",
+            "allowed",
+            "reasons",
+            "request",
+        ]
+        read_only_fields = fields
+
+
+class GateCallViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = GateCallSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = sel.gate_calls() if has_any_role(self.request.user) else GateCall.objects.none()
+        version = self.request.query_params.get("model_version", "")
+        if self.action == "list" and version:
+            qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
+        return qs

@@ -1,0 +1,350 @@
+"""Sign-off workflow records: promotion requests, electronic signatures, waivers of
+blocking items, findings, periodic reviews, deployment-gate calls and the e-mail outbox.
+
+Signatures, waivers and gate calls are append-only: ``save`` refuses to change a stored
+row and ``delete`` refuses outright (on PostgreSQL a trigger refuses too, see
+migration 0002). A request's status moves forward only, through the services; every
+move is recorded in the audit trail.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from inventory.choices import Environment
+from reviews import promotion_rules as rules
+
+
+class AppendOnlyError(Exception):
+    """A governance record was about to be changed or deleted."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are never deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are never deleted.")
+
+
+class PromotionRequest(models.Model):
+    """A model version asks to move to the next environment (or back, or out)."""
+
+    class Kind(models.TextChoices):
+        PROMOTE = rules.PROMOTE, "Promotion"
+        ROLLBACK = rules.ROLLBACK, "Rollback"
+        RETIRE = rules.RETIRE, "Retirement"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending sign-off"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REVOKED = "revoked", "Approval revoked"
+
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="promotion_requests"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PROMOTE)
+    from_environment = models.CharField(max_length=10, choices=Environment.choices)
+    to_environment = models.CharField(max_length=10, choices=Environment.choices)
+    justification = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promotion_requests"
+    )
+    requested_at = models.DateTimeField()
+    required_signoffs = models.PositiveSmallIntegerField(
+        help_text="From the use case's human-signoff obligation when the request was made."
+    )
+    slots = models.JSONField(
+        default=list,
+        help_text="The RACI task whose Accountable fills each required sign-off.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version"],
+                condition=models.Q(status="pending"),
+                name="promotion_one_pending_per_version",
+                violation_error_message="This version already has a pending request.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return (
+            f"#{self.pk} {self.model_version}: {self.get_kind_display().lower()} "
+            f"{self.from_environment} -> {self.to_environment}"
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class PeriodicReview(AppendOnlyModel):
+    """A signed periodic review of a version in production (model risk management)."""
+
+    class Outcome(models.TextChoices):
+        SATISFACTORY = "satisfactory", "Satisfactory: keep in production"
+        FINDINGS = "findings", "Findings raised: keep under conditions"
+
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="periodic_reviews"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+    outcome = models.CharField(max_length=15, choices=Outcome.choices)
+    note = models.TextField()
+    interval_days = models.PositiveIntegerField(
+        help_text="The interval the policy set when the review was signed."
+    )
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Periodic review of {self.model_version} on {self.reviewed_at:%Y-%m-%d}"
+
+
+class Signature(AppendOnlyModel):
+    """An electronic signature (in the manner of 21 CFR Part 11): who, when, what it
+    means, why, and a hash binding it to exactly what was signed."""
+
+    class Meaning(models.TextChoices):
+        REVIEWED = "reviewed", "Reviewed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Approval revoked"
+        PERIODIC_REVIEW = "periodic_review", "Periodic review"
+
+    request = models.ForeignKey(
+        PromotionRequest,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        null=True,
+        blank=True,
+    )
+    periodic_review = models.OneToOneField(
+        PeriodicReview,
+        on_delete=models.PROTECT,
+        related_name="signature",
+        null=True,
+        blank=True,
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(
+        max_length=300, help_text="The signer's full name and username when signing."
+    )
+    signed_at = models.DateTimeField(help_text="The server's time (UTC).")
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    slot = models.CharField(
+        max_length=50, blank=True, help_text="The RACI task whose sign-off this fills."
+    )
+    reason = models.TextField(blank=True)
+    manifest = models.JSONField(help_text="What was signed: artifact, evidence, obligations.")
+    manifest_hash = models.CharField(max_length=64)
+    auth_method = models.CharField(max_length=30, default="password re-entry")
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "signer"],
+                condition=models.Q(meaning__in=["reviewed", "approved", "rejected"]),
+                name="signature_once_per_request",
+                violation_error_message="You have already signed this request.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(request__isnull=False) | models.Q(periodic_review__isnull=False),
+                name="signature_has_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.signed_at:%Y-%m-%d %H:%M}"
+        return f"{self.printed_name}: {self.get_meaning_display()} at {when} UTC"
+
+
+class BlockingWaiver(AppendOnlyModel):
+    """An authorised person lets a request be approved despite one blocking item."""
+
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="waivers")
+    code = models.CharField(max_length=120)
+    message = models.TextField(help_text="The blocking item as it read when waived.")
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "code"], name="waiver_once_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waiver of {self.code} on request #{self.request_id}"
+
+
+class Finding(models.Model):
+    """Something wrong with a model version (a bias breach, a drift alert, a
+    validator's observation). An open finding blocks promotion until it is resolved
+    or waived on the request."""
+
+    class Source(models.TextChoices):
+        VALIDATION = "validation", "Validation"
+        BIAS = "bias", "Bias summary"
+        MONITORING = "monitoring", "Monitoring"
+        REVIEW = "review", "Periodic review"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="findings"
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
+    title = models.CharField(max_length=300)
+    detail = models.JSONField(default=dict, blank=True)
+    key = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Set by automated sources so that a re-run finds its finding again.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "key"],
+                condition=models.Q(status="open") & ~models.Q(key=""),
+                name="finding_one_open_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Finding #{self.pk}: {self.title}"
+
+
+class GateCall(AppendOnlyModel):
+    """One question of a deployment pipeline to the gate, and the answer."""
+
+    at = models.DateTimeField()
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gate_calls",
+    )
+    environment = models.CharField(max_length=20, blank=True)
+    allowed = models.BooleanField()
+    reasons = models.JSONField(default=list)
+    request = models.ForeignKey(
+        PromotionRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gate_calls",
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"])]
+
+    def __str__(self) -> str:
+        return f"Gate call {self.at:%Y-%m-%d %H:%M}: {'allowed' if self.allowed else 'blocked'}"
+
+
+class SigningFailure(AppendOnlyModel):
+    """A signing attempt with a wrong password. Too many in a row lock the account's
+    signing for a while (Part 11 asks that attempts at unauthorised use be detected)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    what = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Wrong signing password for user #{self.user_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """The e-mail outbox. ``key`` is unique, one per (subject, recipient, kind), so a
+    task that runs twice sends one message."""
+
+    class Kind(models.TextChoices):
+        APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+        REMINDER = "reminder", "Reminder"
+        ESCALATION = "escalation", "Escalation"
+        DECISION = "decision", "Decision"
+        REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    request = models.ForeignKey(
+        PromotionRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    email = models.EmailField()
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a worker sends it, so two never do."
+    )
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email}"

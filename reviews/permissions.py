@@ -1,0 +1,45 @@
+"""Who may do what in the sign-off workflow (pages and the API use the same checks).
+
+- data scientists of the use case's team (and governance leads) ask for promotions;
+  risk officers may also ask for a rollback or a retirement (effective challenge);
+- who signs is decided per request by the RACI (see ``reviews.selectors``), minus the
+  requester, the authors and the validator (segregation of duties);
+- governance leads waive blocking items and revoke approvals;
+- risk officers and governance leads open and resolve findings and sign periodic
+  reviews (besides the model-acceptance Accountable);
+- everyone with a role reads.
+"""
+
+from governance.choices import Role
+from governance.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from inventory.models import ModelVersion
+from inventory.permissions import can_change_version
+from reviews import promotion_rules as rules
+
+
+def can_view(user: AnyUser) -> bool:
+    return has_any_role(user)
+
+
+def can_request(user: AnyUser, version: ModelVersion, kind: str) -> bool:
+    if can_change_version(user, version):
+        return True
+    return kind in (rules.ROLLBACK, rules.RETIRE) and has_role(user, Role.RISK_OFFICER)
+
+
+def can_waive(user: AnyUser) -> bool:
+    return is_governance_lead(user)
+
+
+def can_revoke(user: AnyUser) -> bool:
+    return is_governance_lead(user)
+
+
+def can_open_finding(user: AnyUser, version: ModelVersion) -> bool:
+    return has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD) or can_change_version(
+        user, version
+    )
+
+
+def can_resolve_finding(user: AnyUser) -> bool:
+    return has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)

@@ -1,0 +1,110 @@
+"""The deployment gate's decision: may this version run in that environment now?
+
+Fails closed: anything unknown, missing, stale or revoked blocks, each with a stable
+machine-readable code and a sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inventory.choices import LifecycleStatus
+from inventory.models import ModelVersion
+from reviews import promotion_rules as rules
+from reviews.models import PromotionRequest, Signature
+from reviews.selectors import promotion as sel
+
+
+@dataclass
+class GateDecision:
+    allowed: bool
+    reasons: list[dict[str, str]] = field(default_factory=list)
+    version: ModelVersion | None = None
+    request: PromotionRequest | None = None
+
+    def block(self, code: str, message: str) -> None:
+        self.allowed = False
+        self.reasons.append({"code": code, "message": message})
+
+
+def find_version(*, version_id=None, artifact_sha256: str | None = None):
+    """(version, problem): by id, or by artifact SHA-256 (which must be unambiguous)."""
+    if version_id is not None:
+        version = (
+            ModelVersion.objects.select_related("model__use_case").filter(pk=version_id).first()
+        )
+        if version is None:
+            return None, ("unknown-version", f"No model version {version_id} in the inventory.")
+        if artifact_sha256 and version.artifact_sha256 != artifact_sha256.lower():
+            return None, (
+                "artifact-mismatch",
+                "The artifact SHA-256 given is not the one registered for this version.",
+            )
+        return version, None
+    if artifact_sha256:
+        matches = list(
+            ModelVersion.objects.select_related("model__use_case").filter(
+                artifact_sha256=artifact_sha256.lower()
+            )[:2]
+        )
+        if not matches:
+            return None, ("unknown-version", "No model version has this artifact SHA-256.")
+        if len(matches) > 1:
+            return None, (
+                "ambiguous-artifact",
+                "Several versions carry this artifact SHA-256; give the version id.",
+            )
+        return matches[0], None
+    return None, ("unknown-version", "Give a model version id or an artifact SHA-256.")
+
+
+def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
+    decision = GateDecision(allowed=True, version=version)
+    if environment not in rules.ORDER:
+        decision.block(
+            "unknown-environment",
+            f"{environment!r} is not an environment; use one of {', '.join(rules.ORDER)}.",
+        )
+        return decision
+    use_case = version.model.use_case
+    if version.environment == rules.RETIRED or use_case.status == LifecycleStatus.RETIRED:
+        decision.block("retired", "The version or its use case is retired.")
+    for name in sel.version_missing_fields(version):
+        decision.block("missing-inventory-field", f"The version has no {name} in the inventory.")
+    if environment == "dev":
+        return decision
+    current = version.environment
+    if current not in rules.ORDER or rules.ORDER.index(current) < rules.ORDER.index(environment):
+        decision.block(
+            "not-approved-for-environment",
+            f"The version is in {current}; it has not been approved into {environment}.",
+        )
+    request = sel.latest_approved(version, environment)
+    decision.request = request
+    if request is None:
+        decision.block("no-approval", f"No approved request took this version into {environment}.")
+        return decision
+    if request.status == PromotionRequest.Status.REVOKED:
+        revocation = request.signatures.filter(meaning=Signature.Meaning.REVOKED).first()
+        decision.block(
+            "approval-revoked",
+            f"The approval of request #{request.pk} was revoked"
+            + (f" by {revocation.printed_name}: {revocation.reason}" if revocation else "."),
+        )
+    state = sel.request_state(request)
+    for s in state.signatures:
+        if s.signature.meaning == Signature.Meaning.APPROVED and not s.valid:
+            decision.block(
+                "signature-mismatch",
+                f"The signature of {s.signature.printed_name} no longer matches: "
+                + " ".join(s.reasons),
+            )
+    if environment == "prod":
+        review = sel.review_status(version)
+        if review.past_grace:
+            decision.block(
+                "periodic-review-overdue",
+                f"The periodic review was due on {review.due} and is {review.overdue_days} "
+                f"days overdue (grace {review.grace_days} days).",
+            )
+    return decision

@@ -1,0 +1,48 @@
+"""The deployment gate: answer a pipeline and log every call."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from reviews.models import GateCall
+from reviews.selectors.gate import GateDecision, find_version, gate_decision
+
+log = logging.getLogger(__name__)
+
+
+def gate_check(
+    *,
+    by: User | None,
+    version_id: int | None,
+    artifact_sha256: str | None,
+    environment: str,
+    payload: dict,
+    remote_addr: str | None = None,
+) -> tuple[GateDecision, GateCall]:
+    """Decide and log. Anything unexpected blocks (fails closed) and is logged too."""
+    try:
+        version, problem = find_version(version_id=version_id, artifact_sha256=artifact_sha256)
+        if problem:
+            decision = GateDecision(allowed=False)
+            decision.block(*problem)
+        else:
+            decision = gate_decision(version, environment)
+    except Exception:  # fail closed, never open
+        log.exception("deployment gate failed; answering blocked")
+        decision = GateDecision(allowed=False)
+        decision.block("gate-error", "The gate could not decide; it blocks until it can.")
+    call = GateCall.objects.create(
+        at=timezone.now(),
+        caller=by if by and by.is_authenticated else None,
+        remote_addr=remote_addr,
+        payload=payload,
+        model_version=decision.version,
+        environment=str(environment)[:20],
+        allowed=decision.allowed,
+        reasons=decision.reasons,
+        request=decision.request,
+    )
+    return decision, call

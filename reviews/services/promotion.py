@@ -1,0 +1,455 @@
+"""Writes of the sign-off workflow: requests, electronic signatures, waivers,
+findings, periodic reviews and the deployment gate's log.
+
+Every write checks permissions and rules first, happens in one transaction with the
+request row locked, and records an audit event. E-mails go out after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.selectors.obligations import obligations_for_rules
+from governance.services.audit import audit_record
+from inventory.models import ModelVersion
+from inventory.services import model_version_move
+from reviews import permissions
+from reviews import promotion_rules as rules
+from reviews.models import (
+    BlockingWaiver,
+    Finding,
+    PeriodicReview,
+    PromotionRequest,
+    Signature,
+    SigningFailure,
+)
+from reviews.selectors import promotion as sel
+
+
+def _audit(action: str, obj, *, by: User | None, reason: str = "", **changes: Any) -> None:
+    audit_record(
+        action=action,
+        obj=obj,
+        actor=by,
+        reason=reason,
+        changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+    )
+
+
+def printed_name(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+# --- Requests ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_create(
+    *,
+    version: ModelVersion,
+    by: User,
+    kind: str = rules.PROMOTE,
+    justification: str,
+    to_environment: str | None = None,
+) -> PromotionRequest:
+    """Ask to move ``version`` one step (promote / rollback) or to retire it."""
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if not permissions.can_request(by, version, kind):
+        raise PermissionDenied("You may not ask to move this version.")
+    justification = (justification or "").strip()
+    if not justification:
+        raise ValidationError({"justification": "Say why the version should move."})
+    try:
+        target = rules.check_target(kind, version.environment, to_environment)
+    except rules.MoveError as exc:
+        raise ValidationError({"to_environment": str(exc)}) from exc
+    use_case = version.model.use_case
+    signoff = obligations_for_rules(use_case=use_case).get("human-signoff")
+    required = rules.signoffs_required(kind, version.environment, target, signoff)
+    request = PromotionRequest(
+        model_version=version,
+        kind=kind,
+        from_environment=version.environment,
+        to_environment=target,
+        justification=justification,
+        requested_by=by,
+        requested_at=timezone.now(),
+        required_signoffs=required,
+        slots=rules.slots_for(kind, required),
+    )
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This version already has a pending request; decide or withdraw it first."
+        ) from exc
+    _audit(
+        "promotion.requested",
+        request,
+        by=by,
+        reason=justification,
+        move=(request.from_environment, request.to_environment),
+        required_signoffs=(None, required),
+    )
+    state = sel.request_state(request)
+    if required == 0 and not state.unwaived:
+        _approve(request, by=None, why="The policy requires no sign-off for this move.")
+    else:
+        from reviews.services.notifications import notify_signers
+
+        notify_signers(request, kind="approval_requested")
+    return request
+
+
+def _approve(request: PromotionRequest, *, by: User | None, why: str) -> None:
+    request.status = PromotionRequest.Status.APPROVED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    model_version_move(version=request.model_version, to_environment=request.to_environment)
+    _audit(
+        "promotion.approved",
+        request,
+        by=by,
+        reason=why,
+        status=("pending", "approved"),
+        environment=(request.from_environment, request.to_environment),
+    )
+    from reviews.services.notifications import notify_requester
+
+    notify_requester(request)
+
+
+def _locked(request: PromotionRequest) -> PromotionRequest:
+    return (
+        PromotionRequest.objects.select_for_update()
+        .select_related("model_version__model__use_case")
+        .get(pk=request.pk)
+    )
+
+
+@transaction.atomic
+def request_withdraw(*, request: PromotionRequest, by: User, reason: str) -> PromotionRequest:
+    request = _locked(request)
+    if by.pk != request.requested_by_id and not permissions.can_waive(by):
+        raise PermissionDenied("Only the requester or a governance lead can withdraw a request.")
+    if not request.is_pending:
+        raise ValidationError("Only a pending request can be withdrawn.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the request is withdrawn."})
+    request.status = PromotionRequest.Status.WITHDRAWN
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    _audit("promotion.withdrawn", request, by=by, reason=reason, status=("pending", "withdrawn"))
+    return request
+
+
+@transaction.atomic
+def blocking_waive(
+    *, request: PromotionRequest, by: User, code: str, reason: str
+) -> BlockingWaiver:
+    """Let the request be approved despite one blocking item (governance leads only)."""
+    request = _locked(request)
+    if not permissions.can_waive(by):
+        raise PermissionDenied("Only a governance lead can waive a blocking item.")
+    if not request.is_pending:
+        raise ValidationError("Only a pending request's blocking items can be waived.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "A waiver needs a reason."})
+    state = sel.request_state(request)
+    item = next((b.item for b in state.unwaived if b.item.code == code), None)
+    if item is None:
+        raise ValidationError(
+            {"code": f"{code!r} is not an unwaived blocking item of this request."}
+        )
+    waiver = BlockingWaiver.objects.create(
+        request=request, code=code, message=item.message, reason=reason, by=by, at=timezone.now()
+    )
+    _audit("promotion.blocking_waived", request, by=by, reason=reason, waived=(None, code))
+    if request.required_signoffs == 0 and not sel.request_state(request).unwaived:
+        _approve(request, by=by, why="The last blocking item was waived; no sign-off is required.")
+    return waiver
+
+
+# --- Electronic signatures ---------------------------------------------------------------------
+
+
+def _check_password(user: User, password: str, what: str) -> None:
+    """Re-authentication: the password, typed now. Failures are recorded; too many in
+    the window lock signing. Runs in its own transaction so that the record of a
+    failure survives the refusal."""
+    window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
+    recent = SigningFailure.objects.filter(user=user, at__gte=window).count()
+    if recent >= settings.SIGNING_MAX_FAILURES:
+        raise PermissionDenied(
+            f"Signing is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
+            f"{recent} wrong passwords."
+        )
+    if not password or not user.check_password(password):
+        with transaction.atomic():
+            SigningFailure.objects.create(user=user, at=timezone.now(), what=what[:200])
+            audit_record(
+                action="signature.password_refused",
+                actor=user,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=user.get_username(),
+                reason=what,
+            )
+        raise ValidationError({"password": "The password is not correct; nothing was signed."})
+
+
+def request_sign(
+    *,
+    request: PromotionRequest,
+    by: User,
+    password: str,
+    meaning: str,
+    reason: str = "",
+    via_token: bool = False,
+) -> Signature:
+    """Sign a request: reviewed, approved, rejected, or (governance lead) revoke its
+    approval. Needs the password typed now; an API token can never sign."""
+    if via_token:
+        raise PermissionDenied(
+            "An API token cannot sign: sign in the browser and re-enter your password."
+        )
+    if meaning not in Signature.Meaning.values or meaning == Signature.Meaning.PERIODIC_REVIEW:
+        raise ValidationError({"meaning": "Sign as reviewed, approved, rejected or revoked."})
+    reason = (reason or "").strip()
+    if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:
+        raise ValidationError({"reason": "A rejection or a revocation needs a reason."})
+    _check_password(by, password, f"sign request #{request.pk} as {meaning}")
+    return _sign(request=request, by=by, meaning=meaning, reason=reason)
+
+
+def sign_unchecked(
+    *, request: PromotionRequest, by: User, meaning: str, reason: str = "", auth_method: str
+) -> Signature:
+    """Sign without re-entering a password, recording ``auth_method`` honestly on the
+    signature. For the demo loader only; no page or endpoint calls it."""
+    return _sign(request=request, by=by, meaning=meaning, reason=reason, auth_method=auth_method)
+
+
+@transaction.atomic
+def _sign(
+    *,
+    request: PromotionRequest,
+    by: User,
+    meaning: str,
+    reason: str,
+    auth_method: str = "password re-entry",
+) -> Signature:
+    request = _locked(request)
+    state = sel.request_state(request)
+    why_not = state.why_cannot_sign(by, meaning)
+    if why_not:
+        raise PermissionDenied(why_not)
+    slot = state.slot_for(by) if meaning == Signature.Meaning.APPROVED else ""
+    signature = Signature.objects.create(
+        request=request,
+        signer=by,
+        printed_name=printed_name(by),
+        signed_at=timezone.now(),
+        meaning=meaning,
+        slot=slot or "",
+        reason=reason,
+        manifest=state.manifest,
+        manifest_hash=state.manifest_hash,
+        auth_method=auth_method,
+    )
+    _audit(
+        f"signature.{meaning}",
+        request,
+        by=by,
+        reason=reason,
+        signature=(None, signature.pk),
+        manifest_hash=(None, state.manifest_hash),
+    )
+    if meaning == Signature.Meaning.REJECTED:
+        request.status = PromotionRequest.Status.REJECTED
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        _audit("promotion.rejected", request, by=by, reason=reason, status=("pending", "rejected"))
+        from reviews.services.notifications import notify_requester
+
+        notify_requester(request)
+    elif meaning == Signature.Meaning.REVOKED:
+        request.status = PromotionRequest.Status.REVOKED
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        _audit("promotion.revoked", request, by=by, reason=reason, status=("approved", "revoked"))
+        from reviews.services.notifications import notify_requester
+
+        notify_requester(request)
+    elif meaning == Signature.Meaning.APPROVED:
+        after = sel.request_state(request)
+        if after.approvable:
+            _approve(request, by=by, why="Every required sign-off is given.")
+    return signature
+
+
+# --- Findings -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def finding_open(
+    *,
+    version: ModelVersion,
+    by: User | None,
+    title: str,
+    source: str = Finding.Source.VALIDATION,
+    detail: dict | None = None,
+    key: str = "",
+) -> tuple[Finding, bool]:
+    """Open a finding; automated sources pass a ``key`` so a re-run returns the open
+    finding it opened before instead of a second one. Returns (finding, created)."""
+    if by is not None and not permissions.can_open_finding(by, version):
+        raise PermissionDenied("You may not open findings on this version.")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Give the finding a title."})
+    if key:
+        existing = Finding.objects.filter(
+            model_version=version, key=key, status=Finding.Status.OPEN
+        ).first()
+        if existing:
+            return existing, False
+    finding = Finding.objects.create(
+        model_version=version,
+        source=source,
+        title=title[:300],
+        detail=detail or {},
+        key=key,
+        opened_by=by,
+        opened_at=timezone.now(),
+    )
+    _audit("finding.opened", finding, by=by, reason=title)
+    return finding, True
+
+
+@transaction.atomic
+def finding_resolve(*, finding: Finding, by: User, resolution: str) -> Finding:
+    finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    if not permissions.can_resolve_finding(by):
+        raise PermissionDenied("Only risk officers and governance leads resolve findings.")
+    if finding.status != Finding.Status.OPEN:
+        raise ValidationError("This finding is already resolved.")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": "Say how the finding was resolved."})
+    finding.status = Finding.Status.RESOLVED
+    finding.resolved_by = by
+    finding.resolved_at = timezone.now()
+    finding.resolution = resolution
+    finding.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
+    _audit("finding.resolved", finding, by=by, reason=resolution, status=("open", "resolved"))
+    return finding
+
+
+# --- Periodic reviews ---------------------------------------------------------------------------
+
+
+def review_manifest(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "model_version": version.pk,
+        "version_label": version.version_label,
+        "artifact_sha256": version.artifact_sha256,
+        "environment": version.environment,
+        "obligations": [
+            {"key": o.consideration.code, "id": o.pk, "level": o.level, "status": o.status}
+            for o in sel.active_obligations(version.model.use_case)
+        ],
+        "findings": [
+            {"key": f"#{f.pk}", "status": f.status, "title": f.title}
+            for f in sel.open_findings(version).order_by("pk")
+        ],
+    }
+
+
+def can_sign_review(user: User, version: ModelVersion) -> str | None:
+    """None when the user may sign the version's periodic review, else why not."""
+    from governance.selectors.raci import raci_accountable_for
+
+    if user.pk in set(version.authors.values_list("pk", flat=True)):
+        return "An author cannot review their own version."
+    accountable = {
+        u.pk
+        for u in raci_accountable_for(use_case=version.model.use_case, task_code="model-acceptance")
+    }
+    if user.pk in accountable or permissions.can_resolve_finding(user):
+        return None
+    return "Only the model-acceptance Accountable, risk officers and governance leads sign reviews."
+
+
+def periodic_review_sign(
+    *, version: ModelVersion, by: User, password: str, outcome: str, note: str, via_token=False
+) -> PeriodicReview:
+    """Sign a periodic review of a version in production, with the password typed now."""
+    if via_token:
+        raise PermissionDenied("An API token cannot sign.")
+    _review_checks(version=version, by=by, outcome=outcome, note=note)
+    _check_password(by, password, f"sign the periodic review of version {version.pk}")
+    return _review(version=version, by=by, outcome=outcome, note=note.strip())
+
+
+def periodic_review_sign_unchecked(
+    *, version: ModelVersion, by: User, outcome: str, note: str, auth_method: str
+) -> PeriodicReview:
+    """For the demo loader only (see ``sign_unchecked``)."""
+    _review_checks(version=version, by=by, outcome=outcome, note=note)
+    return _review(
+        version=version, by=by, outcome=outcome, note=note.strip(), auth_method=auth_method
+    )
+
+
+def _review_checks(*, version: ModelVersion, by: User, outcome: str, note: str) -> None:
+    if outcome not in PeriodicReview.Outcome.values:
+        raise ValidationError({"outcome": "Choose satisfactory or findings."})
+    if not (note or "").strip():
+        raise ValidationError({"note": "Summarise the review."})
+    if version.environment != "prod":
+        raise ValidationError("Only a version in production is periodically reviewed.")
+    why = can_sign_review(by, version)
+    if why:
+        raise PermissionDenied(why)
+
+
+@transaction.atomic
+def _review(
+    *, version: ModelVersion, by: User, outcome: str, note: str, auth_method="password re-entry"
+) -> PeriodicReview:
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    status = sel.review_status(version)
+    manifest = review_manifest(version)
+    review = PeriodicReview.objects.create(
+        model_version=version,
+        reviewed_by=by,
+        reviewed_at=timezone.now(),
+        outcome=outcome,
+        note=note,
+        interval_days=status.interval_days or 0,
+    )
+    Signature.objects.create(
+        periodic_review=review,
+        signer=by,
+        printed_name=printed_name(by),
+        signed_at=review.reviewed_at,
+        meaning=Signature.Meaning.PERIODIC_REVIEW,
+        reason=note,
+        manifest=manifest,
+        manifest_hash=rules.manifest_hash(manifest),
+        auth_method=auth_method,
+    )
+    _audit("periodic_review.signed", version, by=by, reason=note, outcome=(None, outcome))
+    return review

@@ -1,0 +1,422 @@
+"""Pages of the sign-off workflow: my pending approvals, a request with its
+signatures and blocking items, the signing dialog, a version's sign-off record,
+periodic reviews and the gate's log.
+
+Every page needs a governance role; who may act is decided in the services (a refusal
+shows why with status 403, a bad input a message and nothing written). GET never
+changes anything: links in e-mails only open pages.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from governance.views.audit import history_context
+from governance.views.common import get_or_404, int_or_none, role_required
+from inventory.models import ModelVersion
+from reviews import permissions
+from reviews import promotion_rules as rules
+from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
+from reviews.selectors import promotion as sel
+from reviews.services import promotion as svc
+
+MEANING_CHOICES = [
+    (Signature.Meaning.APPROVED, "Approve"),
+    (Signature.Meaning.REJECTED, "Reject"),
+    (Signature.Meaning.REVIEWED, "Reviewed (does not decide)"),
+]
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=PromotionRequest.Kind.choices, label="Move")
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class SignForm(forms.Form):
+    meaning = forms.ChoiceField(choices=MEANING_CHOICES, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text="Required to reject.",
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your password: signing needs it every time.",
+    )
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=PeriodicReview.Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+def _version_or_404(request: HttpRequest, pk: int) -> ModelVersion:
+    return get_or_404(
+        lambda pk: ModelVersion.objects.select_related("model__use_case", "validator").get(pk=pk),
+        pk=pk,
+    )
+
+
+def _request_or_404(request: HttpRequest, pk: int) -> PromotionRequest:
+    return get_or_404(sel.request_get, pk=pk, user=request.user)
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@role_required
+def pending_view(request: HttpRequest) -> HttpResponse:
+    mine = sel.request_list(user=request.user).filter(requested_by=request.user)[:20]
+    pending_all = sel.request_list(user=request.user).filter(status=PromotionRequest.Status.PENDING)
+    return render(
+        request,
+        "reviews/pending.html",
+        {
+            "to_sign": sel.pending_for(user=request.user),
+            "mine": mine,
+            "pending_all": pending_all[:50],
+            "recent": sel.request_list(user=request.user).exclude(
+                status=PromotionRequest.Status.PENDING
+            )[:20],
+        },
+    )
+
+
+@role_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _request_or_404(request, pk)
+    state = sel.request_state(req)
+    user = request.user
+    people = {
+        u.pk: u for u in User.objects.filter(pk__in=[*state.tally.filled.values(), *state.excluded])
+    }
+    slot_rows = [
+        {
+            "slot": slot,
+            "label": rules.SLOT_LABELS.get(slot, slot),
+            "eligible": state.eligible.get(slot, []),
+            "signer": people.get(state.tally.filled.get(slot)),
+        }
+        for slot in req.slots
+    ]
+    excluded = [
+        (people[uid].get_full_name() or people[uid].username, why)
+        for uid, why in state.excluded.items()
+        if uid in people
+    ]
+    return render(
+        request,
+        "reviews/request_detail.html",
+        {
+            "req": req,
+            "version": req.model_version,
+            "state": state,
+            "slot_rows": slot_rows,
+            "excluded": excluded,
+            "can_sign": any(
+                state.why_cannot_sign(user, m) is None
+                for m in (
+                    Signature.Meaning.APPROVED,
+                    Signature.Meaning.REJECTED,
+                    Signature.Meaning.REVIEWED,
+                )
+            ),
+            "why_not": state.why_cannot_sign(user, Signature.Meaning.APPROVED),
+            "can_waive": req.is_pending and permissions.can_waive(user),
+            "can_withdraw": req.is_pending
+            and (user.pk == req.requested_by_id or permissions.can_waive(user)),
+            "can_revoke": state.why_cannot_sign(user, Signature.Meaning.REVOKED) is None,
+            "gate_calls": req.gate_calls.select_related("caller")[:10],
+            **history_context(req, user),
+        },
+    )
+
+
+def _sign_page(request, req, form, status=200, refusal=None):
+    state = sel.request_state(req)
+    return render(
+        request,
+        "reviews/sign.html",
+        {
+            "req": req,
+            "version": req.model_version,
+            "state": state,
+            "form": form,
+            "refusal": refusal,
+            "slot_label": rules.SLOT_LABELS.get(state.slot_for(request.user) or "", ""),
+        },
+        status=status,
+    )
+
+
+@role_required
+def request_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signing dialog: what is signed (its hash), the meaning, a reason and the
+    password typed again."""
+    req = _request_or_404(request, pk)
+    if request.method != "POST":
+        return _sign_page(request, req, SignForm())
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        return _sign_page(request, req, form, status=400)
+    data = form.cleaned_data
+    try:
+        svc.request_sign(
+            request=req,
+            by=request.user,
+            password=data["password"],
+            meaning=data["meaning"],
+            reason=data["reason"],
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, _errors(exc))
+        return _sign_page(request, req, form, status=400)
+    except PermissionDenied as exc:
+        return _sign_page(request, req, form, status=403, refusal=str(exc))
+    messages.success(request, f"Signed: {dict(MEANING_CHOICES)[data['meaning']]}.")
+    return redirect("reviews:request-detail", pk=req.pk)
+
+
+@role_required
+def request_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _request_or_404(request, pk)
+    form = RevokeForm(request.POST or None)
+    status, refusal = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                svc.request_sign(
+                    request=req,
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    meaning=Signature.Meaning.REVOKED,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+                status = 400
+            except PermissionDenied as exc:
+                refusal, status = str(exc), 403
+            else:
+                messages.success(request, "The approval is revoked; the gate now blocks it.")
+                return redirect("reviews:request-detail", pk=req.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "reviews/revoke.html",
+        {"req": req, "form": form, "refusal": refusal},
+        status=status,
+    )
+
+
+@role_required
+@require_POST
+def request_waive_view(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _request_or_404(request, pk)
+    try:
+        svc.blocking_waive(
+            request=req,
+            by=request.user,
+            code=request.POST.get("code", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc) + " Nothing was saved.")
+    else:
+        messages.success(request, "Blocking item waived.")
+    return redirect("reviews:request-detail", pk=req.pk)
+
+
+@role_required
+@require_POST
+def request_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _request_or_404(request, pk)
+    try:
+        svc.request_withdraw(request=req, by=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc) + " Nothing was saved.")
+    else:
+        messages.success(request, "Request withdrawn.")
+    return redirect("reviews:request-detail", pk=req.pk)
+
+
+@role_required
+def version_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's sign-off record: where it is, its requests, findings, periodic
+    review and gate calls; the form to ask for the next move."""
+    version = _version_or_404(request, pk)
+    user = request.user
+    moves = []
+    for kind in rules.KINDS:
+        try:
+            target = rules.target_for(kind, version.environment)
+        except rules.MoveError:
+            continue
+        if permissions.can_request(user, version, kind):
+            moves.append((kind, target))
+    form = RequestForm(initial={"kind": moves[0][0] if moves else rules.PROMOTE})
+    form.fields["kind"].choices = [
+        (kind, f"{dict(PromotionRequest.Kind.choices)[kind]} to {target}") for kind, target in moves
+    ]
+    return render(
+        request,
+        "reviews/version.html",
+        {
+            "version": version,
+            "use_case": version.model.use_case,
+            "requests": sel.requests_for_version(version),
+            "findings": sel.finding_list(version=version),
+            "review": sel.review_status(version),
+            "reviews": version.periodic_reviews.select_related("reviewed_by"),
+            "gate_calls": sel.gate_calls(version_id=version.pk)[:20],
+            "form": form,
+            "moves": moves,
+            "pending": version.promotion_requests.filter(status="pending").first(),
+            "can_open_finding": permissions.can_open_finding(user, version),
+            "can_resolve_finding": permissions.can_resolve_finding(user),
+            "can_review": version.environment == "prod"
+            and svc.can_sign_review(user, version) is None,
+            "order": rules.ORDER,
+            **history_context(version, user),
+        },
+    )
+
+
+@role_required
+@require_POST
+def request_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(request, pk)
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a move and give a justification. Nothing was saved.")
+        return redirect("reviews:version", pk=version.pk)
+    try:
+        req = svc.request_create(
+            version=version,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            justification=form.cleaned_data["justification"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc) + " Nothing was saved.")
+        return redirect("reviews:version", pk=version.pk)
+    if req.status == PromotionRequest.Status.APPROVED:
+        messages.success(
+            request, "Approved at once: the policy requires no sign-off for this move."
+        )
+    else:
+        messages.success(request, "Request made; the signers have been e-mailed.")
+    return redirect("reviews:request-detail", pk=req.pk)
+
+
+@role_required
+@require_POST
+def finding_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(request, pk)
+    try:
+        svc.finding_open(
+            version=version,
+            by=request.user,
+            title=request.POST.get("title", ""),
+            source=Finding.Source.VALIDATION,
+            detail={"note": request.POST.get("detail", "")[:4000]},
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc) + " Nothing was saved.")
+    else:
+        messages.success(request, "Finding opened; it blocks promotion until resolved.")
+    return redirect("reviews:version", pk=version.pk)
+
+
+@role_required
+@require_POST
+def finding_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_or_404(lambda pk: Finding.objects.get(pk=pk), pk=pk)
+    try:
+        svc.finding_resolve(
+            finding=finding, by=request.user, resolution=request.POST.get("resolution", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors(exc) + " Nothing was saved.")
+    else:
+        messages.success(request, "Finding resolved.")
+    return redirect("reviews:version", pk=finding.model_version_id)
+
+
+@role_required
+def periodic_reviews_view(request: HttpRequest) -> HttpResponse:
+    rows = [(v, sel.review_status(v)) for v in sel.versions_in_production()]
+    rows.sort(key=lambda r: (r[1].due is None, r[1].due or r[0].registered_at.date()))
+    return render(request, "reviews/periodic_reviews.html", {"rows": rows})
+
+
+@role_required
+def periodic_review_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    version = _version_or_404(request, pk)
+    form = ReviewForm(request.POST or None)
+    status, refusal = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                svc.periodic_review_sign(
+                    version=version,
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    outcome=form.cleaned_data["outcome"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+                status = 400
+            except PermissionDenied as exc:
+                refusal, status = str(exc), 403
+            else:
+                messages.success(request, "Periodic review signed.")
+                return redirect("reviews:version", pk=version.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "reviews/periodic_review_sign.html",
+        {
+            "version": version,
+            "form": form,
+            "refusal": refusal,
+            "review": sel.review_status(version),
+            "manifest_hash": rules.manifest_hash(svc.review_manifest(version)),
+        },
+        status=status,
+    )
+
+
+@role_required
+def gate_log_view(request: HttpRequest) -> HttpResponse:
+    decision = request.GET.get("decision")
+    allowed = {"allowed": True, "blocked": False}.get(decision or "")
+    calls = sel.gate_calls(allowed=allowed, version_id=int_or_none(request.GET.get("version")))
+    page = Paginator(calls, 50).get_page(request.GET.get("page"))
+    return render(request, "reviews/gate_log.html", {"page": page, "decision": decision or ""})

@@ -1,0 +1,71 @@
+# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
+"""The signing dialog in headless Chromium: an approver finds the request among their
+pending approvals, signs it with their password, and sees the signature counted;
+a wrong password is refused on the page. No outside request, no CSP violation."""
+
+import pytest
+
+from reviews.models import Signature
+from reviews.services import promotion as svc
+from tests.browser.conftest import csp_violations
+from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
+    PASSWORD,
+    analyst,
+    architect,
+    business_owner,
+    data_ops,
+    world,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, user):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.auth-form button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_approver_signs_in_the_dialog(
+    page, live_server, world, data_scientist, risk_officer, tmp_path
+):
+    use_case, version = world
+    req = svc.request_create(version=version, by=data_scientist, justification="Ready for QA.")
+    base = live_server.url
+    sign_in(page, base, risk_officer)
+
+    page.click("nav.mainnav >> text=Sign-offs")
+    page.wait_for_url(f"{base}/reviews/")
+    row = page.locator("#to-sign tbody tr", has_text=f"#{req.pk}")
+    assert row.count() == 1
+    row.locator("text=Review and sign").click()
+    page.wait_for_url(f"{base}/reviews/requests/{req.pk}/sign/")
+    assert version.artifact_sha256 in page.locator(".manifest").inner_text()
+
+    # A wrong password: refused, nothing signed.
+    page.check("input[name=meaning][value=approved]")
+    page.fill("input[name=password]", "not my password")
+    page.click("#sign-form button[type=submit]")
+    assert "password is not correct" in page.locator("main").inner_text()
+    assert not Signature.objects.exists()
+    # The refusal is a 400 answer, which the browser reports on its console.
+    assert page.problems == [
+        "console error: Failed to load resource: the server responded with a status of "
+        "400 (Bad Request)"
+    ]
+    page.problems.clear()
+
+    page.check("input[name=meaning][value=approved]")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#sign-form button[type=submit]")
+    page.wait_for_url(f"{base}/reviews/requests/{req.pk}/")
+    assert "Sign-offs: 1 of 2" in page.locator("#signoffs").inner_text()
+    assert page.locator("[data-testid=signature-validity]").first.inner_text().startswith("Valid")
+    page.screenshot(path=str(tmp_path / "request.png"), full_page=True)
+    assert Signature.objects.get().signer == risk_officer
+
+    assert csp_violations(page) == []
+    assert page.blocked == [], "pages must not load anything from another origin"
+    assert page.problems == []

@@ -1,0 +1,93 @@
+"""A governed use case ready for sign-off tests: High tier (two sign-offs per move),
+a complete RACI (risk officer Accountable for model acceptance, approver for
+deployments), obligations computed, and a version authored by the data scientist."""
+
+import pytest
+
+from governance.choices import RiskTier, Role
+from governance.models import RaciRole
+from governance.selectors import obligation_list
+from governance.services import obligations_recompute, raci_assign
+from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
+
+PASSWORD = "correct horse battery staple"
+
+# role code -> fixture name of the person named for it
+STAFF = {
+    "business-stakeholders": "business_owner",
+    "business-analysts": "analyst",
+    "data-scientists": "data_scientist",
+    "risk-audit": "risk_officer",
+    "data-ops": "data_ops",
+    "production": "approver",
+    "architect": "architect",
+}
+
+
+def with_password(user, email=True):
+    user.set_password(PASSWORD)
+    if email:
+        user.email = f"{user.username}@example.org"
+    user.save()
+    return user
+
+
+@pytest.fixture
+def business_owner(db):
+    return with_password(user_with_role(Role.RISK_OFFICER, username="owner"))
+
+
+@pytest.fixture
+def analyst(db):
+    return with_password(user_with_role(Role.DATA_SCIENTIST, username="analyst"))
+
+
+@pytest.fixture
+def data_ops(db):
+    return with_password(user_with_role(Role.DATA_SCIENTIST, username="dataops"))
+
+
+@pytest.fixture
+def architect(db):
+    return with_password(user_with_role(Role.APPROVER, username="architect"))
+
+
+@pytest.fixture
+def second_risk_officer(db):
+    return with_password(user_with_role(Role.RISK_OFFICER, username="risk2"))
+
+
+@pytest.fixture
+def world(
+    request,
+    team,
+    governance_lead,
+    data_scientist,
+    risk_officer,
+    approver,
+    business_owner,
+    analyst,
+    data_ops,
+    architect,
+):
+    for user in (governance_lead, data_scientist, risk_officer, approver):
+        with_password(user)
+    use_case = UseCaseFactory(team=team, risk_tier=RiskTier.HIGH, criticality=3)
+    for role_code, fixture in STAFF.items():
+        raci_assign(
+            use_case=use_case,
+            role=RaciRole.objects.get(code=role_code),
+            by=governance_lead,
+            user=request.getfixturevalue(fixture),
+        )
+    obligations_recompute(use_case=use_case)
+    version = ModelVersionFactory(
+        model__use_case=use_case,
+        authors=[data_scientist],
+        training_data_ref="warehouse://applications/2026-10-01",
+    )
+    return use_case, version
+
+
+def obligation(use_case, code):
+    return obligation_list(use_case=use_case).get(consideration__code=code)
