@@ -10,7 +10,7 @@ ARGS ?=
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv venv-dev migrate seed lint format
+.PHONY: help run test venv venv-dev venv-evidently migrate seed lint format
 
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
@@ -24,6 +24,11 @@ venv:
 
 venv-dev:
 	@sh scripts/venv.sh "$(VENV)" requirements-dev.txt
+
+# Evidently (the drift reference the tests compare with) pins plotly < 6, which the
+# product cannot use: it lives in a venv of its own, called by the tests as a program.
+venv-evidently:
+	@sh scripts/venv.sh .venv-evidently requirements-evidently.txt
 
 # Written once, never overwritten: a generated secret key that the web process and the
 # workers share across restarts.
@@ -42,7 +47,7 @@ seed: migrate
 run: seed
 	@exec $(PY) scripts/devrun.py --port $(PORT)
 
-test: venv-dev
+test: venv-dev venv-evidently
 	@$(PY) -m pytest $(ARGS)
 
 lint: venv-dev

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
@@ -237,7 +238,15 @@ class RiskRuleAdmin(admin.ModelAdmin):
         risk_rules_changed(by=request.user)
 
     def _set_active(self, request, queryset, active: bool) -> None:
-        count = queryset.update(active=active, updated_by=request.user, updated_at=timezone.now())
+        # Row by row (not QuerySet.update) so that the audit trail records each change.
+        count = 0
+        with transaction.atomic():
+            for rule in queryset.select_for_update().filter(active=not active):
+                rule.active = active
+                rule.updated_by = request.user
+                rule.updated_at = timezone.now()
+                rule.save(update_fields=["active", "updated_by", "updated_at"])
+                count += 1
         risk_rules_changed(by=request.user)
         self.message_user(
             request,
