@@ -255,6 +255,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "dataset": dataset,
             "use_cases": use_case_list(user=request.user).filter(datasets=dataset),
             "can_change": permissions.can_change_dataset(request.user, dataset),
+            **history_context(dataset, request.user),
         },
     )
 

@@ -697,6 +697,7 @@ def test_dataset_detail_shows_pii_and_lineage(client_for, auditor, dataset, use_
     assert html.count('class="badge pii"') == 1
     assert "Retail credit scoring" in html  # used by
     assert reverse("inventory:dataset-update", args=[dataset.pk]) not in html
+    assert 'id="audit-history"' in html  # its change history, from the audit trail
 
 
 def test_another_teams_dataset_cannot_be_moved_or_edited(client_for, data_scientist, dataset):
