@@ -200,6 +200,14 @@ SPECTACULAR_SETTINGS = {
         "MeasureLevelEnum": "governance.models.policy.MeasureLevel",
         "EnvironmentEnum": "inventory.choices.Environment",
         "PromotionKindEnum": "reviews.models.promotion.PromotionRequest.Kind",
+        "BiasSummaryStatusEnum": "reviews.models.bias.BiasSummary.Status",
+        "ScoredDataFormatEnum": "reviews.models.bias.ScoredDataset.Format",
+        "ScoredDataPurposeEnum": "reviews.models.bias.ScoredDataset.Purpose",
+        "ExperimentStatusEnum": "reviews.models.experiments.Experiment.Status",
+        "ExperimentDesignEnum": "reviews.models.experiments.Experiment.Design",
+        "ExperimentMetricKindEnum": "reviews.models.experiments.Experiment.MetricKind",
+        "ExperimentSplittingEnum": "reviews.models.experiments.Experiment.Splitting",
+        "ExperimentBatchSourceEnum": "reviews.models.experiments.ExperimentBatch.Source",
     },
 }
 
@@ -277,6 +285,34 @@ PERIODIC_REVIEW_GRACE_DAYS = env.int("PERIODIC_REVIEW_GRACE_DAYS", default=30)
 # Wrong passwords when signing: this many within the window lock signing for the window.
 SIGNING_MAX_FAILURES = env.int("SIGNING_MAX_FAILURES", default=5)
 SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
+
+# --- Bias summaries (issue #5) ----------------------------------------------------
+# Largest scored dataset accepted (checked before parsing); 2 GiB by default.
+SCORED_DATA_MAX_BYTES = env.int("SCORED_DATA_MAX_BYTES", default=2 * 1024**3)
+# Rows read per batch (memory stays flat in the file's rows; progress is saved per batch).
+BIAS_BATCH_ROWS = env.int("BIAS_BATCH_ROWS", default=1_000_000)
+# Distinct values a sensitive attribute may have (more: it is an identifier, refused).
+BIAS_MAX_GROUPS = env.int("BIAS_MAX_GROUPS", default=1_000)
+# Parquet files with at least this many rows are split into BIAS_SPLIT_PARTS shares of
+# row groups, one task each, merged by the last one to finish.
+BIAS_SPLIT_MIN_ROWS = env.int("BIAS_SPLIT_MIN_ROWS", default=5_000_000)
+BIAS_SPLIT_PARTS = env.int("BIAS_SPLIT_PARTS", default=4)
+BIAS_TASK_SOFT_TIME_LIMIT = env.int("BIAS_TASK_SOFT_TIME_LIMIT", default=3600)
+BIAS_TASK_TIME_LIMIT = env.int("BIAS_TASK_TIME_LIMIT", default=3660)
+# A queued or running summary silent for this long lost its task: queued again.
+BIAS_STALE_MINUTES = env.int("BIAS_STALE_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["resume-stale-bias-summaries"] = {
+    "task": "reviews.tasks.bias_summaries_resume",
+    "schedule": 10 * 60,
+}
+
+# --- Experiments (issue #7) -------------------------------------------------------
+# Running experiments that reached their planned sample size or end date are ended (the
+# owner is e-mailed) and analysed; interim looks of sequential designs are taken.
+CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
+    "task": "reviews.tasks.experiments_check",
+    "schedule": 15 * 60,
+}
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

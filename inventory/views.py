@@ -106,9 +106,35 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": history,
             "can_change": can_change,
             "can_classify": permissions.can_classify(request.user, use_case),
+            "bias": _latest_bias_summary(use_case),
             **history_context(use_case, request.user),
         },
     )
+
+
+def _latest_bias_summary(use_case) -> dict | None:
+    """The newest finished bias summary of the use case's versions, with its first
+    attribute's charts, for the use case page (the full summary has its own page)."""
+    from reviews.models import BiasSummary
+    from reviews.views.bias import summary_charts
+
+    summary = (
+        BiasSummary.objects.filter(
+            dataset__model_version__model__use_case=use_case, status=BiasSummary.Status.DONE
+        )
+        .select_related("dataset__model_version__model")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if summary is None:
+        return None
+    charts = summary_charts(summary.result)
+    first = charts[0]["block"] if charts else None
+    return {
+        "summary": summary,
+        "charts": [c for c in charts if c["block"] == first],
+        "breaches": len(summary.result.get("breaches", [])),
+    }
 
 
 @role_required

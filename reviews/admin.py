@@ -6,12 +6,14 @@ from django.contrib import admin
 
 from governance.admin.common import ReadOnlyAdminMixin
 from reviews.models import (
+    BiasSummary,
     BlockingWaiver,
     Finding,
     GateCall,
     Notification,
     PeriodicReview,
     PromotionRequest,
+    ScoredDataset,
     Signature,
 )
 
@@ -63,3 +65,17 @@ class PeriodicReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "email", "sent_at", "attempts"]
     list_filter = ["kind"]
+
+
+@admin.register(ScoredDataset)
+class ScoredDatasetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["original_name", "model_version", "purpose", "format", "rows", "uploaded_at"]
+    list_filter = ["purpose", "format"]
+    exclude = ["columns", "mapping"]
+
+
+@admin.register(BiasSummary)
+class BiasSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "dataset", "status", "rows_done", "rows_total", "finished_at"]
+    list_filter = ["status"]
+    exclude = ["result", "counts"]

@@ -34,6 +34,10 @@ DEFAULT_MAX_GROUPS = 1_000
 DEFAULT_BATCH_ROWS = 1_000_000
 UNCOMPRESSED_FACTOR = 10  # default Parquet uncompressed limit = 10 x the file-size limit
 _SNIFF_BYTES = 64 * 1024
+# pyarrow's streaming CSV reader reads up to 32 blocks ahead of the batch being used, so the
+# block size bounds the memory a CSV read takes (32 x 4 MiB); blocks are then joined into
+# batches of about `batch_rows` rows, as large as Parquet's (the speed check in #5).
+_CSV_BLOCK_MAX = 4 << 20
 _MAGIC = b"PAR1"
 _LABELS = {"0": 0, "1": 1, "false": 0, "true": 1, "0.0": 0, "1.0": 1}
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -418,7 +422,7 @@ def _csv_batches(path, info, mapping, batch_rows):
     types.update({c: pa.int8() for c in _plain_binary_columns(path, info, mapping)})
     types.update({c: pa.float64() for c in (mapping.score, mapping.weight) if c})
     per_row = max(info.size / max(info.rows or 1, 1), 1)
-    block = int(min(max(per_row * batch_rows, 1 << 16), 1 << 28))
+    block = int(min(max(per_row * batch_rows, 1 << 16), _CSV_BLOCK_MAX))
     try:
         reader = pacsv.open_csv(
             path,
@@ -431,12 +435,25 @@ def _csv_batches(path, info, mapping, batch_rows):
                 null_values=[""],
             ),
         )
-        start = 1
+        start, pending, rows = 1, [], 0
         for rb in reader:
-            yield start, rb
-            start += rb.num_rows
+            pending.append(rb)
+            rows += rb.num_rows
+            if rows >= batch_rows:
+                yield start, _joined(pending)
+                start, pending, rows = start + rows, [], 0
+        if rows:
+            yield start, _joined(pending)
     except pa.ArrowInvalid as exc:
         raise _csv_problem(path, info, mapping, exc) from exc
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """One record batch of consecutive blocks (their text dictionaries unified)."""
+    if len(batches) == 1:
+        return batches[0]
+    table = pa.Table.from_batches(batches).unify_dictionaries().combine_chunks()
+    return table.to_batches()[0]
 
 
 def _plain_binary_columns(path, info: FileInfo, mapping: ColumnMapping) -> list[str]:

@@ -1,7 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from reviews.api import views
+from reviews.api import bias, views
+from reviews.api import experiments as experiment_api
 
 app_name = "reviews-api"
 
@@ -9,6 +10,9 @@ router = SimpleRouter()
 router.register("promotion-requests", views.PromotionRequestViewSet, basename="promotion-request")
 router.register("findings", views.FindingViewSet, basename="finding")
 router.register("gate-calls", views.GateCallViewSet, basename="gate-call")
+router.register("scored-datasets", bias.ScoredDatasetViewSet, basename="scored-dataset")
+router.register("bias-summaries", bias.BiasSummaryViewSet, basename="bias-summary")
+router.register("experiments", experiment_api.ExperimentViewSet, basename="experiment")
 
 urlpatterns = [
     path("gate/", views.GateView.as_view(), name="deployment-gate"),

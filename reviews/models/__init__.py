@@ -1,3 +1,10 @@
+from reviews.models.bias import BiasPartial, BiasSummary, ScoredDataset
+from reviews.models.experiments import (
+    Experiment,
+    ExperimentBatch,
+    ExperimentOutcome,
+    ProtocolLockedError,
+)
 from reviews.models.promotion import (
     AppendOnlyError,
     BlockingWaiver,
@@ -12,12 +19,19 @@ from reviews.models.promotion import (
 
 __all__ = [
     "AppendOnlyError",
+    "BiasPartial",
+    "BiasSummary",
     "BlockingWaiver",
+    "Experiment",
+    "ExperimentBatch",
+    "ExperimentOutcome",
     "Finding",
     "GateCall",
     "Notification",
     "PeriodicReview",
     "PromotionRequest",
+    "ProtocolLockedError",
+    "ScoredDataset",
     "Signature",
     "SigningFailure",
 ]

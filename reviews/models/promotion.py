@@ -137,6 +137,8 @@ class Signature(AppendOnlyModel):
         REJECTED = "rejected", "Rejected"
         REVOKED = "revoked", "Approval revoked"
         PERIODIC_REVIEW = "periodic_review", "Periodic review"
+        PROTOCOL_LOCKED = "protocol_locked", "Experiment protocol signed and locked"
+        RESULT_SIGNED = "result_signed", "Experiment result signed"
 
     request = models.ForeignKey(
         PromotionRequest,
@@ -149,6 +151,13 @@ class Signature(AppendOnlyModel):
         PeriodicReview,
         on_delete=models.PROTECT,
         related_name="signature",
+        null=True,
+        blank=True,
+    )
+    experiment = models.ForeignKey(
+        "reviews.Experiment",
+        on_delete=models.PROTECT,
+        related_name="signatures",
         null=True,
         blank=True,
     )
@@ -175,8 +184,17 @@ class Signature(AppendOnlyModel):
                 name="signature_once_per_request",
                 violation_error_message="You have already signed this request.",
             ),
+            # A request, a periodic review or an experiment (issue #7); the experiment
+            # meanings only on an experiment, so that a request never takes one.
             models.CheckConstraint(
-                condition=models.Q(request__isnull=False) | models.Q(periodic_review__isnull=False),
+                condition=models.Q(
+                    request__isnull=False,
+                    meaning__in=["reviewed", "approved", "rejected", "revoked"],
+                )
+                | models.Q(periodic_review__isnull=False)
+                | models.Q(
+                    experiment__isnull=False, meaning__in=["protocol_locked", "result_signed"]
+                ),
                 name="signature_has_subject",
             ),
         ]
@@ -317,6 +335,8 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Escalation"
         DECISION = "decision", "Decision"
         REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
+        EXPERIMENT_ENDED = "experiment_ended", "Experiment ended"
+        EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -329,6 +349,13 @@ class Notification(models.Model):
     )
     model_version = models.ForeignKey(
         "inventory.ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    experiment = models.ForeignKey(
+        "reviews.Experiment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -335,3 +335,41 @@ def test_missing_sensitive_values_form_their_own_group(tmp_path):
     summary = summarise(summarise_file(path, MAPPING), min_group_size=0)
     race = next(b for b in summary["by_attribute"] if b["name"] == "race")
     assert [(g["label"], g["count"]) for g in race["groups"]] == [("A", 2), (MISSING_LABEL, 1)]
+
+
+def _big_csv(path, n, *, bad_row=None, late_group_from=None):
+    """A CSV of n short rows, large enough to span several 4 MiB read blocks."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, n)
+    yhat = rng.integers(0, 2, n)
+    race = rng.choice(np.array(["a", "b", "c"], dtype="<U4"), n)
+    if late_group_from is not None:
+        race[late_group_from:] = np.where(rng.random(n - late_group_from) < 0.3, "late", "a")
+    labels = y.astype(str)
+    if bad_row is not None:
+        labels[bad_row - 1] = "7"
+    body = "\n".join(f"{a},{b},{c}" for a, b, c in zip(labels, yhat, race, strict=True))
+    path.write_text("label,pred,race\n" + body + "\n")
+    return y, yhat, race
+
+
+def test_a_csv_spanning_many_read_blocks_counts_exactly(tmp_path):
+    n = 1_500_000
+    path = tmp_path / "big.csv"
+    y, yhat, race = _big_csv(path, n, late_group_from=1_200_000)
+    mapping = ColumnMapping(outcome="label", prediction="pred", sensitive=["race"])
+    assert path.stat().st_size > 2 * (4 << 20)  # three read blocks or more
+    from_file = summarise_file(path, mapping, max_bytes=LIMIT)
+    in_memory = accumulate(y=y, yhat=yhat, sensitive={"race": race.astype(object)})
+    assert from_file == in_memory
+    groups = summarise(from_file)["by_attribute"][0]["groups"]
+    assert "late" in {g["label"] for g in groups}  # first seen in a later block
+
+
+def test_an_error_in_a_later_read_block_names_its_row(tmp_path):
+    path = tmp_path / "bad.csv"
+    _big_csv(path, 1_500_000, bad_row=1_345_678)
+    mapping = ColumnMapping(outcome="label", prediction="pred", sensitive=["race"])
+    with pytest.raises(ScoredDataError) as exc:
+        summarise_file(path, mapping, max_bytes=LIMIT)
+    assert exc.value.column == "label" and exc.value.row == 1_345_678

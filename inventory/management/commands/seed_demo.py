@@ -19,6 +19,7 @@ from governance.choices import Criticality, RiskTier, Role
 from governance.models import Regulation
 from governance.services import classification_submit
 from inventory import demo, services
+from inventory.demo import bias as demo_bias
 from inventory.demo import ethics as demo_ethics
 from inventory.demo import raci as demo_raci
 from inventory.demo import signoffs as demo_signoffs
@@ -68,6 +69,8 @@ class Command(BaseCommand):
         self._obligations()
         # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.
         demo_signoffs.load(users=self.users, note=self._note)
+        # Bias summary: the real COMPAS scores on a high-tier use case's version.
+        demo_bias.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute
