@@ -15,7 +15,9 @@ JSON file (or "-" for standard input):
                "threshold": 0.2},
               {"name": "default"}]}
 
-A run with no stattest uses Evidently's defaults (its own choice of test per column and
+A run with "api": "report" uses Evidently 0.7's own default report (`Report([
+DataDriftPreset()])`, the new API; its per-column `ValueDrift` results). A run with no
+stattest uses Evidently's defaults (its own choice of test per column and
 its own thresholds). Each run goes through the legacy `DataDriftTable` metric, which
 reports Evidently's own verdict (`drift_detected`) per column; the output is
 
@@ -89,6 +91,39 @@ def _run(reference, current, numerical, categorical, spec):
     return {"seconds": seconds, "columns": columns}
 
 
+P_VALUE_METHODS = ("p_value", "K-S", "chi-square", "Z-test", "Fisher")
+
+
+def _run_preset(reference, current, numerical, categorical, spec=None):
+    """Evidently 0.7's own default: `Report([DataDriftPreset()])` (the new API)."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
+    report = Report([DataDriftPreset()])
+    start = time.perf_counter()
+    snapshot = report.run(
+        current_data=Dataset.from_pandas(current, data_definition=definition),
+        reference_data=Dataset.from_pandas(reference, data_definition=definition),
+    )
+    data = snapshot.dict()
+    seconds = time.perf_counter() - start
+    columns = {}
+    for metric in data["metrics"]:
+        config = metric.get("config", {})
+        if not config.get("type", "").endswith("ValueDrift"):
+            continue
+        method, threshold, value = config["method"], config["threshold"], metric["value"]
+        p_value = any(word in method for word in P_VALUE_METHODS)
+        columns[config["column"]] = {
+            "stattest": method,
+            "score": value,
+            "threshold": threshold,
+            "drift": bool(value < threshold if p_value else value >= threshold),
+        }
+    return {"seconds": seconds, "columns": columns}
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -105,7 +140,8 @@ def main(argv: list[str]) -> int:
     current = _read(cur_path, categorical)
     out = {"evidently": evidently.__version__, "runs": {}}
     for spec in settings.get("runs", [{"name": "default"}]):
-        out["runs"][spec["name"]] = _run(reference, current, numerical, categorical, spec)
+        run = _run_preset if spec.get("api") == "report" else _run
+        out["runs"][spec["name"]] = run(reference, current, numerical, categorical, spec)
     json.dump(out, sys.stdout)
     print()
     return 0
