@@ -208,6 +208,12 @@ SPECTACULAR_SETTINGS = {
         "ExperimentMetricKindEnum": "reviews.models.experiments.Experiment.MetricKind",
         "ExperimentSplittingEnum": "reviews.models.experiments.Experiment.Splitting",
         "ExperimentBatchSourceEnum": "reviews.models.experiments.ExperimentBatch.Source",
+        "MonitoringCadenceEnum": "reviews.models.monitoring.Cadence",
+        "MonitoringBatchKindEnum": "reviews.models.monitoring.MonitoringBatch.Kind",
+        "MonitoringWindowStatusEnum": "reviews.models.monitoring.MonitoringWindow.Status",
+        "DriftAlertKindEnum": "reviews.models.monitoring.DriftAlert.Kind",
+        "DriftAlertStatusEnum": "reviews.models.monitoring.DriftAlert.Status",
+        "DriftAlertActionEnum": "reviews.models.monitoring.DriftAlertEvent.Action",
     },
 }
 
@@ -312,6 +318,17 @@ CELERY_BEAT_SCHEDULE["resume-stale-bias-summaries"] = {
 CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
     "task": "reviews.tasks.experiments_check",
     "schedule": 15 * 60,
+}
+
+# --- Monitoring (issue #6) --------------------------------------------------------
+# Every hour, configurations with a complete window not yet computed (daily or weekly,
+# as each use case's production-monitoring obligation demands) or new data are computed.
+MONITORING_BATCH_ROWS = env.int("MONITORING_BATCH_ROWS", default=1_000_000)
+MONITORING_TASK_SOFT_TIME_LIMIT = env.int("MONITORING_TASK_SOFT_TIME_LIMIT", default=1800)
+MONITORING_TASK_TIME_LIMIT = env.int("MONITORING_TASK_TIME_LIMIT", default=1860)
+CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {
+    "task": "reviews.tasks.monitoring_due",
+    "schedule": 60 * 60,
 }
 
 # --- Logging --------------------------------------------------------------------

@@ -5,6 +5,7 @@ rules, re-authentication and the audit trail apply."""
 from django.contrib import admin
 
 from governance.admin.common import ReadOnlyAdminMixin
+from reviews import models
 from reviews.models import (
     BiasSummary,
     BlockingWaiver,
@@ -79,3 +80,20 @@ class BiasSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "dataset", "status", "rows_done", "rows_total", "finished_at"]
     list_filter = ["status"]
     exclude = ["result", "counts"]
+
+
+@admin.register(models.Experiment)
+class ExperimentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "name", "use_case", "design", "status"]
+    list_filter = ["status", "design"]
+
+
+@admin.register(models.MonitoringConfig)
+class MonitoringConfigAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "model_version"]
+
+
+@admin.register(models.DriftAlert)
+class DriftAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "config", "feature", "kind", "status"]
+    list_filter = ["status", "kind"]

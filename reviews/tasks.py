@@ -141,3 +141,52 @@ def experiment_notification_send(*, notification_id: int) -> str:
     from reviews.services.experiments import experiment_notification_send as run
 
     return run(notification_id=notification_id)
+
+
+# --- Monitoring (issue #6) -----------------------------------------------------------------
+
+
+@shared_task(
+    name="reviews.tasks.monitoring_compute",
+    soft_time_limit=settings.MONITORING_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.MONITORING_TASK_TIME_LIMIT,
+)
+def monitoring_compute(*, config_id: int) -> dict:
+    """Compute (or recompute) every complete window of a monitoring configuration."""
+    from reviews.services.monitoring import monitoring_compute as run
+
+    outcome = run(config_id=config_id)
+    return {k: outcome.get(k) for k in ("windows", "failed", "alerts_opened", "error")}
+
+
+@shared_task(name="reviews.tasks.monitoring_due")
+def monitoring_due() -> int:
+    """Scheduled: compute the configurations with a window due (daily or weekly, as each
+    use case's obligations demand) or new data."""
+    from reviews.services.monitoring import (
+        drift_alert_notifications_unsent,
+        monitoring_configs_due,
+    )
+
+    due = monitoring_configs_due()
+    for pk in due:
+        monitoring_compute.delay(config_id=pk)
+    unsent = drift_alert_notifications_unsent().values_list("pk", flat=True)[:500]
+    for pk in unsent:
+        drift_alert_notification_send.delay(notification_id=pk)
+    return len(due)
+
+
+@shared_task(
+    name="reviews.tasks.drift_alert_notification_send",
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=8,
+)
+def drift_alert_notification_send(*, notification_id: int) -> str:
+    """Send one monitoring-alert e-mail exactly once; SMTP failures retry with backoff."""
+    from reviews.services.monitoring import drift_alert_notification_send as run
+
+    return run(notification_id=notification_id)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from reviews.views import bias as bias_views
 from reviews.views import experiments as experiment_views
+from reviews.views import monitoring as monitoring_views
 from reviews.views import promotion as views
 
 app_name = "reviews"
@@ -43,6 +44,33 @@ urlpatterns = [
         "bias/summaries/<int:pk>/evidence/",
         bias_views.summary_evidence_view,
         name="bias-summary-evidence",
+    ),
+    # Monitoring (issue #6)
+    path("versions/<int:pk>/monitoring/", monitoring_views.monitoring_view, name="monitoring"),
+    path(
+        "versions/<int:pk>/monitoring/configure/",
+        monitoring_views.monitoring_configure_view,
+        name="monitoring-configure",
+    ),
+    path(
+        "versions/<int:pk>/monitoring/batches/",
+        monitoring_views.monitoring_batch_view,
+        name="monitoring-batch",
+    ),
+    path(
+        "versions/<int:pk>/monitoring/recompute/",
+        monitoring_views.monitoring_recompute_view,
+        name="monitoring-recompute",
+    ),
+    path(
+        "monitoring/alerts/<int:pk>/acknowledge/",
+        monitoring_views.alert_acknowledge_view,
+        name="monitoring-alert-acknowledge",
+    ),
+    path(
+        "monitoring/alerts/<int:pk>/resolve/",
+        monitoring_views.alert_resolve_view,
+        name="monitoring-alert-resolve",
     ),
     # Pre-registered experiments (issue #7)
     path("experiments/", experiment_views.experiment_list_view, name="experiment-list"),

@@ -30,6 +30,7 @@ from governance.views.common import chart_figure, get_or_404, role_required
 from inventory import permissions as inventory_permissions
 from inventory.choices import LifecycleStatus
 from inventory.selectors import use_case_get, use_case_portfolio_counts
+from reviews.selectors.monitoring import alerts_open_for_home
 
 
 @role_required
@@ -59,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "raci_incomplete": len(use_cases_with_incomplete_raci(user=request.user)),
             "obligations": obligation_kpis(),
             "obligation_table": obligation_status_by_tier(),
+            "drift_alerts": alerts_open_for_home(user=request.user),
             "heatmap": chart_figure(heatmap),
             "recent": classification_recent(user=request.user),
             "levels": [

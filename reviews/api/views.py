@@ -121,7 +121,7 @@ class WaiveSerializer(serializers.Serializer):
 
 class SignInputSerializer(serializers.Serializer):
     meaning = serializers.ChoiceField(
-        choices=[c for c in Signature.Meaning.choices if c[0] != "periodic_review"]
+        choices=[c for c in Signature.Meaning.choices if c[0] in svc.REQUEST_MEANINGS]
     )
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})

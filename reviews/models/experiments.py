@@ -154,9 +154,7 @@ class Experiment(models.Model):
         fields = kwargs.get("update_fields")
         names = set(LOCKED_FIELDS) | {f.removesuffix("_id") for f in LOCKED_FIELDS}
         if not self._state.adding and self.pk and (fields is None or set(fields) & names):
-            stored = (
-                type(self).objects.filter(pk=self.pk).values("status", *LOCKED_FIELDS).first()
-            )
+            stored = type(self).objects.filter(pk=self.pk).values("status", *LOCKED_FIELDS).first()
             if stored and stored["status"] != self.Status.DRAFT:
                 changed = [f for f in LOCKED_FIELDS if getattr(self, f) != stored[f]]
                 if changed:

@@ -337,6 +337,7 @@ class Notification(models.Model):
         REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
         EXPERIMENT_ENDED = "experiment_ended", "Experiment ended"
         EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
+        DRIFT_ALERT = "drift_alert", "Monitoring alert"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -352,6 +353,13 @@ class Notification(models.Model):
     )
     experiment = models.ForeignKey(
         "reviews.Experiment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    drift_alert = models.ForeignKey(
+        "reviews.DriftAlert",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -131,9 +131,7 @@ def accrual(experiment: Experiment, *, now: datetime | None = None) -> Accrual:
         )
         observed = {arm: 0 for arm in st.ARMS}
         observed.update({c["arm"]: c["n"] for c in counts})
-    fraction = min(
-        (observed.get(k, 0) / v for k, v in planned.items() if v), default=0.0
-    )
+    fraction = min((observed.get(k, 0) / v for k, v in planned.items() if v), default=0.0)
     now = now or timezone.now()
     elapsed = None
     if experiment.started_at:

@@ -109,7 +109,7 @@ def parse_mapping(data: Mapping[str, Any] | ColumnMapping) -> ColumnMapping:
         raise _data_error(exc, "mapping") from exc
 
 
-def _spool(file, digest) -> tuple[str, bool]:
+def scored_file_spool(file, digest) -> tuple[str, bool]:
     """A local path holding the upload's bytes, hashed on the way. Returns (path, temp)."""
     temporary_path = getattr(file, "temporary_file_path", None)
     if temporary_path is not None:  # Django already spooled it to disk: read it once
@@ -164,7 +164,7 @@ def scored_dataset_upload(
         raise ValidationError({"file": f"The file is {size:,} bytes, over the limit of {limit:,}."})
     original = os.path.basename(name or getattr(file, "name", "") or "scored-data")[:255]
     digest = hashlib.sha256()
-    path, temporary = _spool(file, digest)
+    path, temporary = scored_file_spool(file, digest)
     try:
         sha = digest.hexdigest()
         existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
@@ -182,7 +182,9 @@ def scored_dataset_upload(
                 pass
         except ScoredDataError as exc:
             raise _data_error(exc) from exc
-        return _store(version, by, path, sha, info, column_mapping, original, description, purpose)
+        return scored_file_store(
+            version, by, path, sha, info, column_mapping, original, description, purpose
+        )
     finally:
         if temporary:
             os.remove(path)
@@ -199,7 +201,7 @@ def _same_mapping(existing: ScoredDataset, mapping: ColumnMapping) -> ScoredData
     return existing
 
 
-def _store(version, by, path, sha, info, mapping, original, description, purpose):
+def scored_file_store(version, by, path, sha, info, mapping, original, description, purpose):
     ext = info.format
     name = f"scored-data/{sha[:2]}/{sha}.{ext}"
     created_file = False

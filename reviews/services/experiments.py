@@ -54,6 +54,7 @@ EVIDENCE_CONSIDERATION = "preproduction-verification"
 MAX_BATCH_ROWS = 500_000
 MAX_CSV_BYTES = 100 * 1024 * 1024
 MAX_PLANNED_UNITS = 1_000_000_000
+MAX_PLANNED_DAYS = 3_650
 MAX_ROW_ERRORS = 20
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
@@ -117,22 +118,27 @@ def protocol_plan(*, design: str, metric_kind: str, protocol: dict[str, Any]) ->
     unknown = sorted(set(protocol) - set(PROTOCOL_INPUT_FIELDS))
     if unknown:
         raise ValidationError({unknown[0]: "Unknown protocol field."})
-    raw = {k: v for k, v in protocol.items() if v is not None or k == "split"}
+    raw = {k: v for k, v in protocol.items() if v is not None}
     if design == Experiment.Design.SHADOW:
-        raw.pop("split", None)
-    elif raw.get("split") is None:
-        raw.pop("split", None)
+        raw.pop("split", None)  # both models score every unit: there is no split
     try:
         checked = st.validate_protocol({"design": design, "metric_kind": metric_kind, **raw})
         size = st.sample_size(checked)
     except st.ProtocolError as exc:
         raise ValidationError({exc.field: exc.message}) from exc
     except (ValueError, ArithmeticError) as exc:
-        raise ValidationError({"minimum_effect": f"No sample size for this protocol: {exc}"})
+        raise ValidationError(
+            {"minimum_effect": f"No sample size for this protocol: {exc}"}
+        ) from exc
     if size.total > MAX_PLANNED_UNITS:
         raise ValidationError(
             {"minimum_effect": f"Needs {size.total:,} units: the minimum effect is too small."}
         )
+    if size.duration_days_ceil is not None and size.duration_days_ceil > MAX_PLANNED_DAYS:
+        raise ValidationError(
+            {"daily_traffic": f"At this traffic the experiment would run "
+             f"{size.duration_days_ceil:,} days (more than {MAX_PLANNED_DAYS:,})."}
+        )  # fmt: skip
     return Plan(checked, size)
 
 
@@ -209,10 +215,12 @@ def experiment_create(
     splitting: str = Experiment.Splitting.HASH,
     entity_key_name: str = "",
     hypothesis: str = "",
+    salt: str | None = None,
 ) -> Experiment:
     """Register a draft experiment. Raises PermissionDenied for anyone but the use
     case's data scientists and governance leads; ValidationError (per field) for a bad
-    protocol, versions of another use case or the same version in both arms."""
+    protocol, versions of another use case or the same version in both arms. ``salt``
+    seeds the assignment (random unless given, e.g. by the demo loader or tests)."""
     _require_run(by, use_case)
     fields = {
         "name": name, "hypothesis": hypothesis, "champion": champion, "challenger": challenger,
@@ -222,7 +230,11 @@ def experiment_create(
     plan = _check_fields(use_case=use_case, protocol=protocol, **_kw(fields))
     now = timezone.now()
     experiment = Experiment(
-        use_case=use_case, owner=by, created_at=now, updated_at=now, salt=secrets.token_hex(16)
+        use_case=use_case,
+        owner=by,
+        created_at=now,
+        updated_at=now,
+        salt=(salt or "").strip()[:64] or secrets.token_hex(16),
     )
     _apply(experiment, plan, fields)
     experiment.full_clean()
@@ -343,9 +355,9 @@ def _start(
     experiment.status = Experiment.Status.RUNNING
     experiment.protocol_sha256 = digest
     experiment.started_at = now
-    experiment.planned_end = now + timedelta(days=experiment.planned_days) if (
-        experiment.planned_days
-    ) else None
+    experiment.planned_end = (
+        now + timedelta(days=experiment.planned_days) if (experiment.planned_days) else None
+    )
     experiment.updated_at = now
     experiment.save(update_fields=["status", "protocol_sha256", "started_at", "planned_end",
                                    "updated_at"])  # fmt: skip
@@ -623,9 +635,7 @@ def outcomes_parse_csv(experiment: Experiment, data: bytes) -> list[dict[str, An
         else:
             row["arm"] = cell["arm"].strip()
             row["outcome"] = cell["outcome"]
-            row["guardrails"] = {
-                c: cell[c] for c in expected[3:] if c in cell and cell[c].strip()
-            }
+            row["guardrails"] = {c: cell[c] for c in expected[3:] if c in cell and cell[c].strip()}
         rows.append(row)
         if len(rows) > MAX_BATCH_ROWS:
             raise ValidationError({"file": f"At most {MAX_BATCH_ROWS:,} rows per file."})
@@ -787,10 +797,7 @@ def _guardrail_data(protocol: st.Protocol, data: sel.AnalysisData) -> dict[str, 
 
 def _information_fraction(experiment: Experiment, data: sel.AnalysisData) -> float:
     planned = experiment.sample_size.get("maximum") or {}
-    if experiment.is_paired:
-        observed = {"pairs": data.with_outcome["pairs"]}
-    else:
-        observed = data.with_outcome
+    observed = data.with_outcome  # per arm, or "pairs"
     return min((observed.get(k, 0) / v for k, v in planned.items() if v), default=0.0)
 
 
@@ -940,10 +947,7 @@ def _final(experiment: Experiment, *, stopped_early: bool = False) -> dict[str, 
             f"{list(protocol.information_fractions)}: stop when |z| crosses the look's "
             "boundary. " + rule
         )
-    if experiment.is_paired:
-        bands_values = {a: data.values[a] for a in st.ARMS}
-    else:
-        bands_values = data.values
+    bands_values = data.values  # per arm; shadow: both models' outcomes on the same units
     return st._jsonable(
         {
             "analysed_at": timezone.now().isoformat(),

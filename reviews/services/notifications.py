@@ -168,6 +168,19 @@ def _render(note: Notification) -> tuple[str, str, str]:
 def notification_send(*, notification_id: int) -> str:
     """Send one outbox row unless it was sent; raise on SMTP failure (the task
     retries). Returns what happened."""
+    owner = (
+        Notification.objects.filter(pk=notification_id)
+        .values("experiment_id", "drift_alert_id")
+        .first()
+    )
+    if owner and owner["experiment_id"]:  # experiments and drift alerts render their own
+        from reviews.services.experiments import experiment_notification_send
+
+        return experiment_notification_send(notification_id=notification_id)
+    if owner and owner["drift_alert_id"]:
+        from reviews.services.monitoring import drift_alert_notification_send
+
+        return drift_alert_notification_send(notification_id=notification_id)
     now = timezone.now()
     claimed = Notification.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),

@@ -43,6 +43,16 @@ def _audit(action: str, obj, *, by: User | None, reason: str = "", **changes: An
     )
 
 
+# What a signature on a promotion request may mean (the others belong to periodic
+# reviews and experiments).
+REQUEST_MEANINGS = (
+    Signature.Meaning.REVIEWED,
+    Signature.Meaning.APPROVED,
+    Signature.Meaning.REJECTED,
+    Signature.Meaning.REVOKED,
+)
+
+
 def printed_name(user: User) -> str:
     full = user.get_full_name()
     return f"{full} ({user.get_username()})" if full else user.get_username()
@@ -224,7 +234,7 @@ def request_sign(
         raise PermissionDenied(
             "An API token cannot sign: sign in the browser and re-enter your password."
         )
-    if meaning not in Signature.Meaning.values or meaning == Signature.Meaning.PERIODIC_REVIEW:
+    if meaning not in REQUEST_MEANINGS:
         raise ValidationError({"meaning": "Sign as reviewed, approved, rejected or revoked."})
     reason = (reason or "").strip()
     if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:

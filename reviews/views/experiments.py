@@ -73,8 +73,16 @@ def accrual_figure(accrual: dict[str, Any]) -> go.Figure:
             margin={"l": 8, "r": 8, "t": 8, "b": 36},
             xaxis={"title": "% of the plan", "range": [0, top], "gridcolor": "#e5e7eb"},
             yaxis={"autorange": "reversed"},
-            shapes=[{"type": "line", "x0": 100, "x1": 100, "y0": -0.5,
-                     "y1": len(labels) - 0.5, "line": {"dash": "dot", "color": "#1f2937"}}],
+            shapes=[
+                {
+                    "type": "line",
+                    "x0": 100,
+                    "x1": 100,
+                    "y0": -0.5,
+                    "y1": len(labels) - 0.5,
+                    "line": {"dash": "dot", "color": "#1f2937"},
+                }
+            ],
         )  # fmt: skip
     )
     return fig

@@ -154,7 +154,7 @@ def test_home_query_count_is_constant(client_for, risk_officer, team):
         classification_submit(use_case=uc, answers=full_answers(), by=risk_officer)
     with CaptureQueriesContext(connection) as many:
         client.get("/")
-    assert len(many) == len(few) <= 16
+    assert len(many) == len(few) <= 17  # constant: one query per card, whatever the number of rows
 
 
 def test_portfolio_counts_selector_hides_everything_without_a_role(no_role_user, team):

@@ -171,6 +171,8 @@ def test_a_draft_carries_the_sample_size_and_duration_of_its_protocol(arms, data
         ({"interim_looks": [0.5, 0.4]}, "interim_looks"),
         ({"guardrails": [{"name": "", "metric_kind": "mean"}]}, "guardrails[0].name"),
         ({"colour": "blue"}, "colour"),
+        ({"daily_traffic": 0.001}, "daily_traffic"),
+        ({"minimum_effect": 1e-7, "baseline_proportion": 0.5}, "minimum_effect"),
     ],
 )
 def test_a_bad_protocol_names_its_field_and_writes_nothing(arms, data_scientist, change, field):
@@ -471,9 +473,7 @@ def test_the_signed_result_is_evidence_bound_into_the_challengers_request(
         svc.experiment_result_sign(
             experiment=experiment, by=data_scientist, password=PASSWORD, via_token=True
         )
-    signed = svc.experiment_result_sign(
-        experiment=experiment, by=data_scientist, password=PASSWORD
-    )
+    signed = svc.experiment_result_sign(experiment=experiment, by=data_scientist, password=PASSWORD)
     assert signed.signature.meaning == Signature.Meaning.RESULT_SIGNED
     assert signed.evidence is not None, signed.evidence_error
     experiment.refresh_from_db()

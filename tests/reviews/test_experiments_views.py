@@ -139,8 +139,12 @@ def test_no_peeking_before_the_end(arms, client_for, data_scientist):
     use_case, champion, challenger = arms
     experiment = draft(use_case, champion, challenger, data_scientist)
     start(experiment, data_scientist)
-    svc.outcomes_record(experiment=experiment, by=data_scientist, rows=ab_rows(experiment, 60, 0.1, 0.9))
-    page = client_for(data_scientist).get(reverse("reviews:experiment-detail", args=[experiment.pk]))
+    svc.outcomes_record(
+        experiment=experiment, by=data_scientist, rows=ab_rows(experiment, 60, 0.1, 0.9)
+    )
+    page = client_for(data_scientist).get(
+        reverse("reviews:experiment-detail", args=[experiment.pk])
+    )
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-testid="no-peeking"' in html

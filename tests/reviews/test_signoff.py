@@ -556,3 +556,24 @@ def test_pages_need_a_role(world, client_for, no_role_user, client):
     ):
         assert client_for(no_role_user).get(url).status_code == 403
         assert client.get(url).status_code == 302  # to the login page
+
+
+@pytest.mark.parametrize("meaning", ["protocol_locked", "result_signed", "periodic_review"])
+def test_a_request_takes_only_request_meanings(
+    world, client_for, data_scientist, risk_officer, meaning
+):
+    from rest_framework.test import APIClient
+
+    use_case, version = world
+    req = svc.request_create(version=version, by=data_scientist, justification="QA")
+    api = APIClient()
+    api.force_login(risk_officer)
+    response = api.post(
+        f"/api/v1/promotion-requests/{req.pk}/sign/",
+        {"meaning": meaning, "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 400
+    with pytest.raises(ValidationError):
+        svc.request_sign(request=req, by=risk_officer, password=PASSWORD, meaning=meaning)
+    assert not Signature.objects.exists()

@@ -21,6 +21,8 @@ from governance.services import classification_submit
 from inventory import demo, services
 from inventory.demo import bias as demo_bias
 from inventory.demo import ethics as demo_ethics
+from inventory.demo import experiments as demo_experiments
+from inventory.demo import monitoring as demo_monitoring
 from inventory.demo import raci as demo_raci
 from inventory.demo import signoffs as demo_signoffs
 from inventory.models import Dataset, MLModel, Team, UseCase
@@ -71,6 +73,10 @@ class Command(BaseCommand):
         demo_signoffs.load(users=self.users, note=self._note)
         # Bias summary: the real COMPAS scores on a high-tier use case's version.
         demo_bias.load(users=self.users, note=self._note)
+        # Monitoring: a year of drift and performance windows, with a real drift alert.
+        demo_monitoring.load(users=self.users, note=self._note)
+        # Experiments: a finished A/B test and a shadow comparison, each signed as evidence.
+        demo_experiments.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute

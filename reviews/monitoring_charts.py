@@ -1,0 +1,178 @@
+"""Plotly figures of production monitoring (issue #6). Pure: they take plain lists and
+dicts from ``reviews.selectors.monitoring`` and return figures; no Django, no database.
+Drawn by ``static/js/charts.js`` under the strict CSP (no inline script or style).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+TEXT_COLOUR = "#1f2937"
+GRID_COLOUR = "#e5e7eb"
+# low drift pale, high drift dark red; a missing cell (not compared) stays blank
+DRIFT_SCALE = [[0.0, "#f8fafc"], [0.35, "#fde68a"], [0.7, "#f97316"], [1.0, "#991b1b"]]
+METRIC_COLOURS = {
+    "accuracy": "#16325c",
+    "precision": "#0f766e",
+    "recall": "#5b7aa6",
+    "roc_auc": "#c2410c",
+}
+METRIC_LABELS = {
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "roc_auc": "ROC AUC",
+}
+
+
+def _layout(**overrides) -> dict:
+    layout = {
+        "template": "none",
+        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT_COLOUR},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+    }
+    layout.update(overrides)
+    return layout
+
+
+def drift_heatmap(
+    windows: Sequence[str],
+    features: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    *,
+    metric: str = "psi",
+    threshold: float | None = None,
+    drifted: Sequence[Sequence[bool]] | None = None,
+) -> go.Figure:
+    """Feature (rows) x window (columns). ``metric`` "psi" colours by PSI (capped at twice
+    the threshold); "pvalue" by -log10 of the test's p-value (capped at 10). A marker
+    "!" shows a window in which the feature drifted."""
+    if metric == "pvalue":
+        import math
+
+        z = [[None if v is None else min(-math.log10(max(v, 1e-300)), 10.0) for v in row]
+             for row in values]  # fmt: skip
+        zmax, title, fmt = 10.0, "-log10 p", "p = %{customdata:.3g}"
+    else:
+        z = [list(row) for row in values]
+        zmax = max(2 * (threshold or 0.2), 1e-9)
+        title, fmt = "PSI", "PSI = %{customdata:.3f}"
+    text = [["!" if d else "" for d in row] for row in (drifted or [])] or None
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(windows),
+            y=list(features),
+            customdata=[list(row) for row in values],
+            text=text,
+            texttemplate="%{text}" if text else None,
+            colorscale=DRIFT_SCALE,
+            zmin=0,
+            zmax=zmax,
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": title}, "thickness": 12},
+            hovertemplate="%{y} · window %{x}<br>" + fmt + "<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **_layout(height=max(180, 40 * len(features) + 90)),
+        xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
+        yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},
+    )
+    return fig
+
+
+def distribution(
+    labels: Sequence[str],
+    reference: Sequence[float],
+    current: Sequence[float],
+    *,
+    feature: str,
+    window: str,
+) -> go.Figure:
+    """Share of rows per bin (numeric) or category, reference vs the chosen window."""
+    fig = go.Figure()
+    for name, shares, colour in (
+        ("Reference", reference, "#94a3b8"),
+        (f"Window {window}", current, "#16325c"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                x=list(labels),
+                y=list(shares),
+                marker={"color": colour},
+                hovertemplate="%{x}<br>" + name + ": %{y:.1%}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **_layout(height=320, barmode="group"),
+        xaxis={"type": "category", "title": {"text": feature}},
+        yaxis={"tickformat": ".0%", "gridcolor": GRID_COLOUR, "title": {"text": "Share of rows"}},
+    )
+    return fig
+
+
+def performance_over_time(
+    windows: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    floors: Mapping[str, float] | None = None,
+    reference: Mapping[str, float] | None = None,
+) -> go.Figure:
+    """One line per metric across windows; the band between each metric's floor (the
+    alert threshold) and its reference value is shaded, the floor dashed."""
+    fig = go.Figure()
+    floors, reference = floors or {}, reference or {}
+    for metric, values in series.items():
+        colour = METRIC_COLOURS.get(metric, "#64748b")
+        label = METRIC_LABELS.get(metric, metric)
+        if metric in floors and metric in reference and windows:
+            fig.add_trace(
+                go.Scatter(
+                    x=[windows[0], windows[-1], windows[-1], windows[0]],
+                    y=[floors[metric], floors[metric], reference[metric], reference[metric]],
+                    fill="toself",
+                    fillcolor="rgba(148,163,184,0.15)",
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+        if metric in floors and windows:
+            fig.add_trace(
+                go.Scatter(
+                    name=f"{label} floor ({floors[metric]:.3f})",
+                    x=[windows[0], windows[-1]],
+                    y=[floors[metric]] * 2,
+                    mode="lines",
+                    line={"color": colour, "dash": "dash", "width": 1},
+                    hovertemplate=f"{label} floor: {floors[metric]:.3f}<extra></extra>",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                name=label,
+                x=list(windows),
+                y=list(values),
+                mode="lines+markers",
+                connectgaps=False,
+                line={"color": colour, "width": 2},
+                marker={"size": 4},
+                hovertemplate="window %{x}<br>" + label + ": %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **_layout(height=340),
+        xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
+        yaxis={"range": [0, 1.02], "gridcolor": GRID_COLOUR},
+    )
+    return fig
