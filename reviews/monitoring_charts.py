@@ -78,7 +78,9 @@ def drift_heatmap(
             zmax=zmax,
             xgap=1,
             ygap=1,
-            colorbar={"title": {"text": title}, "thickness": 12},
+            # No colour bar: plotly.js draws it with inline styles, which the strict CSP
+            # refuses; the colour's meaning is in the annotation and every hover.
+            showscale=False,
             hovertemplate="%{y} · window %{x}<br>" + fmt + "<extra></extra>",
         )
     )
@@ -86,6 +88,19 @@ def drift_heatmap(
         **_layout(height=max(180, 40 * len(features) + 90)),
         xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
         yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},
+        annotations=[
+            {
+                "text": f"Colour: {title}, from 0 (light) to {zmax:g} (dark) · ! = drift",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.02,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+        ],
     )
     return fig
 

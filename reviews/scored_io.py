@@ -690,3 +690,37 @@ __all__ = [
     "row_group_plan",
     "summarise_file",
 ]
+
+
+def iter_columns(
+    path: str | os.PathLike,
+    info: FileInfo,
+    columns: Sequence[str],
+    *,
+    text: Sequence[str] = (),
+    batch_rows: int = 1_000_000,
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of only ``columns`` (those present in the file), about
+    ``batch_rows`` rows each, memory flat in the file's rows: the raw reader under the
+    monitoring summaries, which validate per window rather than per file. ``text``
+    columns of a CSV are read as text (timestamps, ids, categories). Raises
+    ScoredDataError when the file cannot be read."""
+    wanted = [c for c in dict.fromkeys(columns) if c in info.columns]
+    try:
+        if info.format == "parquet":
+            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=wanted)
+            return
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK_MAX),
+            parse_options=pacsv.ParseOptions(delimiter=info.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={c: pa.string() for c in text if c in wanted},
+                strings_can_be_null=True,
+                null_values=["", "NA", "NaN", "nan", "null"],
+            ),
+        )
+        yield from reader
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise ScoredDataError(f"The file cannot be read: {exc}") from exc

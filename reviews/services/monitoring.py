@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -62,7 +61,7 @@ from reviews.models import (
     ReferenceProfile,
     ScoredDataset,
 )
-from reviews.scored_io import FileInfo, ScoredDataError, inspect_file
+from reviews.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from reviews.selectors.bias import scored_dataset_local_path
 from reviews.services.bias import max_upload_bytes, scored_file_spool, scored_file_store
 from reviews.services.promotion import finding_open
@@ -203,31 +202,12 @@ def _ids(arr: pa.Array) -> np.ndarray:
 def _iter_columns(
     path: str, info: FileInfo, columns: Sequence[str], *, text: Sequence[str] = ()
 ) -> Iterator[pa.RecordBatch]:
-    """Record batches of only `columns` (those present in the file), about
-    MONITORING_BATCH_ROWS rows each, so memory stays flat in the file's rows. `text`
-    columns of a CSV are read as text (timestamps, ids, categories). Raises _Unreadable."""
-    wanted = [c for c in dict.fromkeys(columns) if c in info.columns]
-    rows = _batch_rows()
+    """scored_io.iter_columns (the one reader of stored scored files) in
+    MONITORING_BATCH_ROWS batches; an unreadable file raises _Unreadable."""
     try:
-        if info.format == "parquet":
-            pf = pq.ParquetFile(path)
-            yield from pf.iter_batches(batch_size=rows, columns=wanted)
-            return
-        types = {c: pa.string() for c in text if c in wanted}
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=1 << 22),
-            parse_options=pacsv.ParseOptions(delimiter=info.delimiter),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=wanted,
-                column_types=types,
-                strings_can_be_null=True,
-                null_values=["", "NA", "NaN", "nan", "null"],
-            ),
-        )
-        yield from reader
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        raise _Unreadable(f"The file cannot be read: {exc}") from exc
+        yield from iter_columns(path, info, columns, text=text, batch_rows=_batch_rows())
+    except ScoredDataError as exc:
+        raise _Unreadable(str(exc)) from exc
 
 
 def _inspect(dataset: ScoredDataset, path: str) -> FileInfo:
