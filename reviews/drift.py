@@ -68,6 +68,10 @@ from reviews.fairness import MISSING_LABEL, encode, label_for, roc_auc_from_hist
 SCHEMA_VERSION = 1
 DEFAULT_BINS = 10
 PSI_EPSILON = 1e-4  # Evidently's fill for an empty bucket (see `_fill_zeros`)
+# Distinct values kept per numeric column. Up to this the profile is exact (KS equal to
+# scipy); beyond it values are pooled into equal-mass buckets (ECDF off by < 1/cap), so a
+# profile's memory stays bounded whatever the number of rows.
+MAX_DISTINCT = 250_000
 PARALLEL_MIN_ROWS = 50_000  # below this, threads cost more than they save
 KS_MAX_AUTO_N = 10_000  # ks_2samp(method="auto") is exact up to this sample size
 CADENCES = ("daily", "weekly")
@@ -149,6 +153,7 @@ class NumericProfile:
     bins: int = DEFAULT_BINS
     edges: np.ndarray = field(default=None)  # type: ignore[assignment]
     proportions: np.ndarray = field(default=None)  # type: ignore[assignment]
+    approximate: bool = False  # values pooled past MAX_DISTINCT (see `_pool`)
 
     kind = "numeric"
 
@@ -181,6 +186,7 @@ class NumericProfile:
             "bins": self.bins,
             "edges": self.edges.tolist(),
             "proportions": self.proportions.tolist(),
+            "approximate": self.approximate,
         }
 
 
@@ -264,6 +270,7 @@ class Profile:
                     bins=f["bins"],
                     edges=np.asarray(f["edges"], dtype=np.float64),
                     proportions=np.asarray(f["proportions"], dtype=np.float64),
+                    approximate=bool(f.get("approximate", False)),
                 )
             elif f["kind"] == "categorical":
                 features[name] = CategoricalProfile(f["categories"], f["counts"])
@@ -380,10 +387,27 @@ def _infer_kind(values: Any) -> Kind:
     return "categorical"
 
 
+def _pool(values: np.ndarray, counts: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `cap` equal-mass buckets of sorted values, each kept as its largest value
+    with the bucket's count: the ECDF stays exact at every kept value and is off by less
+    than one bucket's mass (about 1/cap) in between."""
+    cum = np.cumsum(counts)
+    bucket = ((cum - 1) * cap) // cum[-1]
+    last = np.r_[bucket[1:] != bucket[:-1], True]
+    return values[last], np.diff(np.r_[0, cum[last]])
+
+
+def _numeric_profile(uniq, counts, missing, bins, approximate=False) -> NumericProfile:
+    if len(uniq) > MAX_DISTINCT:
+        uniq, counts = _pool(uniq, counts, MAX_DISTINCT)
+        approximate = True
+    return NumericProfile(uniq, counts, missing, bins, approximate=approximate)
+
+
 def _profile_feature(values: Any, kind: Kind, bins: int) -> FeatureProfile:
     if kind == "numeric":
         uniq, counts, missing = numeric_counts(values)
-        return NumericProfile(uniq, counts, missing, bins)
+        return _numeric_profile(uniq, counts, missing, bins)
     cats, counts = categorical_counts(values)
     return CategoricalProfile(cats, counts)
 
@@ -436,7 +460,13 @@ def _merge_feature(a: FeatureProfile, b: FeatureProfile, bins: int) -> FeaturePr
         counts = np.concatenate([a.counts, b.counts])
         uniq, inv = np.unique(values, return_inverse=True)
         merged = np.bincount(inv.reshape(-1), weights=counts, minlength=len(uniq))
-        return NumericProfile(uniq, merged.astype(np.int64), a.missing + b.missing, bins)
+        return _numeric_profile(
+            uniq,
+            merged.astype(np.int64),
+            a.missing + b.missing,
+            bins,
+            approximate=a.approximate or b.approximate,
+        )
     assert isinstance(b, CategoricalProfile)
     out = dict(zip(a.categories, a.counts.tolist(), strict=True))
     for c, n in zip(b.categories, b.counts.tolist(), strict=True):
@@ -628,6 +658,11 @@ def _compare_numeric(
         notes.append(f"The window is constant ({_fmt(float(cur.values[0]))}).")
     if cur.missing:
         notes.append(f"{cur.missing:,} missing values in the window left out.")
+    if ref.approximate or cur.approximate:
+        notes.append(
+            f"More than {MAX_DISTINCT:,} distinct values: pooled into equal-mass buckets, "
+            "so the KS figures are approximate (D within about 1e-5)."
+        )
     out = _result(
         name,
         "numeric",
@@ -732,7 +767,12 @@ def _current_feature(ref: FeatureProfile, values: Any) -> FeatureProfile:
     if isinstance(ref, NumericProfile):
         uniq, counts, missing = numeric_counts(values)
         # edges are the reference's; the window's own are not needed
-        return NumericProfile(uniq, counts, missing, ref.bins, np.empty(0), np.empty(1))
+        approximate = len(uniq) > MAX_DISTINCT
+        if approximate:
+            uniq, counts = _pool(uniq, counts, MAX_DISTINCT)
+        return NumericProfile(
+            uniq, counts, missing, ref.bins, np.empty(0), np.empty(1), approximate=approximate
+        )
     cats, counts = categorical_counts(values)
     return CategoricalProfile(cats, counts)
 

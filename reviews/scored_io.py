@@ -708,7 +708,10 @@ def iter_columns(
     wanted = [c for c in dict.fromkeys(columns) if c in info.columns]
     try:
         if info.format == "parquet":
-            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=wanted)
+            # pre_buffer=False: with it, pyarrow buffers every requested row group at
+            # once (memory would grow with the file); without it, one batch at a time.
+            pf = pq.ParquetFile(path, pre_buffer=False)
+            yield from pf.iter_batches(batch_size=batch_rows, columns=wanted)
             return
         reader = pacsv.open_csv(
             path,

@@ -241,7 +241,8 @@ class RiskRuleAdmin(admin.ModelAdmin):
         # Row by row (not QuerySet.update) so that the audit trail records each change.
         count = 0
         with transaction.atomic():
-            for rule in queryset.select_for_update().filter(active=not active):
+            ids = list(queryset.filter(active=not active).values_list("pk", flat=True))
+            for rule in RiskRule.objects.select_for_update().filter(pk__in=ids):
                 rule.active = active
                 rule.updated_by = request.user
                 rule.updated_at = timezone.now()

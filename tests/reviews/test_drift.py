@@ -618,3 +618,21 @@ def test_goodness_of_fit_option_is_evidentlys_chisquare():
     assert new["chi2_pvalue"] == 0.0 and new["new_categories"] == ["z"]
     with pytest.raises(ValueError, match="chi2_test"):
         drift.DriftThresholds(chi2_test="g-test")
+
+
+def test_past_the_distinct_value_cap_values_are_pooled_and_the_ks_stays_close(monkeypatch):
+    """Memory stays bounded: beyond MAX_DISTINCT distinct values a numeric column is
+    pooled into equal-mass buckets; D moves by less than about one bucket's mass."""
+    monkeypatch.setattr(drift, "MAX_DISTINCT", 1000)
+    rng = np.random.default_rng(5)
+    ref_values, cur_values = rng.normal(0, 1, 60_000), rng.normal(0.05, 1, 40_000)
+    halves = [drift.profile_build({"x": part}) for part in np.split(ref_values, 3)]
+    ref = drift.profile_merge(halves)
+    feature = ref.features["x"]
+    assert feature.approximate and len(feature.values) <= 1000 and feature.n == 60_000
+    again = drift.Profile.from_dict(json.loads(json.dumps(ref.to_dict())))
+    assert again.features["x"].approximate
+    result = drift.drift_compare(ref, {"x": cur_values})["features"]["x"]
+    exact = stats.ks_2samp(ref_values, cur_values)
+    assert abs(result["ks_statistic"] - exact.statistic) < 2 / 1000
+    assert "approximate" in result["message"]

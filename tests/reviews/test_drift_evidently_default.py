@@ -13,7 +13,12 @@ import pytest
 
 from reviews import drift
 from reviews.drift_evidently import evidently_default_verdicts
-from tests.reviews.test_drift import COMPAS_CATEGORICAL, COMPAS_NUMERIC, compas_by_year
+from tests.reviews.test_drift import (
+    COMPAS_CATEGORICAL,
+    COMPAS_NUMERIC,
+    compas_by_year,
+    needs_compas,
+)
 from tests.reviews.test_drift_evidently import RUNNER, _write, evidently_python  # noqa: F401
 
 TESTS = {"K-S p_value": "ks", "chi-square p_value": "chisquare", "Z-test p_value": "z",
@@ -81,6 +86,7 @@ def test_synthetic_every_branch(evidently_python, tmp_path, n):  # noqa: F811
     assert ours["income"]["drift"] and ours["channel"]["drift"]
 
 
+@needs_compas
 def test_compas_2013_vs_2014(evidently_python, tmp_path):  # noqa: F811
     reference, current = compas_by_year()
     numerical = COMPAS_NUMERIC + ["decile_score"]
