@@ -83,6 +83,23 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, str | None, bool]:
+    """Run a signing dialog's POST: (HTTP status, refusal to show, signed?). A bad form
+    or a wrong password is a 400 with the reason; a refusal (rules, permissions) a 403."""
+    if request.method != "POST":
+        return 200, None, False
+    if not form.is_valid():
+        return 400, None, False
+    try:
+        sign(form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, _errors(exc))
+        return 400, None, False
+    except PermissionDenied as exc:
+        return 403, str(exc), False
+    return 200, None, True
+
+
 @role_required
 def pending_view(request: HttpRequest) -> HttpResponse:
     mine = sel.request_list(user=request.user).filter(requested_by=request.user)[:20]
@@ -204,27 +221,20 @@ def request_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
 def request_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     req = _request_or_404(request, pk)
     form = RevokeForm(request.POST or None)
-    status, refusal = 200, None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                svc.request_sign(
-                    request=req,
-                    by=request.user,
-                    password=form.cleaned_data["password"],
-                    meaning=Signature.Meaning.REVOKED,
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-                status = 400
-            except PermissionDenied as exc:
-                refusal, status = str(exc), 403
-            else:
-                messages.success(request, "The approval is revoked; the gate now blocks it.")
-                return redirect("reviews:request-detail", pk=req.pk)
-        else:
-            status = 400
+    status, refusal, signed = _signing_form(
+        request,
+        form,
+        lambda data: svc.request_sign(
+            request=req,
+            by=request.user,
+            password=data["password"],
+            meaning=Signature.Meaning.REVOKED,
+            reason=data["reason"],
+        ),
+    )
+    if signed:
+        messages.success(request, "The approval is revoked; the gate now blocks it.")
+        return redirect("reviews:request-detail", pk=req.pk)
     return render(
         request,
         "reviews/revoke.html",
@@ -378,27 +388,20 @@ def periodic_reviews_view(request: HttpRequest) -> HttpResponse:
 def periodic_review_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(request, pk)
     form = ReviewForm(request.POST or None)
-    status, refusal = 200, None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                svc.periodic_review_sign(
-                    version=version,
-                    by=request.user,
-                    password=form.cleaned_data["password"],
-                    outcome=form.cleaned_data["outcome"],
-                    note=form.cleaned_data["note"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-                status = 400
-            except PermissionDenied as exc:
-                refusal, status = str(exc), 403
-            else:
-                messages.success(request, "Periodic review signed.")
-                return redirect("reviews:version", pk=version.pk)
-        else:
-            status = 400
+    status, refusal, signed = _signing_form(
+        request,
+        form,
+        lambda data: svc.periodic_review_sign(
+            version=version,
+            by=request.user,
+            password=data["password"],
+            outcome=data["outcome"],
+            note=data["note"],
+        ),
+    )
+    if signed:
+        messages.success(request, "Periodic review signed.")
+        return redirect("reviews:version", pk=version.pk)
     return render(
         request,
         "reviews/periodic_review_sign.html",
