@@ -28,6 +28,14 @@ METRIC_LABELS = {
 }
 
 
+def _finish(fig: go.Figure) -> go.Figure:
+    """Axes make room for their labels (feature names, dates, rates): without it the
+    small margins clip them."""
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
 def _layout(**overrides) -> dict:
     layout = {
         "template": "none",
@@ -102,7 +110,7 @@ def drift_heatmap(
             }
         ],
     )
-    return fig
+    return _finish(fig)
 
 
 def distribution(
@@ -133,7 +141,7 @@ def distribution(
         xaxis={"type": "category", "title": {"text": feature}},
         yaxis={"tickformat": ".0%", "gridcolor": GRID_COLOUR, "title": {"text": "Share of rows"}},
     )
-    return fig
+    return _finish(fig)
 
 
 def performance_over_time(
@@ -190,4 +198,4 @@ def performance_over_time(
         xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
         yaxis={"range": [0, 1.02], "gridcolor": GRID_COLOUR},
     )
-    return fig
+    return _finish(fig)
