@@ -147,6 +147,7 @@ def _monitoring_context(request, config) -> dict:
         "features": features,
         "chosen": chosen,
         "chosen_rows": sel.window_feature_rows(chosen) if chosen else [],
+        "chosen_performance": _performance_rows(chosen) if chosen else [],
         "heatmap": chart_figure(
             charts.drift_heatmap(
                 heat["windows"],
@@ -305,3 +306,15 @@ def alert_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _alert_action(request, pk, svc.drift_alert_resolve)
+
+
+def _performance_rows(window) -> list[dict]:
+    """The window's performance overall and per group of each sensitive attribute."""
+    perf = (window.results or {}).get("performance") or {}
+    rows = []
+    if perf.get("overall"):
+        rows.append({"attribute": "", "group": "All rows", **perf["overall"]})
+    for attribute, groups in (perf.get("groups") or {}).items():
+        for label, metrics in groups.items():
+            rows.append({"attribute": attribute, "group": label, **metrics})
+    return rows

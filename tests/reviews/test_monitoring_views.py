@@ -126,3 +126,23 @@ def test_configure_and_send_data_through_the_page(
         .status_code
         == 403
     )
+
+
+def test_a_window_with_outcomes_shows_performance_by_group(
+    config, client_for, data_scientist, auditor, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from reviews.models import MonitoringWindow
+    from tests.reviews.monitoring_data import send
+
+    data = rows(1400, seed=2, start=START, days=7)
+    send(config, data_scientist, data)
+    outcomes = {"id": data["id"][:1000], "y": list(data["y"][:1000])}
+    send(config, data_scientist, outcomes, name="outcomes.csv", kind="outcomes")
+    compute(config, django_capture_on_commit_callbacks)
+    window = MonitoringWindow.objects.get(start=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    url = reverse("reviews:monitoring", args=[config.model_version_id])
+    html = client_for(auditor).get(f"{url}?window={window.pk}").content.decode()
+    assert 'id="window-performance"' in html
+    assert "All rows" in html and ">F<" in html and ">M<" in html
