@@ -137,10 +137,8 @@ def experiment_analyse(*, experiment_id: int) -> dict:
     max_retries=8,
 )
 def experiment_notification_send(*, notification_id: int) -> str:
-    """Send one experiment e-mail exactly once; SMTP failures retry with backoff."""
-    from reviews.services.experiments import experiment_notification_send as run
-
-    return run(notification_id=notification_id)
+    """Kept for messages queued under this name: the shared outbox sender."""
+    return notifications.notification_send(notification_id=notification_id)
 
 
 # --- Monitoring (issue #6) -----------------------------------------------------------------
@@ -163,17 +161,11 @@ def monitoring_compute(*, config_id: int) -> dict:
 def monitoring_due() -> int:
     """Scheduled: compute the configurations with a window due (daily or weekly, as each
     use case's obligations demand) or new data."""
-    from reviews.services.monitoring import (
-        drift_alert_notifications_unsent,
-        monitoring_configs_due,
-    )
+    from reviews.services.monitoring import monitoring_configs_due
 
     due = monitoring_configs_due()
     for pk in due:
         monitoring_compute.delay(config_id=pk)
-    unsent = drift_alert_notifications_unsent().values_list("pk", flat=True)[:500]
-    for pk in unsent:
-        drift_alert_notification_send.delay(notification_id=pk)
     return len(due)
 
 
@@ -186,7 +178,5 @@ def monitoring_due() -> int:
     max_retries=8,
 )
 def drift_alert_notification_send(*, notification_id: int) -> str:
-    """Send one monitoring-alert e-mail exactly once; SMTP failures retry with backoff."""
-    from reviews.services.monitoring import drift_alert_notification_send as run
-
-    return run(notification_id=notification_id)
+    """Kept for messages queued under this name: the shared outbox sender."""
+    return notifications.notification_send(notification_id=notification_id)

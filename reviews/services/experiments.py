@@ -24,9 +24,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +46,7 @@ from reviews.models import (
     Signature,
 )
 from reviews.selectors import experiments as sel
+from reviews.services import notifications
 from reviews.services.promotion import _check_password, printed_name
 
 EVIDENCE_CONSIDERATION = "preproduction-verification"
@@ -1151,51 +1150,22 @@ SUBJECTS = {
 def notify_owner(experiment: Experiment, *, kind: str) -> Notification | None:
     """Queue one e-mail per (experiment, owner, kind), sent after commit."""
     owner = experiment.owner
-    if not owner.email:
-        return None
-    key = f"experiment:{experiment.pk}:user:{owner.pk}:{kind}"
-    try:
-        with transaction.atomic():
-            note, created = Notification.objects.get_or_create(
-                key=key,
-                defaults={
-                    "kind": kind,
-                    "experiment": experiment,
-                    "model_version": experiment.challenger,
-                    "recipient": owner,
-                    "email": owner.email,
-                    "context": {"status": experiment.status},
-                    "created_at": timezone.now(),
-                },
-            )
-    except IntegrityError:
-        return Notification.objects.get(key=key)
-    if created:
-        from reviews.tasks import experiment_notification_send
-
-        transaction.on_commit(lambda: experiment_notification_send.delay(notification_id=note.pk))
-    return note
+    return notifications.queue(
+        key=f"experiment:{experiment.pk}:user:{owner.pk}:{kind}",
+        kind=kind,
+        recipient=owner,
+        version=experiment.challenger,
+        experiment=experiment,
+        context={"status": experiment.status},
+    )
 
 
 def experiment_url(experiment: Experiment) -> str:
     return settings.SITE_URL + reverse("reviews:experiment-detail", args=[experiment.pk])
 
 
-def experiment_notification_send(*, notification_id: int) -> str:
-    """Send one experiment e-mail unless it was sent (claimed with a conditional
-    UPDATE, as the sign-off outbox does); raise on SMTP failure so the task retries."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-        pk=notification_id,
-        sent_at__isnull=True,
-        experiment__isnull=False,
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return "already sent or being sent"
-    note = Notification.objects.select_related("experiment__use_case", "recipient").get(
-        pk=notification_id
-    )
+def render_notification(note: Notification) -> tuple[str, str, None]:
+    """Subject and text of an experiment e-mail (sent by the shared outbox)."""
     experiment = note.experiment
     context = {
         "note": note,
@@ -1204,12 +1174,9 @@ def experiment_notification_send(*, notification_id: int) -> str:
         "url": experiment_url(experiment),
     }
     subject = SUBJECTS[note.kind].format(name=experiment.name)
-    text = render_to_string("reviews/experiments/email.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[note.email])
-    try:
-        message.send()
-    except Exception as exc:
-        Notification.objects.filter(pk=note.pk).update(claimed_at=None, last_error=str(exc)[:2000])
-        raise
-    Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), last_error="")
-    return "sent"
+    return subject, render_to_string("reviews/experiments/email.txt", context), None
+
+
+def experiment_notification_send(*, notification_id: int) -> str:
+    """Send one experiment e-mail exactly once (the shared outbox's sender)."""
+    return notifications.notification_send(notification_id=notification_id)

@@ -34,9 +34,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -63,6 +61,7 @@ from reviews.models import (
 )
 from reviews.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from reviews.selectors.bias import scored_dataset_local_path
+from reviews.services import notifications
 from reviews.services.bias import max_upload_bytes, scored_file_spool, scored_file_store
 from reviews.services.promotion import finding_open
 
@@ -1120,74 +1119,41 @@ def _alert_open(config, window, breach, now, *, queue_emails: bool = True) -> Dr
 def notify_alert(alert: DriftAlert, *, queue: bool = True) -> list[Notification]:
     """Queue one e-mail per monitoring Accountable for the alert (exactly once: the key
     is per alert and recipient), sent after commit; with ``queue`` False the outbox row
-    only (the scheduled ``monitoring_due`` task sends it later)."""
+    only (the scheduled ``notifications_flush`` sends it later)."""
     config = alert.config
     use_case = config.model_version.model.use_case
-    out = []
-    for user in raci_accountable_for(use_case=use_case, task_code="monitoring"):
-        if not user.email:
-            continue
-        key = f"drift-alert:{alert.pk}:user:{user.pk}"
-        try:
-            with transaction.atomic():
-                note, created = Notification.objects.get_or_create(
-                    key=key,
-                    defaults={
-                        "kind": Notification.Kind.DRIFT_ALERT,
-                        "model_version": config.model_version,
-                        "drift_alert": alert,
-                        "recipient": user,
-                        "email": user.email,
-                        "context": {"alert": alert.pk, "message": alert.message},
-                        "created_at": timezone.now(),
-                    },
-                )
-        except IntegrityError:
-            note, created = Notification.objects.get(key=key), False
-        if created and queue:
-            from reviews.tasks import drift_alert_notification_send
-
-            pk = note.pk
-            transaction.on_commit(
-                lambda pk=pk: drift_alert_notification_send.delay(notification_id=pk)
-            )
-        out.append(note)
-    return out
+    out = [
+        notifications.queue(
+            key=f"drift-alert:{alert.pk}:user:{user.pk}",
+            kind=Notification.Kind.DRIFT_ALERT,
+            recipient=user,
+            version=config.model_version,
+            drift_alert=alert,
+            context={"alert": alert.pk, "message": alert.message},
+            send=queue,
+        )
+        for user in raci_accountable_for(use_case=use_case, task_code="monitoring")
+    ]
+    return [n for n in out if n]
 
 
 def monitoring_url(version: ModelVersion) -> str:
     return settings.SITE_URL + reverse("reviews:monitoring", args=[version.pk])
 
 
-def drift_alert_notification_send(*, notification_id: int) -> str:
-    """Send one alert e-mail unless it was sent (claimed with a conditional UPDATE, as
-    the sign-off outbox does); raise on SMTP failure so that the task retries."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-        pk=notification_id,
-        sent_at__isnull=True,
-        drift_alert__isnull=False,
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return "already sent or being sent"
-    note = Notification.objects.select_related(
-        "drift_alert__config__model_version__model__use_case", "recipient"
-    ).get(pk=notification_id)
+def render_notification(note: Notification) -> tuple[str, str, None]:
+    """Subject and text of a drift-alert e-mail (sent by the shared outbox)."""
     alert = note.drift_alert
     version = alert.config.model_version
     context = {"note": note, "alert": alert, "version": version,
                "use_case": version.model.use_case, "url": monitoring_url(version)}  # fmt: skip
     subject = f"Monitoring alert: {alert.get_kind_display().lower()} in {alert.feature} ({version})"
-    text = render_to_string("reviews/monitoring/email.txt", context)
-    message = EmailMultiAlternatives(subject=subject[:250], body=text, to=[note.email])
-    try:
-        message.send()
-    except Exception as exc:
-        Notification.objects.filter(pk=note.pk).update(claimed_at=None, last_error=str(exc)[:2000])
-        raise
-    Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), last_error="")
-    return "sent"
+    return subject, render_to_string("reviews/monitoring/email.txt", context), None
+
+
+def drift_alert_notification_send(*, notification_id: int) -> str:
+    """Send one alert e-mail exactly once (the shared outbox's sender)."""
+    return notifications.notification_send(notification_id=notification_id)
 
 
 def _alert_move(*, alert: DriftAlert, by: User, reason: str, to: str) -> DriftAlert:
@@ -1263,18 +1229,6 @@ def monitoring_recompute_request(*, config: MonitoringConfig, by: User) -> None:
 
     pk = config.pk
     transaction.on_commit(lambda: monitoring_compute_task.delay(config_id=pk))
-
-
-def drift_alert_notifications_unsent(*, older_than: dt.timedelta = dt.timedelta(minutes=5)):
-    """Alert e-mails not sent yet (their task was lost, or never queued): what the
-    schedule sends, still exactly once."""
-    now = timezone.now()
-    return Notification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-        drift_alert__isnull=False,
-        sent_at__isnull=True,
-        created_at__lte=now - older_than,
-    )
 
 
 def monitoring_configs_due(*, now: dt.datetime | None = None) -> list[int]:

@@ -39,9 +39,22 @@ def request_url(request: PromotionRequest) -> str:
     return settings.SITE_URL + reverse("reviews:request-detail", args=[request.pk])
 
 
-def _queue(*, key: str, kind: str, recipient: User, request=None, version=None, context=None):
-    """Create the outbox row unless it exists; send it after commit. Returns the row
-    or None when the recipient has no e-mail address."""
+def queue(
+    *,
+    key: str,
+    kind: str,
+    recipient: User,
+    request=None,
+    version=None,
+    experiment=None,
+    drift_alert=None,
+    context=None,
+    send: bool = True,
+):
+    """Create the outbox row unless it exists and send it after commit (with ``send``
+    False the row only: ``notifications_flush`` sends it later). Returns the row, or
+    None when the recipient has no e-mail address. The one way every part of the
+    product queues an e-mail."""
     if not recipient.email:
         return None
     try:
@@ -52,6 +65,8 @@ def _queue(*, key: str, kind: str, recipient: User, request=None, version=None, 
                     "kind": kind,
                     "request": request,
                     "model_version": version,
+                    "experiment": experiment,
+                    "drift_alert": drift_alert,
                     "recipient": recipient,
                     "email": recipient.email,
                     "context": context or {},
@@ -60,7 +75,7 @@ def _queue(*, key: str, kind: str, recipient: User, request=None, version=None, 
             )
     except IntegrityError:  # a concurrent writer made it first
         return Notification.objects.get(key=key)
-    if created:
+    if created and send:
         from reviews.tasks import notification_send
 
         transaction.on_commit(lambda: notification_send.delay(notification_id=note.pk))
@@ -78,7 +93,7 @@ def notify_signers(request: PromotionRequest, *, kind: str) -> list[Notification
         if user.pk in signed:
             continue
         out.append(
-            _queue(
+            queue(
                 key=f"request:{request.pk}:user:{user.pk}:{kind}",
                 kind=kind,
                 recipient=user,
@@ -98,7 +113,7 @@ def notify_escalation(request: PromotionRequest) -> list[Notification]:
         for u in raci_accountable_for(use_case=use_case, task_code=task)
     }
     out = [
-        _queue(
+        queue(
             key=f"request:{request.pk}:user:{u.pk}:escalation",
             kind=Notification.Kind.ESCALATION,
             recipient=u,
@@ -111,7 +126,7 @@ def notify_escalation(request: PromotionRequest) -> list[Notification]:
 
 def notify_requester(request: PromotionRequest) -> Notification | None:
     """Tell the requester of the decision (one message per decision)."""
-    return _queue(
+    return queue(
         key=f"request:{request.pk}:user:{request.requested_by_id}:decision:{request.status}",
         kind=Notification.Kind.DECISION,
         recipient=request.requested_by,
@@ -123,7 +138,7 @@ def notify_requester(request: PromotionRequest) -> Notification | None:
 def notify_review_overdue(version, *, due) -> list[Notification]:
     use_case = version.model.use_case
     out = [
-        _queue(
+        queue(
             key=f"review:{version.pk}:due:{due.isoformat()}:user:{u.pk}",
             kind=Notification.Kind.REVIEW_OVERDUE,
             recipient=u,
@@ -165,22 +180,23 @@ def _render(note: Notification) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def _renderer(note: Notification):
+    """(subject, text, html or None) of a row, by what it is about."""
+    if note.experiment_id:
+        from reviews.services.experiments import render_notification
+
+        return render_notification
+    if note.drift_alert_id:
+        from reviews.services.monitoring import render_notification
+
+        return render_notification
+    return _render
+
+
 def notification_send(*, notification_id: int) -> str:
-    """Send one outbox row unless it was sent; raise on SMTP failure (the task
-    retries). Returns what happened."""
-    owner = (
-        Notification.objects.filter(pk=notification_id)
-        .values("experiment_id", "drift_alert_id")
-        .first()
-    )
-    if owner and owner["experiment_id"]:  # experiments and drift alerts render their own
-        from reviews.services.experiments import experiment_notification_send
-
-        return experiment_notification_send(notification_id=notification_id)
-    if owner and owner["drift_alert_id"]:
-        from reviews.services.monitoring import drift_alert_notification_send
-
-        return drift_alert_notification_send(notification_id=notification_id)
+    """Send one outbox row unless it was sent, whatever it is about (sign-offs,
+    experiments, drift alerts); raise on SMTP failure (the task retries). Returns what
+    happened."""
     now = timezone.now()
     claimed = Notification.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
@@ -190,11 +206,16 @@ def notification_send(*, notification_id: int) -> str:
     if not claimed:
         return "already sent or being sent"
     note = Notification.objects.select_related(
-        "request__model_version__model__use_case", "model_version__model__use_case", "recipient"
+        "request__model_version__model__use_case",
+        "model_version__model__use_case",
+        "experiment__use_case",
+        "drift_alert__config__model_version__model__use_case",
+        "recipient",
     ).get(pk=notification_id)
-    subject, text, html = _render(note)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[note.email])
-    message.attach_alternative(html, "text/html")
+    subject, text, html = _renderer(note)(note)
+    message = EmailMultiAlternatives(subject=subject[:250], body=text, to=[note.email])
+    if html:
+        message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception as exc:
