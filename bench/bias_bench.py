@@ -3,7 +3,7 @@
 Three questions, on seeded synthetic data (5-level race, 2-level sex, outcome, 0/1
 prediction and a score, with group differences in base rate, TPR and FPR):
 
-1. compute: in memory, the same metrics and groups by `reviews.fairness`
+1. compute: in memory, the same metrics and groups by `core.fairness`
    (accumulate + summarise + JSON), by Aequitas (Group.get_crosstabs + Bias disparities
    against a reference group) and by fairlearn (MetricFrame + difference/ratio);
 2. end to end: from a stored Parquet or CSV file to the JSON summary the Celery task
@@ -49,8 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from reviews.fairness import EncodedColumn, GroupCounts, accumulate, summarise  # noqa: E402
-from reviews.scored_io import (  # noqa: E402
+from core.fairness import EncodedColumn, GroupCounts, accumulate, summarise  # noqa: E402
+from core.scored_io import (  # noqa: E402
     ColumnMapping,
     partial_for_row_groups,
     row_group_plan,

@@ -3,9 +3,9 @@
 On seeded synthetic data (20 numeric + 5 categorical columns; a reference and a current
 sample with injected drift in 3 numeric and 1 categorical column):
 
-1. compute: our reference profile + window comparison (`reviews.drift`: PSI over
+1. compute: our reference profile + window comparison (`core.drift`: PSI over
    reference deciles, exact KS / chi-square with a minimum effect) and our reproduction
-   of Evidently's default tests from the same profiles (`reviews.drift_evidently`),
+   of Evidently's default tests from the same profiles (`core.drift_evidently`),
    against Evidently's default data-drift report on the same Parquet files (run in its
    own venv, `.venv-evidently`); per-column verdicts compared;
 2. a year of daily windows: one reference profile reused for 365 windows;
@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bias_bench import machine  # noqa: E402
-from reviews import drift  # noqa: E402
-from reviews.drift_evidently import evidently_default_verdicts  # noqa: E402
+from core import drift  # noqa: E402
+from core.drift_evidently import evidently_default_verdicts  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out"
 RUNNER = ROOT / "tests" / "reviews" / "evidently_runner.py"

@@ -146,7 +146,7 @@ def _repr(obj) -> str:
 
 def _comparable(f: models.Field, value: Any) -> Any:
     """A field value in one form whether it came from the instance or the database."""
-    from governance.audit_chain import jsonable
+    from core.audit_chain import jsonable
 
     if value is None:
         return None

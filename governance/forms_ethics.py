@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from governance import ethics_rules
+from core import ethics_rules
 
 NOTE_FIELD = "ethics_note"
 

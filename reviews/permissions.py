@@ -10,11 +10,11 @@
 - everyone with a role reads.
 """
 
+from core import promotion_rules as rules
 from governance.choices import Role
 from governance.permissions import AnyUser, has_any_role, has_role, is_governance_lead
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
-from reviews import promotion_rules as rules
 
 
 def can_view(user: AnyUser) -> bool:

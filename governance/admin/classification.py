@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from governance import risk_engine
+from core import risk_engine
 from governance.choices import RiskTier
 from governance.models import (
     Classification,

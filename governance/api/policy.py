@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from governance import policy_rules
+from core import policy_rules
 from governance.choices import RiskTier
 from governance.models import (
     Consideration,

@@ -1,5 +1,5 @@
 """The tamper-evident audit trail: one row per change of a governed object or
-workflow event, hash-chained in ``seq`` order (``governance.audit_chain``).
+workflow event, hash-chained in ``seq`` order (``core.audit_chain``).
 
 Rows are written only by ``governance.services.audit.audit_record`` and never
 changed: ``save()`` refuses an existing row, ``delete()`` and the queryset's bulk
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance import audit_chain
+from core import audit_chain
 
 HASHED_FIELDS = (
     "seq",

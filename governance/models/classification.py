@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance import risk_engine
+from core import risk_engine
 from governance.choices import Criticality, RiskTier
 
 

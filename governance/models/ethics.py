@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance import ethics_rules
+from core import ethics_rules
 
 
 class EthicsTemplate(models.Model):

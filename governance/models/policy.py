@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance import policy_rules
+from core import policy_rules
 from governance.choices import RiskTier
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from governance import raci_rules
+from core import raci_rules
 
 
 def validate_letters(value: str) -> None:

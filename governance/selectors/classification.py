@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from governance import risk_engine
+from core import risk_engine
 from governance.models import (
     Classification,
     Regulation,

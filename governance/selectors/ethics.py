@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from governance import ethics_rules
+from core import ethics_rules
 from governance.models.ethics import (
     EthicsAnswerSet,
     EthicsQuestion,

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 
-from governance import policy_rules
+from core import policy_rules
 from governance.choices import RiskTier
 from governance.models import (
     Consideration,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
-from governance import raci_rules
+from core import raci_rules
 from governance.models import (
     RaciAssignment,
     RaciRole,

@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance import audit_chain
+from core import audit_chain
 from governance.models import AuditEvent
 
 # Any constant will do as long as nothing else in the database takes the same

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance import risk_engine
+from core import risk_engine
 from governance.models import Classification, RiskQuestion
 from governance.selectors import (
     classification_latest,

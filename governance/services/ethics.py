@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance import ethics_rules
+from core import ethics_rules
 from governance.models import Classification, RiskQuestion
 from governance.models.ethics import (
     EthicsAnswerSet,

@@ -19,7 +19,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from governance import obligation_rules
+from core import obligation_rules
 from governance.choices import Role
 from governance.models import Consideration, Obligation, ObligationEvent
 from governance.permissions import has_role, is_governance_lead

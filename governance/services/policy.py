@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance import policy_rules
+from core import policy_rules
 from governance.choices import RiskTier
 from governance.models import Consideration, Policy, PolicyCell, PolicyVersion
 from governance.permissions import is_governance_lead

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from governance import raci_rules
+from core import raci_rules
 from governance.models import RaciAssignment, RaciRole, RaciTask, UseCaseRaciCell
 from governance.selectors.raci import raci_template_matrix
 from inventory import permissions as inventory_permissions

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.audit_chain import iso_utc, spreadsheet_safe
+from core.audit_chain import iso_utc, spreadsheet_safe
 from governance.models import AuditEvent
 from governance.selectors.audit import (
     AuditEventFilterSet,

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from governance import charts
+from core.charts import governance as charts
 from governance.choices import OPERATIONALISATION, Criticality, RiskTier
 from governance.forms import ClassificationForm, add_service_errors
 from governance.models import RiskQuestion
@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         for value, label in LifecycleStatus.choices
     ]
     high = sum(t["count"] for t in tiers if t["value"] >= RiskTier.HIGH)
-    heatmap = charts.portfolio_heatmap(counts["matrix"], list_url=list_url)
+    heatmap = charts.portfolio_heatmap(counts["matrix"], tiers=RiskTier.choices, list_url=list_url)
     return render(
         request,
         "governance/home.html",

@@ -14,7 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from governance import charts, policy_rules
+from core import policy_rules
+from core.charts import governance as charts
 from governance.choices import RiskTier
 from governance.forms import add_service_errors
 from governance.models import PolicyVersion
@@ -91,7 +92,9 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
     if published is not None:
         heatmap = chart_figure(
             charts.policy_matrix_heatmap(
-                policy_version_cells(published), considerations=considerations
+                policy_version_cells(published),
+                considerations=considerations,
+                tiers=RiskTier.choices,
             )
         )
     return render(
@@ -173,7 +176,9 @@ def _render_version(request, version, cells_form, publish_form, is_lead) -> Http
             "tiers": RiskTier.choices,
             "heatmap": chart_figure(
                 charts.policy_matrix_heatmap(
-                    policy_version_cells(version), considerations=considerations
+                    policy_version_cells(version),
+                    considerations=considerations,
+                    tiers=RiskTier.choices,
                 )
             ),
             "versions": policy_version_list(policy=version.policy),

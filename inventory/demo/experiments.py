@@ -31,10 +31,10 @@ from collections.abc import Callable
 import numpy as np
 from django.contrib.auth.models import User
 
+from core import experiment_stats as st
 from inventory import demo
 from inventory import services as inventory_services
 from inventory.models import MLModel, ModelVersion, UseCase
-from reviews import experiment_stats as st
 from reviews.models import Experiment, PromotionRequest
 from reviews.permissions import can_run_experiment
 from reviews.services import experiments as svc

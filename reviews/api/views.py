@@ -21,9 +21,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import promotion_rules as rules
 from governance.permissions import has_any_role
 from inventory.models import ModelVersion
-from reviews import promotion_rules as rules
 from reviews.models import Finding, GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.services import gate as gate_svc

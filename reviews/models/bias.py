@@ -45,7 +45,7 @@ class ScoredDataset(models.Model):
     rows = models.BigIntegerField()
     columns = models.JSONField(default=list, help_text="The file's column names.")
     row_groups = models.PositiveIntegerField(null=True, blank=True, help_text="Parquet only.")
-    mapping = models.JSONField(help_text="reviews.scored_io.ColumnMapping.to_dict().")
+    mapping = models.JSONField(help_text="core.scored_io.ColumnMapping.to_dict().")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -99,8 +99,8 @@ class Experiment(models.Model):
     entity_key_name = models.CharField(
         max_length=100, blank=True, help_text="What the assignment key is, e.g. customer_id."
     )
-    protocol = models.JSONField(help_text="reviews.experiment_stats.Protocol.to_dict().")
-    sample_size = models.JSONField(help_text="reviews.experiment_stats.SampleSize.to_dict().")
+    protocol = models.JSONField(help_text="core.experiment_stats.Protocol.to_dict().")
+    sample_size = models.JSONField(help_text="core.experiment_stats.SampleSize.to_dict().")
     planned_units = models.PositiveIntegerField(help_text="Units (A/B) or pairs (shadow) in all.")
     planned_days = models.PositiveIntegerField(null=True, blank=True)
     salt = models.CharField(max_length=64, help_text="Seeds the deterministic assignment.")

@@ -82,7 +82,7 @@ class ReferenceProfile(models.Model):
     )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the options.")
     options = models.JSONField()
-    profile = models.JSONField(null=True, blank=True, help_text="reviews.drift.Profile.to_dict().")
+    profile = models.JSONField(null=True, blank=True, help_text="core.drift.Profile.to_dict().")
     performance = models.JSONField(null=True, blank=True)
     rows = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -10,8 +10,8 @@ move is recorded in the audit trail.
 from django.conf import settings
 from django.db import models
 
+from core import promotion_rules as rules
 from inventory.choices import Environment
-from reviews import promotion_rules as rules
 
 
 class AppendOnlyError(Exception):

@@ -15,9 +15,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core import experiment_stats as st
 from governance.permissions import AnyUser, has_any_role
 from inventory.models import ModelVersion, UseCase
-from reviews import experiment_stats as st
 from reviews.models import Experiment, ExperimentOutcome
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core import promotion_rules as rules
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
-from reviews import promotion_rules as rules
 from reviews.models import PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 

@@ -32,14 +32,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.selectors.obligations import obligation_list, obligations_for_rules
-from governance.services import obligation_submit_evidence
-from governance.services.audit import audit_record
-from inventory.models import ModelVersion
-from inventory.permissions import can_change_version
-from reviews import fairness
-from reviews.models import BiasPartial, BiasSummary, Finding, ScoredDataset
-from reviews.scored_io import (
+from core import fairness
+from core.scored_io import (
     ColumnMapping,
     ScoredDataError,
     inspect_file,
@@ -48,6 +42,12 @@ from reviews.scored_io import (
     row_group_plan,
     summarise_file,
 )
+from governance.selectors.obligations import obligation_list, obligations_for_rules
+from governance.services import obligation_submit_evidence
+from governance.services.audit import audit_record
+from inventory.models import ModelVersion
+from inventory.permissions import can_change_version
+from reviews.models import BiasPartial, BiasSummary, Finding, ScoredDataset
 from reviews.selectors.bias import scored_dataset_local_path
 from reviews.services.promotion import finding_open
 

@@ -2,7 +2,7 @@
 signature that starts an experiment and locks its protocol, outcomes, the end, the
 analysis, the signed result and its submission as preproduction evidence.
 
-The statistics are ``reviews.experiment_stats`` (pure). Every write checks the
+The statistics are ``core.experiment_stats`` (pure). Every write checks the
 permission and the status first, validates all of its input before writing anything,
 happens in one transaction and records an audit event. Signing needs the password
 typed again (``reviews.services.promotion._check_password``); an API token never signs.
@@ -30,14 +30,14 @@ from django.urls import reverse
 from django.utils import timezone
 from scipy import stats as sps
 
+from core import experiment_stats as st
+from core import promotion_rules as rules
 from governance.models import Obligation
 from governance.selectors import obligation_list
 from governance.services import obligation_submit_evidence
 from governance.services.audit import audit_record
 from inventory.models import ModelVersion, UseCase
-from reviews import experiment_stats as st
 from reviews import permissions
-from reviews import promotion_rules as rules
 from reviews.models import (
     Experiment,
     ExperimentBatch,

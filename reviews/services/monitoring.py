@@ -5,7 +5,7 @@ one e-mail to the monitoring Accountable, and acknowledge or resolve them.
 
 Scored data is stored and validated the one way issue #5 built: every file is a
 ``ScoredDataset`` (content-addressed in Django storage, SHA-256, size, format), checked
-by ``reviews.scored_io.inspect_file``; ``MonitoringBatch`` says what a file is for.
+by ``core.scored_io.inspect_file``; ``MonitoringBatch`` says what a file is for.
 
 Bad data never stops a run: a batch that cannot be read, timestamps without a zone or
 in the future, a window with no rows, a missing or unusable column each become a
@@ -39,6 +39,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core import drift
+from core.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from governance.choices import Role
 from governance.permissions import has_role
 from governance.selectors.obligations import obligations_for_rules
@@ -46,7 +48,6 @@ from governance.selectors.raci import raci_accountable_for
 from governance.services.audit import audit_record
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
-from reviews import drift
 from reviews.models import (
     Cadence,
     DriftAlert,
@@ -59,7 +60,6 @@ from reviews.models import (
     ReferenceProfile,
     ScoredDataset,
 )
-from reviews.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from reviews.selectors.bias import scored_dataset_local_path
 from reviews.services import notifications
 from reviews.services.bias import max_upload_bytes, scored_file_spool, scored_file_store
@@ -179,7 +179,7 @@ def _cast_timestamps(arr: pa.Array) -> np.ndarray:
 
 
 def _to_numpy(arr: pa.Array, kind: str) -> np.ndarray:
-    """A column for reviews.drift: float64 (NaN for nulls) or an object array (None)."""
+    """A column for core.drift: float64 (NaN for nulls) or an object array (None)."""
     if kind == "numeric" and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
         return arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
     if kind == "numeric" and pa.types.is_boolean(arr.type):

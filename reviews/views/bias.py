@@ -20,10 +20,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from governance.audit_chain import spreadsheet_safe
+from core.audit_chain import spreadsheet_safe
+from core.charts import bias as charts
 from governance.views.common import chart_figure, get_or_404, role_required
 from inventory.models import ModelVersion
-from reviews import charts
 from reviews.models import BiasSummary, Finding
 from reviews.selectors import bias as sel
 from reviews.services import bias as svc

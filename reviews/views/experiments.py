@@ -23,11 +23,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.charts.experiments import accrual_figure, result_figure
 from governance.views.audit import history_context
 from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
 from inventory.models import ModelVersion, UseCase
 from reviews import permissions
-from reviews.experiment_charts import accrual_figure, result_figure
 from reviews.models import Experiment, Signature
 from reviews.selectors import experiments as sel
 from reviews.services import experiments as svc
@@ -360,7 +360,7 @@ def _sign_page(request, experiment, form, what, status=200, refusal=None) -> Htt
         document = sel.protocol_document(experiment)
     else:
         document = svc.result_document(experiment)
-    from reviews import promotion_rules as rules
+    from core import promotion_rules as rules
 
     return render(
         request,

@@ -19,9 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.charts import monitoring as charts
 from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
 from inventory.models import ModelVersion
-from reviews import monitoring_charts as charts
 from reviews.models import MonitoringBatch, ScoredDataset
 from reviews.selectors import monitoring as sel
 from reviews.services import monitoring as svc

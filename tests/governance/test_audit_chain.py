@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance.audit_chain import (
+from core.audit_chain import (
     GENESIS,
     ChainRow,
     ChainVerifier,

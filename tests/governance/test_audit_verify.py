@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from governance.audit_chain import event_hash
+from core.audit_chain import event_hash
 from governance.models import AuditEvent
 from governance.services.audit import audit_record
 

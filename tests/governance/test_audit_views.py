@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from governance.audit_chain import event_hash
+from core.audit_chain import event_hash
 from governance.models import AuditEvent
 from governance.services.audit import audit_record
 from tests.factories import UseCaseFactory

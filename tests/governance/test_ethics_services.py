@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import ethics_rules
+from core import ethics_rules
 from governance.choices import Role
 from governance.models import (
     Classification,

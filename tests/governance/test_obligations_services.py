@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from governance import obligation_rules
+from core import obligation_rules
 from governance.choices import RiskTier
 from governance.models import Obligation, ObligationEvent, RaciRole, Regulation
 from governance.selectors import (

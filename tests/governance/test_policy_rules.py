@@ -3,8 +3,8 @@ diffs and the merge of policy cells with regulations' minimums."""
 
 import pytest
 
-from governance import policy_rules as rules
-from governance.policy_rules import CellChange, Minimum
+from core import policy_rules as rules
+from core.policy_rules import CellChange, Minimum
 
 TIERS = [(1, "Low"), (2, "Medium")]
 CONSIDERATIONS = [("human-signoff", "Human sign-off"), ("transparency", "Transparency")]

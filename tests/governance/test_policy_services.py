@@ -4,7 +4,7 @@ the services and in the models), diffs and the merge with regulations' requireme
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import policy_rules
+from core import policy_rules
 from governance.choices import RiskTier
 from governance.models import (
     Consideration,

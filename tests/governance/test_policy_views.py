@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from governance.charts import policy_matrix_heatmap
+from core.charts.governance import policy_matrix_heatmap
 from governance.models import PolicyVersion
 from governance.selectors import policy_default, policy_published_latest, policy_version_cells
 from governance.services import policy_draft_create

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import raci_rules
+from core import raci_rules
 from governance.models import RaciRole, RaciTemplateCell, UseCaseRaciCell
 from governance.selectors import (
     raci_accountable_for,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance import risk_engine as e
+from core import risk_engine as e
 
 QUESTIONS = [
     e.Question(

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from governance.charts import portfolio_heatmap
+from core.charts.governance import portfolio_heatmap
 from governance.models import Classification, Regulation
 from governance.services import classification_submit
 from inventory.selectors import use_case_portfolio_counts
@@ -20,6 +20,7 @@ from tests.factories import PASSWORD, UseCaseFactory, full_answers
 pytestmark = pytest.mark.django_db
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
+TIERS = [(1, "Low"), (2, "Medium"), (3, "High"), (4, "Critical")]
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_portfolio_counts_selector(risk_officer, team):
 
 
 def test_heatmap_is_a_pure_function_of_counts():
-    fig = portfolio_heatmap({(4, 4): 3, (1, 2): 1}, list_url="/inventory/")
+    fig = portfolio_heatmap({(4, 4): 3, (1, 2): 1}, tiers=TIERS, list_url="/inventory/")
     trace = fig.data[0]
     assert list(trace.x) == ["Low", "Medium", "High", "Critical"]
     assert len(trace.y) == 4 and trace.y[0].startswith("1")
@@ -187,7 +188,7 @@ def test_heatmap_is_a_pure_function_of_counts():
     assert trace.customdata[3][3] == "/inventory/?criticality=4&risk_tier=4"
     # plotly.js turns <b>, <i>, <sup>... into style="" attributes, which the CSP blocks.
     assert not re.search(r"<(b|i|sup|sub|em|span|a)\b", trace.hovertemplate)
-    empty = portfolio_heatmap({})
+    empty = portfolio_heatmap({}, tiers=TIERS)
     assert empty.data[0].zmax == 1 and empty.data[0].customdata[0][0] == ""
 
 

@@ -5,7 +5,7 @@ quality, then the registered test), and sending the task again changes nothing."
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from reviews import experiment_stats as st
+from core import experiment_stats as st
 from reviews.models import Experiment
 from reviews.services import experiments as svc
 from reviews.tasks import experiment_analyse

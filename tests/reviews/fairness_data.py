@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reviews.fairness import MISSING_LABEL
+from core.fairness import MISSING_LABEL
 
 COMPAS = (
     Path(

@@ -19,10 +19,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from core import fairness
+from core.scored_io import ColumnMapping, summarise_file
 from governance.models import AuditEvent
-from reviews import fairness
 from reviews.models import BiasPartial, BiasSummary, Finding, ScoredDataset
-from reviews.scored_io import ColumnMapping, summarise_file
 from reviews.services import bias as svc
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)

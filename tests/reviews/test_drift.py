@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from reviews import drift
+from core import drift
 
 COMPAS = (
     Path(

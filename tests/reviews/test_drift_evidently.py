@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from reviews import drift
+from core import drift
 from tests.reviews.test_drift import COMPAS, compas_by_year
 
 ROOT = Path(__file__).resolve().parents[2]

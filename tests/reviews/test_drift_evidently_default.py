@@ -1,5 +1,5 @@
 """Evidently's DEFAULT data-drift report (its own choice of test per column and its
-own thresholds), reproduced from our profiles by `reviews.drift_evidently`: identical
+own thresholds), reproduced from our profiles by `core.drift_evidently`: identical
 per-column tests and verdicts, scores equal to 1e-9, on synthetic data covering every
 branch of Evidently's choice and on the COMPAS data (2013 vs 2014 screenings).
 
@@ -11,8 +11,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from reviews import drift
-from reviews.drift_evidently import evidently_default_verdicts
+from core import drift
+from core.drift_evidently import evidently_default_verdicts
 from tests.reviews.test_drift import (
     COMPAS_CATEGORICAL,
     COMPAS_NUMERIC,

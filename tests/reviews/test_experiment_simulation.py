@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reviews import experiment_stats as es
+from core import experiment_stats as es
 
 ALPHA = 0.05
 FIVE_LOOKS = (0.2, 0.4, 0.6, 0.8, 1.0)

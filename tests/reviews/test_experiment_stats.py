@@ -16,8 +16,8 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttest_ind
 
-from reviews import experiment_stats as es
-from reviews.experiment_stats import (
+from core import experiment_stats as es
+from core.experiment_stats import (
     NO_DIFFERENCE,
     REJECT_BETTER,
     REJECT_WORSE,

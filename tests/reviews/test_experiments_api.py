@@ -9,7 +9,7 @@ import math
 import pytest
 from rest_framework.test import APIClient
 
-from reviews import experiment_stats as st
+from core import experiment_stats as st
 from reviews.models import Experiment, ExperimentOutcome, Signature
 from reviews.selectors.promotion import request_state
 from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)

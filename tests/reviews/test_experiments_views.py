@@ -6,7 +6,7 @@ nothing, the result and its card on the challenger's sign-off page."""
 import pytest
 from django.urls import reverse
 
-from reviews import experiment_stats as st
+from core import experiment_stats as st
 from reviews.models import Experiment, ExperimentOutcome
 from reviews.services import experiments as svc
 from reviews.services import promotion as psvc

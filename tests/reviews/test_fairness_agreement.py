@@ -23,7 +23,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, precision_score, roc_auc_score
 
-from reviews.fairness import MISSING_LABEL, accumulate, summarise
+from core.fairness import MISSING_LABEL, accumulate, summarise
 from tests.reviews.fairness_data import COMPAS, compas, fairlearn_labels, synthetic
 
 TOL = 1e-12

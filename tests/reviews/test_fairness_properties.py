@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.fairness import GroupCounts, accumulate, summarise
+from core.fairness import GroupCounts, accumulate, summarise
 
 RACE = ["a", "b", "c", None, "", float("nan")]
 SEX = ["F", "M", None]

@@ -1,7 +1,7 @@
 """Monitoring figures keep room for their axis labels (feature names, dates, rates): the
 small default margins clipped them until the axes were told to make room."""
 
-from reviews import monitoring_charts as charts
+from core.charts import monitoring as charts
 
 
 def test_the_heatmap_axes_make_room_for_their_labels():

@@ -8,8 +8,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from reviews.fairness import MISSING_LABEL, accumulate, summarise
-from reviews.scored_io import (
+from core.fairness import MISSING_LABEL, accumulate, summarise
+from core.scored_io import (
     ColumnMapping,
     ScoredDataError,
     inspect_file,

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core import promotion_rules as rules
 from governance.services import obligation_accept, obligation_submit_evidence
-from reviews import promotion_rules as rules
 from reviews.models import (
     AppendOnlyError,
     BlockingWaiver,

@@ -9,7 +9,7 @@ chain whose whole tail was rewritten or cut off.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.audit_chain import ChainRow, ChainVerifier
+from core.audit_chain import ChainRow, ChainVerifier
 from governance.models import AuditEvent
 from governance.models.audit import HASHED_FIELDS
 

@@ -63,7 +63,7 @@ from scipy import stats
 from scipy.spatial import distance
 from scipy.stats import _stats_py
 
-from reviews.fairness import MISSING_LABEL, encode, label_for, roc_auc_from_histogram
+from core.fairness import MISSING_LABEL, encode, label_for, roc_auc_from_histogram
 
 SCHEMA_VERSION = 1
 DEFAULT_BINS = 10
@@ -349,7 +349,7 @@ def numeric_counts(values: Any) -> tuple[np.ndarray, np.ndarray, int]:
 
 def categorical_counts(values: Any) -> tuple[list[str], np.ndarray]:
     """(sorted category labels, counts) of one column; None, NaN and "" are "(missing)",
-    integral floats are labelled as integers (as `reviews.fairness.label_for`).
+    integral floats are labelled as integers (as `core.fairness.label_for`).
 
     Raises ValueError for values that cannot be categories (unhashable ones)."""
     arr = np.asarray(values)

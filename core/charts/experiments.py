@@ -8,8 +8,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from governance.charts import _base_layout
-from reviews import experiment_stats as st
+from core import experiment_stats as st
+from core.charts.base import base_layout
 
 ARM_COLOURS = {"champion": "#5b7aa6", "challenger": "#c2410c", "pairs": "#5b7aa6"}
 
@@ -43,7 +43,7 @@ def accrual_figure(accrual: dict[str, Any]) -> go.Figure:
     )
     top = max([100.0, *values]) * 1.05
     fig.update_layout(
-        **_base_layout(
+        **base_layout(
             height=80 + 44 * len(labels),
             margin={"l": 8, "r": 8, "t": 8, "b": 36},
             xaxis={"title": "% of the plan", "range": [0, top], "gridcolor": "#e5e7eb"},
@@ -86,7 +86,7 @@ def result_figure(arms: dict[str, dict[str, Any]], *, metric: str, confidence: f
         )
     )
     fig.update_layout(
-        **_base_layout(
+        **base_layout(
             height=280,
             margin={"l": 8, "r": 8, "t": 8, "b": 36},
             yaxis={"title": f"{metric} ({confidence:.0%} interval)", "gridcolor": "#e5e7eb"},

@@ -11,40 +11,20 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from governance.choices import Criticality, RiskTier
+from core.charts.base import base_layout
 
-FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-TEXT_COLOUR = "#1f2937"
-GRID_COLOUR = "#e5e7eb"
 # Neutral slate to the dashboard's navy: a count is not good or bad by itself.
 HEATMAP_SCALE = [[0.0, "#f8fafc"], [0.25, "#dbe4f0"], [0.6, "#5b7aa6"], [1.0, "#16325c"]]
 
-CRITICALITY_SHORT = {
-    Criticality.AD_HOC: "1 · Ad-hoc",
-    Criticality.SCHEDULED: "2 · Scheduled",
-    Criticality.MONITORED: "3 · Monitored",
-    Criticality.OPERATIONAL: "4 · Operational",
-}
-
-
-def _base_layout(**overrides) -> dict:
-    layout = {
-        "template": "none",
-        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT_COLOUR},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-    }
-    layout.update(overrides)
-    return layout
+# Short axis labels of the criticality levels (1-4, the book's Figure 8-1).
+CRITICALITY_SHORT = {1: "1 · Ad-hoc", 2: "2 · Scheduled", 3: "3 · Monitored", 4: "4 · Operational"}
 
 
 def portfolio_heatmap(
     matrix: Mapping[tuple[int, int], int],
     *,
     levels: Sequence[tuple[int, str]] = tuple(CRITICALITY_SHORT.items()),
-    tiers: Sequence[tuple[int, str]] = tuple(RiskTier.choices),
+    tiers: Sequence[tuple[int, str]],
     list_url: str | None = None,
 ) -> go.Figure:
     """Use-case counts by criticality level (rows, 1 at the bottom) x risk tier (columns).
@@ -87,7 +67,7 @@ def portfolio_heatmap(
     )
     fig = go.Figure(trace)
     fig.update_layout(
-        _base_layout(
+        base_layout(
             height=380,
             xaxis={
                 "title": {"text": "Risk tier", "standoff": 12},
@@ -119,7 +99,7 @@ def policy_matrix_heatmap(
     cells: Mapping[tuple[int, str], str | None],
     *,
     considerations: Sequence[tuple[str, str]],
-    tiers: Sequence[tuple[int, str]] = tuple(RiskTier.choices),
+    tiers: Sequence[tuple[int, str]],
 ) -> go.Figure:
     """A policy version's matrix: considerations (rows, first on top) x risk tiers
     (columns), each cell coloured and labelled by its measure level.
@@ -157,7 +137,7 @@ def policy_matrix_heatmap(
     )
     fig = go.Figure(trace)
     fig.update_layout(
-        _base_layout(
+        base_layout(
             height=max(320, 46 * len(rows) + 80),
             xaxis={
                 "title": {"text": "Risk tier", "standoff": 12},

@@ -6,7 +6,7 @@ streams only the mapped columns in batches, so memory stays flat in the number o
 and validates every value with the column and the 1-based data row (row 1 is the first
 row after a CSV header, or the first row of a Parquet file) in its message.
 `summarise_file` and `partial_for_row_groups` fold the batches into
-`reviews.fairness.GroupCounts`; partials over a `row_group_plan` merge to the whole.
+`core.fairness.GroupCounts`; partials over a `row_group_plan` merge to the whole.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from reviews.fairness import DEFAULT_SCORE_CAP, EncodedColumn, GroupCounts, label_for
+from core.fairness import DEFAULT_SCORE_CAP, EncodedColumn, GroupCounts, label_for
 
 DELIMITERS = (",", ";", "\t", "|")
 DEFAULT_MAX_GROUPS = 1_000

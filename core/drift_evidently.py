@@ -18,7 +18,7 @@ reference rows             numeric column                  categorical column
 
 Everything here is computed from exact profiles (sorted distinct values with counts,
 category counts), so a reference profile built once serves every window. The product's
-own tests (``reviews.drift.drift_compare``: PSI over reference deciles, KS / chi-square
+own tests (``core.drift.drift_compare``: PSI over reference deciles, KS / chi-square
 with a minimum effect) remain the policy's verdicts; this module answers "what would
 Evidently's default report say", side by side.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
-from reviews.drift import (
+from core.drift import (
     MISSING_LABEL,
     CategoricalProfile,
     NumericProfile,

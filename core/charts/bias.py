@@ -1,5 +1,5 @@
 """Plotly figures of a bias summary (issue #5). Pure: they take the stored summary
-(plain dicts from ``reviews.fairness.summarise``) and return figures; no Django, no
+(plain dicts from ``core.fairness.summarise``) and return figures; no Django, no
 database. Drawn by ``static/js/charts.js`` under the strict CSP (no <b>/<i> in hover
 text: plotly renders them with style attributes the CSP blocks).
 """
@@ -10,9 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-TEXT_COLOUR = "#1f2937"
-GRID_COLOUR = "#e5e7eb"
+from core.charts.base import GRID_COLOUR, base_layout
+
 METRIC_COLOURS = {
     "selection_rate": "#16325c",
     "tpr": "#5b7aa6",
@@ -33,17 +32,13 @@ FOUR_FIFTHS = 0.8
 
 
 def _layout(**overrides) -> dict:
-    layout = {
-        "template": "none",
-        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT_COLOUR},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
-    }
-    layout.update(overrides)
-    return layout
+    return base_layout(
+        **{
+            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            **overrides,
+        }
+    )
 
 
 def _group_name(group: Mapping) -> str:

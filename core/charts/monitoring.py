@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-TEXT_COLOUR = "#1f2937"
-GRID_COLOUR = "#e5e7eb"
+from core.charts.base import GRID_COLOUR, base_layout
+
 # low drift pale, high drift dark red; a missing cell (not compared) stays blank
 DRIFT_SCALE = [[0.0, "#f8fafc"], [0.35, "#fde68a"], [0.7, "#f97316"], [1.0, "#991b1b"]]
 METRIC_COLOURS = {
@@ -37,17 +36,13 @@ def _finish(fig: go.Figure) -> go.Figure:
 
 
 def _layout(**overrides) -> dict:
-    layout = {
-        "template": "none",
-        "font": {"family": FONT_FAMILY, "size": 13, "color": TEXT_COLOUR},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-        "hoverlabel": {"font": {"family": FONT_FAMILY}},
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
-    }
-    layout.update(overrides)
-    return layout
+    return base_layout(
+        **{
+            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            **overrides,
+        }
+    )
 
 
 def drift_heatmap(
