@@ -16,7 +16,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from governance.permissions import HasGovernanceRole
+from accounts.permissions import HasGovernanceRole
 
 # Redoc renders with styled-components, which injects <style> elements, and builds
 # its search worker from a blob: URL. Scripts stay 'self' only.

@@ -40,7 +40,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "governance.admin_site.GovernanceAdminConfig",  # django.contrib.admin, our site
+    "accounts.admin_site.GovernanceAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "governance",
     "inventory",
     "reviews",
@@ -84,7 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "governance.context_processors.roles",
+                "accounts.context_processors.roles",
             ],
         },
     },
@@ -167,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.HasGovernanceRole"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasGovernanceRole"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -176,7 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "governance.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "accounts.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }
 SPECTACULAR_SETTINGS = {
@@ -194,8 +195,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",  # tag operations by resource, not by "v1"
     # One enum per choice set, whichever field uses it (criticality, previous_...).
     "ENUM_NAME_OVERRIDES": {
-        "CriticalityEnum": "governance.choices.Criticality",
-        "RiskTierEnum": "governance.choices.RiskTier",
+        "CriticalityEnum": "inventory.choices.Criticality",
+        "RiskTierEnum": "inventory.choices.RiskTier",
         "ResponsibilityLevelEnum": "governance.models.raci.ResponsibilityLevel",
         "MeasureLevelEnum": "governance.models.policy.MeasureLevel",
         "EnvironmentEnum": "inventory.choices.Environment",

@@ -15,9 +15,9 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from governance.admin_site import ServiceModelAdmin, inline_rows
-from governance.choices import RiskTier
+from accounts.admin_site import ServiceModelAdmin, inline_rows
 from inventory import services
+from inventory.choices import RiskTier
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 from inventory.services import USE_CASE_FIELDS
 

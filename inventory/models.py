@@ -4,8 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from governance.choices import Criticality, RiskTier
-from inventory.choices import Environment, LifecycleStatus
+from inventory.choices import Criticality, Environment, LifecycleStatus, RiskTier
 
 sha256_validator = RegexValidator(
     r"^[0-9a-f]{64}$", "Give the SHA-256 as 64 lower-case hexadecimal characters."

@@ -8,8 +8,8 @@
 Everyone with a role reads the whole inventory: one inventory, no shadow IT.
 """
 
-from governance.choices import Role
-from governance.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from accounts.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from accounts.roles import Role
 from inventory.models import Dataset, MLModel, ModelVersion, Team, UseCase
 
 

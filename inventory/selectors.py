@@ -4,7 +4,7 @@ every user with a governance role reads the whole inventory; others see nothing.
 from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from governance.permissions import AnyUser, has_any_role
+from accounts.permissions import AnyUser, has_any_role
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 
 

@@ -10,9 +10,9 @@
 - everyone with a role reads.
 """
 
+from accounts.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from accounts.roles import Role
 from core import promotion_rules as rules
-from governance.choices import Role
-from governance.permissions import AnyUser, has_any_role, has_role, is_governance_lead
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from governance.choices import Role
+from accounts.roles import Role
 from tests.factories import TeamFactory, user_with_role
 
 
@@ -102,7 +102,7 @@ def load_data_migrations() -> None:
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.operations.special import RunPython
 
-    from governance.roles import sync_role_permissions
+    from accounts.roles import sync_role_permissions
 
     loader = MigrationLoader(connection)
     leaves = [node for node in loader.graph.leaf_nodes() if node[0] in PROJECT_APPS]

@@ -5,7 +5,7 @@ import hashlib
 import factory
 from django.contrib.auth.models import Group, User
 
-from governance.choices import Role
+from accounts.roles import Role
 from inventory.choices import LifecycleStatus
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 

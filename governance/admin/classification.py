@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import risk_engine
-from governance.choices import RiskTier
 from governance.models import (
     Classification,
     Regulation,
@@ -31,6 +30,7 @@ from governance.models import (
     RiskRuleCondition,
 )
 from governance.services import risk_rules_changed
+from inventory.choices import RiskTier
 
 # --- Regulations ---------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from accounts.permissions import IsGovernanceLeadOrReadOnly
 from core import policy_rules
-from governance.choices import RiskTier
 from governance.models import (
     Consideration,
     Measure,
@@ -27,7 +27,6 @@ from governance.models import (
     Requirement,
     RequirementMinimum,
 )
-from governance.permissions import IsGovernanceLeadOrReadOnly
 from governance.selectors import (
     consideration_list,
     measure_levels,
@@ -45,6 +44,7 @@ from governance.services import (
     policy_draft_discard,
     policy_publish,
 )
+from inventory.choices import RiskTier
 
 # --- Serializers ------------------------------------------------------------------------
 

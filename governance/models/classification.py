@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from core import risk_engine
-from governance.choices import Criticality, RiskTier
+from inventory.choices import Criticality, RiskTier
 
 
 class Regulation(models.Model):

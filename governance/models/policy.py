@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from core import policy_rules
-from governance.choices import RiskTier
+from inventory.choices import RiskTier
 
 
 class MeasureLevel(models.TextChoices):

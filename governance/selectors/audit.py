@@ -10,9 +10,9 @@ from django.db.models import Model, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.choices import Role
+from accounts.permissions import AnyUser, has_role
+from accounts.roles import Role
 from governance.models import AuditEvent
-from governance.permissions import AnyUser, has_role
 
 AUDIT_ROLES = (Role.GOVERNANCE_LEAD, Role.RISK_OFFICER, Role.AUDITOR)
 HISTORY_LIMIT = 50

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from accounts.permissions import has_any_role
 from core import risk_engine
 from governance.models import (
     Classification,
@@ -11,7 +12,6 @@ from governance.models import (
     RiskRule,
     RiskRuleCondition,
 )
-from governance.permissions import has_any_role
 
 
 def regulation_list() -> QuerySet[Regulation]:

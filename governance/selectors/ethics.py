@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
+from accounts.permissions import AnyUser, has_any_role
 from core import ethics_rules
 from governance.models.ethics import (
     EthicsAnswerSet,
@@ -13,7 +14,6 @@ from governance.models.ethics import (
     EthicsTemplate,
     EthicsTemplateVersion,
 )
-from governance.permissions import AnyUser, has_any_role
 from inventory.choices import LifecycleStatus
 
 Scope = EthicsTemplate.Scope

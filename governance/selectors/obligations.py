@@ -82,7 +82,7 @@ def obligation_kpis(*, today=None) -> dict[str, int]:
 def obligation_status_by_tier(*, today=None) -> dict[str, Any]:
     """Active obligations counted by status (rows) and the use case's risk tier
     (columns), plus the overdue ones per tier, in one query (home page)."""
-    from governance.choices import RiskTier
+    from inventory.choices import RiskTier
 
     today = today or timezone.localdate()
     rows = (

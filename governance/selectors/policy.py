@@ -7,7 +7,6 @@ from typing import Any, NamedTuple
 from django.db.models import Prefetch, QuerySet
 
 from core import policy_rules
-from governance.choices import RiskTier
 from governance.models import (
     Consideration,
     Measure,
@@ -17,6 +16,7 @@ from governance.models import (
     Requirement,
     RequirementMinimum,
 )
+from inventory.choices import RiskTier
 
 DEFAULT_POLICY_CODE = "organisation"
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from accounts.permissions import AnyUser, has_any_role
 from core import raci_rules
 from governance.models import (
     RaciAssignment,
@@ -13,7 +14,6 @@ from governance.models import (
     RaciTemplateCell,
     UseCaseRaciCell,
 )
-from governance.permissions import AnyUser, has_any_role
 
 
 def raci_roles() -> QuerySet[RaciRole]:

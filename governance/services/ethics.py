@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.permissions import is_governance_lead
 from core import ethics_rules
 from governance.models import Classification, RiskQuestion
 from governance.models.ethics import (
@@ -30,7 +31,6 @@ from governance.models.ethics import (
     EthicsTemplate,
     EthicsTemplateVersion,
 )
-from governance.permissions import is_governance_lead
 from governance.selectors import (
     classification_latest,
     ethics_question_list,

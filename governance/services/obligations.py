@@ -19,10 +19,10 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.permissions import has_role, is_governance_lead
+from accounts.roles import Role
 from core import obligation_rules
-from governance.choices import Role
 from governance.models import Consideration, Obligation, ObligationEvent
-from governance.permissions import has_role, is_governance_lead
 from governance.selectors.policy import policy_published_latest, policy_requirements_for
 from governance.selectors.raci import raci_accountable_for
 from inventory.models import UseCase

@@ -14,15 +14,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.permissions import is_governance_lead
 from core import policy_rules
-from governance.choices import RiskTier
 from governance.models import Consideration, Policy, PolicyCell, PolicyVersion
-from governance.permissions import is_governance_lead
 from governance.selectors.policy import (
     consideration_choices,
     measure_map,
     policy_version_cells,
 )
+from inventory.choices import RiskTier
 
 
 def _require_lead(user: User) -> None:

@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.web import role_required
 from core.audit_chain import iso_utc, spreadsheet_safe
 from governance.models import AuditEvent
 from governance.selectors.audit import (
@@ -31,7 +32,6 @@ from governance.selectors.audit import (
     audit_object_types,
     can_read_audit_trail,
 )
-from governance.views.common import role_required
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.web import chart_figure, get_or_404, role_required
 from core.charts import governance as charts
-from governance.choices import OPERATIONALISATION, Criticality, RiskTier
 from governance.forms import ClassificationForm, add_service_errors
 from governance.models import RiskQuestion
 from governance.selectors import (
@@ -26,9 +26,8 @@ from governance.selectors.ethics import use_cases_without_ethics_answers
 from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
 from governance.selectors.raci import use_cases_with_incomplete_raci
 from governance.services import classification_submit, use_case_facts
-from governance.views.common import chart_figure, get_or_404, role_required
 from inventory import permissions as inventory_permissions
-from inventory.choices import LifecycleStatus
+from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
 from inventory.selectors import use_case_get, use_case_portfolio_counts
 from reviews.selectors.monitoring import alerts_open_for_home
 

@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import is_governance_lead
+from accounts.web import get_or_404, role_required
 from governance.forms import add_service_errors
 from governance.forms_ethics import EthicsAnswersForm
 from governance.models import EthicsTemplate
-from governance.permissions import is_governance_lead
 from governance.selectors import (
     ethics_answer_set_get,
     ethics_answer_set_list,
@@ -38,7 +39,6 @@ from governance.services import (
     ethics_position_approve,
     ethics_use_case_answer,
 )
-from governance.views.common import get_or_404, role_required
 from inventory import permissions as inventory_permissions
 from inventory.selectors import use_case_get
 

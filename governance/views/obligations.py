@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance.choices import Role
+from accounts.permissions import has_role, is_governance_lead
+from accounts.roles import Role
+from accounts.web import get_or_404, role_required
 from governance.models import Obligation
-from governance.permissions import has_role, is_governance_lead
 from governance.selectors import obligation_get, obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
-from governance.views.common import get_or_404, role_required
 from inventory.selectors import use_case_get
 
 

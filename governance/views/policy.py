@@ -14,12 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import is_governance_lead
+from accounts.web import chart_figure, get_or_404, int_or_none, role_required
 from core import policy_rules
 from core.charts import governance as charts
-from governance.choices import RiskTier
 from governance.forms import add_service_errors
 from governance.models import PolicyVersion
-from governance.permissions import is_governance_lead
 from governance.selectors import (
     consideration_choices,
     policy_default,
@@ -37,7 +37,7 @@ from governance.services import (
     policy_draft_discard,
     policy_publish,
 )
-from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
+from inventory.choices import RiskTier
 
 NO_MEASURE = ""
 

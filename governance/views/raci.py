@@ -8,11 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.web import get_or_404, int_or_none, role_required
 from core.raci_rules import MEANING
 from governance.models import RaciAssignment, RaciRole
 from governance.selectors import raci_my_responsibilities, raci_view
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
-from governance.views.common import get_or_404, int_or_none, role_required
 from inventory import permissions as inventory_permissions
 from inventory.models import Team
 from inventory.selectors import use_case_get

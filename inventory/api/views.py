@@ -16,8 +16,8 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from accounts.permissions import HasGovernanceRole
 from governance.api.serializers import ClassificationSerializer, ClassificationSubmitSerializer
-from governance.permissions import HasGovernanceRole
 from governance.selectors import classification_latest, classification_list
 from governance.services import classification_submit
 from inventory import permissions, services

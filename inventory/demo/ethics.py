@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 
-from governance.choices import Role
+from accounts.roles import Role
 from governance.models import EthicsAnswerSet
 from governance.services import (
     ethics_position_answer,

@@ -24,8 +24,8 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.permissions import has_any_role
 from core.audit_chain import spreadsheet_safe
-from governance.permissions import has_any_role
 from inventory.models import ModelVersion
 from reviews.models import BiasSummary, ScoredDataset
 from reviews.selectors import bias as sel

@@ -15,7 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from governance.permissions import has_any_role
+from accounts.permissions import has_any_role
 from inventory.models import ModelVersion
 from reviews.models import (
     DriftAlert,

@@ -21,8 +21,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import has_any_role
 from core import promotion_rules as rules
-from governance.permissions import has_any_role
 from inventory.models import ModelVersion
 from reviews.models import Finding, GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel

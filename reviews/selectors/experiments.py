@@ -15,8 +15,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.permissions import AnyUser, has_any_role
 from core import experiment_stats as st
-from governance.permissions import AnyUser, has_any_role
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Experiment, ExperimentOutcome
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from governance.permissions import AnyUser, has_any_role
+from accounts.permissions import AnyUser, has_any_role
 from inventory.models import ModelVersion
 from reviews.models import (
     DriftAlert,

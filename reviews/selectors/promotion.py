@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.permissions import AnyUser, has_any_role, has_role
 from core import promotion_rules as rules
 from governance.models import Obligation
-from governance.permissions import AnyUser, has_any_role, has_role
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_people_for, raci_view
 from inventory.models import ModelVersion, UseCase

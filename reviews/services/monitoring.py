@@ -39,10 +39,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.permissions import has_role
+from accounts.roles import Role
 from core import drift
 from core.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
-from governance.choices import Role
-from governance.permissions import has_role
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_accountable_for
 from governance.services.audit import audit_record

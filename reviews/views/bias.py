@@ -20,9 +20,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.web import chart_figure, get_or_404, role_required
 from core.audit_chain import spreadsheet_safe
 from core.charts import bias as charts
-from governance.views.common import chart_figure, get_or_404, role_required
 from inventory.models import ModelVersion
 from reviews.models import BiasSummary, Finding
 from reviews.selectors import bias as sel

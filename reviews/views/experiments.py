@@ -23,9 +23,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.web import chart_figure, get_or_404, int_or_none, role_required
 from core.charts.experiments import accrual_figure, result_figure
 from governance.views.audit import history_context
-from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
 from inventory.models import ModelVersion, UseCase
 from reviews import permissions
 from reviews.models import Experiment, Signature

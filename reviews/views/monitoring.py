@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.web import chart_figure, get_or_404, int_or_none, role_required
 from core.charts import monitoring as charts
-from governance.views.common import chart_figure, get_or_404, int_or_none, role_required
 from inventory.models import ModelVersion
 from reviews.models import MonitoringBatch, ScoredDataset
 from reviews.selectors import monitoring as sel

@@ -18,9 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.web import get_or_404, int_or_none, role_required
 from core import promotion_rules as rules
 from governance.views.audit import history_context
-from governance.views.common import get_or_404, int_or_none, role_required
 from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from accounts.roles import Role
 from governance import tasks
-from governance.choices import Role
 from governance.models import (
     Classification,
     Regulation,

@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from governance.choices import RiskTier
 from governance.models import AuditEvent, Obligation, Regulation, UseCaseRaciCell
 from governance.models.audit import AuditTrailIsAppendOnly
 from governance.services import obligations_recompute
 from governance.services.audit import audit_context, audit_record
+from inventory.choices import RiskTier
 from tests.factories import MLModelFactory, UseCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -207,7 +207,7 @@ def test_signing_in_records_nothing_but_a_role_change_is_recorded(
 ):
     from django.contrib.auth.models import Group
 
-    from governance.choices import Role
+    from accounts.roles import Role
     from tests.factories import PASSWORD
 
     before = AuditEvent.objects.count()

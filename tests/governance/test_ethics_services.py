@@ -6,8 +6,8 @@ from unittest import mock
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.roles import Role
 from core import ethics_rules
-from governance.choices import Role
 from governance.models import (
     Classification,
     EthicsAnswerSet,

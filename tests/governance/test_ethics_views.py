@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from governance.choices import Role
+from accounts.roles import Role
 from governance.models import EthicsAnswerSet, EthicsApproval
 from governance.services import classification_submit, ethics_position_answer
 from tests.factories import UseCaseFactory, full_answers, user_with_role

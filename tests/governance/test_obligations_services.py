@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core import obligation_rules
-from governance.choices import RiskTier
 from governance.models import Obligation, ObligationEvent, RaciRole, Regulation
 from governance.selectors import (
     obligation_dashboard,
@@ -33,6 +32,7 @@ from governance.services import (
     policy_publish,
     raci_assign,
 )
+from inventory.choices import RiskTier
 from tests.factories import UseCaseFactory, full_answers
 
 pytestmark = pytest.mark.django_db

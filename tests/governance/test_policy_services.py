@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core import policy_rules
-from governance.choices import RiskTier
 from governance.models import (
     Consideration,
     Measure,
@@ -26,6 +25,7 @@ from governance.services import (
     policy_draft_discard,
     policy_publish,
 )
+from inventory.choices import RiskTier
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from accounts.roles import Role
 from governance import tasks
-from governance.choices import Role
 from governance.models import Classification, Regulation
 from governance.services import classification_submit
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase

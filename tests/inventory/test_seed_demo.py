@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from governance.choices import Criticality, Role
+from accounts.roles import Role
 from governance.models import Classification
 from inventory import demo
-from inventory.choices import LifecycleStatus
+from inventory.choices import Criticality, LifecycleStatus
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance.choices import Role
+from accounts.roles import Role
 from governance.models import Classification, Regulation
 from governance.services import classification_submit
 from inventory.models import Dataset, ModelVersion, UseCase

@@ -4,10 +4,11 @@ deployments), obligations computed, and a version authored by the data scientist
 
 import pytest
 
-from governance.choices import RiskTier, Role
+from accounts.roles import Role
 from governance.models import RaciRole
 from governance.selectors import obligation_list
 from governance.services import obligations_recompute, raci_assign
+from inventory.choices import RiskTier
 from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
 
 PASSWORD = "correct horse battery staple"

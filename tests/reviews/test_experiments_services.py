@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
+from accounts.roles import Role
 from core import experiment_stats as st
 from core import promotion_rules as rules
-from governance.choices import Role
 from reviews.models import (
     Experiment,
     ExperimentOutcome,

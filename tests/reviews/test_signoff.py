@@ -508,8 +508,8 @@ def test_withdraw(world, client_for, data_scientist, risk_officer):
 
 
 def test_low_tier_moves_without_signoff(team, data_scientist, governance_lead, client_for):
-    from governance.choices import RiskTier
     from governance.services import obligations_recompute
+    from inventory.choices import RiskTier
     from tests.factories import ModelVersionFactory, UseCaseFactory
 
     use_case = UseCaseFactory(team=team, risk_tier=RiskTier.LOW, criticality=1)

@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from governance.choices import Criticality, RiskTier, Role
+from accounts.roles import Role
 from governance.models import Regulation
 from governance.services import classification_submit
 from inventory import demo, services
+from inventory.choices import Criticality, RiskTier
 from inventory.demo import bias as demo_bias
 from inventory.demo import ethics as demo_ethics
 from inventory.demo import experiments as demo_experiments

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from rest_framework.test import APIClient
 
-from governance.choices import Role
+from accounts.roles import Role
 from governance.models import EthicsAnswerSet, EthicsApproval
 from governance.selectors import ethics_template_get, ethics_version_current
 from governance.services import (

@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from governance.choices import RiskTier
 from governance.models import Obligation
 from governance.services import obligations_recompute
+from inventory.choices import RiskTier
 from tests.factories import UseCaseFactory
 
 pytestmark = pytest.mark.django_db

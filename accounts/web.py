@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from governance.permissions import has_any_role
+from accounts.permissions import has_any_role
 
 
 def role_required(view):

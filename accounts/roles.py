@@ -1,13 +1,35 @@
-"""Model permissions behind each role, for the admin site.
+"""The product's roles and the model permissions behind each, for the admin site.
 
-Run after every ``migrate`` (post_migrate), so models added later are covered.
+Roles are Django groups (created by ``governance/migrations/0003_roles``).
+``sync_role_permissions`` runs after every ``migrate`` (post_migrate), so models added
+later are covered.
 Object-level rules (which team's rows) are enforced by services and
 ``inventory/permissions.py``, not by these model permissions.
 """
 
-from governance.choices import Role
+from django.db import models
 
-GOVERNED_APPS = ("governance", "inventory", "reviews")
+
+class Role(models.TextChoices):
+    """The product's roles; each is a Django group created by a migration."""
+
+    RISK_OFFICER = "risk-officer", "Risk officer"
+    GOVERNANCE_LEAD = "governance-lead", "Governance lead"
+    DATA_SCIENTIST = "data-scientist", "Data scientist"
+    APPROVER = "approver", "Approver"
+    AUDITOR = "auditor", "Auditor"
+
+
+GOVERNED_APPS = (
+    "audit",
+    "governance",
+    "inventory",
+    "reviews",
+    "fairness",
+    "monitoring",
+    "experiments",
+    "notifications",
+)
 
 
 def sync_role_permissions(**kwargs) -> None:

@@ -1,7 +1,7 @@
 """Template context shared by every page."""
 
-from governance.choices import Role
-from governance.permissions import user_roles
+from accounts.permissions import user_roles
+from accounts.roles import Role
 
 
 def roles(request) -> dict:

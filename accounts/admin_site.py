@@ -23,14 +23,14 @@ class GovernanceAdminSite(admin.AdminSite):
     index_title = "Policies, questionnaire, rules and the model inventory"
 
     def has_permission(self, request) -> bool:
-        from governance.permissions import is_governance_lead
+        from accounts.permissions import is_governance_lead
 
         user = request.user
         return bool(user.is_active and user.is_staff and is_governance_lead(user))
 
 
 class GovernanceAdminConfig(AdminConfig):
-    default_site = "governance.admin_site.GovernanceAdminSite"
+    default_site = "accounts.admin_site.GovernanceAdminSite"
 
 
 class ServiceRefused(Exception):

@@ -8,7 +8,7 @@ in ``inventory/permissions.py``.
 from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from governance.choices import Role
+from accounts.roles import Role
 
 AnyUser = User | AnonymousUser
 
