@@ -29,7 +29,7 @@ REDOC_CSP = {
 urlpatterns = [
     path("v1/", include("inventory.api.urls")),
     path("v1/", include("governance.api.urls")),
-    path("v1/", include("governance.api.audit")),  # the audit trail, read-only
+    path("v1/", include("audit.api.urls")),  # the audit trail, read-only
     path("v1/", include("reviews.api.urls")),
     path(
         "schema/",

@@ -7,6 +7,6 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance framework"
 
     def ready(self) -> None:
-        from governance.audit_registry import register_governance_models
+        from governance.audit_hooks import register_governance_models
 
         register_governance_models()

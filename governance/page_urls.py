@@ -4,7 +4,6 @@ questionnaire hangs off a use case, so it is routed in inventory/urls.py."""
 from django.urls import path
 
 from governance import views
-from governance.views import audit as audit_views
 from governance.views import ethics as ethics_views
 from governance.views import obligations as obligation_views
 from governance.views import policy as policy_views
@@ -14,10 +13,6 @@ app_name = "governance"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # The audit trail
-    path("audit/", audit_views.audit_list, name="audit"),
-    path("audit/export.csv", audit_views.audit_export_csv, name="audit-export-csv"),
-    path("audit/export.json", audit_views.audit_export_json, name="audit-export-json"),
     # Step 2: ethical position
     path("ethics/", ethics_views.ethics_position, name="ethics"),
     path("ethics/answer/", ethics_views.ethics_position_answer_view, name="ethics-answer"),

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("governance.page_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("audit/", include("audit.urls")),
     path("inventory/", include("inventory.urls")),
     path("reviews/", include("reviews.urls")),
     path("api/", include("governance.api_urls")),

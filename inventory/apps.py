@@ -7,7 +7,7 @@ class InventoryConfig(AppConfig):
     verbose_name = "Model inventory"
 
     def ready(self) -> None:
-        from governance import audit_registry as audit
+        from audit import registry as audit
         from inventory import models as m
 
         # Everything governed is in the audit trail (governance/audit_registry.py).

@@ -12,10 +12,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from audit.views import history_context
 from governance.forms import add_service_errors
 from governance.selectors import classification_answers_display, classification_list
 from governance.views import get_or_404, role_required
-from governance.views.audit import history_context
 from inventory import permissions, services
 from inventory.choices import OPERATIONALISATION, Criticality, RiskTier
 from inventory.filters import DatasetFilterSet, UseCaseFilterSet

@@ -1,6 +1,5 @@
 """Governance framework models, one module per part of the template."""
 
-from governance.models.audit import AuditEvent  # the audit trail
 from governance.models.classification import (
     Classification,
     Regulation,
@@ -38,7 +37,6 @@ from governance.models.raci import (  # Step 3
 )
 
 __all__ = [
-    "AuditEvent",
     "Classification",
     "Regulation",
     "RiskQuestion",

@@ -32,6 +32,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core import fairness
 from core.scored_io import (
     ColumnMapping,
@@ -44,7 +45,6 @@ from core.scored_io import (
 )
 from governance.selectors.obligations import obligation_list, obligations_for_rules
 from governance.services import obligation_submit_evidence
-from governance.services.audit import audit_record
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
 from reviews.models import BiasPartial, BiasSummary, Finding, ScoredDataset

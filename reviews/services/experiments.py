@@ -30,12 +30,12 @@ from django.urls import reverse
 from django.utils import timezone
 from scipy import stats as sps
 
+from audit.services import audit_record
 from core import experiment_stats as st
 from core import promotion_rules as rules
 from governance.models import Obligation
 from governance.selectors import obligation_list
 from governance.services import obligation_submit_evidence
-from governance.services.audit import audit_record
 from inventory.models import ModelVersion, UseCase
 from reviews import permissions
 from reviews.models import (

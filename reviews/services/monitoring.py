@@ -41,11 +41,11 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
+from audit.services import audit_record
 from core import drift
 from core.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_accountable_for
-from governance.services.audit import audit_record
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
 from reviews.models import (

@@ -16,9 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.obligations import obligations_for_rules
-from governance.services.audit import audit_record
 from inventory.models import ModelVersion
 from inventory.services import model_version_move
 from reviews import permissions

@@ -24,8 +24,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.web import chart_figure, get_or_404, int_or_none, role_required
+from audit.views import history_context
 from core.charts.experiments import accrual_figure, result_figure
-from governance.views.audit import history_context
 from inventory.models import ModelVersion, UseCase
 from reviews import permissions
 from reviews.models import Experiment, Signature

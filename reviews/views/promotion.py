@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.web import get_or_404, int_or_none, role_required
+from audit.views import history_context
 from core import promotion_rules as rules
-from governance.views.audit import history_context
 from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature

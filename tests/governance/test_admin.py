@@ -275,7 +275,7 @@ def test_deactivating_and_deleting_rules_queue_the_re_evaluation(
     assert not rule.active
     assert delay.call_count == 1
     # The admin action is in the audit trail, field by field.
-    from governance.models import AuditEvent
+    from audit.models import AuditEvent
 
     event = AuditEvent.objects.filter(object_id=str(rule.pk), action="update").last()
     assert event.changes["active"] == [True, False]

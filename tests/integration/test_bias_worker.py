@@ -26,8 +26,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from audit.models import AuditEvent
 from core.scored_io import ColumnMapping, summarise_file
-from governance.models import AuditEvent
 from reviews.models import BiasPartial, BiasSummary, Finding
 from reviews.services import bias as svc
 from reviews.tasks import bias_summaries_resume, bias_summary_run

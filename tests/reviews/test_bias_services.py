@@ -19,9 +19,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from audit.models import AuditEvent
 from core import fairness
 from core.scored_io import ColumnMapping, summarise_file
-from governance.models import AuditEvent
 from reviews.models import BiasPartial, BiasSummary, Finding, ScoredDataset
 from reviews.services import bias as svc
 from tests.factories import ModelVersionFactory, UseCaseFactory

@@ -252,7 +252,7 @@ def test_a_draft_is_edited_and_audited(arms, data_scientist):
     )
     experiment.refresh_from_db()
     assert experiment.protocol["minimum_effect"] == 0.1
-    from governance.models import AuditEvent
+    from audit.models import AuditEvent
 
     actions = set(
         AuditEvent.objects.filter(object_id=str(experiment.pk)).values_list("action", flat=True)

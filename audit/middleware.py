@@ -1,6 +1,6 @@
 """Request middleware of the governance project."""
 
-from governance.services.audit import audit_request
+from audit.services import audit_request
 
 
 class AuditContextMiddleware:

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from accounts.permissions import AnyUser, has_role
 from accounts.roles import Role
-from governance.models import AuditEvent
+from audit.models import AuditEvent
 
 AUDIT_ROLES = (Role.GOVERNANCE_LEAD, Role.RISK_OFFICER, Role.AUDITOR)
 HISTORY_LIMIT = 50
@@ -41,7 +41,7 @@ def audit_history_for(obj: Model, *, limit: int | None = HISTORY_LIMIT) -> list[
 def audit_object_types() -> list[str]:
     """The governed object types (``app_label.model``), for the filter's suggestions;
     from the registry rather than a DISTINCT over the whole trail."""
-    from governance.audit_registry import registered_labels
+    from audit.registry import registered_labels
 
     return registered_labels()
 

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.audit_chain import event_hash
-from governance.models import AuditEvent
-from governance.services.audit import audit_record
 
 pytestmark = pytest.mark.django_db
 

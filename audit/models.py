@@ -1,9 +1,9 @@
 """The tamper-evident audit trail: one row per change of a governed object or
 workflow event, hash-chained in ``seq`` order (``core.audit_chain``).
 
-Rows are written only by ``governance.services.audit.audit_record`` and never
+Rows are written only by ``audit.services.audit_record`` and never
 changed: ``save()`` refuses an existing row, ``delete()`` and the queryset's bulk
-writes refuse, and on PostgreSQL a trigger (migration 0010) refuses UPDATE, DELETE
+writes refuse, and on PostgreSQL a trigger (governance migration 0010) refuses UPDATE, DELETE
 and TRUNCATE in the database itself.
 """
 
@@ -46,7 +46,7 @@ class AuditEventQuerySet(models.QuerySet):
 
     def bulk_create(self, *args, **kwargs):
         raise AuditTrailIsAppendOnly(
-            "Audit events are added one at a time by governance.services.audit.audit_record."
+            "Audit events are added one at a time by audit.services.audit_record."
         )
 
     delete.queryset_only = True
@@ -90,6 +90,9 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
+        # Moved from the governance app with its table (migrations governance 0011,
+        # audit 0001): the rows, their hashes and the PostgreSQL triggers stay as they are.
+        db_table = "governance_auditevent"
         ordering = ["-seq"]
         verbose_name = "audit event"
         indexes = [

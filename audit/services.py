@@ -8,7 +8,7 @@ Celery task, ``system:<command>`` inside ``manage.py <command>``.
 
 Usage from other apps::
 
-    from governance.services.audit import audit_context, audit_record
+    from audit.services import audit_context, audit_record
 
     audit_record(action="promotion.approved", obj=request, actor=user, reason=note,
                  changes={"status": ["pending", "approved"]})
@@ -30,8 +30,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core import audit_chain
-from governance.models import AuditEvent
 
 # Any constant will do as long as nothing else in the database takes the same
 # advisory lock: crc32("governance.audit_trail").
@@ -86,7 +86,7 @@ def audit_context(
 
 @contextlib.contextmanager
 def audit_request(request) -> Iterator[AuditScope]:
-    """The scope of one HTTP request (used by ``governance.middleware``)."""
+    """The scope of one HTTP request (used by ``audit.middleware``)."""
     path = request.path
     if path.startswith("/api/"):
         channel = "api"

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.audit_chain import event_hash
-from governance.models import AuditEvent
-from governance.services.audit import audit_record
 from tests.factories import UseCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_filters(client_for, api_client_for, auditor, trail, query, actions):
 def test_filter_by_object_with_and_without_what_belongs_to_it(
     client_for, auditor, data_scientist, trail
 ):
-    from governance.services.audit import audit_context
+    from audit.services import audit_context
 
     with audit_context(actor=data_scientist):
         from tests.factories import MLModelFactory
@@ -175,7 +175,7 @@ def test_json_export_keeps_values_as_recorded_with_their_hashes(client_for, audi
 
 
 def test_exports_stream_every_matching_event_across_batches(client_for, auditor, monkeypatch):
-    from governance.views import audit as audit_views
+    from audit import views as audit_views
 
     monkeypatch.setattr(audit_views, "EXPORT_BATCH", 7)
     for n in range(20):

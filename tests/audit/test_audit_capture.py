@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from governance.models import AuditEvent, Obligation, Regulation, UseCaseRaciCell
-from governance.models.audit import AuditTrailIsAppendOnly
+from audit.models import AuditEvent, AuditTrailIsAppendOnly
+from audit.services import audit_context, audit_record
+from governance.models import Obligation, Regulation, UseCaseRaciCell
 from governance.services import obligations_recompute
-from governance.services.audit import audit_context, audit_record
 from inventory.choices import RiskTier
 from tests.factories import MLModelFactory, UseCaseFactory
 

@@ -3,17 +3,16 @@
 object_id, with_related, actor, action, date_from, date_to, q). Values are returned
 exactly as recorded, with the hashes that chain them.
 
-Mounted by governance/api_urls.py (namespace ``audit-api``).
+Routed by ``audit/api/urls.py`` (namespace ``audit-api``).
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
-from rest_framework.routers import SimpleRouter
 
-from governance.models import AuditEvent
-from governance.selectors.audit import AuditEventFilterSet, audit_event_list, can_read_audit_trail
+from audit.models import AuditEvent
+from audit.selectors import AuditEventFilterSet, audit_event_list, can_read_audit_trail
 
 
 class CanReadAuditTrail(BasePermission):
@@ -62,10 +61,3 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return audit_event_list()
-
-
-app_name = "audit-api"
-
-router = SimpleRouter()
-router.register("audit-events", AuditEventViewSet, basename="audit-event")
-urlpatterns = router.urls

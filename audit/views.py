@@ -23,15 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.web import role_required
-from core.audit_chain import iso_utc, spreadsheet_safe
-from governance.models import AuditEvent
-from governance.selectors.audit import (
+from audit.models import AuditEvent
+from audit.selectors import (
     AuditEventFilterSet,
     audit_event_list,
     audit_history_for,
     audit_object_types,
     can_read_audit_trail,
 )
+from core.audit_chain import iso_utc, spreadsheet_safe
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500
@@ -64,7 +64,7 @@ def history_context(obj: Model, user) -> dict:
         query.update(
             {"object_type": obj._meta.label_lower, "object_id": str(obj.pk), "with_related": "on"}
         )
-        link = f"{reverse('governance:audit')}?{query.urlencode()}"
+        link = f"{reverse('audit:list')}?{query.urlencode()}"
     return {"audit_history": audit_history_for(obj), "audit_link": link}
 
 
@@ -88,7 +88,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "governance/audit/event_list.html",
+        "audit/event_list.html",
         {
             "filter": filterset,
             "page_obj": page,

@@ -9,9 +9,8 @@ chain whose whole tail was rewritten or cut off.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import HASHED_FIELDS, AuditEvent
 from core.audit_chain import ChainRow, ChainVerifier
-from governance.models import AuditEvent
-from governance.models.audit import HASHED_FIELDS
 
 
 def _rows(batch_size: int):
