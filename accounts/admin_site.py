@@ -132,3 +132,17 @@ def inline_rows(formset, fields: list[str]) -> list[dict]:
             continue
         rows.append({name: form.cleaned_data.get(name) for name in fields})
     return rows
+
+
+class ReadOnlyAdminMixin:
+    """For decision records and derived rows: shown in the admin, never added, changed
+    or deleted there (works for ModelAdmin and inlines)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -359,3 +359,19 @@ def _m2m_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> 
 
 
 # --- What the governance framework registers ----------------------------------------
+
+
+# Labels under which a model's events were recorded before it moved to another app.
+# Recorded events are never rewritten (they are hashed), so reads match both.
+_former_labels: dict[str, tuple[str, ...]] = {}
+
+
+def record_former_label(model: type[models.Model], *labels: str) -> None:
+    """Say that ``model``'s events were once recorded as ``labels`` ("app.model")."""
+    current = model._meta.label_lower
+    _former_labels[current] = tuple(dict.fromkeys((*_former_labels.get(current, ()), *labels)))
+
+
+def labels_of(label: str) -> list[str]:
+    """``label`` and every label the same model was recorded under before."""
+    return [label, *_former_labels.get(label, ())]

@@ -31,9 +31,11 @@ def audit_event_list() -> QuerySet[AuditEvent]:
 def audit_history_for(obj: Model, *, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
     """The newest events of one object and of the objects that belong to it (a use
     case's RACI cells, a model's versions), newest first; at most ``limit``."""
-    label, pk = obj._meta.label_lower, str(obj.pk)
+    from audit.registry import labels_of
+
+    labels, pk = labels_of(obj._meta.label_lower), str(obj.pk)
     events = audit_event_list().filter(
-        Q(object_type=label, object_id=pk) | Q(parent_type=label, parent_id=pk)
+        Q(object_type__in=labels, object_id=pk) | Q(parent_type__in=labels, parent_id=pk)
     )
     return list(events[:limit] if limit else events)
 
@@ -103,8 +105,11 @@ class AuditEventFilterSet(django_filters.FilterSet):
             return queryset
         own, belongs = Q(), Q()
         if object_type:
-            own &= Q(object_type=object_type)
-            belongs &= Q(parent_type=object_type)
+            from audit.registry import labels_of
+
+            labels = labels_of(object_type)
+            own &= Q(object_type__in=labels)
+            belongs &= Q(parent_type__in=labels)
         if object_id:
             own &= Q(object_id=object_id)
             belongs &= Q(parent_id=object_id)

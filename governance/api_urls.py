@@ -31,6 +31,9 @@ urlpatterns = [
     path("v1/", include("governance.api.urls")),
     path("v1/", include("audit.api.urls")),  # the audit trail, read-only
     path("v1/", include("reviews.api.urls")),
+    path("v1/", include("fairness.api.urls")),
+    path("v1/", include("monitoring.api.urls")),
+    path("v1/", include("experiments.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[HasGovernanceRole]),

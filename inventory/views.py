@@ -115,8 +115,8 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _latest_bias_summary(use_case) -> dict | None:
     """The newest finished bias summary of the use case's versions, with its first
     attribute's charts, for the use case page (the full summary has its own page)."""
-    from reviews.models import BiasSummary
-    from reviews.views.bias import summary_charts
+    from fairness.models import BiasSummary
+    from fairness.views import summary_charts
 
     summary = (
         BiasSummary.objects.filter(

@@ -4,17 +4,14 @@ rules, re-authentication and the audit trail apply."""
 
 from django.contrib import admin
 
-from governance.admin.common import ReadOnlyAdminMixin
-from reviews import models
+from accounts.admin_site import ReadOnlyAdminMixin
 from reviews.models import (
-    BiasSummary,
     BlockingWaiver,
     Finding,
     GateCall,
     Notification,
     PeriodicReview,
     PromotionRequest,
-    ScoredDataset,
     Signature,
 )
 
@@ -66,34 +63,3 @@ class PeriodicReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "email", "sent_at", "attempts"]
     list_filter = ["kind"]
-
-
-@admin.register(ScoredDataset)
-class ScoredDatasetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["original_name", "model_version", "purpose", "format", "rows", "uploaded_at"]
-    list_filter = ["purpose", "format"]
-    exclude = ["columns", "mapping"]
-
-
-@admin.register(BiasSummary)
-class BiasSummaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "dataset", "status", "rows_done", "rows_total", "finished_at"]
-    list_filter = ["status"]
-    exclude = ["result", "counts"]
-
-
-@admin.register(models.Experiment)
-class ExperimentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "name", "use_case", "design", "status"]
-    list_filter = ["status", "design"]
-
-
-@admin.register(models.MonitoringConfig)
-class MonitoringConfigAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "model_version"]
-
-
-@admin.register(models.DriftAlert)
-class DriftAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "config", "feature", "kind", "status"]
-    list_filter = ["status", "kind"]

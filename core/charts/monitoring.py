@@ -1,5 +1,5 @@
 """Plotly figures of production monitoring (issue #6). Pure: they take plain lists and
-dicts from ``reviews.selectors.monitoring`` and return figures; no Django, no database.
+dicts from ``monitoring.selectors`` and return figures; no Django, no database.
 Drawn by ``static/js/charts.js`` under the strict CSP (no inline script or style).
 """
 

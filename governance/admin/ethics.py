@@ -12,7 +12,7 @@ here (answer on the Ethics pages or through the API).
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance.admin.common import ReadOnlyAdminMixin
+from accounts.admin_site import ReadOnlyAdminMixin
 from governance.models import (
     EthicsAnswerSet,
     EthicsApproval,

@@ -4,7 +4,7 @@ services)."""
 
 from django.contrib import admin
 
-from governance.admin.common import ReadOnlyAdminMixin
+from accounts.admin_site import ReadOnlyAdminMixin
 from governance.models import Obligation, ObligationEvent
 
 

@@ -5,7 +5,7 @@ pages (through the services) and shown here read-only."""
 from django import forms
 from django.contrib import admin
 
-from governance.admin.common import ReadOnlyAdminMixin
+from accounts.admin_site import ReadOnlyAdminMixin
 from governance.models import (
     RaciAssignment,
     RaciRole,

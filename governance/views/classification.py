@@ -29,7 +29,7 @@ from governance.services import classification_submit, use_case_facts
 from inventory import permissions as inventory_permissions
 from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
 from inventory.selectors import use_case_get, use_case_portfolio_counts
-from reviews.selectors.monitoring import alerts_open_for_home
+from monitoring.selectors import alerts_open_for_home
 
 
 @role_required

@@ -25,10 +25,10 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
+from fairness import services as svc
+from fairness.models import BiasSummary
 from inventory.models import ModelVersion, UseCase
 from inventory.permissions import can_change_version
-from reviews.models import BiasSummary
-from reviews.services import bias as svc
 
 USE_CASE = "Retail credit application scoring"
 FILE_NAME = "compas_two_year_propublica_filter.csv"

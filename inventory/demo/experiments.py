@@ -32,12 +32,13 @@ import numpy as np
 from django.contrib.auth.models import User
 
 from core import experiment_stats as st
+from experiments import services as svc
+from experiments.models import Experiment
+from experiments.permissions import can_run_experiment
 from inventory import demo
 from inventory import services as inventory_services
 from inventory.models import MLModel, ModelVersion, UseCase
-from reviews.models import Experiment, PromotionRequest
-from reviews.permissions import can_run_experiment
-from reviews.services import experiments as svc
+from reviews.models import PromotionRequest
 from reviews.services import promotion as promotion_svc
 
 AUTH = "demo data loader"

@@ -29,11 +29,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from fairness import services as bias_svc
 from inventory.models import ModelVersion, UseCase
 from inventory.permissions import can_change_version
-from reviews.models import MonitoringConfig
-from reviews.services import bias as bias_svc
-from reviews.services import monitoring as svc
+from monitoring import services as svc
+from monitoring.models import MonitoringConfig
 
 USE_CASE = "Retail credit application scoring"
 SEED = 20_260_601

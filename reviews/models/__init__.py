@@ -1,19 +1,6 @@
-from reviews.models.bias import BiasPartial, BiasSummary, ScoredDataset
-from reviews.models.experiments import (
-    Experiment,
-    ExperimentBatch,
-    ExperimentOutcome,
-    ProtocolLockedError,
-)
-from reviews.models.monitoring import (
-    Cadence,
-    DriftAlert,
-    DriftAlertEvent,
-    MonitoringBatch,
-    MonitoringConfig,
-    MonitoringWindow,
-    ReferenceProfile,
-)
+"""Promotion requests, sign-offs and e-signatures, waivers, findings, periodic reviews,
+the deployment gate's log and the e-mail outbox."""
+
 from reviews.models.promotion import (
     AppendOnlyError,
     BlockingWaiver,
@@ -28,26 +15,12 @@ from reviews.models.promotion import (
 
 __all__ = [
     "AppendOnlyError",
-    "BiasPartial",
-    "BiasSummary",
     "BlockingWaiver",
-    "Cadence",
-    "DriftAlert",
-    "DriftAlertEvent",
-    "Experiment",
-    "ExperimentBatch",
-    "ExperimentOutcome",
     "Finding",
     "GateCall",
-    "MonitoringBatch",
-    "MonitoringConfig",
-    "MonitoringWindow",
     "Notification",
     "PeriodicReview",
     "PromotionRequest",
-    "ProtocolLockedError",
-    "ReferenceProfile",
-    "ScoredDataset",
     "Signature",
     "SigningFailure",
 ]

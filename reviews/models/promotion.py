@@ -155,7 +155,7 @@ class Signature(AppendOnlyModel):
         blank=True,
     )
     experiment = models.ForeignKey(
-        "reviews.Experiment",
+        "experiments.Experiment",
         on_delete=models.PROTECT,
         related_name="signatures",
         null=True,
@@ -352,14 +352,14 @@ class Notification(models.Model):
         "inventory.ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     experiment = models.ForeignKey(
-        "reviews.Experiment",
+        "experiments.Experiment",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="notifications",
     )
     drift_alert = models.ForeignKey(
-        "reviews.DriftAlert",
+        "monitoring.DriftAlert",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

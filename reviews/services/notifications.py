@@ -183,11 +183,11 @@ def _render(note: Notification) -> tuple[str, str, str]:
 def _renderer(note: Notification):
     """(subject, text, html or None) of a row, by what it is about."""
     if note.experiment_id:
-        from reviews.services.experiments import render_notification
+        from experiments.services import render_notification
 
         return render_notification
     if note.drift_alert_id:
-        from reviews.services.monitoring import render_notification
+        from monitoring.services import render_notification
 
         return render_notification
     return _render

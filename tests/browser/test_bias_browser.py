@@ -6,10 +6,10 @@ no request leaves the live server."""
 
 import pytest
 
-from reviews.services import bias as svc
+from fairness import services as svc
 from tests.browser.conftest import csp_violations
+from tests.fairness.test_bias_services import csv_bytes, upload, version  # noqa: F401
 from tests.reviews.signoff_world import PASSWORD, with_password
-from tests.reviews.test_bias_services import csv_bytes, upload, version  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

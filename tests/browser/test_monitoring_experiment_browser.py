@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from tests.browser.conftest import csp_violations
-from tests.reviews.signoff_world import PASSWORD
-from tests.reviews.test_experiments_services import analysed, arms, draft, fill_ab  # noqa: F401
-from tests.reviews.test_monitoring_services import (  # noqa: F401 (fixtures)
+from tests.experiments.test_experiments_services import analysed, arms, draft, fill_ab  # noqa: F401
+from tests.monitoring.test_monitoring_services import (  # noqa: F401 (fixtures)
     analyst,
     architect,
     business_owner,
@@ -20,6 +19,7 @@ from tests.reviews.test_monitoring_services import (  # noqa: F401 (fixtures)
     stable_then_shift,
     world,
 )
+from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def test_monitoring_page_draws_its_charts(
     compute(config, django_capture_on_commit_callbacks)
     base = live_server.url
     sign_in(page, base, risk_officer)
-    page.goto(base + reverse("reviews:monitoring", args=[config.model_version_id]))
+    page.goto(base + reverse("monitoring:monitoring", args=[config.model_version_id]))
     page.wait_for_selector("#chart-heatmap svg.main-svg")
     page.wait_for_selector("#chart-distribution svg.main-svg")
     assert "alert" in page.locator("main").inner_text().lower()
@@ -58,7 +58,7 @@ def test_analysed_experiment_draws_accrual_and_result(page, live_server, arms, d
     experiment = analysed(experiment, data_scientist, fill_ab(experiment))
     base = live_server.url
     sign_in(page, base, data_scientist)
-    page.goto(base + reverse("reviews:experiment-detail", args=[experiment.pk]))
+    page.goto(base + reverse("experiments:experiment-detail", args=[experiment.pk]))
     page.wait_for_selector("[data-chart] svg.main-svg")
     assert page.locator("[data-chart] svg.main-svg").count() >= 2
     assert "Challenger better" in page.locator("main").inner_text()

@@ -28,9 +28,10 @@ from django.core.files.storage import default_storage
 
 from audit.models import AuditEvent
 from core.scored_io import ColumnMapping, summarise_file
-from reviews.models import BiasPartial, BiasSummary, Finding
-from reviews.services import bias as svc
-from reviews.tasks import bias_summaries_resume, bias_summary_run
+from fairness import services as svc
+from fairness.models import BiasPartial, BiasSummary
+from fairness.tasks import bias_summaries_resume, bias_summary_run
+from reviews.models import Finding
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.integration.conftest import (
     WORKER_READY_TIMEOUT,

@@ -6,9 +6,10 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from core import experiment_stats as st
-from reviews.models import Experiment
-from reviews.services import experiments as svc
-from reviews.tasks import experiment_analyse
+from experiments import services as svc
+from experiments.models import Experiment
+from experiments.tasks import experiment_analyse
+from tests.experiments.test_experiments_services import challenger_of, draft, fill_ab, start
 from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
     analyst,
     architect,
@@ -16,7 +17,6 @@ from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
     data_ops,
     world,
 )
-from tests.reviews.test_experiments_services import challenger_of, draft, fill_ab, start
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -8,12 +8,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from reviews.models import DriftAlert, MonitoringWindow
-from reviews.services import monitoring as svc
-from reviews.tasks import monitoring_compute
+from monitoring import services as svc
+from monitoring.models import DriftAlert, MonitoringWindow
+from monitoring.tasks import monitoring_compute
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.integration.test_bias_worker import Workers
-from tests.reviews import monitoring_data as data
+from tests.monitoring import monitoring_data as data
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,308 @@
+"""Experiments API (issue #7): drafts (create, read, update, delete), start (sign the
+protocol: a browser session and the password; a token is refused with 403), the
+deterministic assignment of an entity key, batches of outcomes, the result (409
+before the pre-registered end), abandon, and signing the result.
+
+No effect size or p-value is served before the analysis: the experiment's own
+representation never carries the result, and ``results`` answers 409 until then.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from experiments import selectors as sel
+from experiments import services as svc
+from experiments.models import Experiment, ExperimentBatch
+from inventory.models import ModelVersion, UseCase
+from reviews.api.views import SignatureSerializer
+
+
+class ExperimentSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    accrual = serializers.SerializerMethodField()
+    result_available = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "id", "use_case", "name", "hypothesis", "champion", "challenger", "design",
+            "primary_metric", "metric_kind", "population", "splitting", "entity_key_name",
+            "protocol", "sample_size", "planned_units", "planned_days", "owner", "status",
+            "protocol_sha256", "created_at", "updated_at", "started_at", "planned_end",
+            "ended_at", "end_reason", "analysed_at", "abandoned_at", "abandon_reason",
+            "result_available", "result_sha256", "evidence_sha256", "accrual",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_accrual(self, obj) -> dict:
+        if not self.context.get("with_accrual"):
+            return {}
+        return sel.accrual(obj).to_dict()
+
+    def get_result_available(self, obj) -> bool:
+        return sel.result_available(obj)
+
+
+class ExperimentWriteSerializer(serializers.Serializer):
+    use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
+    name = serializers.CharField(max_length=200)
+    hypothesis = serializers.CharField(required=False, allow_blank=True, default="")
+    champion = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    challenger = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    design = serializers.ChoiceField(choices=Experiment.Design.choices)
+    metric_kind = serializers.ChoiceField(choices=Experiment.MetricKind.choices)
+    primary_metric = serializers.CharField(max_length=200)
+    population = serializers.CharField()
+    splitting = serializers.ChoiceField(
+        choices=Experiment.Splitting.choices, default=Experiment.Splitting.HASH
+    )
+    entity_key_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    protocol = serializers.JSONField(
+        help_text="alpha, power, minimum_effect, alternative, higher_is_better, "
+        "baseline_proportion, standard_deviation, discordant_proportion, split "
+        '({"champion": 50, "challenger": 50}, percent), daily_traffic, interim_looks, '
+        "spending, srm_alpha, max_missing_share, max_duplicate_share, mcnemar_exact, "
+        "guardrails ([{name, metric_kind, tolerance, higher_is_better}])."
+    )
+
+
+class ExperimentUpdateSerializer(ExperimentWriteSerializer):
+    use_case = None
+
+
+class ExperimentSignSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class ExperimentAbandonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class ExperimentAssignmentSerializer(serializers.Serializer):
+    experiment = serializers.IntegerField()
+    key = serializers.CharField()
+    arm = serializers.ChoiceField(choices=["champion", "challenger"])
+
+
+class ExperimentOutcomesSerializer(serializers.Serializer):
+    rows = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="A/B: {entity_key, arm, outcome, guardrails: {name: value}}; shadow: "
+        "{entity_key, champion_outcome, challenger_outcome, guardrails: {name: {champion, "
+        "challenger}}}. An empty outcome marks a unit assigned but not observed.",
+    )
+
+
+class ExperimentBatchSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ExperimentBatch
+        fields = ["id", "experiment", "source", "name", "sha256", "rows", "uploaded_by",
+                  "uploaded_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ExperimentResultSerializer(serializers.Serializer):
+    experiment = serializers.IntegerField()
+    status = serializers.CharField()
+    result_sha256 = serializers.CharField()
+    result = serializers.JSONField()
+    looks = serializers.JSONField()
+
+
+class ExperimentSignedResultSerializer(serializers.Serializer):
+    signature = SignatureSerializer()
+    evidence_submitted = serializers.BooleanField()
+    evidence_sha256 = serializers.CharField(allow_blank=True)
+    evidence_error = serializers.CharField(allow_blank=True)
+
+
+def _via_token(request) -> bool:
+    auth = request.successful_authenticator
+    return isinstance(auth, TokenAuthentication) or not isinstance(auth, SessionAuthentication)
+
+
+def _conflict(experiment: Experiment, detail: str) -> Response:
+    return Response(
+        {"detail": detail, "status": experiment.status}, status=status.HTTP_409_CONFLICT
+    )
+
+
+@extend_schema(parameters=[OpenApiParameter("use_case", int), OpenApiParameter("status", str)])
+class ExperimentViewSet(viewsets.ModelViewSet):
+    serializer_class = ExperimentSerializer
+    filter_backends = []
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        qs = sel.experiment_list(user=self.request.user)
+        params = self.request.query_params
+        if self.action == "list":
+            use_case = params.get("use_case", "")
+            if use_case:
+                qs = qs.filter(use_case_id=int(use_case)) if use_case.isdigit() else qs.none()
+            if params.get("status"):
+                qs = qs.filter(status=params["status"])
+        return qs
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "with_accrual": self.action != "list"}
+
+    def _out(self, experiment, code=status.HTTP_200_OK):
+        obj = self.get_queryset().get(pk=experiment.pk)
+        return Response(self.get_serializer(obj).data, status=code)
+
+    @extend_schema(request=ExperimentWriteSerializer, responses={201: ExperimentSerializer})
+    def create(self, request):
+        data = ExperimentWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        experiment = svc.experiment_create(by=request.user, **data.validated_data)
+        return self._out(experiment, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ExperimentUpdateSerializer, responses=ExperimentSerializer)
+    def update(self, request, pk=None, partial=False):
+        experiment = self.get_object()
+        if not experiment.is_draft:
+            return _conflict(experiment, "The protocol is signed and locked; it cannot change.")
+        data = ExperimentUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        svc.experiment_update(experiment=experiment, by=request.user, **data.validated_data)
+        return self._out(experiment)
+
+    @extend_schema(request=ExperimentUpdateSerializer, responses=ExperimentSerializer)
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        experiment = self.get_object()
+        if not experiment.is_draft:
+            return _conflict(experiment, "Only a draft can be deleted; abandon it instead.")
+        svc.experiment_delete(experiment=experiment, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=ExperimentSignSerializer,
+        responses={201: SignatureSerializer},
+        description="Sign the protocol with the password typed again, from a browser "
+        "session: the experiment runs and its protocol is locked. A token is refused (403).",
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        experiment = self.get_object()
+        if _via_token(request):
+            svc.experiment_start(experiment=experiment, by=request.user, password="",
+                                 via_token=True)  # fmt: skip
+        data = ExperimentSignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not experiment.is_draft:
+            return _conflict(experiment, "The experiment has already started.")
+        signature = svc.experiment_start(experiment=experiment, by=request.user,
+                                         **data.validated_data)  # fmt: skip
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ExperimentAbandonSerializer, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def abandon(self, request, pk=None):
+        experiment = self.get_object()
+        data = ExperimentAbandonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status not in ("draft", "running"):
+            return _conflict(experiment, "Only a draft or a running experiment is abandoned.")
+        svc.experiment_abandon(experiment=experiment, by=request.user, **data.validated_data)
+        return self._out(experiment)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("key", str, required=True, description="The entity key.")],
+        responses={200: ExperimentAssignmentSerializer},
+        description="The arm of an entity key: deterministic (a hash of the experiment's "
+        "salt and the key against the planned split). 409 unless the experiment runs.",
+    )
+    @action(detail=True, methods=["get"])
+    def assignment(self, request, pk=None):
+        experiment = self.get_object()
+        if experiment.status != Experiment.Status.RUNNING:
+            return _conflict(experiment, "Assignments are given only while the experiment runs.")
+        key = request.query_params.get("key", "")
+        arm = svc.experiment_assign(experiment=experiment, key=key)
+        return Response({"experiment": experiment.pk, "key": key.strip(), "arm": arm})
+
+    @extend_schema(request=ExperimentOutcomesSerializer, responses={201: ExperimentBatchSerializer})
+    @action(detail=True, methods=["post"])
+    def outcomes(self, request, pk=None):
+        experiment = self.get_object()
+        data = ExperimentOutcomesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status not in ("running", "ended"):
+            return _conflict(experiment, "Outcomes are accepted while the experiment runs.")
+        batch = svc.outcomes_record(
+            experiment=experiment, by=request.user, rows=data.validated_data["rows"]
+        )
+        return Response(ExperimentBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={200: ExperimentResultSerializer, 409: OpenApiTypes.OBJECT},
+        description="The analysed result. 409 before the pre-registered end: no effect "
+        "size or p-value is served early (interim looks already taken are listed).",
+    )
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        experiment = self.get_object()
+        shown = sel.visible_result(experiment)
+        if not shown["available"]:
+            return Response(
+                {
+                    "detail": "The result is available after the pre-registered end and "
+                    "the analysis; looking early is how results get cherry-picked.",
+                    "status": experiment.status,
+                    "accrual": sel.accrual(experiment).to_dict(),
+                    "looks": shown["looks"],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {
+                "experiment": experiment.pk,
+                "status": experiment.status,
+                "result_sha256": experiment.result_sha256,
+                "result": shown["result"],
+                "looks": shown["looks"],
+            }
+        )
+
+    @extend_schema(
+        request=ExperimentSignSerializer,
+        responses={201: ExperimentSignedResultSerializer},
+        description="The owner signs the analysed result (browser session and password; "
+        "a token is refused with 403); it is then submitted as preproduction evidence.",
+    )
+    @action(detail=True, methods=["post"], url_path="sign-result")
+    def sign_result(self, request, pk=None):
+        experiment = self.get_object()
+        if _via_token(request):
+            svc.experiment_result_sign(experiment=experiment, by=request.user, password="",
+                                       via_token=True)  # fmt: skip
+        data = ExperimentSignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not sel.result_available(experiment):
+            return _conflict(experiment, "The result is signed after the analysis.")
+        out = svc.experiment_result_sign(experiment=experiment, by=request.user,
+                                         **data.validated_data)  # fmt: skip
+        experiment.refresh_from_db()
+        return Response(
+            {
+                "signature": SignatureSerializer(out.signature).data,
+                "evidence_submitted": out.evidence is not None,
+                "evidence_sha256": experiment.evidence_sha256,
+                "evidence_error": out.evidence_error,
+            },
+            status=status.HTTP_201_CREATED,
+        )

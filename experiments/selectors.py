@@ -1,0 +1,240 @@
+"""Reads of pre-registered experiments (issue #7): who sees what, accrual against the
+plan, the per-unit data an analysis runs on, and what may be shown when.
+
+No effect size or p-value leaves this module before the pre-registered end: the
+result of an experiment is readable only once it is analysed, and the interim looks
+of a sequential design only as they are taken (``visible_result``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.permissions import AnyUser, has_any_role
+from core import experiment_stats as st
+from experiments.models import Experiment, ExperimentOutcome
+from inventory.models import ModelVersion, UseCase
+
+
+def experiment_list(
+    *, user: AnyUser, use_case: UseCase | None = None, status: str | None = None
+) -> QuerySet[Experiment]:
+    """Every experiment for anyone with a role (one inventory), newest first."""
+    if not has_any_role(user):
+        return Experiment.objects.none()
+    qs = Experiment.objects.select_related(
+        "use_case", "champion__model", "challenger__model", "owner"
+    )
+    if use_case is not None:
+        qs = qs.filter(use_case=use_case)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def experiment_get(*, pk: int, user: AnyUser) -> Experiment:
+    """Raises Experiment.DoesNotExist when missing or not visible."""
+    return experiment_list(user=user).get(pk=pk)
+
+
+def experiments_for_version(version: ModelVersion) -> QuerySet[Experiment]:
+    """Experiments in which the version is the champion or the challenger."""
+    return (
+        Experiment.objects.filter(Q(champion=version) | Q(challenger=version))
+        .select_related("champion", "challenger", "owner")
+        .order_by("-created_at", "-id")
+    )
+
+
+def protocol(experiment: Experiment) -> st.Protocol:
+    """The stored protocol, validated again (it was valid when saved)."""
+    return st.validate_protocol(experiment.protocol)
+
+
+def protocol_document(experiment: Experiment) -> dict[str, Any]:
+    """Exactly what the signature on the protocol binds to (its SHA-256 is the
+    signature's manifest hash)."""
+
+    def version(v: ModelVersion) -> dict[str, Any]:
+        return {"id": v.pk, "label": v.version_label, "artifact_sha256": v.artifact_sha256}
+
+    return {
+        "experiment": experiment.pk,
+        "use_case": {"id": experiment.use_case_id, "name": experiment.use_case.name},
+        "name": experiment.name,
+        "hypothesis": experiment.hypothesis,
+        "champion": version(experiment.champion),
+        "challenger": version(experiment.challenger),
+        "design": experiment.design,
+        "primary_metric": experiment.primary_metric,
+        "metric_kind": experiment.metric_kind,
+        "population": experiment.population,
+        "splitting": experiment.splitting,
+        "entity_key_name": experiment.entity_key_name,
+        "protocol": experiment.protocol,
+        "sample_size": experiment.sample_size,
+        "planned_units": experiment.planned_units,
+        "planned_days": experiment.planned_days,
+        "salt": experiment.salt,
+    }
+
+
+# --- Accrual -------------------------------------------------------------------------------
+
+
+@dataclass
+class Accrual:
+    """Units with an outcome per arm (A/B) or pairs (shadow) against the plan."""
+
+    observed: dict[str, int]
+    planned: dict[str, int]
+    rows: int
+    days_elapsed: float | None
+    planned_days: int | None
+    fraction: float
+    complete: bool
+    started_at: datetime | None = None
+    planned_end: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "observed": self.observed,
+            "planned": self.planned,
+            "rows": self.rows,
+            "days_elapsed": self.days_elapsed,
+            "planned_days": self.planned_days,
+            "fraction": self.fraction,
+            "complete": self.complete,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+        }
+
+
+def accrual(experiment: Experiment, *, now: datetime | None = None) -> Accrual:
+    """Distinct units with an observed outcome per arm, against the planned maximum."""
+    outcomes = ExperimentOutcome.objects.filter(experiment=experiment)
+    planned = {k: int(v) for k, v in (experiment.sample_size.get("maximum") or {}).items()}
+    if experiment.is_paired:
+        done = outcomes.filter(champion_outcome__isnull=False, challenger_outcome__isnull=False)
+        observed = {"pairs": done.values("entity_key").distinct().count()}
+    else:
+        counts = (
+            outcomes.filter(outcome__isnull=False)
+            .values("arm")
+            .annotate(n=Count("entity_key", distinct=True))
+        )
+        observed = {arm: 0 for arm in st.ARMS}
+        observed.update({c["arm"]: c["n"] for c in counts})
+    fraction = min((observed.get(k, 0) / v for k, v in planned.items() if v), default=0.0)
+    now = now or timezone.now()
+    elapsed = None
+    if experiment.started_at:
+        end = experiment.ended_at or experiment.abandoned_at or now
+        elapsed = round((end - experiment.started_at).total_seconds() / 86400.0, 2)
+    return Accrual(
+        observed=observed,
+        planned=planned,
+        rows=outcomes.count(),
+        days_elapsed=elapsed,
+        planned_days=experiment.planned_days,
+        fraction=min(fraction, 1.0),
+        complete=bool(planned) and fraction >= 1.0,
+        started_at=experiment.started_at,
+        planned_end=experiment.planned_end,
+    )
+
+
+def next_look(experiment: Experiment) -> tuple[int, float] | None:
+    """(index, planned information fraction) of the next interim look, or None when
+    the design is fixed-horizon or every interim look was taken."""
+    looks = tuple(experiment.protocol.get("interim_looks") or ())
+    taken = len(experiment.looks or [])
+    interim = [t for t in looks if t < 1.0]
+    if taken >= len(interim):
+        return None
+    return taken, float(interim[taken])
+
+
+# --- What an analysis reads ---------------------------------------------------------------
+
+
+@dataclass
+class AnalysisData:
+    """Per-unit data reduced to what the registered test and the checks need. The
+    first row with an outcome counts for a unit; further rows are duplicates."""
+
+    assigned: dict[str, int]
+    with_outcome: dict[str, int]
+    duplicated: dict[str, int]
+    values: dict[str, list[float]]  # A/B: per arm; shadow: "champion"/"challenger" paired
+    guardrails: dict[str, dict[str, list[float]]]  # name -> arm -> values
+
+
+def analysis_data(experiment: Experiment) -> AnalysisData:
+    rows = (
+        ExperimentOutcome.objects.filter(experiment=experiment)
+        .order_by("id")
+        .values_list("entity_key", "arm", "outcome", "champion_outcome", "challenger_outcome",
+                     "guardrails")
+    )  # fmt: skip
+    paired = experiment.is_paired
+    groups = ("pairs",) if paired else st.ARMS
+    assigned: dict[str, set] = {g: set() for g in groups}
+    used: dict[str, set] = {g: set() for g in groups}
+    duplicated: dict[str, set] = {g: set() for g in groups}
+    values: dict[str, list[float]] = {a: [] for a in st.ARMS}
+    names = [g["name"] for g in experiment.protocol.get("guardrails") or []]
+    guard: dict[str, dict[str, list[float]]] = {n: {a: [] for a in st.ARMS} for n in names}
+    for key, arm, outcome, champ, chall, guards in rows:
+        group = "pairs" if paired else arm
+        assigned[group].add(key)
+        observed = champ is not None and chall is not None if paired else outcome is not None
+        if not observed:
+            continue
+        if key in used[group]:
+            duplicated[group].add(key)
+            continue
+        used[group].add(key)
+        if paired:
+            values["champion"].append(champ)
+            values["challenger"].append(chall)
+        else:
+            values[arm].append(outcome)
+        for name in names:
+            value = (guards or {}).get(name)
+            if paired and isinstance(value, dict):
+                for a in st.ARMS:
+                    if value.get(a) is not None:
+                        guard[name][a].append(float(value[a]))
+            elif not paired and value is not None:
+                guard[name][arm].append(float(value))
+    return AnalysisData(
+        assigned={g: len(s) for g, s in assigned.items()},
+        with_outcome={g: len(s) for g, s in used.items()},
+        duplicated={g: len(s) for g, s in duplicated.items()},
+        values=values,
+        guardrails=guard,
+    )
+
+
+# --- What may be shown ------------------------------------------------------------------
+
+
+def result_available(experiment: Experiment) -> bool:
+    """True once the pre-registered analysis is done (the end, or a look that stopped)."""
+    return experiment.status == Experiment.Status.ANALYSED and bool(experiment.result)
+
+
+def visible_result(experiment: Experiment) -> dict[str, Any]:
+    """What any reader may see now: the full result after the analysis; before it, only
+    the interim looks already taken (sequential designs) and never a p-value or an
+    effect estimate of data not yet at a registered look."""
+    if result_available(experiment):
+        return {"available": True, "result": experiment.result, "looks": experiment.looks}
+    return {"available": False, "result": None, "looks": experiment.looks or []}

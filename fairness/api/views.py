@@ -1,0 +1,257 @@
+"""Bias summaries API (issue #5): attach scored data to a model version (multipart),
+list the datasets, request a summary, read it (status, progress, result) as JSON, and
+export it as CSV.
+
+Everyone with a role reads; data scientists of the use case's team and governance
+leads upload and run (the services decide; a refusal is 403). Bad data is a 400
+naming the column and row; nothing is stored.
+"""
+
+import csv
+import io
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.permissions import has_any_role
+from core.audit_chain import spreadsheet_safe
+from fairness import selectors as sel
+from fairness import services as svc
+from fairness.models import BiasSummary, ScoredDataset
+from inventory.models import ModelVersion
+
+
+class ScoredDatasetSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ScoredDataset
+        fields = [
+            "id",
+            "model_version",
+            "purpose",
+            "description",
+            "original_name",
+            "format",
+            "size_bytes",
+            "sha256",
+            "rows",
+            "columns",
+            "row_groups",
+            "mapping",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = fields
+
+
+class ScoredDatasetUploadSerializer(serializers.Serializer):
+    model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    file = serializers.FileField(help_text="CSV (UTF-8) or Parquet.")
+    mapping = serializers.JSONField(
+        help_text='Column mapping as JSON, e.g. {"outcome": "y", "prediction": "y_hat", '
+        '"sensitive": ["race", "sex"]}; or "score" with "threshold" instead of "prediction"; '
+        'optional "weight" and "timestamp".'
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    purpose = serializers.ChoiceField(
+        choices=ScoredDataset.Purpose.choices, default=ScoredDataset.Purpose.EVALUATION
+    )
+
+
+class BiasSummaryRequestSerializer(serializers.Serializer):
+    reference = serializers.JSONField(
+        required=False,
+        default="best",
+        help_text='"best", a group label, or {"race": "Caucasian", "sex": "Male"}.',
+    )
+    min_group_size = serializers.IntegerField(min_value=0, max_value=10**9, default=30)
+    favourable_prediction = serializers.ChoiceField(
+        choices=[(1, "1 is favourable"), (0, "1 is adverse")], default=1
+    )
+
+
+class BiasSummarySerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField()
+    model_version = serializers.IntegerField(source="dataset.model_version_id", read_only=True)
+
+    class Meta:
+        model = BiasSummary
+        fields = [
+            "id",
+            "dataset",
+            "model_version",
+            "status",
+            "options",
+            "progress",
+            "error",
+            "attempts",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_progress(self, obj) -> dict:
+        data = sel.bias_summary_progress(obj)
+        keys = ("rows_done", "rows_total", "percent", "parts_total", "parts_done")
+        return {k: data[k] for k in keys}
+
+
+class BiasSummaryListSerializer(BiasSummarySerializer):
+    class Meta(BiasSummarySerializer.Meta):
+        fields = [f for f in BiasSummarySerializer.Meta.fields if f != "result"]
+        read_only_fields = fields
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise DRFValidationError({name: "Give a whole number."})
+    return int(value)
+
+
+def _refuse_large(request) -> None:
+    """A body over the size limit is refused from its Content-Length, before parsing."""
+    limit = svc.max_upload_bytes()
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > limit + 1024 * 1024:
+        raise DRFValidationError(
+            {"file": [f"The upload is {length:,} bytes, over the limit of {limit:,}."]}
+        )
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("model_version", int, description="Only this version's.")]
+)
+class ScoredDatasetViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Scored datasets attached to model versions."""
+
+    serializer_class = ScoredDatasetSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filter_backends = []
+
+    def get_queryset(self):
+        if not has_any_role(self.request.user):
+            return ScoredDataset.objects.none()
+        qs = sel.scored_dataset_list()
+        version = _int_param(self.request, "model_version") if self.action == "list" else None
+        return qs.filter(model_version_id=version) if version is not None else qs
+
+    @extend_schema(
+        request={"multipart/form-data": ScoredDatasetUploadSerializer},
+        responses={
+            201: ScoredDatasetSerializer,
+            200: OpenApiResponse(ScoredDatasetSerializer, description="Identical bytes: "
+                                 "the dataset already attached."),
+        },
+    )  # fmt: skip
+    def create(self, request):
+        """Attach a scored dataset (multipart): every row is checked before it is stored."""
+        _refuse_large(request)
+        data = ScoredDatasetUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        dataset, created = svc.scored_dataset_upload(
+            version=v["model_version"],
+            by=request.user,
+            file=v["file"],
+            mapping=v["mapping"],
+            description=v["description"],
+            purpose=v["purpose"],
+        )
+        return Response(
+            ScoredDatasetSerializer(dataset).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=BiasSummaryRequestSerializer,
+        responses={202: BiasSummarySerializer, 200: BiasSummarySerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="summaries", parser_classes=[JSONParser])
+    def summarise(self, request, pk=None):
+        """Request a bias summary of the dataset (queued; 200 when it already exists)."""
+        data = BiasSummaryRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        summary, created = svc.bias_summary_request(
+            dataset=self.get_object(),
+            by=request.user,
+            reference=v["reference"],
+            min_group_size=v["min_group_size"],
+            favourable_prediction=int(v["favourable_prediction"]),
+        )
+        return Response(
+            BiasSummarySerializer(summary).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("model_version", int, description="Only this version's summaries."),
+        OpenApiParameter("dataset", int, description="Only this dataset's summaries."),
+    ]
+)
+class BiasSummaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bias summaries: status, progress and (when done) the result."""
+
+    filter_backends = []
+
+    def get_serializer_class(self):
+        return BiasSummaryListSerializer if self.action == "list" else BiasSummarySerializer
+
+    def get_queryset(self):
+        if not has_any_role(self.request.user):
+            return BiasSummary.objects.none()
+        if self.action != "list":
+            return BiasSummary.objects.select_related("dataset__model_version")
+        qs = sel.bias_summary_list()
+        version = _int_param(self.request, "model_version")
+        dataset = _int_param(self.request, "dataset")
+        if version is not None:
+            qs = qs.filter(dataset__model_version_id=version)
+        if dataset is not None:
+            qs = qs.filter(dataset_id=dataset)
+        return qs
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            409: OpenApiResponse(description="Not done."),
+        }
+    )
+    @action(detail=True, methods=["get"], url_path="csv")
+    def csv_export(self, request, pk=None):
+        """The summary as CSV (cells starting with = + - @ get a leading quote)."""
+        summary = self.get_object()
+        if summary.status != BiasSummary.Status.DONE:
+            return Response(
+                {"detail": f"The summary is {summary.get_status_display().lower()}, not done."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in sel.bias_summary_csv_rows(summary.result):
+            writer.writerow([spreadsheet_safe(c) for c in row])
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="bias-summary-{summary.pk}.csv"'
+        return response

@@ -1,0 +1,225 @@
+"""Reads of scored datasets and bias summaries (issue #5): lists per version, a
+summary's live progress, a local path to read a stored file from whatever storage
+holds it, and the rows of the summary's tables and CSV export."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet, Sum
+
+from fairness.models import BiasPartial, BiasSummary, ScoredDataset
+from inventory.models import ModelVersion
+
+RATE_COLUMNS = [
+    ("selection_rate", "Selection rate"),
+    ("base_rate", "Base rate"),
+    ("tpr", "TPR"),
+    ("fpr", "FPR"),
+    ("fnr", "FNR"),
+    ("precision", "Precision"),
+    ("accuracy", "Accuracy"),
+]
+DISPARITY_LABELS = {
+    "demographic_parity": "Demographic parity (selection rate)",
+    "equal_opportunity": "Equal opportunity (TPR)",
+    "false_positive_rate_parity": "False-positive-rate parity (FPR)",
+    "equalized_odds": "Equalized odds (TPR and FPR)",
+    "predictive_parity": "Predictive parity (precision)",
+}
+
+
+def scored_dataset_list(*, version: ModelVersion | None = None) -> QuerySet[ScoredDataset]:
+    qs = ScoredDataset.objects.select_related("model_version__model__use_case", "uploaded_by")
+    if version is not None:
+        qs = qs.filter(model_version=version)
+    return qs
+
+
+def scored_dataset_get(*, pk: int) -> ScoredDataset:
+    """Raises ScoredDataset.DoesNotExist."""
+    return scored_dataset_list().get(pk=pk)
+
+
+def bias_summary_list(
+    *, version: ModelVersion | None = None, dataset: ScoredDataset | None = None
+) -> QuerySet[BiasSummary]:
+    qs = BiasSummary.objects.select_related(
+        "dataset__model_version__model__use_case", "requested_by"
+    ).defer("result", "counts")
+    if version is not None:
+        qs = qs.filter(dataset__model_version=version)
+    if dataset is not None:
+        qs = qs.filter(dataset=dataset)
+    return qs
+
+
+def bias_summary_get(*, pk: int) -> BiasSummary:
+    """Raises BiasSummary.DoesNotExist."""
+    return BiasSummary.objects.select_related(
+        "dataset__model_version__model__use_case", "requested_by"
+    ).get(pk=pk)
+
+
+def bias_summary_progress(summary: BiasSummary) -> dict[str, Any]:
+    """Status and progress as the page's progress bar and the API show it."""
+    rows_done, parts_done = summary.rows_done, 0
+    if summary.parts_total:
+        agg = BiasPartial.objects.filter(summary=summary).aggregate(rows=Sum("rows_done"))
+        rows_done = agg["rows"] or 0
+        parts_done = BiasPartial.objects.filter(summary=summary, done=True).count()
+    total = summary.rows_total or summary.dataset.rows
+    if summary.status == BiasSummary.Status.DONE:
+        rows_done = total
+    rows_done = min(rows_done, total)
+    return {
+        "id": summary.pk,
+        "status": summary.status,
+        "status_display": summary.get_status_display(),
+        "rows_done": rows_done,
+        "rows_total": total,
+        "percent": round(100.0 * rows_done / total, 1) if total else 0.0,
+        "parts_total": summary.parts_total,
+        "parts_done": parts_done,
+        "attempts": summary.attempts,
+        "error": summary.error,
+        "finished": summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED),
+    }
+
+
+@contextlib.contextmanager
+def scored_dataset_local_path(dataset: ScoredDataset) -> Iterator[str]:
+    """A local file path holding the dataset's bytes, for the pyarrow readers.
+
+    With local storage this is the stored file itself; with a remote storage (S3...) the
+    bytes are copied to a temporary file, removed on exit.
+    """
+    try:
+        path = default_storage.path(dataset.file.name)
+    except NotImplementedError:
+        path = None
+    if path is not None:
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(suffix=f".{dataset.format}")
+    try:
+        with os.fdopen(fd, "wb") as out, default_storage.open(dataset.file.name, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 22)
+        yield tmp
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+
+
+# --- tables and CSV ---------------------------------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def bias_summary_tables(result: dict) -> list[dict[str, Any]]:
+    """One table per attribute and intersection: display-ready rows (no logic left for
+    the template)."""
+    blocks = []
+    for block in result["by_attribute"]:
+        against = {row["group"]: row for row in block["against_reference"]}
+        groups = []
+        for g in block["groups"]:
+            rates = []
+            for key, _label in RATE_COLUMNS:
+                m = g["metrics"][key]
+                ci = (
+                    f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
+                    if m["ci_low"] is not None
+                    else ""
+                )
+                rates.append({"value": _fmt(m["value"]), "ci": ci, "reason": m["reason"] or ""})
+            row = against.get(g["label"])
+            auc = g.get("roc_auc") or {}
+            groups.append(
+                {
+                    "label": g["label"],
+                    "count": g["count"],
+                    "small": g["small_group"],
+                    "rates": rates,
+                    "roc_auc": _fmt(auc.get("value")) if auc else "",
+                    "is_reference": bool(row and row["is_reference"]),
+                    "disparate_impact": _fmt(row["disparate_impact"]) if row else "—",
+                    "four_fifths": (
+                        "na"
+                        if row is None or row["four_fifths_rule_breached"] is None
+                        else ("breached" if row["four_fifths_rule_breached"] else "met")
+                    ),
+                    "fpr_diff": _fmt(row["fpr"]["difference"]) if row else "—",
+                    "tpr_diff": _fmt(row["tpr"]["difference"]) if row else "—",
+                }
+            )
+        disparities = []
+        for key, label in DISPARITY_LABELS.items():
+            d = block["between_groups"][key]
+            disparities.append(
+                {
+                    "label": label,
+                    "difference": _fmt(d["difference"]),
+                    "ratio": _fmt(d["ratio"]),
+                    "between": " vs ".join(
+                        x
+                        for x in (d.get("groups") or [d.get("min_group"), d.get("max_group")])
+                        if x
+                    ),
+                    "reason": d["reason"] or "",
+                }
+            )
+        blocks.append(
+            {
+                "name": block["name"],
+                "intersection": block["intersection"],
+                "reference": block["reference"],
+                "groups": groups,
+                "disparities": disparities,
+                "excluded": block["excluded_small_groups"],
+                "breaches": block["breaches"],
+                "scored": result["roc_auc"]["available"],
+            }
+        )
+    return blocks
+
+
+CSV_HEADER = [
+    "attribute",
+    "group",
+    "count",
+    "small_group",
+    *[f"{k}{s}" for k, _ in RATE_COLUMNS for s in ("", "_ci_low", "_ci_high")],
+    "roc_auc",
+    "is_reference",
+    "disparate_impact",
+    "four_fifths_rule_breached",
+]
+
+
+def bias_summary_csv_rows(result: dict) -> Iterator[list[Any]]:
+    """The summary as CSV rows (header first): one row per group of every attribute and
+    intersection. Cells are raw values; the view neutralises formula-like text."""
+    yield CSV_HEADER
+    for block in result["by_attribute"]:
+        against = {row["group"]: row for row in block["against_reference"]}
+        for g in block["groups"]:
+            row = against.get(g["label"])
+            cells: list[Any] = [block["name"], g["label"], g["count"], g["small_group"]]
+            for key, _ in RATE_COLUMNS:
+                m = g["metrics"][key]
+                cells += [m["value"], m["ci_low"], m["ci_high"]]
+            auc = g.get("roc_auc")
+            cells.append(auc["value"] if auc else None)
+            cells.append(bool(row and row["is_reference"]))
+            cells.append(row["disparate_impact"] if row else None)
+            cells.append(row["four_fifths_rule_breached"] if row else None)
+            yield ["" if c is None else c for c in cells]

@@ -1,0 +1,60 @@
+"""Celery tasks of bias summaries. Thin: load ids, call a service."""
+
+from celery import shared_task
+from django.conf import settings
+
+# Task names are wire names: kept from before the apps split, so that messages already
+# queued and the beat schedule still resolve.
+
+
+def _own_queue(task) -> str | None:
+    """The queue this task came from, so that its follow-ups go to the same workers."""
+    info = getattr(task.request, "delivery_info", None) or {}
+    return info.get("routing_key") or None
+
+
+@shared_task(
+    bind=True,
+    name="reviews.tasks.bias_summary_run",
+    soft_time_limit=settings.BIAS_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.BIAS_TASK_TIME_LIMIT,
+)
+def bias_summary_run(self, *, summary_id: int) -> dict:
+    """Compute a bias summary; a large Parquet file fans out into one task per share."""
+    from fairness.services import bias_summary_run as run
+
+    outcome = run(summary_id=summary_id, task_id=self.request.id or "")
+    for partial_id in outcome.pop("parts", []):
+        bias_part_run.apply_async(kwargs={"partial_id": partial_id}, queue=_own_queue(self))
+    return outcome
+
+
+@shared_task(
+    bind=True,
+    name="reviews.tasks.bias_part_run",
+    soft_time_limit=settings.BIAS_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.BIAS_TASK_TIME_LIMIT,
+)
+def bias_part_run(self, *, partial_id: int) -> dict:
+    """Compute one share of a split bias summary; the last one merges and saves."""
+    from fairness.services import bias_part_run as run
+
+    return run(partial_id=partial_id, worker=self.request.hostname or "")
+
+
+@shared_task(bind=True, name="reviews.tasks.bias_summaries_resume")
+def bias_summaries_resume(self, *, minutes: int | None = None) -> int:
+    """Scheduled: queue again the summaries (or shares) whose task was lost."""
+    from fairness.services import bias_summaries_stale
+
+    todo = bias_summaries_stale(minutes=minutes)
+    for item in todo:
+        if "partial" in item:
+            bias_part_run.apply_async(
+                kwargs={"partial_id": item["partial"]}, queue=_own_queue(self)
+            )
+        else:
+            bias_summary_run.apply_async(
+                kwargs={"summary_id": item["summary"]}, queue=_own_queue(self)
+            )
+    return len(todo)

@@ -1,0 +1,308 @@
+"""Monitoring API (issue #6): configurations (create, read, recompute), production
+batches and outcomes (multipart CSV/Parquet or JSON rows), windows with their results
+JSON, and alerts (acknowledge / resolve with a reason).
+
+Everyone with a role reads; the services decide who writes (the team's data scientists
+and governance leads configure and send data; the monitoring Accountable, risk officers
+and governance leads handle alerts): a refusal is 403, bad input 400.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from accounts.permissions import has_any_role
+from fairness.models import ScoredDataset
+from inventory.models import ModelVersion
+from monitoring import selectors as sel
+from monitoring import services as svc
+from monitoring.models import (
+    DriftAlert,
+    DriftAlertEvent,
+    MonitoringBatch,
+    MonitoringConfig,
+    MonitoringWindow,
+)
+
+
+class MonitoringConfigSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MonitoringConfig
+        fields = [
+            "id", "model_version", "reference", "numeric_features", "categorical_features",
+            "prediction_column", "score_column", "outcome_column", "timestamp_column",
+            "id_column", "sensitive_columns", "cadence", "cadence_source", "thresholds",
+            "thresholds_source", "last_run", "last_computed_at", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MonitoringConfigWriteSerializer(serializers.Serializer):
+    model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    reference = serializers.PrimaryKeyRelatedField(queryset=ScoredDataset.objects.all())
+    numeric_features = serializers.ListField(child=serializers.CharField(), default=list)
+    categorical_features = serializers.ListField(child=serializers.CharField(), default=list)
+    timestamp_column = serializers.CharField()
+    prediction_column = serializers.CharField(required=False, allow_blank=True, default="")
+    score_column = serializers.CharField(required=False, allow_blank=True, default="")
+    outcome_column = serializers.CharField(required=False, allow_blank=True, default="")
+    id_column = serializers.CharField(required=False, allow_blank=True, default="")
+    sensitive_columns = serializers.ListField(child=serializers.CharField(), default=list)
+    performance_max_drop = serializers.FloatField(min_value=0, max_value=1, required=False)
+
+
+class MonitoringBatchSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="dataset.sha256", read_only=True)
+    original_name = serializers.CharField(source="dataset.original_name", read_only=True)
+
+    class Meta:
+        model = MonitoringBatch
+        fields = [
+            "id", "config", "dataset", "kind", "original_name", "sha256", "time_start",
+            "time_end", "rows", "rejected_rows", "matched_rows", "problems", "received_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MonitoringBatchUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="CSV (UTF-8) or Parquet.")
+    rows = serializers.JSONField(
+        required=False, help_text="Or the rows as a JSON list of objects (column: value)."
+    )
+
+
+class MonitoringWindowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MonitoringWindow
+        fields = [
+            "id", "config", "start", "end", "cadence", "status", "message", "rows",
+            "rows_with_outcome", "drifted", "results", "computed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MonitoringWindowListSerializer(MonitoringWindowSerializer):
+    class Meta(MonitoringWindowSerializer.Meta):
+        fields = [f for f in MonitoringWindowSerializer.Meta.fields if f != "results"]
+        read_only_fields = fields
+
+
+class DriftAlertEventSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DriftAlertEvent
+        fields = ["action", "by", "at", "reason", "window"]
+        read_only_fields = fields
+
+
+class DriftAlertSerializer(serializers.ModelSerializer):
+    events = DriftAlertEventSerializer(many=True, read_only=True)
+    model_version = serializers.IntegerField(source="config.model_version_id", read_only=True)
+
+    class Meta:
+        model = DriftAlert
+        fields = [
+            "id", "config", "model_version", "feature", "kind", "status", "message",
+            "breaches", "window", "last_window", "finding", "detail", "opened_at",
+            "updated_at", "events",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DriftAlertReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class HasAnyRole(BasePermission):
+    """Any role may call; the service decides (the monitoring Accountable is often an
+    approver, read-only elsewhere in the API)."""
+
+    message = "You need a governance role to use this API."
+
+    def has_permission(self, request, view) -> bool:
+        return has_any_role(request.user)
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise DRFValidationError({name: "Give a whole number."})
+    return int(value)
+
+
+@extend_schema(parameters=[OpenApiParameter("model_version", int, description="Only this one.")])
+class MonitoringConfigViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Monitoring configurations of model versions."""
+
+    serializer_class = MonitoringConfigSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = sel.monitoring_config_list(user=self.request.user)
+        version = _int_param(self.request, "model_version") if self.action == "list" else None
+        return qs.filter(model_version_id=version) if version is not None else qs
+
+    @extend_schema(
+        request=MonitoringConfigWriteSerializer,
+        responses={201: MonitoringConfigSerializer, 200: MonitoringConfigSerializer},
+    )
+    def create(self, request):
+        """Create or change a version's configuration (the reference profile is built)."""
+        data = MonitoringConfigWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        config, created = svc.monitoring_config_save(
+            version=v.pop("model_version"), by=request.user, **v
+        )
+        return Response(
+            MonitoringConfigSerializer(config).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={202: MonitoringConfigSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])
+    def recompute(self, request, pk=None):
+        """Queue the recomputation of every window."""
+        config = self.get_object()
+        svc.monitoring_recompute_request(config=config, by=request.user)
+        return Response(MonitoringConfigSerializer(config).data, status=status.HTTP_202_ACCEPTED)
+
+    def _receive(self, request, kind: str):
+        data = MonitoringBatchUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        batch, created = svc.monitoring_batch_upload(
+            config=self.get_object(),
+            by=request.user,
+            file=v.get("file"),
+            rows=v.get("rows"),
+            kind=kind,
+        )
+        return Response(
+            MonitoringBatchSerializer(batch).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": MonitoringBatchUploadSerializer,
+            "application/json": MonitoringBatchUploadSerializer,
+        },
+        responses={201: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def batches(self, request, pk=None):
+        """Send a production batch: scored rows with timestamps (a file or JSON rows)."""
+        return self._receive(request, MonitoringBatch.Kind.PRODUCTION)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": MonitoringBatchUploadSerializer,
+            "application/json": MonitoringBatchUploadSerializer,
+        },
+        responses={201: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def outcomes(self, request, pk=None):
+        """Send ground-truth outcomes, joined to the predictions by prediction id."""
+        return self._receive(request, MonitoringBatch.Kind.OUTCOMES)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("config", int, description="Only this configuration's windows."),
+        OpenApiParameter("model_version", int, description="Only this version's windows."),
+    ]
+)
+class MonitoringWindowViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Computed windows: drift and performance results per window."""
+
+    filter_backends = []
+
+    def get_serializer_class(self):
+        return (
+            MonitoringWindowListSerializer if self.action == "list" else MonitoringWindowSerializer
+        )
+
+    def get_queryset(self):
+        if not has_any_role(self.request.user):
+            return MonitoringWindow.objects.none()
+        qs = MonitoringWindow.objects.order_by("config", "start")
+        if self.action == "list":
+            qs = qs.defer("results")
+            config = _int_param(self.request, "config")
+            version = _int_param(self.request, "model_version")
+            if config is not None:
+                qs = qs.filter(config_id=config)
+            if version is not None:
+                qs = qs.filter(config__model_version_id=version)
+        return qs
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("config", int, description="Only this configuration's alerts."),
+        OpenApiParameter("status", str, description="open, acknowledged or resolved."),
+    ]
+)
+class DriftAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Monitoring alerts and their history."""
+
+    serializer_class = DriftAlertSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if not has_any_role(self.request.user):
+            return DriftAlert.objects.none()
+        qs = sel.alert_list()
+        if self.action == "list":
+            config = _int_param(self.request, "config")
+            if config is not None:
+                qs = qs.filter(config_id=config)
+            wanted = self.request.query_params.get("status")
+            if wanted:
+                if wanted not in DriftAlert.Status.values:
+                    raise DRFValidationError({"status": "open, acknowledged or resolved."})
+                qs = qs.filter(status=wanted)
+        return qs
+
+    @extend_schema(request=DriftAlertReasonSerializer, responses={200: DriftAlertSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])
+    def acknowledge(self, request, pk=None):
+        """Acknowledge an open alert, with a reason."""
+        data = DriftAlertReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = svc.drift_alert_acknowledge(
+            alert=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(DriftAlertSerializer(sel.alert_get(pk=alert.pk)).data)
+
+    @extend_schema(request=DriftAlertReasonSerializer, responses={200: DriftAlertSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])
+    def resolve(self, request, pk=None):
+        """Resolve an alert, with a reason; a later breach opens a new one."""
+        data = DriftAlertReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = svc.drift_alert_resolve(
+            alert=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(DriftAlertSerializer(sel.alert_get(pk=alert.pk)).data)

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class MonitoringAppConfig(AppConfig):
+    """Monitoring: reference profiles, production batches, daily or weekly windows of input
+    and performance drift computed by workers, alerts, findings and e-mails, pages and
+    API."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "monitoring"
+    verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        from audit.registry import record_former_label
+        from monitoring import models as m
+
+        # Events recorded before the move name these models under the reviews app.
+        for model in (
+            m.MonitoringConfig,
+            m.ReferenceProfile,
+            m.MonitoringBatch,
+            m.MonitoringWindow,
+            m.DriftAlert,
+            m.DriftAlertEvent,
+        ):
+            record_former_label(model, f"reviews.{model._meta.model_name}")

@@ -1,0 +1,220 @@
+"""Reads of production monitoring (issue #6): a version's configuration, its windows and
+alerts, the open alerts for the home page, and the display-ready series of the charts
+(heatmap, distribution of a feature, performance over time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.permissions import AnyUser, has_any_role
+from inventory.models import ModelVersion
+from monitoring.models import (
+    DriftAlert,
+    DriftAlertEvent,
+    MonitoringBatch,
+    MonitoringConfig,
+    MonitoringWindow,
+    ReferenceProfile,
+)
+from monitoring.services import (
+    PERFORMANCE_METRICS,
+    _profile_options,
+    profile_fingerprint,
+)
+
+
+def monitoring_config_list(*, user: AnyUser | None = None) -> QuerySet[MonitoringConfig]:
+    qs = MonitoringConfig.objects.select_related(
+        "model_version__model__use_case", "reference", "created_by"
+    )
+    if user is not None and not has_any_role(user):
+        return qs.none()
+    return qs
+
+
+def monitoring_config_for_version(version: ModelVersion) -> MonitoringConfig | None:
+    return monitoring_config_list().filter(model_version=version).first()
+
+
+def monitoring_config_get(*, pk: int) -> MonitoringConfig:
+    """Raises MonitoringConfig.DoesNotExist."""
+    return monitoring_config_list().get(pk=pk)
+
+
+def window_list(*, config: MonitoringConfig, current_cadence: bool = True):
+    qs = MonitoringWindow.objects.filter(config=config).order_by("start")
+    if current_cadence:
+        qs = qs.filter(cadence=config.cadence)
+    return qs
+
+
+def batch_list(*, config: MonitoringConfig) -> QuerySet[MonitoringBatch]:
+    return config.batches.select_related("dataset", "dataset__uploaded_by")
+
+
+def alert_list(
+    *, config: MonitoringConfig | None = None, active: bool | None = None
+) -> QuerySet[DriftAlert]:
+    qs = DriftAlert.objects.select_related(
+        "config__model_version__model__use_case", "window", "last_window", "finding"
+    ).prefetch_related(
+        Prefetch("events", queryset=DriftAlertEvent.objects.select_related("by", "window"))
+    )
+    if config is not None:
+        qs = qs.filter(config=config)
+    if active is True:
+        qs = qs.exclude(status=DriftAlert.Status.RESOLVED)
+    elif active is False:
+        qs = qs.filter(status=DriftAlert.Status.RESOLVED)
+    return qs
+
+
+def alert_get(*, pk: int) -> DriftAlert:
+    """Raises DriftAlert.DoesNotExist."""
+    return alert_list().get(pk=pk)
+
+
+def alerts_open_for_home(*, user: AnyUser, limit: int = 5) -> dict[str, Any]:
+    """Open and acknowledged alerts across the portfolio: the counts and the newest, in
+    one query (active alerts are few: one per feature and kind at most)."""
+    if not has_any_role(user):
+        return {"count": 0, "open": 0, "alerts": []}
+    active = list(
+        DriftAlert.objects.exclude(status=DriftAlert.Status.RESOLVED)
+        .select_related("config__model_version__model__use_case")
+        .order_by("-updated_at", "-id")
+    )
+    return {
+        "count": len(active),
+        "open": sum(a.status == DriftAlert.Status.OPEN for a in active),
+        "alerts": active[:limit],
+    }
+
+
+def reference_profile_for(config: MonitoringConfig) -> ReferenceProfile | None:
+    fingerprint = profile_fingerprint(_profile_options(config))
+    return ReferenceProfile.objects.filter(
+        dataset=config.reference, fingerprint=fingerprint
+    ).first()
+
+
+def _label(window: MonitoringWindow) -> str:
+    return f"{window.start:%Y-%m-%d}"
+
+
+def heatmap_data(
+    config: MonitoringConfig, windows: list[MonitoringWindow], *, metric: str = "psi"
+) -> dict[str, Any]:
+    """Per feature (and the prediction) per window: PSI or the test's p-value, and
+    whether the feature drifted; None where it was not compared."""
+    features = list(config.features)
+    pred = config.drift_prediction_column
+    rows = [*features, *([pred] if pred else [])]
+    values, drifted = [], []
+    for name in rows:
+        v_row, d_row = [], []
+        for w in windows:
+            d = (w.results or {}).get("drift") or {}
+            r = (d.get("prediction") if name == pred else (d.get("features") or {}).get(name)) or {}
+            v = r.get("ks_pvalue", r.get("chi2_pvalue")) if metric == "pvalue" else r.get("psi")
+            v_row.append(v)
+            d_row.append(bool(r.get("drift")))
+        values.append(v_row)
+        drifted.append(d_row)
+    labels = [f"{name} (prediction)" if name == pred else name for name in rows]
+    return {
+        "windows": [_label(w) for w in windows],
+        "features": labels,
+        "values": values,
+        "drifted": drifted,
+    }
+
+
+def _edges_labels(edges: list[float]) -> list[str]:
+    def f(x: float) -> str:
+        return f"{x:.4g}"
+
+    if not edges:
+        return ["all values"]
+    labels = [f"≤ {f(edges[0])}"]
+    labels += [f"{f(a)} – {f(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f"> {f(edges[-1])}")
+    return labels
+
+
+def distribution_data(
+    config: MonitoringConfig, window: MonitoringWindow, feature: str
+) -> dict[str, Any] | None:
+    """Bin (numeric: the reference's quantile bins) or category shares of one feature,
+    reference vs window; None when the feature was not compared in that window."""
+    d = (window.results or {}).get("drift") or {}
+    r = (d.get("features") or {}).get(feature)
+    if r is None and feature == config.drift_prediction_column:
+        r = d.get("prediction")
+    if not r or r.get("status") != "ok":
+        return None
+    if r["kind"] == "numeric":
+        profile = reference_profile_for(config)
+        edges = []
+        if profile is not None and profile.profile:
+            edges = profile.profile["features"].get(feature, {}).get("edges", [])
+        labels = _edges_labels(edges)
+        ref, cur = r["reference_proportions"], r["current_proportions"]
+        if len(labels) != len(ref):
+            labels = [f"bin {i + 1}" for i in range(len(ref))]
+    else:
+        labels = r["categories"]
+        n_ref = sum(r["reference_counts"]) or 1
+        n_cur = sum(r["current_counts"]) or 1
+        ref = [c / n_ref for c in r["reference_counts"]]
+        cur = [c / n_cur for c in r["current_counts"]]
+    return {"labels": labels, "reference": ref, "current": cur, "result": r}
+
+
+def performance_data(config: MonitoringConfig, windows: list[MonitoringWindow]) -> dict[str, Any]:
+    """Per metric, its value per window (None without outcomes), the floors and the
+    reference's own values."""
+    series: dict[str, list] = {m: [] for m in PERFORMANCE_METRICS}
+    any_value = False
+    for w in windows:
+        overall = ((w.results or {}).get("performance") or {}).get("overall") or {}
+        for m in PERFORMANCE_METRICS:
+            series[m].append(overall.get(m))
+            any_value |= overall.get(m) is not None
+    profile = reference_profile_for(config)
+    reference = ((profile.performance or {}).get("overall") or {}) if profile else {}
+    return {
+        "windows": [_label(w) for w in windows],
+        "series": series,
+        "has_values": any_value,
+        "floors": dict(config.thresholds.get("performance_min") or {}),
+        "reference": {m: reference[m] for m in PERFORMANCE_METRICS if reference.get(m) is not None},
+    }
+
+
+def window_feature_rows(window: MonitoringWindow) -> list[dict[str, Any]]:
+    """The window's per-feature results as table rows (prediction last)."""
+    d = (window.results or {}).get("drift") or {}
+    items = list((d.get("features") or {}).values())
+    if d.get("prediction"):
+        items.append({**d["prediction"], "is_prediction": True})
+    out = []
+    for r in items:
+        p = r.get("ks_pvalue", r.get("chi2_pvalue"))
+        out.append(
+            {
+                "feature": r["feature"],
+                "kind": r.get("kind") or "—",
+                "status": r["status"],
+                "message": r["message"],
+                "psi": r.get("psi"),
+                "pvalue": p,
+                "effect": r.get("ks_statistic", r.get("cramers_v")),
+                "drift": r.get("drift"),
+                "reasons": r.get("reasons") or [],
+                "is_prediction": r.get("is_prediction", False),
+            }
+        )
+    return out

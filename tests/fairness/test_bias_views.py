@@ -1,0 +1,199 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_bias_services)
+"""Bias summary pages (issue #5) through the client: who sees and who uploads, the
+upload form's 400s naming the column and row with nothing stored, the live progress
+bar and its JSON status, tables and charts of a done summary, a failed summary's
+reason, and the CSV export with formula-like cells neutralised."""
+
+import csv
+import io
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from fairness import services as svc
+from fairness.models import BiasSummary, ScoredDataset
+from tests.fairness.test_bias_services import (  # noqa: F401 (fixtures)
+    BAD_FILES,
+    MAPPING,
+    csv_bytes,
+    done_summary,
+    media,
+    scored_frame,
+    stored_files,
+    upload,
+    version,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(data: bytes, name="scores.csv", **overrides):
+    fields = {
+        "file": SimpleUploadedFile(name, data),
+        "outcome": "y",
+        "prediction": "y_hat",
+        "sensitive": "race, sex",
+        "reference": "best",
+        "min_group_size": "30",
+        "favourable_prediction": "1",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def test_everyone_with_a_role_reads_the_version_page(
+    client_for, users_by_role, version, media, no_role_user
+):
+    url = reverse("fairness:bias-version", args=[version.pk])
+    for role, user in users_by_role.items():
+        response = client_for(user).get(url)
+        assert response.status_code == 200, role
+        can_upload = role in ("data-scientist", "governance-lead")
+        assert (b'id="bias-upload"' in response.content) is True
+        assert (b'enctype="multipart/form-data"' in response.content) is can_upload, role
+    assert client_for(no_role_user).get(url).status_code == 403
+    page = client_for(users_by_role["auditor"]).get(reverse("reviews:version", args=[version.pk]))
+    assert url.encode() in page.content  # the card on the sign-off page links here
+
+
+def test_upload_through_the_page_queues_a_summary_with_a_progress_bar(
+    client_for, data_scientist, version, media, django_capture_on_commit_callbacks
+):
+    client = client_for(data_scientist)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            reverse("fairness:bias-upload", args=[version.pk]),
+            form_data(csv_bytes(), reference="race = A; sex = M", favourable_prediction="0"),
+        )
+    summary = BiasSummary.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("fairness:bias-summary", args=[summary.pk])
+    assert len(callbacks) == 1
+    assert summary.options["reference"] == {"race": "A", "sex": "M", "race x sex": "A | M"}
+    assert summary.options["favourable_prediction"] == 0
+    page = client.get(response["Location"])
+    status_url = reverse("fairness:bias-summary-status", args=[summary.pk])
+    assert b'<progress id="bias-progress"' in page.content
+    assert f'data-status-url="{status_url}"'.encode() in page.content
+    assert b"js/progress.js" in page.content and b"<script>" not in page.content
+    status = client.get(status_url).json()
+    assert status["status"] == "queued" and status["rows_total"] == 2000
+    assert status["finished"] is False
+    svc.bias_summary_run(summary_id=summary.pk)
+    assert client.get(status_url).json()["percent"] == 100.0
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_files_through_the_page_are_a_400_with_the_reason(
+    client_for, data_scientist, version, media, case
+):
+    data, expected = BAD_FILES[case]
+    extra = {}
+    if data.startswith(b"y,score"):
+        extra = {"prediction": "", "score": "score", "threshold": "0.5", "sensitive": "race"}
+    response = client_for(data_scientist).post(
+        reverse("fairness:bias-upload", args=[version.pk]), form_data(data, **extra)
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    for part in expected:
+        assert part.replace("'", "&#x27;") in text, part
+    assert not ScoredDataset.objects.exists() and stored_files(media) == []
+
+
+def test_an_identifier_as_sensitive_attribute_is_a_400(client_for, data_scientist, version, media):
+    n = 100_000
+    frame = {"y": np.zeros(n, int), "y_hat": np.ones(n, int), "sex": np.array(["F"] * n)}
+    frame["race"] = np.array([f"id-{i}" for i in range(n)])
+    response = client_for(data_scientist).post(
+        reverse("fairness:bias-upload", args=[version.pk]), form_data(csv_bytes(frame))
+    )
+    assert response.status_code == 400
+    assert "row 1,001" in response.content.decode() and stored_files(media) == []
+
+
+def test_an_upload_over_the_limit_is_refused_before_parsing(
+    client_for, data_scientist, version, media, settings
+):
+    settings.SCORED_DATA_MAX_BYTES = 1000
+    response = client_for(data_scientist).post(
+        reverse("fairness:bias-upload", args=[version.pk]), form_data(csv_bytes())
+    )
+    assert response.status_code == 400
+    assert "over the limit of 1,000" in response.content.decode()
+    assert stored_files(media) == []
+
+
+def test_readers_may_not_upload(client_for, auditor, other_data_scientist, version, media):
+    url = reverse("fairness:bias-upload", args=[version.pk])
+    for user in (auditor, other_data_scientist):
+        assert client_for(user).post(url, form_data(csv_bytes())).status_code == 403
+    assert not ScoredDataset.objects.exists()
+
+
+def test_a_done_summary_shows_tables_charts_and_findings(
+    client_for, data_scientist, auditor, version, media
+):
+    summary = done_summary(version, data_scientist)
+    response = client_for(auditor).get(reverse("fairness:bias-summary", args=[summary.pk]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "bias-progress" not in text
+    for block in ("race", "sex", "race x sex"):
+        assert f"<h2>{'Intersection ' if ' x ' in block else ''}{block}</h2>" in text
+    assert text.count('data-chart="chart-') == 7  # 3 rate charts, 2 TPR/FPR, 2 heatmaps
+    assert 'id="chart-rates-0-data" type="application/json"' in text
+    assert "plotly-strict.min.js" in text and "Four-fifths line" in text
+    assert "Disparate impact of" in text and "breached" in text
+    assert response.context["findings"].count() == len(
+        {(b["attribute"], b["metric"]) for b in summary.result["breaches"]}
+    )
+
+
+def test_a_failed_summary_shows_its_reason(client_for, data_scientist, version, media):
+    dataset, _ = upload(version, data_scientist, csv_bytes())
+    summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    svc.bias_summary_fail(
+        summary_id=summary.pk, error="Column 'y', row 7: The outcome 2 is not 0 or 1."
+    )
+    response = client_for(data_scientist).get(reverse("fairness:bias-summary", args=[summary.pk]))
+    assert response.status_code == 200
+    assert "row 7: The outcome 2 is not 0 or 1." in response.content.decode()
+    assert b"Run again" in response.content
+
+
+def test_csv_export_neutralises_formula_cells(client_for, data_scientist, auditor, version, media):
+    frame = scored_frame()
+    frame["race"] = np.where(frame["race"] == "C", "=HYPERLINK(1)", frame["race"])
+    summary = done_summary(version, data_scientist, csv_bytes(frame))
+    response = client_for(auditor).get(reverse("fairness:bias-summary-csv", args=[summary.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:3] == ["attribute", "group", "count"]
+    labels = {r[1] for r in rows[1:]}
+    assert "'=HYPERLINK(1)" in labels and "=HYPERLINK(1)" not in labels
+    assert len(rows) == 1 + 3 + 2 + 6
+
+
+def test_csv_of_an_unfinished_summary_is_a_409(client_for, data_scientist, version, media):
+    dataset, _ = upload(version, data_scientist, csv_bytes())
+    summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    response = client_for(data_scientist).get(
+        reverse("fairness:bias-summary-csv", args=[summary.pk])
+    )
+    assert response.status_code == 409
+
+
+def test_the_use_case_page_shows_the_latest_summary_with_its_charts(
+    client_for, data_scientist, auditor, version, media
+):
+    use_case_url = reverse("inventory:use-case-detail", args=[version.model.use_case_id])
+    assert 'id="bias"' not in client_for(auditor).get(use_case_url).content.decode()
+    summary = done_summary(version, data_scientist)
+    text = client_for(auditor).get(use_case_url).content.decode()
+    assert 'id="bias"' in text
+    assert reverse("fairness:bias-summary", args=[summary.pk]) in text
+    assert 'id="chart-rates-0-data" type="application/json"' in text
+    assert "plotly-strict.min.js" in text
