@@ -223,3 +223,15 @@ def bias_summary_csv_rows(result: dict) -> Iterator[list[Any]]:
             cells.append(row["disparate_impact"] if row else None)
             cells.append(row["four_fifths_rule_breached"] if row else None)
             yield ["" if c is None else c for c in cells]
+
+
+def bias_summary_latest_for_use_case(*, use_case) -> BiasSummary | None:
+    """The newest finished bias summary of any of the use case's versions, or None."""
+    return (
+        BiasSummary.objects.filter(
+            dataset__model_version__model__use_case=use_case, status=BiasSummary.Status.DONE
+        )
+        .select_related("dataset__model_version__model")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )

@@ -1,5 +1,5 @@
-"""Pages of the governance framework (home dashboard). The classification
-questionnaire hangs off a use case, so it is routed in inventory/urls.py."""
+"""Pages of the governance framework: the classification questionnaire (under the use
+case's path), ethics, RACI, policy and obligations."""
 
 from django.urls import path
 
@@ -12,7 +12,11 @@ from governance.views import raci as raci_views
 app_name = "governance"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path(
+        "inventory/use-cases/<int:pk>/classify/",
+        views.use_case_classify,
+        name="use-case-classify",
+    ),
     # Step 2: ethical position
     path("ethics/", ethics_views.ethics_position, name="ethics"),
     path("ethics/answer/", ethics_views.ethics_position_answer_view, name="ethics-answer"),

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "fairness",
     "monitoring",
     "experiments",
+    "demo",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
-ROOT_URLCONF = "governance.urls"
+ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "governance.wsgi.application"
 
 TEMPLATES = [
@@ -111,7 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "governance:home"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"

@@ -146,7 +146,7 @@ class UseCaseAdmin(ServiceModelAdmin):
     def dashboard_page(self, obj) -> str:
         if obj.pk is None:
             return "—"
-        url = reverse("inventory:use-case-detail", args=[obj.pk])
+        url = reverse("dashboard:use-case-detail", args=[obj.pk])
         return format_html('<a href="{}">Use-case page and questionnaire</a>', url)
 
     def service_save(self, request, form, formsets, change: bool):

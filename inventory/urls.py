@@ -2,7 +2,6 @@
 
 from django.urls import path
 
-from governance.views import use_case_classify
 from inventory import views
 
 app_name = "inventory"
@@ -10,9 +9,7 @@ app_name = "inventory"
 urlpatterns = [
     path("", views.use_case_list_view, name="use-case-list"),
     path("use-cases/new/", views.use_case_create, name="use-case-create"),
-    path("use-cases/<int:pk>/", views.use_case_detail, name="use-case-detail"),
     path("use-cases/<int:pk>/edit/", views.use_case_update, name="use-case-update"),
-    path("use-cases/<int:pk>/classify/", use_case_classify, name="use-case-classify"),
     path("use-cases/<int:pk>/models/new/", views.ml_model_create, name="model-create"),
     path("models/<int:pk>/", views.ml_model_detail, name="model-detail"),
     path("models/<int:pk>/versions/new/", views.model_version_create, name="version-create"),

@@ -14,10 +14,8 @@ from django.shortcuts import redirect, render
 
 from audit.views import history_context
 from governance.forms import add_service_errors
-from governance.selectors import classification_answers_display, classification_list
 from governance.views import get_or_404, role_required
 from inventory import permissions, services
-from inventory.choices import OPERATIONALISATION, Criticality, RiskTier
 from inventory.filters import DatasetFilterSet, UseCaseFilterSet
 from inventory.forms import (
     DatasetColumnFormSet,
@@ -70,73 +68,6 @@ def use_case_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _reasons_for_display(reasons: list[dict]) -> list[dict]:
-    def label(choices, value):
-        return choices(value).label if value else None
-
-    return [
-        {
-            **reason,
-            "tier_label": label(RiskTier, reason.get("min_tier")),
-            "criticality_label": label(Criticality, reason.get("min_criticality")),
-        }
-        for reason in reasons or []
-    ]
-
-
-@role_required
-def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
-    history = list(classification_list(use_case=use_case))
-    current = history[0] if history else None
-    can_change = permissions.can_change_use_case(request.user, use_case)
-    reasons = _reasons_for_display(current.reasons) if current else []
-    return render(
-        request,
-        "inventory/usecase_detail.html",
-        {
-            "use_case": use_case,
-            "current": current,
-            "decisive_reasons": [r for r in reasons if r.get("decisive")],
-            "other_reasons": [r for r in reasons if not r.get("decisive")],
-            "answers": classification_answers_display(classification=current) if current else [],
-            "operationalisation": OPERATIONALISATION.get(use_case.criticality)
-            if use_case.criticality
-            else None,
-            "history": history,
-            "can_change": can_change,
-            "can_classify": permissions.can_classify(request.user, use_case),
-            "bias": _latest_bias_summary(use_case),
-            **history_context(use_case, request.user),
-        },
-    )
-
-
-def _latest_bias_summary(use_case) -> dict | None:
-    """The newest finished bias summary of the use case's versions, with its first
-    attribute's charts, for the use case page (the full summary has its own page)."""
-    from fairness.models import BiasSummary
-    from fairness.views import summary_charts
-
-    summary = (
-        BiasSummary.objects.filter(
-            dataset__model_version__model__use_case=use_case, status=BiasSummary.Status.DONE
-        )
-        .select_related("dataset__model_version__model")
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
-    if summary is None:
-        return None
-    charts = summary_charts(summary.result)
-    first = charts[0]["block"] if charts else None
-    return {
-        "summary": summary,
-        "charts": [c for c in charts if c["block"] == first],
-        "breaches": len(summary.result.get("breaches", [])),
-    }
-
-
 @role_required
 def use_case_create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_create_use_case(request.user):
@@ -153,7 +84,7 @@ def use_case_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Registered “{use_case.name}”. Next: answer its risk questionnaire."
             )
-            return redirect("inventory:use-case-detail", pk=use_case.pk)
+            return redirect("dashboard:use-case-detail", pk=use_case.pk)
     return render(request, "inventory/usecase_form.html", {"form": form, "use_case": None})
 
 
@@ -173,7 +104,7 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Saved “{use_case.name}”.")
-            return redirect("inventory:use-case-detail", pk=use_case.pk)
+            return redirect("dashboard:use-case-detail", pk=use_case.pk)
     return render(
         request,
         "inventory/usecase_form.html",

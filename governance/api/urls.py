@@ -1,4 +1,4 @@
-"""Governance API routes, mounted at /api/v1/ by governance/api_urls.py."""
+"""Governance API routes, mounted at /api/v1/ by dashboard/api_urls.py."""
 
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token

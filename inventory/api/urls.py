@@ -1,4 +1,4 @@
-"""Inventory API routes, mounted at /api/v1/ by governance/api_urls.py."""
+"""Inventory API routes, mounted at /api/v1/ by dashboard/api_urls.py."""
 
 from rest_framework.routers import SimpleRouter
 

@@ -294,7 +294,7 @@ def test_the_use_case_page_shows_its_history_with_a_link_for_auditors(
     with audit_context(actor=data_scientist, reason="Scope narrowed"):
         use_case.restrictions = "Never for collections."
         use_case.save()
-    page = reverse("inventory:use-case-detail", args=[use_case.pk])
+    page = reverse("dashboard:use-case-detail", args=[use_case.pk])
     content = client_for(data_scientist).get(page).content.decode()
     assert "Change history" in content
     assert (

@@ -189,7 +189,7 @@ def test_csv_of_an_unfinished_summary_is_a_409(client_for, data_scientist, versi
 def test_the_use_case_page_shows_the_latest_summary_with_its_charts(
     client_for, data_scientist, auditor, version, media
 ):
-    use_case_url = reverse("inventory:use-case-detail", args=[version.model.use_case_id])
+    use_case_url = reverse("dashboard:use-case-detail", args=[version.model.use_case_id])
     assert 'id="bias"' not in client_for(auditor).get(use_case_url).content.decode()
     summary = done_summary(version, data_scientist)
     text = client_for(auditor).get(use_case_url).content.decode()

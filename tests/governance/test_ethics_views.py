@@ -134,7 +134,7 @@ def test_use_case_ethics_pages(
     page = reverse("governance:ethics-use-case", kwargs={"pk": use_case.pk})
     form = reverse("governance:ethics-use-case-answer", kwargs={"pk": use_case.pk})
     detail = client_for(auditor).get(
-        reverse("inventory:use-case-detail", kwargs={"pk": use_case.pk})
+        reverse("dashboard:use-case-detail", kwargs={"pk": use_case.pk})
     )
     assert page.encode() in detail.content
     assert client_for(auditor).get(page).status_code == 200
@@ -165,6 +165,6 @@ def test_use_case_answers_raise_the_tier_and_the_reason_shows(
     use_case.refresh_from_db()
     assert use_case.risk_tier == 3
     detail = client_for(risk_officer).get(
-        reverse("inventory:use-case-detail", kwargs={"pk": use_case.pk})
+        reverse("dashboard:use-case-detail", kwargs={"pk": use_case.pk})
     )
     assert b"Touches an aspect the organisation holds critical" in detail.content

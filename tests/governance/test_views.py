@@ -37,7 +37,7 @@ def use_case(team, data_scientist):
 
 
 def classify_url(use_case):
-    return reverse("inventory:use-case-classify", args=[use_case.pk])
+    return reverse("governance:use-case-classify", args=[use_case.pk])
 
 
 def questionnaire_post(**answers) -> dict:
@@ -56,7 +56,7 @@ def test_login_page_and_login_redirects_home(client, risk_officer):
         reverse("login"), {"username": risk_officer.username, "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("governance:home") == "/"
+    assert response["Location"] == reverse("dashboard:home") == "/"
 
 
 def test_wrong_password_shows_an_error(client, risk_officer):
@@ -263,7 +263,7 @@ def test_submitting_records_a_classification_with_reasons(client_for, risk_offic
         classify_url(use_case),
         questionnaire_post(availability="realtime", impact_lifetime="years"),
     )
-    detail = reverse("inventory:use-case-detail", args=[use_case.pk])
+    detail = reverse("dashboard:use-case-detail", args=[use_case.pk])
     assert response.status_code == 302
     assert response["Location"] == f"{detail}#classification"
     c = Classification.objects.get()

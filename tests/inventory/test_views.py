@@ -112,7 +112,7 @@ READ_EXPECTED = {
 def test_read_pages_need_a_role(request, who, page, use_case, ml_model, dataset):
     url = {
         "list": reverse("inventory:use-case-list"),
-        "detail": reverse("inventory:use-case-detail", args=[use_case.pk]),
+        "detail": reverse("dashboard:use-case-detail", args=[use_case.pk]),
         "model": reverse("inventory:model-detail", args=[ml_model.pk]),
         "datasets": reverse("inventory:dataset-list"),
         "dataset": reverse("inventory:dataset-detail", args=[dataset.pk]),
@@ -143,7 +143,7 @@ def test_change_pages_follow_team_and_role(request, who, page, use_case, ml_mode
     url = {
         "create": reverse("inventory:use-case-create"),
         "edit": reverse("inventory:use-case-update", args=[use_case.pk]),
-        "classify": reverse("inventory:use-case-classify", args=[use_case.pk]),
+        "classify": reverse("governance:use-case-classify", args=[use_case.pk]),
         "add-model": reverse("inventory:model-create", args=[use_case.pk]),
         "add-version": reverse("inventory:version-create", args=[ml_model.pk]),
         "dataset-create": reverse("inventory:dataset-create"),
@@ -238,10 +238,10 @@ def test_action_buttons_only_where_permitted(request, who, create, edit, classif
     client.force_login(request.getfixturevalue(who))
     listing = client.get(reverse("inventory:use-case-list")).content.decode()
     assert (reverse("inventory:use-case-create") in listing) is create
-    detail = client.get(reverse("inventory:use-case-detail", args=[use_case.pk])).content.decode()
+    detail = client.get(reverse("dashboard:use-case-detail", args=[use_case.pk])).content.decode()
     assert (reverse("inventory:use-case-update", args=[use_case.pk]) in detail) is edit
     assert (reverse("inventory:model-create", args=[use_case.pk]) in detail) is edit
-    assert (reverse("inventory:use-case-classify", args=[use_case.pk]) in detail) is classify
+    assert (reverse("governance:use-case-classify", args=[use_case.pk]) in detail) is classify
 
 
 def test_admin_link_only_for_governance_leads(client_for, governance_lead, risk_officer):
@@ -367,7 +367,7 @@ def test_detail_shows_models_versions_datasets_and_classification(
         note="Effective challenge",
     )
     response = client_for(risk_officer).get(
-        reverse("inventory:use-case-detail", args=[use_case.pk])
+        reverse("dashboard:use-case-detail", args=[use_case.pk])
     )
     html = response.content.decode()
     assert "Retail credit scoring" in html and use_case.purpose in html
@@ -391,7 +391,7 @@ def test_detail_shows_models_versions_datasets_and_classification(
 def test_unclassified_detail_invites_classification(client_for, data_scientist, use_case):
     html = (
         client_for(data_scientist)
-        .get(reverse("inventory:use-case-detail", args=[use_case.pk]))
+        .get(reverse("dashboard:use-case-detail", args=[use_case.pk]))
         .content.decode()
     )
     assert "Not yet classified" in html
@@ -407,7 +407,7 @@ def test_create_use_case(client_for, data_scientist, team):
     )
     use_case = UseCase.objects.get(name="Mortgage PD")
     assert response.status_code == 302
-    assert response["Location"] == reverse("inventory:use-case-detail", args=[use_case.pk])
+    assert response["Location"] == reverse("dashboard:use-case-detail", args=[use_case.pk])
     assert use_case.created_by == data_scientist and use_case.uses_pii
     assert list(use_case.regulations.values_list("code", flat=True)) == ["gdpr"]
 

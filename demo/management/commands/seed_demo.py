@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: load the demo portfolio of ``inventory.demo``.
+"""``manage.py seed_demo``: load the demo portfolio of ``demo``.
 
 Everything is written through the services (``inventory.services``,
 ``governance.services.classification_submit``), so the demo obeys the same rules as
@@ -15,17 +15,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import demo
 from accounts.roles import Role
+from demo import ethics as demo_ethics
+from demo import experiments as demo_experiments
+from demo import fairness as demo_fairness
+from demo import monitoring as demo_monitoring
+from demo import raci as demo_raci
+from demo import reviews as demo_reviews
 from governance.models import Regulation
 from governance.services import classification_submit
-from inventory import demo, services
+from inventory import services
 from inventory.choices import Criticality, RiskTier
-from inventory.demo import bias as demo_bias
-from inventory.demo import ethics as demo_ethics
-from inventory.demo import experiments as demo_experiments
-from inventory.demo import monitoring as demo_monitoring
-from inventory.demo import raci as demo_raci
-from inventory.demo import signoffs as demo_signoffs
 from inventory.models import Dataset, MLModel, Team, UseCase
 
 
@@ -71,9 +72,9 @@ class Command(BaseCommand):
         # Step 5: what each classified use case owes, why, and who owns each.
         self._obligations()
         # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.
-        demo_signoffs.load(users=self.users, note=self._note)
+        demo_reviews.load(users=self.users, note=self._note)
         # Bias summary: the real COMPAS scores on a high-tier use case's version.
-        demo_bias.load(users=self.users, note=self._note)
+        demo_fairness.load(users=self.users, note=self._note)
         # Monitoring: a year of drift and performance windows, with a real drift alert.
         demo_monitoring.load(users=self.users, note=self._note)
         # Experiments: a finished A/B test and a shadow comparison, each signed as evidence.

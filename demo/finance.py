@@ -1,7 +1,7 @@
 """Demo use cases of the financial-services teams: credit risk (model risk
 management), fraud and financial crime, insurance pricing."""
 
-from inventory.demo.specs import UseCaseSpec, answers, model
+from demo.specs import UseCaseSpec, answers, model
 
 FINANCE_USE_CASES: tuple[UseCaseSpec, ...] = (
     UseCaseSpec(

@@ -1,6 +1,6 @@
 """The demo organisation: people (named by role), teams and their datasets."""
 
-from inventory.demo.specs import DatasetSpec, Person
+from demo.specs import DatasetSpec, Person
 
 # --- People and teams ---------------------------------------------------------------
 

@@ -18,13 +18,13 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 
 from accounts.roles import Role
+from demo.specs import DEMO_PASSWORD, EMAIL_DOMAIN, Person
 from governance.models import EthicsAnswerSet
 from governance.services import (
     ethics_position_answer,
     ethics_position_approve,
     ethics_use_case_answer,
 )
-from inventory.demo.specs import DEMO_PASSWORD, EMAIL_DOMAIN, Person
 from inventory.models import UseCase
 
 SECOND_LEAD = Person("ethics.lead", "Ethics", "Lead", Role.GOVERNANCE_LEAD, is_staff=True)

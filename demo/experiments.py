@@ -18,7 +18,7 @@ promotion request left pending, so the sign-off page shows the evidence.
 These use cases were chosen because their preproduction-verification obligation is
 still open: the production use cases' obligations were accepted by the sign-off
 history, and accepted evidence is not replaced. Signatures made here record
-"demo data loader" as their authentication method, as ``inventory.demo.signoffs``
+"demo data loader" as their authentication method, as ``demo.reviews``
 does. Idempotent: an experiment that exists (by use case and name) is left alone.
 """
 
@@ -31,11 +31,11 @@ from collections.abc import Callable
 import numpy as np
 from django.contrib.auth.models import User
 
+import demo
 from core import experiment_stats as st
 from experiments import services as svc
 from experiments.models import Experiment
 from experiments.permissions import can_run_experiment
-from inventory import demo
 from inventory import services as inventory_services
 from inventory.models import MLModel, ModelVersion, UseCase
 from reviews.models import PromotionRequest

@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from demo import ethics as demo_ethics
 from governance.models import EthicsAnswerSet
 from governance.selectors import ethics_critical_aspects_for, ethics_position_current
-from inventory.demo import ethics as demo_ethics
 from inventory.models import UseCase
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ fixed strings, so every run produces the same portfolio.
 - ``finance`` and ``enterprise``: the use cases with their models and versions.
 """
 
-from inventory.demo.enterprise import ENTERPRISE_USE_CASES
-from inventory.demo.finance import FINANCE_USE_CASES
-from inventory.demo.organisation import DATASETS, PEOPLE, TEAMS
-from inventory.demo.specs import (
+from demo.enterprise import ENTERPRISE_USE_CASES
+from demo.finance import FINANCE_USE_CASES
+from demo.organisation import DATASETS, PEOPLE, TEAMS
+from demo.specs import (
     DEMO_PASSWORD,
     EMAIL_DOMAIN,
     DatasetSpec,

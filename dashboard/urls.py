@@ -1,9 +1,10 @@
-"""Root URL configuration."""
+"""Root URL configuration: every app's pages and API."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("dashboard.page_urls")),
     path("", include("governance.page_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("audit/", include("audit.urls")),
@@ -12,6 +13,6 @@ urlpatterns = [
     path("reviews/", include("fairness.urls")),
     path("reviews/", include("monitoring.urls")),
     path("reviews/", include("experiments.urls")),
-    path("api/", include("governance.api_urls")),
+    path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]

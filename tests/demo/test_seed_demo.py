@@ -7,9 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+import demo
 from accounts.roles import Role
 from governance.models import Classification
-from inventory import demo
 from inventory.choices import Criticality, LifecycleStatus
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 

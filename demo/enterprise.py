@@ -1,7 +1,7 @@
 """Demo use cases of the other teams: pharma R&D (GxP), marketing (GDPR), HR
 (EU AI Act high-risk hiring), operations and customer service."""
 
-from inventory.demo.specs import Reclassification, UseCaseSpec, answers, model
+from demo.specs import Reclassification, UseCaseSpec, answers, model
 
 ENTERPRISE_USE_CASES: tuple[UseCaseSpec, ...] = (
     UseCaseSpec(

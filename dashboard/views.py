@@ -1,0 +1,124 @@
+"""Pages that compose several apps: the home dashboard (portfolio, classification,
+ethics, RACI, obligations, drift alerts) and the use case page (inventory record,
+classification and its reasons, the latest bias summary, history).
+
+This is the one place that reads from every app, so that no app below it has to
+import an app above it (see ``.importlinter``). Views only call selectors and render.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from accounts.web import chart_figure, get_or_404, role_required
+from audit.views import history_context
+from core.charts import governance as charts
+from fairness.selectors import bias_summary_latest_for_use_case
+from fairness.views import summary_charts
+from governance.selectors import (
+    classification_answers_display,
+    classification_list,
+    classification_recent,
+)
+from governance.selectors.ethics import use_cases_without_ethics_answers
+from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
+from governance.selectors.raci import use_cases_with_incomplete_raci
+from inventory import permissions
+from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
+from inventory.selectors import use_case_get, use_case_portfolio_counts
+from monitoring.selectors import alerts_open_for_home
+
+
+@role_required
+def home(request: HttpRequest) -> HttpResponse:
+    counts = use_case_portfolio_counts(user=request.user)
+    list_url = reverse("inventory:use-case-list")
+    tiers = [
+        {"value": value, "label": label, "count": counts["by_tier"].get(value, 0)}
+        for value, label in RiskTier.choices
+    ]
+    statuses = [
+        {"value": value, "label": label, "count": counts["by_status"].get(value, 0)}
+        for value, label in LifecycleStatus.choices
+    ]
+    high = sum(t["count"] for t in tiers if t["value"] >= RiskTier.HIGH)
+    heatmap = charts.portfolio_heatmap(counts["matrix"], tiers=RiskTier.choices, list_url=list_url)
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "counts": counts,
+            "tiers": tiers,
+            "statuses": statuses,
+            "high_or_critical": high,
+            "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
+            "without_ethics": use_cases_without_ethics_answers(user=request.user).count(),
+            "raci_incomplete": len(use_cases_with_incomplete_raci(user=request.user)),
+            "obligations": obligation_kpis(),
+            "obligation_table": obligation_status_by_tier(),
+            "drift_alerts": alerts_open_for_home(user=request.user),
+            "heatmap": chart_figure(heatmap),
+            "recent": classification_recent(user=request.user),
+            "levels": [
+                {"value": value, "label": label, "operationalisation": OPERATIONALISATION[value]}
+                for value, label in Criticality.choices
+            ],
+        },
+    )
+
+
+def _reasons_for_display(reasons: list[dict]) -> list[dict]:
+    def label(choices, value):
+        return choices(value).label if value else None
+
+    return [
+        {
+            **reason,
+            "tier_label": label(RiskTier, reason.get("min_tier")),
+            "criticality_label": label(Criticality, reason.get("min_criticality")),
+        }
+        for reason in reasons or []
+    ]
+
+
+@role_required
+def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    history = list(classification_list(use_case=use_case))
+    current = history[0] if history else None
+    can_change = permissions.can_change_use_case(request.user, use_case)
+    reasons = _reasons_for_display(current.reasons) if current else []
+    return render(
+        request,
+        "dashboard/usecase_detail.html",
+        {
+            "use_case": use_case,
+            "current": current,
+            "decisive_reasons": [r for r in reasons if r.get("decisive")],
+            "other_reasons": [r for r in reasons if not r.get("decisive")],
+            "answers": classification_answers_display(classification=current) if current else [],
+            "operationalisation": OPERATIONALISATION.get(use_case.criticality)
+            if use_case.criticality
+            else None,
+            "history": history,
+            "can_change": can_change,
+            "can_classify": permissions.can_classify(request.user, use_case),
+            "bias": _latest_bias_summary(use_case),
+            **history_context(use_case, request.user),
+        },
+    )
+
+
+def _latest_bias_summary(use_case) -> dict | None:
+    """The newest finished bias summary of the use case's versions, with its first
+    attribute's charts, for the use case page (the full summary has its own page)."""
+    summary = bias_summary_latest_for_use_case(use_case=use_case)
+    if summary is None:
+        return None
+    charts = summary_charts(summary.result)
+    first = charts[0]["block"] if charts else None
+    return {
+        "summary": summary,
+        "charts": [c for c in charts if c["block"] == first],
+        "breaches": len(summary.result.get("breaches", [])),
+    }
