@@ -192,10 +192,16 @@ def test_forbidden_posts_write_nothing(request, who, use_case, ml_model, dataset
 
 
 @pytest.mark.parametrize(
-    "url_name", ["use-case-detail", "use-case-update", "use-case-classify", "model-create"]
+    "url_name",
+    [
+        "dashboard:use-case-detail",
+        "inventory:use-case-update",
+        "governance:use-case-classify",
+        "inventory:model-create",
+    ],
 )
 def test_missing_use_case_is_404(client_for, governance_lead, url_name):
-    response = client_for(governance_lead).get(reverse(f"inventory:{url_name}", args=[999999]))
+    response = client_for(governance_lead).get(reverse(url_name, args=[999999]))
     assert response.status_code == 404
 
 
