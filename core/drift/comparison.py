@@ -158,12 +158,7 @@ def _compare_categorical(
     cur_props = cur_counts / cur.n
     value_psi = psi(ref_props, cur_props)
     value_js = js_distance(ref_props, cur_props)
-    notes = []
-    if new:
-        shown = ", ".join(repr(c) for c in new[:10]) + (" ..." if len(new) > 10 else "")
-        notes.append(f"New categories unseen in the reference: {shown}.")
-    if len(categories) == 1:
-        notes.append(f"One category on both sides ({categories[0]!r}).")
+    notes = _categorical_notes(new, categories)
     out = _result(
         name,
         "categorical",
@@ -189,6 +184,16 @@ def _compare_categorical(
             f"Cramer's V = {_fmt(v)} >= {_fmt(t.cramers_v_min)}"
         )
     return _verdict(out, test_drift, value_psi, t)
+
+
+def _categorical_notes(new: list[str], categories: list[str]) -> list[str]:
+    notes = []
+    if new:
+        shown = ", ".join(repr(c) for c in new[:10]) + (" ..." if len(new) > 10 else "")
+        notes.append(f"New categories unseen in the reference: {shown}.")
+    if len(categories) == 1:
+        notes.append(f"One category on both sides ({categories[0]!r}).")
+    return notes
 
 
 def _verdict(out: dict, test_drift: bool, value_psi: float, t: DriftThresholds) -> dict:
@@ -274,36 +279,12 @@ def drift_compare(
     """
     t = thresholds or DriftThresholds()
     window = _window_profile(reference, current)
-    if features is not None:
-        names = list(features)
-    else:
-        names = [
-            *reference.features,
-            *(n for n in reference.problems if n not in reference.features),
-        ]
-    if prediction is not None and prediction not in names and prediction in reference.features:
-        names.append(prediction)
+    names = _names_to_compare(reference, features, prediction)
     results: dict[str, dict] = {}
-    # Columns are independent and the heavy parts (sorting, scipy's KS distribution)
-    # run in C without the GIL: compare them on a few threads, in a fixed order.
-    if len(names) > 1 and window.rows >= PARALLEL_MIN_ROWS:
-        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-            compared = list(pool.map(lambda n: _compare_one(n, reference, window, t), names))
-    else:
-        compared = [_compare_one(name, reference, window, t) for name in names]
+    compared = _compare_all(names, reference, window, t)
     for name, result in zip(names, compared, strict=True):
         results[name] = result
-    for name in list(window.features) + list(window.problems):
-        if name in results or name in reference.features or (features and name not in names):
-            continue
-        if name in reference.problems:
-            continue
-        results[name] = _result(
-            name,
-            getattr(window.features.get(name), "kind", None),
-            NOT_IN_REFERENCE,
-            "In the window but not in the reference profile; not compared.",
-        )
+    _add_not_in_reference(results, reference, window, names, features)
     pred = results.pop(prediction, None) if prediction is not None else None
     if prediction is not None and pred is None:
         pred = _result(prediction, None, MISSING_IN_WINDOW, "No prediction column given.")
@@ -321,6 +302,56 @@ def drift_compare(
             if r["status"] != OK
         ],
     }
+
+
+def _names_to_compare(
+    reference: Profile, features: Sequence[str] | None, prediction: str | None
+) -> list[str]:
+    """The reference columns to compare (all, problems included, or `features`), and
+    the prediction column when the reference has it."""
+    if features is not None:
+        names = list(features)
+    else:
+        names = [
+            *reference.features,
+            *(n for n in reference.problems if n not in reference.features),
+        ]
+    if prediction is not None and prediction not in names and prediction in reference.features:
+        names.append(prediction)
+    return names
+
+
+def _compare_all(
+    names: list[str], reference: Profile, window: Profile, t: DriftThresholds
+) -> list[dict]:
+    # Columns are independent and the heavy parts (sorting, scipy's KS distribution)
+    # run in C without the GIL: compare them on a few threads, in a fixed order.
+    if len(names) > 1 and window.rows >= PARALLEL_MIN_ROWS:
+        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+            return list(pool.map(lambda n: _compare_one(n, reference, window, t), names))
+    return [_compare_one(name, reference, window, t) for name in names]
+
+
+def _add_not_in_reference(
+    results: dict[str, dict],
+    reference: Profile,
+    window: Profile,
+    names: list[str],
+    features: Sequence[str] | None,
+) -> None:
+    """A "not_in_reference" result for each window column the reference lacks (unless
+    `features` leaves it out)."""
+    for name in list(window.features) + list(window.problems):
+        if name in results or name in reference.features or (features and name not in names):
+            continue
+        if name in reference.problems:
+            continue
+        results[name] = _result(
+            name,
+            getattr(window.features.get(name), "kind", None),
+            NOT_IN_REFERENCE,
+            "In the window but not in the reference profile; not compared.",
+        )
 
 
 def _compare_one(name: str, reference: Profile, window: Profile, t: DriftThresholds) -> dict:

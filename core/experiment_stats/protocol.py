@@ -6,7 +6,7 @@ two-arm split in percent."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -140,19 +140,7 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
     (A/B) or present (shadow), interim looks not strictly increasing in (0, 1],
     non-positive traffic, bad guardrails.
     """
-    if isinstance(protocol, Protocol):
-        raw = {f.name: getattr(protocol, f.name) for f in fields(Protocol)}
-    elif isinstance(protocol, Mapping):
-        known = {f.name for f in fields(Protocol)}
-        for key in protocol:
-            if key not in known:
-                raise ProtocolError(str(key), "unknown protocol field")
-        raw = dict(protocol)
-        for key in ("design", "metric_kind", "minimum_effect"):
-            if key not in raw:
-                raise ProtocolError(key, "is required")
-    else:
-        raise ProtocolError("protocol", "must be a Protocol or a mapping of its fields")
+    raw = _raw_fields(protocol)
     defaults = Protocol(design="ab", metric_kind="mean", minimum_effect=1.0)
     get = lambda key: raw.get(key, getattr(defaults, key))  # noqa: E731
 
@@ -170,55 +158,13 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
 
     baseline = sd = discordant = None
     if kind == "proportion":
-        if get("baseline_proportion") is None:
-            raise ProtocolError("baseline_proportion", "is required for a proportion metric")
-        baseline = _open_unit("baseline_proportion", get("baseline_proportion"), "a proportion")
-        target = baseline + effect if higher else baseline - effect
-        if not 0.0 < target < 1.0:
-            raise ProtocolError(
-                "minimum_effect", f"moves the baseline {baseline} to {target}, outside (0, 1)"
-            )
-        if design == "shadow":
-            if get("discordant_proportion") is None:
-                raise ProtocolError(
-                    "discordant_proportion", "is required for a paired proportion metric"
-                )
-            discordant = _number("discordant_proportion", get("discordant_proportion"))
-            if not effect < discordant <= 1.0:
-                raise ProtocolError(
-                    "discordant_proportion",
-                    f"must be in (minimum_effect, 1] = ({effect}, 1], not {discordant}",
-                )
+        baseline, discordant = _proportion_fields(get, design, effect, higher)
     else:
-        if get("standard_deviation") is None:
-            raise ProtocolError("standard_deviation", "is required for a mean metric")
-        sd = _number("standard_deviation", get("standard_deviation"))
-        if sd <= 0:
-            raise ProtocolError("standard_deviation", f"must be positive, not {sd}")
+        sd = _standard_deviation(get("standard_deviation"))
 
-    split = get("split")
-    if design == "ab":
-        if split is None:
-            raise ProtocolError("split", "an A/B design needs a split")
-        split = validate_split(split)
-    elif split is not None:
-        raise ProtocolError("split", "a shadow design scores every request with both models")
-
-    traffic = get("daily_traffic")
-    if traffic is not None:
-        traffic = _number("daily_traffic", traffic)
-        if traffic <= 0:
-            raise ProtocolError("daily_traffic", f"must be positive, not {traffic}")
-
-    looks = get("interim_looks")
-    if isinstance(looks, str | bytes) or not isinstance(looks, Sequence):
-        raise ProtocolError("interim_looks", "must be a list of information fractions")
-    looks = tuple(_number(f"interim_looks[{i}]", t) for i, t in enumerate(looks))
-    for i, t in enumerate(looks):
-        if not 0.0 < t <= 1.0:
-            raise ProtocolError("interim_looks", f"look {i + 1} ({t}) is outside (0, 1]")
-        if i and t <= looks[i - 1]:
-            raise ProtocolError("interim_looks", "must be strictly increasing")
+    split = _split_field(get("split"), design)
+    traffic = _daily_traffic(get("daily_traffic"))
+    looks = _interim_looks(get("interim_looks"))
     spending = _choice("spending", get("spending"), SPENDING_FUNCTIONS)
 
     srm_alpha = _open_unit("srm_alpha", get("srm_alpha"), "the SRM alpha")
@@ -229,26 +175,7 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
             raise ProtocolError(key, f"must be in [0, 1), not {shares[key]}")
     mcnemar_exact = _flag("mcnemar_exact", get("mcnemar_exact"))
 
-    guardrails = []
-    for i, g in enumerate(get("guardrails") or ()):
-        where = f"guardrails[{i}]"
-        if isinstance(g, Mapping):
-            unknown = set(g) - {f.name for f in fields(Guardrail)}
-            if unknown:
-                raise ProtocolError(f"{where}.{sorted(unknown)[0]}", "unknown guardrail field")
-            g = Guardrail(**g)
-        if not isinstance(g, Guardrail):
-            raise ProtocolError(where, "must be a guardrail")
-        if not isinstance(g.name, str) or not g.name.strip():
-            raise ProtocolError(f"{where}.name", "is required")
-        if any(other.name == g.name for other in guardrails):
-            raise ProtocolError(f"{where}.name", f"duplicate guardrail {g.name!r}")
-        _choice(f"{where}.metric_kind", g.metric_kind, METRIC_KINDS)
-        tolerance = _number(f"{where}.tolerance", g.tolerance)
-        if tolerance < 0:
-            raise ProtocolError(f"{where}.tolerance", f"must be >= 0, not {tolerance}")
-        _flag(f"{where}.higher_is_better", g.higher_is_better)
-        guardrails.append(Guardrail(g.name, g.metric_kind, tolerance, g.higher_is_better))
+    guardrails = _guardrails(get("guardrails") or ())
 
     return Protocol(
         design=design,
@@ -270,3 +197,111 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
         guardrails=tuple(guardrails),
         **shares,
     )
+
+
+def _raw_fields(protocol: Protocol | Mapping[str, Any]) -> dict[str, Any]:
+    """The protocol's fields as a dict; a mapping must name known fields and the three
+    required ones."""
+    if isinstance(protocol, Protocol):
+        return {f.name: getattr(protocol, f.name) for f in fields(Protocol)}
+    if isinstance(protocol, Mapping):
+        known = {f.name for f in fields(Protocol)}
+        for key in protocol:
+            if key not in known:
+                raise ProtocolError(str(key), "unknown protocol field")
+        raw = dict(protocol)
+        for key in ("design", "metric_kind", "minimum_effect"):
+            if key not in raw:
+                raise ProtocolError(key, "is required")
+        return raw
+    raise ProtocolError("protocol", "must be a Protocol or a mapping of its fields")
+
+
+def _proportion_fields(
+    get: Callable[[str], Any], design: str, effect: float, higher: bool
+) -> tuple[float, float | None]:
+    """(baseline proportion, discordant proportion or None) of a proportion metric."""
+    if get("baseline_proportion") is None:
+        raise ProtocolError("baseline_proportion", "is required for a proportion metric")
+    baseline = _open_unit("baseline_proportion", get("baseline_proportion"), "a proportion")
+    target = baseline + effect if higher else baseline - effect
+    if not 0.0 < target < 1.0:
+        raise ProtocolError(
+            "minimum_effect", f"moves the baseline {baseline} to {target}, outside (0, 1)"
+        )
+    discordant = None
+    if design == "shadow":
+        if get("discordant_proportion") is None:
+            raise ProtocolError(
+                "discordant_proportion", "is required for a paired proportion metric"
+            )
+        discordant = _number("discordant_proportion", get("discordant_proportion"))
+        if not effect < discordant <= 1.0:
+            raise ProtocolError(
+                "discordant_proportion",
+                f"must be in (minimum_effect, 1] = ({effect}, 1], not {discordant}",
+            )
+    return baseline, discordant
+
+
+def _standard_deviation(value: Any) -> float:
+    if value is None:
+        raise ProtocolError("standard_deviation", "is required for a mean metric")
+    sd = _number("standard_deviation", value)
+    if sd <= 0:
+        raise ProtocolError("standard_deviation", f"must be positive, not {sd}")
+    return sd
+
+
+def _split_field(split: Any, design: str) -> dict[str, float] | None:
+    if design == "ab":
+        if split is None:
+            raise ProtocolError("split", "an A/B design needs a split")
+        return validate_split(split)
+    if split is not None:
+        raise ProtocolError("split", "a shadow design scores every request with both models")
+    return split
+
+
+def _daily_traffic(traffic: Any) -> float | None:
+    if traffic is not None:
+        traffic = _number("daily_traffic", traffic)
+        if traffic <= 0:
+            raise ProtocolError("daily_traffic", f"must be positive, not {traffic}")
+    return traffic
+
+
+def _interim_looks(looks: Any) -> tuple[float, ...]:
+    if isinstance(looks, str | bytes) or not isinstance(looks, Sequence):
+        raise ProtocolError("interim_looks", "must be a list of information fractions")
+    looks = tuple(_number(f"interim_looks[{i}]", t) for i, t in enumerate(looks))
+    for i, t in enumerate(looks):
+        if not 0.0 < t <= 1.0:
+            raise ProtocolError("interim_looks", f"look {i + 1} ({t}) is outside (0, 1]")
+        if i and t <= looks[i - 1]:
+            raise ProtocolError("interim_looks", "must be strictly increasing")
+    return looks
+
+
+def _guardrails(items: Any) -> list[Guardrail]:
+    guardrails = []
+    for i, g in enumerate(items):
+        where = f"guardrails[{i}]"
+        if isinstance(g, Mapping):
+            unknown = set(g) - {f.name for f in fields(Guardrail)}
+            if unknown:
+                raise ProtocolError(f"{where}.{sorted(unknown)[0]}", "unknown guardrail field")
+            g = Guardrail(**g)
+        if not isinstance(g, Guardrail):
+            raise ProtocolError(where, "must be a guardrail")
+        if not isinstance(g.name, str) or not g.name.strip():
+            raise ProtocolError(f"{where}.name", "is required")
+        if any(other.name == g.name for other in guardrails):
+            raise ProtocolError(f"{where}.name", f"duplicate guardrail {g.name!r}")
+        _choice(f"{where}.metric_kind", g.metric_kind, METRIC_KINDS)
+        tolerance = _number(f"{where}.tolerance", g.tolerance)
+        if tolerance < 0:
+            raise ProtocolError(f"{where}.tolerance", f"must be >= 0, not {tolerance}")
+        _flag(f"{where}.higher_is_better", g.higher_is_better)
+        guardrails.append(Guardrail(g.name, g.metric_kind, tolerance, g.higher_is_better))
+    return guardrails

@@ -81,36 +81,7 @@ def summarise(
         subsets += [c for k in range(2, m + 1) for c in itertools.combinations(range(m), k)]
     blocks = []
     for subset in subsets:
-        cols = [counts.attributes[a] for a in subset]
-        name = INTERSECTION_SEP.join(cols)
-        keys, (gn, gw, gw2) = _reduce(counts.cells[:, list(subset)], [n, w, w2])
-        hkeys = counts.h_cells[:, list(subset)]
-        groups = []
-        for i, key in enumerate(keys):
-            values = [counts.labels[a][c] for a, c in zip(subset, key, strict=True)]
-            hmask = (hkeys == key).all(axis=1)
-            groups.append(_group(values, gn[i], gw[i], gw2[i], counts, hmask, min_group_size))
-        groups.sort(key=lambda g: [(v == MISSING_LABEL, v) for v in g["values"]])
-        compared = [g for g in groups if not g["small_group"]]
-        between = {
-            d: _between(compared, metric, min_group_size) for d, metric in DISPARITIES.items()
-        }
-        between["equalized_odds"] = _equalized_odds(
-            between["equal_opportunity"], between["false_positive_rate_parity"]
-        )
-        wanted = reference.get(name, "best") if isinstance(reference, Mapping) else reference
-        ref, ref_info = _pick_reference(groups, compared, wanted, name, min_group_size)
-        block = {
-            "name": name,
-            "columns": cols,
-            "intersection": len(subset) > 1,
-            "groups": groups,
-            "compared_groups": [g["label"] for g in compared],
-            "excluded_small_groups": [g["label"] for g in groups if g["small_group"]],
-            "between_groups": between,
-            "reference": ref_info,
-            "against_reference": [] if ref is None else [_against(g, ref) for g in compared],
-        }
+        block = _block(counts, subset, (n, w, w2), reference, min_group_size)
         block["breaches"] = _breaches(block, used)
         blocks.append(block)
     return {
@@ -133,6 +104,47 @@ def summarise(
         "thresholds_ignored": ignored,
         "breaches": [b for block in blocks for b in block["breaches"]],
         "notes": _notes(counts, min_group_size),
+    }
+
+
+def _block(
+    counts: GroupCounts,
+    subset: tuple[int, ...],
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    reference: str | Mapping[str, str],
+    min_group_size: int,
+) -> dict:
+    """The summary of one attribute or intersection of attributes (`subset`, indices
+    into `counts.attributes`) without its breaches; `sums` are the per-cell counts,
+    weights and squared weights."""
+    n, w, w2 = sums
+    cols = [counts.attributes[a] for a in subset]
+    name = INTERSECTION_SEP.join(cols)
+    keys, (gn, gw, gw2) = _reduce(counts.cells[:, list(subset)], [n, w, w2])
+    hkeys = counts.h_cells[:, list(subset)]
+    groups = []
+    for i, key in enumerate(keys):
+        values = [counts.labels[a][c] for a, c in zip(subset, key, strict=True)]
+        hmask = (hkeys == key).all(axis=1)
+        groups.append(_group(values, gn[i], gw[i], gw2[i], counts, hmask, min_group_size))
+    groups.sort(key=lambda g: [(v == MISSING_LABEL, v) for v in g["values"]])
+    compared = [g for g in groups if not g["small_group"]]
+    between = {d: _between(compared, metric, min_group_size) for d, metric in DISPARITIES.items()}
+    between["equalized_odds"] = _equalized_odds(
+        between["equal_opportunity"], between["false_positive_rate_parity"]
+    )
+    wanted = reference.get(name, "best") if isinstance(reference, Mapping) else reference
+    ref, ref_info = _pick_reference(groups, compared, wanted, name, min_group_size)
+    return {
+        "name": name,
+        "columns": cols,
+        "intersection": len(subset) > 1,
+        "groups": groups,
+        "compared_groups": [g["label"] for g in compared],
+        "excluded_small_groups": [g["label"] for g in groups if g["small_group"]],
+        "between_groups": between,
+        "reference": ref_info,
+        "against_reference": [] if ref is None else [_against(g, ref) for g in compared],
     }
 
 
