@@ -64,31 +64,55 @@ def validate_answers(questions: list[Question], answers: Any) -> dict[str, str]:
             if q.required and not (q.kind == MULTI and value == []):
                 errors[q.code] = "An answer is required."
             continue
-        if q.kind == SINGLE:
-            if not isinstance(value, str) or value not in q.options:
-                errors[q.code] = (
-                    f"{value!r} is not a valid choice; choose one of: {', '.join(q.options)}."
-                )
-        elif q.kind == MULTI:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[q.code] = "Give a list of option codes."
-            elif bad := [v for v in value if v not in q.options]:
-                errors[q.code] = (
-                    f"Not valid choices: {', '.join(bad)}; choose from: {', '.join(q.options)}."
-                )
-            elif len(set(value)) != len(value):
-                errors[q.code] = "An option is given twice."
-        elif q.kind == SCALE:
-            if isinstance(value, bool) or not isinstance(value, int):
-                errors[q.code] = "Give a whole number."
-            elif not q.scale_min <= value <= q.scale_max:
-                errors[q.code] = f"Give a value from {q.scale_min} to {q.scale_max}."
-        elif q.kind == TEXT:
-            if not isinstance(value, str):
-                errors[q.code] = "Give a text."
-            elif len(value) > TEXT_MAX_LENGTH:
-                errors[q.code] = f"Keep it under {TEXT_MAX_LENGTH} characters."
+        problem = _answer_problem(q, value)
+        if problem:
+            errors[q.code] = problem
     return errors
+
+
+def _answer_problem(q: Question, value: Any) -> str | None:
+    """What is wrong with a given (not missing) answer to `q`, or None."""
+    if q.kind == SINGLE:
+        return _single_problem(q, value)
+    if q.kind == MULTI:
+        return _multi_problem(q, value)
+    if q.kind == SCALE:
+        return _scale_problem(q, value)
+    if q.kind == TEXT:
+        return _text_problem(value)
+    return None
+
+
+def _single_problem(q: Question, value: Any) -> str | None:
+    if not isinstance(value, str) or value not in q.options:
+        return f"{value!r} is not a valid choice; choose one of: {', '.join(q.options)}."
+    return None
+
+
+def _multi_problem(q: Question, value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "Give a list of option codes."
+    if bad := [v for v in value if v not in q.options]:
+        return f"Not valid choices: {', '.join(bad)}; choose from: {', '.join(q.options)}."
+    if len(set(value)) != len(value):
+        return "An option is given twice."
+    return None
+
+
+def _scale_problem(q: Question, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "Give a whole number."
+    if not q.scale_min <= value <= q.scale_max:
+        return f"Give a value from {q.scale_min} to {q.scale_max}."
+    return None
+
+
+def _text_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "Give a text."
+    if len(value) > TEXT_MAX_LENGTH:
+        return f"Keep it under {TEXT_MAX_LENGTH} characters."
+    return None
 
 
 def normalise(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:

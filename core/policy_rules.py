@@ -207,15 +207,7 @@ def _check_value(name: str, spec: Param, value: Any) -> str | None:
     if spec.kind == "bool":
         return None if isinstance(value, bool) else f"{name}: must be true or false."
     if spec.kind in ("int", "number"):
-        ok = isinstance(value, int) if spec.kind == "int" else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok:
-            kind = "a whole number" if spec.kind == "int" else "a number"
-            return f"{name}: must be {kind}."
-        if spec.minimum is not None and value < spec.minimum:
-            return f"{name}: must be at least {spec.minimum:g}."
-        if spec.maximum is not None and value > spec.maximum:
-            return f"{name}: must be at most {spec.maximum:g}."
-        return None
+        return _check_number(name, spec, value)
     if spec.kind == "choice":
         if value not in spec.choices:
             return f"{name}: must be one of {', '.join(spec.choices)}."
@@ -227,6 +219,19 @@ def _check_value(name: str, spec: Param, value: Any) -> str | None:
             return f"{name}: lists a value twice."
         return None
     return f"{name}: unknown parameter kind {spec.kind!r}."  # pragma: no cover
+
+
+def _check_number(name: str, spec: Param, value: Any) -> str | None:
+    """A parameter of kind "int" or "number" (never None here)."""
+    ok = isinstance(value, int) if spec.kind == "int" else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok:
+        kind = "a whole number" if spec.kind == "int" else "a number"
+        return f"{name}: must be {kind}."
+    if spec.minimum is not None and value < spec.minimum:
+        return f"{name}: must be at least {spec.minimum:g}."
+    if spec.maximum is not None and value > spec.maximum:
+        return f"{name}: must be at most {spec.maximum:g}."
+    return None
 
 
 def validate_parameters(consideration: str, parameters: Any) -> list[str]:

@@ -129,26 +129,34 @@ def validate_answers(questions: list[Question], answers: dict[str, Any]) -> dict
             if q.required and not (q.kind == MULTI and value == []):
                 errors[q.code] = "An answer is required."
             continue
-        if q.kind == BOOLEAN:
-            if not isinstance(value, bool):
-                errors[q.code] = "Answer yes (true) or no (false)."
-        elif q.kind == SINGLE:
-            if not isinstance(value, str) or value not in q.options:
-                errors[q.code] = (
-                    f"{value!r} is not a valid choice; choose one of: {', '.join(q.options)}."
-                )
-        elif q.kind == MULTI:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[q.code] = "Give a list of option codes."
-            else:
-                bad = [v for v in value if v not in q.options]
-                if bad:
-                    errors[q.code] = (
-                        f"Not valid choices: {', '.join(bad)}; choose from: {', '.join(q.options)}."
-                    )
-                elif len(set(value)) != len(value):
-                    errors[q.code] = "An option is given twice."
+        problem = _answer_problem(q, value)
+        if problem:
+            errors[q.code] = problem
     return errors
+
+
+def _answer_problem(q: Question, value: Any) -> str | None:
+    """What is wrong with a given (not missing) answer to `q`, or None."""
+    if q.kind == BOOLEAN:
+        if not isinstance(value, bool):
+            return "Answer yes (true) or no (false)."
+    elif q.kind == SINGLE:
+        if not isinstance(value, str) or value not in q.options:
+            return f"{value!r} is not a valid choice; choose one of: {', '.join(q.options)}."
+    elif q.kind == MULTI:
+        return _multi_problem(q, value)
+    return None
+
+
+def _multi_problem(q: Question, value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "Give a list of option codes."
+    bad = [v for v in value if v not in q.options]
+    if bad:
+        return f"Not valid choices: {', '.join(bad)}; choose from: {', '.join(q.options)}."
+    if len(set(value)) != len(value):
+        return "An option is given twice."
+    return None
 
 
 def _matches(condition: Condition, answer: Any) -> bool:
