@@ -198,10 +198,16 @@ def test_one_demo_log_in_per_role_with_the_shared_password():
 
 
 def test_the_summary_counts_levels_and_tiers():
+    from demo import fairness as demo_bias
+
     output = seed()
     assert "Demo portfolio: 24 use cases, 24 classified" in output
     assert "total by tier" in output
     assert "governance.lead" in output
+    # One line names the data behind the bias summary (COMPAS, or synthetic without it).
+    sources = [line for line in output.splitlines() if line.startswith("bias summary: ")]
+    expected = "COMPAS (ProPublica, " if demo_bias.compas_path().is_file() else "synthetic"
+    assert len(sources) == 1 and sources[0].startswith(f"bias summary: {expected}")
 
 
 def test_demo_use_cases_have_their_raci_people_except_ideas():

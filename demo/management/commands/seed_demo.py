@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.created: Counter[str] = Counter()
         self.existing: Counter[str] = Counter()
         self.warnings: list[str] = []
+        self.sources: list[str] = []  # which data the data-driven parts loaded
         try:
             with transaction.atomic():
                 self._seed()
@@ -73,8 +74,9 @@ class Command(BaseCommand):
         self._obligations()
         # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.
         demo_reviews.load(users=self.users, note=self._note)
-        # Bias summary: the real COMPAS scores on a high-tier use case's version.
-        demo_fairness.load(users=self.users, note=self._note)
+        # Bias summary: the real COMPAS scores on a high-tier use case's version (seeded
+        # synthetic scores when the COMPAS file is absent, as in a fresh clone).
+        demo_fairness.load(users=self.users, note=self._note, say=self.sources.append)
         # Monitoring: a year of drift and performance windows, with a real drift alert.
         demo_monitoring.load(users=self.users, note=self._note)
         # Experiments: a finished A/B test and a shadow comparison, each signed as evidence.
@@ -235,6 +237,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}: {', '.join(parts) if parts else 'nothing'}.")
         if not self.created:
             self.stdout.write("The demo portfolio already exists; nothing was changed.")
+        for line in self.sources:
+            self.stdout.write(line)
         for warning in self.warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
         self._summary()
