@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
 	@echo "make test    run the test suite (pass pytest options with ARGS=...)"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff, the app graph (lint-imports), module size and complexity"
 	@echo "make format  ruff format + fix"
 	@echo "Variables: PORT, VENV, PYTHON (interpreter to build the venv with), ARGS"
 
@@ -53,6 +53,8 @@ test: venv-dev venv-evidently
 lint: venv-dev
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+	@$(VENV)/bin/lint-imports
+	@$(PY) scripts/check_size.py
 
 format: venv-dev
 	@$(PY) -m ruff format .

@@ -91,7 +91,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
         class RefusedForm(form_class):
             def clean(self):
-                from governance.forms import add_service_errors
+                from accounts.web import add_service_errors
 
                 cleaned_data = super().clean()
                 add_service_errors(self, error)

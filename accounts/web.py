@@ -1,10 +1,17 @@
-"""Helpers shared by every page: the role gate, 404s from selectors, chart data."""
+"""Helpers shared by every page: the role gate, 404s from selectors, chart data, a
+service's errors on a form."""
 
 import json
 from functools import wraps
 
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.permissions import has_any_role
@@ -45,3 +52,17 @@ def int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to a form: errors keyed by a form field go
+    next to that field, everything else to the top of the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        target = field if field in form.fields else None
+        for error in errors:
+            if target is None and field != NON_FIELD_ERRORS:
+                error = ValidationError(f"{field.replace('_', ' ').capitalize()}: {error.message}")
+            form.add_error(target, error)

@@ -5,26 +5,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from governance.models import RiskQuestion
 
 YES, NO = "yes", "no"
 NOTE_FIELD = "classification_note"
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a form: errors keyed by a form field go
-    next to that field, everything else to the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        target = field if field in form.fields else None
-        for error in errors:
-            if target is None and field != NON_FIELD_ERRORS:
-                error = ValidationError(f"{field.replace('_', ' ').capitalize()}: {error.message}")
-            form.add_error(target, error)
 
 
 class ClassificationForm(forms.Form):

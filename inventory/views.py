@@ -12,9 +12,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.web import add_service_errors, get_or_404, role_required
 from audit.views import history_context
-from governance.forms import add_service_errors
-from governance.views import get_or_404, role_required
 from inventory import permissions, services
 from inventory.filters import DatasetFilterSet, UseCaseFilterSet
 from inventory.forms import (

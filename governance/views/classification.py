@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounts.web import get_or_404, role_required
-from governance.forms import ClassificationForm, add_service_errors
+from accounts.web import add_service_errors, get_or_404, role_required
+from governance.forms import ClassificationForm
 from governance.models import RiskQuestion
 from governance.selectors import (
     classification_answers_for_form,

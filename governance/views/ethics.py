@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
-from accounts.web import get_or_404, role_required
-from governance.forms import add_service_errors
+from accounts.web import add_service_errors, get_or_404, role_required
 from governance.forms_ethics import EthicsAnswersForm
 from governance.models import EthicsTemplate
 from governance.selectors import (

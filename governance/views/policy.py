@@ -15,10 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
-from accounts.web import chart_figure, get_or_404, int_or_none, role_required
+from accounts.web import add_service_errors, chart_figure, get_or_404, int_or_none, role_required
 from core import policy_rules
 from core.charts import governance as charts
-from governance.forms import add_service_errors
 from governance.models import PolicyVersion
 from governance.selectors import (
     consideration_choices,

@@ -1,0 +1,84 @@
+"""Keep units small: no module over MAX_LINES lines and no function over MAX_CC
+cyclomatic complexity (radon), outside migrations and tests.
+
+Known offenders are listed below with their size today: they may shrink, never grow,
+and a new one fails the check. Remove an entry once it is split (issue 11).
+
+    python scripts/check_size.py      (make lint and .ci/run call it)
+"""
+
+import sys
+from pathlib import Path
+
+from radon.complexity import cc_visit
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = [
+    "accounts",
+    "audit",
+    "core",
+    "dashboard",
+    "demo",
+    "experiments",
+    "fairness",
+    "governance",
+    "inventory",
+    "monitoring",
+    "reviews",
+    "bench",
+    "scripts",
+]
+MAX_LINES = 600
+MAX_CC = 20
+
+KNOWN_LONG_MODULES = {
+    "experiments/services.py": 1177,
+    "monitoring/services.py": 1250,
+    "fairness/services.py": 813,
+    "bench/bias_bench.py": 750,
+}
+KNOWN_COMPLEX_FUNCTIONS = {
+    "experiments/services.py:_clean_row": 32,
+    "experiments/services.py:outcomes_parse_csv": 31,
+    "experiments/services.py:_final": 24,
+    "experiments/selectors.py:analysis_data": 28,
+    "fairness/selectors.py:bias_summary_tables": 21,
+    "monitoring/services.py:monitoring_config_save": 41,
+    "monitoring/services.py:_read_batch": 27,
+    "monitoring/services.py:monitoring_batch_upload": 24,
+    "monitoring/services.py:_check_production": 23,
+    "monitoring/views.py:_monitoring_context": 29,
+    "reviews/selectors/promotion.py:request_state": 25,
+    "bench/bias_bench.py:build_table": 25,
+}
+
+
+def problems() -> list[str]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in rel:
+                continue
+            source = path.read_text(encoding="utf-8")
+            lines = source.count("\n")
+            if lines > KNOWN_LONG_MODULES.get(rel, MAX_LINES):
+                found.append(
+                    f"{rel}: {lines} lines (limit {KNOWN_LONG_MODULES.get(rel, MAX_LINES)})"
+                )
+            for block in cc_visit(source):
+                name = f"{rel}:{block.name}"
+                limit = KNOWN_COMPLEX_FUNCTIONS.get(name, MAX_CC)
+                if block.complexity > limit:
+                    found.append(f"{name}: complexity {block.complexity} (limit {limit})")
+    return found
+
+
+if __name__ == "__main__":
+    found = problems()
+    for line in found:
+        print(line)
+    if found:
+        print(f"{len(found)} unit(s) too large: split them (see docs/architecture.md).")
+        sys.exit(1)
+    print("module sizes and function complexity: ok")
