@@ -8,5 +8,9 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.audit_hooks import register_governance_models
+        from governance.services import classification_refresh
+        from inventory.services import on_classification_inputs_changed
 
         register_governance_models()
+        # A use case's regulations or PII flag feed its classification (Step 1).
+        on_classification_inputs_changed(classification_refresh)

@@ -32,7 +32,6 @@ def register_governance_models() -> None:
     # password hash is never stored, only that it changed; logins are not changes.
     register(User, exclude=("last_login", "date_joined"), redact=("password",))
     # Step 1
-    register(gm.Regulation)
     register(gm.RiskQuestion)
     register(gm.RiskQuestionOption, parent="question")
     register(gm.RiskRule, exclude=("updated_by",))

@@ -8,11 +8,8 @@ their dataset. Teams have no rules beyond their fields and are saved directly.
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import ServiceModelAdmin, inline_rows
@@ -167,38 +164,6 @@ class UseCaseAdmin(ServiceModelAdmin):
                 f"{RiskTier(before[1]).label if before[1] else 'unclassified'}).",
             )
         return use_case
-
-    # The "Re-evaluate classifications now" button of the use-case list.
-
-    def get_urls(self):
-        return [
-            path(
-                "reevaluate/",
-                self.admin_site.admin_view(self.reevaluate_view),
-                name="inventory_usecase_reevaluate",
-            ),
-            *super().get_urls(),
-        ]
-
-    def reevaluate_view(self, request):
-        """Queue the re-evaluation of every classification made under an older rule
-        set (the hourly safety net, now). POST only."""
-        from governance.tasks import use_cases_reclassify as use_cases_reclassify_task
-
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        note = f"Re-evaluated on request by {request.user.get_username()} in the admin."
-        by_id = request.user.pk
-        transaction.on_commit(lambda: use_cases_reclassify_task.delay(by_id=by_id, note=note))
-        self.message_user(
-            request,
-            "Queued: a worker re-evaluates every classification made under an older rule set; "
-            "new classifications appear in the history shortly.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(reverse("admin:inventory_usecase_changelist"))
 
 
 # --- Models and versions -------------------------------------------------------------

@@ -10,7 +10,10 @@ class InventoryConfig(AppConfig):
         from audit import registry as audit
         from inventory import models as m
 
-        # Everything governed is in the audit trail (governance/audit_registry.py).
+        # Everything governed is in the audit trail (audit/registry.py).
+        audit.register(m.Regulation)
+        # Recorded as governance.regulation before the model moved here.
+        audit.record_former_label(m.Regulation, "governance.regulation")
         audit.register(m.Team)
         audit.register(m.Dataset)
         audit.register(m.DatasetColumn, parent="dataset")

@@ -6,9 +6,8 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.models import Regulation
 from inventory.choices import Criticality, Environment, LifecycleStatus, RiskTier
-from inventory.models import Dataset, MLModel, ModelVersion, Team, UseCase
+from inventory.models import Dataset, MLModel, ModelVersion, Regulation, Team, UseCase
 
 
 class UseCaseFilterSet(django_filters.FilterSet):

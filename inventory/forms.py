@@ -4,8 +4,7 @@
 from django import forms
 from django.contrib.auth.models import User
 
-from governance.models import Regulation
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, UseCase
+from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Regulation, UseCase
 from inventory.permissions import teams_user_can_write
 from inventory.services import USE_CASE_FIELDS
 

@@ -65,6 +65,31 @@ class DatasetColumn(models.Model):
         return f"{self.dataset}.{self.name}"
 
 
+class Regulation(models.Model):
+    """A regulation or framework that can apply to a use case (GDPR, SR 11-7, ...)."""
+
+    class Area(models.TextChoices):
+        FINANCE = "finance", "Financial model risk"
+        PHARMA = "pharma", "Pharmaceutical (GxP)"
+        PRIVACY = "privacy", "Data privacy"
+        AI = "ai", "AI-specific"
+        OTHER = "other", "Other"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    area = models.CharField(max_length=20, choices=Area.choices, default=Area.OTHER)
+    jurisdiction = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        # Moved from the governance app with its table (inventory 0003, governance 0012).
+        db_table = "governance_regulation"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class UseCase(models.Model):
     """An analytics initiative: the unit that is classified, governed and signed off."""
 
@@ -81,9 +106,7 @@ class UseCase(models.Model):
     status = models.CharField(
         max_length=20, choices=LifecycleStatus.choices, default=LifecycleStatus.IDEA
     )
-    regulations = models.ManyToManyField(
-        "governance.Regulation", related_name="use_cases", blank=True
-    )
+    regulations = models.ManyToManyField(Regulation, related_name="use_cases", blank=True)
     uses_pii = models.BooleanField("uses PII", default=False)
     datasets = models.ManyToManyField(Dataset, related_name="use_cases", blank=True)
     # Current class, kept by governance.services.classification_submit (history in

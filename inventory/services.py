@@ -2,17 +2,23 @@
 transaction and checks the writer's team, so pages, API and admin share one set of
 rules."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from governance.models import Regulation
-from governance.services import classification_refresh
 from inventory import permissions
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from inventory.models import (
+    Dataset,
+    DatasetColumn,
+    MLModel,
+    ModelVersion,
+    Regulation,
+    Team,
+    UseCase,
+)
 
 USE_CASE_FIELDS = (
     "name",
@@ -24,6 +30,21 @@ USE_CASE_FIELDS = (
     "status",
     "uses_pii",
 )
+
+
+# The inventory does not classify use cases: the governance framework, above it, does.
+# It registers here (GovernanceConfig.ready) what must run when a use case's
+# classification inputs change; ``use_case_update`` calls each handler in its own
+# transaction, so the re-classification commits or rolls back with the change.
+_on_classification_inputs_changed: list[Callable[..., None]] = []
+
+
+def on_classification_inputs_changed(handler: Callable[..., None]) -> Callable[..., None]:
+    """Register ``handler(use_case=, by=, note=)``, called when a use case's regulations
+    or PII flag change. Returns the handler (usable as a decorator)."""
+    if handler not in _on_classification_inputs_changed:
+        _on_classification_inputs_changed.append(handler)
+    return handler
 
 
 def _require_team(by: User, team: Team | None, what: str) -> None:
@@ -70,8 +91,9 @@ def use_case_update(
     datasets: Iterable[Dataset] | None = None,
     **fields: Any,
 ) -> UseCase:
-    """Change a use case. When its regulations or PII flag change and it has been
-    classified, it is re-classified in the same transaction (attributed to ``by``)."""
+    """Change a use case. When its regulations or PII flag change, the handlers
+    registered with ``on_classification_inputs_changed`` run in the same transaction
+    (governance re-classifies a classified use case, attributed to ``by``)."""
     unknown = set(fields) - set(USE_CASE_FIELDS)
     if unknown:
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
@@ -91,11 +113,12 @@ def use_case_update(
         use_case.datasets.set(datasets)
     after_regs = set(use_case.regulations.values_list("pk", flat=True))
     if before_regs != after_regs or before_pii != use_case.uses_pii:
-        classification_refresh(
-            use_case=use_case,
-            by=by,
-            note="Re-classified: the use case's regulations or PII flag changed.",
-        )
+        for handler in _on_classification_inputs_changed:
+            handler(
+                use_case=use_case,
+                by=by,
+                note="Re-classified: the use case's regulations or PII flag changed.",
+            )
         use_case.refresh_from_db(fields=["criticality", "risk_tier"])
     return use_case
 

@@ -12,25 +12,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import risk_engine
 from governance.models import (
     Classification,
-    Regulation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
     RiskRuleCondition,
 )
 from governance.services import risk_rules_changed
+from inventory.admin import UseCaseAdmin
 from inventory.choices import RiskTier
+from inventory.models import Regulation, UseCase
 
 # --- Regulations ---------------------------------------------------------------------
 
@@ -440,3 +442,46 @@ class GovernanceUserAdmin(UserAdmin):
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions", "last_login", "date_joined"]
         return readonly
+
+
+# --- The inventory's use case admin, with Step 1's re-evaluation ----------------------
+
+
+class ClassifiedUseCaseAdmin(UseCaseAdmin):
+    """The inventory's use case admin plus the "Re-evaluate classifications now" button
+    of its list (``templates/admin/inventory/usecase/change_list.html``): the button is
+    governance's, so it is added here rather than in the inventory below."""
+
+    def get_urls(self):
+        return [
+            path(
+                "reevaluate/",
+                self.admin_site.admin_view(self.reevaluate_view),
+                name="inventory_usecase_reevaluate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reevaluate_view(self, request):
+        """Queue the re-evaluation of every classification made under an older rule
+        set (the hourly safety net, now). POST only."""
+        from governance.tasks import use_cases_reclassify as use_cases_reclassify_task
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        note = f"Re-evaluated on request by {request.user.get_username()} in the admin."
+        by_id = request.user.pk
+        transaction.on_commit(lambda: use_cases_reclassify_task.delay(by_id=by_id, note=note))
+        self.message_user(
+            request,
+            "Queued: a worker re-evaluates every classification made under an older rule set; "
+            "new classifications appear in the history shortly.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:inventory_usecase_changelist"))
+
+
+admin.site.unregister(UseCase)
+admin.site.register(UseCase, ClassifiedUseCaseAdmin)

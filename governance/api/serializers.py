@@ -4,14 +4,9 @@ rules (read-only; governance leads edit them in the admin site), classifications
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.models import (
-    Classification,
-    Regulation,
-    RiskQuestion,
-    RiskRule,
-    RiskRuleCondition,
-)
+from governance.models import Classification, RiskQuestion, RiskRule, RiskRuleCondition
 from governance.selectors import risk_question_as_engine
+from inventory.models import Regulation
 
 
 class RegulationSerializer(serializers.ModelSerializer):

@@ -2,7 +2,6 @@
 
 from governance.models.classification import (
     Classification,
-    Regulation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
@@ -38,7 +37,6 @@ from governance.models.raci import (  # Step 3
 
 __all__ = [
     "Classification",
-    "Regulation",
     "RiskQuestion",
     "RiskQuestionOption",
     "RiskRule",

@@ -9,29 +9,6 @@ from core import risk_engine
 from inventory.choices import Criticality, RiskTier
 
 
-class Regulation(models.Model):
-    """A regulation or framework that can apply to a use case (GDPR, SR 11-7, ...)."""
-
-    class Area(models.TextChoices):
-        FINANCE = "finance", "Financial model risk"
-        PHARMA = "pharma", "Pharmaceutical (GxP)"
-        PRIVACY = "privacy", "Data privacy"
-        AI = "ai", "AI-specific"
-        OTHER = "other", "Other"
-
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=200)
-    area = models.CharField(max_length=20, choices=Area.choices, default=Area.OTHER)
-    jurisdiction = models.CharField(max_length=100, blank=True)
-    description = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class RiskQuestion(models.Model):
     """One question of the Step 1 classification questionnaire."""
 

@@ -213,7 +213,7 @@ class Requirement(models.Model):
     decision-making), mapped to the considerations it needs a minimum level on."""
 
     regulation = models.ForeignKey(
-        "governance.Regulation", on_delete=models.CASCADE, related_name="requirements"
+        "inventory.Regulation", on_delete=models.CASCADE, related_name="requirements"
     )
     code = models.SlugField(max_length=60, unique=True)
     text = models.CharField(max_length=500)

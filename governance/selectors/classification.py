@@ -6,12 +6,12 @@ from accounts.permissions import has_any_role
 from core import risk_engine
 from governance.models import (
     Classification,
-    Regulation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
     RiskRuleCondition,
 )
+from inventory.models import Regulation
 
 
 def regulation_list() -> QuerySet[Regulation]:

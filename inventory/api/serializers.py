@@ -12,9 +12,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.models import Regulation
 from inventory.choices import Criticality, RiskTier
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from inventory.models import (
+    Dataset,
+    DatasetColumn,
+    MLModel,
+    ModelVersion,
+    Regulation,
+    Team,
+    UseCase,
+)
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 

@@ -1,25 +1,19 @@
-"""Inventory API: use cases (and their classification), teams, models, model
-versions and datasets.
+"""Inventory API: use cases, teams, models, model versions and datasets (a use case's
+classification is governance's: ``governance/api/classification.py``).
 
 Reads go through selectors with ``user=request.user``; writes go through
-``inventory.services`` / ``governance.services``, which validate, run in one
+``inventory.services``, which validate, run in one
 transaction and check the writer's team again. There is no delete: a use case is
 retired through its status; versions and classifications are records.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from accounts.permissions import HasGovernanceRole
-from governance.api.serializers import ClassificationSerializer, ClassificationSubmitSerializer
-from governance.selectors import classification_latest, classification_list
-from governance.services import classification_submit
 from inventory import permissions, services
 from inventory.api.serializers import (
     DatasetSerializer,
@@ -63,15 +57,6 @@ class InventoryPermission(HasGovernanceRole):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return request.method in SAFE_METHODS or view.can_change(request.user, obj)
-
-
-class CanClassify(HasGovernanceRole):
-    """Risk officers (re)classify any use case; data scientists their own team's."""
-
-    message = "You can only classify your own team's use cases."
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in SAFE_METHODS or permissions.can_classify(request.user, obj)
 
 
 class InventoryViewSet(viewsets.GenericViewSet):
@@ -118,51 +103,6 @@ class UseCaseViewSet(
             use_case=serializer.instance, by=self.request.user, **serializer.validated_data
         )
         serializer.instance = self.refetch(use_case)
-
-    @extend_schema(
-        methods=["GET"],
-        summary="The latest classification of a use case",
-        responses={
-            200: ClassificationSerializer,
-            404: OpenApiResponse(description="Never classified."),
-        },
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Answer the Step 1 questionnaire and classify the use case",
-        request=ClassificationSubmitSerializer,
-        responses={201: ClassificationSerializer},
-    )
-    @action(
-        detail=True, methods=["get", "post"], permission_classes=[CanClassify], filter_backends=[]
-    )
-    def classification(self, request, pk=None):
-        use_case = self.get_object()
-        if request.method == "GET":
-            latest = classification_latest(use_case=use_case)
-            if latest is None:
-                raise NotFound("This use case has not been classified yet.")
-            return Response(ClassificationSerializer(latest).data)
-        submitted = ClassificationSubmitSerializer(data=request.data)
-        submitted.is_valid(raise_exception=True)
-        try:
-            classification = classification_submit(
-                use_case=use_case, by=request.user, **submitted.validated_data
-            )
-        except DjangoValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            raise ValidationError({"answers": detail}) from exc
-        return Response(ClassificationSerializer(classification).data, status=201)
-
-    @extend_schema(
-        summary="Every classification of a use case, newest first",
-        responses=ClassificationSerializer(many=True),
-    )
-    @action(detail=True, methods=["get"], filter_backends=[])
-    def classifications(self, request, pk=None):
-        use_case = self.get_object()
-        page = self.paginate_queryset(classification_list(use_case=use_case))
-        return self.get_paginated_response(ClassificationSerializer(page, many=True).data)
 
 
 # --- Teams ----------------------------------------------------------------------

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent, AuditTrailIsAppendOnly
 from audit.services import audit_context, audit_record
-from governance.models import Obligation, Regulation, UseCaseRaciCell
+from governance.models import Obligation, UseCaseRaciCell
 from governance.services import obligations_recompute
 from inventory.choices import RiskTier
+from inventory.models import Regulation
 from tests.factories import MLModelFactory, UseCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +167,7 @@ def test_a_delete_through_the_api_records_the_last_values(
 def test_an_admin_edit_is_recorded_with_the_admin_channel(client_for, governance_lead):
     regulation = Regulation.objects.get(code="gdpr")
     response = client_for(governance_lead).post(
-        f"/admin/governance/regulation/{regulation.pk}/change/",
+        f"/admin/inventory/regulation/{regulation.pk}/change/",
         {
             "code": regulation.code,
             "name": regulation.name,

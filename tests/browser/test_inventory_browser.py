@@ -4,8 +4,8 @@ request leaving the server, no console error and no CSP violation."""
 
 import pytest
 
-from governance.models import Regulation
 from governance.services import classification_submit
+from inventory.models import Regulation
 from tests.browser.conftest import csp_violations
 from tests.factories import (
     PASSWORD,

@@ -10,14 +10,9 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from governance import tasks
-from governance.models import (
-    Classification,
-    Regulation,
-    RiskQuestion,
-    RiskQuestionOption,
-    RiskRule,
-)
+from governance.models import Classification, RiskQuestion, RiskQuestionOption, RiskRule
 from governance.services import classification_submit
+from inventory.models import Regulation
 from tests.factories import UseCaseFactory, UserFactory, full_answers, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +63,7 @@ def test_a_governance_lead_needs_staff_status(client):
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client):
-    response = client.get(reverse("admin:governance_regulation_changelist"))
+    response = client.get(reverse("admin:inventory_regulation_changelist"))
     assert response.status_code == 302
 
 
@@ -91,15 +86,21 @@ def test_a_data_scientist_cannot_post_to_the_admin(client, delay):
 # --- Every page answers ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["regulation", "riskquestion", "riskrule"])
+@pytest.mark.parametrize(
+    "model", ["inventory_regulation", "governance_riskquestion", "governance_riskrule"]
+)
 def test_list_add_and_change_pages_answer(lead_client, model):
-    objects = {"regulation": Regulation, "riskquestion": RiskQuestion, "riskrule": RiskRule}
+    objects = {
+        "inventory_regulation": Regulation,
+        "governance_riskquestion": RiskQuestion,
+        "governance_riskrule": RiskRule,
+    }
     obj = objects[model].objects.first()
     for url in [
-        reverse(f"admin:governance_{model}_changelist"),
-        reverse(f"admin:governance_{model}_changelist") + "?q=e",
-        reverse(f"admin:governance_{model}_add"),
-        reverse(f"admin:governance_{model}_change", args=[obj.pk]),
+        reverse(f"admin:{model}_changelist"),
+        reverse(f"admin:{model}_changelist") + "?q=e",
+        reverse(f"admin:{model}_add"),
+        reverse(f"admin:{model}_change", args=[obj.pk]),
     ]:
         assert lead_client.get(url).status_code == 200, url
 
@@ -107,7 +108,7 @@ def test_list_add_and_change_pages_answer(lead_client, model):
 def test_list_filters_answer(lead_client, classification):
     for url in [
         reverse("admin:governance_riskrule_changelist") + "?active__exact=1&min_tier=4",
-        reverse("admin:governance_regulation_changelist") + "?area=finance",
+        reverse("admin:inventory_regulation_changelist") + "?area=finance",
         reverse("admin:governance_riskquestion_changelist") + "?kind=single",
         reverse("admin:governance_classification_changelist") + "?risk_tier=4",
         reverse("admin:governance_classification_changelist")
@@ -350,11 +351,11 @@ def test_a_question_label_can_be_edited(lead_client):
 def test_a_regulation_in_use_cannot_be_deleted(lead_client):
     # GxP is named by the default "GxP regulated" rule.
     gxp = Regulation.objects.get(code="gxp")
-    response = lead_client.get(reverse("admin:governance_regulation_delete", args=[gxp.pk]))
+    response = lead_client.get(reverse("admin:inventory_regulation_delete", args=[gxp.pk]))
     assert response.status_code == 403
     unused = Regulation.objects.create(code="local-rule", name="A local rule")
     response = lead_client.post(
-        reverse("admin:governance_regulation_delete", args=[unused.pk]), {"post": "yes"}
+        reverse("admin:inventory_regulation_delete", args=[unused.pk]), {"post": "yes"}
     )
     assert response.status_code == 302
     assert not Regulation.objects.filter(pk=unused.pk).exists()

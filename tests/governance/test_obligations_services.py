@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core import obligation_rules
-from governance.models import Obligation, ObligationEvent, RaciRole, Regulation
+from governance.models import Obligation, ObligationEvent, RaciRole
 from governance.selectors import (
     obligation_dashboard,
     obligation_list,
@@ -33,6 +33,7 @@ from governance.services import (
     raci_assign,
 )
 from inventory.choices import RiskTier
+from inventory.models import Regulation
 from tests.factories import UseCaseFactory, full_answers
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,14 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
-from governance.models import Classification, Regulation, RiskRule
+from governance.models import Classification, RiskRule
 from governance.services import (
     classification_submit,
     risk_rules_changed,
     use_case_facts,
     use_cases_reclassify,
 )
+from inventory.models import Regulation
 from tests.factories import UseCaseFactory, full_answers
 
 pytestmark = pytest.mark.django_db

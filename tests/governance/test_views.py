@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from core.charts.governance import portfolio_heatmap
-from governance.models import Classification, Regulation
+from governance.models import Classification
 from governance.services import classification_submit
+from inventory.models import Regulation
 from inventory.selectors import use_case_portfolio_counts
 from tests.factories import PASSWORD, UseCaseFactory, full_answers
 

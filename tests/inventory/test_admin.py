@@ -10,9 +10,17 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from governance import tasks
-from governance.models import Classification, Regulation
+from governance.models import Classification
 from governance.services import classification_submit
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from inventory.models import (
+    Dataset,
+    DatasetColumn,
+    MLModel,
+    ModelVersion,
+    Regulation,
+    Team,
+    UseCase,
+)
 from tests.factories import (
     DatasetColumnFactory,
     DatasetFactory,

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.roles import Role
-from governance.models import Classification, Regulation
+from governance.models import Classification
 from governance.services import classification_submit
-from inventory.models import Dataset, ModelVersion, UseCase
+from inventory.models import Dataset, ModelVersion, Regulation, UseCase
 from inventory.services import (
     dataset_create,
     dataset_update,

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from governance.models import Classification, Regulation
+from governance.models import Classification
 from governance.services import classification_submit
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, UseCase
+from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Regulation, UseCase
 from tests.factories import (
     DatasetColumnFactory,
     DatasetFactory,

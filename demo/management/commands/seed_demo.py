@@ -23,11 +23,10 @@ from demo import fairness as demo_fairness
 from demo import monitoring as demo_monitoring
 from demo import raci as demo_raci
 from demo import reviews as demo_reviews
-from governance.models import Regulation
 from governance.services import classification_submit
 from inventory import services
 from inventory.choices import Criticality, RiskTier
-from inventory.models import Dataset, MLModel, Team, UseCase
+from inventory.models import Dataset, MLModel, Regulation, Team, UseCase
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from governance.models import Classification, Regulation, RiskQuestion
+from governance.models import Classification, RiskQuestion
+from inventory.models import Regulation
 from tests.factories import PASSWORD, UseCaseFactory, full_answers
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from governance.models import Classification, Regulation
+from governance.models import Classification
 from governance.services import classification_submit
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, UseCase
+from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Regulation, UseCase
 from tests.factories import (
     DatasetColumnFactory,
     DatasetFactory,
