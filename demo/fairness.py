@@ -56,7 +56,7 @@ SYNTHETIC_DESCRIPTION = (
     "American groups and 1.5% missing race. Columns are named as in the COMPAS extract; "
     "prediction 1 = high risk (the adverse decision)."
 )
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 COMPAS_CSV = REPO / ".." / "shared" / "datasets" / "compas" / "compas_two_year_deidentified.csv"
 MAPPING = {
     "outcome": "two_year_recid",

@@ -1,23 +1,20 @@
 """The demo's Step 2 content: an approved position and use-case answers that explain,
 but do not change, the demo's tiers."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from demo import ethics as demo_ethics
 from governance.models import EthicsAnswerSet
 from governance.selectors import ethics_critical_aspects_for, ethics_position_current
 from inventory.models import UseCase
+from tests.demo.conftest import seed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
 
 RULE = "Touches an aspect the organisation holds critical"
 
 
 def test_demo_position_and_answers():
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     position = ethics_position_current()
     assert position.answers["critical_aspects"] == ["privacy", "bias"]
     assert position.answered_by.username == "governance.lead"
@@ -31,5 +28,5 @@ def test_demo_position_and_answers():
         else:
             assert RULE not in rules, name
     counts = EthicsAnswerSet.objects.count()
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+    seed()
     assert EthicsAnswerSet.objects.count() == counts == len(demo_ethics.USE_CASE_ANSWERS) + 1

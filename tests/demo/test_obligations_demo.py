@@ -1,21 +1,19 @@
 """The demo's Step 5 content: every classified demo use case has its obligations, with
 a why and (where the demo RACI names people) an owner; a second seed writes nothing."""
 
-from io import StringIO
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
 
 from governance.models import Obligation, ObligationEvent
 from inventory.models import UseCase
+from tests.demo.conftest import seed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
 
 
 def test_demo_use_cases_owe_measures_with_why_and_owner():
     with mock.patch("governance.tasks.obligations_notify_owners.delay"):
-        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
         classified = UseCase.objects.filter(risk_tier__isnull=False)
         assert classified.exists()
         for use_case in classified:
@@ -24,7 +22,6 @@ def test_demo_use_cases_owe_measures_with_why_and_owner():
             assert all(o.why for o in active)
         assert Obligation.objects.filter(owner__isnull=False).exists()
         counts = (Obligation.objects.count(), ObligationEvent.objects.count())
-        out = StringIO()
-        call_command("seed_demo", stdout=out, stderr=out)
+        output = seed()
         assert (Obligation.objects.count(), ObligationEvent.objects.count()) == counts
-        assert "Created: nothing." in out.getvalue()
+        assert "Created: nothing." in output

@@ -1,25 +1,19 @@
 """manage.py seed_demo: a realistic, deterministic and idempotent demo portfolio."""
 
 import json
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 import demo
 from accounts.roles import Role
 from governance.models import Classification
 from inventory.choices import Criticality, LifecycleStatus
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from tests.demo.conftest import seed
 
-pytestmark = pytest.mark.django_db
-
-
-def seed() -> str:
-    out = StringIO()
-    call_command("seed_demo", stdout=out, stderr=out)
-    return out.getvalue()
+# Every test reads the portfolio seeded once for the package (tests/demo/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
 
 
 def snapshot() -> dict:
@@ -66,8 +60,8 @@ def snapshot() -> dict:
     }
 
 
-def test_a_second_run_reuses_everything_and_changes_nothing():
-    first_output = seed()
+def test_a_second_run_reuses_everything_and_changes_nothing(demo_output):
+    first_output = demo_output
     first = snapshot()
     counts = (UseCase.objects.count(), ModelVersion.objects.count(), Classification.objects.count())
 
@@ -99,7 +93,6 @@ def test_generated_values_are_fixed():
 
 
 def test_the_portfolio_covers_every_level_tier_status_and_sector():
-    seed()
     use_cases = UseCase.objects.filter(name__in=[s.name for s in demo.USE_CASES])
     assert use_cases.count() == len(demo.USE_CASES) >= 20
     classified = use_cases.exclude(risk_tier=None)
@@ -114,7 +107,6 @@ def test_the_portfolio_covers_every_level_tier_status_and_sector():
 
 
 def test_every_use_case_lands_at_its_intended_level_and_tier():
-    seed()
     for spec in demo.USE_CASES:
         use_case = UseCase.objects.get(name=spec.name)
         expected = spec.reclassification.expected if spec.reclassification else spec.expected
@@ -125,7 +117,6 @@ def test_every_use_case_lands_at_its_intended_level_and_tier():
 def test_each_raised_class_is_explained_by_its_reasons():
     """Above the baseline (level 1, low tier) the latest classification names the rule
     that set the level and the one that set the tier, with the answers behind them."""
-    seed()
     for use_case in UseCase.objects.exclude(risk_tier=None):
         latest = use_case.classifications.first()
         assert (latest.criticality, latest.risk_tier) == (use_case.criticality, use_case.risk_tier)
@@ -141,7 +132,6 @@ def test_each_raised_class_is_explained_by_its_reasons():
 
 
 def test_the_risk_officer_challenged_one_classification():
-    seed()
     use_case = UseCase.objects.get(name="Employee attrition risk")
     history = list(use_case.classifications.order_by("classified_at", "id"))
     assert len(history) == 2
@@ -153,7 +143,6 @@ def test_the_risk_officer_challenged_one_classification():
 
 
 def test_models_versions_and_datasets_are_complete():
-    seed()
     for use_case in UseCase.objects.exclude(status=LifecycleStatus.IDEA):
         models = list(use_case.ml_models.all())
         assert models, use_case
@@ -179,7 +168,6 @@ def test_models_versions_and_datasets_are_complete():
 
 
 def test_one_demo_log_in_per_role_with_the_shared_password():
-    seed()
     for username, role in [
         ("risk.officer", Role.RISK_OFFICER),
         ("governance.lead", Role.GOVERNANCE_LEAD),
@@ -197,10 +185,10 @@ def test_one_demo_log_in_per_role_with_the_shared_password():
     assert not User.objects.filter(is_superuser=True).exists()
 
 
-def test_the_summary_counts_levels_and_tiers():
+def test_the_summary_counts_levels_and_tiers(demo_output):
     from demo import fairness as demo_bias
 
-    output = seed()
+    output = demo_output
     assert "Demo portfolio: 24 use cases, 24 classified" in output
     assert "total by tier" in output
     assert "governance.lead" in output
@@ -213,7 +201,6 @@ def test_the_summary_counts_levels_and_tiers():
 def test_demo_use_cases_have_their_raci_people_except_ideas():
     from governance.selectors import raci_accountable_for, raci_view
 
-    seed()
     for use_case in UseCase.objects.all():
         view = raci_view(use_case=use_case)
         assert view.complete is (use_case.status != "idea"), use_case.name

@@ -1,0 +1,38 @@
+"""The demo portfolio, seeded once for the tests that read it.
+
+``seed_demo`` takes half a minute or more; the tests of this package read the same
+portfolio, so it is loaded once, inside an outer transaction. Each test runs in a
+savepoint inside it (pytest-django's ``db`` fixture), so what a test writes (a second
+seed, for instance) is undone after it, and the whole portfolio is rolled back after
+the last test of the package: the rest of the suite starts from an empty database.
+"""
+
+from io import StringIO
+from unittest import mock
+
+import pytest
+from celery.app.task import Task
+from django.core.management import call_command
+from django.db import transaction
+
+
+@pytest.fixture(scope="package")
+def demo_output(django_db_setup, django_db_blocker) -> str:
+    """What the first ``seed_demo`` printed; the database holds its portfolio."""
+    with django_db_blocker.unblock(), mock.patch.object(Task, "delay"):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            out = StringIO()
+            call_command("seed_demo", stdout=out, stderr=out)
+            yield out.getvalue()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def seed() -> str:
+    """Run ``seed_demo`` again (inside the test's savepoint) and return its output."""
+    out = StringIO()
+    call_command("seed_demo", stdout=out, stderr=out)
+    return out.getvalue()
