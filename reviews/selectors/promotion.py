@@ -158,10 +158,6 @@ class RequestState:
         return [b for b in self.blocking if b.waiver is None]
 
     @property
-    def stale(self) -> list[SignatureState]:
-        return [s for s in self.signatures if not s.valid]
-
-    @property
     def approvable(self) -> bool:
         return not self.unwaived and self.tally.complete and self.tally.rejected_by is None
 
