@@ -116,9 +116,6 @@ class AuditEvent(models.Model):
         """The hashed fields of this row (``audit_chain.event_hash``)."""
         return {name: getattr(self, name) for name in HASHED_FIELDS}
 
-    def chain_row(self) -> audit_chain.ChainRow:
-        return audit_chain.ChainRow(self.seq, self.pk, self.prev_hash, self.hash, self.payload())
-
     @property
     def change_rows(self) -> list[dict]:
         """The changes as display rows: field, old and new as text."""

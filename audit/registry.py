@@ -114,17 +114,9 @@ def register(
         m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"{uid}:m2m:{name}")
 
 
-def registered_models() -> list[type[models.Model]]:
-    return list(_registry)
-
-
 def registered_labels() -> list[str]:
     """The ``app_label.model`` of every registered model, sorted."""
     return sorted(m._meta.label_lower for m in _registry)
-
-
-def is_registered(model: type[models.Model]) -> bool:
-    return model in _registry
 
 
 # --- Values -------------------------------------------------------------------------

@@ -58,10 +58,6 @@ _scope: contextvars.ContextVar[AuditScope] = contextvars.ContextVar(
 )
 
 
-def current_scope() -> AuditScope:
-    return _scope.get()
-
-
 @contextlib.contextmanager
 def audit_context(
     *, actor: Any = _UNSET, reason: Any = _UNSET, channel: Any = _UNSET, **context: Any

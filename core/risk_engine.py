@@ -187,13 +187,6 @@ def _answer_label(question: Question | None, answer: Any, condition: Condition) 
     return question.options.get(answer, str(answer))
 
 
-def _is_decisive(reason: Reason, criticality: int, tier: int) -> bool:
-    """A reason is decisive when it sets the final level or tier above the baseline."""
-    return (reason.min_criticality == criticality > BASELINE_CRITICALITY) or (
-        reason.min_tier == tier > BASELINE_TIER
-    )
-
-
 def evaluate(questions: list[Question], rules: list[Rule], answers: dict[str, Any]) -> Result:
     """Apply every rule to the answers; return the level, the tier and why."""
     by_code = {q.code: q for q in questions}

@@ -124,66 +124,61 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _rate_cell(m: dict[str, Any]) -> dict[str, str]:
+    ci = f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]" if m["ci_low"] is not None else ""
+    return {"value": _fmt(m["value"]), "ci": ci, "reason": m["reason"] or ""}
+
+
+def _four_fifths(row: dict | None) -> str:
+    if row is None or row["four_fifths_rule_breached"] is None:
+        return "na"
+    return "breached" if row["four_fifths_rule_breached"] else "met"
+
+
+def _group_row(g: dict[str, Any], row: dict | None) -> dict[str, Any]:
+    """One group's display row; ``row`` is its comparison with the reference, if any."""
+    auc = g.get("roc_auc") or {}
+    return {
+        "label": g["label"],
+        "count": g["count"],
+        "small": g["small_group"],
+        "rates": [_rate_cell(g["metrics"][key]) for key, _label in RATE_COLUMNS],
+        "roc_auc": _fmt(auc.get("value")) if auc else "",
+        "is_reference": bool(row and row["is_reference"]),
+        "disparate_impact": _fmt(row["disparate_impact"]) if row else "—",
+        "four_fifths": _four_fifths(row),
+        "fpr_diff": _fmt(row["fpr"]["difference"]) if row else "—",
+        "tpr_diff": _fmt(row["tpr"]["difference"]) if row else "—",
+    }
+
+
+def _disparity_row(label: str, d: dict[str, Any]) -> dict[str, str]:
+    between = d.get("groups") or [d.get("min_group"), d.get("max_group")]
+    return {
+        "label": label,
+        "difference": _fmt(d["difference"]),
+        "ratio": _fmt(d["ratio"]),
+        "between": " vs ".join(x for x in between if x),
+        "reason": d["reason"] or "",
+    }
+
+
 def bias_summary_tables(result: dict) -> list[dict[str, Any]]:
     """One table per attribute and intersection: display-ready rows (no logic left for
     the template)."""
     blocks = []
     for block in result["by_attribute"]:
         against = {row["group"]: row for row in block["against_reference"]}
-        groups = []
-        for g in block["groups"]:
-            rates = []
-            for key, _label in RATE_COLUMNS:
-                m = g["metrics"][key]
-                ci = (
-                    f"[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]"
-                    if m["ci_low"] is not None
-                    else ""
-                )
-                rates.append({"value": _fmt(m["value"]), "ci": ci, "reason": m["reason"] or ""})
-            row = against.get(g["label"])
-            auc = g.get("roc_auc") or {}
-            groups.append(
-                {
-                    "label": g["label"],
-                    "count": g["count"],
-                    "small": g["small_group"],
-                    "rates": rates,
-                    "roc_auc": _fmt(auc.get("value")) if auc else "",
-                    "is_reference": bool(row and row["is_reference"]),
-                    "disparate_impact": _fmt(row["disparate_impact"]) if row else "—",
-                    "four_fifths": (
-                        "na"
-                        if row is None or row["four_fifths_rule_breached"] is None
-                        else ("breached" if row["four_fifths_rule_breached"] else "met")
-                    ),
-                    "fpr_diff": _fmt(row["fpr"]["difference"]) if row else "—",
-                    "tpr_diff": _fmt(row["tpr"]["difference"]) if row else "—",
-                }
-            )
-        disparities = []
-        for key, label in DISPARITY_LABELS.items():
-            d = block["between_groups"][key]
-            disparities.append(
-                {
-                    "label": label,
-                    "difference": _fmt(d["difference"]),
-                    "ratio": _fmt(d["ratio"]),
-                    "between": " vs ".join(
-                        x
-                        for x in (d.get("groups") or [d.get("min_group"), d.get("max_group")])
-                        if x
-                    ),
-                    "reason": d["reason"] or "",
-                }
-            )
         blocks.append(
             {
                 "name": block["name"],
                 "intersection": block["intersection"],
                 "reference": block["reference"],
-                "groups": groups,
-                "disparities": disparities,
+                "groups": [_group_row(g, against.get(g["label"])) for g in block["groups"]],
+                "disparities": [
+                    _disparity_row(label, block["between_groups"][key])
+                    for key, label in DISPARITY_LABELS.items()
+                ],
                 "excluded": block["excluded_small_groups"],
                 "breaches": block["breaches"],
                 "scored": result["roc_auc"]["available"],

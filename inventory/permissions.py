@@ -8,7 +8,7 @@
 Everyone with a role reads the whole inventory: one inventory, no shadow IT.
 """
 
-from accounts.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from accounts.permissions import AnyUser, has_role, is_governance_lead
 from accounts.roles import Role
 from inventory.models import Dataset, MLModel, ModelVersion, Team, UseCase
 
@@ -19,10 +19,6 @@ def _team_ids(user: AnyUser) -> set[int]:
         cached = set(user.teams.values_list("id", flat=True)) if user.is_authenticated else set()
         user._team_ids = cached
     return cached
-
-
-def can_view_inventory(user: AnyUser) -> bool:
-    return has_any_role(user)
 
 
 def teams_user_can_write(user: AnyUser):

@@ -1,8 +1,7 @@
 """Reads of the inventory. Visibility is decided here so pages, API and exports agree:
 every user with a governance role reads the whole inventory; others see nothing."""
 
-from django.contrib.auth.models import User
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.permissions import AnyUser, has_any_role
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
@@ -86,17 +85,6 @@ def dataset_list(*, user: AnyUser) -> QuerySet[Dataset]:
 
 def team_list() -> QuerySet[Team]:
     return Team.objects.all()
-
-
-def owner_choices() -> QuerySet[User]:
-    """People who own at least one use case, for the list filter."""
-    return (
-        User.objects.filter(
-            Q(business_use_cases__isnull=False) | Q(technical_use_cases__isnull=False)
-        )
-        .distinct()
-        .order_by("username")
-    )
 
 
 def use_case_portfolio_counts(*, user: AnyUser) -> dict:

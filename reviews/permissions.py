@@ -10,15 +10,11 @@
 - everyone with a role reads.
 """
 
-from accounts.permissions import AnyUser, has_any_role, has_role, is_governance_lead
+from accounts.permissions import AnyUser, has_role, is_governance_lead
 from accounts.roles import Role
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
-
-
-def can_view(user: AnyUser) -> bool:
-    return has_any_role(user)
 
 
 def can_request(user: AnyUser, version: ModelVersion, kind: str) -> bool:
@@ -28,10 +24,6 @@ def can_request(user: AnyUser, version: ModelVersion, kind: str) -> bool:
 
 
 def can_waive(user: AnyUser) -> bool:
-    return is_governance_lead(user)
-
-
-def can_revoke(user: AnyUser) -> bool:
     return is_governance_lead(user)
 
 

@@ -219,10 +219,6 @@ class EthicsAnswerSet(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Answer sets are append-only and cannot be deleted.")
 
-    @property
-    def is_organisation(self) -> bool:
-        return self.use_case_id is None
-
 
 class EthicsApproval(models.Model):
     """The approval of an organisation position by a governance lead: the act that

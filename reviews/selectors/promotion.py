@@ -158,10 +158,6 @@ class RequestState:
         return [b for b in self.blocking if b.waiver is None]
 
     @property
-    def stale(self) -> list[SignatureState]:
-        return [s for s in self.signatures if not s.valid]
-
-    @property
     def approvable(self) -> bool:
         return not self.unwaived and self.tally.complete and self.tally.rejected_by is None
 
@@ -222,11 +218,10 @@ def signature_state(signature: Signature, current: dict[str, Any], current_hash:
     return SignatureState(signature, False, rules.manifest_differences(signature.manifest, current))
 
 
-def request_state(request: PromotionRequest) -> RequestState:
-    version = request.model_version
-    use_case = version.model.use_case
-    manifest = signing_manifest(request)
-    current_hash = rules.manifest_hash(manifest)
+def _signatures(
+    request: PromotionRequest, manifest: dict[str, Any], current_hash: str
+) -> tuple[list[SignatureState], Signature | None]:
+    """The decisions' signatures with their validity, and the revocation if any."""
     signatures = list(
         Signature.objects.filter(request=request)
         .select_related("signer")
@@ -235,7 +230,14 @@ def request_state(request: PromotionRequest) -> RequestState:
     decision_sigs = [s for s in signatures if s.meaning != Signature.Meaning.REVOKED]
     states = [signature_state(s, manifest, current_hash) for s in decision_sigs]
     revocation = next((s for s in signatures if s.meaning == Signature.Meaning.REVOKED), None)
+    return states, revocation
 
+
+def _eligible_signers(
+    request: PromotionRequest, version: ModelVersion, use_case: UseCase
+) -> tuple[dict[str, list[User]], dict[int, str]]:
+    """Who may fill each slot (the RACI Accountables, minus the excluded), and who is
+    excluded by segregation of duties and why."""
     eligible_ids = eligible_by_slot(use_case, request.slots)
     people = {
         u.pk: u for u in User.objects.filter(pk__in={i for v in eligible_ids.values() for i in v})
@@ -248,6 +250,16 @@ def request_state(request: PromotionRequest) -> RequestState:
     eligible = {
         slot: [people[i] for i in ids if i not in excluded] for slot, ids in eligible_ids.items()
     }
+    return eligible, excluded
+
+
+def _blocking(
+    request: PromotionRequest,
+    version: ModelVersion,
+    use_case: UseCase,
+    eligible: dict[str, list[User]],
+) -> list[BlockingState]:
+    """What blocks the request, each with its waiver if one was given."""
     raci = raci_view(use_case=use_case)
     obligations = {
         o.consideration.code: {"level": o.level, "status": o.status}
@@ -263,7 +275,11 @@ def request_state(request: PromotionRequest) -> RequestState:
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
     )
     waivers = {w.code: w for w in BlockingWaiver.objects.filter(request=request)}
-    blocking = [BlockingState(item, waivers.get(item.code)) for item in items]
+    return [BlockingState(item, waivers.get(item.code)) for item in items]
+
+
+def _tally(request: PromotionRequest, states: list[SignatureState]) -> rules.Tally:
+    """The sign-offs given by signatures that still count, and the first rejection."""
     valid = [s for s in states if s.valid]
     approvals = [
         (s.signature.signer_id, s.signature.slot)
@@ -278,12 +294,22 @@ def request_state(request: PromotionRequest) -> RequestState:
         ),
         None,
     )
-    tally = rules.tally(
+    return rules.tally(
         required=request.required_signoffs,
         slots=request.slots,
         approvals=approvals,
         rejection=rejection,
     )
+
+
+def request_state(request: PromotionRequest) -> RequestState:
+    version = request.model_version
+    use_case = version.model.use_case
+    manifest = signing_manifest(request)
+    current_hash = rules.manifest_hash(manifest)
+    states, revocation = _signatures(request, manifest, current_hash)
+    eligible, excluded = _eligible_signers(request, version, use_case)
+    blocking = _blocking(request, version, use_case, eligible)
     return RequestState(
         request=request,
         manifest=manifest,
@@ -292,7 +318,7 @@ def request_state(request: PromotionRequest) -> RequestState:
         blocking=blocking,
         eligible=eligible,
         excluded=excluded,
-        tally=tally,
+        tally=_tally(request, states),
         revocation=revocation,
     )
 

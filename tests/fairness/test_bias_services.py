@@ -191,7 +191,8 @@ def test_the_stored_file_is_removed_when_the_row_is_not_saved(
     def broken(**kwargs):
         raise RuntimeError("audit trail unavailable")
 
-    monkeypatch.setattr(svc, "audit_record", broken)
+    # patched where the upload looks it up: the module that stores the file
+    monkeypatch.setattr(svc.datasets, "audit_record", broken)
     with pytest.raises(RuntimeError):
         upload(version, data_scientist, csv_bytes())
     assert ScoredDataset.objects.count() == 0 and stored_files(media) == []

@@ -1,0 +1,196 @@
+"""Scored datasets: check an uploaded CSV or Parquet file (size, format, mapping,
+every row) before anything is stored, then store its bytes once by SHA-256 and record
+the ``ScoredDataset`` row. Monitoring stores its reference and production files the
+same way (``scored_file_spool``, ``scored_file_store``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core.scored_io import ColumnMapping, ScoredDataError, inspect_file, iter_batches
+from fairness.models import ScoredDataset
+from fairness.services.common import _data_error, _setting, can_run, max_upload_bytes
+from inventory.models import ModelVersion
+
+_CHUNK = 1 << 22
+
+
+def parse_mapping(data: Mapping[str, Any] | ColumnMapping) -> ColumnMapping:
+    """A ColumnMapping from plain data; ValidationError({"mapping": ...}) when it makes no
+    sense (no outcome, no sensitive attribute, a threshold without a score...)."""
+    if isinstance(data, ColumnMapping):
+        return data
+    if not isinstance(data, Mapping):
+        raise ValidationError({"mapping": "Give the column mapping as an object."})
+    clean = {k: v for k, v in data.items() if v not in (None, "", [])}
+    if not clean.get("outcome"):
+        raise ValidationError({"mapping": "Map the outcome column (the ground truth, 0/1)."})
+    if not clean.get("sensitive"):
+        raise ValidationError({"mapping": "Map at least one sensitive attribute (e.g. race, sex)."})
+    if "threshold" in clean and isinstance(clean["threshold"], str):
+        try:
+            clean["threshold"] = float(clean["threshold"])
+        except ValueError:
+            raise ValidationError(
+                {"mapping": "The threshold must be a number in [0, 1]."}
+            ) from None
+    try:
+        return ColumnMapping.from_dict(clean)
+    except ScoredDataError as exc:
+        raise _data_error(exc, "mapping") from exc
+
+
+def scored_file_spool(file, digest) -> tuple[str, bool]:
+    """A local path holding the upload's bytes, hashed on the way. Returns (path, temp)."""
+    temporary_path = getattr(file, "temporary_file_path", None)
+    if temporary_path is not None:  # Django already spooled it to disk: read it once
+        path = temporary_path()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        return path, False
+    fd, path = tempfile.mkstemp(prefix="scored-", suffix=".upload")
+    with os.fdopen(fd, "wb") as out:
+        chunks = (
+            file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b"")
+        )
+        for chunk in chunks:
+            digest.update(chunk)
+            out.write(chunk)
+    return path, True
+
+
+def scored_dataset_upload(
+    *,
+    version: ModelVersion,
+    by: User | None,
+    file,
+    mapping: Mapping[str, Any] | ColumnMapping,
+    name: str = "",
+    description: str = "",
+    purpose: str = ScoredDataset.Purpose.EVALUATION,
+) -> tuple[ScoredDataset, bool]:
+    """Attach a scored dataset (CSV or Parquet) to a model version.
+
+    The file is checked before anything is stored: its size against
+    SCORED_DATA_MAX_BYTES (before parsing), its format by content, the mapped columns,
+    and then every row (labels 0/1, scores in [0, 1], at most 1,000 groups per
+    sensitive attribute). Identical bytes already attached to the version return the
+    existing row. Returns (dataset, created).
+
+    Raises PermissionDenied unless ``by`` may change the version (None: the system);
+    ValidationError naming the column and row of the first problem. Nothing is stored
+    when anything fails: a stored file is deleted again if the row is not saved.
+    """
+    if by is not None and not can_run(by, version):
+        raise PermissionDenied(
+            "Only data scientists of the use case's team and governance leads attach data."
+        )
+    column_mapping = parse_mapping(mapping)
+    if purpose not in ScoredDataset.Purpose.values:
+        raise ValidationError({"purpose": f"Unknown purpose {purpose!r}."})
+    limit = max_upload_bytes()
+    size = getattr(file, "size", None)
+    if size is not None and size > limit:  # before reading a byte of it
+        raise ValidationError({"file": f"The file is {size:,} bytes, over the limit of {limit:,}."})
+    original = os.path.basename(name or getattr(file, "name", "") or "scored-data")[:255]
+    digest = hashlib.sha256()
+    path, temporary = scored_file_spool(file, digest)
+    try:
+        sha = digest.hexdigest()
+        existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
+        if existing is not None:
+            return _same_mapping(existing, column_mapping), False
+        try:
+            info = inspect_file(path, max_bytes=limit, mapping=column_mapping)
+            for _ in iter_batches(
+                path,
+                column_mapping,
+                info=info,
+                batch_rows=int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
+                max_groups=int(_setting("BIAS_MAX_GROUPS", 1_000)),
+            ):
+                pass
+        except ScoredDataError as exc:
+            raise _data_error(exc) from exc
+        return scored_file_store(
+            version, by, path, sha, info, column_mapping, original, description, purpose
+        )
+    finally:
+        if temporary:
+            os.remove(path)
+
+
+def _same_mapping(existing: ScoredDataset, mapping: ColumnMapping) -> ScoredDataset:
+    if existing.mapping != mapping.to_dict():
+        raise ValidationError(
+            {
+                "file": f"These exact bytes are already attached to this version as dataset "
+                f"#{existing.pk} ({existing.original_name}) with another column mapping."
+            }
+        )
+    return existing
+
+
+def scored_file_store(version, by, path, sha, info, mapping, original, description, purpose):
+    ext = info.format
+    name = f"scored-data/{sha[:2]}/{sha}.{ext}"
+    created_file = False
+    if default_storage.exists(name) and default_storage.size(name) == info.size:
+        stored = name  # content-addressed: the same bytes are stored once
+    else:
+        with open(path, "rb") as f:
+            stored = default_storage.save(name, File(f, name=name))
+        created_file = True
+    try:
+        with transaction.atomic():
+            dataset = ScoredDataset(
+                model_version=version,
+                purpose=purpose,
+                description=description,
+                original_name=original,
+                format=info.format,
+                size_bytes=info.size,
+                sha256=sha,
+                rows=info.rows or 0,
+                columns=list(info.columns),
+                row_groups=info.row_groups,
+                mapping=mapping.to_dict(),
+                uploaded_by=by,
+                uploaded_at=timezone.now(),
+            )
+            dataset.file.name = stored
+            dataset.full_clean(validate_constraints=False)
+            dataset.save()
+            audit_record(
+                action="scored_dataset.uploaded",
+                obj=dataset,
+                actor=by,
+                reason=f"{original}: {dataset.rows:,} rows, SHA-256 {sha}",
+                changes={"sha256": [None, sha], "rows": [None, dataset.rows]},
+                parent=version,
+            )
+    except IntegrityError:
+        if created_file:
+            default_storage.delete(stored)
+        existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
+        if existing is None:
+            raise
+        return _same_mapping(existing, mapping), False
+    except BaseException:
+        if created_file:
+            default_storage.delete(stored)
+        raise
+    return dataset, True

@@ -1,0 +1,280 @@
+"""Computing a summary in the worker: lock, count, write once at the end; a large
+Parquet file fans out into shares of row groups (``BiasPartial``) and the last share to
+finish merges them; a failure is recorded with a readable reason; the safety net finds
+summaries whose task was lost."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core import fairness
+from core.scored_io import (
+    ColumnMapping,
+    ScoredDataError,
+    inspect_file,
+    partial_for_row_groups,
+    row_group_plan,
+    summarise_file,
+)
+from fairness.models import BiasPartial, BiasSummary, ScoredDataset
+from fairness.selectors import scored_dataset_local_path
+from fairness.services.common import _setting, max_upload_bytes
+from fairness.services.results import _open_findings, summarise_counts
+
+# the name the worker's log lines have always carried (before the package split)
+logger = logging.getLogger("fairness.services")
+
+
+def _mapping(dataset: ScoredDataset) -> ColumnMapping:
+    return ColumnMapping.from_dict(dataset.mapping)
+
+
+def _read_opts() -> dict:
+    return {
+        "batch_rows": int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
+        "max_groups": int(_setting("BIAS_MAX_GROUPS", 1_000)),
+    }
+
+
+def _lock(summary_id: int) -> BiasSummary:
+    return (
+        BiasSummary.objects.select_for_update()
+        .select_related("dataset__model_version__model__use_case")
+        .get(pk=summary_id)
+    )
+
+
+def _should_split(dataset: ScoredDataset) -> bool:
+    return (
+        dataset.format == ScoredDataset.Format.PARQUET
+        and (dataset.row_groups or 0) > 1
+        and dataset.rows >= int(_setting("BIAS_SPLIT_MIN_ROWS", 5_000_000))
+        and int(_setting("BIAS_SPLIT_PARTS", 4)) > 1
+    )
+
+
+def bias_summary_run(*, summary_id: int, task_id: str = "") -> dict[str, Any]:
+    """Compute a summary (called by the task). Idempotent and restart-safe.
+
+    Returns {"status": ...}; with a split, {"status": "split", "parts": [partial ids]}
+    that the caller queues. A done or failed summary is left alone. Bad data fails the
+    summary with the reader's message (column and row); an unexpected error fails it
+    with a short reason (the details go to the worker's log, never to the page).
+    """
+    with transaction.atomic():
+        summary = _lock(summary_id)
+        if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
+            return {"status": summary.status}
+        now = timezone.now()
+        summary.status = BiasSummary.Status.RUNNING
+        summary.attempts += 1
+        summary.started_at = summary.started_at or now
+        summary.heartbeat_at = now
+        summary.task_id = (task_id or summary.task_id)[:64]
+        summary.rows_total = summary.dataset.rows
+        summary.rows_done = 0
+        summary.save()
+        dataset = summary.dataset
+        split = _should_split(dataset)
+    if split:
+        return _split(summary)
+
+    def progress(done: int, total: int | None) -> None:
+        BiasSummary.objects.filter(pk=summary_id, status=BiasSummary.Status.RUNNING).update(
+            rows_done=done, heartbeat_at=timezone.now()
+        )
+
+    def read(path: str) -> fairness.GroupCounts:
+        return summarise_file(path, _mapping(dataset), progress=progress, **_read_opts())
+
+    counts = _compute(summary, read)
+    if counts is None:
+        return {"status": BiasSummary.Status.FAILED}
+    return {"status": _finish(summary_id, counts)}
+
+
+def _compute(summary: BiasSummary, run: Callable[[str], fairness.GroupCounts]):
+    try:
+        with scored_dataset_local_path(summary.dataset) as path:
+            return run(path)
+    except ScoredDataError as exc:
+        bias_summary_fail(summary_id=summary.pk, error=str(exc))
+    except ValueError as exc:  # the counting refused the data (fairness.GroupCounts)
+        bias_summary_fail(summary_id=summary.pk, error=f"The data cannot be summarised: {exc}")
+    except Exception as exc:
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            why = "The computation took longer than the time limit and was stopped."
+        elif isinstance(exc, OSError):
+            why = f"The stored file cannot be read ({type(exc).__name__})."
+        else:
+            why = f"The computation failed unexpectedly ({type(exc).__name__})."
+        logger.exception("bias summary %s failed", summary.pk)
+        bias_summary_fail(
+            summary_id=summary.pk,
+            error=why + " Administrators find the details in the worker's log.",
+        )
+    return None
+
+
+def bias_summary_fail(*, summary_id: int, error: str) -> None:
+    """Mark a summary failed with a readable reason (unless it is already done)."""
+    with transaction.atomic():
+        summary = _lock(summary_id)
+        if summary.status == BiasSummary.Status.DONE:
+            return
+        old = summary.status
+        summary.status = BiasSummary.Status.FAILED
+        summary.error = error[:4000]
+        summary.finished_at = timezone.now()
+        summary.save(update_fields=["status", "error", "finished_at"])
+        audit_record(
+            action="bias_summary.failed",
+            obj=summary,
+            actor=None,
+            reason=summary.error,
+            changes={"status": [old, "failed"]},
+            parent=summary.dataset.model_version,
+        )
+
+
+def _finish(summary_id: int, counts: fairness.GroupCounts) -> str:
+    with transaction.atomic():
+        summary = _lock(summary_id)
+        return _finish_locked(summary, counts)
+
+
+def _finish_locked(summary: BiasSummary, counts: fairness.GroupCounts) -> str:
+    """Write the result, open the findings, record the event: once (caller holds the lock)."""
+    if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
+        return summary.status
+    try:
+        result = summarise_counts(counts, summary.options)
+    except ValueError as exc:
+        summary.status = BiasSummary.Status.FAILED
+        summary.error = f"The data cannot be summarised: {exc}"
+        summary.finished_at = timezone.now()
+        summary.save()
+        return summary.status
+    version = summary.dataset.model_version
+    old = summary.status
+    summary.status = BiasSummary.Status.DONE
+    summary.result = result
+    summary.counts = counts.to_dict()
+    summary.rows_done = summary.rows_total = counts.rows
+    summary.finished_at = timezone.now()
+    summary.error = ""
+    summary.save()
+    opened = _open_findings(summary, result, version)
+    audit_record(
+        action="bias_summary.done",
+        obj=summary,
+        actor=None,
+        reason=f"{counts.rows:,} rows; {len(result['breaches'])} breach(es) of the thresholds; "
+        f"{opened} finding(s) opened.",
+        changes={"status": [old, "done"]},
+        parent=version,
+    )
+    return summary.status
+
+
+def _split(summary: BiasSummary) -> dict[str, Any]:
+    try:
+        with scored_dataset_local_path(summary.dataset) as path:
+            plan = row_group_plan(path, int(_setting("BIAS_SPLIT_PARTS", 4)))
+            sizes = inspect_file(path, max_bytes=max_upload_bytes(), check_encoding=False)
+    except ScoredDataError as exc:
+        bias_summary_fail(summary_id=summary.pk, error=str(exc))
+        return {"status": BiasSummary.Status.FAILED}
+    with transaction.atomic():
+        summary = _lock(summary.pk)
+        if summary.status != BiasSummary.Status.RUNNING:
+            return {"status": summary.status}
+        for index, groups in enumerate(plan):
+            BiasPartial.objects.get_or_create(
+                summary=summary,
+                index=index,
+                defaults={
+                    "row_groups": groups,
+                    "rows_total": sum(sizes.row_group_rows[g] for g in groups),
+                },
+            )
+        summary.parts_total = len(plan)
+        summary.save(update_fields=["parts_total"])
+        todo = list(summary.partials.filter(done=False).values_list("pk", flat=True))
+    return {"status": "split", "parts": todo}
+
+
+def bias_part_run(*, partial_id: int, worker: str = "") -> dict[str, Any]:
+    """Compute one share of a split summary; the last share to finish merges them all.
+
+    Idempotent: a share already done is not recomputed; the merge happens once, under
+    the summary's lock, whoever finishes last.
+    """
+    part = BiasPartial.objects.select_related("summary__dataset").get(pk=partial_id)
+    summary = part.summary
+    if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
+        return {"status": summary.status}
+    if not part.done:
+
+        def progress(done: int, total: int | None) -> None:
+            BiasPartial.objects.filter(pk=partial_id, done=False).update(rows_done=done)
+            BiasSummary.objects.filter(pk=summary.pk).update(heartbeat_at=timezone.now())
+
+        def read(path: str) -> fairness.GroupCounts:
+            return partial_for_row_groups(
+                path, _mapping(summary.dataset), part.row_groups, progress=progress, **_read_opts()
+            )
+
+        counts = _compute(summary, read)
+        if counts is None:
+            return {"status": BiasSummary.Status.FAILED}
+    with transaction.atomic():
+        if not part.done:
+            # the first write of the transaction: on SQLite it takes the write lock
+            BiasPartial.objects.filter(pk=partial_id, done=False).update(
+                done=True,
+                counts=counts.to_dict(),
+                rows_done=counts.rows,
+                worker=worker[:200],
+                finished_at=timezone.now(),
+            )
+        summary = _lock(summary.pk)
+        if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
+            return {"status": summary.status}
+        parts = list(BiasPartial.objects.filter(summary=summary, done=True).order_by("index"))
+        if len(parts) < summary.parts_total:
+            return {"status": "part-done", "parts_done": len(parts)}
+        merged = sum(fairness.GroupCounts.from_dict(p.counts) for p in parts)
+        return {"status": _finish_locked(summary, merged), "merged": len(parts)}
+
+
+# --- Safety net -----------------------------------------------------------------------------
+
+
+def bias_summaries_stale(*, minutes: int | None = None) -> list[dict[str, Any]]:
+    """Summaries queued or running with no sign of life for ``minutes`` (their task was
+    lost, e.g. a worker killed with a broker that cannot re-deliver): what to queue
+    again, as {"summary": id} or {"partial": id}. Re-running is harmless (idempotent)."""
+    minutes = int(_setting("BIAS_STALE_MINUTES", 30)) if minutes is None else minutes
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    out: list[dict[str, Any]] = []
+    active = BiasSummary.objects.filter(
+        status__in=[BiasSummary.Status.QUEUED, BiasSummary.Status.RUNNING]
+    ).only("pk", "heartbeat_at", "requested_at", "parts_total")
+    for s in active:
+        last = s.heartbeat_at or s.requested_at
+        if last > cutoff:
+            continue
+        undone = list(s.partials.filter(done=False).values_list("pk", flat=True))
+        if s.parts_total and undone:
+            out += [{"partial": pk} for pk in undone]
+        else:
+            out.append({"summary": s.pk})
+    return out
