@@ -33,7 +33,6 @@ MAX_CC = 20
 
 KNOWN_LONG_MODULES = {
     "experiments/services.py": 1177,
-    "monitoring/services.py": 1250,
     "fairness/services.py": 813,
     "bench/bias_bench.py": 750,
 }
@@ -43,11 +42,6 @@ KNOWN_COMPLEX_FUNCTIONS = {
     "experiments/services.py:_final": 24,
     "experiments/selectors.py:analysis_data": 28,
     "fairness/selectors.py:bias_summary_tables": 21,
-    "monitoring/services.py:monitoring_config_save": 41,
-    "monitoring/services.py:_read_batch": 27,
-    "monitoring/services.py:monitoring_batch_upload": 24,
-    "monitoring/services.py:_check_production": 23,
-    "monitoring/views.py:_monitoring_context": 29,
     "reviews/selectors/promotion.py:request_state": 25,
     "bench/bias_bench.py:build_table": 25,
 }
