@@ -125,18 +125,8 @@ def _monitoring_context(request, config) -> dict:
     windows = list(sel.window_list(config=config))
     metric = "pvalue" if request.GET.get("metric") == "pvalue" else "psi"
     heat = sel.heatmap_data(config, windows, metric=metric)
-    features = [*config.features]
-    if config.drift_prediction_column:
-        features.append(config.drift_prediction_column)
-    feature = request.GET.get("feature") or (features[0] if features else "")
-    if feature not in features:
-        feature = features[0] if features else ""
-    chosen_id = int_or_none(request.GET.get("window"))
-    with_rows = [w for w in windows if w.rows]
-    chosen = next((w for w in windows if w.pk == chosen_id), None)
-    if chosen is None:
-        drifted = [w for w in with_rows if feature in (w.drifted or [])]
-        chosen = (drifted or with_rows or [None])[-1]
+    feature, features = _chosen_feature(request, config)
+    chosen = _chosen_window(request, windows, feature)
     dist = sel.distribution_data(config, chosen, feature) if chosen else None
     perf = sel.performance_data(config, windows)
     can_handle = svc.can_handle_alert(request.user, config)
@@ -149,39 +139,9 @@ def _monitoring_context(request, config) -> dict:
         "chosen": chosen,
         "chosen_rows": sel.window_feature_rows(chosen) if chosen else [],
         "chosen_performance": _performance_rows(chosen) if chosen else [],
-        "heatmap": chart_figure(
-            charts.drift_heatmap(
-                heat["windows"],
-                heat["features"],
-                heat["values"],
-                metric=metric,
-                threshold=config.thresholds.get("psi_max"),
-                drifted=heat["drifted"],
-            )
-        )
-        if windows
-        else None,
-        "distribution": chart_figure(
-            charts.distribution(
-                dist["labels"],
-                dist["reference"],
-                dist["current"],
-                feature=feature,
-                window=f"{chosen.start:%Y-%m-%d}",
-            )
-        )
-        if dist
-        else None,
-        "performance": chart_figure(
-            charts.performance_over_time(
-                perf["windows"],
-                {m: v for m, v in perf["series"].items() if any(x is not None for x in v)},
-                floors=perf["floors"],
-                reference=perf["reference"],
-            )
-        )
-        if perf["has_values"]
-        else None,
+        "heatmap": _heatmap_chart(config, heat, metric) if windows else None,
+        "distribution": _distribution_chart(dist, feature, chosen) if dist else None,
+        "performance": _performance_chart(perf) if perf["has_values"] else None,
         "perf": perf,
         "batches": sel.batch_list(config=config)[:50],
         "alerts": sel.alert_list(config=config),
@@ -189,6 +149,65 @@ def _monitoring_context(request, config) -> dict:
         "can_recompute": can_handle or svc.can_configure(request.user, config.model_version),
         "profile": sel.reference_profile_for(config),
     }
+
+
+def _chosen_feature(request, config) -> tuple[str, list[str]]:
+    """(the feature asked for, or the first; every feature and the prediction column)."""
+    features = [*config.features]
+    if config.drift_prediction_column:
+        features.append(config.drift_prediction_column)
+    feature = request.GET.get("feature") or (features[0] if features else "")
+    if feature not in features:
+        feature = features[0] if features else ""
+    return feature, features
+
+
+def _chosen_window(request, windows: list, feature: str):
+    """The window asked for; otherwise the latest where the feature drifted, or the
+    latest with rows (None without one)."""
+    chosen_id = int_or_none(request.GET.get("window"))
+    with_rows = [w for w in windows if w.rows]
+    chosen = next((w for w in windows if w.pk == chosen_id), None)
+    if chosen is None:
+        drifted = [w for w in with_rows if feature in (w.drifted or [])]
+        chosen = (drifted or with_rows or [None])[-1]
+    return chosen
+
+
+def _heatmap_chart(config, heat: dict, metric: str) -> dict:
+    return chart_figure(
+        charts.drift_heatmap(
+            heat["windows"],
+            heat["features"],
+            heat["values"],
+            metric=metric,
+            threshold=config.thresholds.get("psi_max"),
+            drifted=heat["drifted"],
+        )
+    )
+
+
+def _distribution_chart(dist: dict, feature: str, chosen) -> dict:
+    return chart_figure(
+        charts.distribution(
+            dist["labels"],
+            dist["reference"],
+            dist["current"],
+            feature=feature,
+            window=f"{chosen.start:%Y-%m-%d}",
+        )
+    )
+
+
+def _performance_chart(perf: dict) -> dict:
+    return chart_figure(
+        charts.performance_over_time(
+            perf["windows"],
+            {m: v for m, v in perf["series"].items() if any(x is not None for x in v)},
+            floors=perf["floors"],
+            reference=perf["reference"],
+        )
+    )
 
 
 @role_required

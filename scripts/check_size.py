@@ -33,18 +33,12 @@ MAX_CC = 20
 
 KNOWN_LONG_MODULES = {
     "experiments/services.py": 1177,
-    "monitoring/services.py": 1250,
 }
 KNOWN_COMPLEX_FUNCTIONS = {
     "experiments/services.py:_clean_row": 32,
     "experiments/services.py:outcomes_parse_csv": 31,
     "experiments/services.py:_final": 24,
     "experiments/selectors.py:analysis_data": 28,
-    "monitoring/services.py:monitoring_config_save": 41,
-    "monitoring/services.py:_read_batch": 27,
-    "monitoring/services.py:monitoring_batch_upload": 24,
-    "monitoring/services.py:_check_production": 23,
-    "monitoring/views.py:_monitoring_context": 29,
 }
 
 

@@ -1,0 +1,101 @@
+"""Who may do what with a version's monitoring, and the policy it runs under: cadence and
+drift thresholds from the use case's production-monitoring obligation, or the product
+defaults, each with its source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from accounts.permissions import has_role
+from accounts.roles import Role
+from core import drift
+from core.monitoring_config import DEFAULT_PERFORMANCE_MAX_DROP, PERFORMANCE_METRICS
+from governance.selectors.obligations import obligations_for_rules
+from governance.selectors.raci import raci_accountable_for
+from inventory.models import ModelVersion
+from inventory.permissions import can_change_version
+from monitoring.models import Cadence, MonitoringConfig
+
+__all__ = [
+    "CLAIM_TIMEOUT",
+    "DEFAULT_CADENCE",
+    "DEFAULT_PERFORMANCE_MAX_DROP",
+    "DEFAULT_PERFORMANCE_MIN_ROWS",
+    "MONITORING_CONSIDERATION",
+    "PERFORMANCE_METRICS",
+    "can_configure",
+    "can_handle_alert",
+    "monitoring_policy",
+]
+
+MONITORING_CONSIDERATION = "production-monitoring"
+DEFAULT_CADENCE = Cadence.WEEKLY
+DEFAULT_PERFORMANCE_MIN_ROWS = 30
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+
+
+# --- Permissions -------------------------------------------------------------------------
+
+
+def can_configure(user: User | None, version: ModelVersion) -> bool:
+    """Configure monitoring and send data: the team's data scientists, governance leads."""
+    return user is not None and can_change_version(user, version)
+
+
+def can_handle_alert(user: User | None, config: MonitoringConfig) -> bool:
+    """Acknowledge and resolve alerts: the monitoring Accountable of the use case's RACI,
+    risk officers and governance leads."""
+    if user is None or not user.is_authenticated:
+        return False
+    if has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD):
+        return True
+    use_case = config.model_version.model.use_case
+    return any(
+        u.pk == user.pk for u in raci_accountable_for(use_case=use_case, task_code="monitoring")
+    )
+
+
+# --- Policy ---------------------------------------------------------------------------
+
+
+def monitoring_policy(version: ModelVersion) -> dict[str, Any]:
+    """Cadence and drift thresholds for the version's use case, each with its source (the
+    production-monitoring obligation, or the product defaults)."""
+    use_case = version.model.use_case
+    rules = obligations_for_rules(use_case=use_case).get(MONITORING_CONSIDERATION)
+    defaults = drift.DriftThresholds()
+    if rules is None:
+        why = f"{use_case.name!r} has no active production-monitoring obligation"
+        return {
+            "cadence": DEFAULT_CADENCE,
+            "cadence_source": f"product default (weekly): {why}",
+            "drift": defaults.to_dict(),
+            "thresholds_source": f"product defaults (PSI > 0.2, p < 0.05 with a minimum "
+            f"effect): {why}",
+        }
+    level = rules.get("level", "")
+    where = f"the production-monitoring obligation of {use_case.name!r} ({level} level)"
+    cadence = rules.get("input_drift_cadence")
+    if cadence in Cadence.values:
+        cadence_source = where
+    elif cadence == "monthly":
+        cadence, cadence_source = Cadence.WEEKLY, f"{where} asks monthly; windows are weekly"
+    else:
+        cadence = DEFAULT_CADENCE
+        cadence_source = f"product default (weekly): {where} sets no input-drift cadence"
+    psi_max = rules.get("psi_max")
+    params = {} if psi_max is None else {"psi_max": psi_max}
+    for key in ("alpha", "ks_min_effect", "cramers_v_min"):
+        if key in rules:
+            params[key] = rules[key]
+    thresholds = drift.DriftThresholds.from_policy(params).to_dict()
+    source = where if params else f"product defaults: {where} sets no PSI threshold"
+    return {
+        "cadence": cadence,
+        "cadence_source": cadence_source,
+        "drift": thresholds,
+        "thresholds_source": source,
+    }
