@@ -32,16 +32,11 @@ MAX_LINES = 600
 MAX_CC = 20
 
 KNOWN_LONG_MODULES = {
-    "experiments/services.py": 1177,
     "monitoring/services.py": 1250,
     "fairness/services.py": 813,
     "bench/bias_bench.py": 750,
 }
 KNOWN_COMPLEX_FUNCTIONS = {
-    "experiments/services.py:_clean_row": 32,
-    "experiments/services.py:outcomes_parse_csv": 31,
-    "experiments/services.py:_final": 24,
-    "experiments/selectors.py:analysis_data": 28,
     "fairness/selectors.py:bias_summary_tables": 21,
     "monitoring/services.py:monitoring_config_save": 41,
     "monitoring/services.py:_read_batch": 27,
