@@ -177,50 +177,74 @@ class AnalysisData:
 
 
 def analysis_data(experiment: Experiment) -> AnalysisData:
+    """The experiment's outcome rows, in the order they were stored, reduced to
+    ``AnalysisData`` (see ``_Reduction``)."""
     rows = (
         ExperimentOutcome.objects.filter(experiment=experiment)
         .order_by("id")
-        .values_list("entity_key", "arm", "outcome", "champion_outcome", "challenger_outcome",
-                     "guardrails")
-    )  # fmt: skip
-    paired = experiment.is_paired
-    groups = ("pairs",) if paired else st.ARMS
-    assigned: dict[str, set] = {g: set() for g in groups}
-    used: dict[str, set] = {g: set() for g in groups}
-    duplicated: dict[str, set] = {g: set() for g in groups}
-    values: dict[str, list[float]] = {a: [] for a in st.ARMS}
+        .values_list(
+            "entity_key", "arm", "outcome", "champion_outcome", "challenger_outcome", "guardrails"
+        )
+    )
     names = [g["name"] for g in experiment.protocol.get("guardrails") or []]
-    guard: dict[str, dict[str, list[float]]] = {n: {a: [] for a in st.ARMS} for n in names}
-    for key, arm, outcome, champ, chall, guards in rows:
+    reduction = _Reduction(paired=experiment.is_paired, names=names)
+    for row in rows:
+        reduction.add(*row)
+    return reduction.result()
+
+
+class _Reduction:
+    """Folds outcome rows into ``AnalysisData``: per group (the arm, or "pairs" for a
+    shadow comparison), the keys seen, the keys with an outcome and the keys seen again
+    with an outcome; the values of each unit's first observed row (both models' outcomes
+    for a pair) and its registered guardrails."""
+
+    def __init__(self, *, paired: bool, names: list[str]) -> None:
+        self.paired = paired
+        self.names = names
+        groups = ("pairs",) if paired else st.ARMS
+        self.assigned: dict[str, set] = {g: set() for g in groups}
+        self.used: dict[str, set] = {g: set() for g in groups}
+        self.duplicated: dict[str, set] = {g: set() for g in groups}
+        self.values: dict[str, list[float]] = {a: [] for a in st.ARMS}
+        self.guard: dict[str, dict[str, list[float]]] = {n: {a: [] for a in st.ARMS} for n in names}
+
+    def add(self, key, arm, outcome, champ, chall, guards) -> None:
+        paired = self.paired
         group = "pairs" if paired else arm
-        assigned[group].add(key)
+        self.assigned[group].add(key)
         observed = champ is not None and chall is not None if paired else outcome is not None
         if not observed:
-            continue
-        if key in used[group]:
-            duplicated[group].add(key)
-            continue
-        used[group].add(key)
+            return
+        if key in self.used[group]:
+            self.duplicated[group].add(key)
+            return
+        self.used[group].add(key)
         if paired:
-            values["champion"].append(champ)
-            values["challenger"].append(chall)
+            self.values["champion"].append(champ)
+            self.values["challenger"].append(chall)
         else:
-            values[arm].append(outcome)
-        for name in names:
+            self.values[arm].append(outcome)
+        self._add_guardrails(arm, guards)
+
+    def _add_guardrails(self, arm: str, guards: dict[str, Any] | None) -> None:
+        for name in self.names:
             value = (guards or {}).get(name)
-            if paired and isinstance(value, dict):
+            if self.paired and isinstance(value, dict):
                 for a in st.ARMS:
                     if value.get(a) is not None:
-                        guard[name][a].append(float(value[a]))
-            elif not paired and value is not None:
-                guard[name][arm].append(float(value))
-    return AnalysisData(
-        assigned={g: len(s) for g, s in assigned.items()},
-        with_outcome={g: len(s) for g, s in used.items()},
-        duplicated={g: len(s) for g, s in duplicated.items()},
-        values=values,
-        guardrails=guard,
-    )
+                        self.guard[name][a].append(float(value[a]))
+            elif not self.paired and value is not None:
+                self.guard[name][arm].append(float(value))
+
+    def result(self) -> AnalysisData:
+        return AnalysisData(
+            assigned={g: len(s) for g, s in self.assigned.items()},
+            with_outcome={g: len(s) for g, s in self.used.items()},
+            duplicated={g: len(s) for g, s in self.duplicated.items()},
+            values=self.values,
+            guardrails=self.guard,
+        )
 
 
 # --- What may be shown ------------------------------------------------------------------

@@ -37,7 +37,8 @@ The code is split by sub-domain: ``base`` (names, decisions, errors, JSON form),
 ``protocol`` (the protocol and its validation), ``sizing`` (power and sample size),
 ``summaries`` (mergeable sufficient statistics), ``significance`` (the registered tests),
 ``quality`` (SRM, unit and guardrail checks), ``sequential`` (group-sequential
-boundaries) and ``assignment`` (hashing units to arms). Everything is re-exported here,
+boundaries), ``assignment`` (hashing units to arms) and ``planning`` (a draft's protocol
+input checked and sized, with field errors). Everything is re-exported here,
 so ``from core import experiment_stats as st; st.sample_size(...)`` is the way to use it.
 """
 
@@ -60,6 +61,14 @@ from core.experiment_stats.base import (
     ProtocolError,
 )
 from core.experiment_stats.base import _jsonable as _jsonable
+from core.experiment_stats.planning import (
+    MAX_PLANNED_DAYS,
+    MAX_PLANNED_UNITS,
+    PROTOCOL_INPUT_FIELDS,
+    Plan,
+    input_fields,
+    plan_protocol,
+)
 from core.experiment_stats.protocol import Guardrail, Protocol, validate_protocol, validate_split
 from core.experiment_stats.quality import (
     DataQualityReport,
@@ -119,10 +128,14 @@ __all__ = [
     "ExperimentDataError",
     "Guardrail",
     "GuardrailResult",
+    "MAX_PLANNED_DAYS",
+    "MAX_PLANNED_UNITS",
     "METRIC_KINDS",
     "MeanSummary",
     "NO_DIFFERENCE",
+    "PROTOCOL_INPUT_FIELDS",
     "PairedBinaryCounts",
+    "Plan",
     "Protocol",
     "ProtocolError",
     "REJECT_BETTER",
@@ -142,6 +155,7 @@ __all__ = [
     "decide",
     "equivalent_z",
     "guardrail_check",
+    "input_fields",
     "mcnemar_power",
     "mcnemar_required_pairs",
     "mcnemar_sample_size",
@@ -149,6 +163,7 @@ __all__ = [
     "normal_power",
     "paired_ttest",
     "paired_ttest_from_arrays",
+    "plan_protocol",
     "primary_test",
     "sample_ratio_mismatch",
     "sample_size",

@@ -1,0 +1,54 @@
+"""E-mail to an experiment's owner when it ends and when it is analysed: queued in the
+shared outbox of ``reviews.services.notifications`` (one per experiment, owner and
+kind), rendered here (``render_notification``, which the outbox calls) and sent by the
+outbox's sender."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from experiments.models import Experiment
+from reviews.models import Notification
+from reviews.services import notifications
+
+SUBJECTS = {
+    Notification.Kind.EXPERIMENT_ENDED: "Experiment ended: {name}",
+    Notification.Kind.EXPERIMENT_ANALYSED: "Experiment analysed: {name}",
+}
+
+
+def notify_owner(experiment: Experiment, *, kind: str) -> Notification | None:
+    """Queue one e-mail per (experiment, owner, kind), sent after commit."""
+    owner = experiment.owner
+    return notifications.queue(
+        key=f"experiment:{experiment.pk}:user:{owner.pk}:{kind}",
+        kind=kind,
+        recipient=owner,
+        version=experiment.challenger,
+        experiment=experiment,
+        context={"status": experiment.status},
+    )
+
+
+def experiment_url(experiment: Experiment) -> str:
+    return settings.SITE_URL + reverse("experiments:experiment-detail", args=[experiment.pk])
+
+
+def render_notification(note: Notification) -> tuple[str, str, None]:
+    """Subject and text of an experiment e-mail (sent by the shared outbox)."""
+    experiment = note.experiment
+    context = {
+        "note": note,
+        "experiment": experiment,
+        "recipient": note.recipient,
+        "url": experiment_url(experiment),
+    }
+    subject = SUBJECTS[note.kind].format(name=experiment.name)
+    return subject, render_to_string("experiments/email.txt", context), None
+
+
+def experiment_notification_send(*, notification_id: int) -> str:
+    """Send one experiment e-mail exactly once (the shared outbox's sender)."""
+    return notifications.notification_send(notification_id=notification_id)

@@ -1,0 +1,166 @@
+"""Outcomes of a running (or ended, not yet analysed) experiment, by API or CSV upload.
+
+Parsing and checking the rows is pure (``core.experiment_outcomes``, from the
+experiment's ``OutcomeLayout``); here its errors become ValidationErrors and a batch is
+stored all or nothing, with an audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core import experiment_outcomes as eo
+from experiments.models import Experiment, ExperimentBatch, ExperimentOutcome
+from experiments.services.base import (
+    MAX_BATCH_ROWS,
+    MAX_CSV_BYTES,
+    MAX_ROW_ERRORS,
+    _audit,
+    _locked,
+    _require_run,
+)
+
+
+def outcome_layout(experiment: Experiment) -> eo.OutcomeLayout:
+    """What the experiment's outcome rows look like (its design, metric, salt, split and
+    registered guardrails)."""
+    return eo.OutcomeLayout.of(
+        design=experiment.design,
+        metric_kind=experiment.metric_kind,
+        salt=experiment.salt,
+        protocol=experiment.protocol,
+    )
+
+
+def outcomes_record(
+    *,
+    experiment: Experiment,
+    by: User | None,
+    rows: list[dict[str, Any]],
+    source: str = ExperimentBatch.Source.API,
+    name: str = "",
+    sha256: str = "",
+) -> ExperimentBatch:
+    """Store a batch of observed units, all or nothing.
+
+    Every row is checked first: the unit's key, its arm (known, and the arm the
+    deterministic assignment gives its key), numeric outcomes (0 or 1 for a
+    proportion), registered guardrails. Any problem raises ValidationError listing
+    the rows at fault (up to 20) and nothing is stored. Outcomes are accepted while
+    the experiment runs and after it ended (late outcomes), not before or after the
+    analysis. Duplicated units are stored as sent and counted by the analysis."""
+    if by is not None:
+        _require_run(by, experiment.use_case)
+    cleaned, errors = eo.clean_rows(
+        outcome_layout(experiment), rows, max_rows=MAX_BATCH_ROWS, max_errors=MAX_ROW_ERRORS
+    )
+    if errors:
+        raise ValidationError(errors)
+    if not sha256:
+        sha256 = hashlib.sha256(
+            json.dumps(cleaned, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+    return _write_batch(experiment, by, cleaned, source, name, sha256)
+
+
+@transaction.atomic
+def _write_batch(experiment, by, cleaned, source, name, sha256) -> ExperimentBatch:
+    experiment = _locked(experiment)
+    if experiment.status not in (Experiment.Status.RUNNING, Experiment.Status.ENDED):
+        raise ValidationError(
+            "Outcomes are accepted while the experiment runs (and until it is analysed); "
+            f"it is {experiment.get_status_display().lower()}."
+        )
+    batch = ExperimentBatch.objects.create(
+        experiment=experiment,
+        source=source,
+        name=(name or "")[:255],
+        sha256=sha256,
+        rows=len(cleaned),
+        uploaded_by=by,
+        uploaded_at=timezone.now(),
+    )
+    ExperimentOutcome.objects.bulk_create(
+        (
+            ExperimentOutcome(
+                experiment=experiment,
+                batch=batch,
+                entity_key=r["entity_key"],
+                arm=r["arm"],
+                outcome=r.get("outcome"),
+                champion_outcome=r.get("champion_outcome"),
+                challenger_outcome=r.get("challenger_outcome"),
+                guardrails=r["guardrails"],
+            )
+            for r in cleaned
+        ),
+        batch_size=2000,
+    )
+    _audit(
+        "experiment.outcomes_recorded",
+        experiment,
+        by=by,
+        reason=f"{len(cleaned)} rows ({batch.get_source_display()}{': ' + name if name else ''})",
+        batch=(None, batch.pk),
+        sha256=(None, sha256),
+    )
+    return batch
+
+
+def outcomes_csv_columns(experiment: Experiment) -> list[str]:
+    """The columns an outcomes CSV has: the key, the arm and the outcome (A/B) or both
+    models' outcomes (shadow), then one column per guardrail (shadow: two)."""
+    return eo.csv_columns(outcome_layout(experiment))
+
+
+def outcomes_parse_csv(experiment: Experiment, data: bytes) -> list[dict[str, Any]]:
+    """CSV bytes -> rows for ``outcomes_record``. Raises ValidationError on a file that
+    is not UTF-8 CSV, lacks a required column or has an unknown one."""
+    rows, errors = eo.parse_csv(
+        outcome_layout(experiment), data, max_bytes=MAX_CSV_BYTES, max_rows=MAX_BATCH_ROWS
+    )
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def outcomes_upload_csv(*, experiment: Experiment, by: User, data: bytes, name: str = ""):
+    """Parse and record a CSV of outcomes (all or nothing)."""
+    if by is not None:
+        _require_run(by, experiment.use_case)
+    rows = outcomes_parse_csv(experiment, data)
+    # a row error names its line in the file (the header is line 1)
+    try:
+        return outcomes_record(
+            experiment=experiment,
+            by=by,
+            rows=rows,
+            source=ExperimentBatch.Source.CSV,
+            name=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "rows" in exc.error_dict:
+            messages = [
+                m.replace("Row ", "Line ", 1) if m.startswith("Row ") else m
+                for m in exc.message_dict["rows"]
+            ]
+            messages = [_shift_line(m) for m in messages]
+            raise ValidationError({"file": messages}) from exc
+        raise
+
+
+def _shift_line(message: str) -> str:
+    if message.startswith("Line "):
+        head, _, rest = message.partition(":")
+        number = head.removeprefix("Line ").strip()
+        if number.isdigit():
+            return f"Line {int(number) + 1}:{rest}"
+    return message
