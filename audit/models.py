@@ -8,9 +8,9 @@ and TRUNCATE in the database itself.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from core import audit_chain
 
 HASHED_FIELDS = (
@@ -30,29 +30,14 @@ HASHED_FIELDS = (
 )
 
 
-class AuditTrailIsAppendOnly(ValidationError):
-    """Raised on any attempt to change or delete an audit event from Python."""
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
-
-    def delete(self):
-        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be deleted.")
-
-    def bulk_update(self, *args, **kwargs):
-        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
-
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def bulk_create(self, *args, **kwargs):
-        raise AuditTrailIsAppendOnly(
+        raise AppendOnlyError(
             "Audit events are added one at a time by audit.services.audit_record."
         )
 
-    delete.queryset_only = True
 
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One entry of the audit trail: who (``actor`` and a snapshot of their name), when
     (server UTC), what (``action`` on one object, ``changes`` as {field: [old, new]})
     and why (``reason``), chained to the entry before it by ``prev_hash``."""
@@ -103,14 +88,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type} {self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditTrailIsAppendOnly("Audit events are append-only and cannot be deleted.")
 
     def payload(self) -> dict:
         """The hashed fields of this row (``audit_chain.event_hash``)."""

@@ -12,6 +12,10 @@ class ExperimentsConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import record_former_label
         from experiments import models as m
+        from experiments.services import SUBJECTS, render_notification
+        from notifications.registry import register_renderer
+
+        register_renderer(SUBJECTS, render_notification)
 
         # Events recorded before the move name these models under the reviews app.
         for model in (m.Experiment, m.ExperimentBatch, m.ExperimentOutcome):

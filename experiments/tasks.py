@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from reviews.services import notifications
+from notifications import services as notifications
 
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.

@@ -9,8 +9,12 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from governance.audit_hooks import register_governance_models
         from governance.services import classification_refresh
+        from governance.services.obligations import render_obligations_email
         from inventory.services import on_classification_inputs_changed
+        from notifications.models import Notification
+        from notifications.registry import register_renderer
 
         register_governance_models()
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)
+        register_renderer([Notification.Kind.OBLIGATIONS_ASSIGNED], render_obligations_email)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "audit",
+    "notifications",
     "governance",
     "inventory",
     "reviews",

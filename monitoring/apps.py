@@ -13,6 +13,11 @@ class MonitoringAppConfig(AppConfig):
     def ready(self) -> None:
         from audit.registry import record_former_label
         from monitoring import models as m
+        from monitoring.services import render_notification
+        from notifications.models import Notification
+        from notifications.registry import register_renderer
+
+        register_renderer([Notification.Kind.DRIFT_ALERT], render_notification)
 
         # Events recorded before the move name these models under the reviews app.
         for model in (

@@ -11,7 +11,7 @@ are rows of their own.
 from django.conf import settings
 from django.db import models
 
-from reviews.models.promotion import AppendOnlyModel
+from audit.append_only import AppendOnlyModel
 
 
 class Cadence(models.TextChoices):

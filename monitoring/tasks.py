@@ -5,7 +5,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from reviews.services import notifications
+from notifications import services as notifications
 
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.

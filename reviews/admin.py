@@ -9,7 +9,6 @@ from reviews.models import (
     BlockingWaiver,
     Finding,
     GateCall,
-    Notification,
     PeriodicReview,
     PromotionRequest,
     Signature,
@@ -57,9 +56,3 @@ class GateCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(PeriodicReview)
 class PeriodicReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["model_version", "reviewed_by", "reviewed_at", "outcome"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "email", "sent_at", "attempts"]
-    list_filter = ["kind"]

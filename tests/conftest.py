@@ -92,7 +92,16 @@ def client_for(client):
     return make
 
 
-PROJECT_APPS = ("governance", "inventory", "reviews")
+PROJECT_APPS = (
+    "audit",
+    "notifications",
+    "inventory",
+    "governance",
+    "reviews",
+    "fairness",
+    "monitoring",
+    "experiments",
+)
 
 
 def load_data_migrations() -> None:

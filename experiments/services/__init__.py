@@ -22,7 +22,7 @@ Split by operation, each module holding its own helpers:
 
 Every public name is re-exported here, so ``from experiments import services as svc;
 svc.experiment_create(...)`` and ``from experiments.services import
-render_notification`` (the outbox in ``reviews``) keep working. Each module imports
+render_notification`` (registered with the outbox) keep working. Each module imports
 what it calls from the module that defines it, so a test that replaces a function
 patches it where it is used: ``experiments.services.lifecycle.notify_owner`` for the
 e-mail at the end, not ``experiments.services.notify_owner``.

@@ -1,7 +1,7 @@
 """E-mail to an experiment's owner when it ends and when it is analysed: queued in the
-shared outbox of ``reviews.services.notifications`` (one per experiment, owner and
-kind), rendered here (``render_notification``, which the outbox calls) and sent by the
-outbox's sender."""
+shared outbox (``notifications``; one per experiment, owner and kind), rendered here
+(``render_notification``, registered for these kinds in ``ExperimentsConfig.ready``)
+and sent by the outbox's sender."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from experiments.models import Experiment
-from reviews.models import Notification
-from reviews.services import notifications
+from notifications.models import Notification
+from notifications.services import notification_queue, notification_send
 
 SUBJECTS = {
     Notification.Kind.EXPERIMENT_ENDED: "Experiment ended: {name}",
@@ -22,12 +22,11 @@ SUBJECTS = {
 def notify_owner(experiment: Experiment, *, kind: str) -> Notification | None:
     """Queue one e-mail per (experiment, owner, kind), sent after commit."""
     owner = experiment.owner
-    return notifications.queue(
+    return notification_queue(
         key=f"experiment:{experiment.pk}:user:{owner.pk}:{kind}",
         kind=kind,
         recipient=owner,
-        version=experiment.challenger,
-        experiment=experiment,
+        subject=experiment,
         context={"status": experiment.status},
     )
 
@@ -36,9 +35,8 @@ def experiment_url(experiment: Experiment) -> str:
     return settings.SITE_URL + reverse("experiments:experiment-detail", args=[experiment.pk])
 
 
-def render_notification(note: Notification) -> tuple[str, str, None]:
-    """Subject and text of an experiment e-mail (sent by the shared outbox)."""
-    experiment = note.experiment
+def render_notification(note: Notification, experiment: Experiment) -> tuple[str, str, None]:
+    """Subject and text of an experiment e-mail (the outbox's renderer for its kinds)."""
     context = {
         "note": note,
         "experiment": experiment,
@@ -51,4 +49,4 @@ def render_notification(note: Notification) -> tuple[str, str, None]:
 
 def experiment_notification_send(*, notification_id: int) -> str:
     """Send one experiment e-mail exactly once (the shared outbox's sender)."""
-    return notifications.notification_send(notification_id=notification_id)
+    return notification_send(notification_id=notification_id)

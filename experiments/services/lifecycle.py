@@ -15,7 +15,7 @@ from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked, _require_run
 from experiments.services.emails import notify_owner
-from reviews.models import Notification
+from notifications.models import Notification
 
 
 @transaction.atomic

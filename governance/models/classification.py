@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
 from core import risk_engine
 from inventory.choices import Criticality, RiskTier
 
@@ -158,7 +159,7 @@ class RiskRuleCondition(models.Model):
             raise ValidationError({"values": errors})
 
 
-class Classification(models.Model):
+class Classification(AppendOnlyModel):
     """One (re)classification of a use case. Append-only: a new answer set or a rule
     change adds a row; rows are never edited or deleted."""
 
@@ -196,14 +197,6 @@ class Classification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.use_case} -> level {self.criticality}, {self.get_risk_tier_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValidationError("Classifications are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Classifications are append-only and cannot be deleted.")
 
     @property
     def changed(self) -> bool:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
 from core import ethics_rules
 
 
@@ -178,7 +179,7 @@ class EthicsQuestionOption(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class EthicsAnswerSet(models.Model):
+class EthicsAnswerSet(AppendOnlyModel):
     """One complete set of answers to a questionnaire version: the organisation's
     position (no use case) or one use case's answers. Append-only: answering again adds
     a set; the latest set counts (for the organisation: the latest approved one)."""
@@ -211,16 +212,8 @@ class EthicsAnswerSet(models.Model):
         subject = self.use_case or "Organisation position"
         return f"{subject} ({self.answered_at:%Y-%m-%d %H:%M})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValidationError("Answer sets are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Answer sets are append-only and cannot be deleted.")
-
-
-class EthicsApproval(models.Model):
+class EthicsApproval(AppendOnlyModel):
     """The approval of an organisation position by a governance lead: the act that
     makes an answer set the organisation's position. Never edited or deleted."""
 
@@ -240,11 +233,3 @@ class EthicsApproval(models.Model):
 
     def __str__(self) -> str:
         return f"Approval of {self.answer_set} by {self.approved_by}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValidationError("Approvals are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Approvals are append-only and cannot be deleted.")

@@ -381,30 +381,49 @@ def obligation_waive(*, obligation: Obligation, by: User, justification: str) ->
 
 
 def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
-    """Send one e-mail per owner listing their new or changed obligations.
+    """Queue one e-mail per owner listing their new or changed obligations, through the
+    outbox (sent once, after commit, retried on SMTP errors).
 
-    Owners without an e-mail address are skipped. Returns the number of e-mails sent.
+    Owners without an e-mail address are skipped. Returns the number of e-mails queued
+    (a list already queued for that owner is not queued again).
     """
-    from django.core.mail import send_mail
+    from notifications.models import Notification
+    from notifications.services import notification_queue
 
     by_owner: dict[int, list[Obligation]] = {}
-    for o in Obligation.objects.filter(pk__in=obligation_ids, active=True).select_related(
-        "owner", "use_case", "consideration"
+    for o in (
+        Obligation.objects.filter(pk__in=obligation_ids, active=True)
+        .select_related("owner", "use_case", "consideration")
+        .order_by("use_case__name", "consideration__order", "pk")
     ):
         if o.owner and o.owner.email:
             by_owner.setdefault(o.owner_id, []).append(o)
-    sent = 0
+    queued = 0
     for items in by_owner.values():
         owner = items[0].owner
         lines = [
             f"- {o.use_case}: {o.consideration} ({o.get_level_display()}), due {o.due_date}"
             for o in items
         ]
-        sent += send_mail(
-            subject=f"Governance obligations you own ({len(items)})",
-            message="You are accountable for these new or changed obligations:\n\n"
-            + "\n".join(lines),
-            from_email=None,
-            recipient_list=[owner.email],
+        # One message per owner and list: the same list queued twice is one e-mail.
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        note = notification_queue(
+            key=f"obligations:user:{owner.pk}:{digest}",
+            kind=Notification.Kind.OBLIGATIONS_ASSIGNED,
+            recipient=owner,
+            subject=owner,
+            context={"lines": lines},
         )
-    return sent
+        queued += note is not None
+    return queued
+
+
+def render_obligations_email(note, subject) -> tuple[str, str, None]:
+    """(subject line, text, no HTML) of an owner's obligations e-mail (the outbox's
+    renderer for ``obligations_assigned``)."""
+    lines = note.context.get("lines", [])
+    return (
+        f"Governance obligations you own ({len(lines)})",
+        "You are accountable for these new or changed obligations:\n\n" + "\n".join(lines),
+        None,
+    )

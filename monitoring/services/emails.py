@@ -1,4 +1,4 @@
-"""Drift-alert e-mails through the shared outbox (``reviews.services.notifications``):
+"""Drift-alert e-mails through the shared outbox (``notifications``):
 one per monitoring Accountable and alert, queued exactly once; their subject and text,
 rendered here when the outbox sends them."""
 
@@ -11,8 +11,8 @@ from django.urls import reverse
 from governance.selectors.raci import raci_accountable_for
 from inventory.models import ModelVersion
 from monitoring.models import DriftAlert
-from reviews.models import Notification
-from reviews.services import notifications
+from notifications.models import Notification
+from notifications.services import notification_queue, notification_send
 
 
 def notify_alert(alert: DriftAlert, *, queue: bool = True) -> list[Notification]:
@@ -22,12 +22,11 @@ def notify_alert(alert: DriftAlert, *, queue: bool = True) -> list[Notification]
     config = alert.config
     use_case = config.model_version.model.use_case
     out = [
-        notifications.queue(
+        notification_queue(
             key=f"drift-alert:{alert.pk}:user:{user.pk}",
             kind=Notification.Kind.DRIFT_ALERT,
             recipient=user,
-            version=config.model_version,
-            drift_alert=alert,
+            subject=alert,
             context={"alert": alert.pk, "message": alert.message},
             send=queue,
         )
@@ -40,9 +39,8 @@ def monitoring_url(version: ModelVersion) -> str:
     return settings.SITE_URL + reverse("monitoring:monitoring", args=[version.pk])
 
 
-def render_notification(note: Notification) -> tuple[str, str, None]:
-    """Subject and text of a drift-alert e-mail (sent by the shared outbox)."""
-    alert = note.drift_alert
+def render_notification(note: Notification, alert: DriftAlert) -> tuple[str, str, None]:
+    """Subject and text of a drift-alert e-mail (the outbox's renderer for its kind)."""
     version = alert.config.model_version
     context = {
         "note": note,
@@ -57,4 +55,4 @@ def render_notification(note: Notification) -> tuple[str, str, None]:
 
 def drift_alert_notification_send(*, notification_id: int) -> str:
     """Send one alert e-mail exactly once (the shared outbox's sender)."""
-    return notifications.notification_send(notification_id=notification_id)
+    return notification_send(notification_id=notification_id)

@@ -1,12 +1,10 @@
 """Promotion requests, sign-offs and e-signatures, waivers, findings, periodic reviews,
-the deployment gate's log and the e-mail outbox."""
+the deployment gate's log."""
 
 from reviews.models.promotion import (
-    AppendOnlyError,
     BlockingWaiver,
     Finding,
     GateCall,
-    Notification,
     PeriodicReview,
     PromotionRequest,
     Signature,
@@ -14,11 +12,9 @@ from reviews.models.promotion import (
 )
 
 __all__ = [
-    "AppendOnlyError",
     "BlockingWaiver",
     "Finding",
     "GateCall",
-    "Notification",
     "PeriodicReview",
     "PromotionRequest",
     "Signature",

@@ -10,35 +10,9 @@ move is recorded in the audit trail.
 from django.conf import settings
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
 from core import promotion_rules as rules
 from inventory.choices import Environment
-
-
-class AppendOnlyError(Exception):
-    """A governance record was about to be changed or deleted."""
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError(f"{self.model.__name__} rows are never deleted.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows are never deleted.")
 
 
 class PromotionRequest(models.Model):
@@ -323,63 +297,3 @@ class SigningFailure(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Wrong signing password for user #{self.user_id} at {self.at:%Y-%m-%d %H:%M}"
-
-
-class Notification(models.Model):
-    """The e-mail outbox. ``key`` is unique, one per (subject, recipient, kind), so a
-    task that runs twice sends one message."""
-
-    class Kind(models.TextChoices):
-        APPROVAL_REQUESTED = "approval_requested", "Approval requested"
-        REMINDER = "reminder", "Reminder"
-        ESCALATION = "escalation", "Escalation"
-        DECISION = "decision", "Decision"
-        REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
-        EXPERIMENT_ENDED = "experiment_ended", "Experiment ended"
-        EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
-        DRIFT_ALERT = "drift_alert", "Monitoring alert"
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    request = models.ForeignKey(
-        PromotionRequest,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="notifications",
-    )
-    model_version = models.ForeignKey(
-        "inventory.ModelVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    experiment = models.ForeignKey(
-        "experiments.Experiment",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="notifications",
-    )
-    drift_alert = models.ForeignKey(
-        "monitoring.DriftAlert",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="notifications",
-    )
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    email = models.EmailField()
-    context = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set while a worker sends it, so two never do."
-    )
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.email}"

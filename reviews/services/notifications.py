@@ -1,30 +1,20 @@
-"""Approval e-mails: an outbox row per (subject, recipient, kind), sent by a Celery
-task after the transaction commits.
-
-Exactly once: the outbox key is unique, so queuing twice makes one row; a worker claims
-a row with a conditional UPDATE before sending and marks it sent after, so two workers
-(or a task that runs twice) never both send it. SMTP failures release the claim and the
-task retries with backoff.
+"""The sign-off workflow's e-mails (approval requested, reminders, escalations,
+decisions, periodic reviews overdue): who gets one, and how it reads. They are queued
+and sent exactly once by the outbox (``notifications``); ``render`` is registered there
+for these kinds in ``ReviewsConfig.ready``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from governance.selectors.raci import raci_accountable_for
-from reviews.models import Notification, PromotionRequest
+from notifications.models import Notification
+from notifications.services import notification_queue
+from reviews.models import PromotionRequest
 from reviews.selectors import promotion as sel
-
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 SUBJECTS = {
     Notification.Kind.APPROVAL_REQUESTED: "Sign-off requested: {what}",
@@ -39,49 +29,6 @@ def request_url(request: PromotionRequest) -> str:
     return settings.SITE_URL + reverse("reviews:request-detail", args=[request.pk])
 
 
-def queue(
-    *,
-    key: str,
-    kind: str,
-    recipient: User,
-    request=None,
-    version=None,
-    experiment=None,
-    drift_alert=None,
-    context=None,
-    send: bool = True,
-):
-    """Create the outbox row unless it exists and send it after commit (with ``send``
-    False the row only: ``notifications_flush`` sends it later). Returns the row, or
-    None when the recipient has no e-mail address. The one way every part of the
-    product queues an e-mail."""
-    if not recipient.email:
-        return None
-    try:
-        with transaction.atomic():
-            note, created = Notification.objects.get_or_create(
-                key=key,
-                defaults={
-                    "kind": kind,
-                    "request": request,
-                    "model_version": version,
-                    "experiment": experiment,
-                    "drift_alert": drift_alert,
-                    "recipient": recipient,
-                    "email": recipient.email,
-                    "context": context or {},
-                    "created_at": timezone.now(),
-                },
-            )
-    except IntegrityError:  # a concurrent writer made it first
-        return Notification.objects.get(key=key)
-    if created and send:
-        from reviews.tasks import notification_send
-
-        transaction.on_commit(lambda: notification_send.delay(notification_id=note.pk))
-    return note
-
-
 def notify_signers(request: PromotionRequest, *, kind: str) -> list[Notification]:
     """E-mail the people who may still sign an open slot (approval requested or a
     reminder)."""
@@ -93,11 +40,11 @@ def notify_signers(request: PromotionRequest, *, kind: str) -> list[Notification
         if user.pk in signed:
             continue
         out.append(
-            queue(
+            notification_queue(
                 key=f"request:{request.pk}:user:{user.pk}:{kind}",
                 kind=kind,
                 recipient=user,
-                request=request,
+                subject=request,
             )
         )
     return [n for n in out if n]
@@ -113,11 +60,11 @@ def notify_escalation(request: PromotionRequest) -> list[Notification]:
         for u in raci_accountable_for(use_case=use_case, task_code=task)
     }
     out = [
-        queue(
+        notification_queue(
             key=f"request:{request.pk}:user:{u.pk}:escalation",
             kind=Notification.Kind.ESCALATION,
             recipient=u,
-            request=request,
+            subject=request,
         )
         for u in people.values()
     ]
@@ -126,11 +73,11 @@ def notify_escalation(request: PromotionRequest) -> list[Notification]:
 
 def notify_requester(request: PromotionRequest) -> Notification | None:
     """Tell the requester of the decision (one message per decision)."""
-    return queue(
+    return notification_queue(
         key=f"request:{request.pk}:user:{request.requested_by_id}:decision:{request.status}",
         kind=Notification.Kind.DECISION,
         recipient=request.requested_by,
-        request=request,
+        subject=request,
         context={"status": request.status},
     )
 
@@ -138,11 +85,11 @@ def notify_requester(request: PromotionRequest) -> Notification | None:
 def notify_review_overdue(version, *, due) -> list[Notification]:
     use_case = version.model.use_case
     out = [
-        queue(
+        notification_queue(
             key=f"review:{version.pk}:due:{due.isoformat()}:user:{u.pk}",
             kind=Notification.Kind.REVIEW_OVERDUE,
             recipient=u,
-            version=version,
+            subject=version,
             context={"due": due.isoformat()},
         )
         for u in raci_accountable_for(use_case=use_case, task_code="model-acceptance")
@@ -150,9 +97,14 @@ def notify_review_overdue(version, *, due) -> list[Notification]:
     return [n for n in out if n]
 
 
-def _render(note: Notification) -> tuple[str, str, str]:
-    request = note.request
-    version = note.model_version or (request.model_version if request else None)
+KINDS = tuple(SUBJECTS)
+
+
+def render(note: Notification, subject) -> tuple[str, str, str]:
+    """(subject line, text, HTML) of a sign-off e-mail; ``subject`` is the promotion
+    request, or the model version for a periodic review."""
+    request = subject if isinstance(subject, PromotionRequest) else None
+    version = request.model_version if request else subject
     what = (
         f"{version.model.use_case} / {version}"
         + (f" to {request.to_environment}" if request else "")
@@ -178,54 +130,3 @@ def _render(note: Notification) -> tuple[str, str, str]:
     text = render_to_string("reviews/email/notification.txt", context)
     html = render_to_string("reviews/email/notification.html", context)
     return subject, text, html
-
-
-def _renderer(note: Notification):
-    """(subject, text, html or None) of a row, by what it is about."""
-    if note.experiment_id:
-        from experiments.services import render_notification
-
-        return render_notification
-    if note.drift_alert_id:
-        from monitoring.services import render_notification
-
-        return render_notification
-    return _render
-
-
-def notification_send(*, notification_id: int) -> str:
-    """Send one outbox row unless it was sent, whatever it is about (sign-offs,
-    experiments, drift alerts); raise on SMTP failure (the task retries). Returns what
-    happened."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
-        pk=notification_id,
-        sent_at__isnull=True,
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return "already sent or being sent"
-    note = Notification.objects.select_related(
-        "request__model_version__model__use_case",
-        "model_version__model__use_case",
-        "experiment__use_case",
-        "drift_alert__config__model_version__model__use_case",
-        "recipient",
-    ).get(pk=notification_id)
-    subject, text, html = _renderer(note)(note)
-    message = EmailMultiAlternatives(subject=subject[:250], body=text, to=[note.email])
-    if html:
-        message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:
-        Notification.objects.filter(pk=note.pk).update(claimed_at=None, last_error=str(exc)[:2000])
-        raise
-    Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), last_error="")
-    return "sent"
-
-
-def unsent(*, older_than: timedelta = timedelta(minutes=5)):
-    return Notification.objects.filter(
-        sent_at__isnull=True, created_at__lte=timezone.now() - older_than
-    ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - CLAIM_TIMEOUT))

@@ -3,7 +3,7 @@ periodic reviews. Each e-mail is keyed, so running these twice sends nothing mor
 
 from django.db import transaction
 
-from reviews.models import Notification
+from notifications.models import Notification
 from reviews.selectors import promotion as sel
 from reviews.services import notifications
 

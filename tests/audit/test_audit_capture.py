@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from audit.models import AuditEvent, AuditTrailIsAppendOnly
+from audit.append_only import AppendOnlyError
+from audit.models import AuditEvent
 from audit.services import audit_context, audit_record
 from governance.models import Obligation, UseCaseRaciCell
 from governance.services import obligations_recompute
@@ -277,9 +278,9 @@ def test_workflow_events_are_recorded_by_other_apps_with_audit_record(approver, 
 def test_audit_events_cannot_be_changed_or_deleted_from_python(use_case):
     event = events_for(use_case).first()
     event.reason = "rewritten"
-    with pytest.raises(AuditTrailIsAppendOnly):
+    with pytest.raises(AppendOnlyError):
         event.save()
-    with pytest.raises(AuditTrailIsAppendOnly):
+    with pytest.raises(AppendOnlyError):
         event.delete()
     with pytest.raises(ValidationError):
         AuditEvent.objects.filter(pk=event.pk).update(reason="rewritten")

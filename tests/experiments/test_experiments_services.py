@@ -16,7 +16,8 @@ from core import promotion_rules as rules
 from experiments import selectors as esel
 from experiments import services as svc
 from experiments.models import Experiment, ExperimentOutcome, ProtocolLockedError
-from reviews.models import Notification, Signature
+from notifications.services import notifications_about
+from reviews.models import Signature
 from reviews.selectors.promotion import request_state
 from reviews.services import promotion as psvc
 from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
@@ -350,7 +351,7 @@ def test_beat_ends_at_the_planned_sample_size_and_mails_the_owner_once(
     experiment.refresh_from_db()
     assert experiment.status == "ended" and "sample size" in experiment.end_reason
     assert svc.experiments_check() == {"ended": [], "analyse": [experiment.pk]}
-    notes = Notification.objects.filter(experiment=experiment)
+    notes = notifications_about(experiment)
     assert list(notes.values_list("kind", "recipient")) == [("experiment_ended", data_scientist.pk)]
 
 
@@ -387,7 +388,7 @@ def test_the_analysis_equals_statsmodels_and_runs_once(arms, data_scientist):
     assert svc.experiment_analyse(experiment_id=experiment.pk)["done"] == "already analysed"
     experiment.refresh_from_db()
     assert (experiment.result_sha256, experiment.analysed_at) == before
-    assert Notification.objects.filter(experiment=experiment).count() == 2
+    assert notifications_about(experiment).count() == 2
 
 
 def test_duplicated_units_are_counted_not_merged(arms, data_scientist):

@@ -34,6 +34,8 @@ from governance.services import (
 )
 from inventory.choices import RiskTier
 from inventory.models import Regulation
+from notifications.models import Notification
+from notifications.services import notification_send
 from tests.factories import UseCaseFactory, full_answers
 
 pytestmark = pytest.mark.django_db
@@ -177,8 +179,20 @@ def test_owners_are_emailed_after_commit(
     assert ids and all(Obligation.objects.get(pk=i).owner == risk_officer for i in ids)
     risk_officer.email = "ro@example.org"
     risk_officer.save()
-    assert obligations_notify_owners(obligation_ids=ids) == 1
-    assert mail.outbox[0].to == ["ro@example.org"]
+    # Through the outbox: one row per owner and list, sent once after commit.
+    with (
+        mock.patch("notifications.tasks.notification_send.delay") as send_delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert obligations_notify_owners(obligation_ids=ids) == 1
+        assert obligations_notify_owners(obligation_ids=ids) == 1  # the same row again
+    [note] = Notification.objects.filter(kind="obligations_assigned")
+    assert (note.recipient, note.subject) == (risk_officer, risk_officer)
+    send_delay.assert_called_once_with(notification_id=note.pk)
+    assert notification_send(notification_id=note.pk) == "sent"
+    assert notification_send(notification_id=note.pk) == "already sent or being sent"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ro@example.org"]
+    assert mail.outbox[0].subject == f"Governance obligations you own ({len(ids)})"
     assert "Human-in-the-loop sign-off" in mail.outbox[0].body
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reviews.models import Notification
+from notifications.models import Notification
+from notifications.tasks import notification_send
 from reviews.services import promotion as svc
-from reviews.tasks import notification_send
 from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -86,7 +86,8 @@ def notification(team):
     return Notification.objects.create(
         key=f"request:{req.pk}:user:{signer.pk}:approval_requested",
         kind="approval_requested",
-        request=req,
+        subject_type="reviews.promotionrequest",
+        subject_id=str(req.pk),
         recipient=signer,
         email=signer.email,
         created_at=req.requested_at,

@@ -12,9 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from scipy import stats
 
+from audit.append_only import AppendOnlyError
 from monitoring import services as svc
 from monitoring.models import DriftAlert, DriftAlertEvent, MonitoringWindow, ReferenceProfile
-from reviews.models import AppendOnlyError, Finding, Notification
+from notifications.models import Notification
+from notifications.services import notifications_about
+from reviews.models import Finding
 from tests.monitoring.monitoring_data import (  # noqa: F401 (fixtures)
     NOW,
     configure,
@@ -133,7 +136,7 @@ def test_one_alert_per_feature_and_kind_one_finding_one_email(
     assert alerts.count() == len(kinds)
     age = alerts.get(feature="age", kind="input")
     assert age.finding.source == Finding.Source.MONITORING and age.finding.status == "open"
-    notes = Notification.objects.filter(kind="drift_alert", drift_alert=age)
+    notes = notifications_about(age).filter(kind="drift_alert")
     assert [n.recipient for n in notes] == [approver]  # the monitoring Accountable
     assert len(callbacks) == alerts.count()  # one e-mail task per alert
     # a second run (same data) and a third (one more drifted week) open nothing new

@@ -11,7 +11,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from reviews.models import Notification, PromotionRequest
+from notifications.models import Notification
+from notifications.services import CLAIM_TIMEOUT, notification_send, notifications_about
+from reviews.models import PromotionRequest
 from reviews.services import notifications
 from reviews.services import promotion as svc
 from reviews.services.reminders import approvals_remind, periodic_reviews_flag
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.django_db
 def request_made(world, data_scientist, django_capture_on_commit_callbacks):
     use_case, version = world
     with (
-        mock.patch("reviews.tasks.notification_send.delay") as delay,
+        mock.patch("notifications.tasks.notification_send.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         req = svc.request_create(version=version, by=data_scientist, justification="QA")
@@ -40,7 +42,7 @@ def request_made(world, data_scientist, django_capture_on_commit_callbacks):
 
 def test_signers_are_emailed_after_commit(request_made, risk_officer, approver):
     req, delay = request_made
-    notes = Notification.objects.filter(request=req, kind="approval_requested")
+    notes = notifications_about(req).filter(kind="approval_requested")
     assert {n.recipient for n in notes} == {risk_officer, approver}
     assert delay.call_count == 2
     assert {c.kwargs["notification_id"] for c in delay.call_args_list} == {n.pk for n in notes}
@@ -51,7 +53,7 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(world, data_scientist
 
     use_case, version = world
     with (
-        mock.patch("reviews.tasks.notification_send.delay") as delay,
+        mock.patch("notifications.tasks.notification_send.delay") as delay,
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
@@ -64,8 +66,8 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(world, data_scientist
 def test_message_is_html_and_text_with_the_link(request_made, risk_officer, settings):
     req, _ = request_made
     settings.SITE_URL = "https://governance.example.org"
-    note = Notification.objects.get(request=req, recipient=risk_officer)
-    assert notifications.notification_send(notification_id=note.pk) == "sent"
+    note = notifications_about(req).get(recipient=risk_officer)
+    assert notification_send(notification_id=note.pk) == "sent"
     [message] = mail.outbox
     assert message.to == [risk_officer.email]
     assert "Sign-off requested" in message.subject
@@ -77,36 +79,36 @@ def test_message_is_html_and_text_with_the_link(request_made, risk_officer, sett
 
 def test_exactly_once_when_the_task_runs_twice(request_made, risk_officer):
     req, _ = request_made
-    note = Notification.objects.get(request=req, recipient=risk_officer)
-    assert notifications.notification_send(notification_id=note.pk) == "sent"
-    assert notifications.notification_send(notification_id=note.pk) == "already sent or being sent"
+    note = notifications_about(req).get(recipient=risk_officer)
+    assert notification_send(notification_id=note.pk) == "sent"
+    assert notification_send(notification_id=note.pk) == "already sent or being sent"
     assert len(mail.outbox) == 1
     # Queuing the same (request, recipient, kind) again makes no second row.
     notifications.notify_signers(req, kind="approval_requested")
-    assert Notification.objects.filter(request=req, recipient=risk_officer).count() == 1
+    assert notifications_about(req).filter(recipient=risk_officer).count() == 1
 
 
 def test_smtp_failure_releases_the_claim_and_the_retry_sends_once(request_made, risk_officer):
     req, _ = request_made
-    note = Notification.objects.get(request=req, recipient=risk_officer)
+    note = notifications_about(req).get(recipient=risk_officer)
     failing = mock.patch(
         "django.core.mail.backends.locmem.EmailBackend.send_messages",
         side_effect=smtplib.SMTPServerDisconnected("connection lost"),
     )
     with failing, pytest.raises(smtplib.SMTPServerDisconnected):
-        notifications.notification_send(notification_id=note.pk)
+        notification_send(notification_id=note.pk)
     note.refresh_from_db()
     assert note.sent_at is None and note.claimed_at is None
     assert "connection lost" in note.last_error and note.attempts == 1
-    assert notifications.notification_send(notification_id=note.pk) == "sent"
-    assert notifications.notification_send(notification_id=note.pk) != "sent"
+    assert notification_send(notification_id=note.pk) == "sent"
+    assert notification_send(notification_id=note.pk) != "sent"
     note.refresh_from_db()
     assert note.sent_at is not None and note.attempts == 2
     assert len(mail.outbox) == 1
 
 
 def test_the_task_retries_smtp_errors_with_backoff():
-    from reviews.tasks import notification_send
+    from notifications.tasks import notification_send
 
     assert smtplib.SMTPException in notification_send.autoretry_for
     assert OSError in notification_send.autoretry_for
@@ -115,20 +117,20 @@ def test_the_task_retries_smtp_errors_with_backoff():
 
 def test_a_claim_held_by_a_live_worker_is_respected(request_made, risk_officer):
     req, _ = request_made
-    note = Notification.objects.get(request=req, recipient=risk_officer)
+    note = notifications_about(req).get(recipient=risk_officer)
     Notification.objects.filter(pk=note.pk).update(claimed_at=timezone.now())
-    assert notifications.notification_send(notification_id=note.pk) != "sent"
+    assert notification_send(notification_id=note.pk) != "sent"
     # A claim older than the timeout belongs to a worker that died: taken over.
     Notification.objects.filter(pk=note.pk).update(
-        claimed_at=timezone.now() - notifications.CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
+        claimed_at=timezone.now() - CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
     )
-    assert notifications.notification_send(notification_id=note.pk) == "sent"
+    assert notification_send(notification_id=note.pk) == "sent"
     assert len(mail.outbox) == 1
 
 
 def test_reminders_then_escalation_each_once(request_made, risk_officer, approver, business_owner):
     req, _ = request_made
-    with mock.patch("reviews.tasks.notification_send.delay"):
+    with mock.patch("notifications.tasks.notification_send.delay"):
         assert approvals_remind(reminder_days=3, escalation_days=7) == {
             "reminders": 0,
             "escalations": 0,
@@ -138,7 +140,7 @@ def test_reminders_then_escalation_each_once(request_made, risk_officer, approve
         )
         approvals_remind(reminder_days=3, escalation_days=7)
         approvals_remind(reminder_days=3, escalation_days=7)
-        reminders = Notification.objects.filter(request=req, kind="reminder")
+        reminders = notifications_about(req).filter(kind="reminder")
         assert {n.recipient for n in reminders} == {risk_officer, approver}
         assert reminders.count() == 2
         assert not Notification.objects.filter(kind="escalation").exists()
@@ -147,7 +149,7 @@ def test_reminders_then_escalation_each_once(request_made, risk_officer, approve
         )
         approvals_remind(reminder_days=3, escalation_days=7)
         approvals_remind(reminder_days=3, escalation_days=7)
-    escalations = Notification.objects.filter(request=req, kind="escalation")
+    escalations = notifications_about(req).filter(kind="escalation")
     # The business owner (identification Accountable) and the model-acceptance Accountable.
     assert {n.recipient for n in escalations} == {business_owner, risk_officer}
 
@@ -158,19 +160,19 @@ def test_signers_who_signed_get_no_reminder(request_made, risk_officer, approver
     PromotionRequest.objects.filter(pk=req.pk).update(
         requested_at=timezone.now() - datetime.timedelta(days=4)
     )
-    with mock.patch("reviews.tasks.notification_send.delay"):
+    with mock.patch("notifications.tasks.notification_send.delay"):
         approvals_remind(reminder_days=3, escalation_days=7)
     assert {n.recipient for n in Notification.objects.filter(kind="reminder")} == {approver}
 
 
 def test_requester_is_told_of_the_decision(request_made, risk_officer, approver, data_scientist):
     req, _ = request_made
-    with mock.patch("reviews.tasks.notification_send.delay"):
+    with mock.patch("notifications.tasks.notification_send.delay"):
         svc.request_sign(request=req, by=risk_officer, password=PASSWORD, meaning="approved")
         svc.request_sign(request=req, by=approver, password=PASSWORD, meaning="approved")
     decision = Notification.objects.get(kind="decision")
     assert decision.recipient == data_scientist and decision.context == {"status": "approved"}
-    notifications.notification_send(notification_id=decision.pk)
+    notification_send(notification_id=decision.pk)
     assert "was approved" in mail.outbox[0].subject
 
 
@@ -180,7 +182,7 @@ def test_overdue_periodic_review_emails_the_accountable_once(
     from inventory.services import model_version_move
 
     req, _ = request_made
-    with mock.patch("reviews.tasks.notification_send.delay"):
+    with mock.patch("notifications.tasks.notification_send.delay"):
         svc.request_sign(request=req, by=risk_officer, password=PASSWORD, meaning="approved")
         svc.request_sign(request=req, by=approver, password=PASSWORD, meaning="approved")
         model_version_move(version=req.model_version, to_environment="prod")

@@ -7,15 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from audit.append_only import AppendOnlyError
 from core import promotion_rules as rules
 from governance.services import obligation_accept, obligation_submit_evidence
-from reviews.models import (
-    AppendOnlyError,
-    BlockingWaiver,
-    PromotionRequest,
-    Signature,
-    SigningFailure,
-)
+from notifications.services import notifications_about
+from reviews.models import BlockingWaiver, PromotionRequest, Signature, SigningFailure
 from reviews.selectors.promotion import request_state
 from reviews.services import promotion as svc
 from tests.factories import user_with_role
@@ -325,7 +321,7 @@ def test_reject_needs_a_reason_and_tells_the_requester(
         )
     req.refresh_from_db()
     assert req.status == "rejected"
-    assert req.notifications.filter(kind="decision", recipient=data_scientist).count() == 1
+    assert notifications_about(req).filter(kind="decision", recipient=data_scientist).count() == 1
 
 
 # --- Blocking items ------------------------------------------------------------------------

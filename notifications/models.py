@@ -1,0 +1,55 @@
+"""The e-mail outbox."""
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+
+
+class Notification(models.Model):
+    """One e-mail in the outbox: to whom, of which kind, about what (any row:
+    ``subject_type`` "app_label.model" and ``subject_id``). ``key`` is unique, one per
+    (subject, recipient, kind), so queuing twice makes one row and a task that runs
+    twice sends one message."""
+
+    class Kind(models.TextChoices):
+        APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+        REMINDER = "reminder", "Reminder"
+        ESCALATION = "escalation", "Escalation"
+        DECISION = "decision", "Decision"
+        REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
+        EXPERIMENT_ENDED = "experiment_ended", "Experiment ended"
+        EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
+        DRIFT_ALERT = "drift_alert", "Monitoring alert"
+        OBLIGATIONS_ASSIGNED = "obligations_assigned", "Obligations assigned"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    subject_type = models.CharField(max_length=100, help_text="app_label.model")
+    subject_id = models.CharField(max_length=64)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    email = models.EmailField()
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a worker sends it, so two never do."
+    )
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        # Moved from the reviews app with its table (notifications 0001, reviews 0007).
+        db_table = "reviews_notification"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="notification_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email}"
+
+    @property
+    def subject(self) -> models.Model:
+        """The row this e-mail is about (loaded on each access)."""
+        model = apps.get_model(self.subject_type)
+        return model._default_manager.get(pk=self.subject_id)
