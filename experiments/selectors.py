@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role
@@ -40,15 +40,6 @@ def experiment_list(
 def experiment_get(*, pk: int, user: AnyUser) -> Experiment:
     """Raises Experiment.DoesNotExist when missing or not visible."""
     return experiment_list(user=user).get(pk=pk)
-
-
-def experiments_for_version(version: ModelVersion) -> QuerySet[Experiment]:
-    """Experiments in which the version is the champion or the challenger."""
-    return (
-        Experiment.objects.filter(Q(champion=version) | Q(challenger=version))
-        .select_related("champion", "challenger", "owner")
-        .order_by("-created_at", "-id")
-    )
 
 
 def protocol(experiment: Experiment) -> st.Protocol:

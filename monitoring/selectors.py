@@ -38,11 +38,6 @@ def monitoring_config_for_version(version: ModelVersion) -> MonitoringConfig | N
     return monitoring_config_list().filter(model_version=version).first()
 
 
-def monitoring_config_get(*, pk: int) -> MonitoringConfig:
-    """Raises MonitoringConfig.DoesNotExist."""
-    return monitoring_config_list().get(pk=pk)
-
-
 def window_list(*, config: MonitoringConfig, current_cadence: bool = True):
     qs = MonitoringWindow.objects.filter(config=config).order_by("start")
     if current_cadence:

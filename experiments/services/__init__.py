@@ -53,7 +53,6 @@ from experiments.services.drafts import (
 )
 from experiments.services.emails import (
     SUBJECTS,
-    experiment_notification_send,
     experiment_url,
     notify_owner,
     render_notification,
@@ -95,7 +94,6 @@ __all__ = [
     "experiment_create",
     "experiment_delete",
     "experiment_end",
-    "experiment_notification_send",
     "experiment_result_sign",
     "experiment_result_sign_unchecked",
     "experiment_start",

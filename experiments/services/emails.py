@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from experiments.models import Experiment
 from notifications.models import Notification
-from notifications.services import notification_queue, notification_send
+from notifications.services import notification_queue
 
 SUBJECTS = {
     Notification.Kind.EXPERIMENT_ENDED: "Experiment ended: {name}",
@@ -45,8 +45,3 @@ def render_notification(note: Notification, experiment: Experiment) -> tuple[str
     }
     subject = SUBJECTS[note.kind].format(name=experiment.name)
     return subject, render_to_string("experiments/email.txt", context), None
-
-
-def experiment_notification_send(*, notification_id: int) -> str:
-    """Send one experiment e-mail exactly once (the shared outbox's sender)."""
-    return notification_send(notification_id=notification_id)

@@ -33,7 +33,6 @@ from monitoring.services.alerts import drift_alert_acknowledge, drift_alert_reso
 from monitoring.services.batches import monitoring_batch_upload
 from monitoring.services.configuration import monitoring_config_save
 from monitoring.services.emails import (
-    drift_alert_notification_send,
     monitoring_url,
     notify_alert,
     render_notification,
@@ -68,7 +67,6 @@ __all__ = [
     "can_configure",
     "can_handle_alert",
     "drift_alert_acknowledge",
-    "drift_alert_notification_send",
     "drift_alert_resolve",
     "monitoring_batch_upload",
     "monitoring_compute",

@@ -12,7 +12,7 @@ from governance.selectors.raci import raci_accountable_for
 from inventory.models import ModelVersion
 from monitoring.models import DriftAlert
 from notifications.models import Notification
-from notifications.services import notification_queue, notification_send
+from notifications.services import notification_queue
 
 
 def notify_alert(alert: DriftAlert, *, queue: bool = True) -> list[Notification]:
@@ -51,8 +51,3 @@ def render_notification(note: Notification, alert: DriftAlert) -> tuple[str, str
     }
     subject = f"Monitoring alert: {alert.get_kind_display().lower()} in {alert.feature} ({version})"
     return subject, render_to_string("monitoring/email.txt", context), None
-
-
-def drift_alert_notification_send(*, notification_id: int) -> str:
-    """Send one alert e-mail exactly once (the shared outbox's sender)."""
-    return notification_send(notification_id=notification_id)

@@ -16,7 +16,7 @@ from audit.append_only import AppendOnlyError
 from monitoring import services as svc
 from monitoring.models import DriftAlert, DriftAlertEvent, MonitoringWindow, ReferenceProfile
 from notifications.models import Notification
-from notifications.services import notifications_about
+from notifications.services import notification_send, notifications_about
 from reviews.models import Finding
 from tests.monitoring.monitoring_data import (  # noqa: F401 (fixtures)
     NOW,
@@ -166,10 +166,8 @@ def test_the_alert_email_is_sent_once(
     stable_then_shift(config, data_scientist)
     compute(config, django_capture_on_commit_callbacks)
     note = Notification.objects.filter(kind="drift_alert").first()
-    assert svc.drift_alert_notification_send(notification_id=note.pk) == "sent"
-    assert (
-        svc.drift_alert_notification_send(notification_id=note.pk) == "already sent or being sent"
-    )
+    assert notification_send(notification_id=note.pk) == "sent"
+    assert notification_send(notification_id=note.pk) == "already sent or being sent"
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [approver.email]
     assert "Monitoring alert" in mailoutbox[0].subject
