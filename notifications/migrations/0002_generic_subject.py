@@ -14,6 +14,8 @@ SUBJECT_FIELDS = (  # the old foreign keys, most specific first
 
 def subjects_forward(apps, schema_editor):
     Notification = apps.get_model("notifications", "Notification")  # noqa: N806
+    if not Notification.objects.exists():  # (SELECT 1: names no column of either shape)
+        return
     for note in Notification.objects.all().iterator():
         for field, label in SUBJECT_FIELDS:
             pk = getattr(note, f"{field}_id")
@@ -26,6 +28,8 @@ def subjects_forward(apps, schema_editor):
 
 def subjects_backward(apps, schema_editor):
     Notification = apps.get_model("notifications", "Notification")  # noqa: N806
+    if not Notification.objects.exists():
+        return
     fields = dict((label, field) for field, label in SUBJECT_FIELDS)
     for note in Notification.objects.all().iterator():
         field = fields.get(note.subject_type)
