@@ -7,6 +7,8 @@
 VENV ?= .venv
 PORT ?= 8000
 ARGS ?=
+# Test processes (pytest-xdist): auto = one per core; 0 runs everything in this process.
+PYTEST_WORKERS ?= auto
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
@@ -17,7 +19,7 @@ help:
 	@echo "make test    run the test suite (pass pytest options with ARGS=...)"
 	@echo "make lint    ruff, the app graph (lint-imports), module size and complexity"
 	@echo "make format  ruff format + fix"
-	@echo "Variables: PORT, VENV, PYTHON (interpreter to build the venv with), ARGS"
+	@echo "Variables: PORT, VENV, PYTHON (interpreter to build the venv with), ARGS, PYTEST_WORKERS"
 
 venv:
 	@sh scripts/venv.sh "$(VENV)" requirements.txt
@@ -48,7 +50,7 @@ run: seed
 	@exec $(PY) scripts/devrun.py --port $(PORT)
 
 test: venv-dev venv-evidently
-	@$(PY) -m pytest $(ARGS)
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(ARGS)
 
 lint: venv-dev
 	@$(PY) -m ruff check .

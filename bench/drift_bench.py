@@ -138,8 +138,10 @@ def run_evidently(ref: Path, cur: Path, out: Path) -> dict | None:
     t0 = time.perf_counter()
     proc = subprocess.run(
         [str(EVIDENTLY_PYTHON), str(RUNNER), str(ref), str(cur), str(settings)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - t0
     runs = json.loads(proc.stdout)["runs"]
     legacy, preset = runs["default"], runs["preset"]
@@ -164,8 +166,10 @@ def memory_check(args) -> list[dict]:
         del cols
         proc = subprocess.run(
             [sys.executable, __file__, "--child-profile", str(path), "200000"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         memory.append({"rows": size, **json.loads(proc.stdout.strip().splitlines()[-1])})
         path.unlink()
     print(json.dumps(memory, indent=1), flush=True)

@@ -15,3 +15,10 @@ STORAGES = {
 # one per test process so that concurrent runs do not collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+
+# Under pytest-xdist each test process stores files in a folder of its own (two
+# processes storing and removing the same content-addressed file would collide); the
+# worker processes an integration test starts inherit it through the environment.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    MEDIA_ROOT = str(VAR_DIR / f"test-media-{os.environ['PYTEST_XDIST_WORKER']}")
+    os.environ["DJANGO_MEDIA_ROOT"] = MEDIA_ROOT

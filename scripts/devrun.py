@@ -248,7 +248,7 @@ def main() -> int:
                 "2",
                 "-n",
                 "devrun@%h",
-            ],  # fmt: skip
+            ],
             "beat": [python, "-m", "celery", "-A", "governance", "beat", "-l", "info"],
         }
     )

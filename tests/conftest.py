@@ -166,3 +166,16 @@ def no_stray_broker_messages(monkeypatch):
     from celery.app.task import Task
 
     monkeypatch.setattr(Task, "delay", mock.MagicMock(name="delay"))
+
+
+# Under pytest-xdist (``make test`` runs two test processes, ``--dist loadgroup``), the
+# tests that start worker processes or a browser stay together on one test process, as
+# do the demo tests (their portfolio is seeded once per process that runs them).
+SERIAL_GROUPS = ("integration", "browser", "demo")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.nodeid.split("/")
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in SERIAL_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(parts[1]))

@@ -58,7 +58,7 @@ def accrual_figure(accrual: dict[str, Any]) -> go.Figure:
                     "line": {"dash": "dot", "color": "#1f2937"},
                 }
             ],
-        )  # fmt: skip
+        )
     )
     return fig
 

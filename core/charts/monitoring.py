@@ -60,8 +60,10 @@ def drift_heatmap(
     if metric == "pvalue":
         import math
 
-        z = [[None if v is None else min(-math.log10(max(v, 1e-300)), 10.0) for v in row]
-             for row in values]  # fmt: skip
+        z = [
+            [None if v is None else min(-math.log10(max(v, 1e-300)), 10.0) for v in row]
+            for row in values
+        ]
         zmax, title, fmt = 10.0, "-log10 p", "p = %{customdata:.3g}"
     else:
         z = [list(row) for row in values]

@@ -126,7 +126,7 @@ def render(note: Notification, subject) -> tuple[str, str, str]:
         "due": note.context.get("due"),
         "recipient": note.recipient,
     }
-    subject = SUBJECTS[note.kind].format(what=what, status=context["status"])
+    line = SUBJECTS[note.kind].format(what=what, status=context["status"])
     text = render_to_string("reviews/email/notification.txt", context)
     html = render_to_string("reviews/email/notification.html", context)
-    return subject, text, html
+    return line, text, html

@@ -11,9 +11,17 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bias_bench.py"
 COLUMNS = {
-    "section", "case", "rows", "tool", "seconds", "relative", "peak_rss_mib", "target", "met",
+    "section",
+    "case",
+    "rows",
+    "tool",
+    "seconds",
+    "relative",
+    "peak_rss_mib",
+    "target",
+    "met",
     "detail",
-}  # fmt: skip
+}
 
 
 def test_quick_run_writes_results_with_every_column(tmp_path):

@@ -21,9 +21,13 @@ from tests.core.test_drift import (
 )
 from tests.core.test_drift_evidently import RUNNER, _write, evidently_python  # noqa: F401
 
-TESTS = {"K-S p_value": "ks", "chi-square p_value": "chisquare", "Z-test p_value": "z",
-         "Wasserstein distance (normed)": "wasserstein",
-         "Jensen-Shannon distance": "jensenshannon"}  # fmt: skip
+TESTS = {
+    "K-S p_value": "ks",
+    "chi-square p_value": "chisquare",
+    "Z-test p_value": "z",
+    "Wasserstein distance (normed)": "wasserstein",
+    "Jensen-Shannon distance": "jensenshannon",
+}
 
 
 def run_default(python, tmp_path, reference, current, numerical, categorical):
@@ -32,10 +36,18 @@ def run_default(python, tmp_path, reference, current, numerical, categorical):
     settings = {"numerical": numerical, "categorical": categorical, "runs": [{"name": "default"}]}
     (tmp_path / "settings.json").write_text(json.dumps(settings))
     proc = subprocess.run(
-        [python, str(RUNNER), str(tmp_path / "reference.parquet"),
-         str(tmp_path / "current.parquet"), str(tmp_path / "settings.json")],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            python,
+            str(RUNNER),
+            str(tmp_path / "reference.parquet"),
+            str(tmp_path / "current.parquet"),
+            str(tmp_path / "settings.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)["runs"]["default"]["columns"]
 

@@ -141,8 +141,9 @@ def test_start_needs_a_session_and_the_password_then_the_protocol_is_locked(
     assert response.data["meaning"] == Signature.Meaning.PROTOCOL_LOCKED
     experiment.refresh_from_db()
     assert response.data["manifest_hash"] == experiment.protocol_sha256
-    patch = token.patch(f"{BASE}{experiment.pk}/", {"protocol": {**AB, "alpha": 0.1}},
-                        format="json")  # fmt: skip
+    patch = token.patch(
+        f"{BASE}{experiment.pk}/", {"protocol": {**AB, "alpha": 0.1}}, format="json"
+    )
     assert patch.status_code == 409
     assert token.delete(f"{BASE}{experiment.pk}/").status_code == 409
     assert browser.post(url, {"password": PASSWORD}, format="json").status_code == 409

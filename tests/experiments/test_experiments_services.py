@@ -42,8 +42,14 @@ AB = {
     "split": {"champion": 50, "challenger": 50},
     "daily_traffic": 40,
 }
-SHADOW = {"alpha": 0.05, "power": 0.8, "minimum_effect": 0.1, "baseline_proportion": 0.7,
-          "discordant_proportion": 0.3, "daily_traffic": 100}  # fmt: skip
+SHADOW = {
+    "alpha": 0.05,
+    "power": 0.8,
+    "minimum_effect": 0.1,
+    "baseline_proportion": 0.7,
+    "discordant_proportion": 0.3,
+    "daily_traffic": 100,
+}
 
 
 # --- helpers shared by the view and API tests ------------------------------------------------
@@ -404,8 +410,9 @@ def test_duplicated_units_are_counted_not_merged(arms, data_scientist):
 
 def test_a_shadow_comparison_runs_mcnemar(arms, data_scientist):
     use_case, champion, challenger = arms
-    experiment = draft(use_case, champion, challenger, data_scientist, design="shadow",
-                       name="Shadow scoring")  # fmt: skip
+    experiment = draft(
+        use_case, champion, challenger, data_scientist, design="shadow", name="Shadow scoring"
+    )
     n = experiment.sample_size["maximum"]["pairs"]
     rows = shadow_rows(experiment, n)
     experiment = analysed(experiment, data_scientist, rows)
@@ -479,8 +486,11 @@ def test_the_signed_result_is_evidence_bound_into_the_challengers_request(
     assert ob.evidence_name == f"experiment-{experiment.pk}-result.json"
     req = psvc.request_create(version=challenger, by=data_scientist, justification="Won the A/B.")
     manifest = request_state(req).manifest
-    assert {"key": "preproduction-verification", "sha256": experiment.evidence_sha256,
-            "link": ""} in manifest["evidence"]  # fmt: skip
+    assert {
+        "key": "preproduction-verification",
+        "sha256": experiment.evidence_sha256,
+        "link": "",
+    } in manifest["evidence"]
     with pytest.raises(ValidationError, match="already signed"):
         svc.experiment_result_sign(experiment=experiment, by=data_scientist, password=PASSWORD)
 
@@ -493,9 +503,14 @@ def test_a_signature_meaning_of_an_experiment_never_lands_on_a_request(arms, dat
     req = psvc.request_create(version=champion, by=data_scientist, justification="QA please.")
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.create(
-            request=req, signer=data_scientist, printed_name="x", signed_at=req.requested_at,
-            meaning=Signature.Meaning.PROTOCOL_LOCKED, manifest={}, manifest_hash="0" * 64,
-        )  # fmt: skip
+            request=req,
+            signer=data_scientist,
+            printed_name="x",
+            signed_at=req.requested_at,
+            meaning=Signature.Meaning.PROTOCOL_LOCKED,
+            manifest={},
+            manifest_hash="0" * 64,
+        )
 
 
 def test_a_draft_is_deleted_but_a_started_experiment_is_not(arms, data_scientist):

@@ -166,9 +166,12 @@ def test_bad_files_are_refused_with_the_column_and_row_and_nothing_is_stored(
 
 def test_a_sensitive_attribute_with_100000_values_is_refused(media, version, data_scientist):
     n = 100_000
-    frame = {"y": np.zeros(n, int), "y_hat": np.ones(n, int), "race": np.array(
-        [f"id-{i}" for i in range(n)]
-    ), "sex": np.array(["F"] * n)}  # fmt: skip
+    frame = {
+        "y": np.zeros(n, int),
+        "y_hat": np.ones(n, int),
+        "race": np.array([f"id-{i}" for i in range(n)]),
+        "sex": np.array(["F"] * n),
+    }
     with pytest.raises(ValidationError) as info:
         upload(version, data_scientist, csv_bytes(frame))
     message = " ".join(info.value.messages)
@@ -245,10 +248,11 @@ def test_run_saves_the_result_once_and_opens_one_finding_per_breach(media, versi
     assert summary.status == "done" and summary.attempts == 1
     assert summary.rows_done == summary.rows_total == 2000
     expected = svc.summarise_counts(
-        summarise_file(default_storage.path(summary.dataset.file.name),
-                       ColumnMapping.from_dict(MAPPING)),
+        summarise_file(
+            default_storage.path(summary.dataset.file.name), ColumnMapping.from_dict(MAPPING)
+        ),
         summary.options,
-    )  # fmt: skip
+    )
     assert summary.result == json.loads(json.dumps(expected))
     keys = {f"bias:{summary.pk}:{b['attribute']}:{b['metric']}" for b in summary.result["breaches"]}
     assert f"bias:{summary.pk}:race:disparate_impact" in keys

@@ -390,8 +390,9 @@ def test_owners_follow_the_raci(
     use_case = UseCaseFactory(team=team)
     risk = RaciRole.objects.get(code="risk-audit")
     first = raci_assign(use_case=use_case, role=risk, user=risk_officer, by=governance_lead)
-    classification_submit(use_case=use_case, answers=full_answers(audience="public"),
-                          by=risk_officer)  # fmt: skip
+    classification_submit(
+        use_case=use_case, answers=full_answers(audience="public"), by=risk_officer
+    )
     obligations_recompute(use_case=use_case)
     signoff = Obligation.objects.get(
         use_case=use_case, consideration__code="human-signoff", active=True

@@ -125,8 +125,9 @@ def test_home_shows_obligations_by_status_and_tier(client_for, risk_officer):
     from tests.factories import UseCaseFactory, full_answers
 
     use_case = UseCaseFactory()
-    classification_submit(use_case=use_case, answers=full_answers(audience="public"),
-                          by=risk_officer)  # fmt: skip
+    classification_submit(
+        use_case=use_case, answers=full_answers(audience="public"), by=risk_officer
+    )
     created = obligations_recompute(use_case=use_case)["created"]
     table = obligation_status_by_tier()
     open_row = next(r for r in table["rows"] if r["label"] == "Open")

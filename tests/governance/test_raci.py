@@ -15,8 +15,15 @@ from governance.services import raci_assign, raci_matrix_set
 from tests.factories import UseCaseFactory, UserFactory
 
 # DOMAIN.md, Step 3 (the book's Figure 8-4), column by column.
-ROLES = ["business-stakeholders", "business-analysts", "data-scientists", "risk-audit",
-         "data-ops", "production", "architect"]  # fmt: skip
+ROLES = [
+    "business-stakeholders",
+    "business-analysts",
+    "data-scientists",
+    "risk-audit",
+    "data-ops",
+    "production",
+    "architect",
+]
 DEFAULT = {
     "identification": ["AR", "C", "", "I", "", "", ""],
     "data-preparation": ["C", "AR", "C", "", "", "", ""],

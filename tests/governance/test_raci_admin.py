@@ -26,20 +26,33 @@ def test_template_refuses_a_second_accountable(client_for, governance_lead):
     task = RaciTask.objects.get(code="monitoring")
     cells = list(task.template_cells.order_by("id"))
     data = {
-        "code": task.code, "name": task.name, "description": "", "order": task.order,
+        "code": task.code,
+        "name": task.name,
+        "description": "",
+        "order": task.order,
         "template_cells-TOTAL_FORMS": str(len(cells) + 1),
         "template_cells-INITIAL_FORMS": str(len(cells)),
-        "template_cells-MIN_NUM_FORMS": "0", "template_cells-MAX_NUM_FORMS": "1000",
-    }  # fmt: skip
+        "template_cells-MIN_NUM_FORMS": "0",
+        "template_cells-MAX_NUM_FORMS": "1000",
+    }
     for i, cell in enumerate(cells):
         prefix = f"template_cells-{i}"
-        data.update({f"{prefix}-id": str(cell.pk), f"{prefix}-task": str(task.pk),
-                     f"{prefix}-role": str(cell.role_id),
-                     f"{prefix}-letters": cell.letters})  # fmt: skip
+        data.update(
+            {
+                f"{prefix}-id": str(cell.pk),
+                f"{prefix}-task": str(task.pk),
+                f"{prefix}-role": str(cell.role_id),
+                f"{prefix}-letters": cell.letters,
+            }
+        )
     n = len(cells)
-    data.update({f"template_cells-{n}-task": str(task.pk),
-                 f"template_cells-{n}-role": str(RaciRole.objects.get(code="risk-audit").pk),
-                 f"template_cells-{n}-letters": "A"})  # fmt: skip
+    data.update(
+        {
+            f"template_cells-{n}-task": str(task.pk),
+            f"template_cells-{n}-role": str(RaciRole.objects.get(code="risk-audit").pk),
+            f"template_cells-{n}-letters": "A",
+        }
+    )
     before = RaciTemplateCell.objects.count()
     response = client_for(governance_lead).post(
         f"/admin/governance/racitask/{task.pk}/change/", data

@@ -148,8 +148,9 @@ def test_home_query_count_is_constant(client_for, risk_officer, team):
 
     client = client_for(risk_officer)
     client.get("/")
-    classification_submit(use_case=UseCaseFactory(team=team), answers=full_answers(),
-                          by=risk_officer)  # fmt: skip
+    classification_submit(
+        use_case=UseCaseFactory(team=team), answers=full_answers(), by=risk_officer
+    )
     with CaptureQueriesContext(connection) as few:
         client.get("/")
     for uc in UseCaseFactory.create_batch(15, team=team):

@@ -155,10 +155,22 @@ def celery_worker(transactional_db, tmp_path):
     }
     log_path = tmp_path / "worker.log"
     argv = [
-        sys.executable, "-m", "celery", "-A", "governance", "worker",
-        "--pool=solo", "--loglevel=INFO", "--queues", queue, "--hostname", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "governance",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--queues",
+        queue,
+        "--hostname",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             argv,

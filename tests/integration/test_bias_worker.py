@@ -80,16 +80,32 @@ class Workers:
     def start(self, name: str, *, pool: str = "solo") -> WorkerProcess:
         log_path = self.tmp_path / f"worker-{name}.log"
         argv = [
-            sys.executable, "-m", "celery", "-A", "governance", "worker",
-            f"--pool={pool}", "--concurrency=1", "--loglevel=INFO", "--queues", self.queue,
-            "--hostname", f"{name}-{self.queue}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "governance",
+            "worker",
+            f"--pool={pool}",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--queues",
+            self.queue,
+            "--hostname",
+            f"{name}-{self.queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         with log_path.open("ab") as log_file:
             process = subprocess.Popen(
-                argv, cwd=settings.BASE_DIR, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                argv,
+                cwd=settings.BASE_DIR,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
         worker = WorkerProcess(process, log_path, self.broker_url, self.options, self.queue)
         self.started.append(worker)
         worker.wait_until(

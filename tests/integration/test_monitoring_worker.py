@@ -33,9 +33,15 @@ def test_a_worker_computes_the_windows_once(tmp_path, media, team, data_scientis
     monday -= dt.timedelta(days=monday.weekday() + 21)
     for i, shift in enumerate((0.0, 0.0, 1.0)):
         body = data.csv_bytes(
-            data.rows(700, seed=i + 2, start=monday + dt.timedelta(days=7 * i), days=7,
-                      shift=shift, id_start=1000 * i)
-        )  # fmt: skip
+            data.rows(
+                700,
+                seed=i + 2,
+                start=monday + dt.timedelta(days=7 * i),
+                days=7,
+                shift=shift,
+                id_start=1000 * i,
+            )
+        )
         svc.monitoring_batch_upload(
             config=config, by=data_scientist, file=ContentFile(body, name=f"b{i}.csv")
         )

@@ -29,10 +29,18 @@ BASE = "/api/v1/"
 def test_create_a_configuration(world, data_scientist, auditor, api_client_for, media):
     _, version = world
     ref = reference_dataset(version, data_scientist)
-    body = {"model_version": version.pk, "reference": ref.pk, "numeric_features": ["age"],
-            "categorical_features": ["region"], "timestamp_column": "ts",
-            "prediction_column": "y_hat", "score_column": "score", "outcome_column": "y",
-            "id_column": "id", "sensitive_columns": ["sex"]}  # fmt: skip
+    body = {
+        "model_version": version.pk,
+        "reference": ref.pk,
+        "numeric_features": ["age"],
+        "categorical_features": ["region"],
+        "timestamp_column": "ts",
+        "prediction_column": "y_hat",
+        "score_column": "score",
+        "outcome_column": "y",
+        "id_column": "id",
+        "sensitive_columns": ["sex"],
+    }
     assert (
         api_client_for(auditor).post(f"{BASE}monitoring-configs/", body, format="json").status_code
         == 403
@@ -60,8 +68,18 @@ def test_batches_outcomes_windows_and_alerts(
         url, {"file": SimpleUploadedFile("b.csv", csv_bytes(data))}, format="multipart"
     )
     assert upload.status_code == 201 and upload.json()["rows"] == 300
-    json_rows = [{"id": "j1", "ts": START.isoformat(), "age": 41.0, "income": 20000.0,
-                  "region": "north", "sex": "F", "score": 0.4, "y_hat": 0}]  # fmt: skip
+    json_rows = [
+        {
+            "id": "j1",
+            "ts": START.isoformat(),
+            "age": 41.0,
+            "income": 20000.0,
+            "region": "north",
+            "sex": "F",
+            "score": 0.4,
+            "y_hat": 0,
+        }
+    ]
     assert ds.post(url, {"rows": json_rows}, format="json").status_code == 201
     naive = [{**json_rows[0], "ts": "2026-02-03T10:00:00", "id": "j2"}]
     bad = ds.post(url, {"rows": naive}, format="json")

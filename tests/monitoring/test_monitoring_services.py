@@ -106,8 +106,11 @@ def test_windows_show_the_injected_drift_and_equal_scipy(
     assert run["windows"] == 4 and run["failed"] == 0
     windows = list(MonitoringWindow.objects.order_by("start"))
     assert [w.start.date().isoformat() for w in windows] == [
-        "2026-02-02", "2026-02-09", "2026-02-16", "2026-02-23"
-    ]  # fmt: skip
+        "2026-02-02",
+        "2026-02-09",
+        "2026-02-16",
+        "2026-02-23",
+    ]
     assert all(w.status == "ok" for w in windows)
     assert [w.drifted for w in windows[:3]] == [[], [], []]
     assert "age" in windows[3].drifted
@@ -116,8 +119,12 @@ def test_windows_show_the_injected_drift_and_equal_scipy(
     stable = rows(2800, seed=2, start=START, days=21)
     shifted = rows(1400, seed=3, start=START + dt.timedelta(days=21), days=7, shift=1.0)
     w = windows[3]
-    cur = [a for part in (stable, shifted) for a, t in zip(part["age"], part["ts"], strict=True)
-           if w.start <= dt.datetime.fromisoformat(t) < w.end]  # fmt: skip
+    cur = [
+        a
+        for part in (stable, shifted)
+        for a, t in zip(part["age"], part["ts"], strict=True)
+        if w.start <= dt.datetime.fromisoformat(t) < w.end
+    ]
     assert windows[3].rows == len(cur)
     r = windows[3].results["drift"]["features"]["age"]
     expected = stats.ks_2samp(ref, cur)
@@ -213,8 +220,10 @@ def test_outcomes_join_by_prediction_id_and_unknown_ids_are_recorded(
 ):
     data = rows(1400, seed=2, start=START, days=7)
     send(config, data_scientist, data)
-    outcomes = {"id": data["id"][:1000] + ["nobody-1", "nobody-2"],
-                "y": list(data["y"][:1000]) + [1, 0]}  # fmt: skip
+    outcomes = {
+        "id": data["id"][:1000] + ["nobody-1", "nobody-2"],
+        "y": list(data["y"][:1000]) + [1, 0],
+    }
     batch, created = send(config, data_scientist, outcomes, name="outcomes.csv", kind="outcomes")
     assert created and batch.matched_rows == 1000 and batch.rows == 1002
     assert "2 outcome(s) for unknown prediction ids" in batch.problems[0]
@@ -224,8 +233,13 @@ def test_outcomes_join_by_prediction_id_and_unknown_ids_are_recorded(
         )
     assert "None of the 2 prediction ids" in str(err.value)
     with pytest.raises(ValidationError):
-        send(config, data_scientist, {"id": data["id"][:2], "y": [1, 2]}, name="o3.csv",
-             kind="outcomes")  # fmt: skip
+        send(
+            config,
+            data_scientist,
+            {"id": data["id"][:2], "y": [1, 2]},
+            name="o3.csv",
+            kind="outcomes",
+        )
     compute(config, django_capture_on_commit_callbacks)
     window = MonitoringWindow.objects.get(start=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
     perf = window.results["performance"]
@@ -259,8 +273,12 @@ def test_bad_input_is_a_clear_result_never_a_crash(
     assert "Missing feature column(s) 'income'" in batch.problems[0]
     assert "'channel'" in batch.problems[1]
     # no rows at all in the third week; a stored file whose timestamps cannot be read
-    send(config, data_scientist, rows(100, seed=8, start=START + dt.timedelta(days=21), days=7),
-         name="last.csv")  # fmt: skip
+    send(
+        config,
+        data_scientist,
+        rows(100, seed=8, start=START + dt.timedelta(days=21), days=7),
+        name="last.csv",
+    )
     run, _ = compute(config, django_capture_on_commit_callbacks)
     assert run["windows"] == 4 and run["failed"] == 0
     w = {x.start.date().isoformat(): x for x in MonitoringWindow.objects.all()}
@@ -310,9 +328,11 @@ def test_json_rows_are_stored_as_parquet_and_the_same_bytes_twice_are_one_batch(
         svc.monitoring_batch_upload(config=config, by=data_scientist, rows=[], now=NOW)
     with pytest.raises(PermissionDenied):
         svc.monitoring_batch_upload(
-            config=config, by=None if False else config.model_version.model.use_case.business_owner,
-            file=ContentFile(csv_bytes(data), name="x.csv"), now=NOW,
-        )  # fmt: skip
+            config=config,
+            by=None if False else config.model_version.model.use_case.business_owner,
+            file=ContentFile(csv_bytes(data), name="x.csv"),
+            now=NOW,
+        )
 
 
 def test_due_configs(config, data_scientist, django_capture_on_commit_callbacks):

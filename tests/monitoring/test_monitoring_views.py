@@ -112,10 +112,16 @@ def test_configure_and_send_data_through_the_page(
     )
     assert response.status_code == 302 and MonitoringBatch.objects.count() == 1
     configure = reverse("monitoring:monitoring-configure", args=[version_id])
-    response = client_for(data_scientist).post(configure, {
-        "reference": config.reference_id, "numeric_features": "age, salary",
-        "timestamp_column": "ts", "prediction_column": "y_hat", "performance_max_drop": "0.05",
-    })  # fmt: skip
+    response = client_for(data_scientist).post(
+        configure,
+        {
+            "reference": config.reference_id,
+            "numeric_features": "age, salary",
+            "timestamp_column": "ts",
+            "prediction_column": "y_hat",
+            "performance_max_drop": "0.05",
+        },
+    )
     assert response.status_code == 400 and b"salary" in response.content
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client_for(data_scientist).post(
