@@ -40,7 +40,7 @@ from core import drift  # noqa: E402
 from core.drift_evidently import evidently_default_verdicts  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "out"
-RUNNER = ROOT / "tests" / "reviews" / "evidently_runner.py"
+RUNNER = ROOT / "tests" / "core" / "evidently_runner.py"
 EVIDENTLY_PYTHON = Path(
     os.environ.get("EVIDENTLY_PYTHON", ROOT / ".venv-evidently" / "bin" / "python")
 )

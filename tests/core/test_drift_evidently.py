@@ -2,7 +2,7 @@
 
 Evidently cannot live in the project's virtualenv (it pins plotly < 6), so it runs in its
 own, `.venv-evidently` (`sh scripts/venv.sh .venv-evidently requirements-evidently.txt`),
-through `tests/reviews/evidently_runner.py`. Set EVIDENTLY_PYTHON to use another
+through `tests/core/evidently_runner.py`. Set EVIDENTLY_PYTHON to use another
 interpreter; these tests skip when it is absent, unless REQUIRE_EVIDENTLY=1.
 
 What is compared, per column, with the same settings (alpha 0.05, PSI 0.2, JS 0.1; our
