@@ -1,9 +1,9 @@
-"""API plumbing shared by every app: the exception handler."""
+"""API plumbing shared by every app: the exception handler and the pagination."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, pagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -25,3 +25,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """DRF's page numbers; a page past the end or not a number is DRF's 404, with a
+    message naming the parameter."""
+
+    invalid_page_message = "page: {message}"

@@ -23,12 +23,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import chart_figure, get_or_404, int_or_none, role_required
+from accounts.web import chart_figure, get_or_404, role_required
 from audit.views import history_context
 from core.charts.experiments import accrual_figure, result_figure
 from experiments import permissions
 from experiments import selectors as sel
 from experiments import services as svc
+from experiments.filters import ExperimentFilterSet
 from experiments.models import Experiment
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Signature
@@ -95,15 +96,22 @@ class ExperimentForm(forms.Form):
         p = experiment.protocol
         split = p.get("split") or {}
         return {
-            "name": experiment.name, "hypothesis": experiment.hypothesis,
-            "champion": experiment.champion_id, "challenger": experiment.challenger_id,
-            "design": experiment.design, "primary_metric": experiment.primary_metric,
-            "metric_kind": experiment.metric_kind, "population": experiment.population,
-            "splitting": experiment.splitting, "entity_key_name": experiment.entity_key_name,
+            "name": experiment.name,
+            "hypothesis": experiment.hypothesis,
+            "champion": experiment.champion_id,
+            "challenger": experiment.challenger_id,
+            "design": experiment.design,
+            "primary_metric": experiment.primary_metric,
+            "metric_kind": experiment.metric_kind,
+            "population": experiment.population,
+            "splitting": experiment.splitting,
+            "entity_key_name": experiment.entity_key_name,
             "champion_share": split.get("champion", 50),
             "challenger_share": split.get("challenger", 50),
-            "alpha": p.get("alpha"), "power": p.get("power"),
-            "minimum_effect": p.get("minimum_effect"), "alternative": p.get("alternative"),
+            "alpha": p.get("alpha"),
+            "power": p.get("power"),
+            "minimum_effect": p.get("minimum_effect"),
+            "alternative": p.get("alternative"),
             "higher_is_better": "true" if p.get("higher_is_better", True) else "false",
             "baseline_proportion": p.get("baseline_proportion"),
             "standard_deviation": p.get("standard_deviation"),
@@ -116,7 +124,7 @@ class ExperimentForm(forms.Form):
                 f"{'higher' if g['higher_is_better'] else 'lower'}"
                 for g in p.get("guardrails") or []
             ),
-        }  # fmt: skip
+        }
 
     def service_kwargs(self) -> dict[str, Any]:
         """The cleaned form as the services' arguments; ValidationError for the few
@@ -138,9 +146,11 @@ class ExperimentForm(forms.Form):
             parts = [p.strip() for p in line.split(";")]
             if len(parts) != 4:
                 raise ValidationError(
-                    {"guardrails": f"Line {i}: write name; proportion or mean; tolerance; "
-                                   "higher or lower."}
-                )  # fmt: skip
+                    {
+                        "guardrails": f"Line {i}: write name; proportion or mean; tolerance; "
+                        "higher or lower."
+                    }
+                )
             try:
                 tolerance = float(parts[2])
             except ValueError:
@@ -150,28 +160,43 @@ class ExperimentForm(forms.Form):
             if parts[3] not in ("higher", "lower"):
                 raise ValidationError({"guardrails": f"Line {i}: say higher or lower."})
             guardrails.append(
-                {"name": parts[0], "metric_kind": parts[1], "tolerance": tolerance,
-                 "higher_is_better": parts[3] == "higher"}
-            )  # fmt: skip
+                {
+                    "name": parts[0],
+                    "metric_kind": parts[1],
+                    "tolerance": tolerance,
+                    "higher_is_better": parts[3] == "higher",
+                }
+            )
         protocol = {
-            "alpha": d["alpha"], "power": d["power"], "minimum_effect": d["minimum_effect"],
-            "alternative": d["alternative"], "higher_is_better": d["higher_is_better"],
+            "alpha": d["alpha"],
+            "power": d["power"],
+            "minimum_effect": d["minimum_effect"],
+            "alternative": d["alternative"],
+            "higher_is_better": d["higher_is_better"],
             "baseline_proportion": d.get("baseline_proportion"),
             "standard_deviation": d.get("standard_deviation"),
             "discordant_proportion": d.get("discordant_proportion"),
-            "daily_traffic": d.get("daily_traffic"), "interim_looks": looks,
-            "spending": d.get("spending") or "obrien-fleming", "guardrails": guardrails,
+            "daily_traffic": d.get("daily_traffic"),
+            "interim_looks": looks,
+            "spending": d.get("spending") or "obrien-fleming",
+            "guardrails": guardrails,
             "split": {"champion": d.get("champion_share"), "challenger": d.get("challenger_share")}
-            if d["design"] == "ab" else None,
-        }  # fmt: skip
+            if d["design"] == "ab"
+            else None,
+        }
         return {
-            "name": d["name"], "hypothesis": d.get("hypothesis", ""),
-            "champion": d.get("champion"), "challenger": d.get("challenger"),
-            "design": d["design"], "metric_kind": d["metric_kind"],
-            "primary_metric": d["primary_metric"], "population": d["population"],
-            "splitting": d["splitting"], "entity_key_name": d.get("entity_key_name") or "",
+            "name": d["name"],
+            "hypothesis": d.get("hypothesis", ""),
+            "champion": d.get("champion"),
+            "challenger": d.get("challenger"),
+            "design": d["design"],
+            "metric_kind": d["metric_kind"],
+            "primary_metric": d["primary_metric"],
+            "population": d["population"],
+            "splitting": d["splitting"],
+            "entity_key_name": d.get("entity_key_name") or "",
             "protocol": protocol,
-        }  # fmt: skip
+        }
 
 
 def form_field_for(error_field: str, form: forms.Form) -> str | None:
@@ -224,24 +249,23 @@ def _use_case_or_404(pk: int) -> UseCase:
 
 @role_required
 def experiment_list_view(request: HttpRequest) -> HttpResponse:
-    use_case_id = int_or_none(request.GET.get("use_case"))
+    filterset = ExperimentFilterSet(request.GET, queryset=sel.experiment_list(user=request.user))
+    chosen = filterset.form.cleaned_data if filterset.is_valid() else {}
+    use_case_id = chosen.get("use_case")
     use_case = UseCase.objects.filter(pk=use_case_id).first() if use_case_id else None
-    status = request.GET.get("status") or None
-    if status not in Experiment.Status.values:
-        status = None
     return render(
         request,
         "experiments/experiment_list.html",
         {
-            "experiments": sel.experiment_list(user=request.user, use_case=use_case,
-                                               status=status)[:200],
+            "filter": filterset,
+            "experiments": filterset.qs[:200],
             "use_case": use_case,
-            "status": status or "",
+            "status": chosen.get("status") or "",
             "statuses": Experiment.Status.choices,
             "can_create": use_case is not None
             and permissions.can_run_experiment(request.user, use_case),
         },
-    )  # fmt: skip
+    )
 
 
 def _form_page(request, use_case, form, experiment=None, status=200) -> HttpResponse:
@@ -305,18 +329,28 @@ def _detail_context(request: HttpRequest, experiment: Experiment) -> dict[str, A
     charts = []
     if experiment.started_at:
         charts.append(
-            {"id": "accrual-chart", "data_id": "accrual-data",
-             "label": "Accrual against the planned sample size and duration",
-             "figure": chart_figure(accrual_figure(accrual.to_dict()))}
-        )  # fmt: skip
+            {
+                "id": "accrual-chart",
+                "data_id": "accrual-data",
+                "label": "Accrual against the planned sample size and duration",
+                "figure": chart_figure(accrual_figure(accrual.to_dict())),
+            }
+        )
     if result and result.get("arms"):
         charts.append(
-            {"id": "result-chart", "data_id": "result-data",
-             "label": f"{experiment.primary_metric} per arm with confidence intervals",
-             "figure": chart_figure(result_figure(
-                 result["arms"], metric=experiment.primary_metric,
-                 confidence=1 - float(experiment.protocol["alpha"])))}
-        )  # fmt: skip
+            {
+                "id": "result-chart",
+                "data_id": "result-data",
+                "label": f"{experiment.primary_metric} per arm with confidence intervals",
+                "figure": chart_figure(
+                    result_figure(
+                        result["arms"],
+                        metric=experiment.primary_metric,
+                        confidence=1 - float(experiment.protocol["alpha"]),
+                    )
+                ),
+            }
+        )
     can_run = permissions.can_run_experiment(user, experiment.use_case)
     signed = experiment.signatures.filter(meaning=Signature.Meaning.RESULT_SIGNED).exists()
     return {
@@ -382,9 +416,13 @@ def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     experiment = _experiment_or_404(request, pk)
     if what == "result" and not sel.result_available(experiment):
         return _sign_page(
-            request, experiment, SignForm(), what, 409,
+            request,
+            experiment,
+            SignForm(),
+            what,
+            409,
             "The result can be signed once the pre-registered analysis is done.",
-        )  # fmt: skip
+        )
     if request.method != "POST":
         return _sign_page(request, experiment, SignForm(), what)
     form = SignForm(request.POST)
@@ -394,15 +432,19 @@ def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     try:
         if what == "start":
             svc.experiment_start(
-                experiment=experiment, by=request.user, password=data["password"],
+                experiment=experiment,
+                by=request.user,
+                password=data["password"],
                 reason=data["reason"],
-            )  # fmt: skip
+            )
             messages.success(request, "Protocol signed and locked: the experiment is running.")
         else:
             outcome = svc.experiment_result_sign(
-                experiment=experiment, by=request.user, password=data["password"],
+                experiment=experiment,
+                by=request.user,
+                password=data["password"],
                 reason=data["reason"],
-            )  # fmt: skip
+            )
             if outcome.evidence is not None:
                 messages.success(
                     request,
@@ -410,9 +452,9 @@ def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
                 )
             else:
                 messages.warning(
-                    request, f"Result signed, but not submitted as evidence: "
-                    f"{outcome.evidence_error}"
-                )  # fmt: skip
+                    request,
+                    f"Result signed, but not submitted as evidence: {outcome.evidence_error}",
+                )
     except ValidationError as exc:
         add_errors(form, exc)
         return _sign_page(request, experiment, form, what, status=400)

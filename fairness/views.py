@@ -85,9 +85,19 @@ class UploadForm(SummaryOptionsForm):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     field_order = [
-        "file", "outcome", "prediction", "score", "threshold", "sensitive", "weight",
-        "timestamp", "reference", "min_group_size", "favourable_prediction", "description",
-    ]  # fmt: skip
+        "file",
+        "outcome",
+        "prediction",
+        "score",
+        "threshold",
+        "sensitive",
+        "weight",
+        "timestamp",
+        "reference",
+        "min_group_size",
+        "favourable_prediction",
+        "description",
+    ]
 
     def mapping(self) -> dict:
         d = self.cleaned_data
@@ -199,9 +209,10 @@ def summary_request_view(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = get_or_404(sel.scored_dataset_get, pk=pk)
     form = SummaryOptionsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Check the options: " + " ".join(
-            e for errs in form.errors.values() for e in errs
-        ))  # fmt: skip
+        messages.error(
+            request,
+            "Check the options: " + " ".join(e for errs in form.errors.values() for e in errs),
+        )
         return redirect("fairness:bias-version", pk=dataset.model_version_id)
     try:
         summary, _ = svc.bias_summary_request(

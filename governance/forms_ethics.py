@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.filters import IdField
 from core import ethics_rules
 
 NOTE_FIELD = "ethics_note"
@@ -80,3 +81,10 @@ class EthicsAnswersForm(forms.Form):
 
     def note(self) -> str:
         return self.cleaned_data.get(NOTE_FIELD, "")
+
+
+class EthicsCompareForm(forms.Form):
+    """``?left=<id>&right=<id>``: the two answer sets of the compare page."""
+
+    left = IdField()
+    right = IdField()

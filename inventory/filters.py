@@ -6,6 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts.filters import IdFilter
 from inventory.choices import Criticality, Environment, LifecycleStatus, RiskTier
 from inventory.models import Dataset, MLModel, ModelVersion, Regulation, Team, UseCase
 
@@ -69,7 +70,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
 
 
 class MLModelFilterSet(django_filters.FilterSet):
-    use_case = django_filters.NumberFilter(field_name="use_case_id")
+    use_case = IdFilter(field_name="use_case_id")
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -78,8 +79,8 @@ class MLModelFilterSet(django_filters.FilterSet):
 
 
 class ModelVersionFilterSet(django_filters.FilterSet):
-    model = django_filters.NumberFilter(field_name="model_id")
-    use_case = django_filters.NumberFilter(field_name="model__use_case_id")
+    model = IdFilter(field_name="model_id")
+    use_case = IdFilter(field_name="model__use_case_id")
     environment = django_filters.MultipleChoiceFilter(choices=Environment.choices)
     artifact_sha256 = django_filters.CharFilter()
     version_label = django_filters.CharFilter()

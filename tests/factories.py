@@ -1,13 +1,20 @@
 """factory_boy factories shared by every test package."""
 
+import datetime as dt
 import hashlib
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from accounts.roles import Role
-from inventory.choices import LifecycleStatus
+from experiments.models import Experiment
+from fairness.models import BiasSummary, ScoredDataset
+from governance.models import Consideration, Obligation, PolicyVersion
+from inventory.choices import Environment, LifecycleStatus
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from monitoring.models import DriftAlert, MonitoringConfig, MonitoringWindow
+from reviews.models import Finding, GateCall, PromotionRequest
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -110,6 +117,188 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
             self.authors.set(extracted or [self.registered_by])
 
 
+class PromotionRequestFactory(factory.django.DjangoModelFactory):
+    """A pending promotion from development to QA, one sign-off."""
+
+    class Meta:
+        model = PromotionRequest
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    from_environment = Environment.DEV
+    to_environment = Environment.QA
+    justification = "Validated on the hold-out set."
+    requested_by = factory.SelfAttribute("model_version.registered_by")
+    requested_at = factory.LazyFunction(timezone.now)
+    required_signoffs = 1
+    slots = factory.LazyFunction(lambda: ["model-acceptance"])
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    source = Finding.Source.VALIDATION
+    title = factory.Sequence(lambda n: f"Finding {n}")
+    opened_by = factory.SelfAttribute("model_version.registered_by")
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class GateCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GateCall
+
+    at = factory.LazyFunction(timezone.now)
+    caller = factory.SubFactory(UserFactory)
+    model_version = factory.SubFactory(ModelVersionFactory)
+    environment = Environment.QA
+    allowed = False
+    reasons = factory.LazyFunction(lambda: [{"code": "no-approval", "message": "Not approved."}])
+    payload = factory.LazyAttribute(lambda c: {"model_version": str(c.model_version.pk)})
+
+
+class ExperimentFactory(factory.django.DjangoModelFactory):
+    """A draft A/B test between two versions of one model (a plain protocol; use the
+    services to start, end or analyse one)."""
+
+    class Meta:
+        model = Experiment
+
+    champion = factory.SubFactory(ModelVersionFactory)
+    challenger = factory.SubFactory(
+        ModelVersionFactory, model=factory.SelfAttribute("..champion.model")
+    )
+    use_case = factory.SelfAttribute("champion.model.use_case")
+    name = factory.Sequence(lambda n: f"Experiment {n}")
+    design = Experiment.Design.AB
+    metric_kind = Experiment.MetricKind.PROPORTION
+    primary_metric = "click-through"
+    population = "Signed-in customers"
+    protocol = factory.LazyFunction(
+        lambda: {
+            "alpha": 0.05,
+            "power": 0.8,
+            "minimum_effect": 0.02,
+            "baseline_proportion": 0.1,
+            "split": {"champion": 50, "challenger": 50},
+        }
+    )
+    sample_size = factory.LazyFunction(dict)
+    planned_units = 1000
+    salt = factory.Sequence(lambda n: f"salt-{n}")
+    owner = factory.SelfAttribute("use_case.technical_owner")
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("created_at")
+
+
+class ScoredDatasetFactory(factory.django.DjangoModelFactory):
+    """The row of a stored scored file (no bytes behind it: for lists, not for reads)."""
+
+    class Meta:
+        model = ScoredDataset
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    purpose = ScoredDataset.Purpose.EVALUATION
+    file = factory.Sequence(lambda n: f"scored/{n}.csv")
+    original_name = factory.Sequence(lambda n: f"scores-{n}.csv")
+    format = ScoredDataset.Format.CSV
+    size_bytes = 1024
+    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"scored-{n}".encode()).hexdigest())
+    rows = 100
+    columns = factory.LazyFunction(lambda: ["id", "ts", "x", "score", "y_hat", "y"])
+    mapping = factory.LazyFunction(lambda: {"outcome": "y", "prediction": "y_hat"})
+    uploaded_by = factory.SelfAttribute("model_version.registered_by")
+    uploaded_at = factory.LazyFunction(timezone.now)
+
+
+class BiasSummaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BiasSummary
+
+    dataset = factory.SubFactory(ScoredDatasetFactory)
+    options = factory.LazyFunction(lambda: {"reference": "best", "min_group_size": 30})
+    fingerprint = factory.Sequence(lambda n: hashlib.sha256(f"summary-{n}".encode()).hexdigest())
+    rows_total = 100
+    requested_by = factory.SelfAttribute("dataset.uploaded_by")
+    requested_at = factory.LazyFunction(timezone.now)
+
+
+class MonitoringConfigFactory(factory.django.DjangoModelFactory):
+    """A version's monitoring of one numeric feature against a reference dataset."""
+
+    class Meta:
+        model = MonitoringConfig
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    reference = factory.SubFactory(
+        ScoredDatasetFactory,
+        model_version=factory.SelfAttribute("..model_version"),
+        purpose=ScoredDataset.Purpose.REFERENCE,
+    )
+    numeric_features = factory.LazyFunction(lambda: ["x"])
+    prediction_column = "y_hat"
+    timestamp_column = "ts"
+    cadence = "weekly"
+    thresholds = factory.LazyFunction(lambda: {"psi_max": 0.2})
+    created_by = factory.SelfAttribute("model_version.registered_by")
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("created_at")
+
+
+class MonitoringWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonitoringWindow
+
+    config = factory.SubFactory(MonitoringConfigFactory)
+    start = factory.Sequence(
+        lambda n: dt.datetime(2025, 1, 6, tzinfo=dt.UTC) + dt.timedelta(weeks=n)
+    )
+    end = factory.LazyAttribute(lambda w: w.start + dt.timedelta(weeks=1))
+    cadence = "weekly"
+    status = "ok"
+    rows = 100
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class DriftAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DriftAlert
+
+    config = factory.SubFactory(MonitoringConfigFactory)
+    window = factory.SubFactory(MonitoringWindowFactory, config=factory.SelfAttribute("..config"))
+    last_window = factory.SelfAttribute("window")
+    feature = "x"
+    kind = DriftAlert.Kind.INPUT
+    message = "x drifted (PSI 0.31 over 0.2)."
+    opened_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.SelfAttribute("opened_at")
+
+
+class ObligationFactory(factory.django.DjangoModelFactory):
+    """An active, open obligation of a use case under the seeded published policy (one
+    per use case and consideration while active: give each its own use case or
+    consideration)."""
+
+    class Meta:
+        model = Obligation
+
+    use_case = factory.SubFactory(UseCaseFactory)
+    consideration = factory.LazyFunction(lambda: Consideration.objects.order_by("order").first())
+    level = "medium"
+    text = "Keep the evidence on file."
+    why = "Policy v1, tier medium."
+    policy_version = factory.LazyFunction(
+        lambda: (
+            PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED)
+            .order_by("-number")
+            .first()
+        )
+    )
+    owner = factory.SelfAttribute("use_case.business_owner")
+    due_date = factory.LazyFunction(lambda: timezone.now().date() + dt.timedelta(days=30))
+    created_at = factory.LazyFunction(timezone.now)
+
+
 def user_with_role(role: str, *, teams=(), **kwargs) -> User:
     return UserFactory(roles=[role], teams=list(teams), **kwargs)
 
@@ -132,6 +321,16 @@ def full_answers(**overrides):
 
 __all__ = [
     "PASSWORD",
+    "BiasSummaryFactory",
+    "DriftAlertFactory",
+    "ExperimentFactory",
+    "FindingFactory",
+    "GateCallFactory",
+    "MonitoringConfigFactory",
+    "MonitoringWindowFactory",
+    "ObligationFactory",
+    "PromotionRequestFactory",
+    "ScoredDatasetFactory",
     "DatasetColumnFactory",
     "DatasetFactory",
     "MLModelFactory",

@@ -7,8 +7,9 @@ No effect size or p-value is served before the analysis: the experiment's own
 representation never carries the result, and ``results`` answers 409 until then.
 """
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 
 from experiments import selectors as sel
 from experiments import services as svc
+from experiments.filters import ExperimentFilterSet
 from experiments.models import Experiment, ExperimentBatch
 from inventory.models import ModelVersion, UseCase
 from reviews.api.views import SignatureSerializer
@@ -29,13 +31,39 @@ class ExperimentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Experiment
         fields = [
-            "id", "use_case", "name", "hypothesis", "champion", "challenger", "design",
-            "primary_metric", "metric_kind", "population", "splitting", "entity_key_name",
-            "protocol", "sample_size", "planned_units", "planned_days", "owner", "status",
-            "protocol_sha256", "created_at", "updated_at", "started_at", "planned_end",
-            "ended_at", "end_reason", "analysed_at", "abandoned_at", "abandon_reason",
-            "result_available", "result_sha256", "evidence_sha256", "accrual",
-        ]  # fmt: skip
+            "id",
+            "use_case",
+            "name",
+            "hypothesis",
+            "champion",
+            "challenger",
+            "design",
+            "primary_metric",
+            "metric_kind",
+            "population",
+            "splitting",
+            "entity_key_name",
+            "protocol",
+            "sample_size",
+            "planned_units",
+            "planned_days",
+            "owner",
+            "status",
+            "protocol_sha256",
+            "created_at",
+            "updated_at",
+            "started_at",
+            "planned_end",
+            "ended_at",
+            "end_reason",
+            "analysed_at",
+            "abandoned_at",
+            "abandon_reason",
+            "result_available",
+            "result_sha256",
+            "evidence_sha256",
+            "accrual",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)
@@ -86,6 +114,23 @@ class ExperimentAbandonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
 
+KEY_MESSAGE = "Give the entity key (1 to 200 characters)."
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    """``?key=``: the entity key whose arm is asked for."""
+
+    key = serializers.CharField(
+        max_length=200,
+        help_text="The entity key (1 to 200 characters).",
+        error_messages={
+            "required": KEY_MESSAGE,
+            "blank": KEY_MESSAGE,
+            "max_length": KEY_MESSAGE,
+        },
+    )
+
+
 class ExperimentAssignmentSerializer(serializers.Serializer):
     experiment = serializers.IntegerField()
     key = serializers.CharField()
@@ -106,8 +151,16 @@ class ExperimentBatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExperimentBatch
-        fields = ["id", "experiment", "source", "name", "sha256", "rows", "uploaded_by",
-                  "uploaded_at"]  # fmt: skip
+        fields = [
+            "id",
+            "experiment",
+            "source",
+            "name",
+            "sha256",
+            "rows",
+            "uploaded_by",
+            "uploaded_at",
+        ]
         read_only_fields = fields
 
 
@@ -137,22 +190,14 @@ def _conflict(experiment: Experiment, detail: str) -> Response:
     )
 
 
-@extend_schema(parameters=[OpenApiParameter("use_case", int), OpenApiParameter("status", str)])
 class ExperimentViewSet(viewsets.ModelViewSet):
     serializer_class = ExperimentSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ExperimentFilterSet
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        qs = sel.experiment_list(user=self.request.user)
-        params = self.request.query_params
-        if self.action == "list":
-            use_case = params.get("use_case", "")
-            if use_case:
-                qs = qs.filter(use_case_id=int(use_case)) if use_case.isdigit() else qs.none()
-            if params.get("status"):
-                qs = qs.filter(status=params["status"])
-        return qs
+        return sel.experiment_list(user=self.request.user)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_accrual": self.action != "list"}
@@ -199,14 +244,16 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     def start(self, request, pk=None):
         experiment = self.get_object()
         if _via_token(request):
-            svc.experiment_start(experiment=experiment, by=request.user, password="",
-                                 via_token=True)  # fmt: skip
+            svc.experiment_start(
+                experiment=experiment, by=request.user, password="", via_token=True
+            )
         data = ExperimentSignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not experiment.is_draft:
             return _conflict(experiment, "The experiment has already started.")
-        signature = svc.experiment_start(experiment=experiment, by=request.user,
-                                         **data.validated_data)  # fmt: skip
+        signature = svc.experiment_start(
+            experiment=experiment, by=request.user, **data.validated_data
+        )
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ExperimentAbandonSerializer, responses=ExperimentSerializer)
@@ -221,7 +268,7 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         return self._out(experiment)
 
     @extend_schema(
-        parameters=[OpenApiParameter("key", str, required=True, description="The entity key.")],
+        parameters=[AssignmentInputSerializer],
         responses={200: ExperimentAssignmentSerializer},
         description="The arm of an entity key: deterministic (a hash of the experiment's "
         "salt and the key against the planned split). 409 unless the experiment runs.",
@@ -231,9 +278,11 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         experiment = self.get_object()
         if experiment.status != Experiment.Status.RUNNING:
             return _conflict(experiment, "Assignments are given only while the experiment runs.")
-        key = request.query_params.get("key", "")
+        data = AssignmentInputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        key = data.validated_data["key"]
         arm = svc.experiment_assign(experiment=experiment, key=key)
-        return Response({"experiment": experiment.pk, "key": key.strip(), "arm": arm})
+        return Response({"experiment": experiment.pk, "key": key, "arm": arm})
 
     @extend_schema(request=ExperimentOutcomesSerializer, responses={201: ExperimentBatchSerializer})
     @action(detail=True, methods=["post"])
@@ -288,14 +337,16 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     def sign_result(self, request, pk=None):
         experiment = self.get_object()
         if _via_token(request):
-            svc.experiment_result_sign(experiment=experiment, by=request.user, password="",
-                                       via_token=True)  # fmt: skip
+            svc.experiment_result_sign(
+                experiment=experiment, by=request.user, password="", via_token=True
+            )
         data = ExperimentSignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not sel.result_available(experiment):
             return _conflict(experiment, "The result is signed after the analysis.")
-        out = svc.experiment_result_sign(experiment=experiment, by=request.user,
-                                         **data.validated_data)  # fmt: skip
+        out = svc.experiment_result_sign(
+            experiment=experiment, by=request.user, **data.validated_data
+        )
         experiment.refresh_from_db()
         return Response(
             {

@@ -11,9 +11,9 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
@@ -28,6 +28,7 @@ from accounts.permissions import has_any_role
 from core.audit_chain import spreadsheet_safe
 from fairness import selectors as sel
 from fairness import services as svc
+from fairness.filters import BiasSummaryFilterSet, ScoredDatasetFilterSet
 from fairness.models import BiasSummary, ScoredDataset
 from inventory.models import ModelVersion
 
@@ -117,15 +118,6 @@ class BiasSummaryListSerializer(BiasSummarySerializer):
         read_only_fields = fields
 
 
-def _int_param(request, name: str) -> int | None:
-    value = request.query_params.get(name, "")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise DRFValidationError({name: "Give a whole number."})
-    return int(value)
-
-
 def _refuse_large(request) -> None:
     """A body over the size limit is refused from its Content-Length, before parsing."""
     limit = svc.max_upload_bytes()
@@ -136,9 +128,6 @@ def _refuse_large(request) -> None:
         )
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("model_version", int, description="Only this version's.")]
-)
 class ScoredDatasetViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -146,23 +135,24 @@ class ScoredDatasetViewSet(
 
     serializer_class = ScoredDatasetSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ScoredDatasetFilterSet
 
     def get_queryset(self):
         if not has_any_role(self.request.user):
             return ScoredDataset.objects.none()
-        qs = sel.scored_dataset_list()
-        version = _int_param(self.request, "model_version") if self.action == "list" else None
-        return qs.filter(model_version_id=version) if version is not None else qs
+        return sel.scored_dataset_list()
 
     @extend_schema(
         request={"multipart/form-data": ScoredDatasetUploadSerializer},
         responses={
             201: ScoredDatasetSerializer,
-            200: OpenApiResponse(ScoredDatasetSerializer, description="Identical bytes: "
-                                 "the dataset already attached."),
+            200: OpenApiResponse(
+                ScoredDatasetSerializer,
+                description="Identical bytes: the dataset already attached.",
+            ),
         },
-    )  # fmt: skip
+    )
     def create(self, request):
         """Attach a scored dataset (multipart): every row is checked before it is stored."""
         _refuse_large(request)
@@ -205,16 +195,11 @@ class ScoredDatasetViewSet(
         )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("model_version", int, description="Only this version's summaries."),
-        OpenApiParameter("dataset", int, description="Only this dataset's summaries."),
-    ]
-)
 class BiasSummaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Bias summaries: status, progress and (when done) the result."""
 
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BiasSummaryFilterSet
 
     def get_serializer_class(self):
         return BiasSummaryListSerializer if self.action == "list" else BiasSummarySerializer
@@ -224,14 +209,7 @@ class BiasSummaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return BiasSummary.objects.none()
         if self.action != "list":
             return BiasSummary.objects.select_related("dataset__model_version")
-        qs = sel.bias_summary_list()
-        version = _int_param(self.request, "model_version")
-        dataset = _int_param(self.request, "dataset")
-        if version is not None:
-            qs = qs.filter(dataset__model_version_id=version)
-        if dataset is not None:
-            qs = qs.filter(dataset_id=dataset)
-        return qs
+        return sel.bias_summary_list()
 
     @extend_schema(
         responses={

@@ -10,9 +10,8 @@ changed or deleted. Questionnaire versions are edited in the admin site.
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -22,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from governance.filters import EthicsAnswerSetFilterSet, EthicsVersionFilterSet
 from governance.models import (
     EthicsAnswerSet,
     EthicsQuestion,
@@ -175,19 +175,18 @@ class EthicsVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Questionnaire versions with their questions; ``?scope=organisation|use_case``."""
 
     serializer_class = EthicsVersionSerializer
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = EthicsVersionFilterSet
     ordering_fields = ["number", "published_at"]
     ordering = ["template__scope", "-number"]
 
     def get_queryset(self):
-        qs = ethics_version_list().prefetch_related(
+        return ethics_version_list().prefetch_related(
             Prefetch(
                 "questions",
                 queryset=EthicsQuestion.objects.prefetch_related("options").order_by("order", "id"),
             )
         )
-        scope = self.request.query_params.get("scope")
-        return qs.filter(template__scope=scope) if scope else qs
 
 
 class EthicsAnswerSetViewSet(
@@ -198,7 +197,8 @@ class EthicsAnswerSetViewSet(
 ):
     """Answer sets, newest first; ``?scope=organisation|use_case``, ``?use_case=<id>``."""
 
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = EthicsAnswerSetFilterSet
     ordering_fields = ["answered_at"]
     ordering = ["-answered_at", "-id"]
 
@@ -210,22 +210,7 @@ class EthicsAnswerSetViewSet(
         return EthicsAnswerSetSerializer
 
     def get_queryset(self):
-        qs = ethics_answer_set_list(
-            user=self.request.user, scope=self.request.query_params.get("scope")
-        )
-        use_case = self.request.query_params.get("use_case")
-        if use_case:
-            qs = qs.filter(use_case_id=use_case) if use_case.isdigit() else qs.none()
-        return qs
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("scope", OpenApiTypes.STR, enum=["organisation", "use_case"]),
-            OpenApiParameter("use_case", OpenApiTypes.INT),
-        ]
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return ethics_answer_set_list(user=self.request.user)
 
     @extend_schema(request=EthicsAnswerSetWriteSerializer, responses=EthicsAnswerSetSerializer)
     def create(self, request, *args, **kwargs):

@@ -2,12 +2,15 @@
 ``?active=false`` for superseded ones) and the evidence / accept / waive actions, each
 checked again in the services (403 / 400, nothing written)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.filters import ListFiltersOnlyMixin
+from governance.filters import ObligationFilterSet
 from governance.models import Obligation, ObligationEvent
 from governance.selectors import obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
@@ -66,29 +69,19 @@ class WaiveInputSerializer(serializers.Serializer):
     justification = serializers.CharField(max_length=2000)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("use_case", int, description="Only this use case's obligations."),
-            OpenApiParameter("active", bool, description="false: the superseded ones."),
-        ]
-    )
-)
-class ObligationViewSet(viewsets.ReadOnlyModelViewSet):
+class ObligationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """The list shows active obligations unless ``?active=false``; a detail URL or an
+    action finds an obligation whether active or superseded."""
+
     serializer_class = ObligationSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ObligationFilterSet
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        params = self.request.query_params
-        active = None if self.action != "list" else params.get("active", "true") != "false"
-        qs = obligation_list(active=active).filter(
+        return obligation_list(active=None).filter(
             use_case__in=use_case_list(user=self.request.user).values("pk")
         )
-        use_case = params.get("use_case")
-        if self.action == "list" and use_case:
-            qs = qs.filter(use_case_id=int(use_case)) if use_case.isdigit() else qs.none()
-        return qs
 
     @extend_schema(request=EvidenceInputSerializer, responses=ObligationSerializer)
     @action(detail=True, methods=["post"])

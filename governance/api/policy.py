@@ -8,16 +8,17 @@ discard it (DELETE). A published version is never edited: 409 with a clear messa
 """
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from core import policy_rules
+from governance.filters import PolicyVersionFilterSet, RequirementFilterSet
 from governance.models import (
     Consideration,
     Measure,
@@ -179,6 +180,25 @@ class PublishInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=1000)
 
 
+TIER_MESSAGE = "Give a risk tier: 1, 2, 3 or 4."
+
+
+class PolicyRequirementsInputSerializer(serializers.Serializer):
+    """``?tier=&regulations=`` of ``policies/requirements/``."""
+
+    tier = serializers.ChoiceField(
+        choices=RiskTier.choices,
+        help_text="Risk tier 1-4.",
+        error_messages={"invalid_choice": TIER_MESSAGE, "required": TIER_MESSAGE},
+    )
+    regulations = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Comma-separated codes."
+    )
+
+    def validate_regulations(self, value: str) -> list[str]:
+        return [code.strip() for code in value.split(",") if code.strip()]
+
+
 class PolicyRequirementSerializer(serializers.Serializer):
     consideration = serializers.CharField()
     level = serializers.CharField()
@@ -219,10 +239,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return policy_list()
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("tier", int, required=True, description="Risk tier 1-4."),
-            OpenApiParameter("regulations", str, description="Comma-separated regulation codes."),
-        ],
+        parameters=[PolicyRequirementsInputSerializer],
         responses=PolicyRequirementSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
@@ -230,14 +247,11 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         """What a use case of a tier under some regulations owes on each consideration
         under the latest published policy: the stricter of the policy cell and the
         regulations' minimums, and why."""
-        try:
-            tier = int(request.query_params.get("tier", ""))
-        except ValueError:
-            tier = None
-        if tier not in RiskTier.values:
-            raise DRFValidationError({"tier": ["Give a risk tier: 1, 2, 3 or 4."]})
-        codes = [c for c in request.query_params.get("regulations", "").split(",") if c.strip()]
-        result = policy_requirements_for(tier=tier, regulation_codes=[c.strip() for c in codes])
+        data = PolicyRequirementsInputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        result = policy_requirements_for(
+            tier=data.validated_data["tier"], regulation_codes=data.validated_data["regulations"]
+        )
         data = [{"consideration": code, **r._asdict()} for code, r in result.items()]
         return Response(PolicyRequirementSerializer(data, many=True).data)
 
@@ -254,17 +268,12 @@ class PolicyVersionViewSet(
 
     serializer_class = PolicyVersionSerializer
     permission_classes = [IsGovernanceLeadOrReadOnly]
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = PolicyVersionFilterSet
     ordering_fields = ["number", "published_at", "created_at"]
 
     def get_queryset(self) -> QuerySet[PolicyVersion]:
-        qs = policy_version_list()
-        params = self.request.query_params
-        if params.get("policy", "").isdigit():
-            qs = qs.filter(policy_id=int(params["policy"]))
-        if params.get("status") in PolicyVersion.Status.values:
-            qs = qs.filter(status=params["status"])
-        return qs
+        return policy_version_list()
 
     def _draft_or_409(self) -> PolicyVersion | Response:
         version = self.get_object()
@@ -328,11 +337,10 @@ class RequirementViewSet(viewsets.ReadOnlyModelViewSet):
     considerations. Filter with ``?regulation=<code>``."""
 
     serializer_class = RequirementSerializer
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = RequirementFilterSet
     ordering_fields = ["code"]
     ordering = ["regulation__name", "order", "id"]
 
     def get_queryset(self) -> QuerySet[Requirement]:
-        qs = requirement_list()
-        regulation = self.request.query_params.get("regulation")
-        return qs.filter(regulation__code=regulation) if regulation else qs
+        return requirement_list()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
 from accounts.web import add_service_errors, get_or_404, role_required
-from governance.forms_ethics import EthicsAnswersForm
+from governance.forms_ethics import EthicsAnswersForm, EthicsCompareForm
 from governance.models import EthicsTemplate
 from governance.selectors import (
     ethics_answer_set_get,
@@ -164,13 +164,12 @@ def ethics_answer_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def ethics_compare_view(request: HttpRequest) -> HttpResponse:
     """?left=<id>&right=<id>: two answer sets side by side."""
     context: dict = {}
-    try:
-        left_id, right_id = int(request.GET["left"]), int(request.GET["right"])
-    except (KeyError, ValueError):
+    form = EthicsCompareForm(request.GET)
+    if not form.is_valid():
         context["error"] = "Choose two answer sets to compare (left and right)."
     else:
-        left = get_or_404(ethics_answer_set_get, user=request.user, pk=left_id)
-        right = get_or_404(ethics_answer_set_get, user=request.user, pk=right_id)
+        left = get_or_404(ethics_answer_set_get, user=request.user, pk=form.cleaned_data["left"])
+        right = get_or_404(ethics_answer_set_get, user=request.user, pk=form.cleaned_data["right"])
         rows = ethics_compare(left=left, right=right)
         context.update(
             left=left,

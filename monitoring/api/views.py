@@ -7,10 +7,10 @@ and governance leads configure and send data; the monitoring Accountable, risk o
 and governance leads handle alerts): a refusal is 403, bad input 400.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -20,6 +20,11 @@ from fairness.models import ScoredDataset
 from inventory.models import ModelVersion
 from monitoring import selectors as sel
 from monitoring import services as svc
+from monitoring.filters import (
+    DriftAlertFilterSet,
+    MonitoringConfigFilterSet,
+    MonitoringWindowFilterSet,
+)
 from monitoring.models import (
     DriftAlert,
     DriftAlertEvent,
@@ -33,11 +38,26 @@ class MonitoringConfigSerializer(serializers.ModelSerializer):
     class Meta:
         model = MonitoringConfig
         fields = [
-            "id", "model_version", "reference", "numeric_features", "categorical_features",
-            "prediction_column", "score_column", "outcome_column", "timestamp_column",
-            "id_column", "sensitive_columns", "cadence", "cadence_source", "thresholds",
-            "thresholds_source", "last_run", "last_computed_at", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "model_version",
+            "reference",
+            "numeric_features",
+            "categorical_features",
+            "prediction_column",
+            "score_column",
+            "outcome_column",
+            "timestamp_column",
+            "id_column",
+            "sensitive_columns",
+            "cadence",
+            "cadence_source",
+            "thresholds",
+            "thresholds_source",
+            "last_run",
+            "last_computed_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -62,9 +82,20 @@ class MonitoringBatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = MonitoringBatch
         fields = [
-            "id", "config", "dataset", "kind", "original_name", "sha256", "time_start",
-            "time_end", "rows", "rejected_rows", "matched_rows", "problems", "received_at",
-        ]  # fmt: skip
+            "id",
+            "config",
+            "dataset",
+            "kind",
+            "original_name",
+            "sha256",
+            "time_start",
+            "time_end",
+            "rows",
+            "rejected_rows",
+            "matched_rows",
+            "problems",
+            "received_at",
+        ]
         read_only_fields = fields
 
 
@@ -79,9 +110,19 @@ class MonitoringWindowSerializer(serializers.ModelSerializer):
     class Meta:
         model = MonitoringWindow
         fields = [
-            "id", "config", "start", "end", "cadence", "status", "message", "rows",
-            "rows_with_outcome", "drifted", "results", "computed_at",
-        ]  # fmt: skip
+            "id",
+            "config",
+            "start",
+            "end",
+            "cadence",
+            "status",
+            "message",
+            "rows",
+            "rows_with_outcome",
+            "drifted",
+            "results",
+            "computed_at",
+        ]
         read_only_fields = fields
 
 
@@ -107,10 +148,22 @@ class DriftAlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = DriftAlert
         fields = [
-            "id", "config", "model_version", "feature", "kind", "status", "message",
-            "breaches", "window", "last_window", "finding", "detail", "opened_at",
-            "updated_at", "events",
-        ]  # fmt: skip
+            "id",
+            "config",
+            "model_version",
+            "feature",
+            "kind",
+            "status",
+            "message",
+            "breaches",
+            "window",
+            "last_window",
+            "finding",
+            "detail",
+            "opened_at",
+            "updated_at",
+            "events",
+        ]
         read_only_fields = fields
 
 
@@ -128,28 +181,17 @@ class HasAnyRole(BasePermission):
         return has_any_role(request.user)
 
 
-def _int_param(request, name: str) -> int | None:
-    value = request.query_params.get(name, "")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise DRFValidationError({name: "Give a whole number."})
-    return int(value)
-
-
-@extend_schema(parameters=[OpenApiParameter("model_version", int, description="Only this one.")])
 class MonitoringConfigViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Monitoring configurations of model versions."""
 
     serializer_class = MonitoringConfigSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MonitoringConfigFilterSet
 
     def get_queryset(self):
-        qs = sel.monitoring_config_list(user=self.request.user)
-        version = _int_param(self.request, "model_version") if self.action == "list" else None
-        return qs.filter(model_version_id=version) if version is not None else qs
+        return sel.monitoring_config_list(user=self.request.user)
 
     @extend_schema(
         request=MonitoringConfigWriteSerializer,
@@ -225,18 +267,13 @@ class MonitoringConfigViewSet(
         return self._receive(request, MonitoringBatch.Kind.OUTCOMES)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("config", int, description="Only this configuration's windows."),
-        OpenApiParameter("model_version", int, description="Only this version's windows."),
-    ]
-)
 class MonitoringWindowViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Computed windows: drift and performance results per window."""
 
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MonitoringWindowFilterSet
 
     def get_serializer_class(self):
         return (
@@ -247,43 +284,20 @@ class MonitoringWindowViewSet(
         if not has_any_role(self.request.user):
             return MonitoringWindow.objects.none()
         qs = MonitoringWindow.objects.order_by("config", "start")
-        if self.action == "list":
-            qs = qs.defer("results")
-            config = _int_param(self.request, "config")
-            version = _int_param(self.request, "model_version")
-            if config is not None:
-                qs = qs.filter(config_id=config)
-            if version is not None:
-                qs = qs.filter(config__model_version_id=version)
-        return qs
+        return qs.defer("results") if self.action == "list" else qs
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("config", int, description="Only this configuration's alerts."),
-        OpenApiParameter("status", str, description="open, acknowledged or resolved."),
-    ]
-)
 class DriftAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Monitoring alerts and their history."""
 
     serializer_class = DriftAlertSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DriftAlertFilterSet
 
     def get_queryset(self):
         if not has_any_role(self.request.user):
             return DriftAlert.objects.none()
-        qs = sel.alert_list()
-        if self.action == "list":
-            config = _int_param(self.request, "config")
-            if config is not None:
-                qs = qs.filter(config_id=config)
-            wanted = self.request.query_params.get("status")
-            if wanted:
-                if wanted not in DriftAlert.Status.values:
-                    raise DRFValidationError({"status": "open, acknowledged or resolved."})
-                qs = qs.filter(status=wanted)
-        return qs
+        return sel.alert_list()
 
     @extend_schema(request=DriftAlertReasonSerializer, responses={200: DriftAlertSerializer})
     @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])

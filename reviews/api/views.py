@@ -7,12 +7,11 @@ token-authenticated call can never sign (403), whatever the token's owner may do
 """
 
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
-    extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -24,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.permissions import has_any_role
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
+from reviews.filters import FindingFilterSet, GateCallFilterSet, PromotionRequestFilterSet
 from reviews.models import Finding, GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.services import gate as gate_svc
@@ -127,28 +127,13 @@ class SignInputSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, description="pending, approved, rejected, ..."),
-            OpenApiParameter("model_version", int, description="Only this version's requests."),
-        ]
-    )
-)
 class PromotionRequestViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PromotionRequestSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PromotionRequestFilterSet
 
     def get_queryset(self):
-        qs = sel.request_list(user=self.request.user)
-        params = self.request.query_params
-        if self.action == "list":
-            if params.get("status"):
-                qs = qs.filter(status=params["status"])
-            version = params.get("model_version", "")
-            if version:
-                qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
-        return qs
+        return sel.request_list(user=self.request.user)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_state": self.action != "list"}
@@ -238,15 +223,12 @@ class ResolutionSerializer(serializers.Serializer):
 
 class FindingViewSet(viewsets.ModelViewSet):
     serializer_class = FindingSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FindingFilterSet
     http_method_names = ["get", "post", "head", "options"]
 
     def get_queryset(self):
-        qs = sel.finding_list() if has_any_role(self.request.user) else Finding.objects.none()
-        version = self.request.query_params.get("model_version", "")
-        if self.action == "list" and version:
-            qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
-        return qs
+        return sel.finding_list() if has_any_role(self.request.user) else Finding.objects.none()
 
     def create(self, request):
         data = FindingSerializer(data=request.data)
@@ -375,11 +357,8 @@ class GateCallSerializer(serializers.ModelSerializer):
 
 class GateCallViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = GateCallSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = GateCallFilterSet
 
     def get_queryset(self):
-        qs = sel.gate_calls() if has_any_role(self.request.user) else GateCall.objects.none()
-        version = self.request.query_params.get("model_version", "")
-        if self.action == "list" and version:
-            qs = qs.filter(model_version_id=int(version)) if version.isdigit() else qs.none()
-        return qs
+        return sel.gate_calls() if has_any_role(self.request.user) else GateCall.objects.none()

@@ -18,11 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import get_or_404, int_or_none, role_required
+from accounts.web import get_or_404, role_required
 from audit.views import history_context
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews import permissions
+from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.services import promotion as svc
@@ -418,8 +419,18 @@ def periodic_review_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required
 def gate_log_view(request: HttpRequest) -> HttpResponse:
-    decision = request.GET.get("decision")
-    allowed = {"allowed": True, "blocked": False}.get(decision or "")
-    calls = sel.gate_calls(allowed=allowed, version_id=int_or_none(request.GET.get("version")))
-    page = Paginator(calls, 50).get_page(request.GET.get("page"))
-    return render(request, "reviews/gate_log.html", {"page": page, "decision": decision or ""})
+    filterset = GateLogFilterSet(request.GET, queryset=sel.gate_calls())
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    decision = filterset.form.cleaned_data.get("decision") if filterset.is_valid() else ""
+    return render(
+        request,
+        "reviews/gate_log.html",
+        {
+            "page": page,
+            "filter": filterset,
+            "decision": decision or "",
+            "query": query.urlencode(),
+        },
+    )

@@ -1,0 +1,88 @@
+"""Governance's filtered lists (ethics versions and answer sets, policy versions,
+regulations' requirements, obligations) and parameterised reads (requirements for a
+tier; the ethics compare page) through the client: a bad query value is a 400 naming
+the parameter (an error on the page), never a 500; the obligation list's query count
+does not grow with its rows."""
+
+import pytest
+
+from tests.factories import ObligationFactory
+from tests.list_checks import (
+    CHOICE_BAD_VALUES,
+    HUGE,
+    ID_BAD_VALUES,
+    api_client,
+    bad_value_cases,
+    page_client,
+)
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+LISTS = {
+    f"{API}/ethics-versions/": {"scope": CHOICE_BAD_VALUES},
+    f"{API}/ethics-answer-sets/": {"scope": CHOICE_BAD_VALUES, "use_case": ID_BAD_VALUES},
+    f"{API}/policy-versions/": {"policy": ID_BAD_VALUES, "status": CHOICE_BAD_VALUES},
+    f"{API}/regulation-requirements/": {},
+    f"{API}/obligations/": {"use_case": ID_BAD_VALUES},
+}
+
+
+@pytest.mark.parametrize(("url", "name", "value", "expected"), bad_value_cases(LISTS))
+def test_bad_query_values_are_400_naming_the_parameter(auditor, url, name, value, expected):
+    response = api_client(auditor).get(url, {name: value})
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        assert name in response.json()
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_page_past_the_end_is_404_naming_the_parameter(auditor, url):
+    response = api_client(auditor).get(url, {"page": "999999"})
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("page:")
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"tier": "abc"}, {"tier": HUGE}, {"tier": "9"}, {"tier": ""}, {"tier": "-1"}]
+)
+def test_requirements_need_a_tier(auditor, query):
+    response = api_client(auditor).get(f"{API}/policies/requirements/", query)
+    assert response.status_code == 400
+    assert response.json() == {"tier": ["Give a risk tier: 1, 2, 3 or 4."]}
+
+
+def test_requirements_for_a_tier_and_regulations_as_before(auditor):
+    query = {"tier": "2", "regulations": " gdpr, ,"}
+    response = api_client(auditor).get(f"{API}/policies/requirements/", query)
+    assert response.status_code == 200 and response.json()
+
+
+@pytest.mark.parametrize(
+    "query", [{"left": HUGE, "right": "1"}, {"left": "-1", "right": "1"}, {"left": "x"}, {}]
+)
+def test_the_compare_page_asks_again_for_bad_ids(auditor, query):
+    response = page_client(auditor).get("/ethics/compare/", query)
+    assert response.status_code == 200
+    assert "Choose two answer sets to compare" in response.content.decode()
+
+
+def test_obligations_active_by_default_and_superseded_on_request(auditor):
+    active = ObligationFactory()
+    client = api_client(auditor)
+    assert [o["id"] for o in client.get(f"{API}/obligations/").json()["results"]] == [active.pk]
+    assert client.get(f"{API}/obligations/", {"active": "false"}).json()["count"] == 0
+    assert client.get(f"{API}/obligations/", {"use_case": active.use_case_id}).json()["count"] == 1
+
+
+def test_obligation_queries_do_not_grow_with_rows(auditor, django_assert_num_queries):
+    client = api_client(auditor)
+    url = f"{API}/obligations/"
+    ObligationFactory.create_batch(2)
+    assert client.get(url).status_code == 200  # warm the per-process caches
+    # token and user, roles, count, rows, events (with their authors)
+    with django_assert_num_queries(5):
+        assert client.get(url).status_code == 200
+    ObligationFactory.create_batch(4)
+    with django_assert_num_queries(5):
+        assert client.get(url).json()["count"] == 6

@@ -1,0 +1,52 @@
+"""Helpers of the list tests of every app: the bad query values that must never give a
+500, and a query count that must not grow with the rows listed."""
+
+from rest_framework.test import APIClient
+
+HUGE = "99999999999999999999"  # over 2**63 - 1: SQLite raised OverflowError in the query
+
+# The values a user tries: every list endpoint answers each with a 400 naming the
+# parameter when it filters on it, and ignores it (200) otherwise.
+USER_BAD_VALUES = {
+    "use_case": HUGE,
+    "model_version": "-1",
+    "tier": "abc",
+    "status": "bogus",
+}
+# Per kind of filter, the values it refuses.
+ID_BAD_VALUES = [HUGE, "-1", "0", "abc", "1.5"]
+CHOICE_BAD_VALUES = ["bogus"]
+
+
+def api_client(user) -> APIClient:
+    """A client signed in with the user's token that answers a server error as a 500
+    response (instead of raising), as a real client would see it."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient(raise_request_exception=False)
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def page_client(user):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def bad_value_cases(lists: dict[str, dict[str, list[str]]]) -> list[tuple[str, str, str, int]]:
+    """(url, parameter, value, expected status) for every list: the user's values
+    (400 when the list filters on the parameter, else 200) and every bad value of each
+    of its filters (400)."""
+    cases = []
+    for url, filters in lists.items():
+        for name, value in USER_BAD_VALUES.items():
+            cases.append((url, name, value, 400 if name in filters else 200))
+        for name, values in filters.items():
+            cases += [
+                (url, name, value, 400) for value in values if value != USER_BAD_VALUES.get(name)
+            ]
+    return cases
