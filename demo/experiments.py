@@ -154,7 +154,7 @@ def _ab(users: dict[str, User], note: Callable[..., None]) -> Experiment | None:
                     "higher_is_better": False,
                 },
             ],
-        },  # fmt: skip
+        },
         salt=f"demo-{SEED}-ab",
     )
     svc.experiment_start_unchecked(experiment=experiment, by=owner, auth_method=AUTH)

@@ -56,8 +56,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-COLUMNS = ("record", "race", "sex", "two_year_recid", "predicted_high_risk", "score",
-           "screening_date")  # fmt: skip
+COLUMNS = (
+    "record",
+    "race",
+    "sex",
+    "two_year_recid",
+    "predicted_high_risk",
+    "score",
+    "screening_date",
+)
 DEFAULT_ROWS = 6_000
 DEFAULT_SEED = 20160523  # ProPublica published "Machine Bias" on 23 May 2016
 THRESHOLD = 0.5
