@@ -132,11 +132,15 @@ class PolicySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_latest_published(self, policy: Policy) -> int | None:
+        if hasattr(policy, "latest_published_id"):  # annotated by policy_list()
+            return policy.latest_published_id
         version = policy_published_latest(policy=policy)
         return version.pk if version else None
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_draft(self, policy: Policy) -> int | None:
+        if hasattr(policy, "draft_id"):  # annotated by policy_list()
+            return policy.draft_id
         version = policy_draft(policy=policy)
         return version.pk if version else None
 

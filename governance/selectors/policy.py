@@ -4,7 +4,7 @@ set of regulations (what Step 5's obligations are computed from)."""
 
 from typing import Any, NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core import policy_rules
 from governance.models import (
@@ -57,7 +57,15 @@ def measure_levels() -> list[dict[str, Any]]:
 
 
 def policy_list() -> QuerySet[Policy]:
-    return Policy.objects.all()
+    """Policies with the ids of their latest published version and of their draft
+    (annotated ``latest_published_id`` and ``draft_id``), in one query."""
+    versions = PolicyVersion.objects.filter(policy=OuterRef("pk"))
+    published = versions.filter(status=PolicyVersion.Status.PUBLISHED).order_by("-number")
+    draft = versions.filter(status=PolicyVersion.Status.DRAFT).order_by("-number")
+    return Policy.objects.annotate(
+        latest_published_id=Subquery(published.values("pk")[:1]),
+        draft_id=Subquery(draft.values("pk")[:1]),
+    )
 
 
 def policy_default() -> Policy | None:
