@@ -7,6 +7,22 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from tests.factories import TeamFactory, user_with_role
 
+# Fixtures shared across apps' tests, defined beside the data they build: the sign-off
+# world (people in every RACI role), a monitoring configuration, an experiment's arms,
+# a model version for bias summaries.
+pytest_plugins = [
+    "tests.reviews.signoff_world",
+    "tests.monitoring.monitoring_data",
+    "tests.experiments.experiment_data",
+    "tests.fairness.bias_data",
+]
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
 
 @pytest.fixture
 def team(db):

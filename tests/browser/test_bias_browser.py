@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_bias_services)
 """A bias summary in headless Chromium (issue #5): the live progress bar of a queued
 summary follows the worker (here: the service, run from the test) and the page turns
 into the result by itself; the charts are drawn (svg.main-svg); no CSP violation and
@@ -8,7 +7,7 @@ import pytest
 
 from fairness import services as svc
 from tests.browser.conftest import csp_violations
-from tests.fairness.test_bias_services import csv_bytes, upload, version  # noqa: F401
+from tests.fairness.test_bias_services import csv_bytes, upload
 from tests.reviews.signoff_world import PASSWORD, with_password
 
 pytestmark = pytest.mark.browser

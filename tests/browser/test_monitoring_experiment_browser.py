@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from the reviews tests)
 """The monitoring page of a version and an analysed experiment in headless Chromium:
 the charts are drawn by the vendored plotly.js (no request leaves the server), with no
 console error and no CSP violation."""
@@ -7,18 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tests.browser.conftest import csp_violations
-from tests.experiments.test_experiments_services import analysed, arms, draft, fill_ab  # noqa: F401
-from tests.monitoring.test_monitoring_services import (  # noqa: F401 (fixtures)
-    analyst,
-    architect,
-    business_owner,
-    compute,
-    config,
-    data_ops,
-    media,
-    stable_then_shift,
-    world,
-)
+from tests.experiments.test_experiments_services import analysed, draft, fill_ab
+from tests.monitoring.test_monitoring_services import compute, stable_then_shift
 from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.browser

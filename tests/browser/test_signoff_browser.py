@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """The signing dialog in headless Chromium: an approver finds the request among their
 pending approvals, signs it with their password, and sees the signature counted;
 a wrong password is refused on the page. No outside request, no CSP violation."""
@@ -8,14 +7,7 @@ import pytest
 from reviews.models import Signature
 from reviews.services import promotion as svc
 from tests.browser.conftest import csp_violations
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -29,7 +29,6 @@ minimum effect sizes set to 0, since Evidently has none):
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -44,10 +43,6 @@ from tests.core.test_drift import COMPAS, compas_by_year
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("evidently_runner.py")
-EVIDENTLY_PYTHON = Path(
-    os.environ.get("EVIDENTLY_PYTHON", ROOT / ".venv-evidently" / "bin" / "python")
-)
-REQUIRED = os.environ.get("REQUIRE_EVIDENTLY") == "1"
 SAME_SETTINGS = drift.DriftThresholds(
     alpha=0.05, ks_min_effect=0, cramers_v_min=0, psi_max=0.2, chi2_test="goodness_of_fit"
 )
@@ -63,20 +58,6 @@ RUNS = [
     },
 ]
 JS_THRESHOLD = 0.1
-
-
-@pytest.fixture(scope="module")
-def evidently_python():
-    if not EVIDENTLY_PYTHON.exists():
-        reason = (
-            f"Evidently's interpreter {EVIDENTLY_PYTHON} does not exist: build it with "
-            "`sh scripts/venv.sh .venv-evidently requirements-evidently.txt` "
-            "(or set EVIDENTLY_PYTHON)"
-        )
-        if REQUIRED:
-            pytest.fail(reason + "; REQUIRE_EVIDENTLY=1")
-        pytest.skip(reason)
-    return str(EVIDENTLY_PYTHON)
 
 
 def _write(path: Path, columns: dict) -> None:

@@ -19,7 +19,7 @@ from tests.core.test_drift import (
     compas_by_year,
     needs_compas,
 )
-from tests.core.test_drift_evidently import RUNNER, _write, evidently_python  # noqa: F401
+from tests.core.test_drift_evidently import RUNNER, _write
 
 TESTS = {
     "K-S p_value": "ks",
@@ -86,7 +86,7 @@ CATEGORICAL = ["region", "channel"]
 
 
 @pytest.mark.parametrize("n", [600, 5000], ids=["small reference", "large reference"])
-def test_synthetic_every_branch(evidently_python, tmp_path, n):  # noqa: F811
+def test_synthetic_every_branch(evidently_python, tmp_path, n):
     reference, current = synthetic(n, 1, 0.0), synthetic(n, 2, 0.3)
     evidently = run_default(evidently_python, tmp_path, reference, current, NUMERIC, CATEGORICAL)
     ours = assert_same(evidently, reference, current, NUMERIC, CATEGORICAL)
@@ -99,7 +99,7 @@ def test_synthetic_every_branch(evidently_python, tmp_path, n):  # noqa: F811
 
 
 @needs_compas
-def test_compas_2013_vs_2014(evidently_python, tmp_path):  # noqa: F811
+def test_compas_2013_vs_2014(evidently_python, tmp_path):
     reference, current = compas_by_year()
     numerical = COMPAS_NUMERIC + ["decile_score"]
     evidently = run_default(

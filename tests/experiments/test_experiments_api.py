@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """The experiments API through the client: drafts, bad input (400, nothing written),
 start only from a session with the password (a token: 403), the lock (409), the
 assignment (deterministic, matching the split), outcomes in batches, no result
@@ -16,25 +15,15 @@ from reviews.selectors.promotion import request_state
 from tests.experiments.test_experiments_services import (
     AB,
     ab_rows,
-    arms,
     draft,
     fill_ab,
     shadow_rows,
     start,
 )
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    obligation,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD, obligation
 
 pytestmark = pytest.mark.django_db
 
-__all__ = ["arms"]
 
 BASE = "/api/v1/experiments/"
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """Pre-registered experiments (issue #7): protocol validation and sample size, the
 signature that starts and locks, outcomes (all or nothing), the end, the analysis
 (data quality, then the registered test, equal to statsmodels), the signed result as
@@ -21,16 +20,7 @@ from reviews.models import Signature
 from reviews.selectors.promotion import request_state
 from reviews.services import promotion as psvc
 from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    obligation,
-    with_password,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD, obligation, with_password
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +43,6 @@ SHADOW = {
 
 
 # --- helpers shared by the view and API tests ------------------------------------------------
-
-
-def challenger_of(version, data_scientist):
-    return ModelVersionFactory(
-        model=version.model,
-        authors=[data_scientist],
-        training_data_ref="warehouse://applications/2026-11-01",
-    )
 
 
 def draft(use_case, champion, challenger, by, *, design="ab", protocol=None, **kw):
@@ -134,12 +116,6 @@ def analysed(experiment, by, rows):
     svc.experiment_analyse(experiment_id=experiment.pk)
     experiment.refresh_from_db()
     return experiment
-
-
-@pytest.fixture
-def arms(world, data_scientist):
-    use_case, champion = world
-    return use_case, champion, challenger_of(champion, data_scientist)
 
 
 # --- the protocol -----------------------------------------------------------------------------

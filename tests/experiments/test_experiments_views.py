@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """Experiment pages through the client: the draft form with errors per field, the
 signing dialog that starts and locks, no peeking before the end, uploads all or
 nothing, the result and its card on the challenger's sign-off page."""
@@ -10,26 +9,10 @@ from core import experiment_stats as st
 from experiments import services as svc
 from experiments.models import Experiment, ExperimentOutcome
 from reviews.services import promotion as psvc
-from tests.experiments.test_experiments_services import (
-    ab_rows,
-    analysed,
-    arms,
-    draft,
-    fill_ab,
-    start,
-)
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
+from tests.experiments.test_experiments_services import ab_rows, analysed, draft, fill_ab, start
+from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-__all__ = ["arms"]  # fixture re-exported
 
 
 def form_data(champion, challenger, **overrides):

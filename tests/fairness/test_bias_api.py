@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_bias_services)
 """Bias summaries API (issue #5) through APIClient: multipart upload (201, then 200 for
 the same bytes), listing, requesting a summary (202, then 200), reading it as JSON,
 the CSV export, 400s naming the column and row with nothing stored, 401/403."""
@@ -10,14 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset
-from tests.fairness.test_bias_services import (  # noqa: F401 (fixtures)
-    BAD_FILES,
-    MAPPING,
-    csv_bytes,
-    media,
-    stored_files,
-    version,
-)
+from tests.fairness.test_bias_services import BAD_FILES, MAPPING, csv_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 

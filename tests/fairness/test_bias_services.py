@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """Bias summaries, services (issue #5): upload with validation before storing,
 de-duplication by SHA-256, requesting and running a summary once, findings for the
 policy's breaches, the split across shares merged exactly, failures with a readable
@@ -25,14 +24,6 @@ from core.scored_io import ColumnMapping, summarise_file
 from fairness import services as svc
 from fairness.models import BiasPartial, BiasSummary, ScoredDataset
 from reviews.models import Finding
-from tests.factories import ModelVersionFactory, UseCaseFactory
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,17 +65,6 @@ def upload(version, by, data: bytes, name="scores.csv", mapping=None, **kw):
 
 def stored_files(root: Path) -> list[Path]:
     return [p for p in Path(root).rglob("*") if p.is_file()]
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def version(team):
-    return ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
 
 
 def done_summary(version, by, data=None, **options) -> BiasSummary:

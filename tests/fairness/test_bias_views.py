@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_bias_services)
 """Bias summary pages (issue #5) through the client: who sees and who uploads, the
 upload form's 400s naming the column and row with nothing stored, the live progress
 bar and its JSON status, tables and charts of a done summary, a failed summary's
@@ -14,16 +13,13 @@ from django.urls import reverse
 
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset
-from tests.fairness.test_bias_services import (  # noqa: F401 (fixtures)
+from tests.fairness.test_bias_services import (
     BAD_FILES,
-    MAPPING,
     csv_bytes,
     done_summary,
-    media,
     scored_frame,
     stored_files,
     upload,
-    version,
 )
 
 pytestmark = pytest.mark.django_db

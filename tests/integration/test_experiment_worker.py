@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """The analysis of an ended experiment runs in a real Celery worker process (data
 quality, then the registered test), and sending the task again changes nothing."""
 
@@ -10,13 +9,6 @@ from experiments import services as svc
 from experiments.models import Experiment
 from experiments.tasks import experiment_analyse
 from tests.experiments.test_experiments_services import challenger_of, draft, fill_ab, start
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -69,12 +69,6 @@ def without(data: dict, *names) -> dict:
     return {k: v for k, v in data.items() if k not in names}
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def reference_dataset(version, by, n=4000, seed=1):
     data = rows(n, seed=seed, start=NOW - dt.timedelta(days=400), days=30)
     dataset, _ = bias_svc.scored_dataset_upload(
@@ -108,3 +102,9 @@ def send(config, by, data, *, name="batch.csv", kind="production", fmt="csv"):
     return svc.monitoring_batch_upload(
         config=config, by=by, file=ContentFile(body, name=name), kind=kind, now=NOW
     )
+
+
+@pytest.fixture
+def config(world, data_scientist, media):
+    _, version = world
+    return configure(version, data_scientist, reference_dataset(version, data_scientist))

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from the services tests)
 """Monitoring API (issue #6): configurations, batches and outcomes (multipart or JSON
 rows), windows with their results, alerts with acknowledge/resolve; 400 for bad input,
 403 for people who may not, never a 500."""
@@ -8,18 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from monitoring.models import DriftAlert, MonitoringConfig, MonitoringWindow
 from tests.monitoring.monitoring_data import csv_bytes, reference_dataset, rows
-from tests.monitoring.test_monitoring_services import (  # noqa: F401 (fixtures)
-    START,
-    analyst,
-    architect,
-    business_owner,
-    compute,
-    config,
-    data_ops,
-    media,
-    stable_then_shift,
-    world,
-)
+from tests.monitoring.test_monitoring_services import START, compute, stable_then_shift
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world and monitoring_data)
 """Monitoring services (issue #6): configuration from the obligations, the reference
 profile built once, windows computed idempotently, drift alerts once per (feature,
 kind) with one finding and one e-mail, acknowledge/resolve history and permissions,
@@ -18,33 +17,19 @@ from monitoring.models import DriftAlert, DriftAlertEvent, MonitoringWindow, Ref
 from notifications.models import Notification
 from notifications.services import notification_send, notifications_about
 from reviews.models import Finding
-from tests.monitoring.monitoring_data import (  # noqa: F401 (fixtures)
+from tests.monitoring.monitoring_data import (
     NOW,
     configure,
     csv_bytes,
-    media,
     reference_dataset,
     rows,
     send,
     without,
 )
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
 
 pytestmark = pytest.mark.django_db
 
 START = NOW - dt.timedelta(days=28)  # Monday 2026-02-02 12:00
-
-
-@pytest.fixture
-def config(world, data_scientist, media):
-    _, version = world
-    return configure(version, data_scientist, reference_dataset(version, data_scientist))
 
 
 def compute(config, capture):

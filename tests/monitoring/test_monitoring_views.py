@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from the services tests)
 """Monitoring pages (issue #6) through the client: who reads, who configures and sends
 data, the charts on the page, the alert forms with their history, a 400 with the
 reason on bad input, and the links from the version page and the home page."""
@@ -9,18 +8,7 @@ from django.urls import reverse
 
 from monitoring.models import DriftAlert, MonitoringBatch
 from tests.monitoring.monitoring_data import csv_bytes, rows
-from tests.monitoring.test_monitoring_services import (  # noqa: F401 (fixtures)
-    START,
-    analyst,
-    architect,
-    business_owner,
-    compute,
-    config,
-    data_ops,
-    media,
-    stable_then_shift,
-    world,
-)
+from tests.monitoring.test_monitoring_services import START, compute, stable_then_shift
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """The deployment gate through the API: allowed only with a live approval, fails
 closed otherwise, reflects revocation and overdue periodic reviews, logs every call."""
 
@@ -11,15 +10,7 @@ from django.utils import timezone
 from governance.services import obligation_submit_evidence
 from reviews.models import GateCall, PromotionRequest
 from reviews.services import promotion as svc
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    obligation,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD, obligation
 
 pytestmark = pytest.mark.django_db
 

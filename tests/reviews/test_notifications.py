@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """Approval e-mails: queued after commit, HTML and plain text, exactly once per
 (request, recipient, kind) even when the task runs twice or SMTP fails first;
 reminders and escalations on schedule; the link opens the request after log-in."""
@@ -17,14 +16,7 @@ from reviews.models import PromotionRequest
 from reviews.services import notifications
 from reviews.services import promotion as svc
 from reviews.services.reminders import approvals_remind, periodic_reviews_flag
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

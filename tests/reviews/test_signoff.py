@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from signoff_world)
 """Sign-off workflow through the pages and the API: the promotion path, sign-offs from
 the obligations and the RACI, blocking items and waivers, segregation of duties,
 re-authentication, hash binding and its invalidation, revocation."""
@@ -15,17 +14,7 @@ from reviews.models import BlockingWaiver, PromotionRequest, Signature, SigningF
 from reviews.selectors.promotion import request_state
 from reviews.services import promotion as svc
 from tests.factories import user_with_role
-from tests.reviews.signoff_world import (  # noqa: F401 (fixtures)
-    PASSWORD,
-    analyst,
-    architect,
-    business_owner,
-    data_ops,
-    obligation,
-    second_risk_officer,
-    with_password,
-    world,
-)
+from tests.reviews.signoff_world import PASSWORD, obligation
 
 pytestmark = pytest.mark.django_db
 
