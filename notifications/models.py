@@ -38,6 +38,9 @@ class Notification(models.Model):
         null=True, blank=True, help_text="Set while a worker sends it, so two never do."
     )
     last_error = models.TextField(blank=True)
+    abandoned_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when it can never be sent (its subject is gone)."
+    )
 
     class Meta:
         # Moved from the reviews app with its table (notifications 0001, reviews 0007).

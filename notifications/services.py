@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, QuerySet
@@ -69,11 +70,21 @@ def notification_send(*, notification_id: int) -> str:
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
         pk=notification_id,
         sent_at__isnull=True,
+        abandoned_at__isnull=True,
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "already sent or being sent"
     note = Notification.objects.select_related("recipient").get(pk=notification_id)
-    subject_line, text, html = renderer_for(note.kind)(note, note.subject)
+    try:
+        subject = note.subject
+    except (ObjectDoesNotExist, LookupError, ValueError):
+        # What it was about no longer exists: it can never be rendered, so it is set
+        # aside (and kept, with the reason) instead of being retried for ever.
+        Notification.objects.filter(pk=note.pk).update(
+            claimed_at=None, abandoned_at=timezone.now(), last_error="Its subject no longer exists."
+        )
+        return "abandoned: its subject no longer exists"
+    subject_line, text, html = renderer_for(note.kind)(note, subject)
     message = EmailMultiAlternatives(subject=subject_line[:250], body=text, to=[note.email])
     if html:
         message.attach_alternative(html, "text/html")
@@ -89,9 +100,10 @@ def notification_send(*, notification_id: int) -> str:
 def notifications_unsent(*, older_than: timedelta = timedelta(minutes=5)) -> QuerySet:
     """Rows not sent yet whose task was lost or gave up (for the scheduled flush)."""
     now = timezone.now()
-    return Notification.objects.filter(
-        sent_at__isnull=True, created_at__lte=now - older_than
-    ).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+    due = Notification.objects.filter(
+        sent_at__isnull=True, abandoned_at__isnull=True, created_at__lte=now - older_than
+    )
+    return due.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
 
 
 def notifications_about(subject: models.Model) -> QuerySet[Notification]:

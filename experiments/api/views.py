@@ -15,6 +15,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.filters import ListFiltersOnlyMixin
 from experiments import selectors as sel
 from experiments import services as svc
 from experiments.filters import ExperimentFilterSet
@@ -190,7 +191,7 @@ def _conflict(experiment: Experiment, detail: str) -> Response:
     )
 
 
-class ExperimentViewSet(viewsets.ModelViewSet):
+class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     serializer_class = ExperimentSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ExperimentFilterSet

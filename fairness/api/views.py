@@ -24,6 +24,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from core.audit_chain import spreadsheet_safe
 from fairness import selectors as sel
@@ -129,7 +130,7 @@ def _refuse_large(request) -> None:
 
 
 class ScoredDatasetViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ListFiltersOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Scored datasets attached to model versions."""
 

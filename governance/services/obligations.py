@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.permissions import has_role, is_governance_lead
@@ -384,8 +385,10 @@ def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
     """Queue one e-mail per owner listing their new or changed obligations, through the
     outbox (sent once, after commit, retried on SMTP errors).
 
-    Owners without an e-mail address are skipped. Returns the number of e-mails queued
-    (a list already queued for that owner is not queued again).
+    Owners without an e-mail address are skipped. Returns the number of e-mails queued.
+    A message is keyed by the owner and by the latest event of each obligation listed:
+    the same task run twice queues one e-mail, while a later change (a new owner, a new
+    derivation, ownership moving away and back) is a new event and a new e-mail.
     """
     from notifications.models import Notification
     from notifications.services import notification_queue
@@ -394,6 +397,7 @@ def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
     for o in (
         Obligation.objects.filter(pk__in=obligation_ids, active=True)
         .select_related("owner", "use_case", "consideration")
+        .annotate(latest_event_id=Max("events__id"))
         .order_by("use_case__name", "consideration__order", "pk")
     ):
         if o.owner and o.owner.email:
@@ -405,8 +409,8 @@ def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
             f"- {o.use_case}: {o.consideration} ({o.get_level_display()}), due {o.due_date}"
             for o in items
         ]
-        # One message per owner and list: the same list queued twice is one e-mail.
-        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        state = ",".join(f"{o.pk}:{o.latest_event_id}" for o in items)
+        digest = hashlib.sha256(state.encode()).hexdigest()[:16]
         note = notification_queue(
             key=f"obligations:user:{owner.pk}:{digest}",
             kind=Notification.Kind.OBLIGATIONS_ASSIGNED,

@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from fairness.models import ScoredDataset
 from inventory.models import ModelVersion
@@ -182,7 +183,7 @@ class HasAnyRole(BasePermission):
 
 
 class MonitoringConfigViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ListFiltersOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Monitoring configurations of model versions."""
 
@@ -268,7 +269,7 @@ class MonitoringConfigViewSet(
 
 
 class MonitoringWindowViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ListFiltersOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Computed windows: drift and performance results per window."""
 
@@ -287,7 +288,9 @@ class MonitoringWindowViewSet(
         return qs.defer("results") if self.action == "list" else qs
 
 
-class DriftAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DriftAlertViewSet(
+    ListFiltersOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Monitoring alerts and their history."""
 
     serializer_class = DriftAlertSerializer

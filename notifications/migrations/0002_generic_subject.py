@@ -1,4 +1,5 @@
 from django.db import migrations, models
+from django.db.models.functions import Cast
 
 # One foreign key per kind of subject becomes one generic subject ("app_label.model" +
 # id), so that any app can queue an e-mail about its own rows without the outbox
@@ -13,17 +14,18 @@ SUBJECT_FIELDS = (  # the old foreign keys, most specific first
 
 
 def subjects_forward(apps, schema_editor):
+    """One UPDATE per old foreign key, most specific first; every row must end up with a
+    subject (a row about nothing could never be sent)."""
     Notification = apps.get_model("notifications", "Notification")  # noqa: N806
     if not Notification.objects.exists():  # (SELECT 1: names no column of either shape)
         return
-    for note in Notification.objects.all().iterator():
-        for field, label in SUBJECT_FIELDS:
-            pk = getattr(note, f"{field}_id")
-            if pk is not None:
-                Notification.objects.filter(pk=note.pk).update(
-                    subject_type=label, subject_id=str(pk)
-                )
-                break
+    for field, label in SUBJECT_FIELDS:
+        Notification.objects.filter(**{f"{field}__isnull": False}, subject_type="").update(
+            subject_type=label, subject_id=Cast(f"{field}_id", output_field=models.CharField())
+        )
+    orphans = list(Notification.objects.filter(subject_type="").values_list("pk", flat=True))
+    if orphans:
+        raise RuntimeError(f"Outbox rows about nothing, cannot migrate: {orphans[:20]}")
 
 
 def subjects_backward(apps, schema_editor):

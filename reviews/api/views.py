@@ -20,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
@@ -127,7 +128,7 @@ class SignInputSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
 
 
-class PromotionRequestViewSet(viewsets.ReadOnlyModelViewSet):
+class PromotionRequestViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PromotionRequestSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PromotionRequestFilterSet
@@ -221,7 +222,7 @@ class ResolutionSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=4000)
 
 
-class FindingViewSet(viewsets.ModelViewSet):
+class FindingViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     serializer_class = FindingSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = FindingFilterSet
@@ -355,7 +356,7 @@ class GateCallSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GateCallViewSet(viewsets.ReadOnlyModelViewSet):
+class GateCallViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = GateCallSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = GateCallFilterSet

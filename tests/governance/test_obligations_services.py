@@ -195,6 +195,14 @@ def test_owners_are_emailed_after_commit(
     assert mail.outbox[0].subject == f"Governance obligations you own ({len(ids)})"
     assert "Human-in-the-loop sign-off" in mail.outbox[0].body
 
+    # A later change of one of them (here its owner changing again) is news: a new e-mail.
+    ObligationEvent.objects.create(
+        obligation_id=ids[0], kind=ObligationEvent.Kind.OWNER_CHANGED, at=timezone.now()
+    )
+    with mock.patch("notifications.tasks.notification_send.delay"):
+        assert obligations_notify_owners(obligation_ids=ids) == 1
+    assert Notification.objects.filter(kind="obligations_assigned").count() == 2
+
 
 # --- Recompute -------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from core import experiment_stats as st
 from experiments import services as svc
 from experiments.models import Experiment
 from experiments.tasks import experiment_analyse
-from tests.experiments.test_experiments_services import challenger_of, draft, fill_ab, start
+from tests.experiments.experiment_data import challenger_of
+from tests.experiments.test_experiments_services import draft, fill_ab, start
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

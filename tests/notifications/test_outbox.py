@@ -99,3 +99,20 @@ def test_every_kind_has_a_renderer():
     """Each app registers the kinds it sends (AppConfig.ready): none is left out."""
     for kind in Notification.Kind.values:
         assert callable(registry.renderer_for(kind)), kind
+
+
+def test_an_e_mail_whose_subject_is_gone_is_set_aside_not_retried(recipient, renderer):
+    subject = TeamFactory(name="Short-lived", slug="short-lived")
+    with mock.patch("notifications.tasks.notification_send.delay"):
+        note = notification_queue(
+            key="k5", kind="drift_alert", recipient=recipient, subject=subject
+        )
+    Notification.objects.filter(pk=note.pk).update(subject_id="999999")  # the row is gone
+    assert notification_send(notification_id=note.pk) == "abandoned: its subject no longer exists"
+    note.refresh_from_db()
+    assert note.abandoned_at and note.sent_at is None and note.claimed_at is None
+    assert note.last_error == "Its subject no longer exists."
+    assert renderer == [] and mail.outbox == []
+    # Neither the flush nor a second task picks it up again.
+    assert not notifications_unsent(older_than=datetime.timedelta(0)).filter(pk=note.pk).exists()
+    assert notification_send(notification_id=note.pk) == "already sent or being sent"
