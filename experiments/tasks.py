@@ -1,10 +1,6 @@
 """Celery tasks of experiments. Thin: load ids, call a service."""
 
-import smtplib
-
 from celery import shared_task
-
-from notifications import services as notifications
 
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.
@@ -28,16 +24,3 @@ def experiment_analyse(*, experiment_id: int) -> dict:
     from experiments.services import experiment_analyse as run
 
     return run(experiment_id=experiment_id)
-
-
-@shared_task(
-    name="reviews.tasks.experiment_notification_send",
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=2,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=8,
-)
-def experiment_notification_send(*, notification_id: int) -> str:
-    """Kept for messages queued under this name: the shared outbox sender."""
-    return notifications.notification_send(notification_id=notification_id)

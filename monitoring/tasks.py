@@ -1,11 +1,7 @@
 """Celery tasks of monitoring. Thin: load ids, call a service."""
 
-import smtplib
-
 from celery import shared_task
 from django.conf import settings
-
-from notifications import services as notifications
 
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.
@@ -34,16 +30,3 @@ def monitoring_due() -> int:
     for pk in due:
         monitoring_compute.delay(config_id=pk)
     return len(due)
-
-
-@shared_task(
-    name="reviews.tasks.drift_alert_notification_send",
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=2,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=8,
-)
-def drift_alert_notification_send(*, notification_id: int) -> str:
-    """Kept for messages queued under this name: the shared outbox sender."""
-    return notifications.notification_send(notification_id=notification_id)

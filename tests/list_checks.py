@@ -50,3 +50,33 @@ def bad_value_cases(lists: dict[str, dict[str, list[str]]]) -> list[tuple[str, s
                 (url, name, value, 400) for value in values if value != USER_BAD_VALUES.get(name)
             ]
     return cases
+
+
+def check_bad_value(user, url: str, name: str, value: str, expected: int) -> None:
+    """``?name=value`` on the list answers ``expected``; a 400 names the parameter."""
+    response = api_client(user).get(url, {name: value})
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        assert name in response.json()
+
+
+def check_page_past_the_end(user, url: str) -> None:
+    """A page past the end is DRF's 404, saying it is about ``page`` (never a 500)."""
+    response = api_client(user).get(url, {"page": "999999"})
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("page:")
+
+
+def check_queries_do_not_grow(client, url: str, make, queries: int, assert_num_queries) -> None:
+    """The list takes ``queries`` queries with 2 rows made by ``make(n)`` and with 6; an
+    API list also counts the 6 rows."""
+    make(2)
+    assert client.get(url).status_code == 200  # warm the per-process caches
+    with assert_num_queries(queries):
+        assert client.get(url).status_code == 200
+    make(4)
+    with assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
+    if response.get("Content-Type", "").startswith("application/json"):
+        assert response.json()["count"] == 6

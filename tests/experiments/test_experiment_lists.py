@@ -11,6 +11,9 @@ from tests.list_checks import (
     ID_BAD_VALUES,
     api_client,
     bad_value_cases,
+    check_bad_value,
+    check_page_past_the_end,
+    check_queries_do_not_grow,
     page_client,
 )
 
@@ -23,16 +26,11 @@ LISTS = {API: {"use_case": ID_BAD_VALUES, "status": CHOICE_BAD_VALUES}}
 
 @pytest.mark.parametrize(("url", "name", "value", "expected"), bad_value_cases(LISTS))
 def test_bad_query_values_are_400_naming_the_parameter(auditor, url, name, value, expected):
-    response = api_client(auditor).get(url, {name: value})
-    assert response.status_code == expected, response.content
-    if expected == 400:
-        assert name in response.json()
+    check_bad_value(auditor, url, name, value, expected)
 
 
 def test_a_page_past_the_end_is_404_naming_the_parameter(auditor):
-    response = api_client(auditor).get(API, {"page": "999999"})
-    assert response.status_code == 404
-    assert response.json()["detail"].startswith("page:")
+    check_page_past_the_end(auditor, API)
 
 
 @pytest.mark.parametrize(
@@ -73,10 +71,6 @@ QUERIES = {API: 4, PAGE: 4}  # token and user, roles, count, rows | session, use
 @pytest.mark.parametrize("url", QUERIES)
 def test_list_queries_do_not_grow_with_rows(auditor, url, django_assert_num_queries):
     client = api_client(auditor) if url == API else page_client(auditor)
-    ExperimentFactory.create_batch(2)
-    assert client.get(url).status_code == 200  # warm the per-process caches
-    with django_assert_num_queries(QUERIES[url]):
-        assert client.get(url).status_code == 200
-    ExperimentFactory.create_batch(4)
-    with django_assert_num_queries(QUERIES[url]):
-        assert client.get(url).status_code == 200
+    check_queries_do_not_grow(
+        client, url, ExperimentFactory.create_batch, QUERIES[url], django_assert_num_queries
+    )

@@ -13,6 +13,9 @@ from tests.list_checks import (
     ID_BAD_VALUES,
     api_client,
     bad_value_cases,
+    check_bad_value,
+    check_page_past_the_end,
+    check_queries_do_not_grow,
     page_client,
 )
 
@@ -30,17 +33,12 @@ LISTS = {
 
 @pytest.mark.parametrize(("url", "name", "value", "expected"), bad_value_cases(LISTS))
 def test_bad_query_values_are_400_naming_the_parameter(auditor, url, name, value, expected):
-    response = api_client(auditor).get(url, {name: value})
-    assert response.status_code == expected, response.content
-    if expected == 400:
-        assert name in response.json()
+    check_bad_value(auditor, url, name, value, expected)
 
 
 @pytest.mark.parametrize("url", LISTS)
 def test_a_page_past_the_end_is_404_naming_the_parameter(auditor, url):
-    response = api_client(auditor).get(url, {"page": "999999"})
-    assert response.status_code == 404
-    assert response.json()["detail"].startswith("page:")
+    check_page_past_the_end(auditor, url)
 
 
 @pytest.mark.parametrize(
@@ -76,13 +74,11 @@ def test_obligations_active_by_default_and_superseded_on_request(auditor):
 
 
 def test_obligation_queries_do_not_grow_with_rows(auditor, django_assert_num_queries):
-    client = api_client(auditor)
-    url = f"{API}/obligations/"
-    ObligationFactory.create_batch(2)
-    assert client.get(url).status_code == 200  # warm the per-process caches
     # token and user, roles, count, rows, events (with their authors)
-    with django_assert_num_queries(5):
-        assert client.get(url).status_code == 200
-    ObligationFactory.create_batch(4)
-    with django_assert_num_queries(5):
-        assert client.get(url).json()["count"] == 6
+    check_queries_do_not_grow(
+        api_client(auditor),
+        f"{API}/obligations/",
+        ObligationFactory.create_batch,
+        5,
+        django_assert_num_queries,
+    )
