@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from accounts.permissions import AnyUser, has_role
 from accounts.roles import Role
 from audit.models import AuditEvent
+from audit.registry import labels_of, registered_labels
 
 AUDIT_ROLES = (Role.GOVERNANCE_LEAD, Role.RISK_OFFICER, Role.AUDITOR)
 HISTORY_LIMIT = 50
@@ -31,8 +32,6 @@ def audit_event_list() -> QuerySet[AuditEvent]:
 def audit_history_for(obj: Model, *, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
     """The newest events of one object and of the objects that belong to it (a use
     case's RACI cells, a model's versions), newest first; at most ``limit``."""
-    from audit.registry import labels_of
-
     labels, pk = labels_of(obj._meta.label_lower), str(obj.pk)
     events = audit_event_list().filter(
         Q(object_type__in=labels, object_id=pk) | Q(parent_type__in=labels, parent_id=pk)
@@ -43,8 +42,6 @@ def audit_history_for(obj: Model, *, limit: int | None = HISTORY_LIMIT) -> list[
 def audit_object_types() -> list[str]:
     """The governed object types (``app_label.model``), for the filter's suggestions;
     from the registry rather than a DISTINCT over the whole trail."""
-    from audit.registry import registered_labels
-
     return registered_labels()
 
 
@@ -105,8 +102,6 @@ class AuditEventFilterSet(django_filters.FilterSet):
             return queryset
         own, belongs = Q(), Q()
         if object_type:
-            from audit.registry import labels_of
-
             labels = labels_of(object_type)
             own &= Q(object_type__in=labels)
             belongs &= Q(parent_type__in=labels)
