@@ -207,6 +207,11 @@ def test_the_scored_data_page_links_the_file(risk_officer, client_for, dataset):
     assert dataset_page_url(dataset) in client_for(risk_officer).get(url).content.decode()
 
 
+def test_the_scored_dataset_api_names_its_download(risk_officer, api_client_for, dataset):
+    row = api_client_for(risk_officer).get(f"/api/v1/scored-datasets/{dataset.pk}/").json()
+    assert row["download"] == dataset_api_url(dataset)
+
+
 def test_the_promotion_request_page_links_the_evidence(
     world, data_scientist, risk_officer, client_for
 ):
