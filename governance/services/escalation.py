@@ -102,6 +102,12 @@ def obligations_escalate(
     return counts
 
 
+def _next_step(obligation: Obligation) -> str:
+    if obligation.status == Obligation.Status.EVIDENCE_SUBMITTED:
+        return "Its evidence awaits acceptance: ask a risk officer or governance lead to review it."
+    return "Submit its evidence, or ask a governance lead to waive it."
+
+
 def render_obligation_overdue(note: Notification, subject: Obligation) -> tuple[str, str, None]:
     """(subject line, text, no HTML) of an overdue obligation's e-mail, either stage."""
     days = note.context.get("overdue_days", "")
@@ -121,7 +127,7 @@ def render_obligation_overdue(note: Notification, subject: Obligation) -> tuple[
         f"Overdue obligation: {subject.use_case}",
         f"An obligation you own is {days} day(s) past its due date ({subject.due_date}) and "
         f"still {subject.get_status_display().lower()}:\n\n- {what}\n\n"
-        "Submit its evidence, or ask a governance lead to waive it. If it stays overdue it "
-        f"is escalated to the use case's model-acceptance Accountable.\n\n{url}\n",
+        f"{_next_step(subject)} If it stays overdue it is escalated to the use case's "
+        f"model-acceptance Accountable.\n\n{url}\n",
         None,
     )
