@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+import demo
 from governance.models import Obligation
 from governance.services import obligation_accept, obligation_submit_evidence
 from inventory.choices import LifecycleStatus
@@ -95,6 +96,19 @@ def _latest(use_case: UseCase) -> ModelVersion | None:
     )
 
 
+PROMOTED = (LifecycleStatus.PRODUCTION, LifecycleStatus.VALIDATION)
+
+
+def _intended_statuses() -> dict[str, str]:
+    """The status each demo use case should reach; its promotions make it so (a use
+    case's status follows its versions, issue 12)."""
+    return {spec.name: spec.status for spec in demo.USE_CASES}
+
+
+def _promoted(intended: dict[str, str]) -> list[str]:
+    return [name for name, status in intended.items() if status in PROMOTED]
+
+
 def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
     if PromotionRequest.objects.exists():
         note("sign-off history", "already loaded", False)
@@ -107,8 +121,9 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
         "prod": "Preproduction run matched the reference implementation.",
     }
     now = timezone.now()
+    intended = _intended_statuses()
     use_cases = UseCase.objects.filter(
-        status__in=[LifecycleStatus.PRODUCTION, LifecycleStatus.VALIDATION],
+        name__in=_promoted(intended),
         risk_tier__isnull=False,
     ).select_related("technical_owner")
     for use_case in use_cases.order_by("name"):
@@ -118,7 +133,7 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
         owner = use_case.technical_owner
         _evidence(use_case, "bias-harm-testing", owner, risk)
         _evidence(use_case, "preproduction-verification", owner, risk)
-        final = "prod" if use_case.status == LifecycleStatus.PRODUCTION else "preprod"
+        final = "prod" if intended[use_case.name] == LifecycleStatus.PRODUCTION else "preprod"
         last = None
         for env in ("qa", "preprod", "prod")[: ("qa", "preprod", "prod").index(final) + 1]:
             last = _move(version, owner, signers, steps[env])

@@ -14,8 +14,10 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet, Sum
 
+from accounts.permissions import AnyUser
 from fairness.models import BiasPartial, BiasSummary, ScoredDataset
 from inventory.models import ModelVersion
+from inventory.selectors import use_case_list
 
 RATE_COLUMNS = [
     ("selection_rate", "Selection rate"),
@@ -45,6 +47,15 @@ def scored_dataset_list(*, version: ModelVersion | None = None) -> QuerySet[Scor
 def scored_dataset_get(*, pk: int) -> ScoredDataset:
     """Raises ScoredDataset.DoesNotExist."""
     return scored_dataset_list().get(pk=pk)
+
+
+def scored_dataset_readable_get(*, user: AnyUser, pk: int) -> ScoredDataset:
+    """The dataset when the user may read its use case; raises ScoredDataset.DoesNotExist
+    when it is missing or invisible."""
+    return ScoredDataset.objects.select_related("model_version__model__use_case").get(
+        pk=pk,
+        model_version__model__use_case__in=use_case_list(user=user).values("pk"),
+    )
 
 
 def bias_summary_list(

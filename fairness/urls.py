@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from fairness import downloads
 from fairness import views as bias_views
 
 app_name = "fairness"
@@ -13,6 +14,11 @@ urlpatterns = [
         "bias/datasets/<int:pk>/summaries/",
         bias_views.summary_request_view,
         name="bias-summary-request",
+    ),
+    path(
+        "bias/datasets/<int:pk>/download/",
+        downloads.scored_dataset_download_view,
+        name="scored-dataset-download",
     ),
     path("bias/summaries/<int:pk>/", bias_views.summary_view, name="bias-summary"),
     path(

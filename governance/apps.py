@@ -9,6 +9,7 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from governance.audit_hooks import register_governance_models
         from governance.services import classification_refresh
+        from governance.services.escalation import render_obligation_overdue
         from governance.services.obligations import render_obligations_email
         from inventory.services import on_classification_inputs_changed
         from notifications.models import Notification
@@ -18,3 +19,8 @@ class GovernanceConfig(AppConfig):
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)
         register_renderer([Notification.Kind.OBLIGATIONS_ASSIGNED], render_obligations_email)
+        # Overdue obligations: the owner, then the model-acceptance Accountable (issue 12).
+        register_renderer(
+            [Notification.Kind.OBLIGATION_OVERDUE, Notification.Kind.OBLIGATION_ESCALATED],
+            render_obligation_overdue,
+        )

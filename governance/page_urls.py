@@ -5,6 +5,7 @@ from django.urls import path
 
 from governance import views
 from governance.views import ethics as ethics_views
+from governance.views import evidence as evidence_views
 from governance.views import obligations as obligation_views
 from governance.views import policy as policy_views
 from governance.views import raci as raci_views
@@ -76,6 +77,11 @@ urlpatterns = [
         "obligations/use-cases/<int:pk>/<int:obligation_pk>/evidence/",
         obligation_views.obligation_evidence_view,
         name="obligation-evidence",
+    ),
+    path(
+        "obligations/use-cases/<int:pk>/<int:obligation_pk>/evidence/file/",
+        evidence_views.obligation_evidence_file_view,
+        name="obligation-evidence-file",
     ),
     path(
         "obligations/use-cases/<int:pk>/<int:obligation_pk>/accept/",

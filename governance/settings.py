@@ -300,6 +300,17 @@ PERIODIC_REVIEW_GRACE_DAYS = env.int("PERIODIC_REVIEW_GRACE_DAYS", default=30)
 SIGNING_MAX_FAILURES = env.int("SIGNING_MAX_FAILURES", default=5)
 SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
 
+# --- Overdue obligations (issue 12) ---------------------------------------------
+# An obligation still open past its due date is e-mailed to its owner this many days
+# after the due date, and escalated to the use case's model-acceptance Accountable
+# OBLIGATION_ESCALATION_DAYS later if it is still overdue (each e-mail once).
+OBLIGATION_OVERDUE_GRACE_DAYS = env.int("OBLIGATION_OVERDUE_GRACE_DAYS", default=0)
+OBLIGATION_ESCALATION_DAYS = env.int("OBLIGATION_ESCALATION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["escalate-overdue-obligations"] = {
+    "task": "governance.tasks.obligations_escalate",
+    "schedule": 6 * 60 * 60,
+}
+
 # --- Bias summaries (issue #5) ----------------------------------------------------
 # Largest scored dataset accepted (checked before parsing); 2 GiB by default.
 SCORED_DATA_MAX_BYTES = env.int("SCORED_DATA_MAX_BYTES", default=2 * 1024**3)

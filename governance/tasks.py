@@ -67,3 +67,12 @@ def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
     """E-mail each owner the obligations of ``obligation_ids`` they now own; returns
     the number of e-mails sent."""
     return services.obligations_notify_owners(obligation_ids=obligation_ids)
+
+
+@shared_task(name="governance.tasks.obligations_escalate")
+def obligations_escalate() -> dict:
+    """Beat: e-mail the owners of overdue obligations, then escalate the ones still
+    overdue to the model-acceptance Accountable (each e-mail once, audited)."""
+    from governance.services.escalation import obligations_escalate as escalate
+
+    return escalate()

@@ -67,6 +67,9 @@ class UseCaseForm(forms.ModelForm):
             "its outputs.",
             "restrictions": "Uses that are not allowed, e.g. 'not for pricing decisions'.",
             "uses_pii": "Tick when any input identifies or could identify a person.",
+            "status": "Follows the versions: production while one is in production, "
+            "validation while one is in QA or pre-production. Idea, development or retired "
+            "only while no version has left development.",
         }
 
     def __init__(self, *args, user: User, **kwargs):

@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from audit.services import audit_context
+from core import lifecycle_rules
 from inventory import permissions
 from inventory.models import (
     Dataset,
@@ -52,6 +54,40 @@ def _require_team(by: User, team: Team | None, what: str) -> None:
         raise PermissionDenied(f"You can only {what} for your own team.")
 
 
+def _environments(use_case: UseCase) -> list[str]:
+    if use_case.pk is None:
+        return []
+    return list(
+        ModelVersion.objects.filter(model__use_case=use_case).values_list("environment", flat=True)
+    )
+
+
+def _check_status(use_case: UseCase, status: str) -> None:
+    """A status the versions' environments contradict is refused (issue 12: status
+    follows reality), from the page, the API and the admin alike."""
+    if status not in lifecycle_rules.LABELS:
+        return  # not a status at all: full_clean says so
+    reason = lifecycle_rules.lifecycle_check(status, _environments(use_case))
+    if reason:
+        raise ValidationError({"status": reason})
+
+
+@transaction.atomic
+def use_case_status_sync(*, use_case: UseCase) -> UseCase:
+    """Make the use case's status follow its versions' environments (after a version
+    is registered or moves): kept while they allow it, else the status they lead to,
+    saved (and so audited) with the reason. Idempotent."""
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    envs = _environments(use_case)
+    status = lifecycle_rules.lifecycle_derive(use_case.status, envs)
+    if status != use_case.status:
+        _allowed, why = lifecycle_rules.lifecycle_allowed(envs)
+        with audit_context(reason=f"The status follows the versions: {why}."):
+            use_case.status = status
+            use_case.save(update_fields=["status", "updated_at"])
+    return use_case
+
+
 def _check_metrics(metrics: Any) -> None:
     if not isinstance(metrics, dict) or not all(
         isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
@@ -75,6 +111,7 @@ def use_case_create(
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
     use_case = UseCase(created_by=by, **fields)
     _require_team(by, use_case.team if use_case.team_id else None, "register use cases")
+    _check_status(use_case, use_case.status)
     use_case.full_clean()
     use_case.save()
     use_case.regulations.set(regulations)
@@ -103,6 +140,8 @@ def use_case_update(
         _require_team(by, fields["team"], "move use cases")
     before_regs = set(use_case.regulations.values_list("pk", flat=True))
     before_pii = use_case.uses_pii
+    if "status" in fields and fields["status"] != use_case.status:
+        _check_status(use_case, fields["status"])
     for name, value in fields.items():
         setattr(use_case, name, value)
     use_case.full_clean()
@@ -207,6 +246,7 @@ def model_version_register(
     version.full_clean()
     version.save()
     version.authors.set(authors)
+    use_case_status_sync(use_case=model.use_case)
     return version, True
 
 
@@ -217,6 +257,7 @@ def model_version_move(*, version: ModelVersion, to_environment: str) -> ModelVe
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     version.environment = to_environment
     version.save(update_fields=["environment"])
+    use_case_status_sync(use_case=version.model.use_case)
     return version
 
 

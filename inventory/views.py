@@ -74,17 +74,21 @@ def use_case_create(request: HttpRequest) -> HttpResponse:
             "Only data scientists of a team and governance leads register use cases."
         )
     form = UseCaseForm(request.POST or None, user=request.user)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_create(by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
+            status = 400  # refused by a rule (e.g. a status the records contradict)
         else:
             messages.success(
                 request, f"Registered “{use_case.name}”. Next: answer its risk questionnaire."
             )
             return redirect("dashboard:use-case-detail", pk=use_case.pk)
-    return render(request, "inventory/usecase_form.html", {"form": form, "use_case": None})
+    return render(
+        request, "inventory/usecase_form.html", {"form": form, "use_case": None}, status=status
+    )
 
 
 @role_required
@@ -94,6 +98,7 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("You can only change your own team's use cases.")
     name = use_case.name
     form = UseCaseForm(request.POST or None, instance=use_case, user=request.user)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_update(
@@ -101,6 +106,7 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+            status = 400  # refused by a rule (e.g. a status the records contradict)
         else:
             messages.success(request, f"Saved “{use_case.name}”.")
             return redirect("dashboard:use-case-detail", pk=use_case.pk)
@@ -108,6 +114,7 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "inventory/usecase_form.html",
         {"form": form, "use_case": use_case, "original_name": name},
+        status=status,
     )
 
 

@@ -21,6 +21,8 @@ class Notification(models.Model):
         EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
         DRIFT_ALERT = "drift_alert", "Monitoring alert"
         OBLIGATIONS_ASSIGNED = "obligations_assigned", "Obligations assigned"
+        OBLIGATION_OVERDUE = "obligation_overdue", "Obligation overdue"
+        OBLIGATION_ESCALATED = "obligation_escalated", "Obligation overdue (escalated)"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -90,5 +90,13 @@ def test_a_database_from_before_the_split_migrates_forward_with_its_rows():
         "inventory.modelversion",
         str(version.pk),
     )
-    [event] = new.get_model("audit", "AuditEvent").objects.all()
+    # The old use case (an idea with a version) now follows its version (issue 12); that
+    # correction is the one event appended after the moved one.
+    [event, fix] = new.get_model("audit", "AuditEvent").objects.order_by("seq")
     assert (event.seq, event.hash, event.object_type) == (1, "f" * 64, "governance.regulation")
+    assert (fix.seq, fix.prev_hash, fix.changes) == (
+        2,
+        "f" * 64,
+        {"status": ["idea", "development"]},
+    )
+    assert moved_use_case.status == "development"

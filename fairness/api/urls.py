@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from fairness import downloads
 from fairness.api import views
 
 app_name = "fairness-api"
@@ -7,4 +9,11 @@ app_name = "fairness-api"
 router = SimpleRouter()
 router.register("scored-datasets", views.ScoredDatasetViewSet, basename="scored-dataset")
 router.register("bias-summaries", views.BiasSummaryViewSet, basename="bias-summary")
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "scored-datasets/<int:pk>/download/",
+        downloads.scored_dataset_download,
+        name="scored-dataset-download",
+    ),
+    *router.urls,
+]

@@ -11,6 +11,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -36,6 +37,9 @@ from inventory.models import ModelVersion
 
 class ScoredDatasetSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    download = serializers.SerializerMethodField(
+        help_text="Where the stored bytes download (checked against sha256 first)."
+    )
 
     class Meta:
         model = ScoredDataset
@@ -54,8 +58,12 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
             "mapping",
             "uploaded_by",
             "uploaded_at",
+            "download",
         ]
         read_only_fields = fields
+
+    def get_download(self, obj) -> str:
+        return reverse("fairness-api:scored-dataset-download", args=[obj.pk])
 
 
 class ScoredDatasetUploadSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from governance.api import classification as classification_api
 from governance.api import ethics as ethics_api
+from governance.api import evidence as evidence_api
 from governance.api import obligations as obligations_api
 from governance.api import policy as policy_api
 from governance.api import raci as raci_api
@@ -43,5 +44,10 @@ router.register("obligations", obligations_api.ObligationViewSet, basename="obli
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token-obtain"),
+    path(
+        "obligations/<int:pk>/evidence/file/",
+        evidence_api.obligation_evidence_file,
+        name="obligation-evidence-file",
+    ),
     *router.urls,
 ]

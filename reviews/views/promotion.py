@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.web import get_or_404, role_required
 from audit.views import history_context
 from core import promotion_rules as rules
+from governance.selectors.evidence import evidence_downloads
 from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.filters import GateLogFilterSet
@@ -164,6 +165,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and (user.pk == req.requested_by_id or permissions.can_waive(user)),
             "can_revoke": state.why_cannot_sign(user, Signature.Meaning.REVOKED) is None,
             "gate_calls": req.gate_calls.select_related("caller")[:10],
+            "evidence_files": evidence_downloads(
+                obligation_ids=[o["id"] for o in state.manifest.get("obligations", [])]
+            ),
             **history_context(req, user),
         },
     )

@@ -208,3 +208,20 @@ def test_demo_use_cases_have_their_raci_people_except_ideas():
     assert [
         u.username for u in raci_accountable_for(use_case=credit, task_code="model-acceptance")
     ] == ["risk.officer"]
+
+
+def test_every_use_case_status_follows_its_versions():
+    """Issue 12, status follows reality: no demo use case's status contradicts where
+    its versions are, and the ones meant for production got there by promotion."""
+    from core.lifecycle_rules import lifecycle_check
+
+    for use_case in UseCase.objects.all():
+        envs = ModelVersion.objects.filter(model__use_case=use_case).values_list(
+            "environment", flat=True
+        )
+        assert lifecycle_check(use_case.status, envs) is None, use_case.name
+    meant = {s.name for s in demo.USE_CASES if s.status == "production"}
+    in_prod = set(
+        UseCase.objects.filter(status=LifecycleStatus.PRODUCTION).values_list("name", flat=True)
+    )
+    assert in_prod and in_prod <= meant

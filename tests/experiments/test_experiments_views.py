@@ -2,6 +2,8 @@
 signing dialog that starts and locks, no peeking before the end, uploads all or
 nothing, the result and its card on the challenger's sign-off page."""
 
+import hashlib
+
 import pytest
 from django.urls import reverse
 
@@ -191,6 +193,18 @@ def test_after_the_end_the_result_is_shown_signed_and_on_the_request_page(
     assert experiment.evidence_sha256[:12] in page  # the evidence hash the manifest binds
     version_page = client.get(reverse("reviews:version", args=[challenger.pk])).content.decode()
     assert f"#{experiment.pk} {experiment.name}" in version_page
+    # The signed result is downloadable from the experiment and the request (issue 12).
+    file_url = reverse(
+        "governance:obligation-evidence-file",
+        args=[use_case.pk, experiment.evidence_obligation_id],
+    )
+    assert file_url in page
+    detail = client.get(reverse("experiments:experiment-detail", args=[experiment.pk]))
+    assert file_url in detail.content.decode()
+    download = client.get(file_url)
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == experiment.evidence_sha256
 
 
 def test_abandon_from_the_page_needs_a_reason(arms, client_for, data_scientist):

@@ -164,7 +164,10 @@ class Command(BaseCommand):
                 business_owner=self.users[spec.business_owner],
                 technical_owner=self.users[spec.technical_owner],
                 team=self.teams[spec.team],
-                status=spec.status,
+                # The status follows the versions (issue 12): a use case starts in
+                # development and reaches validation or production through its
+                # promotions (demo.reviews), as the spec's status says.
+                status=spec.status if spec.status in ("idea", "retired") else "development",
                 uses_pii=spec.uses_pii,
                 regulations=regulations,
                 datasets=[self.datasets[name] for name in spec.datasets],

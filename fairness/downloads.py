@@ -1,0 +1,46 @@
+"""Downloads of stored scored datasets (bias evaluation, monitoring reference and
+production batches): a verified, streamed attachment for everyone who may read the
+dataset's use case, from a page and from the API (issue 12: evidence is available)."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view
+
+from accounts.web import get_or_404, role_required
+from audit.downloads import download_api, download_page
+from fairness.models import ScoredDataset
+from fairness.selectors import scored_dataset_readable_get
+
+
+def _kwargs(dataset: ScoredDataset) -> dict:
+    return {
+        "file": dataset.file,
+        "sha256": dataset.sha256,
+        "filename": dataset.original_name,
+        "obj": dataset,
+        "what": f"Scored dataset “{dataset.original_name}” of {dataset.model_version}",
+    }
+
+
+@role_required
+def scored_dataset_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = get_or_404(scored_dataset_readable_get, user=request.user, pk=pk)
+    return download_page(request, **_kwargs(dataset))
+
+
+@extend_schema(
+    summary="Download a stored scored dataset",
+    responses={
+        (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        404: OpenApiResponse(description="No such dataset, or not readable."),
+        409: OpenApiResponse(description="The stored file fails its SHA-256; nothing served."),
+    },
+)
+@api_view(["GET"])
+def scored_dataset_download(request, pk: int):
+    try:
+        dataset = scored_dataset_readable_get(user=request.user, pk=pk)
+    except ScoredDataset.DoesNotExist as exc:
+        raise Http404("Not found.") from exc
+    return download_api(**_kwargs(dataset))
