@@ -11,8 +11,8 @@ Pages, the API and the services use these same checks.
 
 from accounts.permissions import AnyUser, has_role, is_second_line
 from accounts.roles import APPROVAL_RACI_ROLES, SIGNING_TASK_ROLES, role_names
-from inventory.permissions import can_change_use_case
 from inventory.models import UseCase
+from inventory.permissions import can_change_use_case
 
 
 def is_signing_cell(task_code: str, role_code: str) -> bool:

@@ -10,10 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from governance import permissions
 from governance.models import RaciAssignment, RaciRole, RaciTask, RaciTemplateCell
 from governance.selectors import raci_view
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
-from governance import permissions
 from inventory.models import Team
 from inventory.selectors import use_case_list
 
