@@ -125,9 +125,7 @@ def _require_cells(by, use_case, matrix, new, tasks, roles) -> list[tuple[str, s
     """The cells that change; refuse (PermissionDenied) when one is not the user's to
     change."""
     changed = [key for key, letters in new.items() if matrix.get(key, "") != letters]
-    refused = [
-        key for key in changed if not permissions.can_edit_raci_cell(by, use_case, *key)
-    ]
+    refused = [key for key in changed if not permissions.can_edit_raci_cell(by, use_case, *key)]
     if not refused:
         return changed
     names = ", ".join(f"{tasks[t].name} / {roles[r].name}" for t, r in refused)

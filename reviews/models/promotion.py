@@ -183,12 +183,8 @@ class SignatureVoiding(AppendOnlyModel):
     for its sign-off changed in the RACI after it was given (issue 12). The signature
     stays as it was; this row says what changed, when and by whom."""
 
-    signature = models.OneToOneField(
-        Signature, on_delete=models.PROTECT, related_name="voiding"
-    )
-    request = models.ForeignKey(
-        PromotionRequest, on_delete=models.PROTECT, related_name="voidings"
-    )
+    signature = models.OneToOneField(Signature, on_delete=models.PROTECT, related_name="voiding")
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="voidings")
     at = models.DateTimeField()
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -299,9 +299,7 @@ def _signatures(
         v.signature_id: v
         for v in SignatureVoiding.objects.filter(request=request).select_related("by")
     }
-    states = [
-        signature_state(s, manifest, current_hash, voidings.get(s.pk)) for s in decision_sigs
-    ]
+    states = [signature_state(s, manifest, current_hash, voidings.get(s.pk)) for s in decision_sigs]
     revocation = next((s for s in signatures if s.meaning == Signature.Meaning.REVOKED), None)
     return states, revocation
 

@@ -143,3 +143,21 @@ def check_signing_password(user: User, password: str, what: str) -> None:
         raise PermissionDenied(why)
     if not correct:
         raise ValidationError({"password": "The password is not correct; nothing was signed."})
+
+
+def request_sign_refusal(*, request: PromotionRequest, by: User, meaning: str = "") -> str | None:
+    """Why ``by`` may not sign the request with ``meaning`` (or, when no known meaning
+    is given, with any meaning at all), recorded as a refused attempt; None when they
+    may. Asked before any password is typed (issue 12)."""
+    from reviews.selectors.promotion import request_state
+
+    state = request_state(request)
+    if meaning in Signature.Meaning.values:
+        why = state.why_cannot_sign(by, meaning)
+    elif state.meanings_for(by) or state.why_cannot_sign(by, Signature.Meaning.REVOKED) is None:
+        why = None
+    else:
+        why = state.why_cannot_sign(by, Signature.Meaning.APPROVED)
+    if why:
+        signing_refused(request=request, by=by, meaning=meaning, why=why)
+    return why

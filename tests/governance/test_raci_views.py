@@ -77,13 +77,14 @@ def test_a_risk_officer_changes_only_who_signs(client_for, risk_officer, use_cas
         f"/raci/use-cases/{use_case.pk}/assignments/", {"role": data_ops.pk, "user": 1}
     )
     assert response.status_code == 403 and not use_case.raci_assignments.exists()
-    response = client.post(
-        f"/raci/use-cases/{use_case.pk}/", {"cell-monitoring-risk-audit": "I"}
-    )
+    response = client.post(f"/raci/use-cases/{use_case.pk}/", {"cell-monitoring-risk-audit": "I"})
     assert response.status_code == 302
-    assert UseCaseRaciCell.objects.get(
-        use_case=use_case, task__code="monitoring", role__code="risk-audit"
-    ).letters == "I"
+    assert (
+        UseCaseRaciCell.objects.get(
+            use_case=use_case, task__code="monitoring", role__code="risk-audit"
+        ).letters
+        == "I"
+    )
 
 
 def test_naming_and_removing_people(client_for, governance_lead, risk_officer, auditor, use_case):
