@@ -80,27 +80,27 @@ def signatures_void_for_staffing(
     return out
 
 
-def signing_refused(*, request: PromotionRequest | None, by: User, meaning: str, why: str) -> None:
+def signing_refused(*, request: PromotionRequest, by: User, meaning: str, why: str) -> None:
     """Record a refused signing attempt (its own transaction: it survives the refusal)."""
     with transaction.atomic():
-        if request is not None:
-            audit_record(
-                action="signature.refused",
-                obj=request,
-                actor=by,
-                reason=why,
-                changes={"meaning": [None, meaning]},
-            )
-        else:
-            audit_record(
-                action="signature.refused",
-                actor=by,
-                object_type="auth.user",
-                object_id=str(by.pk),
-                object_repr=by.get_username(),
-                reason=why,
-                changes={"meaning": [None, meaning]},
-            )
+        audit_record(
+            action="signature.refused",
+            obj=request,
+            actor=by,
+            reason=why,
+            changes={"meaning": [None, meaning]},
+        )
+
+
+def _user_event(user: User, action: str, reason: str) -> None:
+    audit_record(
+        action=action,
+        actor=user,
+        object_type="auth.user",
+        object_id=str(user.pk),
+        object_repr=user.get_username(),
+        reason=reason,
+    )
 
 
 def _lock_signing(user: User) -> None:
@@ -122,24 +122,19 @@ def check_signing_password(user: User, password: str, what: str) -> None:
         _lock_signing(user)
         window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
         recent = SigningFailure.objects.filter(user=user, at__gte=window).count()
-        locked = recent >= settings.SIGNING_MAX_FAILURES
-        correct = not locked and bool(password) and user.check_password(password)
-        if not locked and not correct:
-            SigningFailure.objects.create(user=user, at=timezone.now(), what=what[:200])
-            audit_record(
-                action="signature.password_refused",
-                actor=user,
-                object_type="auth.user",
-                object_id=str(user.pk),
-                object_repr=user.get_username(),
-                reason=what,
+        if recent >= settings.SIGNING_MAX_FAILURES:
+            why = (
+                f"Signing is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
+                f"{recent} wrong passwords."
             )
-    if locked:
-        why = (
-            f"Signing is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
-            f"{recent} wrong passwords."
-        )
-        signing_refused(request=None, by=user, meaning=what, why=why)
+            _user_event(user, "signature.refused", f"{what}: {why}")
+            correct = None
+        else:
+            correct = bool(password) and user.check_password(password)
+            if not correct:
+                SigningFailure.objects.create(user=user, at=timezone.now(), what=what[:200])
+                _user_event(user, "signature.password_refused", what)
+    if correct is None:
         raise PermissionDenied(why)
     if not correct:
         raise ValidationError({"password": "The password is not correct; nothing was signed."})
