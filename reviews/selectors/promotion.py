@@ -209,18 +209,23 @@ class RequestState:
         if user.pk in self.excluded:
             return f"You are {self.excluded[user.pk]}: segregation of duties forbids you to decide."
         if not self.slot_for(user):
-            if meaning == Signature.Meaning.REJECTED and self._eligible_any(user):
-                return None
-            lacking = self._lacking_role(user)
-            if lacking:
-                return lacking
-            roles = ", ".join(rules.SLOT_LABELS.get(s, s) for s in self.tally.open_slots)
-            if not self.tally.open_slots:
-                return "Every required sign-off is already given."
-            return f"Only the people Accountable for the open sign-offs can decide: {roles}."
+            return self._why_no_slot(user, meaning)
         if meaning == Signature.Meaning.APPROVED and self.unwaived:
             return "Blocking items must be resolved or waived before anyone approves."
         return None
+
+    def _why_no_slot(self, user: AnyUser, meaning: str) -> str | None:
+        """For a user with no open sign-off of theirs: may still reject when eligible
+        for one; else why not."""
+        if meaning == Signature.Meaning.REJECTED and self._eligible_any(user):
+            return None
+        lacking = self._lacking_role(user)
+        if lacking:
+            return lacking
+        if not self.tally.open_slots:
+            return "Every required sign-off is already given."
+        roles = ", ".join(rules.SLOT_LABELS.get(s, s) for s in self.tally.open_slots)
+        return f"Only the people Accountable for the open sign-offs can decide: {roles}."
 
     def _lacking_role(self, user: AnyUser) -> str | None:
         """Why a user Accountable in the RACI for an open sign-off still may not sign

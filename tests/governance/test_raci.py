@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.roles import Role
 from core import raci_rules
 from governance.models import RaciRole, RaciTemplateCell, UseCaseRaciCell
 from governance.selectors import (
@@ -12,7 +13,6 @@ from governance.selectors import (
     raci_view,
 )
 from governance.services import raci_assign, raci_matrix_set
-from accounts.roles import Role
 from tests.factories import UseCaseFactory, UserFactory, user_with_role
 
 # DOMAIN.md, Step 3 (the book's Figure 8-4), column by column.
