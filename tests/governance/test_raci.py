@@ -189,3 +189,17 @@ def test_assignment_names_a_person_or_a_team(governance_lead, team):
     first = raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
     again = raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
     assert first.pk == again.pk
+
+
+@pytest.mark.django_db
+def test_every_signoff_slot_names_its_role_and_the_default_accountables_hold_it():
+    """Issue 12: each sign-off slot says which product role signs it, and the default
+    RACI makes an approval role (staffed only by holders of that role) its Accountable."""
+    from accounts.roles import APPROVAL_RACI_ROLES, SIGNING_TASK_ROLES
+    from core.promotion_rules import SLOT_TASKS
+
+    assert set(SIGNING_TASK_ROLES) == set(SLOT_TASKS)
+    assert set(APPROVAL_RACI_ROLES) <= set(RaciRole.objects.values_list("code", flat=True))
+    for task, needed in SIGNING_TASK_ROLES.items():
+        accountable = RaciTemplateCell.objects.get(task__code=task, letters__contains="A")
+        assert set(APPROVAL_RACI_ROLES[accountable.role.code]) <= set(needed)
