@@ -8,7 +8,7 @@ in ``inventory/permissions.py``.
 from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.roles import Role
+from accounts.roles import SECOND_LINE, Role
 
 AnyUser = User | AnonymousUser
 
@@ -37,6 +37,11 @@ def has_any_role(user: AnyUser) -> bool:
 
 def is_governance_lead(user: AnyUser) -> bool:
     return has_role(user, Role.GOVERNANCE_LEAD)
+
+
+def is_second_line(user: AnyUser) -> bool:
+    """Risk officers and governance leads: they decide who signs (issue 12)."""
+    return has_role(user, *SECOND_LINE)
 
 
 class HasGovernanceRole(BasePermission):

@@ -20,6 +20,33 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Auditor"
 
 
+# Who may sign is a second-line decision (issue 12). The RACI roles (by code) that
+# carry approval or challenge duties, and the product roles a person must hold to be
+# named for one: any of them. Only the second line names people for these roles or
+# edits their columns, and only the second line edits the rows of the signing tasks.
+APPROVAL_RACI_ROLES: dict[str, tuple[str, ...]] = {
+    "risk-audit": (Role.RISK_OFFICER,),
+    "production": (Role.APPROVER,),
+}
+# The RACI tasks whose Accountable fills a sign-off slot (core.promotion_rules'
+# SLOT_TASKS), and the product role the signer must hold when signing.
+SIGNING_TASK_ROLES: dict[str, tuple[str, ...]] = {
+    "model-acceptance": (Role.RISK_OFFICER,),
+    "deployments": (Role.APPROVER,),
+}
+# The second line: decides who signs, challenges the first line.
+SECOND_LINE: tuple[str, ...] = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
+# The roles that give signatures on a promotion request at all. Auditors read and change
+# nothing; data scientists (the first line) ask for promotions and do not sign them.
+SIGNING_ROLES: tuple[str, ...] = (Role.RISK_OFFICER, Role.APPROVER, Role.GOVERNANCE_LEAD)
+
+
+def role_names(codes) -> str:
+    """'risk officer or approver' for people."""
+    labels = dict(Role.choices)
+    return " or ".join(str(labels.get(c, c)).lower() for c in codes)
+
+
 GOVERNED_APPS = (
     "audit",
     "governance",

@@ -1,6 +1,7 @@
 """Step 3 API: the RACI catalogues and template (read), and each use case's matrix
 with its people and violations (read for every role; cells and people written by the
-use case's team and governance leads, through the services)."""
+use case's team and governance leads, through the services; the rows and columns that
+decide who signs, and the people named for approval roles, by the second line only)."""
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
@@ -9,10 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from governance import permissions
 from governance.models import RaciAssignment, RaciRole, RaciTask, RaciTemplateCell
 from governance.selectors import raci_view
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
-from inventory import permissions as inventory_permissions
 from inventory.models import Team
 from inventory.selectors import use_case_list
 
@@ -129,8 +130,10 @@ class RaciMatrixViewSet(viewsets.GenericViewSet):
         use_case = self.get_queryset().filter(pk=pk).select_related("team").first()
         if use_case is None:
             raise NotFound("No such use case.")
-        if change and not inventory_permissions.can_change_use_case(self.request.user, use_case):
-            raise PermissionDenied("Only the use case's team and governance leads change its RACI.")
+        if change and not permissions.can_edit_raci(self.request.user, use_case):
+            raise PermissionDenied(
+                "Only the use case's team, risk officers and governance leads change its RACI."
+            )
         return use_case
 
     def retrieve(self, request, pk=None):
@@ -139,7 +142,9 @@ class RaciMatrixViewSet(viewsets.GenericViewSet):
     @extend_schema(request=RaciCellsInputSerializer, responses=RaciMatrixSerializer)
     @action(detail=True, methods=["post"])
     def cells(self, request, pk=None):
-        """Set cells; two Accountables for a task are refused (400, nothing written)."""
+        """Set cells; two Accountables for a task are refused (400, nothing written), and
+        a cell that decides who signs by anyone but a risk officer or a governance lead
+        (403, nothing written)."""
         use_case = self._use_case(pk, change=True)
         data = RaciCellsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

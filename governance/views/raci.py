@@ -10,29 +10,46 @@ from django.views.decorators.http import require_POST
 
 from accounts.web import get_or_404, int_or_none, role_required
 from core.raci_rules import MEANING
+from governance import permissions
 from governance.models import RaciAssignment, RaciRole
 from governance.selectors import raci_my_responsibilities, raci_view
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
-from inventory import permissions as inventory_permissions
 from inventory.models import Team
 from inventory.selectors import use_case_get
 
 
 def _use_case_for_change(request: HttpRequest, pk: int):
     use_case = get_or_404(use_case_get, user=request.user, pk=pk)
-    if not inventory_permissions.can_change_use_case(request.user, use_case):
-        raise PermissionDenied("Only the use case's team and governance leads change its RACI.")
+    if not permissions.can_edit_raci(request.user, use_case):
+        raise PermissionDenied(
+            "Only the use case's team, risk officers and governance leads change its RACI."
+        )
     return use_case
+
+
+def _editable_view(user, use_case):
+    """The matrix to show, each cell marked with whether the user may change it (the
+    rows and columns that decide who signs are the second line's)."""
+    view = raci_view(use_case=use_case)
+    for row in view.rows:
+        for cell in row["cells"]:
+            cell["editable"] = permissions.can_edit_raci_cell(
+                user, use_case, row["task"].code, cell["role"].code
+            )
+            cell["signing"] = permissions.is_signing_cell(row["task"].code, cell["role"].code)
+    return view
 
 
 @role_required
 def raci_use_case(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = get_or_404(use_case_get, user=request.user, pk=pk)
-    can_change = inventory_permissions.can_change_use_case(request.user, use_case)
+    can_change = permissions.can_edit_raci(request.user, use_case)
     errors: list[str] = []
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("Only the use case's team and governance leads change its RACI.")
+            raise PermissionDenied(
+                "Only the use case's team, risk officers and governance leads change its RACI."
+            )
         view = raci_view(use_case=use_case)
         cells = {
             (row["task"].code, cell["role"].code): request.POST.get(
@@ -48,22 +65,33 @@ def raci_use_case(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved the RACI matrix.")
             return redirect("governance:raci-use-case", pk=use_case.pk)
+    return _page(request, use_case, errors, status=400 if errors else 200)
+
+
+def _page(request: HttpRequest, use_case, errors: list[str], *, status: int) -> HttpResponse:
     return render(
         request,
         "governance/raci_use_case.html",
         {
             "use_case": use_case,
-            "view": raci_view(use_case=use_case),
-            "assignments": use_case.raci_assignments.select_related("role", "user", "team"),
-            "can_change": can_change,
+            "view": _editable_view(request.user, use_case),
+            "assignments": [
+                (a, permissions.can_staff_raci_role(request.user, use_case, a.role.code))
+                for a in use_case.raci_assignments.select_related("role", "user", "team")
+            ],
+            "can_change": permissions.can_edit_raci(request.user, use_case),
             "errors": errors,
             "posted": request.POST if errors else None,
             "meaning": MEANING,
-            "roles": RaciRole.objects.order_by("order"),
+            "roles": [
+                r
+                for r in RaciRole.objects.order_by("order")
+                if permissions.can_staff_raci_role(request.user, use_case, r.code)
+            ],
             "people": User.objects.filter(is_active=True).order_by("username"),
             "teams": Team.objects.order_by("name"),
         },
-        status=400 if errors else 200,
+        status=status,
     )
 
 
@@ -80,7 +108,7 @@ def raci_assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             raci_assign(use_case=use_case, role=role, user=user, team=team, by=request.user)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            return _page(request, use_case, list(exc.messages), status=400)
         else:
             messages.success(request, f"Named {user or team} for {role}.")
     return redirect("governance:raci-use-case", pk=use_case.pk)

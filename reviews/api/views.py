@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +30,7 @@ from reviews.models import Finding, GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.services import gate as gate_svc
 from reviews.services import promotion as svc
+from reviews.services.signers import request_sign_refusal
 
 
 class SignatureSerializer(serializers.ModelSerializer):
@@ -99,6 +101,31 @@ class PromotionRequestSerializer(serializers.ModelSerializer):
                 }
                 for s in state.signatures
             ],
+            "voidings": [
+                {
+                    "signature": v.signature_id,
+                    "at": v.at,
+                    "by": v.by.get_username() if v.by else None,
+                    "what": v.what,
+                    "slot": v.detail.get("slot", ""),
+                }
+                for v in state.voidings
+            ],
+            **self._you(state),
+        }
+
+    def _you(self, state) -> dict:
+        """What the caller may sign now, and why not: asked before typing a password."""
+        request = self.context.get("request")
+        if request is None:
+            return {}
+        user = request.user
+        meanings = state.meanings_for(user)
+        return {
+            "you_may_sign": meanings,
+            "why_you_cannot_sign": ""
+            if meanings
+            else state.why_cannot_sign(user, Signature.Meaning.APPROVED) or "",
         }
 
 
@@ -182,14 +209,20 @@ class PromotionRequestViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSe
         description="Sign with the password typed again, from a browser session. "
         "A token-authenticated call is refused (403): an API token can never sign.",
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def sign(self, request, pk=None):
+        # Any signed-in user reaches the service, which refuses with the reason (and an
+        # audit event) whoever may not sign: auditors, the first line, non-signers.
         obj = self.get_object()
         via_token = isinstance(request.successful_authenticator, TokenAuthentication) or (
             not isinstance(request.successful_authenticator, SessionAuthentication)
         )
         if via_token:
             svc.request_sign(request=obj, by=request.user, password="", meaning="", via_token=True)
+        meaning = request.data.get("meaning", "") if hasattr(request.data, "get") else ""
+        why = request_sign_refusal(request=obj, by=request.user, meaning=str(meaning))
+        if why:
+            raise PermissionDenied(why)
         data = SignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signature = svc.request_sign(request=obj, by=request.user, **data.validated_data)

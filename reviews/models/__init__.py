@@ -8,6 +8,7 @@ from reviews.models.promotion import (
     PeriodicReview,
     PromotionRequest,
     Signature,
+    SignatureVoiding,
     SigningFailure,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "PeriodicReview",
     "PromotionRequest",
     "Signature",
+    "SignatureVoiding",
     "SigningFailure",
 ]

@@ -178,6 +178,29 @@ class Signature(AppendOnlyModel):
         return f"{self.printed_name}: {self.get_meaning_display()} at {when} UTC"
 
 
+class SignatureVoiding(AppendOnlyModel):
+    """A signature on a pending request that stops counting because who is Accountable
+    for its sign-off changed in the RACI after it was given (issue 12). The signature
+    stays as it was; this row says what changed, when and by whom."""
+
+    signature = models.OneToOneField(Signature, on_delete=models.PROTECT, related_name="voiding")
+    request = models.ForeignKey(PromotionRequest, on_delete=models.PROTECT, related_name="voidings")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    what = models.TextField(help_text="What changed, for people.")
+    detail = models.JSONField(
+        default=dict, blank=True, help_text="The sign-off and who was Accountable before and after."
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Signature #{self.signature_id} voided at {self.at:%Y-%m-%d %H:%M}"
+
+
 class BlockingWaiver(AppendOnlyModel):
     """An authorised person lets a request be approved despite one blocking item."""
 

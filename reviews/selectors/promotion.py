@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role, has_role
+from accounts.roles import SIGNING_ROLES, SIGNING_TASK_ROLES, Role, role_names
 from core import promotion_rules as rules
 from governance.models import Obligation
 from governance.selectors.obligations import obligations_for_rules
@@ -26,6 +27,7 @@ from reviews.models import (
     PeriodicReview,
     PromotionRequest,
     Signature,
+    SignatureVoiding,
 )
 
 # --- Facts about a version -------------------------------------------------------------
@@ -132,6 +134,7 @@ class SignatureState:
     signature: Signature
     valid: bool
     reasons: list[str]
+    voiding: SignatureVoiding | None = None
 
 
 @dataclass
@@ -152,6 +155,8 @@ class RequestState:
     tally: rules.Tally
     revocation: Signature | None = None
     notes: list[str] = field(default_factory=list)
+    # slot -> ids of the people Accountable for it in the RACI, whatever their role
+    accountable: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def unwaived(self) -> list[BlockingState]:
@@ -161,11 +166,30 @@ class RequestState:
     def approvable(self) -> bool:
         return not self.unwaived and self.tally.complete and self.tally.rejected_by is None
 
+    @property
+    def voidings(self) -> list[SignatureVoiding]:
+        return [s.voiding for s in self.signatures if s.voiding is not None]
+
+    def meanings_for(self, user: AnyUser) -> list[str]:
+        """The meanings the user may give now (approve, reject, reviewed): what the
+        signing dialog offers."""
+        return [
+            m
+            for m in (
+                Signature.Meaning.APPROVED,
+                Signature.Meaning.REJECTED,
+                Signature.Meaning.REVIEWED,
+            )
+            if self.why_cannot_sign(user, m) is None
+        ]
+
     def why_cannot_sign(self, user: AnyUser, meaning: str) -> str | None:
         """None when ``user`` may sign with ``meaning`` now, else the reason."""
         req = self.request
         if not user.is_authenticated or not has_any_role(user):
             return "You need a governance role to sign."
+        if meaning != Signature.Meaning.REVOKED and not has_role(user, *SIGNING_ROLES):
+            return _role_refusal(user)
         if meaning == Signature.Meaning.REVOKED:
             if not has_role(user, "governance-lead"):
                 return "Only a governance lead can revoke an approval."
@@ -185,14 +209,37 @@ class RequestState:
         if user.pk in self.excluded:
             return f"You are {self.excluded[user.pk]}: segregation of duties forbids you to decide."
         if not self.slot_for(user):
-            if meaning == Signature.Meaning.REJECTED and self._eligible_any(user):
-                return None
-            roles = ", ".join(rules.SLOT_LABELS.get(s, s) for s in self.tally.open_slots)
-            if not self.tally.open_slots:
-                return "Every required sign-off is already given."
-            return f"Only the people Accountable for the open sign-offs can decide: {roles}."
+            return self._why_no_slot(user, meaning)
         if meaning == Signature.Meaning.APPROVED and self.unwaived:
             return "Blocking items must be resolved or waived before anyone approves."
+        return None
+
+    def _why_no_slot(self, user: AnyUser, meaning: str) -> str | None:
+        """For a user with no open sign-off of theirs: may still reject when eligible
+        for one; else why not."""
+        if meaning == Signature.Meaning.REJECTED and self._eligible_any(user):
+            return None
+        lacking = self._lacking_role(user)
+        if lacking:
+            return lacking
+        if not self.tally.open_slots:
+            return "Every required sign-off is already given."
+        roles = ", ".join(rules.SLOT_LABELS.get(s, s) for s in self.tally.open_slots)
+        return f"Only the people Accountable for the open sign-offs can decide: {roles}."
+
+    def _lacking_role(self, user: AnyUser) -> str | None:
+        """Why a user Accountable in the RACI for an open sign-off still may not sign
+        it: the sign-off needs a product role they do not hold (checked when signing,
+        not only when they were named)."""
+        for slot in self.tally.open_slots:
+            needed = SIGNING_TASK_ROLES.get(slot)
+            named = user.pk in self.accountable.get(slot, [])
+            if needed and named and not has_role(user, *needed):
+                label = rules.SLOT_LABELS.get(slot, slot)
+                return (
+                    f"The {label} sign-off needs the {role_names(needed)} role, which you "
+                    "do not hold; being named in the RACI is not enough."
+                )
         return None
 
     def _eligible_any(self, user: AnyUser) -> bool:
@@ -206,9 +253,34 @@ class RequestState:
         return None
 
 
-def signature_state(signature: Signature, current: dict[str, Any], current_hash: str):
-    """Valid when the stored record is intact (its manifest hashes to its hash) and
-    what it signed is still what the request is now."""
+def _role_refusal(user: AnyUser) -> str:
+    if has_role(user, Role.AUDITOR):
+        return "Auditors read and change nothing: an auditor does not sign requests."
+    if has_role(user, Role.DATA_SCIENTIST):
+        return (
+            "Data scientists ask for promotions and do not sign them: risk officers, "
+            "approvers and governance leads sign."
+        )
+    return "Only risk officers, approvers and governance leads sign requests."
+
+
+def signature_state(
+    signature: Signature,
+    current: dict[str, Any],
+    current_hash: str,
+    voiding: SignatureVoiding | None = None,
+):
+    """Valid when the stored record is intact (its manifest hashes to its hash), what
+    it signed is still what the request is now, and it was not voided by a change of
+    who signs."""
+    if voiding is not None:
+        who = voiding.by.get_username() if voiding.by else "the system"
+        return SignatureState(
+            signature,
+            False,
+            [f"Voided on {voiding.at:%Y-%m-%d %H:%M} UTC by {who}: {voiding.what}"],
+            voiding,
+        )
     if rules.manifest_hash(signature.manifest) != signature.manifest_hash:
         return SignatureState(
             signature, False, ["The stored signature record does not match its own hash."]
@@ -228,17 +300,26 @@ def _signatures(
         .order_by("signed_at", "id")
     )
     decision_sigs = [s for s in signatures if s.meaning != Signature.Meaning.REVOKED]
-    states = [signature_state(s, manifest, current_hash) for s in decision_sigs]
+    voidings = {
+        v.signature_id: v
+        for v in SignatureVoiding.objects.filter(request=request).select_related("by")
+    }
+    states = [signature_state(s, manifest, current_hash, voidings.get(s.pk)) for s in decision_sigs]
     revocation = next((s for s in signatures if s.meaning == Signature.Meaning.REVOKED), None)
     return states, revocation
 
 
 def _eligible_signers(
     request: PromotionRequest, version: ModelVersion, use_case: UseCase
-) -> tuple[dict[str, list[User]], dict[int, str]]:
-    """Who may fill each slot (the RACI Accountables, minus the excluded), and who is
-    excluded by segregation of duties and why."""
-    eligible_ids = eligible_by_slot(use_case, request.slots)
+) -> tuple[dict[str, list[User]], dict[int, str], dict[str, list[int]]]:
+    """Who may fill each slot (the RACI Accountables who hold the slot's product role
+    now, minus the excluded), who is excluded by segregation of duties and why, and the
+    RACI Accountables of each slot whatever their role."""
+    accountable = eligible_by_slot(use_case, request.slots)
+    eligible_ids = {}
+    for slot, ids in accountable.items():
+        holding = _holding(SIGNING_TASK_ROLES.get(slot, SIGNING_ROLES), ids)
+        eligible_ids[slot] = [i for i in ids if i in holding]
     people = {
         u.pk: u for u in User.objects.filter(pk__in={i for v in eligible_ids.values() for i in v})
     }
@@ -250,7 +331,16 @@ def _eligible_signers(
     eligible = {
         slot: [people[i] for i in ids if i not in excluded] for slot, ids in eligible_ids.items()
     }
-    return eligible, excluded
+    return eligible, excluded, accountable
+
+
+def _holding(roles: tuple[str, ...], ids: list[int]) -> set[int]:
+    """Of these users, the active ones who hold one of the product roles."""
+    return set(
+        User.objects.filter(pk__in=ids, is_active=True, groups__name__in=roles)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def _blocking(
@@ -308,7 +398,7 @@ def request_state(request: PromotionRequest) -> RequestState:
     manifest = signing_manifest(request)
     current_hash = rules.manifest_hash(manifest)
     states, revocation = _signatures(request, manifest, current_hash)
-    eligible, excluded = _eligible_signers(request, version, use_case)
+    eligible, excluded, accountable = _eligible_signers(request, version, use_case)
     blocking = _blocking(request, version, use_case, eligible)
     return RequestState(
         request=request,
@@ -320,6 +410,7 @@ def request_state(request: PromotionRequest) -> RequestState:
         excluded=excluded,
         tally=_tally(request, states),
         revocation=revocation,
+        accountable=accountable,
     )
 
 

@@ -7,10 +7,8 @@ request row locked, and records an audit event. E-mails go out after commit.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -28,9 +26,9 @@ from reviews.models import (
     PeriodicReview,
     PromotionRequest,
     Signature,
-    SigningFailure,
 )
 from reviews.selectors import promotion as sel
+from reviews.services.signers import check_signing_password, signing_refused
 
 
 def _audit(action: str, obj, *, by: User | None, reason: str = "", **changes: Any) -> None:
@@ -195,28 +193,9 @@ def blocking_waive(
 
 
 def _check_password(user: User, password: str, what: str) -> None:
-    """Re-authentication: the password, typed now. Failures are recorded; too many in
-    the window lock signing. Runs in its own transaction so that the record of a
-    failure survives the refusal."""
-    window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
-    recent = SigningFailure.objects.filter(user=user, at__gte=window).count()
-    if recent >= settings.SIGNING_MAX_FAILURES:
-        raise PermissionDenied(
-            f"Signing is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
-            f"{recent} wrong passwords."
-        )
-    if not password or not user.check_password(password):
-        with transaction.atomic():
-            SigningFailure.objects.create(user=user, at=timezone.now(), what=what[:200])
-            audit_record(
-                action="signature.password_refused",
-                actor=user,
-                object_type="auth.user",
-                object_id=str(user.pk),
-                object_repr=user.get_username(),
-                reason=what,
-            )
-        raise ValidationError({"password": "The password is not correct; nothing was signed."})
+    """Re-authentication: the password, typed now; too many wrong ones lock signing
+    (atomically: see ``reviews.services.signers.check_signing_password``)."""
+    check_signing_password(user, password, what)
 
 
 def request_sign(
@@ -229,18 +208,30 @@ def request_sign(
     via_token: bool = False,
 ) -> Signature:
     """Sign a request: reviewed, approved, rejected, or (governance lead) revoke its
-    approval. Needs the password typed now; an API token can never sign."""
+    approval. Needs the password typed now; an API token can never sign. A refusal
+    (PermissionDenied) is decided before the password is checked and leaves an audit
+    event."""
     if via_token:
-        raise PermissionDenied(
-            "An API token cannot sign: sign in the browser and re-enter your password."
-        )
+        why = "An API token cannot sign: sign in the browser and re-enter your password."
+        signing_refused(request=request, by=by, meaning=meaning, why=why)
+        raise PermissionDenied(why)
     if meaning not in REQUEST_MEANINGS:
         raise ValidationError({"meaning": "Sign as reviewed, approved, rejected or revoked."})
+    # Who may sign is decided before anything else is checked (issue 12), and again
+    # under the request's lock when signing.
+    why = sel.request_state(request).why_cannot_sign(by, meaning)
+    if why:
+        signing_refused(request=request, by=by, meaning=meaning, why=why)
+        raise PermissionDenied(why)
     reason = (reason or "").strip()
     if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:
         raise ValidationError({"reason": "A rejection or a revocation needs a reason."})
     _check_password(by, password, f"sign request #{request.pk} as {meaning}")
-    return _sign(request=request, by=by, meaning=meaning, reason=reason)
+    try:
+        return _sign(request=request, by=by, meaning=meaning, reason=reason)
+    except PermissionDenied as exc:
+        signing_refused(request=request, by=by, meaning=meaning, why=str(exc))
+        raise
 
 
 def sign_unchecked(

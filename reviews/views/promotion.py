@@ -28,6 +28,7 @@ from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.services import promotion as svc
+from reviews.services.signers import request_sign_refusal
 
 MEANING_CHOICES = [
     (Signature.Meaning.APPROVED, "Approve"),
@@ -174,7 +175,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sign_page(request, req, form, status=200, refusal=None):
+    """The dialog offers only the meanings the user may give now (issue 12); a meaning
+    posted anyway is refused by the service with its reason."""
     state = sel.request_state(req)
+    if form is not None:
+        allowed = state.meanings_for(request.user)
+        form.fields["meaning"].choices = [(m, t) for m, t in MEANING_CHOICES if m in allowed]
     return render(
         request,
         "reviews/sign.html",
@@ -195,6 +201,18 @@ def request_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The signing dialog: what is signed (its hash), the meaning, a reason and the
     password typed again."""
     req = _request_or_404(request, pk)
+    state = sel.request_state(req)
+    if not state.meanings_for(request.user):
+        # Refused before any password is typed: no form, the reason (issue 12).
+        why = state.why_cannot_sign(request.user, Signature.Meaning.APPROVED)
+        if request.method == "POST":
+            why = (
+                request_sign_refusal(
+                    request=req, by=request.user, meaning=request.POST.get("meaning", "")
+                )
+                or why
+            )
+        return _sign_page(request, req, None, status=403, refusal=why)
     if request.method != "POST":
         return _sign_page(request, req, SignForm())
     form = SignForm(request.POST)

@@ -148,7 +148,7 @@ def test_a_delete_through_the_api_records_the_last_values(
     client = api_client_for(data_scientist)
     response = client.post(
         f"{API}/raci-matrices/{use_case.pk}/assignments/",
-        {"role": "risk-audit", "user": governance_lead.username},
+        {"role": "data-ops", "user": governance_lead.username},
         format="json",
     )
     assignment_id = response.json()["assignments"][0]["id"]
@@ -162,7 +162,7 @@ def test_a_delete_through_the_api_records_the_last_values(
     assert deleted.actor == data_scientist and deleted.context["method"] == "DELETE"
     assert deleted.changes["user"] == [{"id": governance_lead.pk, "repr": "lead"}, None]
     assert deleted.parent_id == str(use_case.pk)
-    assert "Risk / audit" in deleted.object_repr
+    assert "Data ops" in deleted.object_repr
 
 
 def test_an_admin_edit_is_recorded_with_the_admin_channel(client_for, governance_lead):

@@ -380,7 +380,7 @@ def test_home_kpis_in_one_query(owned, django_assert_num_queries):
 
 
 def test_owners_follow_the_raci(
-    governance_lead, risk_officer, team, auditor, django_capture_on_commit_callbacks
+    governance_lead, risk_officer, team, second_risk_officer, django_capture_on_commit_callbacks
 ):
     """Naming another person for a role moves the obligations of its tasks to them,
     with an event; the RACI change queues the recompute after commit."""
@@ -411,12 +411,12 @@ def test_owners_follow_the_raci(
         django_capture_on_commit_callbacks(execute=True),
     ):
         raci_unassign(assignment=first, by=governance_lead)
-        raci_assign(use_case=use_case, role=risk, user=auditor, by=governance_lead)
+        raci_assign(use_case=use_case, role=risk, user=second_risk_officer, by=governance_lead)
     assert delay.call_count == 2
     counts = obligations_recompute(use_case=use_case, reason="RACI changed")
     assert counts["owner_changed"] >= 1 and counts["created"] == 0
     signoff.refresh_from_db()
-    assert signoff.owner == auditor
+    assert signoff.owner == second_risk_officer
     event = signoff.events.get(kind=ObligationEvent.Kind.OWNER_CHANGED)
-    assert event.detail == {"from": risk_officer.username, "to": auditor.username}
+    assert event.detail == {"from": risk_officer.username, "to": second_risk_officer.username}
     assert obligations_recompute(use_case=use_case)["owner_changed"] == 0

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.roles import Role
 from core import raci_rules
 from governance.models import RaciRole, RaciTemplateCell, UseCaseRaciCell
 from governance.selectors import (
@@ -12,7 +13,7 @@ from governance.selectors import (
     raci_view,
 )
 from governance.services import raci_assign, raci_matrix_set
-from tests.factories import UseCaseFactory, UserFactory
+from tests.factories import UseCaseFactory, UserFactory, user_with_role
 
 # DOMAIN.md, Step 3 (the book's Figure 8-4), column by column.
 ROLES = [
@@ -105,7 +106,7 @@ def test_two_accountables_are_refused_and_nothing_is_written(data_scientist, tea
     with pytest.raises(ValidationError) as exc:
         raci_matrix_set(
             use_case=use_case,
-            cells={("monitoring", "risk-audit"): "A", ("identification", "data-ops"): "C"},
+            cells={("monitoring", "business-analysts"): "A", ("identification", "data-ops"): "C"},
             by=data_scientist,
         )
     assert "Monitoring: only one role can be Accountable." in exc.value.message_dict["cells"]
@@ -139,6 +140,9 @@ def test_a_fully_staffed_default_matrix_is_complete_and_names_the_accountables(
 ):
     use_case = UseCaseFactory(team=team)
     people = {code: UserFactory(username=f"p-{code}") for code in ROLES}
+    # approval roles are staffed by people holding their product role (issue 12)
+    people["risk-audit"] = user_with_role(Role.RISK_OFFICER, username="p-risk-audit")
+    people["production"] = user_with_role(Role.APPROVER, username="p-production")
     for role in RaciRole.objects.all():
         raci_assign(use_case=use_case, role=role, user=people[role.code], by=governance_lead)
     assert raci_view(use_case=use_case).complete
@@ -179,9 +183,23 @@ def test_team_assignment_counts_for_its_members_and_my_responsibilities(
 @pytest.mark.django_db
 def test_assignment_names_a_person_or_a_team(governance_lead, team):
     use_case = UseCaseFactory(team=team)
-    role = RaciRole.objects.get(code="risk-audit")
+    role = RaciRole.objects.get(code="data-ops")
     with pytest.raises(ValidationError):
         raci_assign(use_case=use_case, role=role, by=governance_lead)
     first = raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
     again = raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
     assert first.pk == again.pk
+
+
+@pytest.mark.django_db
+def test_every_signoff_slot_names_its_role_and_the_default_accountables_hold_it():
+    """Issue 12: each sign-off slot says which product role signs it, and the default
+    RACI makes an approval role (staffed only by holders of that role) its Accountable."""
+    from accounts.roles import APPROVAL_RACI_ROLES, SIGNING_TASK_ROLES
+    from core.promotion_rules import SLOT_TASKS
+
+    assert set(SIGNING_TASK_ROLES) == set(SLOT_TASKS)
+    assert set(APPROVAL_RACI_ROLES) <= set(RaciRole.objects.values_list("code", flat=True))
+    for task, needed in SIGNING_TASK_ROLES.items():
+        accountable = RaciTemplateCell.objects.get(task__code=task, letters__contains="A")
+        assert set(APPROVAL_RACI_ROLES[accountable.role.code]) <= set(needed)

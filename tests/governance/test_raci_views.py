@@ -45,14 +45,14 @@ def test_two_accountables_are_a_clear_error_and_nothing_is_saved(
 ):
     response = client_for(data_scientist).post(
         f"/raci/use-cases/{use_case.pk}/",
-        {"cell-monitoring-risk-audit": "A", "cell-integration-data-ops": "R"},
+        {"cell-monitoring-business-analysts": "A", "cell-integration-data-ops": "R"},
     )
     assert response.status_code == 400
     assert "Monitoring: only one role can be Accountable." in response.content.decode()
     assert not UseCaseRaciCell.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["other_data_scientist", "auditor", "approver", "risk_officer"])
+@pytest.mark.parametrize("who", ["other_data_scientist", "auditor", "approver"])
 def test_others_cannot_change_the_grid_or_its_people(request, client_for, use_case, who):
     client = client_for(request.getfixturevalue(who))
     role = RaciRole.objects.get(code="risk-audit")
@@ -66,14 +66,42 @@ def test_others_cannot_change_the_grid_or_its_people(request, client_for, use_ca
     assert not UseCaseRaciCell.objects.exists() and not use_case.raci_assignments.exists()
 
 
-def test_naming_and_removing_people(client_for, governance_lead, auditor, use_case):
+def test_a_risk_officer_changes_only_who_signs(client_for, risk_officer, use_case):
+    """The second line edits the signing rows and approval columns, not the rest."""
+    client = client_for(risk_officer)
+    response = client.post(f"/raci/use-cases/{use_case.pk}/", {"cell-integration-data-ops": "R"})
+    assert response.status_code == 403
+    assert not UseCaseRaciCell.objects.exists()
+    data_ops = RaciRole.objects.get(code="data-ops")
+    response = client.post(
+        f"/raci/use-cases/{use_case.pk}/assignments/", {"role": data_ops.pk, "user": 1}
+    )
+    assert response.status_code == 403 and not use_case.raci_assignments.exists()
+    response = client.post(f"/raci/use-cases/{use_case.pk}/", {"cell-monitoring-risk-audit": "I"})
+    assert response.status_code == 302
+    assert (
+        UseCaseRaciCell.objects.get(
+            use_case=use_case, task__code="monitoring", role__code="risk-audit"
+        ).letters
+        == "I"
+    )
+
+
+def test_naming_and_removing_people(client_for, governance_lead, risk_officer, auditor, use_case):
     client = client_for(governance_lead)
     role = RaciRole.objects.get(code="risk-audit")
-    client.post(
+    # risk / audit takes risk officers only (issue 12): the auditor is refused, 400
+    refused = client.post(
         f"/raci/use-cases/{use_case.pk}/assignments/", {"role": role.pk, "user": auditor.pk}
     )
+    assert refused.status_code == 400
+    assert "does not hold the risk officer role" in refused.content.decode()
+    assert not use_case.raci_assignments.exists()
+    client.post(
+        f"/raci/use-cases/{use_case.pk}/assignments/", {"role": role.pk, "user": risk_officer.pk}
+    )
     assignment = use_case.raci_assignments.get()
-    assert assignment.user == auditor and assignment.assigned_by == governance_lead
+    assert assignment.user == risk_officer and assignment.assigned_by == governance_lead
     # Neither or both of person and team: refused, nothing written.
     client.post(f"/raci/use-cases/{use_case.pk}/assignments/", {"role": role.pk})
     client.post(f"/raci/use-cases/{use_case.pk}/assignments/", {"role": "x", "user": "y"})
@@ -99,13 +127,17 @@ def test_my_responsibilities_lists_what_i_am_named_for(
     assert "not named in any use case" in empty
 
 
-def test_home_counts_use_cases_with_an_incomplete_raci(client_for, governance_lead, use_case):
+def test_home_counts_use_cases_with_an_incomplete_raci(
+    client_for, governance_lead, risk_officer, approver, use_case
+):
     from governance.selectors.raci import use_cases_with_incomplete_raci
 
     UseCaseFactory(status="retired")
     response = client_for(governance_lead).get("/")
     assert response.context["raci_incomplete"] == 1
+    staff = {"risk-audit": risk_officer, "production": approver}
     for role in RaciRole.objects.all():
-        raci_assign(use_case=use_case, role=role, user=governance_lead, by=governance_lead)
+        who = staff.get(role.code, governance_lead)
+        raci_assign(use_case=use_case, role=role, user=who, by=governance_lead)
     assert use_cases_with_incomplete_raci(user=governance_lead) == []
     assert "RACI incomplete" in client_for(governance_lead).get("/").content.decode()

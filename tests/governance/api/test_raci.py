@@ -49,7 +49,7 @@ def test_team_member_sets_cells_and_names_people(api_client_for, data_scientist,
     assert {"task": "integration", "role": "data-ops", "letters": "R"} in response.json()["cells"]
     response = client.post(
         f"/api/v1/raci-matrices/{use_case.pk}/assignments/",
-        {"role": "risk-audit", "user": data_scientist.username},
+        {"role": "data-ops", "user": data_scientist.username},
         format="json",
     )
     assert response.status_code == 201
@@ -61,7 +61,7 @@ def test_team_member_sets_cells_and_names_people(api_client_for, data_scientist,
 @pytest.mark.parametrize(
     "payload",
     [
-        {"cells": [{"task": "monitoring", "role": "risk-audit", "letters": "A"}]},
+        {"cells": [{"task": "monitoring", "role": "business-analysts", "letters": "A"}]},
         {"cells": [{"task": "monitoring", "role": "production", "letters": "AZ"}]},
         {"cells": [{"task": "nope", "role": "production", "letters": "R"}]},
         {"cells": []},
