@@ -55,5 +55,8 @@ class TokenObtainView(APIView):
                 {"non_field_errors": ["Unable to log in with provided credentials."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        # The person proved who they are in this request: the audit trail names them
+        # as the one who obtained the token (DRF passes this on to the Django request).
+        request.user = user
         token, secret = api_token_create(user=user, name="token endpoint")
         return Response(TokenSerializer({"token": secret, "expires": token.expires}).data)

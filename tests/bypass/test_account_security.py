@@ -95,6 +95,8 @@ def test_a_token_expires_after_the_configured_days(settings, approver):
     assert response.status_code == 200
     token = ApiToken.objects.get(user=approver)
     assert timedelta(days=6, hours=23) < token.expires - timezone.now() <= timedelta(days=7)
+    event = AuditEvent.objects.get(action="api_token.created")
+    assert (event.actor_id, event.parent_id) == (approver.pk, str(approver.pk))
 
 
 def test_a_password_change_revokes_the_users_tokens(approver):
