@@ -47,6 +47,11 @@ def role_names(codes) -> str:
     return " or ".join(str(labels.get(c, c)).lower() for c in codes)
 
 
+# Roles that sign, challenge or grant: given to someone only when a second governance
+# lead confirms (``accounts.services.role_grant_confirm``). The governance lead role is
+# among them, or one lead could make a second, compliant "lead" and confirm alone.
+FOUR_EYES_ROLES = frozenset({Role.APPROVER, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD})
+
 GOVERNED_APPS = (
     "audit",
     "governance",
@@ -65,10 +70,12 @@ def sync_role_permissions(**kwargs) -> None:
 
     governed = Q(content_type__app_label__in=GOVERNED_APPS)
     people = Q(content_type__app_label="auth", codename__in=["view_user", "change_user"])
-    tokens = Q(content_type__app_label="authtoken")
+    # API tokens: listed (never their secret) and revoked; role grants: requested and
+    # decided. Nobody deletes either (see accounts/admin.py).
+    accounts = Q(content_type__app_label="accounts") & ~Q(codename__startswith="delete_")
     view_only = Permission.objects.filter(governed, codename__startswith="view_")
     grants = {
-        Role.GOVERNANCE_LEAD: Permission.objects.filter(governed | people | tokens),
+        Role.GOVERNANCE_LEAD: Permission.objects.filter(governed | people | accounts),
         Role.AUDITOR: view_only,
         Role.RISK_OFFICER: view_only,
         Role.APPROVER: view_only,

@@ -20,6 +20,62 @@ def _obligation_event_action(instance, kind: str, changes: dict) -> str | None:
     return f"obligation.{instance.kind}" if kind == "create" else None
 
 
+def _token_action(instance, kind: str, changes: dict) -> str | None:
+    if kind == "create":
+        return "api_token.created"
+    if kind == "update" and changes.get("revoked_at", [None, None])[1] is not None:
+        return "api_token.revoked"
+    return None
+
+
+def _role_grant_action(instance, kind: str, changes: dict) -> str | None:
+    if kind == "create":
+        return "role_grant.requested"
+    status = changes.get("status", [None, None])[1]
+    return f"role_grant.{status}" if kind == "update" and status else None
+
+
+def _login_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
+    """django-axes locked an account or address: one event when the lock starts (the
+    failure that reaches the limit), not one per refused attempt after it."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from audit.services import audit_record
+
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
+        return
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    audit_record(
+        action="login.locked_out",
+        object_type="auth.user",
+        object_id=user.pk if user else "",
+        object_repr=(username or "")[:150],
+        changes={"ip_address": [None, ip_address], "failures": [None, failures]},
+        reason=f"{settings.AXES_FAILURE_LIMIT} failed sign-in attempts",
+    )
+
+
+def register_account_events() -> None:
+    """API tokens (issued, revoked: never their secret or digest), four-eyes role
+    grants (requested, confirmed, refused) and login lockouts."""
+    from axes.signals import user_locked_out
+
+    from accounts.models import ApiToken, RoleGrant
+
+    register(
+        ApiToken,
+        parent="user",
+        exclude=("last_used",),
+        redact=("digest",),
+        reason_field="revoked_reason",
+        action=_token_action,
+    )
+    register(RoleGrant, parent="user", reason_field="reason", action=_role_grant_action)
+    user_locked_out.connect(_login_locked_out, dispatch_uid="audit-login-locked-out")
+
+
 def register_governance_models() -> None:
     """The governance framework's models and the user accounts and their roles
     (called from ``GovernanceConfig.ready``)."""
@@ -31,6 +87,7 @@ def register_governance_models() -> None:
     # Accounts and their roles (groups): who may sign is part of the record. The
     # password hash is never stored, only that it changed; logins are not changes.
     register(User, exclude=("last_login", "date_joined"), redact=("password",))
+    register_account_events()
     # Step 1
     register(gm.RiskQuestion)
     register(gm.RiskQuestionOption, parent="question")

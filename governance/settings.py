@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -75,8 +75,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last: turns a locked-out sign-in attempt into accounts.lockout's 403.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -112,6 +115,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes' lockout check first (accounts.lockout), then the user table.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
@@ -167,12 +175,34 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- Accounts: tokens, sessions, brute force -------------------------------------
+# API tokens are stored hashed and expire after this many days (a password change
+# revokes them at once).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# Browser sessions end after this many idle minutes: people who sign or grant (risk
+# officers, approvers, governance leads) and everyone else; and at the latest after
+# DJANGO_SESSION_MAX_AGE seconds.
+SESSION_IDLE_MINUTES_SIGNERS = env.int("SESSION_IDLE_MINUTES_SIGNERS", default=30)
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=120)
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_MAX_AGE", default=12 * 60 * 60)
+# django-axes on the login page and the token endpoint: this many failures for one
+# account or from one address lock that account or address for the cool-off time
+# (each further attempt restarts it). See accounts/lockout.py.
+AXES_FAILURE_LIMIT = env.int("LOGIN_MAX_FAILURES", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Not reset by a successful sign-in: that would also clear the address's failures, so one
+# good account could be used to keep guessing another's password.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`
     # (DRF asks the first class for that header; session auth has none, giving 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasGovernanceRole"],

@@ -1,11 +1,10 @@
 """Shared fixtures: one user per role, a team, clients signed in as each."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
-from tests.factories import TeamFactory, user_with_role
+from tests.factories import TeamFactory, api_token_for, user_with_role
 
 # Fixtures shared across apps' tests, defined beside the data they build: the sign-off
 # world (people in every RACI role), a monitoring configuration, an experiment's arms,
@@ -88,8 +87,7 @@ def api_client_for():
 
     def make(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
         return client
 
     return make

@@ -303,6 +303,18 @@ def user_with_role(role: str, *, teams=(), **kwargs) -> User:
     return UserFactory(roles=[role], teams=list(teams), **kwargs)
 
 
+def api_token_for(user) -> str:
+    """The secret of an API token for ``user``: one per user and test (tokens are
+    stored hashed, so the secret is kept on the user object for later clients)."""
+    from accounts.services import api_token_create
+
+    secret = getattr(user, "_test_api_token", None)
+    if secret is None:
+        _, secret = api_token_create(user=user, name="test")
+        user._test_api_token = secret
+    return secret
+
+
 def full_answers(**overrides):
     """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
     answers = {

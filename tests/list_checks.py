@@ -21,11 +21,10 @@ CHOICE_BAD_VALUES = ["bogus"]
 def api_client(user) -> APIClient:
     """A client signed in with the user's token that answers a server error as a 500
     response (instead of raising), as a real client would see it."""
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token_for
 
     client = APIClient(raise_request_exception=False)
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

@@ -10,8 +10,6 @@ they are shown, never added, changed or deleted.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch
@@ -408,40 +406,6 @@ class ClassificationAdmin(admin.ModelAdmin):
                 ),
             ),
         )
-
-
-# --- People: governance leads assign roles, but cannot grant themselves more ---------
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class GovernanceUserAdmin(UserAdmin):
-    """Governance leads assign people to roles (groups) and teams; only superusers grant
-    superuser status or individual permissions."""
-
-    list_filter = ["groups", "is_staff", "is_active", "teams"]
-    list_display = ["username", "first_name", "last_name", "email", "roles", "is_staff"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
-
-    @admin.display(description="roles")
-    def roles(self, obj) -> str:
-        return ", ".join(g.name for g in obj.groups.all())
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Changing a superuser (e.g. their password) would be a way to become one.
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            readonly += ["is_superuser", "user_permissions", "last_login", "date_joined"]
-        return readonly
 
 
 # --- The inventory's use case admin, with Step 1's re-evaluation ----------------------

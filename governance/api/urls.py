@@ -1,9 +1,9 @@
 """Governance API routes, mounted at /api/v1/ by dashboard/api_urls.py."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
+from accounts.api_tokens import TokenObtainView
 from governance.api import classification as classification_api
 from governance.api import ethics as ethics_api
 from governance.api import evidence as evidence_api
@@ -43,7 +43,7 @@ router.register(
 router.register("obligations", obligations_api.ObligationViewSet, basename="obligation")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="token-obtain"),
+    path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path(
         "obligations/<int:pk>/evidence/file/",
         evidence_api.obligation_evidence_file,

@@ -185,10 +185,15 @@ def test_pipeline_obtains_a_token_and_uses_it(data_scientist):
     )
     assert response.status_code == 200
     token = response.json()["token"]
+    assert response.json()["expires"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get(f"{API}/use-cases/").status_code == 200
+    # The secret is stored hashed, so it cannot be handed out again: a second call
+    # issues a second token, and both work until they expire.
     again = APIClient().post(f"{API}/auth/token/", {"username": "ds", "password": PASSWORD})
-    assert again.json()["token"] == token
+    assert again.status_code == 200
+    assert again.json()["token"] != token
+    assert client.get(f"{API}/use-cases/").status_code == 200
 
 
 @pytest.mark.parametrize(
