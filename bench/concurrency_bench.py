@@ -174,7 +174,12 @@ def main() -> int:
     token = body["token"]
     api = Api(args.url, token)
     _, _, me_cases = api.call("GET", "/api/v1/use-cases/?page_size=50")
-    cases = [c["id"] for c in me_cases.get("results", [])]
+    # the use cases this user may change (a PATCH of the text it already has, one by one)
+    cases = [
+        c["id"]
+        for c in me_cases.get("results", [])
+        if api.call("PATCH", f"/api/v1/use-cases/{c['id']}/", {"purpose": c["purpose"]})[0] == 200
+    ]
     _, _, datasets = api.call("GET", "/api/v1/scored-datasets/?page_size=50")
     evaluation = [d for d in datasets.get("results", []) if d.get("purpose") == "evaluation"]
     if not cases or not evaluation:
