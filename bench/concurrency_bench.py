@@ -147,6 +147,59 @@ def wait_for_summaries(api: Api, ids: list[int], settle: float) -> dict:
     return row
 
 
+def patch_burst(api: Api, args, token: str, cases: list[int], n: int) -> dict:
+    """n parallel clients share args.patches PATCHes; the demo's text is put back after."""
+    jobs: list[list] = [[] for _ in range(n)]
+    originals = {}
+    for i in range(args.patches):
+        pk = cases[i % len(cases)]
+        if pk not in originals:
+            _, _, current = api.call("GET", f"/api/v1/use-cases/{pk}/")
+            originals[pk] = current.get("purpose", "")
+        body = {"purpose": f"{originals[pk] or ''} [bench {i}]"}
+        jobs[i % n].append(("PATCH", f"/api/v1/use-cases/{pk}/", body))
+    started = time.perf_counter()
+    results = run_parallel(jobs, lambda: Api(args.url, token))
+    row = report(f"patch-{n}", results, time.perf_counter() - started)
+    for pk, purpose in originals.items():
+        api.call("PATCH", f"/api/v1/use-cases/{pk}/", {"purpose": purpose})
+    return row
+
+
+def summary_burst(args, token: str, dataset: int, api: Api) -> list[dict]:
+    """Threads x requests of new bias summaries, then the worker's side of it."""
+    base = random.randint(1_000, 900_000)  # new options each run: each request queues
+    url = f"/api/v1/scored-datasets/{dataset}/summaries/"
+    jobs = [
+        [
+            ("POST", url, {"min_group_size": base + t * args.summary_requests + k})
+            for k in range(args.summary_requests)
+        ]
+        for t in range(args.summary_threads)
+    ]
+    queued: list[int] = []
+    lock = threading.Lock()
+
+    def summary_client():
+        client = Api(args.url, token)
+        original = client.call
+
+        def call(method, path, body=None):
+            status, elapsed, payload = original(method, path, body)
+            if status in (200, 202) and "id" in payload:
+                with lock:
+                    queued.append(payload["id"])
+            return status, elapsed, payload
+
+        client.call = call
+        return client
+
+    started = time.perf_counter()
+    results = run_parallel(jobs, summary_client)
+    row = report("summaries", results, time.perf_counter() - started)
+    return [row, wait_for_summaries(api, sorted(set(queued)), args.settle)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_URL", "http://127.0.0.1:8000"))
@@ -186,57 +239,8 @@ def main() -> int:
         print("The user sees no use case or no evaluation dataset: run seed_demo first.")
         return 2
 
-    rows = []
-    for n in [int(x) for x in args.clients.split(",") if x]:
-        jobs: list[list] = [[] for _ in range(n)]
-        originals = {}
-        for i in range(args.patches):
-            pk = cases[i % len(cases)]
-            if pk not in originals:
-                _, _, current = api.call("GET", f"/api/v1/use-cases/{pk}/")
-                originals[pk] = current.get("purpose", "")
-            body = {"purpose": f"{originals[pk] or ''} [bench {i}]"}
-            jobs[i % n].append(("PATCH", f"/api/v1/use-cases/{pk}/", body))
-        started = time.perf_counter()
-        results = run_parallel(jobs, lambda: Api(args.url, token))
-        rows.append(report(f"patch-{n}", results, time.perf_counter() - started))
-        for pk, purpose in originals.items():  # put the demo's text back
-            api.call("PATCH", f"/api/v1/use-cases/{pk}/", {"purpose": purpose})
-
-    dataset = evaluation[0]["id"]
-    base = random.randint(1_000, 900_000)  # new options each run: each request queues
-    jobs = [
-        [
-            (
-                "POST",
-                f"/api/v1/scored-datasets/{dataset}/summaries/",
-                {"min_group_size": base + t * args.summary_requests + k},
-            )
-            for k in range(args.summary_requests)
-        ]
-        for t in range(args.summary_threads)
-    ]
-    queued: list[int] = []
-    lock = threading.Lock()
-
-    def summary_client():
-        client = Api(args.url, token)
-        original = client.call
-
-        def call(method, path, body=None):
-            status, elapsed, payload = original(method, path, body)
-            if status in (200, 202) and "id" in payload:
-                with lock:
-                    queued.append(payload["id"])
-            return status, elapsed, payload
-
-        client.call = call
-        return client
-
-    started = time.perf_counter()
-    results = run_parallel(jobs, summary_client)
-    rows.append(report("summaries", results, time.perf_counter() - started))
-    rows.append(wait_for_summaries(api, sorted(set(queued)), args.settle))
+    rows = [patch_burst(api, args, token, cases, int(n)) for n in args.clients.split(",") if n]
+    rows += summary_burst(args, token, evaluation[0]["id"], api)
 
     OUT.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
