@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+from accounts.task_retry import DB_RETRY
+
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.
 
@@ -18,6 +20,7 @@ def _own_queue(task) -> str | None:
     name="reviews.tasks.bias_summary_run",
     soft_time_limit=settings.BIAS_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.BIAS_TASK_TIME_LIMIT,
+    **DB_RETRY,
 )
 def bias_summary_run(self, *, summary_id: int) -> dict:
     """Compute a bias summary; a large Parquet file fans out into one task per share."""
@@ -34,6 +37,7 @@ def bias_summary_run(self, *, summary_id: int) -> dict:
     name="reviews.tasks.bias_part_run",
     soft_time_limit=settings.BIAS_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.BIAS_TASK_TIME_LIMIT,
+    **DB_RETRY,
 )
 def bias_part_run(self, *, partial_id: int) -> dict:
     """Compute one share of a split bias summary; the last one merges and saves."""
@@ -42,7 +46,7 @@ def bias_part_run(self, *, partial_id: int) -> dict:
     return run(partial_id=partial_id, worker=self.request.hostname or "")
 
 
-@shared_task(bind=True, name="reviews.tasks.bias_summaries_resume")
+@shared_task(bind=True, name="reviews.tasks.bias_summaries_resume", **DB_RETRY)
 def bias_summaries_resume(self, *, minutes: int | None = None) -> int:
     """Scheduled: queue again the summaries (or shares) whose task was lost."""
     from fairness.services import bias_summaries_stale

@@ -104,7 +104,19 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default takes concurrent writers (web requests and worker tasks):
+    # WAL lets readers go on while one writes; IMMEDIATE takes the write lock when a
+    # transaction begins (a deferred one that later writes fails at once with "database
+    # is locked" instead of waiting); the busy timeout makes a writer wait its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=20.0),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -259,16 +271,22 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_FOLDER = env.path("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed", "control"):
+    for sub in ("out", "processed", "processing", "failed", "control"):
         Path(CELERY_BROKER_FOLDER, sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(Path(CELERY_BROKER_FOLDER, "out")),
         "data_folder_out": str(Path(CELERY_BROKER_FOLDER, "out")),
         "processed_folder": str(Path(CELERY_BROKER_FOLDER, "processed")),
+        "processing_folder": str(Path(CELERY_BROKER_FOLDER, "processing")),
+        "failed_folder": str(Path(CELERY_BROKER_FOLDER, "failed")),
         "control_folder": str(Path(CELERY_BROKER_FOLDER, "control")),
         "store_processed": False,
         "polling_interval": 0.1,
+        # A dead worker's messages come back at the next sweep of any live consumer.
+        "restore_interval": 5,
     }
+    # Atomic writes, and redelivery of the messages of a worker that died (governance/broker.py).
+    CELERY_BROKER_TRANSPORT = "governance.broker:Transport"
 CELERY_RESULT_BACKEND = None  # results are written to the database by the tasks themselves
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -299,9 +317,19 @@ CELERY_BEAT_SCHEDULE = {
     # E-mails whose delivery failed for good are retried (exactly once each).
     "send-unsent-notifications": {
         "task": "reviews.tasks.notifications_flush",
-        "schedule": 15 * 60,
+        "schedule": 2 * 60,
+    },
+    # Wanted work whose message was lost (obligation recomputes, monitoring computations):
+    # job markers nobody holds, last sent JOBS_RESEND_MINUTES ago, are sent again.
+    "resend-lost-jobs": {
+        "task": "notifications.tasks.jobs_sweep",
+        "schedule": 60,
     },
 }
+
+# Job markers (notifications/jobs.py) not taken by a worker within this many minutes of
+# being sent are sent again by the "resend-lost-jobs" sweep.
+JOBS_RESEND_MINUTES = env.float("JOBS_RESEND_MINUTES", default=3)
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -354,11 +382,12 @@ BIAS_SPLIT_MIN_ROWS = env.int("BIAS_SPLIT_MIN_ROWS", default=5_000_000)
 BIAS_SPLIT_PARTS = env.int("BIAS_SPLIT_PARTS", default=4)
 BIAS_TASK_SOFT_TIME_LIMIT = env.int("BIAS_TASK_SOFT_TIME_LIMIT", default=3600)
 BIAS_TASK_TIME_LIMIT = env.int("BIAS_TASK_TIME_LIMIT", default=3660)
-# A queued or running summary silent for this long lost its task: queued again.
-BIAS_STALE_MINUTES = env.int("BIAS_STALE_MINUTES", default=30)
+# A queued or running summary silent for this long lost its task: queued again (a
+# running one beats at every batch; a second task finding it alive leaves it alone).
+BIAS_STALE_MINUTES = env.int("BIAS_STALE_MINUTES", default=5)
 CELERY_BEAT_SCHEDULE["resume-stale-bias-summaries"] = {
     "task": "reviews.tasks.bias_summaries_resume",
-    "schedule": 10 * 60,
+    "schedule": 2 * 60,
 }
 
 # --- Experiments (issue #7) -------------------------------------------------------
@@ -366,7 +395,7 @@ CELERY_BEAT_SCHEDULE["resume-stale-bias-summaries"] = {
 # owner is e-mailed) and analysed; interim looks of sequential designs are taken.
 CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
     "task": "reviews.tasks.experiments_check",
-    "schedule": 15 * 60,
+    "schedule": 5 * 60,
 }
 
 # --- Monitoring (issue #6) --------------------------------------------------------
@@ -379,6 +408,13 @@ CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {
     "task": "reviews.tasks.monitoring_due",
     "schedule": 60 * 60,
 }
+
+# A message held by a live worker for longer than this is delivered again: it must exceed
+# the longest task time limit, or a long task would run twice.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        max(CELERY_TASK_TIME_LIMIT, BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT) + 600
+    )
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

@@ -58,3 +58,31 @@ class Notification(models.Model):
         """The row this e-mail is about (loaded on each access)."""
         model = apps.get_model(self.subject_type)
         return model._default_manager.get(pk=self.subject_id)
+
+
+class JobMarker(models.Model):
+    """Background work that is wanted or under way: the safety net of every job kind.
+
+    ``task`` is the Celery task's wire name and ``key`` what it works on (a use case id,
+    "all"); ``kwargs`` are the task's arguments. A request writes the marker in its own
+    transaction (``wanted_at``), so the wish survives a lost message; a run takes a
+    lease with a conditional UPDATE (one run at a time per key) and deletes the marker
+    when nothing new was wanted meanwhile; the scheduled sweep sends again the markers
+    that nobody holds and that were last sent minutes ago. Internal state, not a
+    governance record: not audited."""
+
+    task = models.CharField(max_length=200)
+    key = models.CharField(max_length=100)
+    kwargs = models.JSONField(default=dict, blank=True)
+    wanted_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=255, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "key"], name="job_marker_unique")]
+        indexes = [models.Index(fields=["sent_at"], name="job_marker_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.task}[{self.key}]"

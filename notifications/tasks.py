@@ -4,6 +4,7 @@ import smtplib
 
 from celery import shared_task
 
+from accounts.task_retry import DB_RETRY, retry_options
 from notifications import services
 
 # Task names are wire names: kept from before the outbox had an app of its own, so that
@@ -11,13 +12,10 @@ from notifications import services
 
 
 # SMTP failures retry with backoff; the claim in the service keeps it exactly once.
-SEND_OPTIONS = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 600,
-    "retry_jitter": False,
-    "max_retries": 8,
-}
+# Transient database errors retry the same way (accounts/task_retry.py).
+SEND_OPTIONS = retry_options(
+    smtplib.SMTPException, OSError, retry_backoff_max=600, retry_jitter=False
+)
 
 
 @shared_task(name="reviews.tasks.notification_send", **SEND_OPTIONS)
@@ -35,10 +33,27 @@ for _legacy in (
     shared_task(name=_legacy, **SEND_OPTIONS)(notification_send.run)
 
 
-@shared_task(name="reviews.tasks.notifications_flush")
+@shared_task(name="reviews.tasks.notifications_flush", **DB_RETRY)
 def notifications_flush() -> int:
     """Scheduled: send e-mails whose task was lost or gave up (still exactly once)."""
     ids = list(services.notifications_unsent().values_list("pk", flat=True)[:500])
     for pk in ids:
         notification_send.delay(notification_id=pk)
     return len(ids)
+
+
+@shared_task(name="notifications.tasks.jobs_sweep", **DB_RETRY)
+def jobs_sweep(*, minutes: float | None = None) -> int:
+    """Scheduled safety net: send again the wanted work whose message was lost (job
+    markers nobody holds, last sent ``minutes`` ago)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from notifications.jobs import jobs_resend, send_task
+
+    minutes = settings.JOBS_RESEND_MINUTES if minutes is None else minutes
+    todo = jobs_resend(older_than=timedelta(minutes=minutes))
+    for task, kwargs in todo:
+        send_task(task, kwargs)
+    return len(todo)

@@ -3,8 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 
+from accounts.task_retry import DB_RETRY
 
-@shared_task(name="reviews.tasks.approvals_remind")
+
+@shared_task(name="reviews.tasks.approvals_remind", **DB_RETRY)
 def approvals_remind() -> dict:
     """Scheduled: remind signers of requests pending for N days, escalate after M."""
     from reviews.services.reminders import approvals_remind as run
@@ -15,7 +17,7 @@ def approvals_remind() -> dict:
     )
 
 
-@shared_task(name="reviews.tasks.periodic_reviews_flag")
+@shared_task(name="reviews.tasks.periodic_reviews_flag", **DB_RETRY)
 def periodic_reviews_flag() -> dict:
     """Scheduled: flag versions in production past their periodic review."""
     from reviews.services.reminders import periodic_reviews_flag as run

@@ -6,8 +6,11 @@
 `make run` calls this after installing, migrating and seeding. Each child's output is
 printed with its name in front. Ctrl-C (or SIGTERM) sends SIGTERM to each child's main
 process, which lets the Celery worker finish its running task (a warm shutdown takes
-4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left. If one child
-dies on its own, the others are stopped and this exits non-zero.
+4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left. A worker or
+beat that dies on its own is started again after a backoff (1 s, doubling up to
+MAX_BACKOFF, back to 1 s once it has run for STABLE_AFTER seconds): the dashboard stays
+up and the broker hands the dead worker's message to the new one. If the web server
+dies, the others are stopped and this exits non-zero.
 
 Standard library only, so that it runs before anything else is set up.
 """
@@ -25,6 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT = 20.0
+RESTARTABLE = ("worker", "beat")
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+STABLE_AFTER = 60.0
 
 DEMO_PASSWORD = "governance-demo"  # noqa: S105 - the seeded demo users' shared password
 DEMO_USERS = [
@@ -113,6 +120,10 @@ class Runner:
         self.selector = selectors.DefaultSelector()
         self.stop_signal: int | None = None
         self.signals_seen = 0
+        self.started_at: dict[str, float] = {}
+        self.restart_at: dict[str, float] = {}  # name -> when to start it again
+        self.backoff: dict[str, float] = {}
+        self.restarts: dict[str, int] = {}
 
     def on_signal(self, signum, _frame) -> None:
         self.signals_seen += 1
@@ -122,27 +133,54 @@ class Runner:
             self.kill_all()
 
     def start(self) -> None:
+        for name in self.commands:
+            self.spawn(name)
+
+    def spawn(self, name: str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-        hook = _pdeathsig()
-        for name, argv in self.commands.items():
-            proc = subprocess.Popen(  # noqa: S603 - fixed argv built above
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                # Own session: a terminal's Ctrl-C reaches only this runner, which then
-                # stops each child in order (SIGTERM to the worker's main pid, not its pool).
-                start_new_session=True,
-                preexec_fn=hook,
-            )
-            self.procs[name] = proc
-            self.partial[name] = b""
-            os.set_blocking(proc.stdout.fileno(), False)
-            self.selector.register(proc.stdout, selectors.EVENT_READ, name)
-            say("devrun", f"started {name} (pid {proc.pid}): {' '.join(argv[1:])}")
+        argv = self.commands[name]
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv built above
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            # Own session: a terminal's Ctrl-C reaches only this runner, which then
+            # stops each child in order (SIGTERM to the worker's main pid, not its pool).
+            start_new_session=True,
+            preexec_fn=_pdeathsig(),
+        )
+        self.procs[name] = proc
+        self.started_at[name] = time.monotonic()
+        self.partial[name] = b""
+        os.set_blocking(proc.stdout.fileno(), False)
+        self.selector.register(proc.stdout, selectors.EVENT_READ, name)
+        say("devrun", f"started {name} (pid {proc.pid}): {' '.join(argv[1:])}")
+
+    def watch(self) -> tuple[str, int] | None:
+        """Restart a dead worker or beat after its backoff; (name, code) if the web died."""
+        now = time.monotonic()
+        for name, proc in list(self.procs.items()):
+            if name in self.restart_at:
+                if now >= self.restart_at[name]:
+                    del self.restart_at[name]
+                    self.spawn(name)
+                continue
+            code = proc.poll()
+            if code is None:
+                continue
+            if name not in RESTARTABLE:
+                return name, code
+            if now - self.started_at[name] >= STABLE_AFTER:
+                self.backoff[name] = FIRST_BACKOFF
+            delay = self.backoff.get(name, FIRST_BACKOFF)
+            self.backoff[name] = min(delay * 2, MAX_BACKOFF)
+            self.restart_at[name] = now + delay
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            say("devrun", f"{name} exited with code {code}; starting it again in {delay:.0f} s")
+        return None
 
     def pump(self, timeout: float) -> None:
         """Print whatever the children wrote, waiting at most timeout seconds."""
@@ -200,10 +238,7 @@ class Runner:
         failed = None
         while self.stop_signal is None and failed is None:
             self.pump(0.2)
-            for name, proc in self.procs.items():
-                if proc.poll() is not None:
-                    failed = (name, proc.returncode)
-                    break
+            failed = self.watch()
             if not ready and failed is None and answers(host, port):
                 ready = True
                 say("devrun", f"ready: open {url} (Ctrl-C stops all three)")

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.task_retry import TRANSIENT_DB_ERRORS
 from audit.services import audit_record
 from core import fairness
 from core.scored_io import (
@@ -73,6 +74,8 @@ def bias_summary_run(*, summary_id: int, task_id: str = "") -> dict[str, Any]:
         if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
             return {"status": summary.status}
         now = timezone.now()
+        if _running_elsewhere(summary, task_id, now):
+            return {"status": "running-elsewhere"}
         summary.status = BiasSummary.Status.RUNNING
         summary.attempts += 1
         summary.started_at = summary.started_at or now
@@ -100,10 +103,23 @@ def bias_summary_run(*, summary_id: int, task_id: str = "") -> dict[str, Any]:
     return {"status": _finish(summary_id, counts)}
 
 
+def _running_elsewhere(summary: BiasSummary, task_id: str, now) -> bool:
+    """Another task (not a retry or redelivery of this one: those keep the task id) runs
+    this summary and showed a sign of life within the stale window: one run at a time."""
+    if summary.status != BiasSummary.Status.RUNNING or not summary.task_id or not task_id:
+        return False
+    if summary.task_id == task_id[:64] or summary.heartbeat_at is None:
+        return False
+    window = timedelta(minutes=int(_setting("BIAS_STALE_MINUTES", 5)))
+    return summary.heartbeat_at > now - window
+
+
 def _compute(summary: BiasSummary, run: Callable[[str], fairness.GroupCounts]):
     try:
         with scored_dataset_local_path(summary.dataset) as path:
             return run(path)
+    except TRANSIENT_DB_ERRORS:
+        raise  # the task retries with backoff; the summary stays running
     except ScoredDataError as exc:
         bias_summary_fail(summary_id=summary.pk, error=str(exc))
     except ValueError as exc:  # the counting refused the data (fairness.GroupCounts)
@@ -262,7 +278,7 @@ def bias_summaries_stale(*, minutes: int | None = None) -> list[dict[str, Any]]:
     """Summaries queued or running with no sign of life for ``minutes`` (their task was
     lost, e.g. a worker killed with a broker that cannot re-deliver): what to queue
     again, as {"summary": id} or {"partial": id}. Re-running is harmless (idempotent)."""
-    minutes = int(_setting("BIAS_STALE_MINUTES", 30)) if minutes is None else minutes
+    minutes = int(_setting("BIAS_STALE_MINUTES", 5)) if minutes is None else minutes
     cutoff = timezone.now() - timedelta(minutes=minutes)
     out: list[dict[str, Any]] = []
     active = BiasSummary.objects.filter(

@@ -27,6 +27,7 @@ from governance.models import Consideration, Obligation, ObligationEvent
 from governance.selectors.policy import policy_published_latest, policy_requirements_for
 from governance.selectors.raci import raci_accountable_for
 from inventory.models import UseCase
+from notifications.jobs import job_wanted
 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 EVIDENCE_EXTENSIONS = frozenset(
@@ -194,11 +195,22 @@ def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, re
 
     by_id = by.pk if by else None
     if use_case is None:
+        # Wanted markers (committed with the change): the sweep sends a lost message again.
+        job_wanted(
+            task=tasks.obligations_recompute_all.name,
+            key="all",
+            kwargs={"by_id": by_id, "reason": reason},
+        )
         transaction.on_commit(
             lambda: tasks.obligations_recompute_all.delay(by_id=by_id, reason=reason)
         )
     else:
         use_case_id = use_case.pk
+        job_wanted(
+            task=tasks.obligations_recompute.name,
+            key=use_case_id,
+            kwargs={"use_case_id": use_case_id, "by_id": by_id, "reason": reason},
+        )
         transaction.on_commit(
             lambda: tasks.obligations_recompute.delay(
                 use_case_id=use_case_id, by_id=by_id, reason=reason

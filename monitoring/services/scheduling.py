@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from monitoring.models import Cadence, MonitoringConfig
 from monitoring.services.policy import can_configure, can_handle_alert
+from notifications.jobs import job_wanted
 
 
 def monitoring_recompute_request(*, config: MonitoringConfig, by: User) -> None:
@@ -26,6 +27,8 @@ def monitoring_recompute_request(*, config: MonitoringConfig, by: User) -> None:
     from monitoring.tasks import monitoring_compute as monitoring_compute_task
 
     pk = config.pk
+    # Committed with the request: the sweep sends it again if the message is lost.
+    job_wanted(task=monitoring_compute_task.name, key=pk, kwargs={"config_id": pk})
     transaction.on_commit(lambda: monitoring_compute_task.delay(config_id=pk))
 
 

@@ -64,13 +64,15 @@ def private_broker(tmp_path: Path) -> tuple[str, dict, dict]:
     base_options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}))
     if url.startswith("filesystem://"):
         folder = tmp_path / "broker"
-        for sub in ("out", "processed", "control"):
+        for sub in ("out", "processed", "processing", "failed", "control"):
             (folder / sub).mkdir(parents=True)
         options = {
             **base_options,
             "data_folder_in": str(folder / "out"),
             "data_folder_out": str(folder / "out"),
             "processed_folder": str(folder / "processed"),
+            "processing_folder": str(folder / "processing"),
+            "failed_folder": str(folder / "failed"),
             "control_folder": str(folder / "control"),
         }
         return url, options, {"CELERY_BROKER_URL": url, "CELERY_BROKER_FOLDER": str(folder)}
