@@ -99,7 +99,7 @@ def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
     return services.obligations_notify_owners(obligation_ids=obligation_ids)
 
 
-@shared_task(name="governance.tasks.obligations_escalate")
+@shared_task(name="governance.tasks.obligations_escalate", **DB_RETRY)
 def obligations_escalate() -> dict:
     """Beat: e-mail the owners of overdue obligations, then escalate the ones still
     overdue to the model-acceptance Accountable (each e-mail once, audited)."""

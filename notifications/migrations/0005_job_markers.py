@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_abandoned'),
+        ('notifications', '0004_evidence_obligation_overdue_kinds'),
     ]
 
     operations = [
