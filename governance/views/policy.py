@@ -1,6 +1,7 @@
 """Pages of Step 4: the published policy matrix (heatmap + accessible table), version
-history, a version's page (where governance leads edit a draft's cells and publish it
-with a note) and the diff of two versions.
+history, a version's page (where governance leads edit a draft's cells and propose it
+for publication with a note; a second lead approves it on the proposal's page) and
+the diff of two versions.
 
 Every page needs a governance role; only governance leads change anything (checked
 here and again in the services).
@@ -34,7 +35,7 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
-    policy_publish,
+    policy_publish_propose,
 )
 from inventory.choices import RiskTier
 
@@ -198,14 +199,18 @@ def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
     form = PolicyPublishForm(request.POST)
     if form.is_valid():
         try:
-            published = policy_publish(
+            change = policy_publish_propose(
                 version=version, by=request.user, note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Published as {published.label}.")
-            return redirect("governance:policy")
+            messages.success(
+                request,
+                f"Proposed for publication (proposal #{change.pk}); it is published when "
+                "another governance lead signs the approval.",
+            )
+            return redirect("governance:framework-change", pk=change.pk)
     response = _render_version(request, version, None, form, True)
     response.status_code = 400
     return response
