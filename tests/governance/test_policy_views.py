@@ -103,7 +103,7 @@ def test_a_cell_with_no_measure_is_a_clear_error(client_for, governance_lead, dr
         version_url(draft),
         cells_post(draft, cell_1_transparency="medium", cell_4_reproducibility=""),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Critical × Reproducibility and traceability: the cell names no measure." in (
         response.content.decode()
     )
