@@ -123,9 +123,12 @@ def ethics_position_current() -> EthicsAnswerSet | None:
 
 
 def ethics_position_pending() -> EthicsAnswerSet | None:
-    """The latest organisation answer set when it awaits approval (else None)."""
+    """The latest organisation answer set when its four-eyes proposal awaits a second
+    lead (else None: approved, rejected, withdrawn or never proposed)."""
     latest = _organisation_sets().order_by("-answered_at", "-id").first()
     if latest is None or hasattr(latest, "approval"):
+        return None
+    if not latest.framework_changes.filter(decision__isnull=True).exists():
         return None
     return latest
 

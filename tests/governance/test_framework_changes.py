@@ -300,3 +300,15 @@ def test_seeded_approval_is_recorded_as_such_and_keeps_four_eyes(governance_lead
         framework_change_approve_seeded(change=change, by=governance_lead)
     decision = framework_change_approve_seeded(change=change, by=lead2, reason="Demo.")
     assert decision.auth_method == "seeded" and not rule().active
+
+
+def test_a_rejected_position_no_longer_awaits_approval(governance_lead, lead2):
+    from governance.selectors import ethics_position_pending
+    from governance.services import ethics_position_answer
+    from tests.governance.test_ethics_services import position_answers
+
+    answer_set = ethics_position_answer(answers=position_answers(), by=governance_lead, note="v")
+    change = answer_set.framework_changes.get()
+    assert change.content["tolerance"] == 1 and ethics_position_pending() == answer_set
+    framework_change_reject(change=change, by=lead2, password=PASSWORD, reason="Too loose.")
+    assert ethics_position_pending() is None
