@@ -62,7 +62,7 @@ class FrameworkChangeSerializer(serializers.ModelSerializer):
         return FrameworkChangeDecisionSerializer(decision).data if decision else None
 
 
-class SignInputSerializer(serializers.Serializer):
+class FrameworkSignInputSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
@@ -97,7 +97,7 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
         fresh = framework_change_get(user=self.request.user, pk=change.pk)
         return Response(FrameworkChangeSerializer(fresh).data)
 
-    @extend_schema(request=SignInputSerializer, responses=FrameworkChangeSerializer)
+    @extend_schema(request=FrameworkSignInputSerializer, responses=FrameworkChangeSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Sign the approval (another lead; password typed again; session only). The
@@ -107,12 +107,12 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied(
                 "An API token cannot sign: sign in the browser and re-enter your password."
             )
-        data = SignInputSerializer(data=request.data)
+        data = FrameworkSignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         framework_change_approve(change=change, by=request.user, **data.validated_data)
         return self._decided(change)
 
-    @extend_schema(request=SignInputSerializer, responses=FrameworkChangeSerializer)
+    @extend_schema(request=FrameworkSignInputSerializer, responses=FrameworkChangeSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Sign the rejection, with a reason (another lead; password; session only)."""
@@ -121,7 +121,7 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied(
                 "An API token cannot sign: sign in the browser and re-enter your password."
             )
-        data = SignInputSerializer(data=request.data)
+        data = FrameworkSignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         framework_change_reject(change=change, by=request.user, **data.validated_data)
         return self._decided(change)
