@@ -213,3 +213,82 @@ def critical_touched(position: dict[str, Any] | None, use_case: dict[str, Any] |
     critical = position.get(CRITICAL_ASPECTS) or []
     touched = set(use_case.get(ASPECTS) or [])
     return [code for code in critical if code in touched]
+
+
+# --- the position applied: a use case's answers against the organisation's ------------
+
+BELOW_POSITION = "below_position"
+PROHIBITED = "prohibited"
+DEVIATION_KINDS = (BELOW_POSITION, PROHIBITED)
+DEFAULT_TOLERANCE = 1
+PSYCHOLOGY = "psychology"
+# Harms to human psychology that no use case may declare whatever the position says
+# (Step 2: "deception, manipulation, exploitation"): declaring one always deviates.
+PROHIBITED_HARMS = ("deception", "manipulation", "exploitation")
+
+
+@dataclass(frozen=True)
+class Deviation:
+    code: str  # the question code, or "psychology:<harm>"
+    kind: str
+    message: str
+    position_value: Any = None
+    use_case_value: Any = None
+
+
+def deviations(
+    position_questions: list[Question],
+    position_answers: dict[str, Any] | None,
+    use_case_questions: list[Question],
+    use_case_answers: dict[str, Any] | None,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+) -> list[Deviation]:
+    """Where a use case's answers fall short of the organisation's position.
+
+    - A scale question both questionnaires ask (same code, same range) deviates when
+      the use case answers more than ``tolerance`` points below the position.
+    - A prohibited harm (``PROHIBITED_HARMS``) declared under the use case's
+      psychology answer always deviates.
+
+    Empty without either answer set. Questions only one side asks are not compared.
+    """
+    if not position_answers or not use_case_answers:
+        return []
+    found: list[Deviation] = []
+    position_by_code = {q.code: q for q in position_questions}
+    for question in use_case_questions:
+        theirs = position_by_code.get(question.code)
+        if question.kind != SCALE or theirs is None or theirs.kind != SCALE:
+            continue
+        if (theirs.scale_min, theirs.scale_max) != (question.scale_min, question.scale_max):
+            continue
+        ours, wanted = use_case_answers.get(question.code), position_answers.get(question.code)
+        if not isinstance(ours, int) or not isinstance(wanted, int):
+            continue
+        if wanted - ours > tolerance:
+            found.append(
+                Deviation(
+                    code=question.code,
+                    kind=BELOW_POSITION,
+                    message=f"{theirs.text.rstrip('?')}: answered {ours} of {question.scale_max}, "
+                    f"the organisation's position is {wanted} (tolerance {tolerance}).",
+                    position_value=wanted,
+                    use_case_value=ours,
+                )
+            )
+    psychology = next((q for q in use_case_questions if q.code == PSYCHOLOGY), None)
+    declared = use_case_answers.get(PSYCHOLOGY) or []
+    for harm in PROHIBITED_HARMS:
+        if isinstance(declared, list) and harm in declared:
+            label = psychology.options.get(harm, harm) if psychology else harm
+            found.append(
+                Deviation(
+                    code=f"{PSYCHOLOGY}:{harm}",
+                    kind=PROHIBITED,
+                    message=f"Declares {label}: a prohibited harm, always a deviation from "
+                    "the organisation's position.",
+                    use_case_value=harm,
+                )
+            )
+    return found

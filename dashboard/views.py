@@ -20,7 +20,10 @@ from governance.selectors import (
     classification_list,
     classification_recent,
 )
-from governance.selectors.ethics import use_cases_without_ethics_answers
+from governance.selectors.ethics import (
+    ethics_deviation_list,
+    use_cases_without_ethics_answers,
+)
 from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
 from governance.selectors.raci import use_cases_with_incomplete_raci
 from inventory import permissions
@@ -104,6 +107,7 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": can_change,
             "can_classify": permissions.can_classify(request.user, use_case),
             "bias": _latest_bias_summary(use_case),
+            "ethics_deviations": ethics_deviation_list(user=request.user, use_case=use_case),
             **history_context(use_case, request.user),
         },
     )

@@ -7,9 +7,15 @@ and tiers (``finance``, ``enterprise``) do not change: their re-evaluation adds 
 rule "Touches an aspect the organisation holds critical" to their reasons. Others touch
 only aspects that are not critical (no re-evaluation, no new classification).
 
-The position is answered by the governance lead and approved by a second governance
-lead (four eyes), created here. Idempotent: nothing is written when the organisation
-already has a position or a use case already has answers.
+The position is proposed by the governance lead and approved by a second governance
+lead (four eyes), created here; the approval is recorded as seeded
+(``auth_method="seeded"``: no password was typed by a person). Use cases answering
+below the position (transparency more than one point under it, or declaring
+manipulation) get an open ethics deviation owned by their model-acceptance
+Accountable; deviations do not block the gate. A pending proposal (a rule's
+explanation reworded, by the governance lead) shows four eyes at work: the second
+lead can approve it. Idempotent: nothing is written when the organisation already
+has a position or a use case already has answers.
 """
 
 from collections.abc import Callable
@@ -19,12 +25,13 @@ from django.contrib.auth.models import Group, User
 
 from accounts.roles import Role
 from demo.specs import DEMO_PASSWORD, EMAIL_DOMAIN, Person
-from governance.models import EthicsAnswerSet
-from governance.services import (
-    ethics_position_answer,
-    ethics_position_approve,
-    ethics_use_case_answer,
+from governance.models import EthicsAnswerSet, FrameworkChange, RiskRule
+from governance.services import ethics_position_answer, ethics_use_case_answer
+from governance.services.framework_changes import (
+    framework_change_approve_seeded,
+    risk_rule_propose,
 )
+from governance.services.framework_content import risk_rule_content
 from inventory.models import UseCase
 
 SECOND_LEAD = Person("ethics.lead", "Ethics", "Lead", Role.GOVERNANCE_LEAD, is_staff=True)
@@ -92,7 +99,8 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             by=users["governance.lead"],
             note="Demo: the organisation's ethical position, agreed by the board.",
         )
-        ethics_position_approve(answer_set=answer_set, by=second, note="Demo: approved.")
+        change = answer_set.framework_changes.get()
+        framework_change_approve_seeded(change=change, by=second, reason="Demo: approved.")
         note("ethical position", "organisation", True)
     else:
         note("ethical position", "organisation", False)
@@ -108,6 +116,28 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             note="Demo: answered by the technical owner.",
         )
         note("ethics answer set", name, True)
+    _pending_rule_proposal(users["governance.lead"], note)
+
+
+def _pending_rule_proposal(lead: User, note) -> None:
+    """One pending four-eyes proposal for the second lead to sign (once)."""
+    if FrameworkChange.objects.filter(kind__startswith="risk_rule").exists():
+        note("pending rule proposal", "classification rules", False)
+        return
+    rule = RiskRule.objects.filter(active=True).order_by("order", "id").first()
+    if rule is None:
+        return
+    content = risk_rule_content(rule)
+    content["explanation"] = (
+        f"{content['explanation'].rstrip('.')}. (Reworded for the 2027 review.)"
+    )
+    risk_rule_propose(
+        content=content,
+        by=lead,
+        reason="Demo: clearer wording for the annual rules review; awaits a second lead.",
+        rule=rule,
+    )
+    note("pending rule proposal", rule.name, True)
 
 
 def _second_lead(note) -> User:

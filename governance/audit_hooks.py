@@ -130,6 +130,28 @@ def register_governance_models() -> None:
     register(gm.PolicyCell, parent="version")
     register(gm.Requirement, parent="regulation")
     register(gm.RequirementMinimum, parent="requirement")
+    register(
+        gm.EthicsDeviation,
+        parent="use_case",
+        reason_field="close_reason",
+        action=lambda i, kind, c: (
+            "ethics.deviation_opened"
+            if kind == "create"
+            else ("ethics.deviation_closed" if "closed_at" in c else None)
+        ),
+    )
+    # Four eyes on the framework: proposals and their signed decisions
+    register(
+        gm.FrameworkChange,
+        reason_field="reason",
+        action=lambda i, kind, c: "framework_change.proposed" if kind == "create" else None,
+    )
+    register(
+        gm.FrameworkChangeDecision,
+        parent="change",
+        reason_field="reason",
+        action=lambda i, kind, c: f"framework_change.{i.outcome}" if kind == "create" else None,
+    )
     # Step 5: obligations (evidence, acceptance, waivers) and their events
     register(gm.Obligation, parent="use_case")
     register(

@@ -15,10 +15,17 @@ from accounts.filters import IdField
 from core import ethics_rules
 
 NOTE_FIELD = "ethics_note"
+TOLERANCE_FIELD = "ethics_tolerance"
 
 
 class EthicsAnswersForm(forms.Form):
-    def __init__(self, *args, questions: Iterable[ethics_rules.Question], **kwargs):
+    def __init__(
+        self,
+        *args,
+        questions: Iterable[ethics_rules.Question],
+        with_tolerance: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.questions = list(questions)
         for question in self.questions:
@@ -30,6 +37,17 @@ class EthicsAnswersForm(forms.Form):
             widget=forms.Textarea(attrs={"rows": 2}),
             help_text="Why you are (re)answering, e.g. 'Annual review'.",
         )
+        if with_tolerance:
+            self.fields[TOLERANCE_FIELD] = forms.IntegerField(
+                label="Tolerance (points)",
+                required=False,
+                min_value=0,
+                max_value=4,
+                initial=ethics_rules.DEFAULT_TOLERANCE,
+                help_text="How many points a use case's scale answer (e.g. transparency) may "
+                "fall below this position before it is a deviation its model-acceptance "
+                "Accountable must answer for.",
+            )
 
     @staticmethod
     def _field_for(q: ethics_rules.Question) -> forms.Field:
@@ -81,6 +99,10 @@ class EthicsAnswersForm(forms.Form):
 
     def note(self) -> str:
         return self.cleaned_data.get(NOTE_FIELD, "")
+
+    def tolerance(self) -> int:
+        value = self.cleaned_data.get(TOLERANCE_FIELD)
+        return ethics_rules.DEFAULT_TOLERANCE if value is None else value
 
 
 class EthicsCompareForm(forms.Form):

@@ -6,6 +6,7 @@ from django.urls import path
 from governance import views
 from governance.views import ethics as ethics_views
 from governance.views import evidence as evidence_views
+from governance.views import framework_changes as fc_views
 from governance.views import obligations as obligation_views
 from governance.views import policy as policy_views
 from governance.views import raci as raci_views
@@ -67,6 +68,27 @@ urlpatterns = [
         name="policy-version-discard",
     ),
     path("policy/diff/", policy_views.policy_diff, name="policy-diff"),
+    # Four eyes on the framework
+    path("framework-changes/", fc_views.framework_change_list_view, name="framework-changes"),
+    path("framework-changes/<int:pk>/", fc_views.framework_change_detail, name="framework-change"),
+    path(
+        "framework-changes/<int:pk>/approve/",
+        fc_views.framework_change_approve_view,
+        name="framework-change-approve",
+    ),
+    path(
+        "framework-changes/<int:pk>/reject/",
+        fc_views.framework_change_reject_view,
+        name="framework-change-reject",
+    ),
+    path(
+        "framework-changes/<int:pk>/withdraw/",
+        fc_views.framework_change_withdraw_view,
+        name="framework-change-withdraw",
+    ),
+    path("risk-rules/", fc_views.risk_rule_list_view, name="risk-rules"),
+    path("risk-rules/propose/", fc_views.risk_rule_propose_view, name="risk-rule-propose-new"),
+    path("risk-rules/<int:pk>/propose/", fc_views.risk_rule_propose_view, name="risk-rule-propose"),
     # Step 5: obligations
     path(
         "obligations/use-cases/<int:pk>/",

@@ -1,14 +1,13 @@
 """Admin of the governance framework: regulations, the Step 1 questionnaire, its rules
 and the (read-only) classification history.
 
-Rules are data that governance leads edit here, validated like everywhere else: a rule
-needs at least one condition and every condition must fit its question. Any change to
-the rules (edit, deactivation, deletion) queues a re-evaluation of every classified use
-case (``governance.services.risk_rules_changed``). Classifications are decision records:
+Rules are shown here and changed only by four-eyes proposals (the list's actions
+propose (de)activation; edits are proposed on the rule pages, ``/risk-rules/``): a
+second governance lead's signed approval applies the change and queues the
+re-evaluation of every classified use case. Classifications are decision records:
 they are shown, never added, changed or deleted.
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,9 +15,9 @@ from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_site import ReadOnlyAdminMixin
 from core import risk_engine
 from governance.models import (
     Classification,
@@ -27,7 +26,7 @@ from governance.models import (
     RiskRule,
     RiskRuleCondition,
 )
-from governance.services import risk_rules_changed
+from governance.services import risk_rule_propose_active
 from inventory.admin import UseCaseAdmin
 from inventory.choices import RiskTier
 from inventory.models import Regulation, UseCase
@@ -137,41 +136,11 @@ class RiskQuestionAdmin(admin.ModelAdmin):
 # --- Rules ---------------------------------------------------------------------------
 
 
-class RiskRuleConditionForm(forms.ModelForm):
-    class Meta:
-        model = RiskRuleCondition
-        fields = ["question", "operator", "values"]
-        widgets = {"values": forms.TextInput(attrs={"size": 40})}
-
-    def clean_values(self):
-        # A yes/no condition takes no options: an empty box means [].
-        value = self.cleaned_data.get("values")
-        return [] if value in (None, "") else value
-
-
-class RiskRuleConditionFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and (form.instance.pk or form.has_changed())
-        ]
-        if not kept:
-            raise ValidationError("A rule needs at least one condition.")
-
-
-class RiskRuleConditionInline(admin.TabularInline):
+class RiskRuleConditionInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RiskRuleCondition
-    form = RiskRuleConditionForm
-    formset = RiskRuleConditionFormSet
-    min_num = 1
-    validate_min = True
-    extra = 1
+    fields = ["question", "operator", "values"]
+    readonly_fields = fields
+    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("question")
@@ -179,6 +148,10 @@ class RiskRuleConditionInline(admin.TabularInline):
 
 @admin.register(RiskRule)
 class RiskRuleAdmin(admin.ModelAdmin):
+    """Shown, never changed here: a rule is added, edited, activated or deactivated by a
+    four-eyes proposal (``governance.services.framework_changes``). The list's actions
+    propose (de)activation; "Propose a change" opens the proposal page."""
+
     list_display = [
         "order",
         "name",
@@ -188,22 +161,43 @@ class RiskRuleAdmin(admin.ModelAdmin):
         "active",
         "updated_at",
         "updated_by",
+        "propose_link",
     ]
     list_display_links = ["name"]
     list_filter = ["active", "min_tier", "min_criticality", "conditions__question"]
     search_fields = ["name", "explanation", "conditions__question__code"]
     list_select_related = ["updated_by"]
     ordering = ["order", "id"]
-    readonly_fields = ["updated_at", "updated_by"]
     fields = [
         "name",
         "explanation",
         ("min_criticality", "min_tier"),
         ("active", "order"),
         ("updated_at", "updated_by"),
+        "propose_link",
+    ]
+    readonly_fields = [
+        "name",
+        "explanation",
+        "min_criticality",
+        "min_tier",
+        "active",
+        "order",
+        "updated_at",
+        "updated_by",
+        "propose_link",
     ]
     inlines = [RiskRuleConditionInline]
-    actions = ["activate", "deactivate"]
+    actions = ["propose_activate", "propose_deactivate"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
     def get_queryset(self, request):
         return (
@@ -221,60 +215,39 @@ class RiskRuleAdmin(admin.ModelAdmin):
     def conditions_summary(self, obj) -> str:
         return " and ".join(str(c) for c in obj.conditions.all())
 
-    def save_model(self, request, obj, form, change) -> None:
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+    @admin.display(description="change")
+    def propose_link(self, obj) -> str:
+        url = reverse("governance:risk-rule-propose", args=[obj.pk])
+        return format_html('<a href="{}">Propose a change</a>', url)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        risk_rules_changed(by=request.user)
+    def _propose(self, request, queryset, active: bool) -> None:
+        verb = "activation" if active else "deactivation"
+        for rule in queryset:
+            try:
+                change = risk_rule_propose_active(
+                    rule=rule,
+                    active=active,
+                    by=request.user,
+                    reason=f"Proposed {verb} from the admin by {request.user.get_username()}.",
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                self.message_user(request, f"{rule}: {text}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{rule}: {verb} proposed (#{change.pk}); it takes effect when another "
+                    "governance lead signs the approval.",
+                    messages.SUCCESS,
+                )
 
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        risk_rules_changed(by=request.user)
+    @admin.action(description="Propose activating the selected rules", permissions=["view"])
+    def propose_activate(self, request, queryset) -> None:
+        self._propose(request, queryset, True)
 
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        risk_rules_changed(by=request.user)
-
-    def _set_active(self, request, queryset, active: bool) -> None:
-        # Row by row (not QuerySet.update) so that the audit trail records each change.
-        count = 0
-        with transaction.atomic():
-            ids = list(queryset.filter(active=not active).values_list("pk", flat=True))
-            for rule in RiskRule.objects.select_for_update().filter(pk__in=ids):
-                rule.active = active
-                rule.updated_by = request.user
-                rule.updated_at = timezone.now()
-                rule.save(update_fields=["active", "updated_by", "updated_at"])
-                count += 1
-        risk_rules_changed(by=request.user)
-        self.message_user(
-            request,
-            f"{'Activated' if active else 'Deactivated'} {count} rule(s); every classified "
-            "use case will be re-evaluated by a worker.",
-            messages.SUCCESS,
-        )
-
-    @admin.action(description="Activate the selected rules", permissions=["change"])
-    def activate(self, request, queryset) -> None:
-        self._set_active(request, queryset, True)
-
-    @admin.action(description="Deactivate the selected rules", permissions=["change"])
-    def deactivate(self, request, queryset) -> None:
-        self._set_active(request, queryset, False)
-
-    def response_change(self, request, obj):
-        self.message_user(
-            request, "Every classified use case will be re-evaluated under the changed rules."
-        )
-        return super().response_change(request, obj)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        self.message_user(
-            request, "Every classified use case will be re-evaluated under the new rule."
-        )
-        return super().response_add(request, obj, post_url_continue)
+    @admin.action(description="Propose deactivating the selected rules", permissions=["view"])
+    def propose_deactivate(self, request, queryset) -> None:
+        self._propose(request, queryset, False)
 
 
 # --- Classifications (append-only decision records) ---------------------------------

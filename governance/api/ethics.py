@@ -4,11 +4,14 @@ approval of a position.
 
 Everyone with a role reads. Writes: POST ethics-answer-sets/ answers a questionnaire
 (no ``use_case``: the organisation's position, governance leads; with ``use_case``:
-whoever may change that use case); POST ethics-answer-sets/{id}/approve/ approves a
-position (a governance lead other than the one who answered). Answer sets are never
+whoever may change that use case; an organisation answer set is a four-eyes proposal,
+see framework-changes/); POST ethics-answer-sets/{id}/approve/ signs the approval of a
+position (a governance lead other than the one who answered, password typed again,
+browser session only). Answer sets are never
 changed or deleted. Questionnaire versions are edited in the admin site.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -21,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from governance.api.framework_changes import via_token
 from governance.filters import EthicsAnswerSetFilterSet, EthicsVersionFilterSet
 from governance.models import (
     EthicsAnswerSet,
@@ -132,6 +136,7 @@ class EthicsAnswerSetSerializer(serializers.ModelSerializer):
             "version_number",
             "answers",
             "note",
+            "tolerance",
             "answered_by",
             "answered_at",
             "approval",
@@ -152,9 +157,16 @@ class EthicsAnswerSetWriteSerializer(serializers.Serializer):
     )
     answers = serializers.DictField(help_text="Answers keyed by question code.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    tolerance = serializers.IntegerField(
+        required=False,
+        default=1,
+        help_text="Organisation position only: points a use case's scale answer may fall "
+        "below the position before it is a deviation (default 1).",
+    )
 
 
 class EthicsApproveSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
@@ -222,7 +234,9 @@ class EthicsAnswerSetViewSet(
                 raise serializers.ValidationError({"version": "Unknown questionnaire version."})
         common = {"answers": data["answers"], "by": request.user, "note": data["note"]}
         if data.get("use_case") is None:
-            answer_set = ethics_position_answer(version=version, **common)
+            answer_set = ethics_position_answer(
+                version=version, tolerance=data["tolerance"], **common
+            )
         else:
             use_case = use_case_list(user=request.user).filter(pk=data["use_case"]).first()
             if use_case is None:
@@ -234,9 +248,17 @@ class EthicsAnswerSetViewSet(
     @extend_schema(request=EthicsApproveSerializer, responses=EthicsAnswerSetSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve an organisation position (another governance lead than the answerer)."""
+        """Sign the approval of a proposed organisation position (another governance
+        lead than the answerer; password typed again; a browser session, never a token)."""
+        answer_set = self.get_object()
+        if via_token(request):
+            raise PermissionDenied(
+                "An API token cannot sign: sign in the browser and re-enter your password."
+            )
         data = self._valid(EthicsApproveSerializer, request)
-        ethics_position_approve(answer_set=self.get_object(), by=request.user, note=data["note"])
+        ethics_position_approve(
+            answer_set=answer_set, by=request.user, password=data["password"], note=data["note"]
+        )
         answer_set = self.get_queryset().get(pk=pk)
         return Response(EthicsAnswerSetSerializer(answer_set).data)
 

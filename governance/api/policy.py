@@ -3,7 +3,8 @@ versions (with cells), the regulations' requirements, and the merged requirement
 a tier and a set of regulations.
 
 Everyone with a role reads. Governance leads create a draft (POST policy-versions/),
-set its cells (POST policy-versions/{id}/cells/), publish it (POST .../publish/) or
+set its cells (POST policy-versions/{id}/cells/), propose it for publication (POST
+.../publish/: four eyes, see framework-changes/) or
 discard it (DELETE). A published version is never edited: 409 with a clear message.
 """
 
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from core import policy_rules
+from governance.api.framework_changes import FrameworkChangeSerializer
 from governance.filters import PolicyVersionFilterSet, RequirementFilterSet
 from governance.models import (
     Consideration,
@@ -43,7 +45,7 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
-    policy_publish,
+    policy_publish_propose,
 )
 from inventory.choices import RiskTier
 
@@ -315,17 +317,21 @@ class PolicyVersionViewSet(
         policy_cells_set(version=version, cells=cells, by=request.user)
         return Response(PolicyVersionSerializer(policy_version_get(pk=version.pk)).data)
 
-    @extend_schema(request=PublishInputSerializer, responses=PolicyVersionSerializer)
+    @extend_schema(request=PublishInputSerializer, responses={202: FrameworkChangeSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        """Publish a draft with a change note; it gets the next version number."""
+        """Propose a draft for publication with a change note (202, the proposal). It
+        is published, with the next version number, when another governance lead signs
+        the approval (POST framework-changes/{id}/approve/)."""
         version = self._draft_or_409()
         if isinstance(version, Response):
             return version
         data = PublishInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        policy_publish(version=version, by=request.user, note=data.validated_data["note"])
-        return Response(PolicyVersionSerializer(policy_version_get(pk=version.pk)).data)
+        change = policy_publish_propose(
+            version=version, by=request.user, note=data.validated_data["note"]
+        )
+        return Response(FrameworkChangeSerializer(change).data, status=status.HTTP_202_ACCEPTED)
 
     def destroy(self, request, *args, **kwargs):
         """Discard a draft (published versions are never deleted)."""

@@ -7,6 +7,7 @@ from accounts.api_tokens import TokenObtainView
 from governance.api import classification as classification_api
 from governance.api import ethics as ethics_api
 from governance.api import evidence as evidence_api
+from governance.api import framework_changes as framework_changes_api
 from governance.api import obligations as obligations_api
 from governance.api import policy as policy_api
 from governance.api import raci as raci_api
@@ -38,6 +39,13 @@ router.register("policies", policy_api.PolicyViewSet, basename="policy")
 router.register("policy-versions", policy_api.PolicyVersionViewSet, basename="policy-version")
 router.register(
     "regulation-requirements", policy_api.RequirementViewSet, basename="regulation-requirement"
+)
+router.register(
+    "ethics-deviations", framework_changes_api.EthicsDeviationViewSet, basename="ethics-deviation"
+)
+# Four eyes on the framework: proposals and their signed decisions
+router.register(
+    "framework-changes", framework_changes_api.FrameworkChangeViewSet, basename="framework-change"
 )
 # Step 5: obligations
 router.register("obligations", obligations_api.ObligationViewSet, basename="obligation")

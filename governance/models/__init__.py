@@ -10,11 +10,13 @@ from governance.models.classification import (
 from governance.models.ethics import (  # Step 2
     EthicsAnswerSet,
     EthicsApproval,
+    EthicsDeviation,
     EthicsQuestion,
     EthicsQuestionOption,
     EthicsTemplate,
     EthicsTemplateVersion,
 )
+from governance.models.framework_changes import FrameworkChange, FrameworkChangeDecision
 from governance.models.obligations import Obligation, ObligationEvent  # Step 5
 from governance.models.policy import (  # Step 4
     Consideration,
@@ -44,6 +46,7 @@ __all__ = [
     # Step 2: ethical position
     "EthicsAnswerSet",
     "EthicsApproval",
+    "EthicsDeviation",
     "EthicsQuestion",
     "EthicsQuestionOption",
     "EthicsTemplate",
@@ -64,6 +67,9 @@ __all__ = [
     "PolicyVersion",
     "Requirement",
     "RequirementMinimum",
+    # Four eyes on the framework
+    "FrameworkChange",
+    "FrameworkChangeDecision",
     # Step 5: obligations
     "Obligation",
     "ObligationEvent",

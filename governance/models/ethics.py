@@ -197,6 +197,12 @@ class EthicsAnswerSet(AppendOnlyModel):
     )
     answers = models.JSONField(help_text="Answers by question code, as submitted.")
     note = models.CharField(max_length=500, blank=True)
+    tolerance = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Organisation position only: how many points a use case's scale answer "
+        "may fall below the position before it is a deviation.",
+    )
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -206,6 +212,13 @@ class EthicsAnswerSet(AppendOnlyModel):
         ordering = ["-answered_at", "-id"]
         get_latest_by = ["answered_at", "id"]
         verbose_name = "ethics answer set"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(use_case__isnull=True) | models.Q(tolerance__isnull=True),
+                name="ethicsanswerset_tolerance_org_only",
+                violation_error_message="Only the organisation's position has a tolerance.",
+            ),
+        ]
         indexes = [models.Index(fields=["use_case", "-answered_at"])]
 
     def __str__(self) -> str:
@@ -233,3 +246,61 @@ class EthicsApproval(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Approval of {self.answer_set} by {self.approved_by}"
+
+
+class EthicsDeviation(models.Model):
+    """One way a use case's ethics answers fall short of the organisation's approved
+    position (``core.ethics_rules.deviations``): a scale answer below the position by
+    more than its tolerance, or a prohibited harm declared. Owned by the Accountable
+    of model acceptance. Opened by the answer set that showed it; closed, never
+    deleted, by a later answer set (or position) within tolerance. Every change is in
+    the audit trail."""
+
+    use_case = models.ForeignKey(
+        "inventory.UseCase", on_delete=models.PROTECT, related_name="ethics_deviations"
+    )
+    code = models.CharField(
+        max_length=120, help_text="e.g. 'transparency' or 'psychology:manipulation'."
+    )
+    kind = models.CharField(
+        max_length=20, choices=[(k, k.replace("_", " ")) for k in ethics_rules.DEVIATION_KINDS]
+    )
+    message = models.CharField(max_length=500)
+    position_value = models.JSONField(null=True, blank=True)
+    use_case_value = models.JSONField(null=True, blank=True)
+    opened_by_answers = models.ForeignKey(
+        EthicsAnswerSet, on_delete=models.PROTECT, related_name="deviations_opened"
+    )
+    position = models.ForeignKey(EthicsAnswerSet, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ethics_deviations",
+        help_text="The RACI Accountable of model acceptance when it was opened.",
+    )
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_answers = models.ForeignKey(
+        EthicsAnswerSet, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    close_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["use_case", "-opened_at", "-id"]
+        verbose_name = "ethics deviation"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "code"],
+                condition=models.Q(closed_at__isnull=True),
+                name="ethicsdeviation_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.use_case}: {self.message}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -123,9 +123,12 @@ def ethics_position_current() -> EthicsAnswerSet | None:
 
 
 def ethics_position_pending() -> EthicsAnswerSet | None:
-    """The latest organisation answer set when it awaits approval (else None)."""
+    """The latest organisation answer set when its four-eyes proposal awaits a second
+    lead (else None: approved, rejected, withdrawn or never proposed)."""
     latest = _organisation_sets().order_by("-answered_at", "-id").first()
     if latest is None or hasattr(latest, "approval"):
+        return None
+    if not latest.framework_changes.filter(decision__isnull=True).exists():
         return None
     return latest
 
@@ -215,3 +218,24 @@ def use_cases_without_ethics_answers(*, user: AnyUser) -> QuerySet:
         return qs.none()
     answered = EthicsAnswerSet.objects.filter(use_case=OuterRef("pk"), version=current)
     return qs.filter(~Exists(answered))
+
+
+# --- the position applied ------------------------------------------------------------
+
+
+def ethics_deviation_list(*, user: AnyUser, use_case=None, open_only: bool = False) -> QuerySet:
+    """Ethics deviations visible to the user (the use cases they may see), newest
+    first; one use case's, or only the open ones."""
+    from governance.models import EthicsDeviation
+    from inventory.selectors import use_case_list
+
+    if not has_any_role(user):
+        return EthicsDeviation.objects.none()
+    qs = EthicsDeviation.objects.filter(use_case__in=use_case_list(user=user)).select_related(
+        "use_case", "owner", "opened_by_answers", "closed_by_answers"
+    )
+    if use_case is not None:
+        qs = qs.filter(use_case=use_case)
+    if open_only:
+        qs = qs.filter(closed_at__isnull=True)
+    return qs.order_by("-opened_at", "-id")

@@ -17,6 +17,18 @@ from governance.services.ethics import (  # Step 2
     ethics_version_publish,
     use_cases_reclassify_ethics,
 )
+from governance.services.ethics_deviations import (  # Step 2 applied
+    ethics_deviations_refresh,
+    ethics_deviations_refresh_all,
+)
+from governance.services.framework_changes import (  # four eyes on the framework
+    framework_change_approve,
+    framework_change_reject,
+    framework_change_withdraw,
+    policy_publish_propose,
+    risk_rule_propose,
+    risk_rule_propose_active,
+)
 from governance.services.obligations import (  # Step 5
     obligation_accept,
     obligation_submit_evidence,
@@ -30,7 +42,6 @@ from governance.services.policy import (  # Step 4
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
-    policy_publish,
 )
 from governance.services.raci import raci_assign, raci_matrix_set, raci_unassign  # Step 3
 
@@ -52,7 +63,14 @@ __all__ = [
     "policy_cells_set",
     "policy_draft_create",
     "policy_draft_discard",
-    "policy_publish",
+    "ethics_deviations_refresh",
+    "ethics_deviations_refresh_all",
+    "framework_change_approve",
+    "framework_change_reject",
+    "framework_change_withdraw",
+    "policy_publish_propose",
+    "risk_rule_propose",
+    "risk_rule_propose_active",
     "raci_assign",
     "raci_matrix_set",
     "raci_unassign",

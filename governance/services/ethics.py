@@ -4,8 +4,11 @@
   version), edits its questions and publishes it. Published versions never change.
 - Answer sets: the organisation's position (governance leads) and each use case's
   answers (whoever may change the use case). Append-only: answering again adds a set.
-- Approval: a governance lead other than the one who answered approves the latest
-  organisation answer set (four eyes: the position binds the whole organisation).
+- Approval: a new organisation position is a four-eyes proposal
+  (``governance.services.framework_changes``): a governance lead other than the one
+  who answered signs its approval with their password; only then is it the position.
+- Applying the position: each use case's answers are compared with it; shortfalls
+  beyond its tolerance are ``EthicsDeviation`` rows (``ethics_deviations``).
 - The link to classification: a use case's tier depends on the critical aspects its
   answers touch, so new use-case answers re-evaluate that use case at once, and a
   newly approved position re-evaluates every affected use case in a worker.
@@ -39,6 +42,10 @@ from governance.selectors import (
     ethics_version_draft,
 )
 from governance.services.classification import classification_refresh, use_case_facts
+from governance.services.ethics_deviations import (
+    ethics_deviations_refresh,
+    ethics_deviations_refresh_all,
+)
 from inventory import permissions as inventory_permissions
 from inventory.models import UseCase
 
@@ -216,7 +223,13 @@ def _check_version(version: EthicsTemplateVersion | None, scope: str) -> EthicsT
 
 
 def _answer_set_create(
-    *, version: EthicsTemplateVersion, use_case: UseCase | None, answers: Any, by: User, note: str
+    *,
+    version: EthicsTemplateVersion,
+    use_case: UseCase | None,
+    answers: Any,
+    by: User,
+    note: str,
+    tolerance: int | None = None,
 ) -> EthicsAnswerSet:
     questions = ethics_questions_as_rules(version=version)
     errors = ethics_rules.validate_answers(questions, answers)
@@ -227,12 +240,22 @@ def _answer_set_create(
         use_case=use_case,
         answers=ethics_rules.normalise(questions, answers),
         note=note,
+        tolerance=tolerance,
         answered_by=by,
         answered_at=timezone.now(),
     )
     answer_set.full_clean()
     answer_set.save()
     return answer_set
+
+
+POSITION_TARGET = "ethics_position"
+
+
+def _check_tolerance(tolerance: Any) -> int:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or not 0 <= tolerance <= 4:
+        raise ValidationError({"tolerance": "Give a whole number of points from 0 to 4."})
+    return tolerance
 
 
 @transaction.atomic
@@ -242,50 +265,87 @@ def ethics_position_answer(
     by: User,
     note: str = "",
     version: EthicsTemplateVersion | None = None,
+    tolerance: int = ethics_rules.DEFAULT_TOLERANCE,
 ) -> EthicsAnswerSet:
-    """Answer the organisation's questionnaire: a new answer set that awaits approval
-    (the approved position stays in force until then).
+    """Propose a new organisation position: a new answer set (with the tolerance a use
+    case's scale answers get) and its four-eyes proposal, which supersedes a pending
+    one. The approved position stays in force until another lead signs the approval.
 
     Raises PermissionDenied unless ``by`` is a governance lead; ValidationError
     (keyed by question code) for unknown questions, options not in a question,
-    scale values out of range, missing answers or a superseded version.
+    scale values out of range, missing answers, a superseded version or a tolerance
+    out of range.
     """
+    from governance.services.framework_changes import framework_change_propose
+
     _require_lead(by, "answer the organisation's ethical position")
+    tolerance = _check_tolerance(tolerance)
     version = _check_version(version, Scope.ORGANISATION)
-    return _answer_set_create(version=version, use_case=None, answers=answers, by=by, note=note)
+    answer_set = _answer_set_create(
+        version=version, use_case=None, answers=answers, by=by, note=note, tolerance=tolerance
+    )
+    content = {
+        "answer_set": answer_set.pk,
+        "version": version.pk,
+        "answers": answer_set.answers,
+        "tolerance": tolerance,
+    }
+    framework_change_propose(
+        kind="ethics_position",
+        target_key=POSITION_TARGET,
+        content=content,
+        by=by,
+        reason=note or "A new organisation ethical position.",
+        answer_set=answer_set,
+    )
+    return answer_set
 
 
-@transaction.atomic
 def ethics_position_approve(
-    *, answer_set: EthicsAnswerSet, by: User, note: str = ""
-) -> EthicsApproval:
-    """Approve an organisation answer set: it becomes the organisation's position.
+    *,
+    answer_set: EthicsAnswerSet,
+    by: User,
+    password: str,
+    note: str = "",
+    via_token: bool = False,
+):
+    """Sign the approval of a proposed organisation position (four eyes: a lead other
+    than the proposer, password typed now). Returns the ``EthicsApproval``.
 
-    Only a governance lead other than the one who answered may approve (four eyes),
-    only the latest organisation answer set, only once, and only if it answers the
-    current version. Raises PermissionDenied or ValidationError. After commit, a
-    worker re-evaluates the classified use cases whose critical aspects changed.
+    Raises PermissionDenied or ValidationError (see ``framework_change_approve``).
     """
+    from governance.services.framework_changes import framework_change_approve
+
     _require_lead(by, "approve the organisation's ethical position")
-    answer_set = EthicsAnswerSet.objects.select_for_update().get(pk=answer_set.pk)
     if answer_set.use_case_id is not None:
         raise ValidationError("Only the organisation's position is approved.")
     if EthicsApproval.objects.filter(answer_set=answer_set).exists():
         raise ValidationError("This position is already approved.")
-    if answer_set.answered_by_id == by.pk:
-        raise PermissionDenied(
-            "A position must be approved by a governance lead other than the one who answered it."
+    change = answer_set.framework_changes.filter(decision__isnull=True).order_by("-id").first()
+    if change is None:
+        raise ValidationError(
+            "This answer set has no pending proposal (superseded, rejected or withdrawn)."
         )
-    latest = EthicsAnswerSet.objects.filter(use_case=None).order_by("-answered_at", "-id").first()
-    if latest.pk != answer_set.pk:
-        raise ValidationError("A newer answer set exists; only the latest one can be approved.")
-    _check_version(answer_set.version, Scope.ORGANISATION)
-    approval = EthicsApproval(
-        answer_set=answer_set, approved_by=by, approved_at=timezone.now(), note=note
+    framework_change_approve(
+        change=change, by=by, password=password, reason=note, via_token=via_token
     )
-    approval.full_clean()
-    approval.save()
+    return EthicsApproval.objects.get(answer_set=answer_set)
+
+
+def ethics_position_take_effect(
+    *, answer_set: EthicsAnswerSet, by: User, note: str = ""
+) -> EthicsApproval:
+    """Make an approved proposal the organisation's position (called by the four-eyes
+    approval, inside its transaction). Refuses a superseded questionnaire version or
+    a set that is not the latest. After commit, a worker re-evaluates the use cases
+    whose critical aspects changed and applies the position to every use case's
+    answers (deviations)."""
+    from governance.services.framework_content import ethics_position_apply
     from governance.tasks import use_cases_reclassify_ethics as use_cases_reclassify_ethics_task
+
+    answer_set = EthicsAnswerSet.objects.select_for_update().get(pk=answer_set.pk)
+    _check_version(answer_set.version, Scope.ORGANISATION)
+    approval = ethics_position_apply(answer_set=answer_set, by=by, note=note)
 
     reclassify_note = f"Re-evaluated after {by.get_username()} approved a new ethical position."
     transaction.on_commit(
@@ -319,6 +379,7 @@ def ethics_use_case_answer(
         classification_refresh(
             use_case=use_case, by=by, note="Re-evaluated after its ethics answers changed."
         )
+    ethics_deviations_refresh(use_case=use_case, by=by, trigger=answer_set)
     return answer_set
 
 
@@ -353,4 +414,5 @@ def use_cases_reclassify_ethics(*, by: User | None, note: str) -> dict:
             continue
         counts["evaluated"] += 1
         counts["changed"] += int(result.changed)
+    counts.update(ethics_deviations_refresh_all(by=by))
     return counts

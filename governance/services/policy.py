@@ -1,26 +1,25 @@
 """Writes of Step 4: policy drafts, their cells, and publishing.
 
 A published version is never edited: a governance lead creates a draft (a copy of
-the latest published version), edits its cells and publishes it with a note; the
-published version gets the next number and is immutable from then on (the models
-refuse too). Only one draft per policy exists at a time.
+the latest published version), edits its cells and proposes it for publication with
+a note (``framework_changes.policy_publish_propose``); it is published when a second
+lead signs the approval, gets the next number and is immutable from then on (the
+models refuse too). Only one draft per policy exists at a time; a proposed draft
+cannot be edited or discarded until the proposal is withdrawn or decided.
 """
 
 from collections.abc import Mapping
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import is_governance_lead
 from core import policy_rules
-from governance.models import Consideration, Policy, PolicyCell, PolicyVersion
+from governance.models import Consideration, FrameworkChange, Policy, PolicyCell, PolicyVersion
 from governance.selectors.policy import (
     consideration_choices,
-    measure_map,
-    policy_version_cells,
 )
 from inventory.choices import RiskTier
 
@@ -31,11 +30,19 @@ def _require_lead(user: User) -> None:
 
 
 def _locked_draft(version: PolicyVersion) -> PolicyVersion:
-    """Re-read the version under a row lock and check that it is a draft."""
+    """Re-read the version under a row lock and check that it is a draft that is not
+    proposed for publication (a proposal's content never changes: withdraw it, edit,
+    and propose again)."""
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != PolicyVersion.Status.DRAFT:
         raise ValidationError(
             f"Version {version.label} is published and cannot be changed; create a draft."
+        )
+    pending = FrameworkChange.objects.filter(policy_version=version, decision__isnull=True).first()
+    if pending is not None:
+        raise ValidationError(
+            f"This draft is proposed for publication (proposal #{pending.pk}); withdraw "
+            "the proposal to change it, then propose it again."
         )
     return version
 
@@ -133,55 +140,6 @@ def policy_cells_set(
         cell.level = level
         cell.full_clean()
         cell.save()
-    return version
-
-
-@transaction.atomic
-def policy_publish(*, version: PolicyVersion, by: User, note: str) -> PolicyVersion:
-    """Publish a draft: it gets the next version number, the publisher, the time and
-    the change note, and is immutable from then on.
-
-    Raises PermissionDenied for anyone but a governance lead; ValidationError for a
-    published version, a missing note, an empty policy or a cell that names no measure
-    (every risk tier needs a measure for every consideration).
-    """
-    _require_lead(by)
-    version = _locked_draft(version)
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": ["Say what changed and why (the change note)."]})
-    problems = policy_rules.validate_matrix(
-        policy_version_cells(version),
-        tiers=RiskTier.choices,
-        considerations=consideration_choices(),
-    )
-    if problems:
-        raise ValidationError({"cells": problems})
-    # Freeze what each cell requires: later edits of the measure catalogue must not
-    # change a published version.
-    measures = measure_map()
-    cells = list(version.cells.select_related("consideration"))
-    for cell in cells:
-        measure = measures[(cell.consideration.code, cell.level)]
-        cell.text, cell.parameters = measure.text, dict(measure.parameters)
-    PolicyCell.objects.bulk_update(cells, ["text", "parameters"])
-    latest = PolicyVersion.objects.filter(policy_id=version.policy_id).aggregate(n=Max("number"))
-    version.number = (latest["n"] or 0) + 1
-    version.status = PolicyVersion.Status.PUBLISHED
-    version.published_by = by
-    version.published_at = timezone.now()
-    version.change_note = note
-    version.full_clean()
-    try:
-        version.save()
-    except IntegrityError as exc:  # a concurrent publish took the number
-        raise ValidationError("Another version was published meanwhile; try again.") from exc
-    # Step 5: every classified use case's obligations follow the new version.
-    from governance.services.obligations import obligations_recompute_later
-
-    obligations_recompute_later(
-        use_case=None, by=by, reason=f"Policy {version.label} published: {note}"
-    )
     return version
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
 from accounts.web import add_service_errors, get_or_404, role_required
-from governance.forms_ethics import EthicsAnswersForm, EthicsCompareForm
+from governance.forms_ethics import TOLERANCE_FIELD, EthicsAnswersForm, EthicsCompareForm
 from governance.models import EthicsTemplate
 from governance.selectors import (
     ethics_answer_set_get,
@@ -33,6 +33,7 @@ from governance.selectors import (
     ethics_version_list,
     use_cases_without_ethics_answers,
 )
+from governance.selectors.ethics import ethics_deviation_list
 from governance.services import (
     ethics_position_answer,
     ethics_position_approve,
@@ -75,12 +76,14 @@ def ethics_position(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _answer_page(request, *, version, initial, save, template_context, redirect_url):
+def _answer_page(
+    request, *, version, initial, save, template_context, redirect_url, with_tolerance=False
+):
     questions = ethics_questions_as_rules(version=version) if version else []
     if version is None:
         raise Http404("The questionnaire has no published version.")
     if request.method == "POST":
-        form = EthicsAnswersForm(request.POST, questions=questions)
+        form = EthicsAnswersForm(request.POST, questions=questions, with_tolerance=with_tolerance)
         if form.is_valid():
             try:
                 save(form)
@@ -90,7 +93,9 @@ def _answer_page(request, *, version, initial, save, template_context, redirect_
                 messages.success(request, "Your answers were recorded.")
                 return redirect(redirect_url)
     else:
-        form = EthicsAnswersForm(questions=questions, initial=initial)
+        form = EthicsAnswersForm(
+            questions=questions, initial=initial, with_tolerance=with_tolerance
+        )
     return render(
         request,
         "governance/ethics_form.html",
@@ -113,18 +118,26 @@ def ethics_position_answer_view(request: HttpRequest) -> HttpResponse:
 
     def save(form):
         ethics_position_answer(
-            answers=form.answers(), by=request.user, note=form.note(), version=version
+            answers=form.answers(),
+            by=request.user,
+            note=form.note(),
+            version=version,
+            tolerance=form.tolerance(),
         )
 
+    initial = dict(latest.answers) if latest else {}
+    if latest is not None and latest.tolerance is not None:
+        initial[TOLERANCE_FIELD] = latest.tolerance
     return _answer_page(
         request,
+        with_tolerance=True,
         version=version,
-        initial=dict(latest.answers) if latest else {},
+        initial=initial,
         save=save,
         template_context={
             "title": "Answer the organisation's ethical position",
-            "lede": "Your answers await approval by another governance lead; the approved "
-            "position stays in force until then.",
+            "lede": "Your answers are a proposal: another governance lead signs its approval "
+            "(password typed again); the approved position stays in force until then.",
             "submit": "Submit for approval",
         },
         redirect_url=reverse("governance:ethics"),
@@ -134,15 +147,22 @@ def ethics_position_answer_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required
 def ethics_position_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign the approval of a proposed position (password typed again). A refusal
+    answers 403 (not a lead, the proposer) or 400 with the reason."""
     answer_set = get_or_404(ethics_answer_set_get, user=request.user, pk=pk)
     try:
         ethics_position_approve(
-            answer_set=answer_set, by=request.user, note=request.POST.get("note", "")[:500]
+            answer_set=answer_set,
+            by=request.user,
+            password=request.POST.get("password", ""),
+            note=request.POST.get("note", "")[:500],
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "The ethical position is approved.")
+        response = ethics_position(request)
+        response.status_code = 400
+        return response
+    messages.success(request, "The ethical position is approved.")
     return redirect("governance:ethics")
 
 
@@ -206,6 +226,7 @@ def ethics_use_case(request: HttpRequest, pk: int) -> HttpResponse:
             "history": ethics_answer_set_list(user=request.user, use_case=use_case),
             "can_answer": inventory_permissions.can_change_use_case(request.user, use_case),
             "position": ethics_position_current(),
+            "ethics_deviations": ethics_deviation_list(user=request.user, use_case=use_case),
         },
     )
 

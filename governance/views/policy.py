@@ -1,6 +1,7 @@
 """Pages of Step 4: the published policy matrix (heatmap + accessible table), version
-history, a version's page (where governance leads edit a draft's cells and publish it
-with a note) and the diff of two versions.
+history, a version's page (where governance leads edit a draft's cells and propose it
+for publication with a note; a second lead approves it on the proposal's page) and
+the diff of two versions.
 
 Every page needs a governance role; only governance leads change anything (checked
 here and again in the services).
@@ -34,8 +35,9 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
-    policy_publish,
+    policy_publish_propose,
 )
+from governance.services.framework_changes import framework_change_pending_for, policy_target
 from inventory.choices import RiskTier
 
 NO_MEASURE = ""
@@ -132,8 +134,10 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
     considerations = consideration_choices()
     is_lead = is_governance_lead(request.user)
-    editable = version.is_draft and is_lead
+    pending = framework_change_pending_for(target_key=policy_target(version))
+    editable = version.is_draft and is_lead and pending is None
     cells_form = publish_form = None
+    refused = False
     if request.method == "POST":
         _require_lead(request)
         if not version.is_draft:
@@ -145,9 +149,16 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 policy_cells_set(version=version, cells=cells_form.cells(), by=request.user)
             except ValidationError as exc:
                 add_service_errors(cells_form, exc)
+                refused = True
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("governance:policy-version", pk=version.pk)
+    if pending is not None:
+        messages.info(
+            request,
+            f"This draft is proposed for publication (proposal #{pending.pk}) and cannot be "
+            "edited until the proposal is withdrawn or decided.",
+        )
     if editable:
         if cells_form is None:
             initial = {
@@ -155,7 +166,10 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             }
             cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
         publish_form = PolicyPublishForm()
-    return _render_version(request, version, cells_form, publish_form, is_lead)
+    response = _render_version(request, version, cells_form, publish_form, is_lead)
+    if refused:
+        response.status_code = 400
+    return response
 
 
 def _render_version(request, version, cells_form, publish_form, is_lead) -> HttpResponse:
@@ -198,14 +212,18 @@ def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
     form = PolicyPublishForm(request.POST)
     if form.is_valid():
         try:
-            published = policy_publish(
+            change = policy_publish_propose(
                 version=version, by=request.user, note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Published as {published.label}.")
-            return redirect("governance:policy")
+            messages.success(
+                request,
+                f"Proposed for publication (proposal #{change.pk}); it is published when "
+                "another governance lead signs the approval.",
+            )
+            return redirect("governance:framework-change", pk=change.pk)
     response = _render_version(request, version, None, form, True)
     response.status_code = 400
     return response

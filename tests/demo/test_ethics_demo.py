@@ -30,3 +30,33 @@ def test_demo_position_and_answers():
     counts = EthicsAnswerSet.objects.count()
     seed()
     assert EthicsAnswerSet.objects.count() == counts == len(demo_ethics.USE_CASE_ANSWERS) + 1
+
+
+def test_demo_position_results_from_an_approved_proposal_and_a_proposal_is_pending():
+    from governance.models import FrameworkChange
+
+    position = ethics_position_current()
+    change = FrameworkChange.objects.get(answer_set=position)
+    decision = change.decision
+    assert (decision.outcome, decision.auth_method) == ("approved", "seeded")
+    assert decision.by != change.proposed_by
+    pending = FrameworkChange.objects.filter(decision__isnull=True)
+    assert [c.kind for c in pending] == ["risk_rule_edit"]
+    assert pending.get().proposed_by.username == "governance.lead"
+    seed()
+    assert FrameworkChange.objects.count() == 2
+
+
+def test_demo_deviations_name_the_use_cases_below_the_position():
+    from governance.models import EthicsDeviation
+
+    open_rows = EthicsDeviation.objects.filter(closed_at=None).select_related("use_case", "owner")
+    by_use_case = {}
+    for row in open_rows:
+        by_use_case.setdefault(row.use_case.name, set()).add(row.code)
+    assert by_use_case["Next-best-offer recommender"] == {
+        "transparency",
+        "psychology:manipulation",
+    }
+    assert "Retail credit application scoring" not in by_use_case
+    assert all(row.owner is not None for row in open_rows)

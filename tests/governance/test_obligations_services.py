@@ -29,7 +29,6 @@ from governance.services import (
     obligations_recompute,
     policy_cells_set,
     policy_draft_create,
-    policy_publish,
     raci_assign,
 )
 from inventory.choices import RiskTier
@@ -37,6 +36,7 @@ from inventory.models import Regulation
 from notifications.models import Notification
 from notifications.services import notification_send
 from tests.factories import UseCaseFactory, full_answers
+from tests.governance.four_eyes import other_lead, policy_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +266,8 @@ def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
     assert totals["changed"] == 9 - 8  # only transparency's level changed
     transparency = obligation_list(use_case=use_case).get(consideration__code="transparency")
     assert transparency.level == "strict" and transparency.policy_version.number == 2
-    assert transparency.events.get().by == governance_lead
+    # The approving (second) lead's signature made the new version take effect.
+    assert transparency.events.get().by == other_lead()
     assert tasks.obligations_recompute_all(**delay.call_args.kwargs)["changed"] == 0
 
 

@@ -23,9 +23,9 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
-    policy_publish,
 )
 from inventory.choices import RiskTier
+from tests.governance.four_eyes import other_lead, policy_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,8 @@ def test_publish_numbers_and_attributes_the_version(draft, governance_lead):
     published = policy_publish(version=draft, by=governance_lead, note="Explain low-tier models.")
     published.refresh_from_db()
     assert (published.status, published.number) == ("published", 2)
-    assert published.published_by == governance_lead and published.published_at is not None
+    # Published by the second lead whose signature made it take effect.
+    assert published.published_by == other_lead() and published.published_at is not None
     assert published.change_note == "Explain low-tier models."
     assert policy_published_latest() == published
     # The next draft starts from v2 and publishes as v3.

@@ -8,9 +8,11 @@ import pytest
 from django.urls import reverse
 
 from core.charts.governance import policy_matrix_heatmap
-from governance.models import PolicyVersion
+from governance.models import FrameworkChange, PolicyVersion
 from governance.selectors import policy_default, policy_published_latest, policy_version_cells
 from governance.services import policy_draft_create
+from tests.factories import PASSWORD
+from tests.governance.four_eyes import other_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +80,18 @@ def test_lead_edits_and_publishes_a_draft(client_for, governance_lead, draft):
     assert policy_version_cells(draft)[(1, "transparency")] == "medium"
     publish = reverse("governance:policy-version-publish", args=[draft.pk])
     response = c.post(publish, {"note": "Low-tier models must be explainable."})
-    assert response.status_code == 302 and response["Location"] == POLICY
+    change = FrameworkChange.objects.get(policy_version=draft)
+    proposal = reverse("governance:framework-change", args=[change.pk])
+    assert response.status_code == 302 and response["Location"] == proposal
+    assert policy_published_latest().number == 1  # not before a second lead signs
+    page = c.get(proposal)
+    assert b"Withdraw" in page.content and b"Sign the approval" not in page.content
+    second = client_for(other_lead())
+    assert b"Sign the approval" in second.get(proposal).content
+    approve = reverse("governance:framework-change-approve", args=[change.pk])
+    assert second.post(approve, {"password": PASSWORD}).status_code == 302
     latest = policy_published_latest()
-    assert latest.number == 2 and latest.published_by == governance_lead
+    assert latest.number == 2 and latest.published_by == other_lead()
     diff = c.get(reverse("governance:policy-diff"))
     assert diff.status_code == 200
     assert b"v1 \xe2\x86\x92 v2" in diff.content and b"Explainability tools" in diff.content
@@ -92,7 +103,7 @@ def test_a_cell_with_no_measure_is_a_clear_error(client_for, governance_lead, dr
         version_url(draft),
         cells_post(draft, cell_1_transparency="medium", cell_4_reproducibility=""),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Critical × Reproducibility and traceability: the cell names no measure." in (
         response.content.decode()
     )

@@ -65,10 +65,11 @@ class Command(BaseCommand):
             for model_spec in spec.models:
                 self._model(spec, use_case, model_spec)
             self._classify(spec, use_case)
+        # Step 3: people named for each use case's RACI roles (first: ethics deviations
+        # are owned by the Accountable of model acceptance).
+        demo_raci.load(users=self.users, note=self._note)
         # Step 2: the approved ethical position and some use cases' ethics answers.
         demo_ethics.load(users=self.users, note=self._note)
-        # Step 3: people named for each use case's RACI roles.
-        demo_raci.load(users=self.users, note=self._note)
         # Step 5: what each classified use case owes, why, and who owns each.
         self._obligations()
         # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.

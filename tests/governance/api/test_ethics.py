@@ -13,7 +13,7 @@ from governance.services import (
     ethics_version_draft_create,
     ethics_version_publish,
 )
-from tests.factories import UseCaseFactory, user_with_role
+from tests.factories import PASSWORD, UseCaseFactory, user_with_role
 from tests.governance.test_ethics_services import position_answers, use_case_answers
 
 pytestmark = pytest.mark.django_db
@@ -60,15 +60,20 @@ def test_lead_answers_and_another_lead_approves(api_client_for, governance_lead,
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["answered_by"] == "lead" and body["approval"] is None and body["use_case"] is None
+    assert body["tolerance"] == 1
     approve = f"{url}{body['id']}/approve/"
     assert api_client_for(governance_lead).post(approve, {}, format="json").status_code == 403
+    # Signing needs a browser session and the password typed again: a token is refused.
+    assert api_client_for(second_lead).post(approve, {}, format="json").status_code == 403
+    session = APIClient()
+    session.force_login(second_lead)
     with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay"):
-        response = api_client_for(second_lead).post(approve, {"note": "OK"}, format="json")
+        response = session.post(approve, {"note": "OK", "password": PASSWORD}, format="json")
     assert response.status_code == 200
     assert response.json()["approval"]["approved_by"] == "lead2"
     position = api_client_for(governance_lead).get(f"{url}position/").json()
     assert position["approved"]["id"] == body["id"] and position["pending"] is None
-    again = api_client_for(second_lead).post(approve, {}, format="json")
+    again = session.post(approve, {"password": PASSWORD}, format="json")
     assert again.status_code == 400 and "already approved" in str(again.json())
 
 

@@ -7,6 +7,8 @@ from rest_framework.test import APIClient
 
 from governance.models import PolicyVersion
 from governance.selectors import policy_default, policy_published_latest, policy_version_cells
+from tests.factories import PASSWORD
+from tests.governance.four_eyes import other_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +101,23 @@ def test_lead_creates_edits_and_publishes_a_draft(lead_api, governance_lead):
     response = lead_api.post(
         f"{API}/policy-versions/{draft['id']}/publish/", {"note": "Explain all."}, format="json"
     )
-    assert response.status_code == 200, response.content
-    data = response.json()
-    assert (data["status"], data["number"], data["published_by"]) == ("published", 2, "lead")
+    # Four eyes: the publication is a proposal until another lead signs it.
+    assert response.status_code == 202, response.content
+    change = response.json()
+    assert (change["kind"], change["status"], change["proposed_by"]) == (
+        "policy_publish",
+        "pending",
+        "lead",
+    )
+    assert lead_api.get(f"{API}/policy-versions/{draft['id']}/").json()["status"] == "draft"
+    session = APIClient()
+    session.force_login(other_lead())
+    approve = session.post(
+        f"{API}/framework-changes/{change['id']}/approve/", {"password": PASSWORD}, format="json"
+    )
+    assert approve.status_code == 200, approve.content
+    data = lead_api.get(f"{API}/policy-versions/{draft['id']}/").json()
+    assert (data["status"], data["number"], data["published_by"]) == ("published", 2, "lead2")
     assert data["change_note"] == "Explain all."
 
 

@@ -1,0 +1,184 @@
+"""Four eyes on the framework in the API: ``framework-changes/`` lists proposals;
+another governance lead approves or rejects one with their password (a browser
+session, never an API token); the proposer withdraws it. Proposals are made where
+the thing lives: ``policy-versions/{id}/publish/``, ``risk-rules/`` (POST, a new
+rule), ``risk-rules/{id}/propose/``, and ``ethics-answer-sets/`` (the position)."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.permissions import IsGovernanceLeadOrReadOnly
+from governance.models import EthicsDeviation, FrameworkChange, FrameworkChangeDecision
+from governance.selectors.ethics import ethics_deviation_list
+from governance.selectors.framework_changes import framework_change_get, framework_change_list
+from governance.services.framework_changes import (
+    framework_change_approve,
+    framework_change_reject,
+    framework_change_withdraw,
+)
+
+
+class FrameworkChangeDecisionSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FrameworkChangeDecision
+        fields = ["outcome", "by", "printed_name", "at", "reason", "auth_method"]
+
+
+class FrameworkChangeSerializer(serializers.ModelSerializer):
+    """A proposed change, the exact content proposed, and its decision (if any)."""
+
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status = serializers.CharField(read_only=True)
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FrameworkChange
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "status",
+            "target_key",
+            "policy_version",
+            "risk_rule",
+            "answer_set",
+            "content",
+            "content_sha256",
+            "reason",
+            "proposed_by",
+            "proposed_at",
+            "decision",
+        ]
+
+    def get_decision(self, change: FrameworkChange) -> dict | None:
+        decision = getattr(change, "decision", None)
+        return FrameworkChangeDecisionSerializer(decision).data if decision else None
+
+
+class FrameworkSignInputSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+def via_token(request) -> bool:
+    """True unless the call comes from a signed-in browser session."""
+    return not isinstance(request.successful_authenticator, SessionAuthentication)
+
+
+class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Proposals, newest first; ``?status=pending|approved|rejected|withdrawn|superseded``."""
+
+    serializer_class = FrameworkChangeSerializer
+    permission_classes = [IsGovernanceLeadOrReadOnly]
+
+    def get_queryset(self):
+        return framework_change_list(
+            user=self.request.user, status=self.request.query_params.get("status") or None
+        )
+
+    def get_object(self):
+        # Actions find their row whatever the list's query string.
+        obj = framework_change_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def _decided(self, change: FrameworkChange) -> Response:
+        fresh = framework_change_get(user=self.request.user, pk=change.pk)
+        return Response(FrameworkChangeSerializer(fresh).data)
+
+    @extend_schema(request=FrameworkSignInputSerializer, responses=FrameworkChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Sign the approval (another lead; password typed again; session only). The
+        change takes effect now, exactly as proposed."""
+        change = self.get_object()
+        if via_token(request):
+            raise PermissionDenied(
+                "An API token cannot sign: sign in the browser and re-enter your password."
+            )
+        data = FrameworkSignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        framework_change_approve(change=change, by=request.user, **data.validated_data)
+        return self._decided(change)
+
+    @extend_schema(request=FrameworkSignInputSerializer, responses=FrameworkChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Sign the rejection, with a reason (another lead; password; session only)."""
+        change = self.get_object()
+        if via_token(request):
+            raise PermissionDenied(
+                "An API token cannot sign: sign in the browser and re-enter your password."
+            )
+        data = FrameworkSignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        framework_change_reject(change=change, by=request.user, **data.validated_data)
+        return self._decided(change)
+
+    @extend_schema(request=WithdrawInputSerializer, responses=FrameworkChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The proposer withdraws a pending proposal."""
+        change = self.get_object()
+        data = WithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        framework_change_withdraw(change=change, by=request.user, **data.validated_data)
+        return self._decided(change)
+
+
+# --- the ethical position applied: deviations (read-only) ---------------------------------
+
+
+class EthicsDeviationSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = EthicsDeviation
+        fields = [
+            "id",
+            "use_case",
+            "code",
+            "kind",
+            "message",
+            "position_value",
+            "use_case_value",
+            "owner",
+            "is_open",
+            "opened_at",
+            "opened_by_answers",
+            "position",
+            "closed_at",
+            "closed_by_answers",
+            "close_reason",
+        ]
+
+
+class EthicsDeviationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Where use cases' ethics answers fall short of the organisation's position;
+    ``?use_case=<id>``, ``?open=true``. Opened and closed by the answers themselves."""
+
+    serializer_class = EthicsDeviationSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        qs = ethics_deviation_list(
+            user=self.request.user, open_only=params.get("open") in ("1", "true", "yes")
+        )
+        use_case = params.get("use_case")
+        if use_case:
+            if not use_case.isdigit():
+                raise serializers.ValidationError({"use_case": "Give a use case id."})
+            qs = qs.filter(use_case_id=int(use_case))
+        return qs

@@ -1,0 +1,60 @@
+"""Re-authentication for the framework's signatures (four eyes on policy, rules and
+the ethical position): the password typed now, and a lockout after too many wrong ones.
+
+The same pattern as the sign-off workflow's (``reviews``, a higher layer this one
+cannot import): a refused password is an audit event ``signature.password_refused``,
+and the lockout counts those events, so wrong passwords typed on a sign-off count
+here too.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+PASSWORD_REFUSED = "signature.password_refused"  # noqa: S105 (an audit action name)
+
+
+def printed_name(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+def password_reconfirm(*, user: User, password: str, what: str, via_token: bool = False) -> None:
+    """Check the password typed now. Call it outside the transaction of the signed
+    act, so that the record of a refusal survives the refusal.
+
+    Raises PermissionDenied for an API-token call (a token can never sign) or while
+    signing is locked; ValidationError (under ``password``) for a wrong password,
+    after recording it.
+    """
+    if via_token:
+        raise PermissionDenied(
+            "An API token cannot sign: sign in the browser and re-enter your password."
+        )
+    window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
+    recent = AuditEvent.objects.filter(
+        action=PASSWORD_REFUSED, actor=user, occurred_at__gte=window
+    ).count()
+    if recent >= settings.SIGNING_MAX_FAILURES:
+        raise PermissionDenied(
+            f"Signing is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
+            f"{recent} wrong passwords."
+        )
+    if not password or not user.check_password(password):
+        with transaction.atomic():
+            audit_record(
+                action=PASSWORD_REFUSED,
+                actor=user,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=user.get_username(),
+                reason=what,
+            )
+        raise ValidationError({"password": "The password is not correct; nothing was signed."})
