@@ -9,6 +9,7 @@ from governance.api import ethics as ethics_api
 from governance.api import obligations as obligations_api
 from governance.api import policy as policy_api
 from governance.api import raci as raci_api
+from governance.api import versions as versions_api
 from governance.api import views
 
 app_name = "governance-api"
@@ -40,6 +41,9 @@ router.register(
 )
 # Step 5: obligations
 router.register("obligations", obligations_api.ObligationViewSet, basename="obligation")
+router.register(
+    "change-declarations", versions_api.ChangeDeclarationViewSet, basename="change-declaration"
+)
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="token-obtain"),

@@ -15,7 +15,11 @@ from governance.models.ethics import (  # Step 2
     EthicsTemplate,
     EthicsTemplateVersion,
 )
-from governance.models.obligations import Obligation, ObligationEvent  # Step 5
+from governance.models.obligations import (  # Step 5
+    ChangeDeclaration,
+    Obligation,
+    ObligationEvent,
+)
 from governance.models.policy import (  # Step 4
     Consideration,
     Measure,
@@ -65,6 +69,7 @@ __all__ = [
     "Requirement",
     "RequirementMinimum",
     # Step 5: obligations
+    "ChangeDeclaration",
     "Obligation",
     "ObligationEvent",
 ]

@@ -1,0 +1,40 @@
+"""Issue 12 in the demo: every version moved by the demo has its own version-scope
+evidence, and the production versions still answer ``allowed`` at the gate (except the
+two the demo blocks on purpose: a revoked approval and an overdue periodic review)."""
+
+import pytest
+
+from demo.reviews import IN_PRODUCTION_DAYS, REVOKED
+from governance.models import Obligation
+from inventory.models import ModelVersion
+from reviews.selectors.gate import gate_decision
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
+
+BLOCKED_ON_PURPOSE = {REVOKED: "approval-revoked", "IFRS 9 probability of default": None}
+
+
+def test_production_versions_are_allowed():
+    assert "IFRS 9 probability of default" in IN_PRODUCTION_DAYS
+    in_prod = ModelVersion.objects.filter(environment="prod").select_related("model__use_case")
+    assert in_prod.count() >= 3
+    for version in in_prod:
+        decision = gate_decision(version, "prod")
+        name = version.model.use_case.name
+        if name in BLOCKED_ON_PURPOSE:
+            assert not decision.allowed
+            codes = {r["code"] for r in decision.reasons}
+            assert codes <= {"approval-revoked", "periodic-review-overdue"}, (name, codes)
+            continue
+        assert decision.allowed, (name, decision.reasons)
+
+
+def test_production_evidence_was_produced_for_the_version_in_production():
+    for version in ModelVersion.objects.filter(environment="prod"):
+        accepted = Obligation.objects.filter(
+            model_version=version, active=True, status="accepted", evidence_sha256=""
+        ).exclude(evidence_link="")
+        assert accepted.exists(), version
+        for ob in accepted:
+            assert ob.evidence_version_id == version.pk
+            assert ob.evidence_artifact_sha256 == version.artifact_sha256
