@@ -17,10 +17,11 @@ version.
    own obligations at the next recompute (classification, policy publication, a
    promotion request); until then the gate blocks them with "not open for this version".
 
-Reversible: the backward step removes the gate parameters from measures and
-obligations, deletes the policy version it published (and its cells), and clears the
-version scope (re-activating nothing it superseded is needed: it superseded only
-obligations of use cases without versions, which the forward step re-derives).
+Reversible: the backward step removes the gate parameters from measures and from the
+obligations it changed, restores their policy version, clears their version scope,
+re-activates what it superseded and deletes the policy version it published. Obligations
+created per version after the forward step must be removed first (two active
+obligations of one use case on one consideration cannot exist without version scope).
 """
 
 from django.db import migrations

@@ -1,9 +1,12 @@
 """Issue 12 in the demo: every version moved by the demo has its own version-scope
-evidence, and the production versions still answer ``allowed`` at the gate (except the
-two the demo blocks on purpose: a revoked approval and an overdue periodic review)."""
+evidence, and the production versions still answer ``allowed`` at the gate, except the
+three the demo blocks on purpose: a revoked approval, an overdue periodic review, and
+the monitored version whose real drift alert opened a finding after its approval (an
+open finding is part of what a signature binds)."""
 
 import pytest
 
+from demo.monitoring import USE_CASE as MONITORED
 from demo.reviews import IN_PRODUCTION_DAYS, REVOKED
 from governance.models import Obligation
 from inventory.models import ModelVersion
@@ -21,6 +24,11 @@ def test_production_versions_are_allowed():
     for version in in_prod:
         decision = gate_decision(version, "prod")
         name = version.model.use_case.name
+        if name == MONITORED:
+            assert {r["code"] for r in decision.reasons} == {"signature-mismatch"}
+            changes = [c for r in decision.reasons for c in r["changes"]]
+            assert changes and all(c["what"] == "finding" for c in changes), changes
+            continue
         if name in BLOCKED_ON_PURPOSE:
             assert not decision.allowed
             codes = {r["code"] for r in decision.reasons}
