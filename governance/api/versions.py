@@ -60,7 +60,8 @@ class ChangeDeclarationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     def create(self, request, *args, **kwargs):
         data = DeclareInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        declaration = change_declare(by=request.user, **data.validated_data)
+        values = dict(data.validated_data)
+        declaration = change_declare(by=request.user, version=values.pop("model_version"), **values)
         return Response(
             ChangeDeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED
         )
