@@ -33,6 +33,17 @@ Summary of the schemas (see the code for bounds and help texts):
   infrastructure_alerts (bool)
 - data-quality-compliance: pii_anonymisation, column_lineage_reviewed,
   automated_quality_checks (bool)
+
+Every consideration also carries the gate parameters (``GATE_PARAMS``): ``blocks``
+(the environments whose entry the obligation blocks until it is satisfied),
+``evidence`` (what satisfies it: an accepted ``document``, the request's
+``signatures``, or a ``monitoring-config`` of the version) and ``carry_over`` (whether
+accepted evidence of the previous version may serve a new one whose change was
+declared not material and confirmed by the second line).
+
+Every parameter has a reader: ``register_consumer`` records, beside the code that reads
+them, which parameters a module consumes, and a test fails on a parameter of the
+default policy that nobody registered.
 """
 
 from collections.abc import Iterable, Mapping
@@ -94,6 +105,29 @@ class Param:
 
 ENVIRONMENTS = ("dev", "qa", "preprod", "prod")
 CADENCES = ("daily", "weekly", "monthly")
+
+# What satisfies an obligation (its ``evidence`` parameter): a document accepted by
+# the second line, the signatures of the promotion request itself, or the version's
+# monitoring configuration (reported by the monitoring app through a registered check).
+EVIDENCE_DOCUMENT = "document"
+EVIDENCE_SIGNATURES = "signatures"
+EVIDENCE_MONITORING = "monitoring-config"
+EVIDENCE_KINDS = (EVIDENCE_DOCUMENT, EVIDENCE_SIGNATURES, EVIDENCE_MONITORING)
+
+GATE_PARAMS: dict[str, Param] = {
+    "blocks": Param(
+        "list",
+        "Environments the version may not enter until this obligation is satisfied.",
+        choices=ENVIRONMENTS,
+    ),
+    "evidence": Param("choice", "What satisfies the obligation.", choices=EVIDENCE_KINDS),
+    "carry_over": Param(
+        "bool",
+        "Accepted evidence of the previous version may serve a new version whose change "
+        "is declared not material (same training data and features) and confirmed by a "
+        "second-line reviewer.",
+    ),
+}
 
 PARAMETER_SCHEMAS: dict[str, dict[str, Param]] = {
     "reproducibility": {
@@ -199,6 +233,10 @@ PARAMETER_SCHEMAS: dict[str, dict[str, Param]] = {
         "automated_quality_checks": Param("bool", "Automated data-quality checks."),
     },
 }
+
+
+for _schema in PARAMETER_SCHEMAS.values():
+    _schema.update(GATE_PARAMS)
 
 
 def _check_value(name: str, spec: Param, value: Any) -> str | None:
@@ -373,3 +411,36 @@ def merge_requirements(
             level, f"{before}; raised to {LEVEL_LABELS[level].lower()} by {sources}."
         )
     return result
+
+
+# --- Who reads the parameters ------------------------------------------------------------
+
+# (consideration, parameter) -> the modules that read it. Each reader registers itself
+# beside the code that reads (``register_consumer``); a test enumerates the default
+# policy's parameters and fails on one nobody reads.
+PARAMETER_CONSUMERS: dict[tuple[str, str], set[str]] = {}
+
+
+def register_consumer(consumer: str, consideration: str | None, *names: str) -> None:
+    """Record that ``consumer`` reads ``names`` of ``consideration`` (None: of every
+    consideration). Raises ValueError for a parameter no schema has, so the registry
+    cannot name a parameter that does not exist."""
+    codes = CONSIDERATIONS if consideration is None else (consideration,)
+    for code in codes:
+        schema = PARAMETER_SCHEMAS.get(code)
+        if schema is None:
+            raise ValueError(f"Unknown consideration {code!r}.")
+        for name in names:
+            if name not in schema:
+                raise ValueError(f"{name!r} is not a parameter of {code}.")
+            PARAMETER_CONSUMERS.setdefault((code, name), set()).add(consumer)
+
+
+def unread_parameters(parameters_by_consideration: Mapping[str, Iterable[str]]) -> list[str]:
+    """The "consideration.parameter" names that no registered consumer reads."""
+    return sorted(
+        f"{code}.{name}"
+        for code, names in parameters_by_consideration.items()
+        for name in names
+        if not PARAMETER_CONSUMERS.get((code, name))
+    )

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import policy_rules
+
 # The promotion path. A version moves one step at a time; "retired" is terminal.
 ORDER = ["dev", "qa", "preprod", "prod"]
 RETIRED = "retired"
@@ -31,14 +33,12 @@ SLOT_LABELS = {
     "deployments": "Deployments (Accountable)",
 }
 
-# Obligations that must be accepted (or waived) before a version may enter an
-# environment: the bias check before anything close to production, the
-# preproduction verification before production itself.
-BLOCKING_OBLIGATIONS = {
-    "qa": [],
-    "preprod": ["bias-harm-testing"],
-    "prod": ["bias-harm-testing", "preproduction-verification"],
-}
+# Which obligations block which move is policy, not code (issue 12): each obligation's
+# parameters say which environments it ``blocks`` and what ``evidence`` satisfies it
+# (``core.policy_rules.GATE_PARAMS``). An accepted document or a waiver satisfies a
+# "document" obligation; a "monitoring-config" one is satisfied by the version's
+# monitoring configuration (or a waiver); a "signatures" one by the request's own
+# signatures, so it never blocks the request it is satisfied by.
 OBLIGATION_DONE = ("accepted", "waived")
 
 # Inventory fields a version must carry before it may leave development (and that the
@@ -112,6 +112,43 @@ def slots_for(kind: str, n: int) -> list[str]:
     return [order[i % len(order)] for i in range(n)]
 
 
+def obligation_gates(obligation: dict[str, Any], target: str) -> bool:
+    """Whether an obligation (``{"level", "blocks"}``) gates the move into ``target``."""
+    return obligation.get("level") not in (None, "none") and target in (
+        obligation.get("blocks") or []
+    )
+
+
+def obligation_problem(obligation: dict[str, Any]) -> str | None:
+    """Why a gating obligation is not satisfied yet, or None when it is.
+
+    ``obligation``: {"code", "level", "status", "evidence", "missing" (no row for this
+    version yet), "check" (for evidence other than a document: None when the check
+    passes, else why not)}.
+    """
+    code = str(obligation.get("code", ""))
+    name = code.replace("-", " ")
+    if obligation.get("missing"):
+        return (
+            f"The {name} obligation is not open for this version yet; it is owed before this move."
+        )
+    status = str(obligation.get("status") or "open")
+    if status == "waived":
+        return None
+    evidence = obligation.get("evidence") or "document"
+    if evidence == "signatures":
+        return None
+    if evidence == "document":
+        if status == "accepted":
+            return None
+        return (
+            f"The {name} obligation ({obligation.get('level')}) is "
+            f"{status.replace('_', ' ')}, not accepted."
+        )
+    check = obligation.get("check", f"Nothing can tell whether {evidence} is in place.")
+    return None if check is None else f"The {name} obligation is not met: {check}"
+
+
 @dataclass(frozen=True)
 class BlockingItem:
     code: str
@@ -125,17 +162,22 @@ def blocking_items(
     *,
     kind: str,
     target: str,
-    obligations: dict[str, dict[str, Any]],
+    obligations: list[dict[str, Any]],
     raci_problems: list[str],
     open_findings: list[dict[str, Any]],
     missing_fields: list[str],
     eligible_by_slot: dict[str, list[int]],
+    extra: list[BlockingItem] | tuple[BlockingItem, ...] = (),
 ) -> list[BlockingItem]:
     """What stops a request from being approved, each with a stable code (used to
     waive it) and a sentence for people.
 
-    ``obligations``: consideration code -> {"level", "status"} of the active ones.
+    ``obligations``: the version's obligations (use-case and version scope), each
+    {"code", "level", "status", "blocks", "evidence", "check", "missing"}; those whose
+    ``blocks`` name ``target`` and are not satisfied block (``obligation_problem``).
     ``open_findings``: [{"id", "title"}] open findings on the version.
+    ``extra``: blocking items decided elsewhere (e.g. a classification awaiting
+    confirmation), appended after the obligations.
     """
     items: list[BlockingItem] = []
     if kind != PROMOTE:
@@ -146,16 +188,13 @@ def blocking_items(
         items.append(
             BlockingItem(f"missing-field:{name}", f"The version has no {name} in the inventory.")
         )
-    for code in BLOCKING_OBLIGATIONS.get(target, []):
-        ob = obligations.get(code)
-        if ob and ob.get("level") != "none" and ob.get("status") not in OBLIGATION_DONE:
-            items.append(
-                BlockingItem(
-                    f"obligation:{code}",
-                    f"The {code.replace('-', ' ')} obligation ({ob.get('level')}) is "
-                    f"{str(ob.get('status', 'open')).replace('_', ' ')}, not accepted.",
-                )
-            )
+    for ob in obligations:
+        if not obligation_gates(ob, target):
+            continue
+        problem = obligation_problem(ob)
+        if problem:
+            items.append(BlockingItem(f"obligation:{ob['code']}", problem))
+    items.extend(extra)
     for finding in open_findings:
         items.append(
             BlockingItem(
@@ -201,35 +240,91 @@ def manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(manifest)).hexdigest()
 
 
-def manifest_differences(signed: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Why a signature no longer matches: one sentence per thing that changed since
-    it was signed (artifact, evidence, obligations, findings, waivers)."""
-    reasons: list[str] = []
+MANIFEST_FORMAT = 2
+# What a signature binds of each gating obligation (manifest format 2). Legacy
+# manifests (no format) bound every obligation of the use case, without versions;
+# they are compared on the fields they share, for the obligations that gate now.
+BOUND_FIELDS = (
+    "level",
+    "status",
+    "evidence_sha256",
+    "evidence_link",
+    "evidence_version",
+    "evidence_artifact_sha256",
+)
+LEGACY_FIELDS = ("status", "evidence_sha256", "evidence_link")
+
+
+def _obligation_view(manifest: dict[str, Any]) -> tuple[dict[str, dict], tuple[str, ...]]:
+    if manifest.get("format") == MANIFEST_FORMAT:
+        rows = {
+            r["key"]: {f: r.get(f) or "" for f in BOUND_FIELDS} for r in manifest["obligations"]
+        }
+        return rows, BOUND_FIELDS
+    evidence = {r["key"]: r for r in manifest.get("evidence", [])}
+    rows = {
+        r["key"]: {
+            "status": r.get("status") or "",
+            "evidence_sha256": evidence.get(r["key"], {}).get("sha256") or "",
+            "evidence_link": evidence.get(r["key"], {}).get("link") or "",
+        }
+        for r in manifest.get("obligations", [])
+    }
+    return rows, LEGACY_FIELDS
+
+
+def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, str]]:
+    """What changed, since a signature, among the things it binds: the artifact, the
+    target, the obligations that gate the move (their status and evidence), open
+    findings and waivers. Obligations that do not gate the move are not bound: their
+    changes never void a signature. Each change is {"what", "key", "message"}."""
+    changes: list[dict[str, str]] = []
     for key, label in (("artifact_sha256", "artifact SHA-256"), ("target", "target")):
         if signed.get(key) != current.get(key):
-            reasons.append(f"The {label} changed from {signed.get(key)} to {current.get(key)}.")
-    for key, label in (
-        ("obligations", "obligation"),
-        ("evidence", "evidence of"),
-        ("findings", "finding"),
-        ("waivers", "waiver of"),
-    ):
-        old = {row["key"]: row for row in signed.get(key, [])}
-        new = {row["key"]: row for row in current.get(key, [])}
-        for k in sorted(set(old) | set(new)):
-            if k not in new:
-                reasons.append(f"The {label} {k} is no longer there.")
-            elif k not in old:
-                reasons.append(f"The {label} {k} was added.")
-            elif old[k] != new[k]:
-                changed = [
-                    f for f in sorted(set(old[k]) | set(new[k])) if old[k].get(f) != new[k].get(f)
-                ]
-                detail = ", ".join(f"{f}: {old[k].get(f)} -> {new[k].get(f)}" for f in changed)
-                reasons.append(f"The {label} {k} changed ({detail}).")
-    if not reasons and manifest_hash(signed) != manifest_hash(current):
-        reasons.append("What was signed has changed.")
-    return reasons
+            changes.append(
+                {
+                    "what": key,
+                    "key": key,
+                    "message": f"The {label} changed from {signed.get(key)} to {current.get(key)}.",
+                }
+            )
+    old, fields = _obligation_view(signed)
+    new, _ = _obligation_view(current)
+    legacy = fields is LEGACY_FIELDS
+    for k in sorted(set(new) | (set() if legacy else set(old))):
+        if k not in new:
+            message = f"The {k} obligation no longer gates this move."
+        elif k not in old:
+            message = f"The {k} obligation was added to what gates this move."
+        else:
+            changed = [f for f in fields if old[k].get(f, "") != new[k].get(f, "")]
+            if not changed:
+                continue
+            detail = ", ".join(
+                f"{f.replace('_', ' ')}: {old[k].get(f) or '-'} -> {new[k].get(f) or '-'}"
+                for f in changed
+            )
+            message = f"The {k} obligation changed ({detail})."
+        changes.append({"what": "obligation", "key": k, "message": message})
+    for key, label in (("findings", "finding"), ("waivers", "waiver of")):
+        before = {row["key"]: row for row in signed.get(key, [])}
+        after = {row["key"]: row for row in current.get(key, [])}
+        for k in sorted(set(before) | set(after)):
+            if k not in after:
+                message = f"The {label} {k} is no longer there."
+            elif k not in before:
+                message = f"The {label} {k} was added."
+            elif before[k] != after[k]:
+                message = f"The {label} {k} changed."
+            else:
+                continue
+            changes.append({"what": key[:-1], "key": k, "message": message})
+    return changes
+
+
+def manifest_differences(signed: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Why a signature no longer matches: one sentence per bound thing that changed."""
+    return [c["message"] for c in binding_changes(signed, current)]
 
 
 @dataclass
@@ -263,3 +358,9 @@ def tally(
         t.filled[slot] = signer
         seen.add(signer)
     return t
+
+
+policy_rules.register_consumer(
+    "core.promotion_rules.signoffs_required", "human-signoff", "signoffs_per_move", "environments"
+)
+policy_rules.register_consumer("core.promotion_rules.blocking_items", None, "blocks", "evidence")

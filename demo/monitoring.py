@@ -33,7 +33,7 @@ from fairness import services as bias_svc
 from inventory.models import ModelVersion, UseCase
 from inventory.permissions import can_change_version
 from monitoring import services as svc
-from monitoring.models import MonitoringConfig
+from monitoring.models import MonitoringBatch, MonitoringConfig
 
 USE_CASE = "Retail credit application scoring"
 SEED = 20_260_601
@@ -106,22 +106,13 @@ def _owner(version: ModelVersion, users: dict[str, User]) -> User | None:
     return owner if can_change_version(owner, version) else None
 
 
-def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
-    use_case = UseCase.objects.filter(name=USE_CASE).first()
-    version = (
-        ModelVersion.objects.filter(model__use_case=use_case, environment="prod")
-        .select_related("model__use_case")
-        .order_by("-registered_at", "-pk")
-        .first()
-        if use_case
-        else None
-    )
-    if version is None:
-        note("monitoring", f"{USE_CASE}: no version in production, skipped", False)
-        return
-    if MonitoringConfig.objects.filter(model_version=version).exists():
-        note("monitoring", str(version), False)
-        return
+def configure(version: ModelVersion, users: dict[str, User]) -> MonitoringConfig:
+    """The version's monitoring configuration on its validation sample (idempotent).
+    The sign-off loader calls it before the move to production: the policy's
+    production-monitoring obligation is met by a configuration (issue 12)."""
+    existing = MonitoringConfig.objects.filter(model_version=version).first()
+    if existing is not None:
+        return existing
     by = _owner(version, users)
     rng = np.random.default_rng(SEED)
     reference = _rows(rng, REFERENCE_ROWS)
@@ -151,6 +142,30 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
         sensitive_columns=["age_band", "sex"],
         performance_max_drop=0.1,
     )
+    return config
+
+
+def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
+    use_case = UseCase.objects.filter(name=USE_CASE).first()
+    version = (
+        ModelVersion.objects.filter(model__use_case=use_case, environment="prod")
+        .select_related("model__use_case")
+        .order_by("-registered_at", "-pk")
+        .first()
+        if use_case
+        else None
+    )
+    if version is None:
+        note("monitoring", f"{USE_CASE}: no version in production, skipped", False)
+        return
+    config = MonitoringConfig.objects.filter(model_version=version).first()
+    if config is not None and MonitoringBatch.objects.filter(config=config).exists():
+        note("monitoring", str(version), False)
+        return
+    by = _owner(version, users)
+    rng = np.random.default_rng(SEED)
+    _rows(rng, REFERENCE_ROWS)  # the reference sample (see ``configure``)
+    config = configure(version, users)
     now = timezone.now()
     today = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - dt.timedelta(days=DAYS)

@@ -2,8 +2,10 @@
 obligations.
 
 Use cases in production have their newest version promoted dev -> QA -> preprod ->
-prod through approved requests: evidence for the bias and preproduction obligations is
-submitted by the technical owner and accepted by the risk officer; the risk officer
+prod through approved requests: before each move, the version's own evidence for every
+obligation the policy says gates it is submitted by the technical owner and accepted
+by the risk officer (monitoring is a configuration for the monitored use case, waived
+with a reason for the others); the risk officer
 (model acceptance) and the model approver (production, deployments) sign. Use cases
 in validation wait in preprod with a request to production pending on the risk
 officer and the approver (one of them blocked by an open bias finding). One request
@@ -23,8 +25,10 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 import demo
+from demo import monitoring as demo_monitoring
 from governance.models import Obligation
-from governance.services import obligation_accept, obligation_submit_evidence
+from governance.selectors import obligations_gating_move
+from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion, UseCase
 from reviews.models import PromotionRequest, Signature
@@ -50,18 +54,38 @@ FINDING = (
 )
 
 
-def _evidence(use_case: UseCase, code: str, owner: User, checker: User) -> None:
-    ob = Obligation.objects.filter(use_case=use_case, consideration__code=code, active=True).first()
-    if ob is None or ob.level == "none" or ob.status in ("accepted", "waived"):
-        return
-    if ob.status == "open":
-        obligation_submit_evidence(
-            obligation=ob,
-            by=owner,
-            link=f"https://docs.example.org/{use_case.pk}/{code}/report.pdf",
-        )
-        ob.refresh_from_db()
-    obligation_accept(obligation=ob, by=checker, note="Demo: evidence reviewed.")
+MONITORING_WAIVER = (
+    "Monitored by the platform team's own alerting; onboarding to the dashboard's drift "
+    "monitoring is planned for next quarter."
+)
+
+
+def _satisfy(version: ModelVersion, env: str, users: dict[str, User]) -> None:
+    """Meet what the policy says gates the version's move into ``env`` (issue 12): the
+    version's own evidence (a report link per obligation, submitted by the technical
+    owner and accepted by the risk officer), and its monitoring configuration for the
+    use case monitored in the demo (the others are waived by the governance lead, with
+    the reason)."""
+    owner = version.model.use_case.technical_owner
+    for item in obligations_gating_move(version=version, environment=env):
+        ob = item["row"]
+        if item["problem"] is None or ob is None:
+            continue
+        if item["evidence"] == "monitoring-config":
+            if version.model.use_case.name == demo_monitoring.USE_CASE:
+                demo_monitoring.configure(version, users)
+            else:
+                obligation_waive(
+                    obligation=ob, by=users["governance.lead"], justification=MONITORING_WAIVER
+                )
+            continue
+        if ob.status == Obligation.Status.OPEN:
+            ob = obligation_submit_evidence(
+                obligation=ob,
+                by=owner,
+                link=f"https://docs.example.org/{version.pk}/{item['code']}/report.pdf",
+            )
+        obligation_accept(obligation=ob, by=users["risk.officer"], note="Demo: evidence reviewed.")
 
 
 def _sign_all(req: PromotionRequest, signers: dict[str, User]) -> None:
@@ -131,11 +155,10 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
         if version is None:
             continue
         owner = use_case.technical_owner
-        _evidence(use_case, "bias-harm-testing", owner, risk)
-        _evidence(use_case, "preproduction-verification", owner, risk)
         final = "prod" if intended[use_case.name] == LifecycleStatus.PRODUCTION else "preprod"
         last = None
         for env in ("qa", "preprod", "prod")[: ("qa", "preprod", "prod").index(final) + 1]:
+            _satisfy(version, env, users)
             last = _move(version, owner, signers, steps[env])
             note("promotion request", f"{version} to {env}", True)
             if last.status != PromotionRequest.Status.APPROVED:
@@ -180,6 +203,7 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
                     source="bias",
                     detail={"metric": "disparate_impact", "value": 0.74, "threshold": 0.8},
                 )
+            _satisfy(version, "prod", users)
             svc.request_create(
                 version=version,
                 by=owner,

@@ -11,13 +11,15 @@ class GovernanceConfig(AppConfig):
         from governance.services import classification_refresh
         from governance.services.escalation import render_obligation_overdue
         from governance.services.obligations import render_obligations_email
-        from inventory.services import on_classification_inputs_changed
+        from governance.services.versions import version_registered
+        from inventory.services import on_classification_inputs_changed, on_version_registered
         from notifications.models import Notification
         from notifications.registry import register_renderer
 
         register_governance_models()
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)
+        on_version_registered(version_registered)
         register_renderer([Notification.Kind.OBLIGATIONS_ASSIGNED], render_obligations_email)
         # Overdue obligations: the owner, then the model-acceptance Accountable (issue 12).
         register_renderer(

@@ -49,6 +49,19 @@ def on_classification_inputs_changed(handler: Callable[..., None]) -> Callable[.
     return handler
 
 
+# What must run when a version is registered (issue 12: governance opens the version's
+# own obligations), registered by GovernanceConfig.ready; called in the same
+# transaction as the registration.
+_on_version_registered: list[Callable[..., None]] = []
+
+
+def on_version_registered(handler: Callable[..., None]) -> Callable[..., None]:
+    """Register ``handler(version=, by=)``, called after a new version is registered."""
+    if handler not in _on_version_registered:
+        _on_version_registered.append(handler)
+    return handler
+
+
 def _require_team(by: User, team: Team | None, what: str) -> None:
     if not permissions.can_write_for_team(by, team):
         raise PermissionDenied(f"You can only {what} for your own team.")
@@ -247,6 +260,8 @@ def model_version_register(
     version.save()
     version.authors.set(authors)
     use_case_status_sync(use_case=model.use_case)
+    for handler in _on_version_registered:
+        handler(version=version, by=by)
     return version, True
 
 

@@ -19,6 +19,13 @@ class MonitoringAppConfig(AppConfig):
 
         register_renderer([Notification.Kind.DRIFT_ALERT], render_notification)
 
+        # Issue 12: the production-monitoring obligation of tiers that owe monitoring is
+        # met by the version's monitoring configuration, which only this app can see.
+        from governance.evidence_checks import register_evidence_check
+        from monitoring.services.policy import monitoring_configured
+
+        register_evidence_check("monitoring-config", monitoring_configured)
+
         # Events recorded before the move name these models under the reviews app.
         for model in (
             m.MonitoringConfig,

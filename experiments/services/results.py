@@ -21,7 +21,7 @@ from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import EVIDENCE_CONSIDERATION, _audit, _locked
 from governance.models import Obligation
-from governance.selectors import obligation_list
+from governance.selectors import obligation_for
 from governance.services import obligation_submit_evidence
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
@@ -148,13 +148,12 @@ def experiment_submit_evidence(*, experiment: Experiment, by: User) -> Obligatio
     experiment = _locked(experiment)
     if not experiment.signatures.filter(meaning=Signature.Meaning.RESULT_SIGNED).exists():
         raise ValidationError("Sign the result before submitting it as evidence.")
-    obligation = (
-        obligation_list(use_case=experiment.use_case)
-        .filter(consideration__code=EVIDENCE_CONSIDERATION, active=True)
-        .first()
-    )
+    # The challenger's own obligation (issue 12): the result is evidence about it.
+    obligation = obligation_for(version=experiment.challenger, code=EVIDENCE_CONSIDERATION)
     if obligation is None:
-        raise ValidationError("This use case owes no preproduction-verification obligation.")
+        raise ValidationError(
+            "The challenger version owes no preproduction-verification obligation."
+        )
     body = json.dumps(evidence_document(experiment), sort_keys=True, indent=1).encode()
     obligation = obligation_submit_evidence(
         obligation=obligation,

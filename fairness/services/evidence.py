@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 
 from fairness.models import BiasSummary
 from fairness.services.common import BIAS_CONSIDERATION
-from governance.selectors.obligations import obligation_list
+from governance.selectors.obligations import obligation_for
 from governance.services import obligation_submit_evidence
 
 
@@ -25,13 +25,14 @@ def bias_summary_submit_evidence(*, summary: BiasSummary, by: User, note: str = 
         raise ValidationError("Only a finished summary can be submitted as evidence.")
     dataset = summary.dataset
     use_case = dataset.model_version.model.use_case
-    obligation = (
-        obligation_list(use_case=use_case)
-        .filter(consideration__code=BIAS_CONSIDERATION, active=True)
-        .first()
-    )
+    # The version's own obligation (issue 12): a summary of one version is never
+    # evidence for another.
+    obligation = obligation_for(version=dataset.model_version, code=BIAS_CONSIDERATION)
     if obligation is None:
-        raise ValidationError("This use case owes no bias-and-harm-testing obligation.")
+        raise ValidationError(
+            f"Version {dataset.model_version.version_label} of {use_case.name!r} owes no "
+            "bias-and-harm-testing obligation."
+        )
     payload = {
         "kind": "bias-summary",
         "summary": summary.pk,

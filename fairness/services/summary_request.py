@@ -16,18 +16,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core import fairness
+from core import fairness, policy_rules
 from fairness.models import BiasSummary, ScoredDataset
 from fairness.services.common import BIAS_CONSIDERATION, DEFAULT_THRESHOLDS, can_run
 from governance.selectors.obligations import obligations_for_rules
 from inventory.models import ModelVersion
+
+policy_rules.register_consumer(
+    "fairness.services.summary_request.policy_thresholds",
+    BIAS_CONSIDERATION,
+    "disparate_impact_min",
+    "equalized_odds_max_diff",
+)
 
 
 def policy_thresholds(version: ModelVersion) -> tuple[dict[str, float], str]:
     """The bias thresholds the policy sets for the version's use case, and where they
     come from (the use case's bias-and-harm-testing obligation, or the defaults)."""
     use_case = version.model.use_case
-    rules = obligations_for_rules(use_case=use_case).get(BIAS_CONSIDERATION)
+    rules = obligations_for_rules(use_case=use_case, version=version).get(BIAS_CONSIDERATION)
     if rules is None:
         return dict(DEFAULT_THRESHOLDS), (
             "product defaults (disparate impact below 0.8, equalized-odds difference above "

@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
+from core import obligation_rules
 from governance.filters import ObligationFilterSet
 from governance.models import Obligation, ObligationEvent
 from governance.selectors import obligation_list
@@ -31,12 +32,28 @@ class ObligationSerializer(serializers.ModelSerializer):
     evidence_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     policy_version = serializers.IntegerField(source="policy_version.number", read_only=True)
     events = ObligationEventSerializer(many=True, read_only=True)
+    scope = serializers.SerializerMethodField()
+    evidence_items = serializers.SerializerMethodField()
+
+    def get_scope(self, obj) -> str:
+        return obligation_rules.scope_of(obj.consideration.code)
+
+    def get_evidence_items(self, obj) -> list[dict[str, str]]:
+        """What the evidence must cover, from the measure's parameters."""
+        return [
+            {"code": code, "label": label}
+            for code, label in obligation_rules.evidence_items(
+                obj.consideration.code, obj.parameters
+            )
+        ]
 
     class Meta:
         model = Obligation
         fields = [
             "id",
             "use_case",
+            "model_version",
+            "scope",
             "consideration",
             "level",
             "text",
@@ -55,6 +72,10 @@ class ObligationSerializer(serializers.ModelSerializer):
             "evidence_size",
             "evidence_by",
             "evidence_at",
+            "evidence_version",
+            "evidence_artifact_sha256",
+            "evidence_items",
+            "evidence_covers",
             "events",
         ]
         read_only_fields = fields
@@ -63,6 +84,11 @@ class ObligationSerializer(serializers.ModelSerializer):
 class EvidenceInputSerializer(serializers.Serializer):
     link = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     file = serializers.FileField(required=False)
+    covers = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="The evidence items this evidence covers (default: all of them).",
+    )
 
 
 class WaiveInputSerializer(serializers.Serializer):
@@ -95,6 +121,7 @@ class ObligationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
             by=request.user,
             link=data.validated_data.get("link", ""),
             file=data.validated_data.get("file"),
+            covers=data.validated_data.get("covers"),
         )
         return Response(ObligationSerializer(self.get_queryset().get(pk=obligation.pk)).data)
 

@@ -11,6 +11,7 @@ from governance.api import framework_changes as framework_changes_api
 from governance.api import obligations as obligations_api
 from governance.api import policy as policy_api
 from governance.api import raci as raci_api
+from governance.api import versions as versions_api
 from governance.api import views
 
 app_name = "governance-api"
@@ -49,6 +50,9 @@ router.register(
 )
 # Step 5: obligations
 router.register("obligations", obligations_api.ObligationViewSet, basename="obligation")
+router.register(
+    "change-declarations", versions_api.ChangeDeclarationViewSet, basename="change-declaration"
+)
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),

@@ -17,7 +17,11 @@ from governance.models.ethics import (  # Step 2
     EthicsTemplateVersion,
 )
 from governance.models.framework_changes import FrameworkChange, FrameworkChangeDecision
-from governance.models.obligations import Obligation, ObligationEvent  # Step 5
+from governance.models.obligations import (  # Step 5
+    ChangeDeclaration,
+    Obligation,
+    ObligationEvent,
+)
 from governance.models.policy import (  # Step 4
     Consideration,
     Measure,
@@ -71,6 +75,7 @@ __all__ = [
     "FrameworkChange",
     "FrameworkChangeDecision",
     # Step 5: obligations
+    "ChangeDeclaration",
     "Obligation",
     "ObligationEvent",
 ]

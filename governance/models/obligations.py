@@ -25,6 +25,15 @@ class Obligation(models.Model):
     use_case = models.ForeignKey(
         "inventory.UseCase", on_delete=models.PROTECT, related_name="obligations"
     )
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="obligations",
+        help_text="The version this obligation is about; empty for a use-case-scope "
+        "obligation (e.g. documentation and periodic review of the use case).",
+    )
     consideration = models.ForeignKey(
         "governance.Consideration", on_delete=models.PROTECT, related_name="obligations"
     )
@@ -61,15 +70,39 @@ class Obligation(models.Model):
         related_name="+",
     )
     evidence_at = models.DateTimeField(null=True, blank=True)
+    # What the evidence was produced for (issue 12): the version and its artifact.
+    evidence_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version the evidence was produced for (an earlier one when it "
+        "was carried over after a change declared not material).",
+    )
+    evidence_artifact_sha256 = models.CharField(max_length=64, blank=True)
+    evidence_covers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The evidence items (from the measure's parameters) the submitter "
+        "says the evidence covers.",
+    )
 
     class Meta:
-        ordering = ["use_case", "consideration__order", "-id"]
+        ordering = ["use_case", "consideration__order", "model_version_id", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["use_case", "consideration"],
-                condition=models.Q(active=True),
+                condition=models.Q(active=True, model_version__isnull=True),
                 name="obligation_one_active",
                 violation_error_message="This use case already has an active obligation "
+                "for this consideration.",
+            ),
+            models.UniqueConstraint(
+                fields=["model_version", "consideration"],
+                condition=models.Q(active=True, model_version__isnull=False),
+                name="obligation_one_active_per_version",
+                violation_error_message="This version already has an active obligation "
                 "for this consideration.",
             ),
             models.CheckConstraint(
@@ -81,7 +114,12 @@ class Obligation(models.Model):
         indexes = [models.Index(fields=["status", "due_date"])]
 
     def __str__(self) -> str:
-        return f"{self.use_case}: {self.consideration} ({self.get_level_display()})"
+        where = (
+            f"{self.use_case} {self.model_version.version_label}"
+            if self.model_version_id
+            else f"{self.use_case}"
+        )
+        return f"{where}: {self.consideration} ({self.get_level_display()})"
 
 
 class ObligationEvent(models.Model):
@@ -95,6 +133,8 @@ class ObligationEvent(models.Model):
         ACCEPTED = "accepted", "Accepted"
         WAIVED = "waived", "Waived"
         OWNER_CHANGED = "owner_changed", "Owner changed"
+        CARRIED_OVER = "carried_over", "Evidence carried over"
+        SCOPED = "scoped", "Assigned to a version"
 
     obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -115,3 +155,39 @@ class ObligationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.obligation}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChangeDeclaration(models.Model):
+    """A requester's declaration that a version changes nothing material from an
+    earlier one of the same model (same training data, same features), and the second
+    line's confirmation. Only a confirmed declaration lets the policy's ``carry_over``
+    evidence serve the new version."""
+
+    model_version = models.OneToOneField(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="change_declaration"
+    )
+    previous = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    same_training_data = models.BooleanField()
+    same_features = models.BooleanField()
+    note = models.TextField()
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    declared_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-declared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model_version}: not material since {self.previous}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None

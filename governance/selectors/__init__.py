@@ -36,11 +36,14 @@ from governance.selectors.ethics import (  # Step 2
 )
 from governance.selectors.obligations import (  # Step 5
     obligation_dashboard,
+    obligation_for,
     obligation_get,
     obligation_kpis,
     obligation_list,
     obligations_for_rules,
+    obligations_gating_move,
     obligations_overdue,
+    version_obligations_for_gate,
 )
 from governance.selectors.policy import (  # Step 4
     PolicyRequirement,
@@ -126,6 +129,9 @@ __all__ = [
     "obligation_get",
     "obligation_kpis",
     "obligation_list",
+    "obligation_for",
     "obligations_for_rules",
+    "obligations_gating_move",
+    "version_obligations_for_gate",
     "obligations_overdue",
 ]

@@ -3,7 +3,7 @@ workflows, and dashboard counts."""
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from governance.models import Obligation, ObligationEvent
@@ -11,11 +11,20 @@ from governance.models import Obligation, ObligationEvent
 PENDING = (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED)
 
 
-def obligation_list(*, use_case=None, active: bool | None = True) -> QuerySet[Obligation]:
+def obligation_list(
+    *, use_case=None, active: bool | None = True, version=None
+) -> QuerySet[Obligation]:
     """Obligations (active ones by default) with their consideration, owner, policy
-    version and history prefetched."""
+    version and history prefetched. With ``version``: what that version owes, i.e. the
+    use case's use-case-scope obligations and the version's own."""
     qs = Obligation.objects.select_related(
-        "use_case", "consideration", "owner", "policy_version", "evidence_by"
+        "use_case",
+        "consideration",
+        "owner",
+        "policy_version",
+        "evidence_by",
+        "model_version",
+        "evidence_version",
     ).prefetch_related(
         Prefetch(
             "events", queryset=ObligationEvent.objects.select_related("by").order_by("at", "id")
@@ -23,22 +32,99 @@ def obligation_list(*, use_case=None, active: bool | None = True) -> QuerySet[Ob
     )
     if use_case is not None:
         qs = qs.filter(use_case=use_case)
+    if version is not None:
+        qs = qs.filter(use_case_id=version.model.use_case_id).filter(
+            Q(model_version__isnull=True) | Q(model_version=version)
+        )
     if active is not None:
         qs = qs.filter(active=active)
-    return qs.order_by("use_case_id", "consideration__order", "-id")
+    return qs.order_by("use_case_id", "consideration__order", "model_version_id", "-id")
+
+
+def obligation_for(*, version, code: str) -> Obligation | None:
+    """The active obligation ``version`` owes on one consideration (its own, or the use
+    case's for a use-case-scope consideration), or None."""
+    return obligation_list(version=version).filter(consideration__code=code).first()
 
 
 def obligation_get(*, pk: int) -> Obligation | None:
     return obligation_list(active=None).filter(pk=pk).first()
 
 
-def obligations_for_rules(*, use_case) -> dict[str, dict[str, Any]]:
-    """{consideration code: parameters} of the use case's active, not waived
-    obligations: what the sign-off, bias and monitoring workflows must enforce."""
+def obligations_for_rules(*, use_case, version=None) -> dict[str, dict[str, Any]]:
+    """{consideration code: parameters} of the active, not waived obligations: what the
+    sign-off, bias and monitoring workflows must enforce. With ``version``, what that
+    version owes; without, the use case's (a version-scope consideration read from its
+    newest version's obligation)."""
+    qs = (
+        obligation_list(version=version)
+        if version is not None
+        else obligation_list(use_case=use_case)
+    )
     return {
         o.consideration.code: dict(o.parameters, level=o.level)
-        for o in obligation_list(use_case=use_case).exclude(status=Obligation.Status.WAIVED)
+        for o in qs.exclude(status=Obligation.Status.WAIVED).order_by(
+            "consideration__order", F("model_version_id").asc(nulls_first=True), "id"
+        )
     }
+
+
+def version_obligations_for_gate(version) -> list[dict[str, Any]]:
+    """Everything ``version`` owes (the policy and regulations' requirements of its use
+    case), as the plain data ``core.promotion_rules.blocking_items`` reads: code, level,
+    status, blocks, evidence, the check of non-document evidence, and ``missing`` when
+    the obligation is not open for this version yet (fails closed). ``row`` is the
+    Obligation (None when missing)."""
+    from core import obligation_rules
+    from governance.evidence_checks import evidence_check
+    from governance.selectors.policy import policy_published_latest, policy_requirements_for
+
+    use_case = version.model.use_case
+    rows = {o.consideration.code: o for o in obligation_list(version=version)}
+    owed: dict[str, tuple[str, dict]] = {}
+    published = policy_published_latest()
+    if use_case.risk_tier is not None and published is not None:
+        requirements = policy_requirements_for(
+            tier=use_case.risk_tier,
+            regulation_codes=list(use_case.regulations.values_list("code", flat=True)),
+            version=published,
+        )
+        owed = {
+            d.consideration: (d.level, d.parameters) for d in obligation_rules.derive(requirements)
+        }
+    out = []
+    for code in sorted(set(owed) | set(rows)):
+        row = rows.get(code)
+        level, parameters = (row.level, row.parameters) if row else owed[code]
+        evidence = parameters.get("evidence") or "document"
+        item = {
+            "code": code,
+            "level": level,
+            "status": row.status if row else "open",
+            "blocks": list(parameters.get("blocks") or []),
+            "evidence": evidence,
+            "missing": row is None,
+            "row": row,
+        }
+        if evidence not in ("document", "signatures"):
+            item["check"] = evidence_check(evidence, version)
+        out.append(item)
+    return out
+
+
+def obligations_gating_move(*, version, environment: str) -> list[dict[str, Any]]:
+    """The obligations that gate ``version``'s entry into ``environment`` (see
+    ``version_obligations_for_gate``), satisfied or not: what a signature on that move
+    binds and what the gate and the promotion request evaluate. Each dict gains
+    ``problem``: None when satisfied, else why not."""
+    from core import promotion_rules
+
+    out = []
+    for item in version_obligations_for_gate(version):
+        if promotion_rules.obligation_gates(item, environment):
+            item["problem"] = promotion_rules.obligation_problem(item)
+            out.append(item)
+    return out
 
 
 def obligations_overdue(*, today=None) -> QuerySet[Obligation]:

@@ -44,8 +44,18 @@ from governance.services.policy import (  # Step 4
     policy_draft_discard,
 )
 from governance.services.raci import raci_assign, raci_matrix_set, raci_unassign  # Step 3
+from governance.services.versions import (  # Step 5, version scope
+    change_confirm,
+    change_declare,
+    obligation_carry_over,
+    obligation_signoff_satisfied,
+)
 
 __all__ = [
+    "change_confirm",
+    "change_declare",
+    "obligation_carry_over",
+    "obligation_signoff_satisfied",
     "classification_refresh",
     "classification_submit",
     "risk_rules_changed",

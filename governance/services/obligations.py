@@ -26,7 +26,7 @@ from core import obligation_rules
 from governance.models import Consideration, Obligation, ObligationEvent
 from governance.selectors.policy import policy_published_latest, policy_requirements_for
 from governance.selectors.raci import raci_accountable_for
-from inventory.models import UseCase
+from inventory.models import ModelVersion, UseCase
 from notifications.jobs import job_wanted
 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
@@ -89,9 +89,15 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     requirements = policy_requirements_for(
         tier=use_case.risk_tier, regulation_codes=regulation_codes, version=version
     )
-    derived = obligation_rules.derive(requirements)
+    version_ids = list(
+        ModelVersion.objects.filter(model__use_case=use_case)
+        .exclude(environment="retired")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    derived = obligation_rules.expand(obligation_rules.derive(requirements), version_ids)
     active = {
-        o.consideration.code: (o, o.level, o.parameters)
+        (o.consideration.code, o.model_version_id): (o, o.level, o.parameters)
         for o in use_case.obligations.filter(active=True).select_related("consideration")
     }
     plan = obligation_rules.diff(active, derived)
@@ -103,9 +109,12 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     considerations = {c.code: c for c in Consideration.objects.all()}
     notify: set[int] = set()
 
-    def create(d: obligation_rules.Derived, kind: str, detail: dict) -> Obligation:
+    def create(
+        d: obligation_rules.Derived, kind: str, detail: dict, version_id: int | None
+    ) -> Obligation:
         obligation = Obligation(
             use_case=use_case,
+            model_version_id=version_id,
             consideration=considerations[d.consideration],
             level=d.level,
             text=d.text,
@@ -121,10 +130,19 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         _event(obligation=obligation, kind=kind, by=by, detail=detail, reason=reason)
         if obligation.owner_id:
             notify.add(obligation.pk)
+        if version_id is not None:
+            from governance.services.versions import obligation_carry_over
+
+            obligation_carry_over(obligation=obligation, by=by)
         return obligation
 
-    for d in plan.create:
-        create(d, ObligationEvent.Kind.CREATED, {"to": {"level": d.level, "why": d.why}})
+    for (_code, version_id), d in zip(plan.create_keys, plan.create, strict=True):
+        create(
+            d,
+            ObligationEvent.Kind.CREATED,
+            {"to": {"level": d.level, "why": d.why}, "model_version": version_id},
+            version_id,
+        )
         counts["created"] += 1
     for old, d in plan.change:
         detail = {
@@ -132,7 +150,9 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
             "to": {"level": d.level, "parameters": d.parameters, "why": d.why},
         }
         _supersede(old, now=now, by=by, reason=reason, detail=detail)
-        create(d, ObligationEvent.Kind.CHANGED, {**detail, "replaces": old.pk})
+        create(
+            d, ObligationEvent.Kind.CHANGED, {**detail, "replaces": old.pk}, old.model_version_id
+        )
         counts["changed"] += 1
     for old in plan.supersede:
         _supersede(
@@ -167,7 +187,7 @@ def _follow_raci(use_case: UseCase, active: dict, plan, *, by: User | None, reas
     changed, the owner changes too (recorded as an event). Returns how many changed."""
     replaced = {old.pk for old, _ in plan.change} | {old.pk for old in plan.supersede}
     changed = 0
-    for code, (obligation, _level, _parameters) in active.items():
+    for (code, _version), (obligation, _level, _parameters) in active.items():
         if obligation.pk in replaced:
             continue
         owner = _owner(use_case, code)
@@ -220,7 +240,9 @@ def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, re
 
 def _locked_active(obligation: Obligation) -> Obligation:
     obligation = (
-        Obligation.objects.select_for_update().select_related("use_case").get(pk=obligation.pk)
+        Obligation.objects.select_for_update(of=("self",))
+        .select_related("use_case", "consideration", "model_version")
+        .get(pk=obligation.pk)
     )
     if not obligation.active:
         raise ValidationError("This obligation was superseded; act on the current one.")
@@ -259,14 +281,18 @@ def obligation_submit_evidence(
     link: str = "",
     file: UploadedFile | None = None,
     note: str = "",
+    covers: list[str] | None = None,
 ) -> Obligation:
     """Submit evidence (a link or a file) that an obligation is met.
 
     Raises PermissionDenied unless ``by`` owns the obligation, is in the use case's
     team or is a governance lead; ValidationError for a superseded, accepted or waived
     obligation, for neither or both of link and file, a bad URL, a file too large or
-    of a type not accepted. A file is stored in the default storage with its SHA-256
-    and size; nothing is stored when anything fails.
+    of a type not accepted, or ``covers`` naming an item the measure does not ask for.
+    A file is stored in the default storage with its SHA-256 and size; nothing is
+    stored when anything fails. The evidence records the version it was produced for
+    and that version's artifact SHA-256 (issue 12), and the evidence items it covers
+    (``covers``; None: every item the measure asks for, as the submitter states).
     """
     obligation = _locked_active(obligation)
     if not _can_submit(by, obligation):
@@ -279,6 +305,15 @@ def obligation_submit_evidence(
     link = (link or "").strip()
     if bool(link) == bool(file):
         raise ValidationError("Give either a link or a file as evidence (one of the two).")
+    items = dict(
+        obligation_rules.evidence_items(obligation.consideration.code, obligation.parameters)
+    )
+    covers = list(items) if covers is None else list(dict.fromkeys(covers))
+    unknown = [c for c in covers if c not in items]
+    if unknown:
+        raise ValidationError(
+            {"covers": [f"Not an evidence item of this obligation: {', '.join(unknown)}."]}
+        )
     previous = {
         "link": obligation.evidence_link,
         "file": obligation.evidence_name,
@@ -311,6 +346,11 @@ def obligation_submit_evidence(
     obligation.status = Obligation.Status.EVIDENCE_SUBMITTED
     obligation.evidence_by = by
     obligation.evidence_at = timezone.now()
+    obligation.evidence_covers = covers
+    obligation.evidence_version = obligation.model_version
+    obligation.evidence_artifact_sha256 = (
+        obligation.model_version.artifact_sha256 if obligation.model_version_id else ""
+    )
     try:
         obligation.full_clean()
         obligation.save()
@@ -325,6 +365,9 @@ def obligation_submit_evidence(
                     "file": obligation.evidence_name,
                     "sha256": obligation.evidence_sha256,
                     "size": obligation.evidence_size,
+                    "covers": covers,
+                    "model_version": obligation.model_version_id,
+                    "artifact_sha256": obligation.evidence_artifact_sha256,
                 },
             },
             reason=note,
@@ -350,6 +393,15 @@ def obligation_accept(*, obligation: Obligation, by: User, note: str = "") -> Ob
         raise ValidationError("Only an obligation with submitted evidence can be accepted.")
     if obligation.evidence_by_id == by.pk:
         raise PermissionDenied("You submitted this evidence; someone else must accept it.")
+    missing = obligation_rules.uncovered(
+        obligation.consideration.code, obligation.parameters, obligation.evidence_covers or []
+    )
+    if missing:
+        raise ValidationError(
+            "The evidence does not cover what the measure asks for: "
+            + "; ".join(missing)
+            + ". Ask for evidence that covers it, or have the obligation waived."
+        )
     previous = obligation.status
     obligation.status = Obligation.Status.ACCEPTED
     obligation.full_clean()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
 from accounts.web import get_or_404, role_required
+from core import obligation_rules
 from governance.models import Obligation
 from governance.selectors import obligation_get, obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
@@ -59,6 +60,8 @@ def obligation_use_case(request: HttpRequest, pk: int) -> HttpResponse:
                 and has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
                 and o.evidence_by_id != user.pk,
                 "can_waive": pending and lead,
+                "items": obligation_rules.evidence_items(o.consideration.code, o.parameters),
+                "blocks": (o.parameters or {}).get("blocks") or [],
             }
         )
     superseded = obligation_list(use_case=use_case, active=False)

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from accounts.permissions import has_role
 from accounts.roles import Role
-from core import drift
+from core import drift, policy_rules
 from core.monitoring_config import DEFAULT_PERFORMANCE_MAX_DROP, PERFORMANCE_METRICS
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_accountable_for
@@ -61,11 +61,29 @@ def can_handle_alert(user: User | None, config: MonitoringConfig) -> bool:
 # --- Policy ---------------------------------------------------------------------------
 
 
+policy_rules.register_consumer(
+    "monitoring.services.policy.monitoring_policy",
+    MONITORING_CONSIDERATION,
+    "input_drift_cadence",
+    "psi_max",
+)
+
+
+def monitoring_configured(version: ModelVersion) -> str | None:
+    """The "monitoring-config" evidence check (registered in MonitoringAppConfig.ready):
+    None when the version's monitoring is configured with its reference profile, else
+    why not."""
+    config = MonitoringConfig.objects.filter(model_version=version).first()
+    if config is None:
+        return f"version {version.version_label} has no monitoring configuration."
+    return None
+
+
 def monitoring_policy(version: ModelVersion) -> dict[str, Any]:
     """Cadence and drift thresholds for the version's use case, each with its source (the
     production-monitoring obligation, or the product defaults)."""
     use_case = version.model.use_case
-    rules = obligations_for_rules(use_case=use_case).get(MONITORING_CONSIDERATION)
+    rules = obligations_for_rules(use_case=use_case, version=version).get(MONITORING_CONSIDERATION)
     defaults = drift.DriftThresholds()
     if rules is None:
         why = f"{use_case.name!r} has no active production-monitoring obligation"

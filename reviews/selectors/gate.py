@@ -22,9 +22,9 @@ class GateDecision:
     version: ModelVersion | None = None
     request: PromotionRequest | None = None
 
-    def block(self, code: str, message: str) -> None:
+    def block(self, code: str, message: str, **extra) -> None:
         self.allowed = False
-        self.reasons.append({"code": code, "message": message})
+        self.reasons.append({"code": code, "message": message, **extra})
 
 
 def find_version(*, version_id=None, artifact_sha256: str | None = None):
@@ -98,7 +98,15 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
                 "signature-mismatch",
                 f"The signature of {s.signature.printed_name} no longer matches: "
                 + " ".join(s.reasons),
+                signature=s.signature.pk,
+                changes=s.changes,
             )
+    # The policy's gating obligations, evaluated as the request was (issue 12): what
+    # gates the move into this environment must be satisfied now, unless the request
+    # waived it.
+    for b in state.unwaived:
+        if b.item.code.startswith("obligation:"):
+            decision.block("obligation-unmet", b.item.message, obligation=b.item.code[11:])
     if environment == "prod":
         review = sel.review_status(version)
         if review.past_grace:

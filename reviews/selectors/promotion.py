@@ -15,9 +15,15 @@ from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role, has_role
 from accounts.roles import SIGNING_ROLES, SIGNING_TASK_ROLES, Role, role_names
+from core import policy_rules
 from core import promotion_rules as rules
 from governance.models import Obligation
-from governance.selectors.obligations import obligations_for_rules
+from governance.selectors.obligations import (
+    obligation_list,
+    obligations_for_rules,
+    obligations_gating_move,
+    version_obligations_for_gate,
+)
 from governance.selectors.raci import raci_people_for, raci_view
 from inventory.models import ModelVersion, UseCase
 from reviews.models import (
@@ -29,6 +35,7 @@ from reviews.models import (
     Signature,
     SignatureVoiding,
 )
+from reviews.selectors.changes import attribute_change
 
 # --- Facts about a version -------------------------------------------------------------
 
@@ -52,11 +59,15 @@ def version_missing_fields(version: ModelVersion) -> list[str]:
     return missing
 
 
-def active_obligations(use_case: UseCase) -> list[Obligation]:
+def active_obligations(use_case: UseCase, version: ModelVersion | None = None) -> list[Obligation]:
+    """The active obligations of a use case, or (with ``version``) what that version
+    owes: the use case's use-case-scope ones and its own."""
+    if version is not None:
+        return list(obligation_list(version=version))
     return list(
         Obligation.objects.filter(use_case=use_case, active=True)
         .select_related("consideration")
-        .order_by("consideration__order")
+        .order_by("consideration__order", "model_version_id")
     )
 
 
@@ -83,13 +94,41 @@ def eligible_by_slot(use_case: UseCase, slots: list[str]) -> dict[str, list[int]
 # --- The signing manifest ---------------------------------------------------------------
 
 
-def signing_manifest(request: PromotionRequest) -> dict[str, Any]:
-    """Exactly what a signature on this request binds to: the artifact, the move, the
-    obligations' state with their evidence hashes, open findings and waivers. Any
-    change to these makes earlier signatures stop counting."""
+def gating_obligations(request: PromotionRequest) -> list[dict[str, Any]]:
+    """The obligations that gate the request's move (none for a withdrawal)."""
+    if request.kind != rules.PROMOTE:
+        return []
+    return obligations_gating_move(
+        version=request.model_version, environment=request.to_environment
+    )
+
+
+def signing_manifest(
+    request: PromotionRequest, gating: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Exactly what a signature on this request binds to (issue 12): the artifact, the
+    move, the state and evidence of the obligations that gate this move (with the
+    version and artifact each evidence was produced for), open findings and waivers.
+    Obligations that do not gate the move are not bound: work on them never voids a
+    signature."""
     version = request.model_version
-    obligations = active_obligations(version.model.use_case)
+    gating = gating_obligations(request) if gating is None else gating
+    obligations = []
+    for item in gating:
+        row = item.get("row")
+        obligations.append(
+            {
+                "key": item["code"],
+                "level": item["level"],
+                "status": "missing" if item.get("missing") else item["status"],
+                "evidence_sha256": row.evidence_sha256 if row else "",
+                "evidence_link": row.evidence_link if row else "",
+                "evidence_version": (row.evidence_version_id or "") if row else "",
+                "evidence_artifact_sha256": row.evidence_artifact_sha256 if row else "",
+            }
+        )
     return {
+        "format": rules.MANIFEST_FORMAT,
         "request": request.pk,
         "model_version": version.pk,
         "version_label": version.version_label,
@@ -97,24 +136,7 @@ def signing_manifest(request: PromotionRequest) -> dict[str, Any]:
         "kind": request.kind,
         "from": request.from_environment,
         "target": request.to_environment,
-        "obligations": [
-            {
-                "key": o.consideration.code,
-                "id": o.pk,
-                "level": o.level,
-                "status": o.status,
-            }
-            for o in obligations
-        ],
-        "evidence": [
-            {
-                "key": o.consideration.code,
-                "sha256": o.evidence_sha256,
-                "link": o.evidence_link,
-            }
-            for o in obligations
-            if o.evidence_sha256 or o.evidence_link
-        ],
+        "obligations": sorted(obligations, key=lambda o: o["key"]),
         "findings": [
             {"key": f"#{f.pk}", "status": f.status, "title": f.title}
             for f in open_findings(version).order_by("pk")
@@ -135,6 +157,8 @@ class SignatureState:
     valid: bool
     reasons: list[str]
     voiding: SignatureVoiding | None = None
+    # What changed since signing: {"what", "key", "message", "when", "by"}.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +181,8 @@ class RequestState:
     notes: list[str] = field(default_factory=list)
     # slot -> ids of the people Accountable for it in the RACI, whatever their role
     accountable: dict[str, list[int]] = field(default_factory=dict)
+    # The obligations that gate this move, with "problem" (None when satisfied).
+    gating: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def unwaived(self) -> list[BlockingState]:
@@ -270,9 +296,10 @@ def signature_state(
     current_hash: str,
     voiding: SignatureVoiding | None = None,
 ):
-    """Valid when the stored record is intact (its manifest hashes to its hash), what
-    it signed is still what the request is now, and it was not voided by a change of
-    who signs."""
+    """Valid when the stored record is intact (its manifest hashes to its hash), it was
+    not voided by a change of who signs, and nothing it binds has changed since
+    (``core.promotion_rules.binding_changes``); otherwise the reasons say what changed,
+    when and by whom."""
     if voiding is not None:
         who = voiding.by.get_username() if voiding.by else "the system"
         return SignatureState(
@@ -287,7 +314,12 @@ def signature_state(
         )
     if signature.manifest_hash == current_hash:
         return SignatureState(signature, True, [])
-    return SignatureState(signature, False, rules.manifest_differences(signature.manifest, current))
+    changes = rules.binding_changes(signature.manifest, current)
+    if not changes:
+        return SignatureState(signature, True, [])
+    request = signature.request
+    attributed = [attribute_change(c, request, signature.signed_at) for c in changes]
+    return SignatureState(signature, False, [c["message"] for c in attributed], changes=attributed)
 
 
 def _signatures(
@@ -348,17 +380,14 @@ def _blocking(
     version: ModelVersion,
     use_case: UseCase,
     eligible: dict[str, list[User]],
+    owed: list[dict[str, Any]],
 ) -> list[BlockingState]:
     """What blocks the request, each with its waiver if one was given."""
     raci = raci_view(use_case=use_case)
-    obligations = {
-        o.consideration.code: {"level": o.level, "status": o.status}
-        for o in active_obligations(use_case)
-    }
     items = rules.blocking_items(
         kind=request.kind,
         target=request.to_environment,
-        obligations=obligations,
+        obligations=owed,
         raci_problems=[v.message for v in raci.violations],
         open_findings=[{"id": f.pk, "title": f.title} for f in open_findings(version)],
         missing_fields=version_missing_fields(version),
@@ -395,11 +424,17 @@ def _tally(request: PromotionRequest, states: list[SignatureState]) -> rules.Tal
 def request_state(request: PromotionRequest) -> RequestState:
     version = request.model_version
     use_case = version.model.use_case
-    manifest = signing_manifest(request)
+    owed = version_obligations_for_gate(version)
+    gating = [
+        dict(o, problem=rules.obligation_problem(o))
+        for o in owed
+        if request.kind == rules.PROMOTE and rules.obligation_gates(o, request.to_environment)
+    ]
+    manifest = signing_manifest(request, gating)
     current_hash = rules.manifest_hash(manifest)
     states, revocation = _signatures(request, manifest, current_hash)
     eligible, excluded, accountable = _eligible_signers(request, version, use_case)
-    blocking = _blocking(request, version, use_case, eligible)
+    blocking = _blocking(request, version, use_case, eligible, owed)
     return RequestState(
         request=request,
         manifest=manifest,
@@ -411,6 +446,7 @@ def request_state(request: PromotionRequest) -> RequestState:
         tally=_tally(request, states),
         revocation=revocation,
         accountable=accountable,
+        gating=gating,
     )
 
 
@@ -484,6 +520,13 @@ class ReviewStatus:
     @property
     def past_grace(self) -> bool:
         return self.overdue_days > self.grace_days
+
+
+policy_rules.register_consumer(
+    "reviews.selectors.promotion.review_interval_days",
+    "audit-documentation",
+    "periodic_review_days",
+)
 
 
 def review_interval_days(use_case: UseCase) -> int | None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.obligations import obligations_for_rules
+from governance.services import obligation_signoff_satisfied, obligations_recompute
 from inventory.models import ModelVersion
 from inventory.services import model_version_move
 from reviews import permissions
@@ -80,7 +81,10 @@ def request_create(
     except rules.MoveError as exc:
         raise ValidationError({"to_environment": str(exc)}) from exc
     use_case = version.model.use_case
-    signoff = obligations_for_rules(use_case=use_case).get("human-signoff")
+    # The version owes its own obligations (issue 12): open any not opened yet (a
+    # version registered before the policy or classification, or outside the service).
+    obligations_recompute(use_case=use_case, by=None, reason=f"Request for {version}.")
+    signoff = obligations_for_rules(use_case=use_case, version=version).get("human-signoff")
     required = rules.signoffs_required(kind, version.environment, target, signoff)
     request = PromotionRequest(
         model_version=version,
@@ -123,6 +127,9 @@ def _approve(request: PromotionRequest, *, by: User | None, why: str) -> None:
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
     model_version_move(version=request.model_version, to_environment=request.to_environment)
+    if request.kind == rules.PROMOTE:
+        # The sign-off obligation is met by the signatures themselves (issue 12).
+        obligation_signoff_satisfied(version=request.model_version, request_id=request.pk)
     _audit(
         "promotion.approved",
         request,
@@ -369,7 +376,7 @@ def review_manifest(version: ModelVersion) -> dict[str, Any]:
         "environment": version.environment,
         "obligations": [
             {"key": o.consideration.code, "id": o.pk, "level": o.level, "status": o.status}
-            for o in sel.active_obligations(version.model.use_case)
+            for o in sel.active_obligations(version.model.use_case, version)
         ],
         "findings": [
             {"key": f"#{f.pk}", "status": f.status, "title": f.title}

@@ -190,7 +190,10 @@ def test_a_waiver_records_the_workflow_event_with_its_reason(
     with mock.patch("governance.tasks.obligations_notify_owners.delay"):
         use_case = UseCaseFactory(team=team, name="Credit limit", risk_tier=RiskTier.HIGH)
         obligations_recompute(use_case=use_case)
-        signoff = Obligation.objects.get(use_case=use_case, consideration__code="human-signoff")
+        # A use-case-scope obligation (version-scope ones are owed by versions, issue 12).
+        signoff = Obligation.objects.get(
+            use_case=use_case, consideration__code="audit-documentation"
+        )
         response = client_for(governance_lead).post(
             f"/obligations/use-cases/{use_case.pk}/{signoff.pk}/waive/",
             {"justification": "Compensating control: four-eyes review."},

@@ -3,15 +3,20 @@ challenger, and the ``arms`` fixture (registered in tests/conftest.py)."""
 
 import pytest
 
+from governance.services import obligations_recompute
 from tests.factories import ModelVersionFactory
 
 
 def challenger_of(version, data_scientist):
-    return ModelVersionFactory(
+    challenger = ModelVersionFactory(
         model=version.model,
         authors=[data_scientist],
         training_data_ref="warehouse://applications/2026-11-01",
     )
+    # As registering through the inventory would: the challenger owes its own
+    # obligations (issue 12).
+    obligations_recompute(use_case=version.model.use_case)
+    return challenger
 
 
 @pytest.fixture

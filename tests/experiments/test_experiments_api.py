@@ -212,7 +212,11 @@ def test_no_result_before_the_end_then_the_signed_result_is_bound_into_the_reque
     signed = session(data_scientist).post(sign, {"password": PASSWORD}, format="json")
     assert signed.status_code == 201 and signed.data["evidence_submitted"] is True
     sha = signed.data["evidence_sha256"]
-    assert obligation(use_case, "preproduction-verification").evidence_sha256 == sha
+    assert obligation(use_case, "preproduction-verification", challenger).evidence_sha256 == sha
+    # Bound into the manifest of the move it gates: to production (issue 12).
+    from inventory.services import model_version_move
+
+    model_version_move(version=challenger, to_environment="preprod")
     created = api.post(
         "/api/v1/promotion-requests/",
         {"model_version": challenger.pk, "justification": "Won its A/B test."},
@@ -222,7 +226,7 @@ def test_no_result_before_the_end_then_the_signed_result_is_bound_into_the_reque
     from reviews.models import PromotionRequest
 
     state = request_state(PromotionRequest.objects.get(pk=created.data["id"]))
-    assert sha in {e["sha256"] for e in state.manifest["evidence"]}
+    assert sha in {o["evidence_sha256"] for o in state.manifest["obligations"]}
 
 
 def test_shadow_outcomes_and_no_assignment(arms, api_client_for, data_scientist):

@@ -456,17 +456,22 @@ def test_the_signed_result_is_evidence_bound_into_the_challengers_request(
     assert signed.signature.meaning == Signature.Meaning.RESULT_SIGNED
     assert signed.evidence is not None, signed.evidence_error
     experiment.refresh_from_db()
-    ob = obligation(use_case, "preproduction-verification")
-    assert ob.status == "evidence_submitted"
+    ob = obligation(use_case, "preproduction-verification", challenger)
+    assert ob.status == "evidence_submitted" and ob.evidence_version == challenger
     assert ob.evidence_sha256 == experiment.evidence_sha256
     assert ob.evidence_name == f"experiment-{experiment.pk}-result.json"
+    # Bound into the manifest of the move it gates (to production, issue 12).
+    from inventory.services import model_version_move
+
+    model_version_move(version=challenger, to_environment="preprod")
     req = psvc.request_create(version=challenger, by=data_scientist, justification="Won the A/B.")
-    manifest = request_state(req).manifest
-    assert {
-        "key": "preproduction-verification",
-        "sha256": experiment.evidence_sha256,
-        "link": "",
-    } in manifest["evidence"]
+    [bound] = [
+        o
+        for o in request_state(req).manifest["obligations"]
+        if o["key"] == "preproduction-verification"
+    ]
+    assert bound["evidence_sha256"] == experiment.evidence_sha256
+    assert bound["evidence_version"] == challenger.pk
     with pytest.raises(ValidationError, match="already signed"):
         svc.experiment_result_sign(experiment=experiment, by=data_scientist, password=PASSWORD)
 

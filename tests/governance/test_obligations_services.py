@@ -35,7 +35,7 @@ from inventory.choices import RiskTier
 from inventory.models import Regulation
 from notifications.models import Notification
 from notifications.services import notification_send
-from tests.factories import UseCaseFactory, full_answers
+from tests.factories import ModelVersionFactory, UseCaseFactory, full_answers
 from tests.governance.four_eyes import other_lead, policy_publish
 
 pytestmark = pytest.mark.django_db
@@ -60,9 +60,17 @@ def levels(use_case):
     return {o.consideration.code: o.level for o in obligation_list(use_case=use_case)}
 
 
+def versioned(**kwargs):
+    """A use case with one model version: version-scope obligations are owed by
+    versions (issue 12)."""
+    use_case = UseCaseFactory(**kwargs)
+    ModelVersionFactory(model__use_case=use_case)
+    return use_case
+
+
 @pytest.fixture
 def use_case(team):
-    return UseCaseFactory(team=team, risk_tier=RiskTier.HIGH)
+    return versioned(team=team, risk_tier=RiskTier.HIGH)
 
 
 @pytest.fixture
@@ -107,14 +115,15 @@ def test_due_days_are_shorter_for_riskier_tiers():
     ],
 )
 def test_default_policy_obligations_per_tier(team, tier, count, signoff):
-    use_case = UseCaseFactory(team=team, risk_tier=tier)
+    use_case = versioned(team=team, risk_tier=tier)
     counts = recompute(use_case)
     assert counts == {"created": count, "changed": 0, "superseded": 0, "owner_changed": 0}
     got = levels(use_case)
     assert len(got) == count and "none" not in got.values()
     assert got.get("human-signoff") == signoff
     o = obligation_list(use_case=use_case).first()
-    assert o.policy_version.number == 1 and o.why.startswith("Policy v1")
+    # v2 is the default policy with its gate parameters (issue 12).
+    assert o.policy_version.number == 2 and o.why.startswith("Policy v2")
     assert o.due_date == timezone.localdate() + datetime.timedelta(
         days=obligation_rules.due_days(tier)
     )
@@ -124,7 +133,7 @@ def test_default_policy_obligations_per_tier(team, tier, count, signoff):
 
 
 def test_a_regulation_raising_a_level_shows_in_why(team):
-    use_case = UseCaseFactory(team=team, risk_tier=RiskTier.LOW)
+    use_case = versioned(team=team, risk_tier=RiskTier.LOW)
     use_case.regulations.add(Regulation.objects.get(code="gdpr"))
     recompute(use_case)
     signoff = obligation_list(use_case=use_case).get(consideration__code="human-signoff")
@@ -265,7 +274,7 @@ def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
     totals = tasks.obligations_recompute_all(**delay.call_args.kwargs)
     assert totals["changed"] == 9 - 8  # only transparency's level changed
     transparency = obligation_list(use_case=use_case).get(consideration__code="transparency")
-    assert transparency.level == "strict" and transparency.policy_version.number == 2
+    assert transparency.level == "strict" and transparency.policy_version.number == 3
     # The approving (second) lead's signature made the new version take effect.
     assert transparency.events.get().by == other_lead()
     assert tasks.obligations_recompute_all(**delay.call_args.kwargs)["changed"] == 0
@@ -394,9 +403,8 @@ def test_owners_follow_the_raci(
         raci_assign,
         raci_unassign,
     )
-    from tests.factories import UseCaseFactory, full_answers
 
-    use_case = UseCaseFactory(team=team)
+    use_case = versioned(team=team)
     risk = RaciRole.objects.get(code="risk-audit")
     first = raci_assign(use_case=use_case, role=risk, user=risk_officer, by=governance_lead)
     classification_submit(

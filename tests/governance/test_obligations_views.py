@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from governance.models import Obligation
 from governance.services import obligations_recompute
 from inventory.choices import RiskTier
-from tests.factories import UseCaseFactory
+from tests.factories import ModelVersionFactory, UseCaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ def notify_delay():
 @pytest.fixture
 def use_case(team):
     use_case = UseCaseFactory(team=team, name="Credit limit model", risk_tier=RiskTier.HIGH)
+    ModelVersionFactory(model__use_case=use_case)  # owes the version-scope ones (issue 12)
     obligations_recompute(use_case=use_case)
     return use_case
 
@@ -48,7 +49,8 @@ def test_every_role_reads_what_is_owed_why_and_by_whom(client_for, users_by_role
         assert response.status_code == 200
         content = response.content.decode()
         assert "Human-in-the-loop sign-off" in content
-        assert "Policy v1, High tier" in content
+        assert "Policy v2, High tier" in content
+        assert "owed by this version" in content and "Evidence must cover" in content
         assert "nobody named — RACI incomplete" in content
 
 

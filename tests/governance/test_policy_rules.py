@@ -30,7 +30,14 @@ def test_every_consideration_has_a_schema():
 def test_valid_parameters_pass():
     assert (
         rules.validate_parameters(
-            "human-signoff", {"signoffs_per_move": 2, "environments": ["qa", "preprod", "prod"]}
+            "human-signoff",
+            {
+                "signoffs_per_move": 2,
+                "environments": ["qa", "preprod", "prod"],
+                "blocks": [],
+                "evidence": "signatures",
+                "carry_over": False,
+            },
         )
         == []
     )
@@ -46,6 +53,9 @@ def test_bad_parameters_are_named():
     assert rules.validate_parameters("human-signoff", {}) == [
         "signoffs_per_move: missing.",
         "environments: missing.",
+        "blocks: missing.",
+        "evidence: missing.",
+        "carry_over: missing.",
     ]
     errors = rules.validate_parameters(
         "bias-harm-testing",
@@ -54,6 +64,9 @@ def test_bad_parameters_are_named():
             "disparate_impact_min": 1.5,
             "equalized_odds_max_diff": None,
             "red_team_testing": "yes",
+            "blocks": ["prod"],
+            "evidence": "document",
+            "carry_over": False,
         },
     )
     assert errors == [

@@ -91,10 +91,10 @@ def test_lead_edits_and_publishes_a_draft(client_for, governance_lead, draft):
     approve = reverse("governance:framework-change-approve", args=[change.pk])
     assert second.post(approve, {"password": PASSWORD}).status_code == 302
     latest = policy_published_latest()
-    assert latest.number == 2 and latest.published_by == other_lead()
+    assert latest.number == 3 and latest.published_by == other_lead()
     diff = c.get(reverse("governance:policy-diff"))
     assert diff.status_code == 200
-    assert b"v1 \xe2\x86\x92 v2" in diff.content and b"Explainability tools" in diff.content
+    assert b"v2 \xe2\x86\x92 v3" in diff.content and b"Explainability tools" in diff.content
 
 
 def test_a_cell_with_no_measure_is_a_clear_error(client_for, governance_lead, draft):
@@ -125,7 +125,7 @@ def test_publishing_without_a_note_or_an_empty_draft(client_for, governance_lead
     draft.cells.all().delete()
     response = c.post(publish, {"note": "Empty"})
     assert response.status_code == 400 and b"The policy is empty" in response.content
-    assert policy_published_latest().number == 1
+    assert policy_published_latest().number == 2
 
 
 def test_a_published_version_is_read_only(client_for, governance_lead):

@@ -108,18 +108,18 @@ def test_revocation_blocks_the_next_call(
     assert "Training data included test rows." in str(r.json()["reasons"])
 
 
-def test_a_signature_that_no_longer_matches_blocks(
+def test_work_on_an_obligation_that_does_not_gate_the_move_keeps_it_allowed(
     approved, api_client_for, data_ops, data_scientist
 ):
+    """Issue 12: the QA move of a High-tier version is gated by no obligation, so new
+    evidence on reproducibility (which gates preprod and prod) does not void it."""
     use_case, version, req = approved
     ob = obligation(use_case, "reproducibility")
     obligation_submit_evidence(
         obligation=ob, by=data_scientist, link="https://evidence.example.org/x"
     )
     r = ask_gate(api_client_for(data_ops), model_version=version.pk, environment="qa")
-    assert r.json()["allowed"] is False
-    assert codes(r).count("signature-mismatch") == 2
-    assert "reproducibility" in str(r.json()["reasons"])
+    assert r.json()["allowed"] is True, r.json()
 
 
 def test_an_open_finding_after_approval_blocks(approved, api_client_for, data_ops, risk_officer):

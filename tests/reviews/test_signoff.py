@@ -14,7 +14,7 @@ from reviews.models import BlockingWaiver, PromotionRequest, Signature, SigningF
 from reviews.selectors.promotion import request_state
 from reviews.services import promotion as svc
 from tests.factories import user_with_role
-from tests.reviews.signoff_world import PASSWORD, obligation
+from tests.reviews.signoff_world import PASSWORD, obligation, satisfy
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +329,9 @@ def test_missing_bias_check_blocks_until_waived(
 ):
     use_case, version = world
     promote_to(version, "qa")
-    ask(client_for(data_scientist), version)  # qa -> preprod needs the bias obligation
+    # qa -> preprod: the High tier's policy gates it on four obligations (issue 12).
+    satisfy(version, "preprod", by=data_scientist, checker=risk_officer, skip={"bias-harm-testing"})
+    ask(client_for(data_scientist), version)
     req = PromotionRequest.objects.get()
     state = request_state(req)
     assert [b.item.code for b in state.unwaived] == ["obligation:bias-harm-testing"]
@@ -356,7 +358,7 @@ def test_accepted_obligation_and_open_finding(
 ):
     use_case, version = world
     promote_to(version, "qa")
-    accept(use_case, "bias-harm-testing", data_scientist, risk_officer)
+    satisfy(version, "preprod", by=data_scientist, checker=risk_officer)
     finding, _ = svc.finding_open(
         version=version, by=risk_officer, title="Calibration drifts above 0.7"
     )
@@ -386,13 +388,18 @@ def test_incomplete_raci_blocks(world, client_for, data_scientist):
 
 
 def test_signature_stops_counting_when_what_was_signed_changes(
-    world, client_for, data_scientist, risk_officer, approver
+    world, client_for, data_scientist, risk_officer, approver, governance_lead
 ):
     use_case, version = world
+    promote_to(version, "qa")
+    satisfy(version, "preprod", by=data_scientist, checker=risk_officer, skip={"reproducibility"})
     ask(client_for(data_scientist), version)
-    req = PromotionRequest.objects.get()
+    req = PromotionRequest.objects.get(status="pending")
+    svc.blocking_waive(
+        request=req, by=governance_lead, code="obligation:reproducibility", reason="Offline."
+    )
     sign(client_for(risk_officer), req)
-    # New evidence on an obligation after the signature.
+    # New evidence, after the signature, on an obligation that gates this move.
     ob = obligation(use_case, "reproducibility")
     obligation_submit_evidence(
         obligation=ob, by=data_scientist, link="https://evidence.example.org/r"

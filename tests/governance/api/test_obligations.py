@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from governance.models import Obligation
 from governance.services import obligations_recompute
 from inventory.choices import RiskTier
-from tests.factories import UseCaseFactory
+from tests.factories import ModelVersionFactory, UseCaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ def notify_delay():
 @pytest.fixture
 def use_case(team):
     use_case = UseCaseFactory(team=team, risk_tier=RiskTier.MEDIUM)
+    ModelVersionFactory(model__use_case=use_case)  # owes the version-scope ones (issue 12)
     obligations_recompute(use_case=use_case)
     return use_case
 
@@ -46,7 +47,7 @@ def test_every_role_reads_obligations(api_client_for, users_by_role, use_case, s
         assert body["count"] == 9, user
         detail = client.get(f"{URL}{signoff.pk}/").json()
         assert detail["consideration"] == "human-signoff" and detail["level"] == "medium"
-        assert detail["why"].startswith("Policy v1") and detail["events"][0]["kind"] == "created"
+        assert detail["why"].startswith("Policy v2") and detail["events"][0]["kind"] == "created"
 
 
 def test_anonymous_and_no_role(client, api_client_for, no_role_user, use_case):

@@ -71,7 +71,7 @@ def test_considerations_carry_measures_and_schemas(lead_api):
 def test_versions_with_cells_and_policies(lead_api):
     version = policy_published_latest()
     data = lead_api.get(f"{API}/policy-versions/{version.pk}/").json()
-    assert data["status"] == "published" and data["number"] == 1 and data["published_by"] is None
+    assert data["status"] == "published" and data["number"] == 2 and data["published_by"] is None
     assert len(data["cells"]) == 36
     policies = lead_api.get(f"{API}/policies/").json()["results"]
     assert policies[0]["latest_published"] == version.pk and policies[0]["draft"] is None
@@ -83,7 +83,13 @@ def test_requirements_endpoint(lead_api):
     merged = lead_api.get(f"{API}/policies/requirements/?tier=1&regulations=gdpr").json()
     signoff = next(r for r in merged if r["consideration"] == "human-signoff")
     assert signoff["level"] == "medium" and "gdpr-automated-decisions" in signoff["why"]
-    assert signoff["parameters"] == {"signoffs_per_move": 1, "environments": ["prod"]}
+    assert signoff["parameters"] == {
+        "signoffs_per_move": 1,
+        "environments": ["prod"],
+        "blocks": [],
+        "evidence": "signatures",
+        "carry_over": False,
+    }
     assert lead_api.get(f"{API}/policies/requirements/?tier=9").status_code == 400
     assert lead_api.get(f"{API}/policies/requirements/").status_code == 400
 
@@ -117,7 +123,7 @@ def test_lead_creates_edits_and_publishes_a_draft(lead_api, governance_lead):
     )
     assert approve.status_code == 200, approve.content
     data = lead_api.get(f"{API}/policy-versions/{draft['id']}/").json()
-    assert (data["status"], data["number"], data["published_by"]) == ("published", 2, "lead2")
+    assert (data["status"], data["number"], data["published_by"]) == ("published", 3, "lead2")
     assert data["change_note"] == "Explain all."
 
 

@@ -1,0 +1,51 @@
+"""Who made a change that voids a signature, and when: the page, the gate answer and
+the gate log carry it."""
+
+from typing import Any
+
+from django.db.models import Q
+
+from governance.models import ObligationEvent
+from reviews.models import BlockingWaiver, Finding, PromotionRequest
+
+
+def attribute_change(change: dict[str, str], request: PromotionRequest, since) -> dict[str, Any]:
+    """Who made a change that voids a signature, and when (the latest event after the
+    signature on the obligation, finding or waiver concerned)."""
+    out: dict[str, Any] = dict(change, when=None, by=None)
+    version = request.model_version
+    if change["what"] == "obligation":
+        event = (
+            ObligationEvent.objects.filter(
+                obligation__use_case_id=version.model.use_case_id,
+                obligation__consideration__code=change["key"],
+                at__gt=since,
+            )
+            .filter(
+                Q(obligation__model_version__isnull=True) | Q(obligation__model_version=version)
+            )
+            .select_related("by")
+            .order_by("-at", "-id")
+            .first()
+        )
+        if event:
+            out["when"] = event.at.isoformat()
+            out["by"] = event.by.get_username() if event.by else "system"
+            out["event"] = event.kind
+            if event.reason:
+                out["why"] = event.reason
+    elif change["what"] == "finding":
+        finding = Finding.objects.filter(pk=str(change["key"]).lstrip("#")).first()
+        if finding:
+            resolved = finding.resolved_at and finding.resolved_at > since
+            out["when"] = (finding.resolved_at if resolved else finding.opened_at).isoformat()
+            who = finding.resolved_by if resolved else finding.opened_by
+            out["by"] = who.get_username() if who else "system"
+    elif change["what"] == "waiver":
+        waiver = BlockingWaiver.objects.filter(request=request, code=change["key"]).first()
+        if waiver:
+            out["when"], out["by"] = waiver.at.isoformat(), waiver.by.get_username()
+    if out["when"]:
+        what = out.get("event", "changed")
+        out["message"] = f"{change['message']} ({what} on {out['when'][:16]} by {out['by']})"
+    return out
