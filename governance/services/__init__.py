@@ -1,6 +1,7 @@
 """Writes of the governance framework, one module per part of the template."""
 
 from governance.services.classification import (
+    classification_confirm,
     classification_refresh,
     classification_submit,
     risk_rules_changed,
@@ -35,6 +36,7 @@ from governance.services.policy import (  # Step 4
 from governance.services.raci import raci_assign, raci_matrix_set, raci_unassign  # Step 3
 
 __all__ = [
+    "classification_confirm",
     "classification_refresh",
     "classification_submit",
     "risk_rules_changed",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.permissions import AnyUser, has_any_role, has_role
 from core import promotion_rules as rules
 from governance.models import Obligation
+from governance.selectors.classification import classification_blocking
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_people_for, raci_view
 from inventory.models import ModelVersion, UseCase
@@ -274,6 +275,11 @@ def _blocking(
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
     )
+    if request.kind == rules.PROMOTE:  # issue 12, item 4: facts and confirmation
+        items += [
+            rules.BlockingItem(*b)
+            for b in classification_blocking(use_case, request.to_environment)
+        ]
     waivers = {w.code: w for w in BlockingWaiver.objects.filter(request=request)}
     return [BlockingState(item, waivers.get(item.code)) for item in items]
 
