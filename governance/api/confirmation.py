@@ -3,6 +3,7 @@ confirmation of a High or Critical classification, and a use case's regulatory
 requirements with whether each is met and by what evidence."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -88,11 +89,15 @@ class UseCaseSecondLineViewSet(viewsets.GenericViewSet):
     """``use-cases/{id}/requirements/`` and ``use-cases/{id}/classification-confirmation/``."""
 
     permission_classes = [HasGovernanceRole]
+    serializer_class = ConfirmationSerializer
 
     def get_queryset(self):
         return use_case_list(user=self.request.user)
 
-    @extend_schema(summary="The use case's regulatory requirements: met or not, by what evidence")
+    @extend_schema(
+        summary="The use case's regulatory requirements: met or not, by what evidence",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     @action(detail=True, methods=["get"], filter_backends=[])
     def requirements(self, request, pk=None):
         use_case = self.get_object()
@@ -111,7 +116,9 @@ class UseCaseSecondLineViewSet(viewsets.GenericViewSet):
         responses={201: ConfirmationSerializer},
     )
     @extend_schema(
-        methods=["GET"], summary="Whether the classification needs and has a confirmation"
+        methods=["GET"],
+        summary="Whether the classification needs and has a confirmation",
+        responses={200: OpenApiTypes.OBJECT},
     )
     @action(
         detail=True,

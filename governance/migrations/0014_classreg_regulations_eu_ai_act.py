@@ -12,8 +12,8 @@ Step 1 (issue 12, item 4).
 - Step 1 asks the EU AI Act screen: Article 5 prohibited practices (a "yes" blocks the
   classification) and Annex III high-risk areas (a "yes" adds the EU AI Act).
 
-Every step is an update_or_create keyed by code, so it can run again. Irreversible:
-the mislabelled rows are corrected, not kept.
+Every step is an update_or_create keyed by code, so it can run again. Reversing it
+changes no rows: the mislabelled content is corrected, not restored.
 """
 
 from django.db import migrations
@@ -259,4 +259,4 @@ class Migration(migrations.Migration):
         ("inventory", "0004_classreg_artifact_link"),
     ]
 
-    operations = [migrations.RunPython(load)]
+    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
