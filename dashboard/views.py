@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.permissions import has_role
+from accounts.roles import Role
 from accounts.web import chart_figure, get_or_404, role_required
 from audit.views import history_context
 from core.charts import governance as charts
@@ -20,12 +22,18 @@ from governance.selectors import (
     classification_list,
     classification_recent,
 )
+from governance.selectors.classification import (
+    classification_blocking,
+    classification_confirmation_for,
+    classification_needs_confirmation,
+)
 from governance.selectors.ethics import (
     ethics_deviation_list,
     use_cases_without_ethics_answers,
 )
 from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
 from governance.selectors.raci import use_cases_with_incomplete_raci
+from governance.selectors.regulations import requirements_for_use_case
 from inventory import permissions
 from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
 from inventory.selectors import use_case_get, use_case_portfolio_counts
@@ -108,6 +116,13 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_classify": permissions.can_classify(request.user, use_case),
             "bias": _latest_bias_summary(use_case),
             "ethics_deviations": ethics_deviation_list(user=request.user, use_case=use_case),
+            # Issue 12: the second line's confirmation, what the data contradicts, and
+            # per regulatory requirement whether it is met and by what evidence.
+            "confirmation_needed": classification_needs_confirmation(use_case=use_case),
+            "confirmation": classification_confirmation_for(use_case=use_case),
+            "classification_blocking": classification_blocking(use_case, "prod"),
+            "can_confirm": has_role(request.user, Role.RISK_OFFICER),
+            "requirements": requirements_for_use_case(use_case=use_case),
             **history_context(use_case, request.user),
         },
     )

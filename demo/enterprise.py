@@ -225,6 +225,7 @@ ENTERPRISE_USE_CASES: tuple[UseCaseSpec, ...] = (
             impact_lifetime="years",
             decay_rate="moderate",
             explainability="required",
+            annex_iii=("employment",),  # recruitment: EU AI Act Annex III 4(a)
         ),
         expected=(3, 4),
         models=(

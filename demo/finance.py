@@ -27,6 +27,7 @@ FINANCE_USE_CASES: tuple[UseCaseSpec, ...] = (
             impact_lifetime="years",
             decay_rate="moderate",
             explainability="required",
+            annex_iii=("essential_services",),  # credit scoring: EU AI Act Annex III 5(b)
         ),
         expected=(4, 4),
         models=(

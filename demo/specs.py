@@ -83,6 +83,7 @@ def answers(
     impact_lifetime: str = "immediate",
     decay_rate: str = "slow",
     explainability: str = "none",
+    annex_iii: tuple[str, ...] = (),
 ) -> dict:
     """Step 1 answers; the defaults describe a low-risk, ad-hoc analysis."""
     return {
@@ -94,6 +95,9 @@ def answers(
         "impact_lifetime": impact_lifetime,
         "decay_rate": decay_rate,
         "explainability": explainability,
+        # The EU AI Act screen: no demo use case does a prohibited practice.
+        "eu_ai_act_prohibited": [],
+        "eu_ai_act_annex_iii": list(annex_iii),
     }
 
 

@@ -99,6 +99,12 @@ def register_governance_models() -> None:
         reason_field="note",
         action=lambda i, kind, c: "classification.recorded" if kind == "create" else None,
     )
+    register(
+        gm.ClassificationConfirmation,
+        parent="use_case",
+        reason_field="note",
+        action=lambda i, kind, c: "classification.confirmed" if kind == "create" else None,
+    )
     # Step 2
     register(gm.EthicsTemplate)
     register(gm.EthicsTemplateVersion, parent="template", action=_ethics_version_action)

@@ -4,6 +4,7 @@ case's path), ethics, RACI, policy and obligations."""
 from django.urls import path
 
 from governance import views
+from governance.views import confirmation as confirmation_views
 from governance.views import ethics as ethics_views
 from governance.views import evidence as evidence_views
 from governance.views import framework_changes as fc_views
@@ -18,6 +19,11 @@ urlpatterns = [
         "inventory/use-cases/<int:pk>/classify/",
         views.use_case_classify,
         name="use-case-classify",
+    ),
+    path(
+        "inventory/use-cases/<int:pk>/classification/confirm/",
+        confirmation_views.classification_confirm_view,
+        name="use-case-classification-confirm",
     ),
     # Step 2: ethical position
     path("ethics/", ethics_views.ethics_position, name="ethics"),

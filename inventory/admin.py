@@ -15,7 +15,15 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_site import ServiceModelAdmin, inline_rows
 from inventory import services
 from inventory.choices import RiskTier
-from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
+from inventory.models import (
+    ArtifactLink,
+    Dataset,
+    DatasetColumn,
+    MLModel,
+    ModelVersion,
+    Team,
+    UseCase,
+)
 from inventory.services import USE_CASE_FIELDS
 
 
@@ -395,3 +403,40 @@ class DatasetAdmin(ServiceModelAdmin):
                 dataset=form.instance, by=request.user, columns=columns, **fields
             )
         return services.dataset_create(by=request.user, columns=columns, **fields)
+
+
+# --- Artifact links (issue 12, item 7) ---------------------------------------------------
+
+
+@admin.register(ArtifactLink)
+class ArtifactLinkAdmin(ServiceModelAdmin):
+    """A governance lead lets a model register an artifact another model already
+    carries (``artifact_link_create``). Links are records: never changed or deleted."""
+
+    list_display = ["short_sha256", "model", "linked_by", "linked_at", "reason"]
+    list_filter = ["model__use_case__team"]
+    search_fields = ["artifact_sha256", "model__name", "reason"]
+    list_select_related = ["model", "linked_by"]
+    fields = ["artifact_sha256", "model", "reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["artifact_sha256", "model", "reason"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="SHA-256")
+    def short_sha256(self, obj) -> str:
+        return f"{obj.artifact_sha256[:12]}…"
+
+    def service_save(self, request, form, formsets, change: bool):
+        data = form.cleaned_data
+        return services.artifact_link_create(
+            by=request.user,
+            model=data["model"],
+            artifact_sha256=data["artifact_sha256"],
+            reason=data["reason"],
+        )

@@ -20,3 +20,4 @@ class InventoryConfig(AppConfig):
         audit.register(m.UseCase)
         audit.register(m.MLModel, parent="use_case")
         audit.register(m.ModelVersion, parent="model")
+        audit.register(m.ArtifactLink, parent="model")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
 from inventory.choices import Criticality, Environment, LifecycleStatus, RiskTier
 
 sha256_validator = RegexValidator(
@@ -212,3 +213,31 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.version_label}"
+
+
+class ArtifactLink(AppendOnlyModel):
+    """A governance lead's decision that one artifact (by SHA-256) may also be
+    registered under this model, although another model already carries it (issue 12,
+    item 7). Without one, a second model's registration of the same SHA-256 is refused,
+    so another team can never make a SHA-only gate call ambiguous. Append-only."""
+
+    artifact_sha256 = models.CharField(
+        "artifact SHA-256", max_length=64, validators=[sha256_validator]
+    )
+    model = models.ForeignKey(MLModel, on_delete=models.PROTECT, related_name="artifact_links")
+    reason = models.CharField(max_length=1000)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-linked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["artifact_sha256", "model"], name="artifactlink_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artifact_sha256[:12]}… shared with {self.model}"

@@ -8,11 +8,14 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.permissions import is_governance_lead
 from audit.services import audit_context
 from core import lifecycle_rules
 from inventory import permissions
 from inventory.models import (
+    ArtifactLink,
     Dataset,
     DatasetColumn,
     MLModel,
@@ -237,6 +240,7 @@ def model_version_register(
                 }
             )
         return existing, False
+    _require_artifact_free(model, artifact_sha256)
     metrics = {} if metrics is None else metrics
     _check_metrics(metrics)
     authors = list(authors) if authors else [by]
@@ -263,6 +267,65 @@ def model_version_register(
     for handler in _on_version_registered:
         handler(version=version, by=by)
     return version, True
+
+
+def _require_artifact_free(model: MLModel, artifact_sha256: str) -> None:
+    """An artifact belongs to one model (issue 12, item 7): refuse its registration
+    under ``model`` while another model carries it, unless a governance lead linked it
+    to ``model`` (``artifact_link_create``)."""
+    others = (
+        ModelVersion.objects.filter(artifact_sha256=artifact_sha256)
+        .exclude(model=model)
+        .select_related("model__use_case__team")
+        .first()
+    )
+    if others is None:
+        return
+    if ArtifactLink.objects.filter(artifact_sha256=artifact_sha256, model=model).exists():
+        return
+    raise ValidationError(
+        {
+            "artifact_sha256": (
+                f"This artifact SHA-256 is already registered as version "
+                f"{others.version_label!r} of another model ({others.model.name!r}, use case "
+                f"{others.model.use_case.name!r}, team {others.model.use_case.team.name}). "
+                "An artifact belongs to one model; if both models really ship the same "
+                "file, ask a governance lead to link it to this model first."
+            )
+        }
+    )
+
+
+@transaction.atomic
+def artifact_link_create(
+    *, by: User, model: MLModel, artifact_sha256: str, reason: str
+) -> ArtifactLink:
+    """Let ``model`` register an artifact another model already carries (governance
+    leads only). Raises PermissionDenied for anyone else, ValidationError without a
+    reason, for an unknown or already linked SHA-256. Audited."""
+    if not is_governance_lead(by):
+        raise PermissionDenied("Only a governance lead can link an artifact to another model.")
+    artifact_sha256 = (artifact_sha256 or "").strip().lower()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why both models ship the same artifact."})
+    if not ModelVersion.objects.filter(artifact_sha256=artifact_sha256).exists():
+        raise ValidationError(
+            {"artifact_sha256": "No version carries this SHA-256; nothing to link."}
+        )
+    if ArtifactLink.objects.filter(artifact_sha256=artifact_sha256, model=model).exists():
+        raise ValidationError({"artifact_sha256": "This artifact is already linked to the model."})
+    link = ArtifactLink(
+        artifact_sha256=artifact_sha256,
+        model=model,
+        reason=reason,
+        linked_by=by,
+        linked_at=timezone.now(),
+    )
+    link.full_clean()
+    with audit_context(actor=by, reason=reason):
+        link.save()
+    return link
 
 
 @transaction.atomic

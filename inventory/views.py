@@ -183,6 +183,7 @@ def model_version_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "inventory/modelversion_form.html",
         {"form": form, "ml_model": ml_model, "use_case": ml_model.use_case},
+        status=400 if request.method == "POST" else 200,  # refused: a 400 (issue 12)
     )
 
 

@@ -315,6 +315,33 @@ def api_token_for(user) -> str:
     return secret
 
 
+def confirmed_classification(use_case, *, by, answers=None):
+    """A classification at the use case's current tier and a risk officer's
+    confirmation of it (issue 12: High and Critical need one past QA), written
+    directly: tests of other parts start from a confirmed class."""
+    from django.utils import timezone
+
+    from governance.models import Classification, ClassificationConfirmation
+
+    classification = Classification.objects.create(
+        use_case=use_case,
+        answers=answers if answers is not None else full_answers(),
+        criticality=use_case.criticality or 3,
+        risk_tier=use_case.risk_tier,
+        reasons=[],
+        rules_fingerprint="test",
+        classified_at=timezone.now(),
+    )
+    return ClassificationConfirmation.objects.create(
+        classification=classification,
+        use_case=use_case,
+        risk_tier=use_case.risk_tier,
+        confirmed_by=by,
+        printed_name=by.get_username(),
+        confirmed_at=timezone.now(),
+    )
+
+
 def full_answers(**overrides):
     """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
     answers = {
@@ -326,12 +353,15 @@ def full_answers(**overrides):
         "impact_lifetime": "immediate",
         "decay_rate": "slow",
         "explainability": "none",
+        "eu_ai_act_prohibited": [],
+        "eu_ai_act_annex_iii": [],
     }
     answers.update(overrides)
     return answers
 
 
 __all__ = [
+    "confirmed_classification",
     "PASSWORD",
     "BiasSummaryFactory",
     "DriftAlertFactory",

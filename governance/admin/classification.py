@@ -21,6 +21,7 @@ from accounts.admin_site import ReadOnlyAdminMixin
 from core import risk_engine
 from governance.models import (
     Classification,
+    ClassificationConfirmation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
@@ -422,3 +423,35 @@ class ClassifiedUseCaseAdmin(UseCaseAdmin):
 
 admin.site.unregister(UseCase)
 admin.site.register(UseCase, ClassifiedUseCaseAdmin)
+
+
+@admin.register(ClassificationConfirmation)
+class ClassificationConfirmationAdmin(admin.ModelAdmin):
+    """A risk officer's signed confirmation of a High or Critical class: read only
+    (given on the use case's confirmation page, never here)."""
+
+    list_display = ["confirmed_at", "use_case", "risk_tier", "printed_name", "note"]
+    list_filter = ["risk_tier", "use_case__team"]
+    search_fields = ["use_case__name", "printed_name", "note"]
+    list_select_related = ["use_case", "confirmed_by"]
+    ordering = ["-confirmed_at", "-id"]
+    fields = [
+        "use_case",
+        "classification",
+        "risk_tier",
+        "confirmed_by",
+        "printed_name",
+        "confirmed_at",
+        "meaning",
+        "note",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

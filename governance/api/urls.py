@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api_tokens import TokenObtainView
 from governance.api import classification as classification_api
+from governance.api import confirmation as confirmation_api
 from governance.api import ethics as ethics_api
 from governance.api import evidence as evidence_api
 from governance.api import framework_changes as framework_changes_api
@@ -20,6 +21,10 @@ router = SimpleRouter()
 router.register("regulations", views.RegulationViewSet, basename="regulation")
 # Step 1 of one use case, under its path (use-cases/{id}/classification/)
 router.register("use-cases", classification_api.UseCaseClassificationViewSet, basename="use-case")
+# The second line's confirmation and the regulatory requirements (issue 12)
+router.register(
+    "use-cases", confirmation_api.UseCaseSecondLineViewSet, basename="use-case-second-line"
+)
 router.register("risk-questions", views.RiskQuestionViewSet, basename="risk-question")
 router.register("risk-rules", views.RiskRuleViewSet, basename="risk-rule")
 # Step 2: ethical position

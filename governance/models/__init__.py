@@ -2,6 +2,7 @@
 
 from governance.models.classification import (
     Classification,
+    ClassificationConfirmation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
@@ -43,6 +44,7 @@ from governance.models.raci import (  # Step 3
 
 __all__ = [
     "Classification",
+    "ClassificationConfirmation",
     "RiskQuestion",
     "RiskQuestionOption",
     "RiskRule",

@@ -204,3 +204,38 @@ class Classification(AppendOnlyModel):
             self.criticality,
             self.risk_tier,
         )
+
+
+class ClassificationConfirmation(AppendOnlyModel):
+    """A risk officer's signed confirmation of one High or Critical classification
+    (issue 12, item 4): the second line agrees with the class the answers gave. Signed
+    with the password typed again, like the sign-offs; append-only. It stops counting
+    once anyone re-classifies the use case (only the system's re-evaluation after a
+    rule change that leaves the answers and the tier as they were keeps it)."""
+
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, related_name="confirmations"
+    )
+    use_case = models.ForeignKey(
+        "inventory.UseCase", on_delete=models.PROTECT, related_name="classification_confirmations"
+    )
+    risk_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_name = models.CharField(max_length=200)
+    confirmed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=40, default="classification confirmed")
+    note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        get_latest_by = ["confirmed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["classification"], name="classificationconfirmation_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.use_case}: {self.get_risk_tier_display()} confirmed by {self.printed_name}"

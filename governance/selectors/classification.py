@@ -1,17 +1,19 @@
 """Reads of the governance framework: the questionnaire and rules as engine data."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.permissions import has_any_role
-from core import risk_engine
+from core import classification_facts, risk_engine
 from governance.models import (
     Classification,
+    ClassificationConfirmation,
     RiskQuestion,
     RiskQuestionOption,
     RiskRule,
     RiskRuleCondition,
 )
-from inventory.models import Regulation
+from inventory.choices import RiskTier
+from inventory.models import DatasetColumn, Regulation
 
 
 def regulation_list() -> QuerySet[Regulation]:
@@ -131,3 +133,101 @@ def classification_answers_display(*, classification: Classification) -> list[di
             shown = ", ".join(labels.get(v, v) for v in values) or "None"
         rows.append({"question": question.text, "answer": shown})
     return rows
+
+
+# --- Facts cross-checked and the second line's confirmation (issue 12, item 4) -------------
+
+CONFIRMATION_TIERS = (RiskTier.HIGH, RiskTier.CRITICAL)
+# Moves past QA need a confirmed classification (core.promotion_rules.ORDER).
+PAST_QA = ("preprod", "prod")
+
+
+def pii_columns_for(*, use_case) -> dict[str, list[str]]:
+    """PII columns of the datasets the use case names and its versions trained on:
+    dataset name -> column names."""
+    columns = DatasetColumn.objects.filter(is_pii=True).filter(
+        Q(dataset__use_cases=use_case) | Q(dataset__trained_versions__model__use_case=use_case)
+    )
+    out: dict[str, set[str]] = {}
+    for dataset, column in columns.values_list("dataset__name", "name"):
+        out.setdefault(dataset, set()).add(column)
+    return {name: sorted(cols) for name, cols in out.items()}
+
+
+def question_option_labels(code: str) -> dict[str, str]:
+    return dict(RiskQuestionOption.objects.filter(question__code=code).values_list("code", "label"))
+
+
+def classification_contradictions(*, use_case, answers: dict) -> list:
+    """What the data contradicts in these answers (core.classification_facts)."""
+    return classification_facts.contradictions(
+        answers=answers,
+        uses_pii=use_case.uses_pii,
+        pii_columns=pii_columns_for(use_case=use_case),
+        prohibited_labels=question_option_labels(classification_facts.PROHIBITED_QUESTION),
+    )
+
+
+def classification_confirmation_for(*, use_case) -> ClassificationConfirmation | None:
+    """The confirmation that still counts for the use case's current classification, or
+    None. It counts for the classification it signed, and for later re-evaluations by
+    the system (rule changes) that kept the answers and the tier; any re-classification
+    by a person (a developer re-answering, a changed PII flag or regulation) voids it."""
+    confirmation = (
+        ClassificationConfirmation.objects.filter(use_case=use_case)
+        .select_related("classification", "confirmed_by")
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+    if confirmation is None:
+        return None
+    signed = confirmation.classification
+    later = Classification.objects.filter(use_case=use_case).filter(
+        Q(classified_at__gt=signed.classified_at)
+        | Q(classified_at=signed.classified_at, pk__gt=signed.pk)
+    )
+    for c in later:
+        if c.classified_by_id is not None or c.risk_tier != signed.risk_tier:
+            return None
+        if c.answers != signed.answers:
+            return None
+    return confirmation
+
+
+def classification_needs_confirmation(*, use_case) -> bool:
+    return use_case.risk_tier in CONFIRMATION_TIERS
+
+
+def classification_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
+    """Why the use case's classification stops a move into ``target_env``: (code,
+    message) pairs, empty when nothing does. Read by the promotion request's blocking
+    items and by the deployment gate.
+
+    - facts the data contradicts (PII columns while "uses PII: no"; an EU AI Act
+      Article 5 practice), whatever the environment past development;
+    - High and Critical classifications not confirmed by a risk officer, for moves
+      past QA.
+    """
+    if target_env == "dev":
+        return []
+    latest = classification_latest(use_case=use_case)
+    items = [
+        (f"classification:{c.code}", c.message)
+        for c in classification_contradictions(
+            use_case=use_case, answers=latest.answers if latest else {}
+        )
+    ]
+    if (
+        target_env in PAST_QA
+        and classification_needs_confirmation(use_case=use_case)
+        and classification_confirmation_for(use_case=use_case) is None
+    ):
+        items.append(
+            (
+                "classification:unconfirmed",
+                f"The {use_case.get_risk_tier_display()} classification is not confirmed by "
+                "a risk officer (a signed confirmation is needed before any move past QA; "
+                "a re-classification voids an earlier one).",
+            )
+        )
+    return items

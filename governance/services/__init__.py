@@ -1,6 +1,7 @@
 """Writes of the governance framework, one module per part of the template."""
 
 from governance.services.classification import (
+    classification_confirm,
     classification_refresh,
     classification_submit,
     risk_rules_changed,
@@ -56,6 +57,7 @@ __all__ = [
     "change_declare",
     "obligation_carry_over",
     "obligation_signoff_satisfied",
+    "classification_confirm",
     "classification_refresh",
     "classification_submit",
     "risk_rules_changed",

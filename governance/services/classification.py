@@ -1,15 +1,21 @@
 """Writes of the governance framework: classifying use cases."""
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import risk_engine
-from governance.models import Classification, RiskQuestion
+from accounts.permissions import has_role
+from accounts.roles import Role
+from audit.models import AuditEvent
+from audit.services import audit_context, audit_record
+from core import classification_facts, risk_engine
+from governance.models import Classification, ClassificationConfirmation, RiskQuestion
 from governance.selectors import (
     classification_latest,
     ethics_critical_aspects_for,
@@ -17,7 +23,13 @@ from governance.selectors import (
     risk_questions_as_engine,
     risk_rules_as_engine,
 )
-from inventory.models import UseCase
+from governance.selectors.classification import (
+    classification_confirmation_for,
+    classification_contradictions,
+    classification_needs_confirmation,
+    question_option_labels,
+)
+from inventory.models import Regulation, UseCase
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +51,37 @@ def use_case_facts(use_case: UseCase) -> dict[str, Any]:
     return facts
 
 
+def _own_answers(answers: dict[str, Any], questions: list) -> dict[str, Any]:
+    asked = {q.code for q in risk_question_list().filter(source=RiskQuestion.Source.ANSWER)}
+    known = {q.code for q in questions}
+    return {k: v for k, v in answers.items() if k in asked or k not in known}
+
+
+def _add_implied_regulations(*, use_case: UseCase, answers: dict[str, Any], by: User | None):
+    """Annex III of the EU AI Act raises: the regulation is added to the use case (its
+    requirements then set the obligations), recorded in the audit trail with why."""
+    declared = list(use_case.regulations.values_list("code", flat=True))
+    implied = classification_facts.implied_regulations(
+        answers, declared, question_option_labels(classification_facts.ANNEX_III_QUESTION)
+    )
+    for code, why in implied.items():
+        regulation = Regulation.objects.filter(code=code).first()
+        if regulation is not None:
+            with audit_context(actor=by, reason=why):
+                use_case.regulations.add(regulation)
+
+
 def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, note: str):
     questions = risk_questions_as_engine()
-    asked = {q.code for q in risk_question_list().filter(source=RiskQuestion.Source.ANSWER)}
-    own = {k: v for k, v in answers.items() if k in asked or k not in {q.code for q in questions}}
-    full = {**own, **use_case_facts(use_case)}
-    errors = risk_engine.validate_answers(questions, full)
+    own = _own_answers(answers, questions)
+    errors = risk_engine.validate_answers(questions, {**own, **use_case_facts(use_case)})
     if errors:
         raise ValidationError(errors)
+    contradictions = classification_contradictions(use_case=use_case, answers=own)
+    if contradictions:
+        raise ValidationError({c.question: c.message for c in contradictions})
+    _add_implied_regulations(use_case=use_case, answers=own, by=by)
+    full = {**own, **use_case_facts(use_case)}
     rules = risk_rules_as_engine()
     result = risk_engine.evaluate(questions, rules, full)
     previous = classification_latest(use_case=use_case)
@@ -75,7 +110,6 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
     return classification
 
 
-@transaction.atomic
 def classification_submit(
     *, use_case: UseCase, answers: dict[str, Any], by: User, note: str = ""
 ) -> Classification:
@@ -83,12 +117,113 @@ def classification_submit(
 
     Answers for questions read from the use case (regulations, PII) are taken from
     the use case, not from ``answers``. Raises ValidationError (keyed by question
-    code) for a missing, unknown or invalid answer; nothing is written then.
+    code) for a missing, unknown or invalid answer, and for answers the data
+    contradicts (PII columns while "uses PII: no", an EU AI Act Article 5 practice);
+    nothing is written then, except an audit event for a contradiction. An Annex III
+    area adds the EU AI Act regulation to the use case (it raises, never blocks).
     """
-    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
-    return _classify(
-        use_case=use_case, answers=answers, by=by, note=note or "Questionnaire answered."
+    contradictions = classification_contradictions(
+        use_case=use_case, answers=_own_answers(answers, risk_questions_as_engine())
     )
+    if contradictions:
+        audit_record(
+            action="classification.refused",
+            obj=use_case,
+            actor=by,
+            reason=" ".join(c.message for c in contradictions),
+            changes={"contradictions": [None, [c.code for c in contradictions]]},
+        )
+        raise ValidationError({c.question: c.message for c in contradictions})
+    with transaction.atomic():
+        use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        return _classify(
+            use_case=use_case, answers=answers, by=by, note=note or "Questionnaire answered."
+        )
+
+
+def _confirm_password(by: User, password: str, what: str) -> None:
+    """The password typed now, as for sign-offs; refusals are audited and, past the
+    signing limit, lock confirming for a while."""
+    window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
+    recent = AuditEvent.objects.filter(
+        action="classification.password_refused", actor=by, occurred_at__gte=window
+    ).count()
+    if recent >= settings.SIGNING_MAX_FAILURES:
+        raise PermissionDenied(
+            f"Confirming is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
+            f"{recent} wrong passwords."
+        )
+    if not password or not by.check_password(password):
+        audit_record(
+            action="classification.password_refused",
+            actor=by,
+            object_type="auth.user",
+            object_id=str(by.pk),
+            object_repr=by.get_username(),
+            reason=what,
+        )
+        raise ValidationError({"password": "The password is not correct; nothing was signed."})
+
+
+def classification_confirm(
+    *,
+    use_case: UseCase,
+    by: User,
+    password: str,
+    note: str = "",
+    via_token: bool = False,
+) -> ClassificationConfirmation:
+    """A risk officer confirms the use case's current High or Critical classification
+    (a signed act: the password typed again; an API token never signs).
+
+    Raises PermissionDenied for anyone but a risk officer, for the person who made
+    the classification, for a token; ValidationError when there is nothing to confirm
+    or the password is wrong (that refusal is audited). Writes one append-only row,
+    audited as ``classification.confirmed``.
+    """
+    if via_token:
+        raise PermissionDenied(
+            "An API token cannot confirm: sign in the browser and re-enter your password."
+        )
+    if not has_role(by, Role.RISK_OFFICER):
+        raise PermissionDenied("Only a risk officer can confirm a classification.")
+    latest = _confirmable(use_case, by)
+    _confirm_password(by, password, f"confirm the classification of use case #{use_case.pk}")
+    with transaction.atomic():
+        use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        if classification_latest(use_case=use_case) != latest:
+            raise ValidationError("The use case was re-classified meanwhile; look again.")
+        confirmation = ClassificationConfirmation(
+            classification=latest,
+            use_case=use_case,
+            risk_tier=latest.risk_tier,
+            confirmed_by=by,
+            printed_name=by.get_full_name() or by.get_username(),
+            confirmed_at=timezone.now(),
+            note=(note or "").strip()[:1000],
+        )
+        confirmation.full_clean()
+        with audit_context(actor=by):
+            confirmation.save()
+    return confirmation
+
+
+def _confirmable(use_case: UseCase, by: User) -> Classification:
+    latest = classification_latest(use_case=use_case)
+    if latest is None:
+        raise ValidationError("The use case is not classified yet; there is nothing to confirm.")
+    if not classification_needs_confirmation(use_case=use_case):
+        raise ValidationError("Only High and Critical classifications need a confirmation.")
+    if latest.classified_by_id == by.pk:
+        raise PermissionDenied(
+            "You made this classification; another risk officer must confirm it."
+        )
+    if classification_confirmation_for(use_case=use_case) is not None:
+        raise ValidationError("This classification is already confirmed.")
+    problems = classification_contradictions(use_case=use_case, answers=latest.answers)
+    if problems:
+        raise ValidationError(" ".join(p.message for p in problems))
+    return latest
 
 
 def classification_refresh(*, use_case: UseCase, by: User | None, note: str):

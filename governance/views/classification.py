@@ -92,4 +92,6 @@ def use_case_classify(request: HttpRequest, pk: int) -> HttpResponse:
                 request.user, use_case
             ),
         },
+        # A refused submission (invalid, or contradicted by the data) is a 400.
+        status=400 if request.method == "POST" else 200,
     )

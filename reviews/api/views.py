@@ -289,12 +289,17 @@ class FindingViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
 
 class GateInputSerializer(serializers.Serializer):
     model_version = serializers.IntegerField(required=False, min_value=1)
+    model = serializers.IntegerField(
+        required=False, min_value=1, help_text="The model's id, asked with its artifact_sha256."
+    )
     artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
     environment = serializers.CharField(max_length=20)
 
     def validate(self, attrs):
         if not attrs.get("model_version") and not attrs.get("artifact_sha256"):
             raise serializers.ValidationError("Give model_version or artifact_sha256.")
+        if attrs.get("model") and not attrs.get("artifact_sha256"):
+            raise serializers.ValidationError("Give the artifact_sha256 with the model.")
         return attrs
 
 
@@ -329,7 +334,8 @@ class GateView(APIView):
             )
         data = GateInputSerializer(data=request.data)
         payload = {
-            k: request.data.get(k) for k in ("model_version", "artifact_sha256", "environment")
+            k: request.data.get(k)
+            for k in ("model_version", "model", "artifact_sha256", "environment")
         }
         payload = {k: str(v)[:200] for k, v in payload.items() if v is not None}
         if not data.is_valid():
@@ -350,6 +356,7 @@ class GateView(APIView):
         decision, call = gate_svc.gate_check(
             by=request.user,
             version_id=v.get("model_version"),
+            model_id=v.get("model"),
             artifact_sha256=v.get("artifact_sha256"),
             environment=v["environment"],
             payload=payload,

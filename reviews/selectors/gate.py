@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core import promotion_rules as rules
+from governance.selectors.classification import classification_blocking
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
 from reviews.models import PromotionRequest, Signature
@@ -27,32 +28,45 @@ class GateDecision:
         self.reasons.append({"code": code, "message": message, **extra})
 
 
-def find_version(*, version_id=None, artifact_sha256: str | None = None):
-    """(version, problem): by id, or by artifact SHA-256 (which must be unambiguous)."""
+def find_version(*, version_id=None, artifact_sha256: str | None = None, model_id=None):
+    """(version, problem): by id, by (model id, artifact SHA-256), or by the SHA-256
+    alone, which must name exactly one registration (issue 12, item 7: a second model
+    can register a SHA-256 only when a governance lead linked it, so another team
+    cannot make your SHA-only call ambiguous)."""
+    versions = ModelVersion.objects.select_related("model__use_case")
+    sha = artifact_sha256.lower() if artifact_sha256 else None
     if version_id is not None:
-        version = (
-            ModelVersion.objects.select_related("model__use_case").filter(pk=version_id).first()
-        )
+        version = versions.filter(pk=version_id).first()
         if version is None:
             return None, ("unknown-version", f"No model version {version_id} in the inventory.")
-        if artifact_sha256 and version.artifact_sha256 != artifact_sha256.lower():
+        if sha and version.artifact_sha256 != sha:
             return None, (
                 "artifact-mismatch",
                 "The artifact SHA-256 given is not the one registered for this version.",
             )
+        if model_id is not None and version.model_id != model_id:
+            return None, (
+                "model-mismatch",
+                f"Version {version_id} is not a version of model {model_id}.",
+            )
         return version, None
-    if artifact_sha256:
-        matches = list(
-            ModelVersion.objects.select_related("model__use_case").filter(
-                artifact_sha256=artifact_sha256.lower()
-            )[:2]
-        )
+    if sha and model_id is not None:
+        version = versions.filter(model_id=model_id, artifact_sha256=sha).first()
+        if version is None:
+            return None, (
+                "unknown-version",
+                f"Model {model_id} has no version with this artifact SHA-256.",
+            )
+        return version, None
+    if sha:
+        matches = list(versions.filter(artifact_sha256=sha)[:2])
         if not matches:
             return None, ("unknown-version", "No model version has this artifact SHA-256.")
         if len(matches) > 1:
             return None, (
                 "ambiguous-artifact",
-                "Several versions carry this artifact SHA-256; give the version id.",
+                "Several versions carry this artifact SHA-256; give the model (model) or "
+                "the version (model_version) with it.",
             )
         return matches[0], None
     return None, ("unknown-version", "Give a model version id or an artifact SHA-256.")
@@ -73,6 +87,8 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
         decision.block("missing-inventory-field", f"The version has no {name} in the inventory.")
     if environment == "dev":
         return decision
+    for code, message in classification_blocking(use_case, environment):  # issue 12, item 4
+        decision.block(code, message)
     current = version.environment
     if current not in rules.ORDER or rules.ORDER.index(current) < rules.ORDER.index(environment):
         decision.block(

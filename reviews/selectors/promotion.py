@@ -18,6 +18,7 @@ from accounts.roles import SIGNING_ROLES, SIGNING_TASK_ROLES, Role, role_names
 from core import policy_rules
 from core import promotion_rules as rules
 from governance.models import Obligation
+from governance.selectors.classification import classification_blocking
 from governance.selectors.obligations import (
     obligation_list,
     obligations_for_rules,
@@ -393,6 +394,11 @@ def _blocking(
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
     )
+    if request.kind == rules.PROMOTE:  # issue 12, item 4: facts and confirmation
+        items += [
+            rules.BlockingItem(*b)
+            for b in classification_blocking(use_case, request.to_environment)
+        ]
     waivers = {w.code: w for w in BlockingWaiver.objects.filter(request=request)}
     return [BlockingState(item, waivers.get(item.code)) for item in items]
 

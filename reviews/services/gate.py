@@ -21,10 +21,13 @@ def gate_check(
     environment: str,
     payload: dict,
     remote_addr: str | None = None,
+    model_id: int | None = None,
 ) -> tuple[GateDecision, GateCall]:
     """Decide and log. Anything unexpected blocks (fails closed) and is logged too."""
     try:
-        version, problem = find_version(version_id=version_id, artifact_sha256=artifact_sha256)
+        version, problem = find_version(
+            version_id=version_id, artifact_sha256=artifact_sha256, model_id=model_id
+        )
         if problem:
             decision = GateDecision(allowed=False)
             decision.block(*problem)

@@ -127,8 +127,11 @@ def test_requirements_catalogue_covers_every_regulation():
     assert codes == {
         "sr-11-7",
         "pra-ss1-23",
+        "pra-ss3-18",
         "gxp",
+        "fda-21-cfr-part-11",
         "gdpr",
+        "gdpr-art-22",
         "ccpa",
         "eu-ai-act",
         "eu-trustworthy-ai",

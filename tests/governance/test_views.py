@@ -307,7 +307,7 @@ def test_invalid_answers_show_errors_next_to_the_question(
         else:
             data[key] = value
     response = client_for(data_scientist).post(classify_url(use_case), data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (issue 12)
     assert field in response.context["form"].errors
     html = response.content.decode()
     block = html[html.index(f'id="q-{field}"') :]
@@ -330,7 +330,7 @@ def test_service_errors_are_keyed_by_question(client_for, data_scientist, use_ca
 
     monkeypatch.setattr(governance.views.classification, "classification_submit", refuse)
     response = client_for(data_scientist).post(classify_url(use_case), questionnaire_post())
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (issue 12)
     form = response.context["form"]
     assert form.errors["audience"] == ["An answer is required."]
     assert "Gone: Unknown question." in form.non_field_errors()

@@ -551,7 +551,7 @@ def test_register_version_is_idempotent_and_refuses_a_second_sha(
     assert ModelVersion.objects.count() == 1
 
     refused = client.post(url, version_data(data_scientist, artifact_sha256=SHA_B))
-    assert refused.status_code == 200
+    assert refused.status_code == 400  # refused (issue 12)
     errors = refused.context["form"].errors["artifact_sha256"]
     assert "already registered" in errors[0]
     assert b"field-error" in refused.content
@@ -575,7 +575,7 @@ def test_invalid_version_shows_errors_and_writes_nothing(
         reverse("inventory:version-create", args=[ml_model.pk]),
         version_data(data_scientist, **overrides),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused (issue 12)
     form = response.context["form"]
     assert field in form.errors or form.non_field_errors()
     assert not ModelVersion.objects.exists()
@@ -730,7 +730,7 @@ def test_detail_shows_the_answers_given_with_their_labels(client_for, risk_offic
     )
     response = client_for(risk_officer).get(f"/inventory/use-cases/{use_case.pk}/")
     content = response.content.decode()
-    assert "Answers given (10)" in content
+    assert "Answers given (12)" in content
     assert "Legal or regulatory standing, People&#x27;s lives (decisions about individuals)" in (
         content
     )

@@ -9,7 +9,12 @@ from governance.models import RaciRole
 from governance.selectors import obligation_list
 from governance.services import obligations_recompute, raci_assign
 from inventory.choices import RiskTier
-from tests.factories import ModelVersionFactory, UseCaseFactory, user_with_role
+from tests.factories import (
+    ModelVersionFactory,
+    UseCaseFactory,
+    confirmed_classification,
+    user_with_role,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -82,6 +87,7 @@ def world(
             user=request.getfixturevalue(fixture),
         )
     obligations_recompute(use_case=use_case)
+    confirmed_classification(use_case, by=risk_officer)
     version = ModelVersionFactory(
         model__use_case=use_case,
         authors=[data_scientist],

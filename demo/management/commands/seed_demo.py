@@ -23,7 +23,12 @@ from demo import fairness as demo_fairness
 from demo import monitoring as demo_monitoring
 from demo import raci as demo_raci
 from demo import reviews as demo_reviews
-from governance.services import classification_submit
+from governance.selectors.classification import (
+    classification_confirmation_for,
+    classification_latest,
+    classification_needs_confirmation,
+)
+from governance.services import classification_confirm, classification_submit
 from inventory import services
 from inventory.choices import Criticality, RiskTier
 from inventory.models import Dataset, MLModel, Regulation, Team, UseCase
@@ -70,6 +75,11 @@ class Command(BaseCommand):
         demo_raci.load(users=self.users, note=self._note)
         # Step 2: the approved ethical position and some use cases' ethics answers.
         demo_ethics.load(users=self.users, note=self._note)
+        # Step 1, second line: the risk officer confirms High and Critical classes, once
+        # the ethics answers have re-classified what they touch (a re-classification
+        # voids a confirmation).
+        for spec in demo.USE_CASES:
+            self._confirm(spec, UseCase.objects.get(name=spec.name))
         # Step 5: what each classified use case owes, why, and who owns each.
         self._obligations()
         # Sign-offs: promotion histories, pending approvals, a rejection, a revocation.
@@ -228,6 +238,32 @@ class Command(BaseCommand):
                     f"{spec.name}: classified at level {got[0]}, tier {got[1]}; the demo "
                     f"expects level {expected[0]}, tier {expected[1]} (were the rules edited?)"
                 )
+
+    def _confirm(self, spec: demo.UseCaseSpec, use_case: UseCase) -> None:
+        """The risk officer confirms each High and Critical classification (issue 12),
+        through the service with the demo password, as on the page. A classification
+        the risk officer made is left for another risk officer."""
+        use_case.refresh_from_db()
+        if not classification_needs_confirmation(use_case=use_case):
+            return
+        if classification_confirmation_for(use_case=use_case) is not None:
+            self._note("classification confirmation", spec.name, False)
+            return
+        if classification_latest(use_case=use_case).classified_by == self.users["risk.officer"]:
+            # The risk officer's own re-classification waits for another risk officer:
+            # the demo shows a High class awaiting its confirmation.
+            return
+        try:
+            classification_confirm(
+                use_case=use_case,
+                by=self.users["risk.officer"],
+                password=demo.DEMO_PASSWORD,
+                note="Demo portfolio: the second line agrees with the class.",
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            self.warnings.append(f"{spec.name}: classification not confirmed: {exc}")
+            return
+        self._note("classification confirmation", spec.name, True)
 
     # --- report ----------------------------------------------------------------------
 

@@ -129,7 +129,13 @@ def test_classifying_an_unknown_use_case_is_404(risk_officer, api_client_for):
 def test_questionnaire_lists_options_and_regulation_codes(auditor, api_client_for):
     data = api_client_for(auditor).get(f"{API}/risk-questions/").json()
     by_code = {q["code"]: q for q in data["results"]}
-    assert list(by_code)[:3] == ["regulations", "uses_pii", "audience"]
+    assert list(by_code)[:5] == [
+        "regulations",
+        "uses_pii",
+        "eu_ai_act_prohibited",
+        "eu_ai_act_annex_iii",
+        "audience",
+    ]
     assert {o["code"] for o in by_code["regulations"]["options"]} == set(
         Regulation.objects.values_list("code", flat=True)
     )
@@ -169,7 +175,7 @@ def test_rules_list_their_conditions(auditor, api_client_for):
 def test_regulations_and_teams(team, auditor, api_client_for):
     client = api_client_for(auditor)
     regulations = client.get(f"{API}/regulations/?search=gdpr").json()["results"]
-    assert [r["code"] for r in regulations] == ["gdpr"]
+    assert [r["code"] for r in regulations] == ["gdpr", "gdpr-art-22"]
     assert regulations[0]["area_label"] == "Data privacy"
     teams = client.get(f"{API}/teams/").json()["results"]
     assert teams == [{"id": team.pk, "name": "Credit risk", "slug": "credit-risk"}]

@@ -36,6 +36,7 @@ def world(team, data_scientist, governance_lead):
         team=team,
         business_owner=governance_lead,
         technical_owner=data_scientist,
+        uses_pii=True,  # its dataset has a PII column (issue 12: facts are cross-checked)
     )
     use_case.datasets.set([dataset])
     use_case.regulations.set(Regulation.objects.filter(code="gdpr"))

@@ -1,0 +1,226 @@
+"""Issue 12, item 4: classification trusts the developer's word; nobody from the second
+line confirms it. Each route tried as the person it constrains, through the API and the
+page: refused, nothing written."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from audit.models import AuditEvent
+from governance.models import Classification, ClassificationConfirmation
+from governance.selectors.classification import classification_blocking
+from governance.services import classification_submit
+from inventory.choices import RiskTier
+from inventory.models import Regulation
+from tests.factories import (
+    PASSWORD,
+    DatasetColumnFactory,
+    DatasetFactory,
+    ModelVersionFactory,
+    UseCaseFactory,
+    full_answers,
+)
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1"
+HIGH = full_answers(audience="customers", error_impact=["personal"])  # Critical tier
+
+
+@pytest.fixture
+def loan(team, data_scientist):
+    """A consumer loan use case on a dataset with PII columns, declared "uses PII: no"."""
+    dataset = DatasetFactory(name="loan_book", team=team, owner=data_scientist)
+    DatasetColumnFactory(dataset=dataset, name="national_id", is_pii=True)
+    DatasetColumnFactory(dataset=dataset, name="income", is_pii=True)
+    use_case = UseCaseFactory(name="Consumer loans", team=team, uses_pii=False)
+    use_case.datasets.set([dataset])
+    return use_case
+
+
+def session_api(user):
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+# --- Facts cross-checked -------------------------------------------------------------
+
+
+def test_pii_contradiction_is_refused_through_the_api(loan, data_scientist, api_client_for):
+    response = api_client_for(data_scientist).post(
+        f"{API}/use-cases/{loan.pk}/classification/", {"answers": full_answers()}, format="json"
+    )
+    assert response.status_code == 400
+    assert "national_id" in str(response.json()) and "uses_pii" in str(response.json())
+    assert not Classification.objects.filter(use_case=loan).exists()
+    loan.refresh_from_db()
+    assert loan.risk_tier is None
+    refused = AuditEvent.objects.get(action="classification.refused")
+    assert refused.object_id == str(loan.pk) and "PII columns" in refused.reason
+
+
+def test_pii_contradiction_is_refused_on_the_page(loan, data_scientist, client_for):
+    data = {k: v for k, v in full_answers().items() if v != []}
+    response = client_for(data_scientist).post(
+        reverse("governance:use-case-classify", args=[loan.pk]), data
+    )
+    assert response.status_code == 400
+    assert "PII columns" in response.content.decode()
+    assert not Classification.objects.filter(use_case=loan).exists()
+
+
+def test_a_pii_dataset_attached_after_classification_blocks_the_move(
+    team, data_scientist, api_client_for
+):
+    """The Low, 0-signature auto-approval of the issue: the request is not approved
+    while the data contradicts the answers."""
+    use_case = UseCaseFactory(team=team, uses_pii=False)
+    classification_submit(use_case=use_case, answers=full_answers(), by=data_scientist)
+    dataset = DatasetFactory(team=team, owner=data_scientist)
+    DatasetColumnFactory(dataset=dataset, name="email", is_pii=True)
+    use_case.datasets.add(dataset)
+    version = ModelVersionFactory(model__use_case=use_case, authors=[data_scientist])
+    response = api_client_for(data_scientist).post(
+        f"{API}/promotion-requests/",
+        {"model_version": version.pk, "justification": "ship it"},
+        format="json",
+    )
+    assert response.status_code in (200, 201), response.content
+    version.refresh_from_db()
+    assert version.environment == "dev"  # not auto-approved
+    assert "classification:pii-undeclared" in str(response.json())
+
+
+def test_article_5_practice_blocks_the_classification(team, data_scientist, api_client_for):
+    use_case = UseCaseFactory(team=team)
+    answers = full_answers(eu_ai_act_prohibited=["social_scoring"])
+    response = api_client_for(data_scientist).post(
+        f"{API}/use-cases/{use_case.pk}/classification/", {"answers": answers}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Article 5" in str(response.json())
+    assert not Classification.objects.filter(use_case=use_case).exists()
+
+
+def test_annex_iii_area_adds_the_eu_ai_act_and_raises_the_tier(
+    team, data_scientist, api_client_for
+):
+    use_case = UseCaseFactory(team=team)
+    answers = full_answers(eu_ai_act_annex_iii=["essential_services"])
+    response = api_client_for(data_scientist).post(
+        f"{API}/use-cases/{use_case.pk}/classification/", {"answers": answers}, format="json"
+    )
+    assert response.status_code == 201
+    use_case.refresh_from_db()
+    assert "eu-ai-act" in set(use_case.regulations.values_list("code", flat=True))
+    assert use_case.risk_tier == RiskTier.CRITICAL
+    assert "eu-ai-act" in response.json()["answers"]["regulations"]
+
+
+# --- The second line confirms High and Critical ------------------------------------------
+
+
+@pytest.fixture
+def critical(team, data_scientist):
+    use_case = UseCaseFactory(team=team)
+    use_case.regulations.set(Regulation.objects.filter(code="gdpr"))
+    classification_submit(use_case=use_case, answers=HIGH, by=data_scientist)
+    use_case.refresh_from_db()
+    assert use_case.risk_tier == RiskTier.CRITICAL
+    return use_case
+
+
+def codes(use_case, env="prod"):
+    return [code for code, _ in classification_blocking(use_case, env)]
+
+
+def test_unconfirmed_critical_blocks_past_qa_only(critical):
+    assert codes(critical, "qa") == []
+    assert codes(critical, "preprod") == ["classification:unconfirmed"]
+    assert codes(critical, "prod") == ["classification:unconfirmed"]
+
+
+def test_gate_blocks_an_unconfirmed_critical_classification(
+    critical, data_scientist, api_client_for
+):
+    version = ModelVersionFactory(model__use_case=critical, authors=[data_scientist])
+    response = api_client_for(data_scientist).post(
+        f"{API}/gate/", {"model_version": version.pk, "environment": "prod"}, format="json"
+    )
+    assert response.json()["allowed"] is False
+    assert "classification:unconfirmed" in [r["code"] for r in response.json()["reasons"]]
+
+
+@pytest.mark.parametrize("who", ["data_scientist", "governance_lead", "approver", "auditor"])
+def test_only_a_risk_officer_confirms(request, who, critical, client_for):
+    user = request.getfixturevalue(who)
+    api = session_api(user).post(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/",
+        {"password": PASSWORD},
+        format="json",
+    )
+    page = client_for(user).post(
+        reverse("governance:use-case-classification-confirm", args=[critical.pk]),
+        {"password": PASSWORD},
+    )
+    assert (api.status_code, page.status_code) == (403, 403)
+    assert not ClassificationConfirmation.objects.exists()
+
+
+def test_a_token_never_confirms(critical, risk_officer, api_client_for):
+    response = api_client_for(risk_officer).post(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/",
+        {"password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert "token" in str(response.json()).lower()
+    assert not ClassificationConfirmation.objects.exists()
+
+
+def test_a_wrong_password_is_refused_and_audited(critical, risk_officer, client_for):
+    api = session_api(risk_officer).post(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/",
+        {"password": "guess"},
+        format="json",
+    )
+    page = client_for(risk_officer).post(
+        reverse("governance:use-case-classification-confirm", args=[critical.pk]),
+        {"password": "guess"},
+    )
+    assert (api.status_code, page.status_code) == (400, 400)
+    assert not ClassificationConfirmation.objects.exists()
+    assert AuditEvent.objects.filter(action="classification.password_refused").count() == 2
+
+
+def test_the_risk_officer_who_classified_cannot_confirm_it(critical, risk_officer, client_for):
+    classification_submit(use_case=critical, answers=HIGH, by=risk_officer)
+    response = client_for(risk_officer).post(
+        reverse("governance:use-case-classification-confirm", args=[critical.pk]),
+        {"password": PASSWORD},
+    )
+    assert response.status_code == 403
+    assert not ClassificationConfirmation.objects.exists()
+
+
+def test_confirmation_unblocks_and_a_developer_reclassifying_voids_it(
+    critical, risk_officer, data_scientist, client_for
+):
+    response = client_for(risk_officer).post(
+        reverse("governance:use-case-classification-confirm", args=[critical.pk]),
+        {"password": PASSWORD, "note": "Agreed: decisions about customers."},
+    )
+    assert response.status_code == 302
+    confirmation = ClassificationConfirmation.objects.get()
+    assert confirmation.confirmed_by == risk_officer
+    assert AuditEvent.objects.filter(action="classification.confirmed").exists()
+    assert codes(critical) == []
+    page = client_for(data_scientist).get(reverse("dashboard:use-case-detail", args=[critical.pk]))
+    assert "Confirmed by" in page.content.decode()
+    # The developer re-answers (even the same answers): the confirmation stops counting.
+    classification_submit(use_case=critical, answers=HIGH, by=data_scientist)
+    assert codes(critical) == ["classification:unconfirmed"]
+    response = session_api(risk_officer).get(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/"
+    )
+    assert response.json()["confirmation"] is None and response.json()["needed"] is True
