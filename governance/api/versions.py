@@ -44,7 +44,7 @@ class DeclareInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
-class ConfirmInputSerializer(serializers.Serializer):
+class ChangeConfirmInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
@@ -66,12 +66,12 @@ class ChangeDeclarationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
             ChangeDeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=ConfirmInputSerializer, responses=ChangeDeclarationSerializer)
+    @extend_schema(request=ChangeConfirmInputSerializer, responses=ChangeDeclarationSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Confirm (risk officers and governance leads, not the declarer or an author)."""
         declaration = self.get_object()
-        data = ConfirmInputSerializer(data=request.data)
+        data = ChangeConfirmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         change_confirm(
             declaration=declaration, by=request.user, note=data.validated_data.get("note", "")

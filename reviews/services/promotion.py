@@ -187,6 +187,15 @@ def blocking_waive(
         raise ValidationError(
             {"code": f"{code!r} is not an unwaived blocking item of this request."}
         )
+    if code.startswith("classification:"):
+        # The second line's confirmation and what the data contradicts are settled on the
+        # classification itself (the gate checks them again); a waiver cannot stand in.
+        raise ValidationError(
+            {
+                "code": "A classification item is not waived: correct the classification "
+                "or have a risk officer confirm it."
+            }
+        )
     waiver = BlockingWaiver.objects.create(
         request=request, code=code, message=item.message, reason=reason, by=by, at=timezone.now()
     )

@@ -167,7 +167,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_revoke": state.why_cannot_sign(user, Signature.Meaning.REVOKED) is None,
             "gate_calls": req.gate_calls.select_related("caller")[:10],
             "evidence_files": evidence_downloads(
-                obligation_ids=[o["id"] for o in state.manifest.get("obligations", [])]
+                obligation_ids=[
+                    o.pk
+                    for o in sel.active_obligations(
+                        req.model_version.model.use_case, req.model_version
+                    )
+                ]
             ),
             **history_context(req, user),
         },

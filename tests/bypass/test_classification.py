@@ -224,3 +224,25 @@ def test_confirmation_unblocks_and_a_developer_reclassifying_voids_it(
         f"{API}/use-cases/{critical.pk}/classification-confirmation/"
     )
     assert response.json()["confirmation"] is None and response.json()["needed"] is True
+
+
+def test_a_governance_lead_cannot_waive_the_confirmation_away(
+    critical, data_scientist, governance_lead, api_client_for
+):
+    """The request lists the missing confirmation as a blocking item; a lead's waiver
+    cannot stand in for the risk officer's signed act (the gate would refuse anyway)."""
+    from reviews.models import BlockingWaiver
+    from reviews.services import promotion as svc
+
+    version = ModelVersionFactory(
+        model__use_case=critical, authors=[data_scientist], environment="qa"
+    )
+    req = svc.request_create(version=version, by=data_scientist, justification="To preprod.")
+    response = api_client_for(governance_lead).post(
+        f"{API}/promotion-requests/{req.pk}/waive/",
+        {"code": "classification:unconfirmed", "reason": "Urgent release."},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "risk officer" in str(response.json())
+    assert not BlockingWaiver.objects.filter(request=req).exists()

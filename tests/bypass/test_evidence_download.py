@@ -37,21 +37,29 @@ def notify_delay():
 @pytest.fixture
 def use_case(team):
     use_case = UseCaseFactory(team=team, name="Consumer loans", risk_tier=RiskTier.HIGH)
-    obligations_recompute(use_case=use_case)
     return use_case
 
 
 @pytest.fixture
-def obligation(use_case, data_scientist):
-    ob = Obligation.objects.get(use_case=use_case, consideration__code="bias-harm-testing")
+def version(use_case):
+    version = ModelVersionFactory(model__use_case=use_case)
+    obligations_recompute(use_case=use_case)
+    return version
+
+
+@pytest.fixture
+def obligation(version, data_scientist):
+    # Bias testing is owed per version (issue 12): the evidence is this version's.
+    ob = Obligation.objects.get(
+        model_version=version, consideration__code="bias-harm-testing", active=True
+    )
     return obligation_submit_evidence(
         obligation=ob, by=data_scientist, file=ContentFile(BODY, name="bias-summary-7.json")
     )
 
 
 @pytest.fixture
-def dataset(use_case):
-    version = ModelVersionFactory(model__use_case=use_case)
+def dataset(version):
     name = default_storage.save("scored-data/ab/scores.csv", ContentFile(CSV))
     return ScoredDatasetFactory(
         model_version=version,
@@ -149,8 +157,10 @@ def test_an_obligation_reached_through_another_use_case_is_404(
     assert client_for(risk_officer).get(url).status_code == 404
 
 
-def test_an_obligation_without_a_file_is_404(risk_officer, client_for, api_client_for, use_case):
-    ob = Obligation.objects.get(use_case=use_case, consideration__code="human-signoff")
+def test_an_obligation_without_a_file_is_404(risk_officer, client_for, api_client_for, version):
+    ob = Obligation.objects.get(
+        model_version=version, consideration__code="human-signoff", active=True
+    )
     assert client_for(risk_officer).get(page_url(ob)).status_code == 404
     assert api_client_for(risk_officer).get(api_url(ob)).status_code == 404
 
@@ -218,7 +228,9 @@ def test_the_promotion_request_page_links_the_evidence(
     from reviews.services import promotion as svc
 
     use_case, version = world
-    ob = Obligation.objects.get(use_case=use_case, consideration__code="bias-harm-testing")
+    ob = Obligation.objects.get(
+        model_version=version, consideration__code="bias-harm-testing", active=True
+    )
     ob = obligation_submit_evidence(
         obligation=ob, by=data_scientist, file=ContentFile(BODY, name="bias.json")
     )

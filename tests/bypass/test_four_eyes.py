@@ -88,7 +88,7 @@ def test_api_publish_is_only_a_proposal_and_self_approval_is_refused(
     token = api_client_for(other_lead()).post(approve, {"password": PASSWORD}, format="json")
     assert token.status_code == 403 and "API token" in token.json()["detail"]
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft and nothing_decided()
-    assert policy_published_latest().number == 1
+    assert policy_published_latest().number == 2
 
 
 def test_page_publish_is_only_a_proposal_and_self_approval_is_refused(page, governance_lead, draft):

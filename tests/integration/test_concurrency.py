@@ -17,13 +17,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from fairness.models import BiasSummary
 from inventory.models import UseCase
 from reviews.models import Signature
 from reviews.services import promotion as review_svc
-from tests.factories import ScoredDatasetFactory, UseCaseFactory
+from tests.factories import ScoredDatasetFactory, UseCaseFactory, api_token_for
 from tests.integration.conftest import private_broker, worker_database_url
 from tests.reviews.signoff_world import PASSWORD
 
@@ -57,7 +56,7 @@ def test_two_processes_of_concurrent_writes_get_no_5xx(
         columns=["race", "y", "y_hat"],
         mapping={"outcome": "y", "prediction": "y_hat", "sensitive": ["race"]},
     )
-    token = Token.objects.create(user=data_scientist).key
+    token = api_token_for(data_scientist)
     for signer in (risk_officer, approver):
         # the processes run governance.settings, whose hashers the test settings' MD5
         # is not among: store the password as production does

@@ -17,8 +17,7 @@ from tests.factories import user_with_role
 ATTEMPTS = 12
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_wrong_passwords_check_at_most_the_limit(settings, monkeypatch):
+def test_parallel_wrong_passwords_check_at_most_the_limit(transactional_db, settings, monkeypatch):
     settings.SIGNING_MAX_FAILURES = 5
     signer = user_with_role(Role.RISK_OFFICER, username="parallel")
     signer.set_password("right")
