@@ -9,8 +9,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.filters import MAX_ID
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from governance.models import EthicsDeviation, FrameworkChange, FrameworkChangeDecision
 from governance.selectors.ethics import ethics_deviation_list
@@ -82,14 +84,24 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = FrameworkChangeSerializer
     permission_classes = [IsGovernanceLeadOrReadOnly]
 
+    lookup_value_regex = r"[0-9]+"
+    STATUSES = ("pending", "approved", "rejected", "withdrawn", "superseded")
+
     def get_queryset(self):
-        return framework_change_list(
-            user=self.request.user, status=self.request.query_params.get("status") or None
-        )
+        status = self.request.query_params.get("status") or None
+        if status is not None and status not in self.STATUSES:
+            raise serializers.ValidationError({"status": f"Use one of {', '.join(self.STATUSES)}."})
+        return framework_change_list(user=self.request.user, status=status)
 
     def get_object(self):
         # Actions find their row whatever the list's query string.
-        obj = framework_change_get(user=self.request.user, pk=self.kwargs["pk"])
+        pk = int(self.kwargs["pk"])
+        if pk > MAX_ID:
+            raise NotFound("No such proposal.")
+        try:
+            obj = framework_change_get(user=self.request.user, pk=pk)
+        except FrameworkChange.DoesNotExist:
+            raise NotFound("No such proposal.") from None
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -178,7 +190,7 @@ class EthicsDeviationViewSet(viewsets.ReadOnlyModelViewSet):
         )
         use_case = params.get("use_case")
         if use_case:
-            if not use_case.isdigit():
+            if not use_case.isdigit() or int(use_case) > MAX_ID:
                 raise serializers.ValidationError({"use_case": "Give a use case id."})
             qs = qs.filter(use_case_id=int(use_case))
         return qs

@@ -203,6 +203,8 @@ def _requirements(apps, regulations):
                                      "order": (order + 1) * 10})
             requirement.minimums.exclude(consideration__code__in=list(minimums)).delete()
             for consideration_code, level in minimums.items():
+                if consideration_code not in considerations:
+                    continue  # a database without the default policy content
                 RequirementMinimum.objects.update_or_create(
                     requirement=requirement, consideration=considerations[consideration_code],
                     defaults={"min_level": level})

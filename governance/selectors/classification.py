@@ -170,9 +170,11 @@ def classification_contradictions(*, use_case, answers: dict) -> list:
 
 def classification_confirmation_for(*, use_case) -> ClassificationConfirmation | None:
     """The confirmation that still counts for the use case's current classification, or
-    None. It counts for the classification it signed, and for later re-evaluations by
-    the system (rule changes) that kept the answers and the tier; any re-classification
-    by a person (a developer re-answering, a changed PII flag or regulation) voids it."""
+    None. It counts for the classification it signed and for later classifications that
+    kept its answers (facts included) and its tier, whoever ran them: the re-evaluations
+    after an approved rule change, a new ethical position or the admin's button change
+    nothing the risk officer confirmed. Any changed answer, fact (PII flag, regulation)
+    or tier voids it."""
     confirmation = (
         ClassificationConfirmation.objects.filter(use_case=use_case)
         .select_related("classification", "confirmed_by")
@@ -187,9 +189,7 @@ def classification_confirmation_for(*, use_case) -> ClassificationConfirmation |
         | Q(classified_at=signed.classified_at, pk__gt=signed.pk)
     )
     for c in later:
-        if c.classified_by_id is not None or c.risk_tier != signed.risk_tier:
-            return None
-        if c.answers != signed.answers:
+        if c.risk_tier != signed.risk_tier or c.answers != signed.answers:
             return None
     return confirmation
 

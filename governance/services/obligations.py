@@ -431,6 +431,14 @@ def obligation_waive(*, obligation: Obligation, by: User, justification: str) ->
         raise ValidationError({"justification": ["Say why this obligation is waived."]})
     if obligation.status not in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED):
         raise ValidationError(f"This obligation is already {obligation.get_status_display()}.")
+    if (obligation.parameters or {}).get("evidence") == "signatures" or (
+        obligation.consideration.code == "human-signoff"
+    ):
+        # Waiving it would make a move need no sign-off at all: one lead's act replacing
+        # everybody's signatures. The signatures themselves satisfy it.
+        raise ValidationError(
+            "The human sign-off obligation is met by the sign-offs themselves; it is never waived."
+        )
     previous = obligation.status
     obligation.status = Obligation.Status.WAIVED
     obligation.full_clean()

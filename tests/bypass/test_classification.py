@@ -8,8 +8,11 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from governance.models import Classification, ClassificationConfirmation
-from governance.selectors.classification import classification_blocking
-from governance.services import classification_submit
+from governance.selectors.classification import (
+    classification_blocking,
+    classification_confirmation_for,
+)
+from governance.services import classification_submit, use_cases_reclassify
 from inventory.choices import RiskTier
 from inventory.models import Regulation
 from tests.factories import (
@@ -204,7 +207,7 @@ def test_the_risk_officer_who_classified_cannot_confirm_it(critical, risk_office
 
 
 def test_confirmation_unblocks_and_a_developer_reclassifying_voids_it(
-    critical, risk_officer, data_scientist, client_for
+    critical, risk_officer, data_scientist, governance_lead, client_for
 ):
     response = client_for(risk_officer).post(
         reverse("governance:use-case-classification-confirm", args=[critical.pk]),
@@ -217,8 +220,17 @@ def test_confirmation_unblocks_and_a_developer_reclassifying_voids_it(
     assert codes(critical) == []
     page = client_for(data_scientist).get(reverse("dashboard:use-case-detail", args=[critical.pk]))
     assert "Confirmed by" in page.content.decode()
-    # The developer re-answers (even the same answers): the confirmation stops counting.
+    # A re-evaluation that keeps the answers and the tier (a rule change approved by two
+    # leads, the same answers submitted again) changes nothing the risk officer signed.
     classification_submit(use_case=critical, answers=HIGH, by=data_scientist)
+    use_cases_reclassify(by=governance_lead, note="Rules changed.")
+    assert classification_confirmation_for(use_case=critical) == confirmation
+    assert codes(critical) == []
+    # The developer changes an answer: the confirmation stops counting.
+    changed = dict(HIGH, release_cadence="weekly")
+    classification_submit(use_case=critical, answers=changed, by=data_scientist)
+    critical.refresh_from_db()
+    assert classification_confirmation_for(use_case=critical) is None
     assert codes(critical) == ["classification:unconfirmed"]
     response = session_api(risk_officer).get(
         f"{API}/use-cases/{critical.pk}/classification-confirmation/"

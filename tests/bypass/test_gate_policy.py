@@ -343,3 +343,26 @@ def test_evidence_carries_over_only_when_confirmed_and_allowed(
     # Evidence about the model itself (the policy says no carry-over) stays owed.
     assert obligation(use_case, "bias-harm-testing", v11).status == "open"
     assert obligation(use_case, "reproducibility", v11).status == "open"
+
+
+def test_a_lead_cannot_waive_the_signoff_obligation_to_skip_every_signature(
+    world, governance_lead, api_client_for, data_scientist
+):
+    """Waiving the human sign-off obligation would make every move need 0 sign-offs
+    (auto-approved): one lead's act replacing everybody's signatures. Refused (API)."""
+    use_case, version = world
+    obligations_recompute(use_case=use_case)
+    signoff = Obligation.objects.get(
+        model_version=version, consideration__code="human-signoff", active=True
+    )
+    response = api_client_for(governance_lead).post(
+        f"/api/v1/obligations/{signoff.pk}/waive/",
+        {"justification": "Urgent release."},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "never waived" in str(response.json())
+    signoff.refresh_from_db()
+    assert signoff.status == "open"
+    req = svc.request_create(version=version, by=data_scientist, justification="To QA.")
+    assert req.required_signoffs > 0 and req.status == "pending"

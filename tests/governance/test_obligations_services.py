@@ -332,7 +332,7 @@ def test_evidence_too_large_is_refused(owned, data_scientist, monkeypatch):
 
 
 def test_who_may_submit_accept_and_waive(
-    owned, data_scientist, other_data_scientist, risk_officer, governance_lead, auditor
+    owned, use_case, data_scientist, other_data_scientist, risk_officer, governance_lead, auditor
 ):
     with pytest.raises(PermissionDenied):
         obligation_submit_evidence(
@@ -351,12 +351,16 @@ def test_who_may_submit_accept_and_waive(
         obligation_waive(obligation=owned, by=risk_officer, justification="x")
     with pytest.raises(ValidationError, match="why"):
         obligation_waive(obligation=owned, by=governance_lead, justification=" ")
-    obligation_waive(obligation=owned, by=governance_lead, justification="Compensating control.")
-    owned.refresh_from_db()
-    assert owned.status == "waived"
-    assert owned.events.last().reason == "Compensating control."
+    # The sign-off obligation is met by the signatures: never waived (issue 12).
+    with pytest.raises(ValidationError, match="never waived"):
+        obligation_waive(obligation=owned, by=governance_lead, justification="No time.")
+    other = obligation_list(use_case=use_case).exclude(pk=owned.pk).first()
+    obligation_waive(obligation=other, by=governance_lead, justification="Compensating control.")
+    other.refresh_from_db()
+    assert other.status == "waived"
+    assert other.events.last().reason == "Compensating control."
     with pytest.raises(ValidationError):
-        obligation_accept(obligation=owned, by=risk_officer)
+        obligation_accept(obligation=other, by=risk_officer)
 
 
 def test_accept_needs_evidence(owned, risk_officer):

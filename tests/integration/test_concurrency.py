@@ -45,7 +45,7 @@ def start(plan: dict, go: str, env: dict) -> subprocess.Popen:
 
 
 def test_two_processes_of_concurrent_writes_get_no_5xx(
-    world, data_scientist, risk_officer, approver, tmp_path
+    transactional_db, world, data_scientist, risk_officer, approver, tmp_path
 ):
     if connection.vendor != "sqlite":
         pytest.skip("the embedded default's test (PostgreSQL has its own locking)")
