@@ -99,7 +99,8 @@ def framework_change_propose(
     )
     change.full_clean()
     older = list(
-        FrameworkChange.objects.select_for_update()
+        # of=self: the undecided filter is an outer join PostgreSQL cannot lock.
+        FrameworkChange.objects.select_for_update(of=("self",))
         .filter(target_key=target_key, decision__isnull=True)
         .order_by("id")
     )
