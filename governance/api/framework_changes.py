@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.filters import MAX_ID
 from accounts.permissions import IsGovernanceLeadOrReadOnly
+from audit.services import audit_record
 from governance.models import EthicsDeviation, FrameworkChange, FrameworkChangeDecision
 from governance.selectors.ethics import ethics_deviation_list
 from governance.selectors.framework_changes import framework_change_get, framework_change_list
@@ -73,6 +74,22 @@ class WithdrawInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
+def _refuse_token(request, change: FrameworkChange) -> None:
+    """An API token never signs; the attempt is audited like any refused signing."""
+    if not via_token(request):
+        return
+    message = "An API token cannot sign: sign in the browser and re-enter your password."
+    audit_record(
+        action="framework_change.decision_refused",
+        actor=request.user,
+        object_type="governance.frameworkchange",
+        object_id=str(change.pk),
+        object_repr=str(change),
+        reason=message,
+    )
+    raise PermissionDenied(message)
+
+
 def via_token(request) -> bool:
     """True unless the call comes from a signed-in browser session."""
     return not isinstance(request.successful_authenticator, SessionAuthentication)
@@ -115,10 +132,7 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
         """Sign the approval (another lead; password typed again; session only). The
         change takes effect now, exactly as proposed."""
         change = self.get_object()
-        if via_token(request):
-            raise PermissionDenied(
-                "An API token cannot sign: sign in the browser and re-enter your password."
-            )
+        _refuse_token(request, change)
         data = FrameworkSignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         framework_change_approve(change=change, by=request.user, **data.validated_data)
@@ -129,10 +143,7 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         """Sign the rejection, with a reason (another lead; password; session only)."""
         change = self.get_object()
-        if via_token(request):
-            raise PermissionDenied(
-                "An API token cannot sign: sign in the browser and re-enter your password."
-            )
+        _refuse_token(request, change)
         data = FrameworkSignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         framework_change_reject(change=change, by=request.user, **data.validated_data)

@@ -181,13 +181,25 @@ def classification_confirm(
     or the password is wrong (that refusal is audited). Writes one append-only row,
     audited as ``classification.confirmed``.
     """
-    if via_token:
-        raise PermissionDenied(
-            "An API token cannot confirm: sign in the browser and re-enter your password."
+    try:
+        if via_token:
+            raise PermissionDenied(
+                "An API token cannot confirm: sign in the browser and re-enter your password."
+            )
+        if not has_role(by, Role.RISK_OFFICER):
+            raise PermissionDenied("Only a risk officer can confirm a classification.")
+        latest = _confirmable(use_case, by)
+    except PermissionDenied as exc:
+        # A refused signing attempt leaves a trace, like a refused sign-off.
+        audit_record(
+            action="classification.confirm_refused",
+            actor=by,
+            object_type="inventory.usecase",
+            object_id=str(use_case.pk),
+            object_repr=str(use_case),
+            reason=str(exc),
         )
-    if not has_role(by, Role.RISK_OFFICER):
-        raise PermissionDenied("Only a risk officer can confirm a classification.")
-    latest = _confirmable(use_case, by)
+        raise
     _confirm_password(by, password, f"confirm the classification of use case #{use_case.pk}")
     with transaction.atomic():
         use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.permissions import is_governance_lead
-from audit.services import audit_context
+from audit.services import audit_context, audit_record
 from governance.models import (
     EthicsAnswerSet,
     FrameworkChange,
@@ -216,13 +216,26 @@ def _fresh(change: FrameworkChange) -> FrameworkChange:
 
 
 def _check_decidable(change: FrameworkChange, by: User, verb: str) -> None:
-    _require_lead(by, f"{verb} a framework change")
+    """Refusals of who may decide are audited (a refused signing attempt), in their own
+    transaction when the caller's is rolled back."""
+    try:
+        _require_lead(by, f"{verb} a framework change")
+        if change.proposed_by_id == by.pk:
+            raise PermissionDenied(
+                f"A governance lead other than the proposer must {verb} it (four eyes)."
+            )
+    except PermissionDenied as exc:
+        audit_record(
+            action="framework_change.decision_refused",
+            actor=by if getattr(by, "is_authenticated", False) else None,
+            object_type="governance.frameworkchange",
+            object_id=str(change.pk),
+            object_repr=str(change),
+            reason=str(exc),
+        )
+        raise
     if not change.is_pending:
         raise ValidationError(f"This proposal is {change.status}; it cannot be {verb}d.")
-    if change.proposed_by_id == by.pk:
-        raise PermissionDenied(
-            f"A governance lead other than the proposer must {verb} it (four eyes)."
-        )
 
 
 def _locked_pending(change: FrameworkChange) -> FrameworkChange:

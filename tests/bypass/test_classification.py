@@ -170,6 +170,18 @@ def test_only_a_risk_officer_confirms(request, who, critical, client_for):
     assert not ClassificationConfirmation.objects.exists()
 
 
+def test_a_governance_lead_confirming_is_refused_and_audited(critical, governance_lead):
+    response = session_api(governance_lead).post(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/",
+        {"password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(
+        action="classification.confirm_refused", actor=governance_lead
+    ).exists()
+
+
 def test_a_token_never_confirms(critical, risk_officer, api_client_for):
     response = api_client_for(risk_officer).post(
         f"{API}/use-cases/{critical.pk}/classification-confirmation/",
@@ -179,6 +191,9 @@ def test_a_token_never_confirms(critical, risk_officer, api_client_for):
     assert response.status_code == 403
     assert "token" in str(response.json()).lower()
     assert not ClassificationConfirmation.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="classification.confirm_refused", actor=risk_officer
+    ).exists()
 
 
 def test_a_wrong_password_is_refused_and_audited(critical, risk_officer, client_for):

@@ -87,6 +87,11 @@ def test_api_publish_is_only_a_proposal_and_self_approval_is_refused(
     # An API token never signs, even a second lead's.
     token = api_client_for(other_lead()).post(approve, {"password": PASSWORD}, format="json")
     assert token.status_code == 403 and "API token" in token.json()["detail"]
+    # Both refused signing attempts are audited.
+    from audit.models import AuditEvent
+
+    refused = AuditEvent.objects.filter(action="framework_change.decision_refused")
+    assert {e.actor for e in refused} == {governance_lead, other_lead()}
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft and nothing_decided()
     assert policy_published_latest().number == 2
 
