@@ -74,7 +74,8 @@ def test_a_risk_officer_changes_only_who_signs(client_for, risk_officer, use_cas
     assert not UseCaseRaciCell.objects.exists()
     data_ops = RaciRole.objects.get(code="data-ops")
     response = client.post(
-        f"/raci/use-cases/{use_case.pk}/assignments/", {"role": data_ops.pk, "user": 1}
+        f"/raci/use-cases/{use_case.pk}/assignments/",
+        {"role": data_ops.pk, "user": risk_officer.pk},
     )
     assert response.status_code == 403 and not use_case.raci_assignments.exists()
     response = client.post(f"/raci/use-cases/{use_case.pk}/", {"cell-monitoring-risk-audit": "I"})
