@@ -1,10 +1,8 @@
 """Writes of the governance framework: classifying use cases."""
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,7 +10,6 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
-from audit.models import AuditEvent
 from audit.services import audit_context, audit_record
 from core import classification_facts, risk_engine
 from governance.models import Classification, ClassificationConfirmation, RiskQuestion
@@ -29,6 +26,7 @@ from governance.selectors.classification import (
     classification_needs_confirmation,
     question_option_labels,
 )
+from governance.services.signing import password_reconfirm
 from inventory.models import Regulation, UseCase
 
 logger = logging.getLogger(__name__)
@@ -141,30 +139,6 @@ def classification_submit(
         )
 
 
-def _confirm_password(by: User, password: str, what: str) -> None:
-    """The password typed now, as for sign-offs; refusals are audited and, past the
-    signing limit, lock confirming for a while."""
-    window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
-    recent = AuditEvent.objects.filter(
-        action="classification.password_refused", actor=by, occurred_at__gte=window
-    ).count()
-    if recent >= settings.SIGNING_MAX_FAILURES:
-        raise PermissionDenied(
-            f"Confirming is locked for {settings.SIGNING_LOCKOUT_MINUTES} minutes after "
-            f"{recent} wrong passwords."
-        )
-    if not password or not by.check_password(password):
-        audit_record(
-            action="classification.password_refused",
-            actor=by,
-            object_type="auth.user",
-            object_id=str(by.pk),
-            object_repr=by.get_username(),
-            reason=what,
-        )
-        raise ValidationError({"password": "The password is not correct; nothing was signed."})
-
-
 def classification_confirm(
     *,
     use_case: UseCase,
@@ -200,7 +174,12 @@ def classification_confirm(
             reason=str(exc),
         )
         raise
-    _confirm_password(by, password, f"confirm the classification of use case #{use_case.pk}")
+    password_reconfirm(
+        user=by,
+        password=password,
+        what=f"confirm the classification of use case #{use_case.pk}",
+        refused_action="classification.password_refused",
+    )
     with transaction.atomic():
         use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
         if classification_latest(use_case=use_case) != latest:

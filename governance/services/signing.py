@@ -19,6 +19,10 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 
 PASSWORD_REFUSED = "signature.password_refused"  # noqa: S105 (an audit action name)
+# Every refusal this module records; the lockout counts them all, so wrong passwords on
+# one kind of signed act (a framework decision, a classification confirmation) count
+# towards the others.
+REFUSAL_ACTIONS = (PASSWORD_REFUSED, "classification.password_refused")
 
 
 def printed_name(user: User) -> str:
@@ -26,7 +30,14 @@ def printed_name(user: User) -> str:
     return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
-def password_reconfirm(*, user: User, password: str, what: str, via_token: bool = False) -> None:
+def password_reconfirm(
+    *,
+    user: User,
+    password: str,
+    what: str,
+    via_token: bool = False,
+    refused_action: str = PASSWORD_REFUSED,
+) -> None:
     """Check the password typed now. Call it outside the transaction of the signed
     act, so that the record of a refusal survives the refusal.
 
@@ -40,7 +51,7 @@ def password_reconfirm(*, user: User, password: str, what: str, via_token: bool 
         )
     window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
     recent = AuditEvent.objects.filter(
-        action=PASSWORD_REFUSED, actor=user, occurred_at__gte=window
+        action__in=REFUSAL_ACTIONS, actor=user, occurred_at__gte=window
     ).count()
     if recent >= settings.SIGNING_MAX_FAILURES:
         raise PermissionDenied(
@@ -50,7 +61,7 @@ def password_reconfirm(*, user: User, password: str, what: str, via_token: bool 
     if not password or not user.check_password(password):
         with transaction.atomic():
             audit_record(
-                action=PASSWORD_REFUSED,
+                action=refused_action,
                 actor=user,
                 object_type="auth.user",
                 object_id=str(user.pk),
