@@ -166,3 +166,19 @@ def download_api(**kwargs: Any) -> HttpResponse:
         return stored_file_response(**kwargs)
     except StoredFileError as exc:
         return JsonResponse({"detail": exc.message, "code": exc.code.replace("_", "-")}, status=409)
+
+
+def download_schema(*, summary: str, not_found: str):
+    """The OpenAPI description every download endpoint shares: the bytes, 404, and 409
+    when the stored file fails its SHA-256."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiResponse, extend_schema
+
+    return extend_schema(
+        summary=summary,
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description=not_found),
+            409: OpenApiResponse(description="The stored file fails its SHA-256; nothing served."),
+        },
+    )

@@ -3,12 +3,10 @@ production batches): a verified, streamed attachment for everyone who may read t
 dataset's use case, from a page and from the API (issue 12: evidence is available)."""
 
 from django.http import Http404, HttpRequest, HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 
 from accounts.web import get_or_404, role_required
-from audit.downloads import download_api, download_page
+from audit.downloads import download_api, download_page, download_schema
 from fairness.models import ScoredDataset
 from fairness.selectors import scored_dataset_readable_get
 
@@ -29,13 +27,9 @@ def scored_dataset_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     return download_page(request, **_kwargs(dataset))
 
 
-@extend_schema(
+@download_schema(
     summary="Download a stored scored dataset",
-    responses={
-        (200, "application/octet-stream"): OpenApiTypes.BINARY,
-        404: OpenApiResponse(description="No such dataset, or not readable."),
-        409: OpenApiResponse(description="The stored file fails its SHA-256; nothing served."),
-    },
+    not_found="No such dataset, or not readable.",
 )
 @api_view(["GET"])
 def scored_dataset_download(request, pk: int):

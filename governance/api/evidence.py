@@ -3,22 +3,16 @@ file/``): the verified bytes as an attachment, 404 for an obligation the caller 
 read or without a file, 409 with a code when the stored bytes fail their SHA-256."""
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 
-from audit.downloads import download_api
+from audit.downloads import download_api, download_schema
 from governance.models import Obligation
 from governance.selectors.evidence import obligation_evidence_get, obligation_evidence_label
 
 
-@extend_schema(
+@download_schema(
     summary="Download an obligation's evidence file",
-    responses={
-        (200, "application/octet-stream"): OpenApiTypes.BINARY,
-        404: OpenApiResponse(description="No such obligation, not readable, or no file."),
-        409: OpenApiResponse(description="The stored file fails its SHA-256; nothing served."),
-    },
+    not_found="No such obligation, not readable, or no file.",
 )
 @api_view(["GET"])
 def obligation_evidence_file(request, pk: int):
