@@ -40,6 +40,7 @@ DEMO_USERS = [
     ("Data scientist", "data.scientist"),
     ("Approver", "approver"),
     ("Auditor", "auditor"),
+    ("Second governance lead (four eyes)", "ethics.lead"),
 ]
 
 COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m", "devrun": "\033[1m"}
