@@ -16,3 +16,6 @@ urlpatterns = [
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot answer (PostgreSQL restarting, a locked SQLite file) is a 503.
+handler500 = "dashboard.unavailable.server_error"

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last: turns a locked-out sign-in attempt into accounts.lockout's 403.
     "axes.middleware.AxesMiddleware",
+    # Asked first about a view's exception: a database that cannot answer is a 503.
+    "dashboard.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
