@@ -352,7 +352,7 @@ def wait_for_summaries(args, ids: list[int], token: str) -> dict:
     }
 
 
-def main() -> int:
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--users", type=int, default=50)
@@ -366,33 +366,28 @@ def main() -> int:
         "--scientists", default="data.scientist,credit.modeller,fraud.engineer,people.analyst"
     )
     parser.add_argument("--label", default="", help="a name for the run (the topology)")
-    args = parser.parse_args()
-    host = urlsplit(args.url).hostname or ""
-    if not (host == "localhost" or host.startswith("127.") or host == "::1"):
-        print("Only a dashboard on this machine (loopback) may be load-tested.", file=sys.stderr)
-        return 2
+    return parser.parse_args()
 
-    targets = discover(args)
-    counts = split_users(args.users)
-    rec, stop = Recorder(), threading.Event()
+
+def plan_users(args, targets: dict, counts: dict, gate_token: str) -> list:
+    """(function, extra args) per simulated user."""
     tokens = {u: token_for(args, u) for u in targets["ds"]}
-    gate_token = token_for(args, targets["ds"][0])
-    threads = []
     browsers, signers = args.browsers.split(","), args.signers.split(",")
-    for i in range(counts["browse"]):
-        threads.append((browser, (browsers[i % len(browsers)], targets)))
-    for i in range(counts["sign"]):
-        threads.append((signer, (signers[i % len(signers)], targets)))
+    plan = [(browser, (browsers[i % len(browsers)], targets)) for i in range(counts["browse"])]
+    plan += [(signer, (signers[i % len(signers)], targets)) for i in range(counts["sign"])]
     for i in range(counts["science"]):
         user = targets["ds"][i % len(targets["ds"])]
-        threads.append((scientist, (tokens[user], targets["models"][user])))
+        plan.append((scientist, (tokens[user], targets["models"][user])))
     per_pipeline = args.gate_rate / counts["pipeline"]
-    for _ in range(counts["pipeline"]):
-        threads.append((pipeline, (gate_token, targets["prod"], per_pipeline)))
+    plan += [(pipeline, (gate_token, targets["prod"], per_pipeline))] * counts["pipeline"]
+    return plan
 
+
+def run(args, plan: list, rec: Recorder) -> tuple[float, list[float]]:
+    """Start every user, sample the load average every 5 s, stop after the duration."""
+    stop = threading.Event()
     loads: list[float] = []
-    workers = [threading.Thread(target=f, args=(args, rec, stop, *a)) for f, a in threads]
-    print(f"{len(workers)} users {counts} for {args.duration:.0f} s on {args.url}", flush=True)
+    workers = [threading.Thread(target=f, args=(args, rec, stop, *a)) for f, a in plan]
     started = time.monotonic()
     for w in workers:
         w.start()
@@ -402,32 +397,48 @@ def main() -> int:
     stop.set()
     for w in workers:
         w.join()
-    wall = time.monotonic() - started
+    return time.monotonic() - started, loads
 
-    rows = []
-    for kind, results in sorted(rec.rows.items()):
-        times = sorted(e for _, e in results)
-        codes: dict[str, int] = {}
-        for status, _ in results:
-            codes[str(status)] = codes.get(str(status), 0) + 1
-        row = {
-            "kind": kind,
-            "requests": len(results),
-            "per_s": round(len(results) / wall, 2),
-            "errors_5xx": sum(1 for s, _ in results if s >= 500),
-            "failed_connections": sum(1 for s, _ in results if s == 0),
-            "codes": codes,
-            "p50_ms": round(statistics.median(times) * 1000, 1),
-            "p95_ms": _pct(times, 0.95),
-            "p99_ms": _pct(times, 0.99),
-        }
-        rows.append(row)
-        print(
-            f"{kind:<10} {row['requests']:>6} req ({row['per_s']}/s)  5xx {row['errors_5xx']}  "
-            f"conn-fail {row['failed_connections']}  p50 {row['p50_ms']} ms  "
-            f"p95 {row['p95_ms']} ms  p99 {row['p99_ms']} ms  {codes}",
-            flush=True,
-        )
+
+def summarise(kind: str, results: list[tuple[int, float]], wall: float) -> dict:
+    times = sorted(e for _, e in results)
+    codes: dict[str, int] = {}
+    for status, _ in results:
+        codes[str(status)] = codes.get(str(status), 0) + 1
+    row = {
+        "kind": kind,
+        "requests": len(results),
+        "per_s": round(len(results) / wall, 2),
+        "errors_5xx": sum(1 for s, _ in results if s >= 500),
+        "failed_connections": sum(1 for s, _ in results if s == 0),
+        "codes": codes,
+        "p50_ms": round(statistics.median(times) * 1000, 1),
+        "p95_ms": _pct(times, 0.95),
+        "p99_ms": _pct(times, 0.99),
+    }
+    print(
+        f"{kind:<10} {row['requests']:>6} req ({row['per_s']}/s)  5xx {row['errors_5xx']}  "
+        f"conn-fail {row['failed_connections']}  p50 {row['p50_ms']} ms  "
+        f"p95 {row['p95_ms']} ms  p99 {row['p99_ms']} ms  {codes}",
+        flush=True,
+    )
+    return row
+
+
+def main() -> int:
+    args = parse_args()
+    host = urlsplit(args.url).hostname or ""
+    if not (host == "localhost" or host.startswith("127.") or host == "::1"):
+        print("Only a dashboard on this machine (loopback) may be load-tested.", file=sys.stderr)
+        return 2
+    targets = discover(args)
+    counts = split_users(args.users)
+    gate_token = token_for(args, targets["ds"][0])
+    plan = plan_users(args, targets, counts, gate_token)
+    rec = Recorder()
+    print(f"{len(plan)} users {counts} for {args.duration:.0f} s on {args.url}", flush=True)
+    wall, loads = run(args, plan, rec)
+    rows = [summarise(kind, results, wall) for kind, results in sorted(rec.rows.items())]
     jobs = wait_for_summaries(args, sorted(set(rec.summaries)), gate_token)
     print(f"jobs       {jobs}", flush=True)
     load = {
@@ -439,22 +450,10 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = OUT / f"load_test-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "label": args.label,
-                "url": args.url,
-                "users": counts,
-                "duration_s": round(wall, 1),
-                "rows": rows,
-                "jobs": jobs,
-                "load_average": load,
-                "notes": rec.notes,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    result = {"label": args.label, "url": args.url, "users": counts}
+    result |= {"duration_s": round(wall, 1), "rows": rows, "jobs": jobs}
+    result |= {"load_average": load, "notes": rec.notes}
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {path}")
     bad = any(r["errors_5xx"] or r["failed_connections"] for r in rows) or jobs["lost"]
     return 1 if bad else 0
