@@ -1,10 +1,16 @@
 """Shared fixtures: one user per role, a team, clients signed in as each."""
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from tests.factories import TeamFactory, api_token_for, user_with_role
+
+# No timing threshold in a unit test: Hypothesis's per-example deadline (200 ms by
+# default) fails property tests on a busy machine, whatever the code does.
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 # Fixtures shared across apps' tests, defined beside the data they build: the sign-off
 # world (people in every RACI role), a monitoring configuration, an experiment's arms,
