@@ -10,23 +10,30 @@ only aspects that are not critical (no re-evaluation, no new classification).
 The position is proposed by the governance lead and approved by a second governance
 lead (four eyes), created here; the approval is recorded as seeded
 (``auth_method="seeded"``: no password was typed by a person). Use cases answering
-below the position (transparency more than one point under it, or declaring
-manipulation) get an open ethics deviation owned by their model-acceptance
-Accountable; deviations do not block the gate. A pending proposal (a rule's
+below the position (transparency more than one point under it, or declaring a
+prohibited harm) get an open ethics deviation owned by their model-acceptance
+Accountable. An open deviation stops moves past QA until that Accountable accepts it
+(signed, with a reason and an expiry): the risk officer accepts the transparency
+deviations of the three production use cases that have one (``ACCEPTED``), through the
+service with the demo password. The agent reply assistant, still an idea, declares
+deception, a prohibited harm no one can accept: it shows the block. A pending proposal (a rule's
 explanation reworded, by the governance lead) shows four eyes at work: the second
 lead can approve it. Idempotent: nothing is written when the organisation already
 has a position or a use case already has answers.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from accounts.roles import Role
 from demo.specs import DEMO_PASSWORD, EMAIL_DOMAIN, Person
-from governance.models import EthicsAnswerSet, FrameworkChange, RiskRule
+from governance.models import EthicsAnswerSet, EthicsDeviation, FrameworkChange, RiskRule
 from governance.services import ethics_position_answer, ethics_use_case_answer
+from governance.services.ethics_deviations import ethics_deviation_accept
 from governance.services.framework_changes import (
     framework_change_approve_seeded,
     risk_rule_propose,
@@ -84,10 +91,32 @@ USE_CASE_ANSWERS: dict[str, dict] = {
     # Not critical for the organisation: no effect on the tier.
     "Employee attrition risk": _answers(["employment"], transparency=3),
     "Store demand forecasting": _answers(["employment"], financial="indirect", transparency=2),
-    "Next-best-offer recommender": _answers(
-        [], psychology=["manipulation"], financial="indirect", transparency=2
+    "Next-best-offer recommender": _answers([], financial="indirect", transparency=2),
+    # An idea that declares a prohibited harm: replies drafted by the assistant would be
+    # sent under an agent's name, without saying so. No one can accept that.
+    "Agent reply assistant": _answers([], psychology=["deception"], transparency=3),
+}
+
+# The risk officer (each use case's Accountable of model acceptance) accepts these
+# deviations, for 180 days: use case name -> (deviation code, reason).
+ACCEPTED: dict[str, tuple[str, str]] = {
+    "Real-time card fraud detection": (
+        "transparency",
+        "A payment decision cannot wait for an explanation; investigators see the reason "
+        "codes of every block and the card holder confirms or disputes it in the app.",
+    ),
+    "Store demand forecasting": (
+        "transparency",
+        "Forecasts steer store staffing plans, not decisions about individuals; planners "
+        "see the drivers and override the plan every week.",
+    ),
+    "Next-best-offer recommender": (
+        "transparency",
+        "Offers are ranked, never imposed; the app says why an offer is shown, and "
+        "marketing reviews the ranking rules every month.",
     ),
 }
+ACCEPTED_DAYS = 180
 
 
 def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
@@ -116,7 +145,30 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             note="Demo: answered by the technical owner.",
         )
         note("ethics answer set", name, True)
+    _accept_deviations(note)
     _pending_rule_proposal(users["governance.lead"], note)
+
+
+def _accept_deviations(note) -> None:
+    """The Accountable of model acceptance accepts ``ACCEPTED``, as on the page."""
+    until = timezone.localdate() + timedelta(days=ACCEPTED_DAYS)
+    for name, (code, reason) in ACCEPTED.items():
+        deviation = EthicsDeviation.objects.filter(
+            use_case__name=name, code=code, closed_at=None
+        ).first()
+        if deviation is None or deviation.owner is None:
+            continue
+        if deviation.acceptances.exists():
+            note("ethics deviation acceptance", name, False)
+            continue
+        ethics_deviation_accept(
+            deviation=deviation,
+            by=deviation.owner,
+            reason=reason,
+            expires_on=until,
+            password=DEMO_PASSWORD,
+        )
+        note("ethics deviation acceptance", name, True)
 
 
 def _pending_rule_proposal(lead: User, note) -> None:

@@ -146,6 +146,12 @@ def register_governance_models() -> None:
             else ("ethics.deviation_closed" if "closed_at" in c else None)
         ),
     )
+    register(
+        gm.EthicsDeviationAcceptance,
+        parent="deviation",
+        reason_field="reason",
+        action=lambda i, kind, c: "ethics.deviation_accepted" if kind == "create" else None,
+    )
     # Four eyes on the framework: proposals and their signed decisions
     register(
         gm.FrameworkChange,

@@ -5,6 +5,7 @@ from django.urls import path
 
 from governance import views
 from governance.views import confirmation as confirmation_views
+from governance.views import deviations as deviation_views
 from governance.views import ethics as ethics_views
 from governance.views import evidence as evidence_views
 from governance.views import framework_changes as fc_views
@@ -27,6 +28,11 @@ urlpatterns = [
     ),
     # Step 2: ethical position
     path("ethics/", ethics_views.ethics_position, name="ethics"),
+    path(
+        "ethics/deviations/<int:pk>/accept/",
+        deviation_views.ethics_deviation_accept_view,
+        name="ethics-deviation-accept",
+    ),
     path("ethics/answer/", ethics_views.ethics_position_answer_view, name="ethics-answer"),
     path("ethics/compare/", ethics_views.ethics_compare_view, name="ethics-compare"),
     path(

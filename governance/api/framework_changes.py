@@ -15,9 +15,15 @@ from rest_framework.response import Response
 from accounts.filters import MAX_ID
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from audit.services import audit_record
-from governance.models import EthicsDeviation, FrameworkChange, FrameworkChangeDecision
+from governance.models import (
+    EthicsDeviation,
+    EthicsDeviationAcceptance,
+    FrameworkChange,
+    FrameworkChangeDecision,
+)
 from governance.selectors.ethics import ethics_deviation_list
 from governance.selectors.framework_changes import framework_change_get, framework_change_list
+from governance.services.ethics_deviations import ethics_deviation_accept
 from governance.services.framework_changes import (
     framework_change_approve,
     framework_change_reject,
@@ -160,12 +166,31 @@ class FrameworkChangeViewSet(viewsets.ReadOnlyModelViewSet):
         return self._decided(change)
 
 
-# --- the ethical position applied: deviations (read-only) ---------------------------------
+# --- the ethical position applied: deviations and their acceptance -------------------------
+
+
+class EthicsDeviationAcceptanceSerializer(serializers.ModelSerializer):
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = EthicsDeviationAcceptance
+        fields = ["id", "deviation", "accepted_by", "printed_name", "meaning", "reason"]
+        fields += ["accepted_at", "expires_on"]
+        read_only_fields = fields
+
+
+class EthicsAcceptInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    expires_on = serializers.DateField()
+    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
 
 
 class EthicsDeviationSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
+    accepted_until = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Accepted until this day; null if not."
+    )
 
     class Meta:
         model = EthicsDeviation
@@ -185,12 +210,14 @@ class EthicsDeviationSerializer(serializers.ModelSerializer):
             "closed_at",
             "closed_by_answers",
             "close_reason",
+            "accepted_until",
         ]
 
 
 class EthicsDeviationViewSet(viewsets.ReadOnlyModelViewSet):
     """Where use cases' ethics answers fall short of the organisation's position;
-    ``?use_case=<id>``, ``?open=true``. Opened and closed by the answers themselves."""
+    ``?use_case=<id>``, ``?open=true``. Opened and closed by the answers themselves;
+    ``accept`` records the Accountable's signed judgement, for a time."""
 
     serializer_class = EthicsDeviationSerializer
 
@@ -205,3 +232,30 @@ class EthicsDeviationViewSet(viewsets.ReadOnlyModelViewSet):
                 raise serializers.ValidationError({"use_case": "Give a use case id."})
             qs = qs.filter(use_case_id=int(use_case))
         return qs
+
+    @extend_schema(
+        request=EthicsAcceptInputSerializer,
+        responses={201: EthicsDeviationAcceptanceSerializer},
+        description="The use case's Accountable of model acceptance (second line, outside "
+        "the developing team) accepts an open deviation until a day, with a reason: a "
+        "signed act, the password typed again from a browser session; an API token is "
+        "refused (403). A declared prohibited harm cannot be accepted (400).",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        deviation = self.get_object()
+        data = EthicsAcceptInputSerializer(data=request.data)
+        if via_token(request):
+            ethics_deviation_accept(
+                deviation=deviation,
+                by=request.user,
+                reason="",
+                expires_on=None,
+                password="",
+                via_token=True,
+            )
+        data.is_valid(raise_exception=True)
+        acceptance = ethics_deviation_accept(
+            deviation=deviation, by=request.user, **data.validated_data
+        )
+        return Response(EthicsDeviationAcceptanceSerializer(acceptance).data, status=201)

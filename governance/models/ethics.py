@@ -304,3 +304,32 @@ class EthicsDeviation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class EthicsDeviationAcceptance(AppendOnlyModel):
+    """The Accountable of model acceptance judges one open deviation acceptable, for a
+    time (issue 12, item 5: the ethical position is applied). A signed act (the
+    password typed again), append-only. It covers that deviation row only: answering
+    differently closes the row and opens a new one, which needs its own judgement. A
+    declared prohibited harm cannot be accepted. Until accepted, an open deviation
+    stops moves past QA."""
+
+    deviation = models.ForeignKey(
+        EthicsDeviation, on_delete=models.PROTECT, related_name="acceptances"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_name = models.CharField(max_length=200)
+    meaning = models.CharField(max_length=40, default="ethics deviation accepted")
+    reason = models.CharField(max_length=2000)
+    accepted_at = models.DateTimeField()
+    expires_on = models.DateField(help_text="After this day the deviation blocks again.")
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        get_latest_by = ["accepted_at", "id"]
+        verbose_name = "ethics deviation acceptance"
+
+    def __str__(self) -> str:
+        return f"{self.deviation.code} accepted by {self.printed_name} until {self.expires_on}"

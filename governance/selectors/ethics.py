@@ -3,12 +3,15 @@ organisation's approved position, comparisons and the link to classification."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role
 from core import ethics_rules
 from governance.models.ethics import (
     EthicsAnswerSet,
+    EthicsDeviation,
+    EthicsDeviationAcceptance,
     EthicsQuestion,
     EthicsQuestionOption,
     EthicsTemplate,
@@ -226,7 +229,6 @@ def use_cases_without_ethics_answers(*, user: AnyUser) -> QuerySet:
 def ethics_deviation_list(*, user: AnyUser, use_case=None, open_only: bool = False) -> QuerySet:
     """Ethics deviations visible to the user (the use cases they may see), newest
     first; one use case's, or only the open ones."""
-    from governance.models import EthicsDeviation
     from inventory.selectors import use_case_list
 
     if not has_any_role(user):
@@ -238,4 +240,50 @@ def ethics_deviation_list(*, user: AnyUser, use_case=None, open_only: bool = Fal
         qs = qs.filter(use_case=use_case)
     if open_only:
         qs = qs.filter(closed_at__isnull=True)
-    return qs.order_by("-opened_at", "-id")
+    return qs.annotate(accepted_until=_accepted_until()).order_by("-opened_at", "-id")
+
+
+def ethics_deviation_get(*, user: AnyUser, pk: int) -> EthicsDeviation:
+    """One deviation the user may see (DoesNotExist otherwise)."""
+    return ethics_deviation_list(user=user).get(pk=pk)
+
+
+def _accepted_until():
+    """The latest expiry among the deviation's acceptances still in force, or None."""
+    current = (
+        EthicsDeviationAcceptance.objects.filter(
+            deviation=OuterRef("pk"), expires_on__gte=timezone.localdate()
+        )
+        .values("deviation")
+        .annotate(until=Max("expires_on"))
+        .values("until")
+    )
+    return Subquery(current)
+
+
+ETHICS_BLOCKS = ("preprod", "prod")  # moves past QA, as an unconfirmed classification
+
+
+def ethics_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
+    """Why the use case's ethics answers stop a move into ``target_env``: each open
+    deviation from the organisation's position that its Accountable of model
+    acceptance has not accepted (or whose acceptance expired), and every declared
+    prohibited harm, which no one can accept. (code, message) pairs; read by the
+    promotion request's blocking items and the deployment gate."""
+    if target_env not in ETHICS_BLOCKS:
+        return []
+    rows = EthicsDeviation.objects.filter(use_case=use_case, closed_at=None).annotate(
+        accepted_until=_accepted_until()
+    )
+    items = []
+    for row in rows.order_by("code"):
+        if row.kind == ethics_rules.PROHIBITED:
+            why = "A prohibited harm cannot be accepted: change the use case and answer again."
+        elif row.accepted_until is None:
+            why = "Not accepted by the Accountable of model acceptance" + (
+                " (the acceptance expired)." if row.acceptances.exists() else "."
+            )
+        else:
+            continue
+        items.append((f"ethics:{row.code}", f"Ethics deviation: {row.message} {why}"))
+    return items

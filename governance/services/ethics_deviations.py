@@ -11,22 +11,30 @@ purpose, whatever version runs it). Re-answering within tolerance, or a new posi
 closes it (never deletes it); every open and close is in the audit trail.
 """
 
+from datetime import date, timedelta
+
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import audit_context
+from accounts.permissions import has_role
+from accounts.roles import SECOND_LINE
+from audit.services import audit_context, audit_record
 from core import ethics_rules, obligation_rules
-from governance.models import EthicsAnswerSet, EthicsDeviation
+from governance.models import EthicsAnswerSet, EthicsDeviation, EthicsDeviationAcceptance
 from governance.selectors.ethics import (
     ethics_position_current,
     ethics_questions_as_rules,
     ethics_use_case_latest,
 )
 from governance.selectors.raci import raci_accountable_for
+from governance.services.signing import password_reconfirm, printed_name
 from inventory.models import UseCase
 
 ACCEPTANCE_TASK = obligation_rules.DEFAULT_TASK  # "model-acceptance"
+# An acceptance is a judgement for a time: at most a year, then it is looked at again.
+ACCEPTANCE_MAX_DAYS = 365
 
 
 def ethics_deviations_found(*, use_case: UseCase) -> list[ethics_rules.Deviation]:
@@ -123,3 +131,91 @@ def ethics_deviations_refresh_all(*, by: User | None) -> dict:
         counts = ethics_deviations_refresh(use_case=use_case, by=by)
         totals = {k: totals[k] + counts[k] for k in totals}
     return totals
+
+
+# --- the Accountable's judgement ------------------------------------------------------
+
+
+def _acceptance_refusal(deviation: EthicsDeviation, by: User) -> str | None:
+    """Why ``by`` may not accept ``deviation``, or None."""
+    use_case = deviation.use_case
+    if not has_role(by, *SECOND_LINE):
+        return "Only the second line (the Accountable of model acceptance) can accept a deviation."
+    if use_case.team_id and use_case.team.members.filter(pk=by.pk).exists():
+        return "You are in the team that develops this use case; the second line judges it."
+    if by not in raci_accountable_for(use_case=use_case, task_code=ACCEPTANCE_TASK):
+        return (
+            "Only the use case's Accountable of model acceptance can accept its ethics deviations."
+        )
+    return None
+
+
+def _check_acceptance(deviation: EthicsDeviation, reason: str, expires_on: date) -> str:
+    if not deviation.is_open:
+        raise ValidationError("This deviation is closed; there is nothing to accept.")
+    if deviation.kind == ethics_rules.PROHIBITED:
+        raise ValidationError(
+            "A declared prohibited harm cannot be accepted: change the use case and answer "
+            "the ethics questions again."
+        )
+    reason = (reason or "").strip()
+    if len(reason) < 20:
+        raise ValidationError(
+            {"reason": "Say why the deviation is acceptable (20 characters or more)."}
+        )
+    today = timezone.localdate()
+    if expires_on <= today or expires_on > today + timedelta(days=ACCEPTANCE_MAX_DAYS):
+        ahead = f"at most {ACCEPTANCE_MAX_DAYS} days ahead"
+        raise ValidationError({"expires_on": f"Give an expiry after today and {ahead}."})
+    return reason
+
+
+def ethics_deviation_accept(
+    *,
+    deviation: EthicsDeviation,
+    by: User,
+    reason: str,
+    expires_on: date,
+    password: str,
+    via_token: bool = False,
+) -> EthicsDeviationAcceptance:
+    """The Accountable of model acceptance (second line, outside the developing team)
+    judges an open deviation acceptable until ``expires_on``: a signed act (password
+    typed again; an API token never signs). A prohibited harm cannot be accepted.
+
+    Raises PermissionDenied (audited as ``ethics.deviation_accept_refused``) for anyone
+    else; ValidationError for a closed deviation, a prohibited harm, a missing reason,
+    a bad expiry or a wrong password (that refusal audited too)."""
+    why = (
+        "An API token cannot sign: sign in the browser and re-enter your password."
+        if via_token
+        else _acceptance_refusal(deviation, by)
+    )
+    if why:
+        audit_record(
+            action="ethics.deviation_accept_refused",
+            actor=by,
+            object_type="governance.ethicsdeviation",
+            object_id=str(deviation.pk),
+            object_repr=str(deviation)[:200],
+            reason=why,
+        )
+        raise PermissionDenied(why)
+    reason = _check_acceptance(deviation, reason, expires_on)
+    password_reconfirm(user=by, password=password, what=f"accept ethics deviation #{deviation.pk}")
+    with transaction.atomic():
+        row = EthicsDeviation.objects.select_for_update().get(pk=deviation.pk)
+        if not row.is_open:
+            raise ValidationError("The deviation was closed meanwhile; look again.")
+        acceptance = EthicsDeviationAcceptance(
+            deviation=row,
+            accepted_by=by,
+            printed_name=printed_name(by),
+            reason=reason[:2000],
+            accepted_at=timezone.now(),
+            expires_on=expires_on,
+        )
+        acceptance.full_clean()
+        with audit_context(actor=by, reason=reason[:500]):
+            acceptance.save()
+    return acceptance

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from core import promotion_rules as rules
 from governance.selectors.classification import classification_blocking
+from governance.selectors.ethics import ethics_blocking
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
 from reviews.models import PromotionRequest, Signature
@@ -88,6 +89,8 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     if environment == "dev":
         return decision
     for code, message in classification_blocking(use_case, environment):  # issue 12, item 4
+        decision.block(code, message)
+    for code, message in ethics_blocking(use_case, environment):  # issue 12, item 5
         decision.block(code, message)
     current = version.environment
     if current not in rules.ORDER or rules.ORDER.index(current) < rules.ORDER.index(environment):

@@ -19,6 +19,7 @@ from core import policy_rules
 from core import promotion_rules as rules
 from governance.models import Obligation
 from governance.selectors.classification import classification_blocking
+from governance.selectors.ethics import ethics_blocking
 from governance.selectors.obligations import (
     obligation_list,
     obligations_for_rules,
@@ -394,10 +395,11 @@ def _blocking(
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
     )
-    if request.kind == rules.PROMOTE:  # issue 12, item 4: facts and confirmation
+    if request.kind == rules.PROMOTE:  # issue 12, items 4 and 5: facts, confirmation, ethics
+        target = request.to_environment
         items += [
             rules.BlockingItem(*b)
-            for b in classification_blocking(use_case, request.to_environment)
+            for b in classification_blocking(use_case, target) + ethics_blocking(use_case, target)
         ]
     waivers = {w.code: w for w in BlockingWaiver.objects.filter(request=request)}
     return [BlockingState(item, waivers.get(item.code)) for item in items]

@@ -196,6 +196,15 @@ def blocking_waive(
                 "or have a risk officer confirm it."
             }
         )
+    if code.startswith("ethics:"):
+        # The Accountable's signed acceptance is the judgement of a deviation (the gate
+        # checks it again); a prohibited harm is never accepted.
+        raise ValidationError(
+            {
+                "code": "An ethics deviation is not waived: its Accountable of model "
+                "acceptance accepts it (signed, with an expiry), or the use case changes."
+            }
+        )
     waiver = BlockingWaiver.objects.create(
         request=request, code=code, message=item.message, reason=reason, by=by, at=timezone.now()
     )

@@ -54,9 +54,28 @@ def test_demo_deviations_name_the_use_cases_below_the_position():
     by_use_case = {}
     for row in open_rows:
         by_use_case.setdefault(row.use_case.name, set()).add(row.code)
-    assert by_use_case["Next-best-offer recommender"] == {
-        "transparency",
-        "psychology:manipulation",
-    }
+    assert by_use_case["Next-best-offer recommender"] == {"transparency"}
+    assert by_use_case["Agent reply assistant"] == {"psychology:deception"}
     assert "Retail credit application scoring" not in by_use_case
-    assert all(row.owner is not None for row in open_rows)
+    # Owned by the Accountable of model acceptance wherever the RACI names one (the
+    # agent reply assistant is still an idea, with no RACI yet).
+    assert all(row.owner is not None for row in open_rows if row.use_case.status != "idea")
+
+
+def test_demo_production_deviations_are_accepted_and_the_prohibited_harm_blocks():
+    """The production use cases' deviations are accepted by their Accountable (signed,
+    180 days); the idea declaring deception would be stopped past QA."""
+    from demo.ethics import ACCEPTED
+    from governance.models import EthicsDeviation
+    from governance.selectors.ethics import ethics_blocking
+    from inventory.models import UseCase
+
+    for name, (code, _reason) in ACCEPTED.items():
+        row = EthicsDeviation.objects.get(use_case__name=name, code=code, closed_at=None)
+        acceptance = row.acceptances.get()
+        assert acceptance.accepted_by == row.owner
+        assert acceptance.accepted_by.username == "risk.officer"
+        assert ethics_blocking(row.use_case, "prod") == []
+    idea = UseCase.objects.get(name="Agent reply assistant")
+    assert [code for code, _ in ethics_blocking(idea, "prod")] == ["ethics:psychology:deception"]
+    assert ethics_blocking(idea, "qa") == []
