@@ -479,6 +479,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=CELERY_BEAT_SCHEDULE_FILENAME
 )
 
+# Uploads on several hosts: a storage every host sees. A shared mount at DJANGO_MEDIA_ROOT
+# needs nothing here; object storage is a django-storages backend (installed separately),
+# e.g. DJANGO_STORAGE_BACKEND=storages.backends.s3.S3Storage and
+# DJANGO_STORAGE_OPTIONS='{"bucket_name": "governance-uploads"}'.
+if env.str("DJANGO_STORAGE_BACKEND", default=""):
+    STORAGES["default"] = {
+        "BACKEND": env.str("DJANGO_STORAGE_BACKEND"),
+        "OPTIONS": env.json("DJANGO_STORAGE_OPTIONS", default={}),
+    }
+
 # seed_demo creates users with the public demo password (one with the admin site): with
 # DJANGO_DEBUG=false it refuses unless given --allow-production or this variable.
 DEMO_SEED_ALLOW_PRODUCTION = env.bool("DEMO_SEED_ALLOW_PRODUCTION", default=False)

@@ -18,7 +18,8 @@ PRODUCTION = {
 SHOW = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'proxy': s.SECURE_PROXY_SSL_HEADER, 'site': s.SITE_URL, "
-    "'production': s.PRODUCTION, 'seed': s.DEMO_SEED_ALLOW_PRODUCTION}))"
+    "'production': s.PRODUCTION, 'seed': s.DEMO_SEED_ALLOW_PRODUCTION, "
+    "'storage': s.STORAGES['default']}))"
 )
 
 
@@ -78,3 +79,16 @@ def test_gunicorn_listens_where_the_environment_says(monkeypatch):
     assert conf["worker_class"] == "gthread" and conf["control_socket_disable"] is True
     conf = gunicorn_settings(monkeypatch, WEB_BIND="0.0.0.0:8000")
     assert conf["bind"] == ["0.0.0.0:8000"]
+
+
+def test_uploads_can_go_to_a_storage_every_host_sees():
+    assert settings_with(**PRODUCTION)["storage"]["BACKEND"].endswith("FileSystemStorage")
+    shared = settings_with(
+        **PRODUCTION,
+        DJANGO_STORAGE_BACKEND="django.core.files.storage.InMemoryStorage",
+        DJANGO_STORAGE_OPTIONS='{"location": "uploads"}',
+    )["storage"]
+    assert shared == {
+        "BACKEND": "django.core.files.storage.InMemoryStorage",
+        "OPTIONS": {"location": "uploads"},
+    }
