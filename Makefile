@@ -12,10 +12,11 @@ PYTEST_WORKERS ?= auto
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv venv-dev venv-evidently migrate seed lint format
+.PHONY: help run prod test venv venv-dev venv-evidently migrate seed lint format
 
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
+	@echo "make prod    the production topology on this host (README, \"Production\")"
 	@echo "make test    run the test suite (pass pytest options with ARGS=...)"
 	@echo "make lint    ruff, the app graph (lint-imports), module size and complexity"
 	@echo "make format  ruff format + fix"
@@ -48,6 +49,13 @@ seed: migrate
 
 run: seed
 	@exec $(PY) scripts/devrun.py --port $(PORT)
+
+# The production topology on this host: check --deploy, migrate, collectstatic, then
+# gunicorn, a heavy and a light Celery worker and beat (scripts/prodrun.py). Needs
+# DJANGO_DEBUG=false, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and
+# CELERY_BROKER_URL in the environment or .env; never loads the demo.
+prod: venv
+	@exec $(PY) scripts/prodrun.py --port $(PORT)
 
 test: venv-dev venv-evidently
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(ARGS)

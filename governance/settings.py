@@ -182,7 +182,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # SECURE_PROXY_SSL_HEADER: only when configured, see "Production topology" below.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
@@ -346,8 +346,8 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="governance@localhost")
 
-# Links in e-mails point here (the address people open the dashboard at).
-SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links in e-mails point here (the address people open the dashboard at): see
+# "Production topology" below for its default.
 
 # --- Sign-off workflow ----------------------------------------------------------
 # A pending request reminds its signers after N days and escalates after M days.
@@ -427,3 +427,71 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# === Production topology (issue 13) ===============================================
+# Kept in one block: scripts/prodrun.py (make prod), gunicorn (governance/gunicorn_conf.py),
+# the health endpoints (dashboard/health.py) and seed_demo read what is set here.
+
+# What DJANGO_DEBUG said at start-up: the test runner turns DEBUG off, this stays.
+PRODUCTION = not DEBUG
+
+# Links in e-mails point here. Default: the development server's address on PORT
+# (make run PORT=8001 -> port 8001); in production the first allowed host over https.
+_concrete_hosts = [h for h in ALLOWED_HOSTS if h and not h.startswith((".", "*"))]
+if DEBUG or not _concrete_hosts:
+    _site_default = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+else:
+    _site_default = f"https://{_concrete_hosts[0]}"
+SITE_URL = env.str("DJANGO_SITE_URL", default=_site_default).rstrip("/")
+
+# X-Forwarded-Proto says the request came over https only when the operator says a proxy
+# sets it (and strips the client's own): otherwise any client could claim https.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# /healthz and /readyz answer before host checks, https redirects, sessions and the login
+# lockout (a load balancer probes by address, over http, many times a minute).
+MIDDLEWARE.insert(0, "dashboard.health.HealthCheckMiddleware")
+
+# Two kinds of workers: "heavy" for the long computations (bias summaries and their
+# shares, monitoring windows, experiment analyses), "light" for everything else (e-mail,
+# obligations, the scheduled sweeps), so that a long summary never delays an e-mail.
+# Tasks are routed by name; a task not listed goes to the light queue. make run's single
+# worker consumes both (and "celery", the queue used before this split).
+# A worker started without --queues (make run's) consumes all three.
+from kombu import Exchange, Queue  # noqa: E402
+
+CELERY_HEAVY_QUEUE = "heavy"
+CELERY_LIGHT_QUEUE = "light"
+CELERY_LEGACY_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CELERY_HEAVY_QUEUE, CELERY_LIGHT_QUEUE, CELERY_LEGACY_QUEUE)
+]
+CELERY_TASK_DEFAULT_QUEUE = CELERY_LIGHT_QUEUE
+HEAVY_TASKS = (
+    "reviews.tasks.bias_summary_run",
+    "reviews.tasks.bias_part_run",
+    "reviews.tasks.monitoring_compute",
+    "reviews.tasks.experiment_analyse",
+)
+CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in HEAVY_TASKS}
+# One beat per installation; its schedule file is local state.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=CELERY_BEAT_SCHEDULE_FILENAME
+)
+
+# Uploads on several hosts: a storage every host sees. A shared mount at DJANGO_MEDIA_ROOT
+# needs nothing here; object storage is a django-storages backend (installed separately),
+# e.g. DJANGO_STORAGE_BACKEND=storages.backends.s3.S3Storage and
+# DJANGO_STORAGE_OPTIONS='{"bucket_name": "governance-uploads"}'.
+if env.str("DJANGO_STORAGE_BACKEND", default=""):
+    STORAGES["default"] = {
+        "BACKEND": env.str("DJANGO_STORAGE_BACKEND"),
+        "OPTIONS": env.json("DJANGO_STORAGE_OPTIONS", default={}),
+    }
+
+# seed_demo creates users with the public demo password (one with the admin site): with
+# DJANGO_DEBUG=false it refuses unless given --allow-production or this variable.
+DEMO_SEED_ALLOW_PRODUCTION = env.bool("DEMO_SEED_ALLOW_PRODUCTION", default=False)
+# === end of production topology ===================================================

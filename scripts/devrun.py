@@ -43,7 +43,15 @@ DEMO_USERS = [
     ("Second governance lead (four eyes)", "ethics.lead"),
 ]
 
-COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m", "devrun": "\033[1m"}
+COLOURS = {
+    "web": "\033[36m",
+    "worker": "\033[35m",
+    "heavy": "\033[35m",
+    "light": "\033[34m",
+    "beat": "\033[33m",
+    "devrun": "\033[1m",
+    "prod": "\033[1m",
+}
 RESET = "\033[0m"
 USE_COLOUR = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
 
@@ -114,8 +122,18 @@ def _pdeathsig():
 
 
 class Runner:
-    def __init__(self, commands: dict[str, list[str]]) -> None:
+    """Runs named commands; restarts those named in ``restartable`` when they die."""
+
+    def __init__(
+        self,
+        commands: dict[str, list[str]],
+        *,
+        restartable: tuple[str, ...] = RESTARTABLE,
+        label: str = "devrun",
+    ) -> None:
         self.commands = commands
+        self.restartable = restartable
+        self.label = label  # the name this runner's own lines are printed under
         self.procs: dict[str, subprocess.Popen] = {}
         self.partial: dict[str, bytes] = {}
         self.selector = selectors.DefaultSelector()
@@ -130,7 +148,7 @@ class Runner:
         self.signals_seen += 1
         self.stop_signal = signum
         if self.signals_seen > 1:
-            say("devrun", "Second interrupt: killing everything now.")
+            say(self.label, "Second interrupt: killing everything now.")
             self.kill_all()
 
     def start(self) -> None:
@@ -158,7 +176,7 @@ class Runner:
         self.partial[name] = b""
         os.set_blocking(proc.stdout.fileno(), False)
         self.selector.register(proc.stdout, selectors.EVENT_READ, name)
-        say("devrun", f"started {name} (pid {proc.pid}): {' '.join(argv[1:])}")
+        say(self.label, f"started {name} (pid {proc.pid}): {' '.join(argv[1:])}")
 
     def watch(self) -> tuple[str, int] | None:
         """Restart a dead worker or beat after its backoff; (name, code) if the web died."""
@@ -172,7 +190,7 @@ class Runner:
             code = proc.poll()
             if code is None:
                 continue
-            if name not in RESTARTABLE:
+            if name not in self.restartable:
                 return name, code
             if now - self.started_at[name] >= STABLE_AFTER:
                 self.backoff[name] = FIRST_BACKOFF
@@ -180,7 +198,7 @@ class Runner:
             self.backoff[name] = min(delay * 2, MAX_BACKOFF)
             self.restart_at[name] = now + delay
             self.restarts[name] = self.restarts.get(name, 0) + 1
-            say("devrun", f"{name} exited with code {code}; starting it again in {delay:.0f} s")
+            say(self.label, f"{name} exited with code {code}; starting it again in {delay:.0f} s")
         return None
 
     def pump(self, timeout: float) -> None:
@@ -217,7 +235,7 @@ class Runner:
 
         Returns True when every child stopped within the time allowed."""
         for name in self.alive():
-            say("devrun", f"stopping {name} (pid {self.procs[name].pid})")
+            say(self.label, f"stopping {name} (pid {self.procs[name].pid})")
             with contextlib.suppress(ProcessLookupError):
                 self.procs[name].send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
@@ -225,7 +243,7 @@ class Runner:
             self.pump(0.1)
         late = self.alive()
         for name in late:
-            say("devrun", f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killing it")
+            say(self.label, f"{name} did not stop within {STOP_TIMEOUT:.0f} s: killing it")
         self.kill_all()
         for proc in self.procs.values():
             proc.wait()
@@ -233,23 +251,51 @@ class Runner:
             self.pump(0.1)
         return not late
 
-    def run(self, host: str, port: int, url: str) -> int:
+    def run(self, host: str, port: int, url: str, *, web: bool = True) -> int:
+        """Run until a signal or the web server's death; "ready" once the web server
+        answers (at once when this runner starts no web server)."""
         self.start()
+        everything = {1: "it", 2: "both", 3: "all three"}.get(len(self.commands), "all")
         ready = False
         failed = None
         while self.stop_signal is None and failed is None:
             self.pump(0.2)
             failed = self.watch()
-            if not ready and failed is None and answers(host, port):
+            if not ready and failed is None and (not web or answers(host, port)):
                 ready = True
-                say("devrun", f"ready: open {url} (Ctrl-C stops all three)")
+                where = f"open {url}" if web else "started"
+                say(self.label, f"ready: {where} (Ctrl-C stops {everything})")
         if failed:
-            say("devrun", f"{failed[0]} exited with code {failed[1]}; stopping the others")
+            say(self.label, f"{failed[0]} exited with code {failed[1]}; stopping the others")
         else:
-            say("devrun", f"got {signal.Signals(self.stop_signal).name}; stopping")
+            say(self.label, f"got {signal.Signals(self.stop_signal).name}; stopping")
         clean = self.stop()
-        say("devrun", "all stopped" if clean else "stopped (some had to be killed)")
+        say(self.label, "all stopped" if clean else "stopped (some had to be killed)")
         return 1 if failed or not clean else 0
+
+
+def commands(python: str, host: str, port: int) -> dict[str, list[str]]:
+    """The web server, one Celery worker and beat of make run."""
+    return {
+        "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        # No --queues: it consumes every queue in CELERY_TASK_QUEUES (heavy, light
+        # and the older "celery"), so nothing waits for a worker that is not there.
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "governance",
+            "worker",
+            "-l",
+            "info",
+            "--concurrency",
+            "2",
+            "-n",
+            "devrun@%h",
+        ],
+        "beat": [python, "-m", "celery", "-A", "governance", "beat", "-l", "info"],
+    }
 
 
 def main() -> int:
@@ -267,27 +313,9 @@ def main() -> int:
         )
         return 1
 
-    python = sys.executable
-    runner = Runner(
-        {
-            "web": [python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "governance",
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "2",
-                "-n",
-                "devrun@%h",
-            ],
-            "beat": [python, "-m", "celery", "-A", "governance", "beat", "-l", "info"],
-        }
-    )
+    # E-mail links follow the port (settings: DJANGO_SITE_URL's default).
+    os.environ["PORT"] = str(args.port)
+    runner = Runner(commands(sys.executable, args.host, args.port))
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, runner.on_signal)
     banner(url)

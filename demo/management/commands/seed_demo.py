@@ -9,6 +9,7 @@ name, version label) and reused; a second run creates and changes nothing.
 
 from collections import Counter
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,7 +42,25 @@ class Command(BaseCommand):
         "classifications. Idempotent: a second run reuses what exists and changes nothing."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="load the demo although DJANGO_DEBUG is false (a throw-away demo site only)",
+        )
+
     def handle(self, *args, **options):
+        allowed = options["allow_production"] or settings.DEMO_SEED_ALLOW_PRODUCTION
+        if settings.PRODUCTION and not allowed:
+            # Before any database access: nothing is written.
+            raise CommandError(
+                "Refusing to load the demo portfolio: DJANGO_DEBUG is false (production "
+                f"settings). The demo creates users whose password is the public "
+                f"'{demo.DEMO_PASSWORD}', one of them a governance lead with the admin "
+                "site. On a throw-away demonstration site only, pass --allow-production "
+                "or set DEMO_SEED_ALLOW_PRODUCTION=true. To start production, use make "
+                "prod (which never loads the demo)."
+            )
         self.verbosity = options["verbosity"]
         self.created: Counter[str] = Counter()
         self.existing: Counter[str] = Counter()
