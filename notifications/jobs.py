@@ -385,7 +385,3 @@ def jobs_sweep_run(*, resend: timedelta | None = None, limit: int = 500) -> dict
     out["pruned"] = JobMarker.objects.filter(done_at__lt=now - keep).delete()[0]
     return out
 
-
-def jobs_pending() -> int:
-    """Rows wanted and not done nor given up (for health pages and benchmarks)."""
-    return JobMarker.objects.filter(done_at__isnull=True, failed_at__isnull=True).count()
