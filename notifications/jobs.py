@@ -384,4 +384,3 @@ def jobs_sweep_run(*, resend: timedelta | None = None, limit: int = 500) -> dict
     keep = timedelta(days=float(_setting("JOBS_KEEP_DAYS", 7)))
     out["pruned"] = JobMarker.objects.filter(done_at__lt=now - keep).delete()[0]
     return out
-
