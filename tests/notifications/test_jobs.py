@@ -324,3 +324,17 @@ def test_every_job_kind_has_a_sweep_every_few_minutes():
     ):
         assert sweeps[task] <= 5 * 60, task
     assert sweeps["notifications.tasks.jobs_sweep"] <= 60
+
+
+def test_leads_read_the_outbox_in_the_admin_and_cannot_change_it(
+    client_for, governance_lead, auditor
+):
+    lead_client = client_for(governance_lead)
+    assert isinstance(claim("task-a"), jobs.Lease)
+    url = "/admin/notifications/jobmarker/"
+    page = lead_client.get(url)
+    assert page.status_code == 200 and RECOMPUTE in page.content.decode()
+    row = JobMarker.objects.get()
+    assert lead_client.post(f"{url}{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert JobMarker.objects.filter(pk=row.pk).exists()
+    assert client_for(auditor).get(url).status_code in (302, 403)
