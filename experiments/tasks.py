@@ -1,10 +1,9 @@
 """Celery tasks of experiments. Thin: load ids, call a service."""
 
 from celery import shared_task
-from django.conf import settings
 
 from accounts.task_retry import DB_RETRY
-from notifications.jobs import job_run
+from notifications.jobs import OutboxTask, enqueue
 
 # Task names are wire names: kept from before the apps split, so that messages already
 # queued and the beat schedule still resolve.
@@ -18,22 +17,19 @@ def experiments_check() -> dict:
 
     outcome = run()
     for pk in outcome["analyse"]:
-        experiment_analyse.delay(experiment_id=pk)
+        enqueue(experiment_analyse, kwargs={"experiment_id": pk})
     return outcome
 
 
-@shared_task(name="reviews.tasks.experiment_analyse", **DB_RETRY)
+@shared_task(
+    name="reviews.tasks.experiment_analyse",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["experiment_id"],
+    **DB_RETRY,
+)
 def experiment_analyse(*, experiment_id: int) -> dict:
     """Data-quality checks, then the pre-registered test; idempotent, one run at a time
-    per experiment (``experiments_check`` queues again the analyses still due)."""
+    per experiment (its outbox row, notifications/jobs.py)."""
     from experiments.services import experiment_analyse as run
 
-    outcome = job_run(
-        task=experiment_analyse.name,
-        key=experiment_id,
-        seconds=settings.CELERY_TASK_TIME_LIMIT + 60,
-        kwargs={"experiment_id": experiment_id},
-        run=lambda: run(experiment_id=experiment_id),
-        resend=False,  # experiments_check queues the analyses still due
-    )
-    return {"skipped": "running elsewhere"} if outcome is None else outcome
+    return run(experiment_id=experiment_id)

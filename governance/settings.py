@@ -321,17 +321,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.notifications_flush",
         "schedule": 2 * 60,
     },
-    # Wanted work whose message was lost (obligation recomputes, monitoring computations):
-    # job markers nobody holds, last sent JOBS_RESEND_MINUTES ago, are sent again.
-    "resend-lost-jobs": {
-        "task": "notifications.tasks.jobs_sweep",
-        "schedule": 60,
-    },
 }
-
-# Job markers (notifications/jobs.py) not taken by a worker within this many minutes of
-# being sent are sent again by the "resend-lost-jobs" sweep.
-JOBS_RESEND_MINUTES = env.float("JOBS_RESEND_MINUTES", default=3)
 
 # --- E-mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -411,12 +401,41 @@ CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {
     "schedule": 60 * 60,
 }
 
-# A message held by a live worker for longer than this is delivered again: it must exceed
-# the longest task time limit, or a long task would run twice.
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
-        max(CELERY_TASK_TIME_LIMIT, BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT) + 600
-    )
+# --- Task outbox and redelivery (issue 13) ---------------------------------------
+# Every job is a row (notifications.JobMarker) written with the request and published
+# after commit (notifications/jobs.py): a broker that is down delays work, never fails a
+# request. The sweep publishes what was never published, what a dead run held (its lease
+# expired) and what was published but not taken after JOBS_RESEND_MINUTES (doubling).
+CELERY_BEAT_SCHEDULE["resend-lost-jobs"] = {
+    "task": "notifications.tasks.jobs_sweep",
+    "schedule": env.int("JOBS_SWEEP_SECONDS", default=30),
+}
+JOBS_RESEND_MINUTES = env.float("JOBS_RESEND_MINUTES", default=3)
+# A run holds its job's lease for this long and renews it every quarter of it: a worker
+# killed (its main process included) frees its jobs within this many seconds.
+JOBS_LEASE_SECONDS = env.int("JOBS_LEASE_SECONDS", default=40)
+# Give up (and log an error) after this many runs of one job that did not complete.
+JOBS_MAX_RUNS = env.int("JOBS_MAX_RUNS", default=5)
+JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=7)
+# Publish every job to this queue instead of its route (blank: the routes). Tests give
+# each worker a private queue; two deployments sharing one broker can use it too.
+JOBS_QUEUE = env.str("JOBS_QUEUE", default="")
+
+# A message a worker took and did not acknowledge comes back after this many seconds
+# (Redis, and the embedded broker for a live worker): it must exceed the longest task
+# time limit, or a long task would run twice (tests/notifications/test_jobs.py checks
+# every registered task). A killed worker's jobs do not wait for it: their leases expire
+# and the sweep publishes them again.
+CELERY_BROKER_VISIBILITY_TIMEOUT = (
+    max(CELERY_TASK_TIME_LIMIT, BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT) + 600
+)
+if CELERY_BROKER_URL.startswith(("filesystem://", "redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    }
+# A broker that is down must not hold a request long: the outbox publishes later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2)
 
 # --- Logging --------------------------------------------------------------------
 LOGGING = {

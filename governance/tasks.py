@@ -1,19 +1,19 @@
 """Celery tasks of the governance framework. Thin: load ids, call a service."""
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from accounts.task_retry import DB_RETRY
 from governance import services
 from governance.models import RiskRule
-from notifications.jobs import job_run
+from notifications.jobs import OutboxTask
 
-# One run at a time per use case (a lease a little longer than the task's time limit).
-LEASE_SECONDS = settings.CELERY_TASK_TIME_LIMIT + 60
+# Tasks queued by services go through the task outbox (notifications/jobs.py): one run at
+# a time per key, the row marked done at the end, the sweep as safety net.
+OUTBOX = {"base": OutboxTask, **DB_RETRY}
 
 
-@shared_task(name="governance.tasks.use_cases_reclassify", **DB_RETRY)
+@shared_task(name="governance.tasks.use_cases_reclassify", job_key=lambda kwargs: "all", **OUTBOX)
 def use_cases_reclassify(*, by_id: int | None, note: str) -> dict:
     """Re-evaluate classified use cases under the current rules.
 
@@ -35,7 +35,9 @@ def use_cases_reclassify_stale() -> dict:
     )
 
 
-@shared_task(name="governance.tasks.use_cases_reclassify_ethics", **DB_RETRY)
+@shared_task(
+    name="governance.tasks.use_cases_reclassify_ethics", job_key=lambda kwargs: "all", **OUTBOX
+)
 def use_cases_reclassify_ethics(*, by_id: int | None, note: str) -> dict:
     """Step 2: re-evaluate the classified use cases whose critical ethical aspects
     changed after a new organisation position was approved.
@@ -49,50 +51,34 @@ def use_cases_reclassify_ethics(*, by_id: int | None, note: str) -> dict:
 # --- Step 5: obligations ----------------------------------------------------------
 
 
-@shared_task(name="governance.tasks.obligations_recompute", **DB_RETRY)
+@shared_task(
+    name="governance.tasks.obligations_recompute",
+    job_key=lambda kwargs: kwargs["use_case_id"],
+    **OUTBOX,
+)
 def obligations_recompute(*, use_case_id: int, by_id: int | None = None, reason: str = "") -> dict:
     """Recompute one use case's obligations (idempotent: a rerun writes nothing), one
-    run at a time per use case; its "wanted" marker is the safety net of a lost message."""
+    run at a time per use case (its outbox row; a change meanwhile runs it again)."""
     from inventory.models import UseCase
 
-    def run() -> dict:
-        use_case = UseCase.objects.filter(pk=use_case_id).first()
-        if use_case is None:
-            return {}
-        by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
-        return services.obligations_recompute(use_case=use_case, by=by, reason=reason)
-
-    kwargs = {"use_case_id": use_case_id, "by_id": by_id, "reason": reason}
-    outcome = job_run(
-        task=obligations_recompute.name,
-        key=use_case_id,
-        seconds=LEASE_SECONDS,
-        kwargs=kwargs,
-        run=run,
-    )
-    return {"skipped": "running elsewhere"} if outcome is None else outcome
+    use_case = UseCase.objects.filter(pk=use_case_id).first()
+    if use_case is None:
+        return {}
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.obligations_recompute(use_case=use_case, by=by, reason=reason)
 
 
-@shared_task(name="governance.tasks.obligations_recompute_all", **DB_RETRY)
+@shared_task(
+    name="governance.tasks.obligations_recompute_all", job_key=lambda kwargs: "all", **OUTBOX
+)
 def obligations_recompute_all(*, by_id: int | None = None, reason: str = "") -> dict:
     """Recompute every classified use case's obligations, e.g. after a policy publish;
-    one run at a time, its "wanted" marker the safety net of a lost message."""
-
-    def run() -> dict:
-        by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
-        return services.obligations_recompute_all(by=by, reason=reason)
-
-    outcome = job_run(
-        task=obligations_recompute_all.name,
-        key="all",
-        seconds=LEASE_SECONDS,
-        kwargs={"by_id": by_id, "reason": reason},
-        run=run,
-    )
-    return {"skipped": "running elsewhere"} if outcome is None else outcome
+    one run at a time."""
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return services.obligations_recompute_all(by=by, reason=reason)
 
 
-@shared_task(name="governance.tasks.obligations_notify_owners", **DB_RETRY)
+@shared_task(name="governance.tasks.obligations_notify_owners", **OUTBOX)
 def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
     """E-mail each owner the obligations of ``obligation_ids`` they now own; returns
     the number of e-mails sent."""

@@ -61,28 +61,42 @@ class Notification(models.Model):
 
 
 class JobMarker(models.Model):
-    """Background work that is wanted or under way: the safety net of every job kind.
+    """One piece of background work in the task outbox: wanted, published, under way,
+    done or given up.
 
-    ``task`` is the Celery task's wire name and ``key`` what it works on (a use case id,
-    "all"); ``kwargs`` are the task's arguments. A request writes the marker in its own
-    transaction (``wanted_at``), so the wish survives a lost message; a run takes a
-    lease with a conditional UPDATE (one run at a time per key) and deletes the marker
-    when nothing new was wanted meanwhile; the scheduled sweep sends again the markers
-    that nobody holds and that were last sent minutes ago. Internal state, not a
-    governance record: not audited."""
+    ``task`` is the Celery task's wire name and ``key`` what it works on (a summary id, a
+    use case id, a hash of the arguments); ``kwargs`` are the task's arguments (the latest
+    wish: wanting the same work again updates the row). A request writes the row in its
+    own transaction (``wanted_at``), so the wish survives a broker that is down or a lost
+    message; it is published after commit (``sent_at``), or by the sweep when that
+    failed. A run takes a lease with a conditional UPDATE (one run at a time per key),
+    renews it while it runs, and marks the row done (``done_at``); the sweep publishes
+    again the rows never published, those whose run died (lease expired) and those not
+    taken long after publication, and gives up (``failed_at``) after too many runs.
+    Internal state, not a governance record: not audited."""
 
     task = models.CharField(max_length=200)
     key = models.CharField(max_length=100)
     kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(
+        max_length=200, blank=True, help_text="Published to this queue (blank: the task's route)."
+    )
     wanted_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last published.")
+    sends = models.PositiveIntegerField(default=0)
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     runs = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "key"], name="job_marker_unique")]
-        indexes = [models.Index(fields=["sent_at"], name="job_marker_sent")]
+        indexes = [
+            models.Index(fields=["sent_at"], name="job_marker_sent"),
+            models.Index(fields=["done_at", "failed_at"], name="job_marker_open"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task}[{self.key}]"

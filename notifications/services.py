@@ -56,9 +56,10 @@ def notification_queue(
     except IntegrityError:  # a concurrent writer made it first
         return Notification.objects.get(key=key)
     if created and send:
+        from notifications.jobs import enqueue
         from notifications.tasks import notification_send
 
-        transaction.on_commit(lambda: notification_send.delay(notification_id=note.pk))
+        enqueue(notification_send, kwargs={"notification_id": note.pk})
     return note
 
 

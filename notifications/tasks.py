@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accounts.task_retry import DB_RETRY, retry_options
 from notifications import services
+from notifications.jobs import OutboxTask, enqueue
 
 # Task names are wire names: kept from before the outbox had an app of its own, so that
 # messages already queued and the beat schedule still resolve.
@@ -13,9 +14,11 @@ from notifications import services
 
 # SMTP failures retry with backoff; the claim in the service keeps it exactly once.
 # Transient database errors retry the same way (accounts/task_retry.py).
-SEND_OPTIONS = retry_options(
-    smtplib.SMTPException, OSError, retry_backoff_max=600, retry_jitter=False
-)
+SEND_OPTIONS = {
+    **retry_options(smtplib.SMTPException, OSError, retry_backoff_max=600, retry_jitter=False),
+    "base": OutboxTask,
+    "job_key": lambda kwargs: kwargs["notification_id"],
+}
 
 
 @shared_task(name="reviews.tasks.notification_send", **SEND_OPTIONS)
@@ -38,22 +41,17 @@ def notifications_flush() -> int:
     """Scheduled: send e-mails whose task was lost or gave up (still exactly once)."""
     ids = list(services.notifications_unsent().values_list("pk", flat=True)[:500])
     for pk in ids:
-        notification_send.delay(notification_id=pk)
+        enqueue(notification_send, kwargs={"notification_id": pk})
     return len(ids)
 
 
 @shared_task(name="notifications.tasks.jobs_sweep", **DB_RETRY)
-def jobs_sweep(*, minutes: float | None = None) -> int:
-    """Scheduled safety net: send again the wanted work whose message was lost (job
-    markers nobody holds, last sent ``minutes`` ago)."""
+def jobs_sweep(*, minutes: float | None = None) -> dict:
+    """Scheduled safety net of every job kind (the task outbox, notifications/jobs.py):
+    publish the work never published (the broker was down), whose run died or whose
+    message was lost (not taken ``minutes`` after publication)."""
     from datetime import timedelta
 
-    from django.conf import settings
+    from notifications.jobs import jobs_sweep_run
 
-    from notifications.jobs import jobs_resend, send_task
-
-    minutes = settings.JOBS_RESEND_MINUTES if minutes is None else minutes
-    todo = jobs_resend(older_than=timedelta(minutes=minutes))
-    for task, kwargs in todo:
-        send_task(task, kwargs)
-    return len(todo)
+    return jobs_sweep_run(resend=None if minutes is None else timedelta(minutes=minutes))

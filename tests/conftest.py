@@ -175,17 +175,16 @@ def migrated_content(request):
         load_data_migrations()
 
 
-@pytest.fixture(autouse=True)
-def no_stray_broker_messages(monkeypatch):
-    """A task that application code queues (``.delay``, e.g. from a commit callback) is
-    recorded instead of sent, so tests never leave messages in a developer's broker.
-    Tests that check what is queued patch the task's ``delay`` themselves; the
-    integration tests send to their private worker with ``apply_async``."""
-    from unittest import mock
+@pytest.fixture(autouse=True, scope="session")
+def no_stray_broker_messages():
+    """What application code queues (``notifications.jobs.enqueue``, published after
+    commit) goes to kombu's in-memory transport, so tests never leave messages in a
+    developer's broker. Tests check what is queued in the outbox rows
+    (``notifications.JobMarker``); the integration tests send to their private worker."""
+    from tests.broker import app_broker
 
-    from celery.app.task import Task
-
-    monkeypatch.setattr(Task, "delay", mock.MagicMock(name="delay"))
+    with app_broker("memory://"):
+        yield
 
 
 # Under pytest-xdist (``make test`` runs two test processes, ``--dist loadgroup``), the

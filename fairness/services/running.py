@@ -61,8 +61,11 @@ def _should_split(dataset: ScoredDataset) -> bool:
     )
 
 
-def bias_summary_run(*, summary_id: int, task_id: str = "") -> dict[str, Any]:
+def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False) -> dict[str, Any]:
     """Compute a summary (called by the task). Idempotent and restart-safe.
+
+    ``leased``: the caller holds the summary's job lease (the task outbox: no other run
+    is alive), so a summary left running by a dead run is taken over at once.
 
     Returns {"status": ...}; with a split, {"status": "split", "parts": [partial ids]}
     that the caller queues. A done or failed summary is left alone. Bad data fails the
@@ -74,7 +77,7 @@ def bias_summary_run(*, summary_id: int, task_id: str = "") -> dict[str, Any]:
         if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
             return {"status": summary.status}
         now = timezone.now()
-        if _running_elsewhere(summary, task_id, now):
+        if not leased and _running_elsewhere(summary, task_id, now):
             return {"status": "running-elsewhere"}
         summary.status = BiasSummary.Status.RUNNING
         summary.attempts += 1

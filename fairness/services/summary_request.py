@@ -21,6 +21,7 @@ from fairness.models import BiasSummary, ScoredDataset
 from fairness.services.common import BIAS_CONSIDERATION, DEFAULT_THRESHOLDS, can_run
 from governance.selectors.obligations import obligations_for_rules
 from inventory.models import ModelVersion
+from notifications.jobs import enqueue
 
 policy_rules.register_consumer(
     "fairness.services.summary_request.policy_thresholds",
@@ -126,8 +127,9 @@ def bias_summary_request(
 ) -> tuple[BiasSummary, bool]:
     """Ask for a bias summary of a dataset; the Celery task is queued after commit.
 
-    The same options on the same dataset find the same summary (created False, nothing
-    queued) unless it failed, in which case it is queued again. Raises
+    The same options on the same dataset find the same summary (created False) unless it
+    failed, in which case it is queued again; one still queued has its job wanted again
+    (through the task outbox, ``notifications.jobs.enqueue``). Raises
     PermissionDenied unless ``by`` may change the version (None: the system), and
     ValidationError for bad options. ``queue(summary_id)`` replaces the task (the demo
     computes synchronously).
@@ -184,13 +186,14 @@ def bias_summary_request(
             parent=version,
         )
         created = True
-    else:
+    elif summary.status != BiasSummary.Status.QUEUED or queue is not None:
         return summary, False
+    # Asked again while still queued: its job is wanted again (the outbox keeps one row
+    # per summary; a broker that was down gets it published).
     if queue is None:
         from fairness.tasks import bias_summary_run as bias_summary_run_task
 
-        summary_id = summary.pk
-        transaction.on_commit(lambda: bias_summary_run_task.delay(summary_id=summary_id))
+        enqueue(bias_summary_run_task, kwargs={"summary_id": summary.pk})
     else:
         summary_id = summary.pk
         transaction.on_commit(lambda: queue(summary_id))

@@ -10,7 +10,6 @@ they are shown, never added, changed or deleted.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -31,6 +30,7 @@ from governance.services import risk_rule_propose_active
 from inventory.admin import UseCaseAdmin
 from inventory.choices import RiskTier
 from inventory.models import Regulation, UseCase
+from notifications.jobs import enqueue
 
 # --- Regulations ---------------------------------------------------------------------
 
@@ -410,8 +410,7 @@ class ClassifiedUseCaseAdmin(UseCaseAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         note = f"Re-evaluated on request by {request.user.get_username()} in the admin."
-        by_id = request.user.pk
-        transaction.on_commit(lambda: use_cases_reclassify_task.delay(by_id=by_id, note=note))
+        enqueue(use_cases_reclassify_task, kwargs={"by_id": request.user.pk, "note": note})
         self.message_user(
             request,
             "Queued: a worker re-evaluates every classification made under an older rule set; "

@@ -28,6 +28,7 @@ from governance.selectors.classification import (
 )
 from governance.services.signing import password_reconfirm
 from inventory.models import Regulation, UseCase
+from notifications.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -264,8 +265,5 @@ def risk_rules_changed(*, by: User) -> None:
     worker after the transaction commits."""
     from governance.tasks import use_cases_reclassify as use_cases_reclassify_task
 
-    transaction.on_commit(
-        lambda: use_cases_reclassify_task.delay(
-            by_id=by.pk, note=f"Re-evaluated after a rule change by {by.get_username()}."
-        )
-    )
+    note = f"Re-evaluated after a rule change by {by.get_username()}."
+    enqueue(use_cases_reclassify_task, kwargs={"by_id": by.pk, "note": note})

@@ -48,6 +48,7 @@ from governance.services.ethics_deviations import (
 )
 from inventory import permissions as inventory_permissions
 from inventory.models import UseCase
+from notifications.jobs import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -348,9 +349,7 @@ def ethics_position_take_effect(
     approval = ethics_position_apply(answer_set=answer_set, by=by, note=note)
 
     reclassify_note = f"Re-evaluated after {by.get_username()} approved a new ethical position."
-    transaction.on_commit(
-        lambda: use_cases_reclassify_ethics_task.delay(by_id=by.pk, note=reclassify_note)
-    )
+    enqueue(use_cases_reclassify_ethics_task, kwargs={"by_id": by.pk, "note": reclassify_note})
     return approval
 
 

@@ -27,7 +27,7 @@ from governance.models import Consideration, Obligation, ObligationEvent
 from governance.selectors.policy import policy_published_latest, policy_requirements_for
 from governance.selectors.raci import raci_accountable_for
 from inventory.models import ModelVersion, UseCase
-from notifications.jobs import job_wanted
+from notifications.jobs import enqueue
 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 EVIDENCE_EXTENSIONS = frozenset(
@@ -166,8 +166,7 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     if notify:
         from governance.tasks import obligations_notify_owners as notify_task
 
-        ids = sorted(notify)
-        transaction.on_commit(lambda: notify_task.delay(obligation_ids=ids))
+        enqueue(notify_task, kwargs={"obligation_ids": sorted(notify)})
     return counts
 
 
@@ -214,27 +213,13 @@ def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, re
     from governance import tasks
 
     by_id = by.pk if by else None
+    # Through the task outbox: committed with the change, published after commit.
     if use_case is None:
-        # Wanted markers (committed with the change): the sweep sends a lost message again.
-        job_wanted(
-            task=tasks.obligations_recompute_all.name,
-            key="all",
-            kwargs={"by_id": by_id, "reason": reason},
-        )
-        transaction.on_commit(
-            lambda: tasks.obligations_recompute_all.delay(by_id=by_id, reason=reason)
-        )
+        enqueue(tasks.obligations_recompute_all, kwargs={"by_id": by_id, "reason": reason})
     else:
-        use_case_id = use_case.pk
-        job_wanted(
-            task=tasks.obligations_recompute.name,
-            key=use_case_id,
-            kwargs={"use_case_id": use_case_id, "by_id": by_id, "reason": reason},
-        )
-        transaction.on_commit(
-            lambda: tasks.obligations_recompute.delay(
-                use_case_id=use_case_id, by_id=by_id, reason=reason
-            )
+        enqueue(
+            tasks.obligations_recompute,
+            kwargs={"use_case_id": use_case.pk, "by_id": by_id, "reason": reason},
         )
 
 

@@ -7,13 +7,12 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from monitoring.models import Cadence, MonitoringConfig
 from monitoring.services.policy import can_configure, can_handle_alert
-from notifications.jobs import job_wanted
+from notifications.jobs import enqueue
 
 
 def monitoring_recompute_request(*, config: MonitoringConfig, by: User) -> None:
@@ -26,10 +25,8 @@ def monitoring_recompute_request(*, config: MonitoringConfig, by: User) -> None:
     )
     from monitoring.tasks import monitoring_compute as monitoring_compute_task
 
-    pk = config.pk
-    # Committed with the request: the sweep sends it again if the message is lost.
-    job_wanted(task=monitoring_compute_task.name, key=pk, kwargs={"config_id": pk})
-    transaction.on_commit(lambda: monitoring_compute_task.delay(config_id=pk))
+    # Committed with the request (the task outbox), published after commit.
+    enqueue(monitoring_compute_task, kwargs={"config_id": config.pk})
 
 
 def monitoring_configs_due(*, now: dt.datetime | None = None) -> list[int]:

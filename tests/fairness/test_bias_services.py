@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.csv  # noqa: F401 (pa.csv)
 import pyarrow.parquet as pq
 import pytest
-from celery.app.task import Task
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,6 +23,7 @@ from core.scored_io import ColumnMapping, summarise_file
 from fairness import services as svc
 from fairness.models import BiasPartial, BiasSummary, ScoredDataset
 from reviews.models import Finding
+from tests.outbox import published
 
 pytestmark = pytest.mark.django_db
 
@@ -214,13 +214,15 @@ def test_request_queues_the_task_after_commit_and_is_idempotent(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         summary, created = svc.bias_summary_request(dataset=dataset, by=data_scientist)
     assert created and len(callbacks) == 1
-    assert Task.delay.call_args.kwargs == {"summary_id": summary.pk}
+    assert published("reviews.tasks.bias_summary_run") == [{"summary_id": summary.pk}]
     assert summary.status == "queued" and summary.rows_total == 2000
     assert summary.options["thresholds"] == svc.DEFAULT_THRESHOLDS
     assert "no active bias-and-harm-testing obligation" in summary.options["thresholds_source"]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         again, created = svc.bias_summary_request(dataset=dataset, by=data_scientist)
-    assert (again.pk, created, callbacks) == (summary.pk, False, [])
+    # still queued: the same job wanted again (one row, published again), no new summary
+    assert (again.pk, created, len(callbacks)) == (summary.pk, False, 1)
+    assert published("reviews.tasks.bias_summary_run") == [{"summary_id": summary.pk}]
 
 
 def test_run_saves_the_result_once_and_opens_one_finding_per_breach(media, version, data_scientist):

@@ -1,8 +1,6 @@
 """The admin site: who gets in, and the governance framework's admins (regulations,
 questionnaire, rules, read-only classifications)."""
 
-from unittest import mock
-
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -13,6 +11,7 @@ from governance.models import Classification, RiskQuestion, RiskQuestionOption, 
 from governance.services import classification_submit
 from inventory.models import Regulation
 from tests.factories import UseCaseFactory, UserFactory, full_answers, user_with_role
+from tests.outbox import queued
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +31,8 @@ def classification(governance_lead):
 
 @pytest.fixture
 def delay():
-    with mock.patch.object(tasks.use_cases_reclassify, "delay") as delay:
-        yield delay
+    """The re-evaluations queued (the task outbox's rows, tests/outbox.py)."""
+    return lambda: queued(tasks.use_cases_reclassify)
 
 
 # --- Who gets in ---------------------------------------------------------------------
@@ -145,7 +144,7 @@ def test_the_list_actions_propose_and_change_nothing(lead_client, governance_lea
         True,
     )
     assert change.content["active"] is False
-    delay.assert_not_called()
+    assert delay() == []
 
 
 # --- Questionnaire and regulations ---------------------------------------------------

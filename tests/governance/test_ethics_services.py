@@ -44,6 +44,7 @@ from governance.services import (
 )
 from governance.tasks import use_cases_reclassify_ethics as reclassify_task
 from tests.factories import PASSWORD, UseCaseFactory, full_answers, user_with_role
+from tests.outbox import published
 
 pytestmark = pytest.mark.django_db
 
@@ -265,30 +266,26 @@ def test_approval_needs_a_second_governance_lead(governance_lead, second_lead, r
         ethics_position_approve(answer_set=answer_set, by=risk_officer, password=PASSWORD)
     assert not EthicsApproval.objects.exists()
 
-    with mock.patch("governance.tasks.use_cases_reclassify_ethics.delay") as delay:
-        approval = ethics_position_approve(
-            answer_set=answer_set, by=second_lead, password=PASSWORD, note="OK"
-        )
+    approval = ethics_position_approve(
+        answer_set=answer_set, by=second_lead, password=PASSWORD, note="OK"
+    )
     assert approval.approved_by == second_lead and approval.approved_at
     assert ethics_position_current() == answer_set and ethics_position_pending() is None
     with pytest.raises(ValidationError, match="already approved"):
         ethics_position_approve(answer_set=answer_set, by=second_lead, password=PASSWORD)
     with pytest.raises(ValidationError, match="append-only"):
         approval.delete()
-    assert delay.call_count == 0  # not before commit
+    assert published("governance.tasks.use_cases_reclassify_ethics") == []  # not before commit
 
 
 def test_approval_enqueues_the_reclassification_on_commit(
     governance_lead, second_lead, django_capture_on_commit_callbacks
 ):
     answer_set = ethics_position_answer(answers=position_answers(), by=governance_lead)
-    with (
-        mock.patch("governance.tasks.use_cases_reclassify_ethics.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         ethics_position_approve(answer_set=answer_set, by=second_lead, password=PASSWORD)
-    delay.assert_called_once()
-    assert delay.call_args.kwargs["by_id"] == second_lead.pk
+    [kwargs] = published("governance.tasks.use_cases_reclassify_ethics")
+    assert kwargs["by_id"] == second_lead.pk
 
 
 def test_only_the_latest_position_can_be_approved(governance_lead, second_lead):

@@ -3,8 +3,6 @@ policy, a classification rule or the ethical position is proposed by one governa
 lead and takes effect only when another lead signs its approval with their password.
 Services; the routes a lead could try are in tests/bypass/test_four_eyes.py."""
 
-from unittest import mock
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -27,6 +25,7 @@ from governance.services.framework_content import content_sha256, risk_rule_cont
 from inventory.choices import RiskTier
 from tests.factories import PASSWORD
 from tests.governance.four_eyes import other_lead
+from tests.outbox import queued
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +37,8 @@ def lead2(db):
 
 @pytest.fixture
 def delay():
-    with mock.patch.object(tasks.use_cases_reclassify, "delay") as delay:
-        yield delay
+    """The re-evaluations queued (the task outbox's rows, tests/outbox.py)."""
+    return lambda: queued(tasks.use_cases_reclassify)
 
 
 @pytest.fixture
@@ -221,7 +220,7 @@ def test_a_rule_edit_takes_effect_on_approval_and_re_evaluates(
     edited = rule()
     assert (edited.min_tier, edited.updated_by) == (3, lead2)
     assert risk_rule_content(edited)["conditions"] == content["conditions"]
-    delay.assert_called_once()
+    assert len(delay()) == 1
 
 
 def test_a_new_rule_exists_only_after_approval(governance_lead, lead2, delay):

@@ -16,17 +16,15 @@ from governance.services.escalation import obligations_escalate
 from governance.tasks import obligations_escalate as obligations_escalate_task
 from notifications.models import Notification
 from notifications.services import notification_send
+from tests.outbox import published
 
 DUE = dt.date(2026, 10, 1)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def no_sends():
-    with (
-        mock.patch("notifications.tasks.notification_send.delay") as delay,
-        mock.patch("governance.tasks.obligations_notify_owners.delay"),
-    ):
-        yield delay
+    """The e-mails queued (the task outbox's rows, tests/outbox.py)."""
+    return lambda: published("reviews.tasks.notification_send")
 
 
 @pytest.fixture
@@ -54,7 +52,7 @@ def test_the_owner_is_told_once_when_an_obligation_is_overdue(
     assert counts == {"owners": 1, "escalations": 0}
     note = _notes(Notification.Kind.OBLIGATION_OVERDUE).get()
     assert note.recipient == overdue.owner and note.subject == overdue
-    no_sends.assert_called_once_with(notification_id=note.pk)
+    assert no_sends() == [{"notification_id": note.pk}]
     audit = AuditEvent.objects.filter(action="obligation.obligation_overdue")
     assert audit.count() == 1 and audit.get().object_id == str(overdue.pk)
     # A second run (the next beat) sends and audits nothing more.

@@ -33,10 +33,11 @@ from governance.services import (
 )
 from inventory.choices import RiskTier
 from inventory.models import Regulation
-from notifications.models import Notification
+from notifications.models import JobMarker, Notification
 from notifications.services import notification_send
 from tests.factories import ModelVersionFactory, UseCaseFactory, full_answers
 from tests.governance.four_eyes import other_lead, policy_publish
+from tests.outbox import published, queued
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +47,10 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def notify_delay():
-    with mock.patch("governance.tasks.obligations_notify_owners.delay") as delay:
-        yield delay
+    """The owner e-mails queued (the task outbox's rows, tests/outbox.py)."""
+    return lambda: queued("governance.tasks.obligations_notify_owners")
 
 
 def recompute(use_case, **kwargs):
@@ -183,21 +184,18 @@ def test_owners_are_emailed_after_commit(
     )
     with django_capture_on_commit_callbacks(execute=True):
         recompute(use_case)
-    notify_delay.assert_called_once()
-    ids = notify_delay.call_args.kwargs["obligation_ids"]
+    [queued_kwargs] = notify_delay()
+    ids = queued_kwargs["obligation_ids"]
     assert ids and all(Obligation.objects.get(pk=i).owner == risk_officer for i in ids)
     risk_officer.email = "ro@example.org"
     risk_officer.save()
     # Through the outbox: one row per owner and list, sent once after commit.
-    with (
-        mock.patch("notifications.tasks.notification_send.delay") as send_delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         assert obligations_notify_owners(obligation_ids=ids) == 1
         assert obligations_notify_owners(obligation_ids=ids) == 1  # the same row again
     [note] = Notification.objects.filter(kind="obligations_assigned")
     assert (note.recipient, note.subject) == (risk_officer, risk_officer)
-    send_delay.assert_called_once_with(notification_id=note.pk)
+    assert published("reviews.tasks.notification_send") == [{"notification_id": note.pk}]
     assert notification_send(notification_id=note.pk) == "sent"
     assert notification_send(notification_id=note.pk) == "already sent or being sent"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ro@example.org"]
@@ -208,8 +206,7 @@ def test_owners_are_emailed_after_commit(
     ObligationEvent.objects.create(
         obligation_id=ids[0], kind=ObligationEvent.Kind.OWNER_CHANGED, at=timezone.now()
     )
-    with mock.patch("notifications.tasks.notification_send.delay"):
-        assert obligations_notify_owners(obligation_ids=ids) == 1
+    assert obligations_notify_owners(obligation_ids=ids) == 1
     assert Notification.objects.filter(kind="obligations_assigned").count() == 2
 
 
@@ -246,13 +243,10 @@ def test_reclassification_supersedes_and_keeps_history(use_case):
 def test_classification_enqueues_recompute_on_commit(
     use_case, data_scientist, django_capture_on_commit_callbacks
 ):
-    with (
-        mock.patch("governance.tasks.obligations_recompute.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         classification_submit(use_case=use_case, answers=full_answers(), by=data_scientist)
-    delay.assert_called_once()
-    assert delay.call_args.kwargs["use_case_id"] == use_case.pk
+    [kwargs] = published("governance.tasks.obligations_recompute")
+    assert kwargs["use_case_id"] == use_case.pk
 
 
 def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
@@ -263,21 +257,18 @@ def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
     policy_cells_set(
         version=draft, cells={(RiskTier.HIGH, "transparency"): "strict"}, by=governance_lead
     )
-    with (
-        mock.patch("governance.tasks.obligations_recompute_all.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         policy_publish(version=draft, by=governance_lead, note="Stricter transparency.")
-    delay.assert_called_once()
+    [kwargs] = published("governance.tasks.obligations_recompute_all")
     from governance import tasks
 
-    totals = tasks.obligations_recompute_all(**delay.call_args.kwargs)
+    totals = tasks.obligations_recompute_all(**kwargs)
     assert totals["changed"] == 9 - 8  # only transparency's level changed
     transparency = obligation_list(use_case=use_case).get(consideration__code="transparency")
     assert transparency.level == "strict" and transparency.policy_version.number == 3
     # The approving (second) lead's signature made the new version take effect.
     assert transparency.events.get().by == other_lead()
-    assert tasks.obligations_recompute_all(**delay.call_args.kwargs)["changed"] == 0
+    assert tasks.obligations_recompute_all(**kwargs)["changed"] == 0
 
 
 # --- Evidence, acceptance, waivers -----------------------------------------------------
@@ -398,7 +389,6 @@ def test_owners_follow_the_raci(
 ):
     """Naming another person for a role moves the obligations of its tasks to them,
     with an event; the RACI change queues the recompute after commit."""
-    from unittest import mock
 
     from governance.models import Obligation, ObligationEvent, RaciRole
     from governance.services import (
@@ -419,13 +409,15 @@ def test_owners_follow_the_raci(
         use_case=use_case, consideration__code="human-signoff", active=True
     )
     assert signoff.owner == risk_officer
-    with (
-        mock.patch("governance.tasks.obligations_recompute.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    JobMarker.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         raci_unassign(assignment=first, by=governance_lead)
         raci_assign(use_case=use_case, role=risk, user=second_risk_officer, by=governance_lead)
-    assert delay.call_count == 2
+    # one job per use case, wanted twice, published after each commit
+    assert len([c for c in callbacks if "_publish" in repr(c)]) == 2
+    assert published("governance.tasks.obligations_recompute") == [
+        {"use_case_id": use_case.pk, "by_id": governance_lead.pk, "reason": mock.ANY}
+    ]
     counts = obligations_recompute(use_case=use_case, reason="RACI changed")
     assert counts["owner_changed"] >= 1 and counts["created"] == 0
     signoff.refresh_from_db()

@@ -1,7 +1,5 @@
 """Classification services: the default questionnaire and rules, end to end."""
 
-from unittest import mock
-
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -14,6 +12,7 @@ from governance.services import (
 )
 from inventory.models import Regulation
 from tests.factories import UseCaseFactory, full_answers
+from tests.outbox import published
 
 pytestmark = pytest.mark.django_db
 
@@ -133,13 +132,10 @@ def test_answers_that_no_longer_fit_are_reported_not_crashed(risk_officer, gover
 
 
 def test_rules_changed_enqueues_after_commit(governance_lead, django_capture_on_commit_callbacks):
-    with (
-        mock.patch("governance.tasks.use_cases_reclassify.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         risk_rules_changed(by=governance_lead)
-    delay.assert_called_once()
-    assert delay.call_args.kwargs["by_id"] == governance_lead.pk
+    [kwargs] = published("governance.tasks.use_cases_reclassify")
+    assert kwargs["by_id"] == governance_lead.pk
 
 
 def test_default_rules_are_valid():

@@ -101,8 +101,22 @@ class WorkerProcess:
 
     def connection(self):
         return celery_app.connection_for_write(
-            self.broker_url, transport_options=self.transport_options
+            self.broker_url, transport=self.transport, transport_options=self.transport_options
         )
+
+    @property
+    def transport(self) -> str | None:
+        """The embedded broker's transport class (atomic writes), for the test's side too."""
+        if self.broker_url.startswith("filesystem://"):
+            return getattr(settings, "CELERY_BROKER_TRANSPORT", None)
+        return None
+
+    def publishing(self):
+        """Inside the block, what the test process enqueues is published to this worker's
+        broker (``notifications.jobs``)."""
+        from tests.broker import app_broker
+
+        return app_broker(self.broker_url, self.transport_options, self.transport)
 
     def send(self, task, **kwargs) -> str:
         """Enqueue task(**kwargs) through the broker, for this worker. Returns the task id."""

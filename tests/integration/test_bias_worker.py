@@ -240,8 +240,9 @@ def test_a_killed_solo_worker_is_resumed_by_a_new_worker_once(
     workers_with, version, data_scientist
 ):
     dataset, summary = attach(version, data_scientist, frame(1_500_000))
-    # a summary silent for 0 minutes counts as lost (the sweep's and the run's window)
-    workers = workers_with(BIAS_BATCH_ROWS=5_000, BIAS_STALE_MINUTES=0)
+    # a summary silent for 0 minutes counts as lost (the sweep's and the run's window);
+    # the dead run's job lease (renewed while it lived) expires in 3 s, not 40
+    workers = workers_with(BIAS_BATCH_ROWS=5_000, BIAS_STALE_MINUTES=0, JOBS_LEASE_SECONDS=3)
     first = workers.start("first")
     first.send(bias_summary_run, summary_id=summary.pk)
     first.wait_until(lambda: _running_half_way(summary.pk), timeout=120, what="rows counted")

@@ -30,6 +30,7 @@ from tests.factories import (
     full_answers,
     user_with_role,
 )
+from tests.outbox import published, queued
 
 pytestmark = pytest.mark.django_db
 
@@ -217,13 +218,12 @@ def test_the_re_evaluate_button_queues_the_task_after_commit(
     lead_client, governance_lead, django_capture_on_commit_callbacks
 ):
     url = reverse("admin:inventory_usecase_reevaluate")
-    with mock.patch.object(tasks.use_cases_reclassify, "delay") as delay:
-        assert lead_client.get(url).status_code == 405
-        with django_capture_on_commit_callbacks(execute=True):
-            response = lead_client.post(url)
+    assert lead_client.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = lead_client.post(url)
     assert response.status_code == 302
-    delay.assert_called_once()
-    assert delay.call_args.kwargs["by_id"] == governance_lead.pk
+    [kwargs] = published(tasks.use_cases_reclassify)
+    assert kwargs["by_id"] == governance_lead.pk
     assert lead_client.get(reverse("admin:inventory_usecase_changelist")).status_code == 200
 
 
@@ -231,10 +231,9 @@ def test_the_re_evaluate_button_is_for_governance_leads_only(client, data_scient
     data_scientist.is_staff = True
     data_scientist.save()
     client.force_login(data_scientist)
-    with mock.patch.object(tasks.use_cases_reclassify, "delay") as delay:
-        response = client.post(reverse("admin:inventory_usecase_reevaluate"))
+    response = client.post(reverse("admin:inventory_usecase_reevaluate"))
     assert response.status_code == 302
-    delay.assert_not_called()
+    assert queued(tasks.use_cases_reclassify) == []
 
 
 def test_the_use_case_page_links_to_its_classification_history(lead_client, risk_officer):

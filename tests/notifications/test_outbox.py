@@ -16,6 +16,7 @@ from notifications.services import (
     notifications_unsent,
 )
 from tests.factories import TeamFactory, user_with_role
+from tests.outbox import published
 
 pytestmark = pytest.mark.django_db
 
@@ -66,10 +67,7 @@ def test_an_e_mail_about_any_row_is_rendered_with_its_subject(recipient, team_su
 def test_queuing_twice_makes_one_row_and_sends_after_commit_once(
     recipient, team_subject, renderer, django_capture_on_commit_callbacks
 ):
-    with (
-        mock.patch("notifications.tasks.notification_send.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         first = notification_queue(
             key="k2", kind="drift_alert", recipient=recipient, subject=team_subject
         )
@@ -77,7 +75,7 @@ def test_queuing_twice_makes_one_row_and_sends_after_commit_once(
             key="k2", kind="drift_alert", recipient=recipient, subject=team_subject
         )
     assert first.pk == again.pk and Notification.objects.count() == 1
-    delay.assert_called_once_with(notification_id=first.pk)
+    assert published("reviews.tasks.notification_send") == [{"notification_id": first.pk}]
 
 
 def test_a_kind_nobody_renders_is_refused_before_anything_is_written(recipient, team_subject):

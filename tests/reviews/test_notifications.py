@@ -16,6 +16,7 @@ from reviews.models import PromotionRequest
 from reviews.services import notifications
 from reviews.services import promotion as svc
 from reviews.services.reminders import approvals_remind, periodic_reviews_flag
+from tests.outbox import published, queued
 from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -24,34 +25,27 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def request_made(world, data_scientist, django_capture_on_commit_callbacks):
     use_case, version = world
-    with (
-        mock.patch("notifications.tasks.notification_send.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         req = svc.request_create(version=version, by=data_scientist, justification="QA")
-    return req, delay
+    return req, lambda: published("reviews.tasks.notification_send")
 
 
 def test_signers_are_emailed_after_commit(request_made, risk_officer, approver):
     req, delay = request_made
     notes = notifications_about(req).filter(kind="approval_requested")
     assert {n.recipient for n in notes} == {risk_officer, approver}
-    assert delay.call_count == 2
-    assert {c.kwargs["notification_id"] for c in delay.call_args_list} == {n.pk for n in notes}
+    assert {c["notification_id"] for c in delay()} == {n.pk for n in notes}
+    assert len(delay()) == 2
 
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(world, data_scientist):
     from django.db import transaction
 
     use_case, version = world
-    with (
-        mock.patch("notifications.tasks.notification_send.delay") as delay,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
+    with pytest.raises(RuntimeError), transaction.atomic():
         svc.request_create(version=version, by=data_scientist, justification="QA")
         raise RuntimeError("rolled back")
-    assert delay.call_count == 0
+    assert queued("reviews.tasks.notification_send") == []
     assert not Notification.objects.exists()
 
 

@@ -1,0 +1,154 @@
+"""The task outbox with real worker processes (issue 13).
+
+- Work queued while the broker refused connections waits as a row; when the broker is
+  back, the sweep (beat's ``jobs_sweep``, called here as beat would) publishes it and a
+  real worker completes it.
+- kill -9 of the worker's MAIN process (prefork: its pool child dies with it) in the
+  middle of a summary: after a new worker starts, exactly one summary completes within
+  2 minutes, whatever the broker: the embedded one hands the message back at once (the
+  same task id takes over its dead run's lease); Redis keeps it unacknowledged for its
+  visibility timeout, so the sweep publishes the job again once its lease (renewed every
+  few seconds while the run lived) has expired.
+
+The test process publishes to the workers' private broker and queue
+(``WorkerProcess.publishing``, ``JOBS_QUEUE``).
+"""
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+
+from fairness import services as svc
+from notifications.models import JobMarker
+from notifications.tasks import jobs_sweep
+from tests.broker import broker_down
+from tests.integration.test_bias_worker import (
+    MAPPING,
+    Workers,
+    _pool_child,
+    _running_half_way,
+    assert_done_once,
+    frame,
+    status_of,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SUMMARY = "reviews.tasks.bias_summary_run"
+
+
+@pytest.fixture
+def workers_with(transactional_db, settings, tmp_path):
+    """workers_with(**env) -> Workers on one private broker and queue (stopped after)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    made = []
+
+    def make(**extra_env) -> Workers:
+        workers = Workers(tmp_path, settings.MEDIA_ROOT, {k: str(v) for k, v in extra_env.items()})
+        made.append(workers)
+        return workers
+
+    yield make
+    for workers in made:
+        workers.stop_all()
+
+
+def dataset_of(version, by, rows: int):
+    import io
+
+    import pyarrow.csv as pacsv
+
+    out = io.BytesIO()
+    pacsv.write_csv(frame(rows), out)
+    dataset, _ = svc.scored_dataset_upload(
+        version=version, by=by, file=ContentFile(out.getvalue(), name="scores.csv"), mapping=MAPPING
+    )
+    return dataset
+
+
+def beat_until(worker, settings, predicate, *, timeout: float, what: str):
+    """Run the sweep every JOBS_SWEEP interval (as beat does) until predicate() holds."""
+    interval = settings.CELERY_BEAT_SCHEDULE["resend-lost-jobs"]["schedule"]
+    deadline = time.monotonic() + timeout
+    next_sweep = time.monotonic()
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if time.monotonic() >= next_sweep:
+            with worker.publishing():
+                jobs_sweep()
+            next_sweep = time.monotonic() + interval
+        worker.check_alive()
+        time.sleep(0.2)
+    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}:\n{worker.log_tail()}")
+
+
+def test_work_queued_while_the_broker_was_down_is_done_when_it_is_back(
+    workers_with, version, data_scientist, settings
+):
+    dataset = dataset_of(version, data_scientist, 20_000)
+    with broker_down():
+        summary, created = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    assert created
+    job = JobMarker.objects.get(task=SUMMARY)
+    assert job.sent_at is None and job.done_at is None
+    workers = workers_with()
+    worker = workers.start("back")
+    settings.JOBS_QUEUE = worker.queue
+    JobMarker.objects.filter(pk=job.pk).update(wanted_at="2000-01-01T00:00:00Z")
+    beat_until(
+        worker,
+        settings,
+        lambda: status_of(summary.pk).status == "done",
+        timeout=120,
+        what="the summary",
+    )
+    assert_done_once(summary.pk, dataset)
+    job.refresh_from_db()
+    assert job.done_at is not None and job.runs == 1
+
+
+def test_a_killed_main_process_leaves_one_summary_done_within_two_minutes_of_a_restart(
+    workers_with, version, data_scientist, settings
+):
+    dataset = dataset_of(version, data_scientist, 1_500_000)
+    workers = workers_with(BIAS_BATCH_ROWS=5_000)
+    workers.env["JOBS_QUEUE"] = workers.queue
+    settings.JOBS_QUEUE = workers.queue
+    first = workers.start("first", pool="prefork")
+    with first.publishing():
+        summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    first.wait_until(lambda: _running_half_way(summary.pk), timeout=120, what="rows counted")
+    child = _pool_child(first.process.pid)
+    assert child is not None
+    first.process.send_signal(signal.SIGKILL)  # the main process, not the pool child
+    first.process.wait(10)
+    for _ in range(100):  # the child dies with its parent (PR_SET_PDEATHSIG)
+        if not Path(f"/proc/{child}").exists():
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists() or _zombie(child)
+    half = status_of(summary.pk)
+    assert half.status == "running" and half.result is None
+    second = workers.start("second")
+    beat_until(
+        second,
+        settings,
+        lambda: status_of(summary.pk).status == "done",
+        timeout=120,
+        what="the summary after the restart",
+    )
+    done = assert_done_once(summary.pk, dataset)
+    assert done.attempts == 2  # the killed run and the one that completed: never two at once
+    job = JobMarker.objects.get(task=SUMMARY)
+    assert job.done_at is not None
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
