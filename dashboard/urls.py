@@ -16,3 +16,5 @@ urlpatterns = [
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "accounts.api.not_found"
