@@ -77,9 +77,10 @@ class AutoSchema(SpectacularAutoSchema):
         for name, field in serializer.fields.items():
             prop = schema.get("properties", {}).get(name, {})
             if isinstance(field, serializers.URLField) and prop.get("format") == "uri":
-                if field.allow_blank or any(
+                blank = field.allow_blank or any(
                     getattr(f, "blank", False) for f in _model_fields(field)
-                ):
+                )
+                if blank:
                     prop.pop("format")
         return schema
 
