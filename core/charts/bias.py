@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from core.charts.base import GRID_COLOUR, base_layout
+from core.charts.base import GRID_COLOUR, base_layout, plain
 
 METRIC_COLOURS = {
     "selection_rate": "#16325c",
@@ -42,7 +42,8 @@ def _layout(**overrides) -> dict:
 
 
 def _group_name(group: Mapping) -> str:
-    return f"{group['label']} (small)" if group.get("small_group") else group["label"]
+    label = plain(group["label"])
+    return f"{label} (small)" if group.get("small_group") else label
 
 
 def _errors(groups: Sequence[Mapping], metric: str) -> tuple[list, list, list]:
@@ -219,8 +220,8 @@ def intersection_heatmap(block: Mapping, *, metric: str = "selection_rate") -> g
         text.append(tr)
     trace = go.Heatmap(
         z=z,
-        x=cols,
-        y=rows,
+        x=[plain(c) for c in cols],
+        y=[plain(r) for r in rows],
         text=text,
         texttemplate="%{text}",
         textfont={"size": 12},
