@@ -97,6 +97,7 @@ def group_rates(
     ref = next((g for g in groups if g["label"] == ref_label), None)
     ref_rate = ref["metrics"]["selection_rate"]["value"] if ref else None
     if ref_rate is not None and "selection_rate" in metrics:
+        ref_label = plain(ref_label)
         if favourable_prediction == 1:
             line = FOUR_FIFTHS * ref_rate
             text = f"Four-fifths line: 0.8 x {ref_label}'s selection rate ({line:.3f})"

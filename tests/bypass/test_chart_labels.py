@@ -41,5 +41,5 @@ def test_a_link_in_a_group_value_is_shown_as_text(client_for, data_scientist, ve
         )
         if value is not None
     ]
-    assert not any("<a" in label for label in labels)
+    assert not [label for label in labels if "<a" in label]
     assert any("&lt;a href=https://evil.example/&gt;B&lt;/a&gt;" in label for label in labels)
