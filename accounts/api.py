@@ -3,6 +3,8 @@
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, pagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -32,3 +34,21 @@ class PageNumberPagination(pagination.PageNumberPagination):
     message naming the parameter."""
 
     invalid_page_message = "page: {message}"
+
+    def get_page_number(self, request, paginator):
+        # DRF reads ``?page=`` (empty) as page 1; the schema says an integer, so it is
+        # refused like ``?page=abc`` (issue 13: bad query values are never ignored).
+        if request.query_params.get(self.page_query_param) == "":
+            raise exceptions.NotFound(
+                self.invalid_page_message.format(message="give a page number.")
+            )
+        return super().get_page_number(request, paginator)
+
+
+def not_found(request, exception=None):
+    """The project's 404 (``handler404``): JSON under ``/api/``, as the API's own 404s
+    are (a URL the router does not match, e.g. a non-numeric id where the route takes
+    digits), and Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -15,10 +15,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.serializers import OnlyTheseFieldsMixin
 from accounts.services import api_token_create
 
 
-class TokenObtainSerializer(serializers.Serializer):
+class TokenObtainSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
@@ -39,7 +40,14 @@ class TokenObtainView(APIView):
         request=TokenObtainSerializer,
         responses={
             200: TokenSerializer,
-            400: inline_serializer("TokenRefused", {"non_field_errors": serializers.ListField()}),
+            400: inline_serializer(
+                "TokenRefused",
+                {
+                    "non_field_errors": serializers.ListField(required=False),
+                    "username": serializers.ListField(required=False),
+                    "password": serializers.ListField(required=False),
+                },
+            ),
         },
     )
     def post(self, request):

@@ -43,3 +43,61 @@ class ListFiltersOnlyMixin:
         if getattr(self, "action", None) != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+
+def parse_id(value) -> int | None:
+    """A row id from a URL or a query value, or None when it is not one (not a whole
+    number, or out of 1 .. MAX_ID): the caller answers 404/400 instead of a 500."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+TRUE_WORDS = frozenset({"true", "1", "on", "yes", "2"})  # "2"/"3": NullBooleanSelect's
+FALSE_WORDS = frozenset({"false", "0", "off", "no", "3"})
+UNSET_WORDS = frozenset({"", "unknown"})
+
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """Django's yes/no/unknown select; the value is passed on as given, for the field
+    to read or refuse (Django's reads a value it does not know as "not given")."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictCheckboxInput(forms.CheckboxInput):
+    """A checkbox whose value is passed on as given (Django's reads any string but
+    "false" and "0" as ticked)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true / false (also 1/0, on/off, yes/no), or nothing; anything else is a form
+    error (a 400 on the API)."""
+
+    widget = StrictNullBooleanSelect
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        if word in UNSET_WORDS:
+            return None
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    """django-filter's BooleanFilter, except that ``?flag=bogus`` is a 400 naming the
+    parameter instead of being ignored (issue 13: bad query values are 400 everywhere)."""
+
+    field_class = StrictBooleanField

@@ -174,10 +174,13 @@ def download_schema(*, summary: str, not_found: str):
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiResponse, extend_schema
 
+    # Every media type a stored file may be served as (issue 13: a Parquet file came
+    # back as a type the schema did not name).
+    served = sorted({t.split(";")[0] for t in CONTENT_TYPES.values()} | {DEFAULT_CONTENT_TYPE})
     return extend_schema(
         summary=summary,
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in served},
             404: OpenApiResponse(description=not_found),
             409: OpenApiResponse(description="The stored file fails its SHA-256; nothing served."),
         },

@@ -10,6 +10,7 @@ from django.db.models import Model, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts.filters import BooleanFilter, StrictCheckboxInput
 from accounts.permissions import AnyUser, has_role
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -52,10 +53,10 @@ class AuditEventFilterSet(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"list": "audit-object-types", "placeholder": "app.model"}),
     )
     object_id = django_filters.CharFilter(method="filter_nothing", label="Object id")
-    with_related = django_filters.BooleanFilter(
+    with_related = BooleanFilter(
         method="filter_nothing",
         label="Include what belongs to it",
-        widget=forms.CheckboxInput,
+        widget=StrictCheckboxInput,
     )
     actor = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="icontains", label="Who (user name)"

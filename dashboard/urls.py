@@ -19,3 +19,4 @@ urlpatterns = [
 
 # A database that cannot answer (PostgreSQL restarting, a locked SQLite file) is a 503.
 handler500 = "dashboard.unavailable.server_error"
+handler404 = "accounts.api.not_found"

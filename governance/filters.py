@@ -6,7 +6,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from accounts.filters import IdFilter
+from accounts.filters import BooleanFilter, IdFilter
 from governance.models import (
     EthicsAnswerSet,
     EthicsTemplate,
@@ -65,7 +65,7 @@ class RequirementFilterSet(django_filters.FilterSet):
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
-class ActiveFilter(django_filters.BooleanFilter):
+class ActiveFilter(BooleanFilter):
     """``active``: true (the default when absent) or false (the superseded ones)."""
 
 

@@ -158,6 +158,14 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Uploads being received or checked are spooled here, not in the shared /tmp: a web
+# process killed mid-upload leaves its file in this folder, where the next upload
+# removes files older than UPLOAD_TEMP_MAX_HOURS (issue 13).
+FILE_UPLOAD_TEMP_DIR = str(
+    env.path("DJANGO_FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
+)
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+UPLOAD_TEMP_MAX_HOURS = env.int("UPLOAD_TEMP_MAX_HOURS", default=6)
 
 # --- Security -------------------------------------------------------------------
 from django.utils.csp import CSP  # noqa: E402
@@ -227,7 +235,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "accounts.api.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accounts.schema.AutoSchema",
     "EXCEPTION_HANDLER": "accounts.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {},
 }

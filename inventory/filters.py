@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from accounts.filters import IdFilter
+from accounts.filters import BooleanFilter, IdFilter
 from inventory.choices import Criticality, Environment, LifecycleStatus, RiskTier
 from inventory.models import Dataset, MLModel, ModelVersion, Regulation, Team, UseCase
 
@@ -19,7 +19,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
     criticality = django_filters.TypedMultipleChoiceFilter(
         choices=Criticality.choices, coerce=int, label="Criticality"
     )
-    unclassified = django_filters.BooleanFilter(
+    unclassified = BooleanFilter(
         field_name="risk_tier", lookup_expr="isnull", label="Not yet classified"
     )
     status = django_filters.MultipleChoiceFilter(choices=LifecycleStatus.choices)
@@ -49,7 +49,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
             label="Owner (business or technical)",
         )
     )
-    uses_pii = django_filters.BooleanFilter()
+    uses_pii = BooleanFilter()
 
     class Meta:
         model = UseCase
@@ -97,7 +97,7 @@ class DatasetFilterSet(django_filters.FilterSet):
             queryset=Team.objects.all(), field_name="team__slug", to_field_name="slug", label="Team"
         )
     )
-    has_pii = django_filters.BooleanFilter(method="filter_pii", label="Has PII columns")
+    has_pii = BooleanFilter(method="filter_pii", label="Has PII columns")
 
     class Meta:
         model = Dataset

@@ -1,6 +1,7 @@
 """The model inventory: teams, use cases, models, model versions and datasets."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -133,6 +134,14 @@ class UseCase(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A line break in the name broke every e-mail about the use case (it goes in the
+        # subject line; issue 13): names are one line of printable text.
+        if self.name and not self.name.isprintable():
+            raise ValidationError(
+                {"name": "Use one line of printable characters (no line breaks or tabs)."}
+            )
 
     @property
     def is_classified(self) -> bool:

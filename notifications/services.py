@@ -86,7 +86,9 @@ def notification_send(*, notification_id: int) -> str:
         )
         return "abandoned: its subject no longer exists"
     subject_line, text, html = renderer_for(note.kind)(note, subject)
-    message = EmailMultiAlternatives(subject=subject_line[:250], body=text, to=[note.email])
+    message = EmailMultiAlternatives(
+        subject=one_line(subject_line)[:250], body=text, to=[note.email]
+    )
     if html:
         message.attach_alternative(html, "text/html")
     try:
@@ -96,6 +98,13 @@ def notification_send(*, notification_id: int) -> str:
         raise
     Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), last_error="")
     return "sent"
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of printable characters: a line break in a subject makes
+    Django refuse the message (BadHeaderError) on every retry, so a name that carries
+    one (entered before names were checked) must not stop its e-mails for good."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def notifications_unsent(*, older_than: timedelta = timedelta(minutes=5)) -> QuerySet:

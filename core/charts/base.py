@@ -6,6 +6,14 @@ TEXT_COLOUR = "#1f2937"
 GRID_COLOUR = "#e5e7eb"
 
 
+def plain(value) -> str:
+    """A value from the data (a group, a feature, a category, a name someone typed) as
+    text Plotly shows as written: plotly.js reads tags such as ``<a href>`` in any
+    label as markup (a clickable link inside the chart; issue 13), and decodes
+    ``&lt;``/``&gt;``/``&amp;`` back into the characters."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def base_layout(**overrides) -> dict:
     """The dashboard's Plotly layout with ``overrides`` applied on top."""
     layout = {

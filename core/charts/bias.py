@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from core.charts.base import GRID_COLOUR, base_layout
+from core.charts.base import GRID_COLOUR, base_layout, plain
 
 METRIC_COLOURS = {
     "selection_rate": "#16325c",
@@ -42,7 +42,8 @@ def _layout(**overrides) -> dict:
 
 
 def _group_name(group: Mapping) -> str:
-    return f"{group['label']} (small)" if group.get("small_group") else group["label"]
+    label = plain(group["label"])
+    return f"{label} (small)" if group.get("small_group") else label
 
 
 def _errors(groups: Sequence[Mapping], metric: str) -> tuple[list, list, list]:
@@ -96,6 +97,7 @@ def group_rates(
     ref = next((g for g in groups if g["label"] == ref_label), None)
     ref_rate = ref["metrics"]["selection_rate"]["value"] if ref else None
     if ref_rate is not None and "selection_rate" in metrics:
+        ref_label = plain(ref_label)
         if favourable_prediction == 1:
             line = FOUR_FIFTHS * ref_rate
             text = f"Four-fifths line: 0.8 x {ref_label}'s selection rate ({line:.3f})"
@@ -219,8 +221,8 @@ def intersection_heatmap(block: Mapping, *, metric: str = "selection_rate") -> g
         text.append(tr)
     trace = go.Heatmap(
         z=z,
-        x=cols,
-        y=rows,
+        x=[plain(c) for c in cols],
+        y=[plain(r) for r in rows],
         text=text,
         texttemplate="%{text}",
         textfont={"size": 12},

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from core.charts.base import base_layout
+from core.charts.base import base_layout, plain
 
 # Neutral slate to the dashboard's navy: a count is not good or bad by itself.
 HEATMAP_SCALE = [[0.0, "#f8fafc"], [0.25, "#dbe4f0"], [0.6, "#5b7aa6"], [1.0, "#16325c"]]
@@ -123,7 +123,7 @@ def policy_matrix_heatmap(
     trace = go.Heatmap(
         z=z,
         x=[label for _, label in tiers],
-        y=[name for _, name in rows],
+        y=[plain(name) for _, name in rows],
         text=text,
         texttemplate="%{text}",
         textfont={"size": 13},

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from core.charts.base import GRID_COLOUR, base_layout
+from core.charts.base import GRID_COLOUR, base_layout, plain
 
 # low drift pale, high drift dark red; a missing cell (not compared) stays blank
 DRIFT_SCALE = [[0.0, "#f8fafc"], [0.35, "#fde68a"], [0.7, "#f97316"], [1.0, "#991b1b"]]
@@ -74,7 +74,7 @@ def drift_heatmap(
         go.Heatmap(
             z=z,
             x=list(windows),
-            y=list(features),
+            y=[plain(f) for f in features],
             customdata=[list(row) for row in values],
             text=text,
             texttemplate="%{text}" if text else None,
@@ -127,7 +127,7 @@ def distribution(
         fig.add_trace(
             go.Bar(
                 name=name,
-                x=list(labels),
+                x=[plain(label) for label in labels],
                 y=list(shares),
                 marker={"color": colour},
                 hovertemplate="%{x}<br>" + name + ": %{y:.1%}<extra></extra>",
@@ -135,7 +135,7 @@ def distribution(
         )
     fig.update_layout(
         **_layout(height=320, barmode="group"),
-        xaxis={"type": "category", "title": {"text": feature}},
+        xaxis={"type": "category", "title": {"text": plain(feature)}},
         yaxis={"tickformat": ".0%", "gridcolor": GRID_COLOUR, "title": {"text": "Share of rows"}},
     )
     return _finish(fig)

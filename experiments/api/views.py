@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
+from accounts.serializers import OnlyTheseFieldsMixin
 from experiments import selectors as sel
 from experiments import services as svc
 from experiments.filters import ExperimentFilterSet
@@ -77,7 +78,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         return sel.result_available(obj)
 
 
-class ExperimentWriteSerializer(serializers.Serializer):
+class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
     name = serializers.CharField(max_length=200)
     hypothesis = serializers.CharField(required=False, allow_blank=True, default="")
@@ -106,12 +107,12 @@ class ExperimentUpdateSerializer(ExperimentWriteSerializer):
     use_case = None
 
 
-class ExperimentSignSerializer(serializers.Serializer):
+class ExperimentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
-class ExperimentAbandonSerializer(serializers.Serializer):
+class ExperimentAbandonSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
 
@@ -138,7 +139,7 @@ class ExperimentAssignmentSerializer(serializers.Serializer):
     arm = serializers.ChoiceField(choices=["champion", "challenger"])
 
 
-class ExperimentOutcomesSerializer(serializers.Serializer):
+class ExperimentOutcomesSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     rows = serializers.ListField(
         child=serializers.JSONField(),
         help_text="A/B: {entity_key, arm, outcome, guardrails: {name: value}}; shadow: "

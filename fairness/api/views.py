@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
+from accounts.serializers import OnlyTheseFieldsMixin
 from core.audit_chain import spreadsheet_safe
 from fairness import selectors as sel
 from fairness import services as svc
@@ -66,7 +67,7 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
         return reverse("fairness-api:scored-dataset-download", args=[obj.pk])
 
 
-class ScoredDatasetUploadSerializer(serializers.Serializer):
+class ScoredDatasetUploadSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     file = serializers.FileField(help_text="CSV (UTF-8) or Parquet.")
     mapping = serializers.JSONField(
@@ -80,7 +81,7 @@ class ScoredDatasetUploadSerializer(serializers.Serializer):
     )
 
 
-class BiasSummaryRequestSerializer(serializers.Serializer):
+class BiasSummaryRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reference = serializers.JSONField(
         required=False,
         default="best",

@@ -5,12 +5,15 @@ same way (``scored_file_spool``, ``scored_file_store``)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -61,15 +64,47 @@ def scored_file_spool(file, digest) -> tuple[str, bool]:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)
         return path, False
-    fd, path = tempfile.mkstemp(prefix="scored-", suffix=".upload")
-    with os.fdopen(fd, "wb") as out:
-        chunks = (
-            file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b"")
-        )
-        for chunk in chunks:
-            digest.update(chunk)
-            out.write(chunk)
+    upload_temp_sweep()
+    fd, path = tempfile.mkstemp(prefix="scored-", suffix=".upload", dir=upload_temp_dir())
+    try:
+        with os.fdopen(fd, "wb") as out:
+            chunks = (
+                file.chunks(_CHUNK)
+                if hasattr(file, "chunks")
+                else iter(lambda: file.read(_CHUNK), b"")
+            )
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        # A client that goes away mid-upload (or any error reading it) leaves no file.
+        with contextlib.suppress(OSError):
+            os.remove(path)
+        raise
     return path, True
+
+
+def upload_temp_dir() -> str | None:
+    """Where uploads are spooled (``FILE_UPLOAD_TEMP_DIR``; None: the system's)."""
+    return getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
+
+
+def upload_temp_sweep(*, now: float | None = None) -> int:
+    """Remove spooled upload files older than ``UPLOAD_TEMP_MAX_HOURS`` from the upload
+    folder: what a web process killed mid-upload left (no request lasts that long).
+    Only the project's own folder is swept, never the system's /tmp. Returns how many."""
+    folder = upload_temp_dir()
+    if not folder:
+        return 0
+    cutoff = (now or time.time()) - 3600 * int(getattr(settings, "UPLOAD_TEMP_MAX_HOURS", 6))
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.remove(entry.path)
+                    removed += 1
+    return removed
 
 
 def scored_dataset_upload(

@@ -90,7 +90,19 @@ def bias_options(
     min_group_size: int = 30,
     favourable_prediction: int = 1,
 ) -> dict[str, Any]:
-    """The options of a summary, validated, with the policy's thresholds filled in."""
+    """The options of a summary, validated, with the policy's thresholds filled in.
+
+    Raises ValidationError for a dataset that is not an evaluation dataset (a monitoring
+    reference or production batch has no sensitive attributes to summarise: it was
+    accepted, then failed in the worker; issue 13)."""
+    if dataset.purpose != ScoredDataset.Purpose.EVALUATION:
+        raise ValidationError(
+            {
+                "dataset": f"This dataset is a {dataset.get_purpose_display().lower()}: "
+                "a bias summary is computed on an evaluation dataset (scored rows with "
+                "outcomes and sensitive attributes). Upload one for the summary."
+            }
+        )
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int):
         raise ValidationError({"min_group_size": "Give a whole number of rows."})
     if not 0 <= min_group_size <= 1_000_000_000:

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import HasGovernanceRole
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance.models import ClassificationConfirmation
 from governance.selectors.classification import (
     classification_blocking,
@@ -23,7 +24,7 @@ from governance.services import classification_confirm
 from inventory.selectors import use_case_list
 
 
-class ConfirmInputSerializer(serializers.Serializer):
+class ConfirmInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 

@@ -24,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance.api.framework_changes import via_token
 from governance.filters import EthicsAnswerSetFilterSet, EthicsVersionFilterSet
 from governance.models import (
@@ -148,7 +149,7 @@ class EthicsAnswerSetSerializer(serializers.ModelSerializer):
         return EthicsApprovalSerializer(approval).data if approval else None
 
 
-class EthicsAnswerSetWriteSerializer(serializers.Serializer):
+class EthicsAnswerSetWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     use_case = serializers.IntegerField(
         required=False, allow_null=True, help_text="Omit for the organisation's position."
     )
@@ -165,7 +166,7 @@ class EthicsAnswerSetWriteSerializer(serializers.Serializer):
     )
 
 
-class EthicsApproveSerializer(serializers.Serializer):
+class EthicsApproveSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 

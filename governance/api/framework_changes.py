@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts.filters import MAX_ID
 from accounts.permissions import IsGovernanceLeadOrReadOnly
+from accounts.serializers import OnlyTheseFieldsMixin
 from audit.services import audit_record
 from governance.models import (
     EthicsDeviation,
@@ -71,12 +72,12 @@ class FrameworkChangeSerializer(serializers.ModelSerializer):
         return FrameworkChangeDecisionSerializer(decision).data if decision else None
 
 
-class FrameworkSignInputSerializer(serializers.Serializer):
+class FrameworkSignInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
-class WithdrawInputSerializer(serializers.Serializer):
+class WithdrawInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 

@@ -10,6 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
+from accounts.serializers import OnlyTheseFieldsMixin
 from core import obligation_rules
 from governance.filters import ObligationFilterSet
 from governance.models import Obligation, ObligationEvent
@@ -81,7 +82,7 @@ class ObligationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EvidenceInputSerializer(serializers.Serializer):
+class EvidenceInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     link = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     file = serializers.FileField(required=False)
     covers = serializers.ListField(
@@ -91,7 +92,7 @@ class EvidenceInputSerializer(serializers.Serializer):
     )
 
 
-class WaiveInputSerializer(serializers.Serializer):
+class WaiveInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     justification = serializers.CharField(max_length=2000)
 
 

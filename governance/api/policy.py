@@ -18,6 +18,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.permissions import IsGovernanceLeadOrReadOnly
+from accounts.serializers import OnlyTheseFieldsMixin
 from core import policy_rules
 from governance.api.framework_changes import FrameworkChangeSerializer
 from governance.filters import PolicyVersionFilterSet, RequirementFilterSet
@@ -167,22 +168,22 @@ class RequirementSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "regulation", "text", "minimums"]
 
 
-class DraftCreateSerializer(serializers.Serializer):
+class DraftCreateSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     policy = serializers.PrimaryKeyRelatedField(queryset=Policy.objects.all())
 
 
-class CellInputSerializer(serializers.Serializer):
+class CellInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     # Plain fields: the service names unknown tiers, considerations and levels.
     tier = serializers.IntegerField()
     consideration = serializers.CharField()
     level = serializers.CharField(allow_blank=True, allow_null=True)
 
 
-class CellsInputSerializer(serializers.Serializer):
+class CellsInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     cells = CellInputSerializer(many=True, allow_empty=False)
 
 
-class PublishInputSerializer(serializers.Serializer):
+class PublishInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=1000)
 
 
@@ -248,7 +249,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[PolicyRequirementsInputSerializer],
         responses=PolicyRequirementSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def requirements(self, request):
         """What a use case of a tier under some regulations owes on each consideration
         under the latest published policy: the stricter of the policy cell and the

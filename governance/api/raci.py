@@ -10,6 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
+from accounts.filters import parse_id
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance import permissions
 from governance.models import RaciAssignment, RaciRole, RaciTask, RaciTemplateCell
 from governance.selectors import raci_view
@@ -39,13 +41,13 @@ class RaciTemplateCellSerializer(serializers.ModelSerializer):
         fields = ["task", "role", "letters"]
 
 
-class RaciCellSerializer(serializers.Serializer):
+class RaciCellSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     task = serializers.CharField(max_length=50)
     role = serializers.CharField(max_length=50)
     letters = serializers.CharField(max_length=7, allow_blank=True)
 
 
-class RaciAssignmentSerializer(serializers.ModelSerializer):
+class RaciAssignmentSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     role = serializers.SlugRelatedField(slug_field="code", queryset=RaciRole.objects.all())
     user = serializers.SlugRelatedField(
         slug_field="username",
@@ -73,7 +75,7 @@ class RaciMatrixSerializer(serializers.Serializer):
     assignments = RaciAssignmentSerializer(many=True)
 
 
-class RaciCellsInputSerializer(serializers.Serializer):
+class RaciCellsInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     cells = RaciCellSerializer(many=True, allow_empty=False)
 
 
@@ -127,7 +129,8 @@ class RaciMatrixViewSet(viewsets.GenericViewSet):
         return use_case_list(user=self.request.user)
 
     def _use_case(self, pk, *, change: bool = False):
-        use_case = self.get_queryset().filter(pk=pk).select_related("team").first()
+        pk = parse_id(pk)
+        use_case = pk and self.get_queryset().filter(pk=pk).select_related("team").first()
         if use_case is None:
             raise NotFound("No such use case.")
         if change and not permissions.can_edit_raci(self.request.user, use_case):

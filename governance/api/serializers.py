@@ -4,6 +4,7 @@ rules (read-only; governance leads edit them in the admin site), classifications
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance.models import Classification, RiskQuestion, RiskRule, RiskRuleCondition
 from governance.selectors import risk_question_as_engine
 from inventory.models import Regulation
@@ -150,7 +151,7 @@ class ClassificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClassificationSubmitSerializer(serializers.Serializer):
+class ClassificationSubmitSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     """Answers to the Step 1 questionnaire, by question code (see /risk-questions/).
     The regulations and PII answers are read from the use case."""
 

@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance.models import ChangeDeclaration
 from governance.services import change_confirm, change_declare
 from inventory.models import ModelVersion
@@ -36,7 +37,7 @@ class ChangeDeclarationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeclareInputSerializer(serializers.Serializer):
+class DeclareInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     previous = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     same_training_data = serializers.BooleanField()
@@ -44,7 +45,7 @@ class DeclareInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000)
 
 
-class ChangeConfirmInputSerializer(serializers.Serializer):
+class ChangeConfirmInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 

@@ -11,6 +11,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
 from accounts.permissions import IsGovernanceLeadOrReadOnly
+from accounts.serializers import OnlyTheseFieldsMixin
 from governance.api.framework_changes import FrameworkChangeSerializer
 from governance.api.serializers import (
     RegulationSerializer,
@@ -45,7 +46,7 @@ class RiskQuestionViewSet(viewsets.ReadOnlyModelViewSet):
         return risk_question_list()
 
 
-class RuleProposalSerializer(serializers.Serializer):
+class RuleProposalSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     """A proposed rule change: a reason, and the fields that change (the others keep
     the rule's current values): name, explanation, min_criticality, min_tier, order,
     active, conditions ([{question, operator, values}])."""

@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.serializers import OnlyTheseFieldsMixin
 from inventory.choices import Criticality, RiskTier
 from inventory.models import (
     Dataset,
@@ -52,20 +53,6 @@ def _username_field(**kwargs) -> serializers.SlugRelatedField:
     )
 
 
-class OnlyTheseFieldsMixin:
-    """Reject unknown keys instead of silently ignoring them, for endpoints that
-    change only some fields (a pipeline that sends more expects it to be applied)."""
-
-    def validate(self, attrs):
-        if isinstance(self.initial_data, dict):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["This field cannot be changed here."] for name in unknown}
-                )
-        return super().validate(attrs)
-
-
 class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
@@ -78,7 +65,7 @@ class LatestClassificationSummarySerializer(serializers.Serializer):
     classified_by = serializers.CharField(allow_null=True, help_text="Username.")
 
 
-class UseCaseSerializer(serializers.ModelSerializer):
+class UseCaseSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     """A use case. Relations are given by natural keys: team by slug, people by
     username, regulations by code; datasets by id."""
 
@@ -147,7 +134,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
         }
 
 
-class MLModelSerializer(serializers.ModelSerializer):
+class MLModelSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     """A model of a use case. Name and use case are set once, at creation."""
 
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.select_related("team"))
@@ -175,7 +162,7 @@ class MLModelUpdateSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     """A registered model version. Registration is idempotent on (model,
     version_label): the same SHA-256 again returns the existing version."""
 
@@ -247,13 +234,13 @@ class ModelVersionMetricsSerializer(OnlyTheseFieldsMixin, serializers.Serializer
         return validate_metric_values(value)
 
 
-class DatasetColumnSerializer(serializers.ModelSerializer):
+class DatasetColumnSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = DatasetColumn
         fields = ["name", "data_type", "is_pii", "lineage_notes"]
 
 
-class DatasetSerializer(serializers.ModelSerializer):
+class DatasetSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     """A dataset with its columns. Writing ``columns`` replaces the whole list."""
 
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())

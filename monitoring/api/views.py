@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
+from accounts.serializers import OnlyTheseFieldsMixin
 from fairness.models import ScoredDataset
 from inventory.models import ModelVersion
 from monitoring import selectors as sel
@@ -62,7 +63,7 @@ class MonitoringConfigSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MonitoringConfigWriteSerializer(serializers.Serializer):
+class MonitoringConfigWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     reference = serializers.PrimaryKeyRelatedField(queryset=ScoredDataset.objects.all())
     numeric_features = serializers.ListField(child=serializers.CharField(), default=list)
@@ -100,7 +101,7 @@ class MonitoringBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MonitoringBatchUploadSerializer(serializers.Serializer):
+class MonitoringBatchUploadSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     file = serializers.FileField(required=False, help_text="CSV (UTF-8) or Parquet.")
     rows = serializers.JSONField(
         required=False, help_text="Or the rows as a JSON list of objects (column: value)."
@@ -168,7 +169,7 @@ class DriftAlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DriftAlertReasonSerializer(serializers.Serializer):
+class DriftAlertReasonSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 

@@ -6,7 +6,8 @@ Signing through the API needs a browser session and the password typed again: a
 token-authenticated call can never sign (403), whatever the token's owner may do.
 """
 
-from django.utils import timezone
+from collections.abc import Mapping
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,13 +17,14 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied, UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.filters import ListFiltersOnlyMixin
+from accounts.filters import MAX_ID, ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
+from accounts.serializers import OnlyTheseFieldsMixin
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews.filters import FindingFilterSet, GateCallFilterSet, PromotionRequestFilterSet
@@ -129,7 +131,7 @@ class PromotionRequestSerializer(serializers.ModelSerializer):
         }
 
 
-class RequestCreateSerializer(serializers.Serializer):
+class RequestCreateSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     kind = serializers.ChoiceField(choices=PromotionRequest.Kind.choices, default=rules.PROMOTE)
     to_environment = serializers.CharField(
@@ -138,16 +140,16 @@ class RequestCreateSerializer(serializers.Serializer):
     justification = serializers.CharField(max_length=4000)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class WaiveSerializer(serializers.Serializer):
+class WaiveSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     code = serializers.CharField(max_length=120)
     reason = serializers.CharField(max_length=4000)
 
 
-class SignInputSerializer(serializers.Serializer):
+class SignInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     meaning = serializers.ChoiceField(
         choices=[c for c in Signature.Meaning.choices if c[0] in svc.REQUEST_MEANINGS]
     )
@@ -229,7 +231,7 @@ class PromotionRequestViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSe
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -251,7 +253,7 @@ class FindingSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "opened_at", "resolved_at", "resolution", "source"]
 
 
-class ResolutionSerializer(serializers.Serializer):
+class ResolutionSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     resolution = serializers.CharField(max_length=4000)
 
 
@@ -287,10 +289,13 @@ class FindingViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         return Response(FindingSerializer(finding).data)
 
 
-class GateInputSerializer(serializers.Serializer):
-    model_version = serializers.IntegerField(required=False, min_value=1)
+class GateInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    model_version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     model = serializers.IntegerField(
-        required=False, min_value=1, help_text="The model's id, asked with its artifact_sha256."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The model's id, asked with its artifact_sha256.",
     )
     artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False)
     environment = serializers.CharField(max_length=20)
@@ -314,6 +319,14 @@ class GateAnswerSerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField()
 
 
+class GateRefusalSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    decision = serializers.ChoiceField(choices=["blocked"])
+    detail = serializers.CharField(required=False)
+    errors = serializers.DictField(required=False)
+    call = serializers.IntegerField(help_text="The logged call.")
+
+
 class GateView(APIView):
     """Deployment gate for CI/CD pipelines: may this version run in that environment?
 
@@ -325,32 +338,35 @@ class GateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=GateInputSerializer, responses={200: GateAnswerSerializer})
+    @extend_schema(
+        request=GateInputSerializer,
+        responses={
+            200: GateAnswerSerializer,
+            400: GateRefusalSerializer,
+            403: GateRefusalSerializer,
+            415: GateRefusalSerializer,
+        },
+    )
     def post(self, request):
         if not has_any_role(request.user):
-            return Response(
-                {"allowed": False, "decision": "blocked", "detail": "You need a governance role."},
-                status=status.HTTP_403_FORBIDDEN,
+            return self._refused(
+                request, {}, "no-role", "You need a governance role.", status.HTTP_403_FORBIDDEN
             )
-        data = GateInputSerializer(data=request.data)
+        try:
+            body = request.data
+        except (ParseError, UnsupportedMediaType) as exc:
+            return self._refused(request, {}, "bad-request", str(exc.detail), exc.status_code)
+        if not isinstance(body, Mapping):
+            return self._refused(request, {}, "bad-request", "The body must be a JSON object.", 400)
+        data = GateInputSerializer(data=body)
         payload = {
-            k: request.data.get(k)
+            k: str(body.get(k))[:200]
             for k in ("model_version", "model", "artifact_sha256", "environment")
+            if body.get(k) is not None
         }
-        payload = {k: str(v)[:200] for k, v in payload.items() if v is not None}
         if not data.is_valid():
-            call = GateCall.objects.create(
-                at=timezone.now(),
-                caller=request.user,
-                remote_addr=request.META.get("REMOTE_ADDR"),
-                payload=payload,
-                environment=str(request.data.get("environment", ""))[:20],
-                allowed=False,
-                reasons=[{"code": "bad-request", "message": str(data.errors)}],
-            )
-            return Response(
-                {"allowed": False, "decision": "blocked", "errors": data.errors, "call": call.pk},
-                status=status.HTTP_400_BAD_REQUEST,
+            return self._refused(
+                request, payload, "bad-request", str(data.errors), 400, errors=data.errors
             )
         v = data.validated_data
         decision, call = gate_svc.gate_check(
@@ -374,6 +390,23 @@ class GateView(APIView):
                 "checked_at": call.at,
             }
         )
+
+    @staticmethod
+    def _refused(request, payload, code, message, status_code, errors=None) -> Response:
+        """Answer blocked without deciding, and log the call (issue 13: a malformed body
+        was a 500 or a 400 that left no GateCall)."""
+        environment = payload.get("environment", "")
+        call = gate_svc.gate_refuse(
+            by=request.user,
+            payload=payload,
+            environment=environment,
+            code=code,
+            message=message,
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+        body = {"allowed": False, "decision": "blocked", "call": call.pk}
+        body.update({"errors": errors} if errors is not None else {"detail": message})
+        return Response(body, status=status_code)
 
 
 class GateCallSerializer(serializers.ModelSerializer):

@@ -49,3 +49,25 @@ def gate_check(
         request=decision.request,
     )
     return decision, call
+
+
+def gate_refuse(
+    *,
+    by: User | None,
+    payload: dict,
+    environment: str,
+    code: str,
+    message: str,
+    remote_addr: str | None = None,
+) -> GateCall:
+    """Log a call the gate refused before deciding (a malformed body, a caller without
+    a governance role): it answers blocked, and every call is logged (issue 13)."""
+    return GateCall.objects.create(
+        at=timezone.now(),
+        caller=by if by and by.is_authenticated else None,
+        remote_addr=remote_addr,
+        payload=payload,
+        environment=str(environment)[:20],
+        allowed=False,
+        reasons=[{"code": code, "message": message}],
+    )

@@ -191,3 +191,19 @@ def test_the_email_link_opens_the_request_after_login(request_made, client, risk
     assert client.get(url).status_code == 200
     req.refresh_from_db()
     assert req.status == "pending"
+
+
+def test_a_line_break_in_the_use_case_name_does_not_stop_its_emails(
+    request_made, risk_officer, world
+):
+    # issue 13: a CR/LF in the name made Django refuse the subject on every retry. Names
+    # are refused with one now; a row written before (here directly) still gets mail.
+    use_case, _ = world
+    type(use_case).objects.filter(pk=use_case.pk).update(name="Churn\r\nBcc: x@example.org")
+    req, _ = request_made
+    note = notifications_about(req).get(recipient=risk_officer)
+    assert notification_send(notification_id=note.pk) == "sent"
+    [message] = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "Churn Bcc: x@example.org" in message.subject
+    assert message.to == [risk_officer.email]

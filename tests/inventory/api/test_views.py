@@ -600,9 +600,12 @@ def test_a_second_sha_for_a_label_is_refused_and_nothing_is_written(
 def test_environment_cannot_be_set_through_the_api(world, api_client_for, data_scientist):
     client = api_client_for(data_scientist)
     payload = version_payload(world["model"].pk, environment="prod")
-    assert client.post(f"{API}/model-versions/", payload, format="json").json()["environment"] == (
-        "dev"
-    )
+    # A read-only field in a payload is refused, not silently ignored (issue 13).
+    before = ModelVersion.objects.count()
+    response = client.post(f"{API}/model-versions/", payload, format="json")
+    assert response.status_code == 400
+    assert "environment" in response.json()
+    assert ModelVersion.objects.count() == before
     url = f"{API}/model-versions/{world['version'].pk}/"
     assert client.patch(url, {"environment": "prod"}, format="json").status_code == 400
     assert client.put(url, {"metrics": {}}, format="json").status_code == 405
