@@ -7,7 +7,8 @@
 - The flush between tests that commit (transactional_db, live_server) empties the
   append-only tables too: as the owner, with the guards lifted inside the flush's own
   transaction (``audit.db_guard.guards_lifted``), so a failed flush leaves them in place.
-- ``tamper(sql)``: what an attacker who can write the database does (drop or disable
+- ``owner_connection``: a test that runs migrations runs as the owner.
+- ``tamper_with(table, sql)``: what an attacker who can write the database does (drop or disable
   the guards, then rewrite): for the tests that show the tampering is detected.
 """
 
@@ -86,6 +87,14 @@ def tamper_with(table: str, sql: str, params=()) -> None:
         cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER USER")
         cursor.execute(sql, params)
         cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER")
+
+
+@pytest.fixture
+def owner_connection(transactional_db):
+    """The test runs as the tables' owner (PostgreSQL with DATABASE_OWNER_URL): for the
+    tests of migrations, whose DDL is the owner's. Needs a test that commits."""
+    with as_owner():
+        yield
 
 
 @pytest.fixture(autouse=True)
