@@ -43,6 +43,7 @@ def test_the_documented_append_only_records_are_all_found():
         "reviews.Signature",
         "reviews.GateCall",
         "reviews.SigningFailure",
+        "governance.ObligationEvent",
     } <= labels
 
 
