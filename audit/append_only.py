@@ -3,11 +3,10 @@ written, are never changed or deleted (audit events, classifications, ethics ans
 and approvals, signatures, waivers, periodic reviews, gate calls, alert events...).
 
 In Python, ``save()`` of an existing row, ``delete()``, and the queryset's ``update()``,
-``delete()`` and ``bulk_update()`` raise ``AppendOnlyError``. On PostgreSQL, triggers
-also refuse UPDATE and DELETE in the database itself for the audit trail
-(governance migration 0010) and the sign-off records (reviews migration 0002:
-signatures, waivers, periodic reviews, gate calls, signing failures); the other
-append-only tables are guarded in Python only.
+``delete()`` and ``bulk_update()`` raise ``AppendOnlyError``. In the database, every
+subclass's table gets triggers after every migrate (``audit.db_guard``): on PostgreSQL
+UPDATE, DELETE and TRUNCATE are refused, and the application's role has only SELECT and
+INSERT on them (``audit.db_roles``); on SQLite UPDATE and DELETE are refused.
 ``AppendOnlyError`` is a ``ValidationError``, so a page or the API answers it as a
 refused input (400), never a 500.
 """

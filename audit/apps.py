@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
@@ -9,3 +10,9 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "audit"
     verbose_name = "Audit trail"
+
+    def ready(self):
+        from audit.db_guard import guard_after_migrate
+
+        # Once per migrate (sender: this app), after every app's migrations.
+        post_migrate.connect(guard_after_migrate, sender=self, dispatch_uid="audit-db-guard")

@@ -3,8 +3,9 @@ workflow event, hash-chained in ``seq`` order (``core.audit_chain``).
 
 Rows are written only by ``audit.services.audit_record`` and never
 changed: ``save()`` refuses an existing row, ``delete()`` and the queryset's bulk
-writes refuse, and on PostgreSQL a trigger (governance migration 0010) refuses UPDATE, DELETE
-and TRUNCATE in the database itself.
+writes refuse, and triggers refuse UPDATE, DELETE and (PostgreSQL) TRUNCATE in the
+database itself (governance migration 0010, ``audit.db_guard``). Its head is anchored
+outside the database (``audit.anchors``).
 """
 
 from django.conf import settings

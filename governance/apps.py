@@ -26,3 +26,9 @@ class GovernanceConfig(AppConfig):
             [Notification.Kind.OBLIGATION_OVERDUE, Notification.Kind.OBLIGATION_ESCALATED],
             render_obligation_overdue,
         )
+        # Issue 13: each audit anchor is e-mailed to the audit mailbox (AUDIT_ANCHOR_EMAIL).
+        from audit.anchors import on_anchor
+        from governance.audit_anchor_mail import audit_anchor_mail, render_audit_anchor
+
+        on_anchor(audit_anchor_mail)
+        register_renderer([Notification.Kind.AUDIT_ANCHOR], render_audit_anchor)

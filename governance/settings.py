@@ -455,7 +455,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# === Production topology (issue 13) ===============================================
+# === Production topology (issue 13) ========================================
 # Kept in one block: scripts/prodrun.py (make prod), gunicorn (governance/gunicorn_conf.py),
 # the health endpoints (dashboard/health.py) and seed_demo read what is set here.
 
@@ -522,3 +522,26 @@ if env.str("DJANGO_STORAGE_BACKEND", default=""):
 # DJANGO_DEBUG=false it refuses unless given --allow-production or this variable.
 DEMO_SEED_ALLOW_PRODUCTION = env.bool("DEMO_SEED_ALLOW_PRODUCTION", default=False)
 # === end of production topology ===================================================
+=======
+# --- Database roles and audit anchors (issue 13) -----------------------------------
+# PostgreSQL in production: DATABASE_URL is the application's role (no ownership, no
+# UPDATE/DELETE/TRUNCATE on the append-only tables), DATABASE_OWNER_URL the owner's, used
+# by `migrate` and `db_roles` only (audit/db_roles.py). Same database, two users.
+_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_OWNER = environ.Env.db_url_config(_OWNER_URL) if _OWNER_URL else None
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE", default=DATABASES["default"].get("USER", "") if _OWNER_URL else ""
+)
+# The audit chain's head is anchored daily (beat) and by `manage.py audit_anchor`: an
+# HMAC with a key kept outside the database, appended to a log file outside the
+# database, and e-mailed to AUDIT_ANCHOR_EMAIL when set. `audit_verify` checks the chain
+# against every anchor of the log. Without AUDIT_ANCHOR_KEY, a key is generated once
+# into AUDIT_ANCHOR_KEY_FILE (the embedded default).
+AUDIT_ANCHOR_KEY = env.str("AUDIT_ANCHOR_KEY", default="")
+AUDIT_ANCHOR_KEY_FILE = env.path("AUDIT_ANCHOR_KEY_FILE", default=str(VAR_DIR / "audit-anchor.key"))
+AUDIT_ANCHOR_LOG = env.path("AUDIT_ANCHOR_LOG", default=str(VAR_DIR / "audit-anchors.log"))
+AUDIT_ANCHOR_EMAIL = env.str("AUDIT_ANCHOR_EMAIL", default="")
+CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {
+    "task": "audit.tasks.audit_anchor",
+    "schedule": 24 * 60 * 60,
+}

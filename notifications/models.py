@@ -23,6 +23,7 @@ class Notification(models.Model):
         OBLIGATIONS_ASSIGNED = "obligations_assigned", "Obligations assigned"
         OBLIGATION_OVERDUE = "obligation_overdue", "Obligation overdue"
         OBLIGATION_ESCALATED = "obligation_escalated", "Obligation overdue (escalated)"
+        AUDIT_ANCHOR = "audit_anchor", "Audit trail anchor"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

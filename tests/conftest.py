@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.monitoring.monitoring_data",
     "tests.experiments.experiment_data",
     "tests.fairness.bias_data",
+    "tests.db_guard_plugin",
 ]
 
 
@@ -172,7 +173,10 @@ def migrated_content(request):
     from django.contrib.auth.models import Group
 
     if not Group.objects.exists():
-        load_data_migrations()
+        from audit.db_roles import as_owner
+
+        with as_owner():  # the data migrations' triggers need the tables' owner
+            load_data_migrations()
 
 
 @pytest.fixture(autouse=True, scope="session")

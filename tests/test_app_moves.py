@@ -31,7 +31,7 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_from_before_the_split_migrates_forward_with_its_rows():
+def test_a_database_from_before_the_split_migrates_forward_with_its_rows(owner_connection):
     executor = _migrate(BEFORE)
     old = executor.loader.project_state([t for t in BEFORE if t[1] is not None]).apps
     User = old.get_model("auth", "User")  # noqa: N806

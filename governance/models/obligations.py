@@ -10,6 +10,7 @@ accepted, or waived), each move recorded as an ``ObligationEvent``.
 from django.conf import settings
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
 from governance.models.policy import MeasureLevel
 
 
@@ -122,8 +123,9 @@ class Obligation(models.Model):
         return f"{where}: {self.consideration} ({self.get_level_display()})"
 
 
-class ObligationEvent(models.Model):
-    """One entry of an obligation's history (append-only): who did what, when."""
+class ObligationEvent(AppendOnlyModel):
+    """One entry of an obligation's history (append-only, in the database too since
+    issue 13): who did what, when."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"

@@ -120,7 +120,8 @@ def test_a_password_change_revokes_the_users_tokens(approver):
     assert AuditEvent.objects.filter(action="api_token.revoked", object_type="accounts.apitoken")
 
 
-def test_old_clear_text_tokens_are_dropped_by_the_migration(db):
+@pytest.mark.django_db(transaction=True)
+def test_old_clear_text_tokens_are_dropped_by_the_migration(owner_connection):
     from importlib import import_module
 
     from django.db import connection
