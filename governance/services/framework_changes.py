@@ -30,6 +30,7 @@ from governance.models import (
     RiskRule,
 )
 from governance.services import framework_content as fc
+from governance.services.framework_emails import framework_change_notify
 from governance.services.signing import password_reconfirm, printed_name
 
 Kind = FrameworkChange.Kind
@@ -113,6 +114,7 @@ def framework_change_propose(
             reason=f"Superseded by proposal #{change.pk}.",
             auth="none",
         )
+    framework_change_notify(change)
     return change
 
 
