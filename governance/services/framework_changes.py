@@ -258,6 +258,10 @@ def _apply(change: FrameworkChange, by: User, reason: str) -> Any:
         from governance.services.ethics import ethics_position_take_effect
 
         return ethics_position_take_effect(answer_set=change.answer_set, by=by, note=reason)
+    if change.kind == Kind.CATALOGUE_EDIT:
+        from governance.services.catalogue_changes import catalogue_apply
+
+        return catalogue_apply(change=change, by=by)
     raise ValidationError(f"Unknown kind of change {change.kind!r}.")
 
 

@@ -71,7 +71,10 @@ def test_a_refusal_the_service_audited_is_not_recorded_twice(
     client_for, governance_lead, risk_officer
 ):
     change = risk_rule_propose_active(
-        rule=RiskRule.objects.get(name="Customer-facing"), active=False, by=governance_lead, reason="Retire it."
+        rule=RiskRule.objects.get(name="Customer-facing"),
+        active=False,
+        by=governance_lead,
+        reason="Retire it.",
     )
     url = reverse("governance:framework-change-approve", args=[change.pk])
     # The proposer's own approval: refused by the service, which audits it.
