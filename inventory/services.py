@@ -365,10 +365,14 @@ def _require_pii_kept(dataset: Dataset, columns: list[dict[str, Any]], by: User)
         )
 
 
-def _set_columns(dataset: Dataset, columns: list[dict[str, Any]]) -> None:
+def _check_column_names(columns: list[dict[str, Any]]) -> None:
     names = [c.get("name") for c in columns]
     if len(set(names)) != len(names):
         raise ValidationError({"columns": "Each column name may appear only once."})
+
+
+def _set_columns(dataset: Dataset, columns: list[dict[str, Any]]) -> None:
+    _check_column_names(columns)
     dataset.columns.all().delete()
     for spec in columns:
         column = DatasetColumn(dataset=dataset, **spec)
@@ -402,6 +406,7 @@ def dataset_update(
     if "team" in fields:
         _require_team(by, fields["team"], "move datasets")
     if columns is not None:
+        _check_column_names(columns)
         _require_pii_kept(dataset, columns, by)
     for name, value in fields.items():
         setattr(dataset, name, value)

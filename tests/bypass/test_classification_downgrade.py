@@ -153,6 +153,10 @@ def test_a_lower_class_through_the_api_leaves_the_tier_in_effect(
     latest = Classification.objects.filter(use_case=critical).first()
     assert latest.risk_tier < RiskTier.CRITICAL and "waits for a risk officer" in latest.note
     assert classification_downgrade_pending(use_case=critical) == latest
+    state = api_client_for(data_scientist).get(
+        f"{API}/use-cases/{critical.pk}/classification-confirmation/"
+    )
+    assert state.json()["lower_tier_waiting"] == latest.risk_tier and state.json()["needed"]
     # The earlier confirmation no longer counts: the Critical class blocks past QA.
     assert "classification:unconfirmed" in dict(classification_blocking(critical, "prod"))
 

@@ -250,7 +250,13 @@ def test_classification_enqueues_recompute_on_commit(
         mock.patch("governance.tasks.obligations_recompute.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        classification_submit(use_case=use_case, answers=full_answers(), by=data_scientist)
+        # Critical: a class that takes effect at once (a lower one waits for a risk
+        # officer and changes nothing owed until then).
+        classification_submit(
+            use_case=use_case,
+            answers=full_answers(audience="customers", error_impact=["personal"]),
+            by=data_scientist,
+        )
     delay.assert_called_once()
     assert delay.call_args.kwargs["use_case_id"] == use_case.pk
 
