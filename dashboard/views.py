@@ -25,6 +25,7 @@ from governance.selectors import (
 from governance.selectors.classification import (
     classification_blocking,
     classification_confirmation_for,
+    classification_downgrade_pending,
     classification_needs_confirmation,
 )
 from governance.selectors.ethics import (
@@ -119,6 +120,7 @@ def use_case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Issue 12: the second line's confirmation, what the data contradicts, and
             # per regulatory requirement whether it is met and by what evidence.
             "confirmation_needed": classification_needs_confirmation(use_case=use_case),
+            "downgrade_pending": classification_downgrade_pending(use_case=use_case),
             "confirmation": classification_confirmation_for(use_case=use_case),
             "classification_blocking": classification_blocking(use_case, "prod"),
             "can_confirm": has_role(request.user, Role.RISK_OFFICER),

@@ -10,6 +10,10 @@ class GovernanceConfig(AppConfig):
         from governance.audit_hooks import register_governance_models
         from governance.services import classification_refresh
         from governance.services.escalation import render_obligation_overdue
+        from governance.services.framework_emails import (
+            FRAMEWORK_CHANGE_PROPOSED,
+            render_framework_change_proposed,
+        )
         from governance.services.obligations import render_obligations_email
         from governance.services.versions import version_registered
         from inventory.services import on_classification_inputs_changed, on_version_registered
@@ -21,6 +25,8 @@ class GovernanceConfig(AppConfig):
         on_classification_inputs_changed(classification_refresh)
         on_version_registered(version_registered)
         register_renderer([Notification.Kind.OBLIGATIONS_ASSIGNED], render_obligations_email)
+        # Four eyes: a pending framework proposal is e-mailed to the other leads.
+        register_renderer([FRAMEWORK_CHANGE_PROPOSED], render_framework_change_proposed)
         # Overdue obligations: the owner, then the model-acceptance Accountable (issue 12).
         register_renderer(
             [Notification.Kind.OBLIGATION_OVERDUE, Notification.Kind.OBLIGATION_ESCALATED],

@@ -167,6 +167,7 @@ def register_governance_models() -> None:
     # Step 5: obligations (evidence, acceptance, waivers) and their events
     register(gm.Obligation, parent="use_case")
     register(gm.ChangeDeclaration, parent="model_version", reason_field="note")
+    register(gm.ChangeConfirmation, parent="declaration.model_version", reason_field="note")
     register(
         gm.ObligationEvent,
         parent="obligation.use_case",

@@ -6,6 +6,7 @@ from django.urls import path
 from governance import views
 from governance.views import confirmation as confirmation_views
 from governance.views import deviations as deviation_views
+from governance.views import declarations as declaration_views
 from governance.views import ethics as ethics_views
 from governance.views import evidence as evidence_views
 from governance.views import framework_changes as fc_views
@@ -101,6 +102,22 @@ urlpatterns = [
     path("risk-rules/", fc_views.risk_rule_list_view, name="risk-rules"),
     path("risk-rules/propose/", fc_views.risk_rule_propose_view, name="risk-rule-propose-new"),
     path("risk-rules/<int:pk>/propose/", fc_views.risk_rule_propose_view, name="risk-rule-propose"),
+    # Step 5: a version's change declaration and its signed confirmation
+    path(
+        "obligations/versions/<int:pk>/change-declaration/",
+        declaration_views.change_declaration_view,
+        name="version-change-declaration",
+    ),
+    path(
+        "obligations/versions/<int:pk>/change-declaration/declare/",
+        declaration_views.change_declaration_declare,
+        name="version-change-declaration-declare",
+    ),
+    path(
+        "obligations/versions/<int:pk>/change-declaration/confirm/",
+        declaration_views.change_declaration_confirm,
+        name="version-change-declaration-confirm",
+    ),
     # Step 5: obligations
     path(
         "obligations/use-cases/<int:pk>/",

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import is_governance_lead
+from accounts.permissions import is_governance_lead, is_second_line
 from audit.services import audit_context
 from core import lifecycle_rules
 from inventory import permissions
@@ -350,10 +350,29 @@ def model_version_update_metrics(*, version: ModelVersion, by: User, metrics: di
     return version
 
 
-def _set_columns(dataset: Dataset, columns: list[dict[str, Any]]) -> None:
+def _require_pii_kept(dataset: Dataset, columns: list[dict[str, Any]], by: User) -> None:
+    """Issue 12: a PII flag is the fact classification checks "uses PII" against, so
+    only the second line (risk officers, governance leads) removes one, by un-flagging
+    or by dropping or renaming the column. The first line adds flags freely."""
+    flagged = set(dataset.columns.filter(is_pii=True).values_list("name", flat=True))
+    kept = {c.get("name") for c in columns if c.get("is_pii")}
+    lost = sorted(flagged - kept)
+    if lost and not is_second_line(by):
+        raise PermissionDenied(
+            f"Removing the PII flag of {', '.join(lost)} is the second line's decision: "
+            "ask a risk officer or a governance lead (the classification of the use cases "
+            "on this dataset depends on it)."
+        )
+
+
+def _check_column_names(columns: list[dict[str, Any]]) -> None:
     names = [c.get("name") for c in columns]
     if len(set(names)) != len(names):
         raise ValidationError({"columns": "Each column name may appear only once."})
+
+
+def _set_columns(dataset: Dataset, columns: list[dict[str, Any]]) -> None:
+    _check_column_names(columns)
     dataset.columns.all().delete()
     for spec in columns:
         column = DatasetColumn(dataset=dataset, **spec)
@@ -378,11 +397,17 @@ def dataset_create(
 def dataset_update(
     *, dataset: Dataset, by: User, columns: list[dict[str, Any]] | None = None, **fields: Any
 ) -> Dataset:
-    """Change a dataset; ``columns``, when given, replaces the column list."""
+    """Change a dataset; ``columns``, when given, replaces the column list.
+
+    Raises PermissionDenied outside the team, and when a first-line user's column list
+    would remove a PII flag (un-flagged, dropped or renamed): a second-line decision."""
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     _require_team(by, dataset.team, "change datasets")
     if "team" in fields:
         _require_team(by, fields["team"], "move datasets")
+    if columns is not None:
+        _check_column_names(columns)
+        _require_pii_kept(dataset, columns, by)
     for name, value in fields.items():
         setattr(dataset, name, value)
     dataset.full_clean()

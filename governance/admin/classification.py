@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin_site import ReadOnlyAdminMixin
 from core import risk_engine
+from governance.admin.proposals import ProposedChangeAdmin
 from governance.models import (
     Classification,
     ClassificationConfirmation,
@@ -121,7 +122,9 @@ class RiskQuestionOptionInline(admin.TabularInline):
 
 
 @admin.register(RiskQuestion)
-class RiskQuestionAdmin(admin.ModelAdmin):
+class RiskQuestionAdmin(ProposedChangeAdmin):
+    """The questionnaire: an edit is a four-eyes proposal (``governance.admin.proposals``)."""
+
     list_display = ["order", "code", "text", "kind", "source", "dimension", "required"]
     list_display_links = ["code", "text"]
     list_filter = ["dimension", "kind", "source", "required"]

@@ -1,6 +1,9 @@
 """Admin of Step 4: considerations and their measures (texts and parameters, validated
 against ``policy_rules.PARAMETER_SCHEMAS``), the regulations' requirements, and policies.
 
+Considerations, measures and requirements are framework content: an edit here is a
+four-eyes proposal (``governance.admin.proposals``) that a second lead approves.
+
 Policy versions are decision records: shown here read-only. Drafts are edited and
 published on the policy pages (``/policy/``), through the services.
 """
@@ -9,6 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from governance.admin.proposals import ProposedChangeAdmin
 from governance.models import (
     Consideration,
     Measure,
@@ -27,19 +31,19 @@ class MeasureInline(admin.TabularInline):
 
 
 @admin.register(Consideration)
-class ConsiderationAdmin(admin.ModelAdmin):
+class ConsiderationAdmin(ProposedChangeAdmin):
     list_display = ["name", "code", "order"]
     list_filter = ["measures__level"]
     search_fields = ["code", "name", "description"]
     ordering = ["order", "id"]
     inlines = [MeasureInline]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # policies and requirements refer to it
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj else []  # policies, parameters and evidence refer to it
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(ProposedChangeAdmin):
     list_display = ["consideration", "level", "text"]
     list_filter = ["level", "consideration"]
     search_fields = ["text", "consideration__name"]
@@ -53,7 +57,7 @@ class RequirementMinimumInline(admin.TabularInline):
 
 
 @admin.register(Requirement)
-class RequirementAdmin(admin.ModelAdmin):
+class RequirementAdmin(ProposedChangeAdmin):
     list_display = ["code", "regulation", "text", "order"]
     list_filter = ["regulation"]
     search_fields = ["code", "text", "regulation__name"]

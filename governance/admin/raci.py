@@ -1,11 +1,13 @@
 """Admin of Step 3: the task and role catalogues and the organisation's template
-matrix. Use cases' own matrices and the people named in them are edited on the RACI
-pages (through the services) and shown here read-only."""
+matrix (its edits are proposals a second lead approves). Use cases' own matrices and
+the people named in them are edited on the RACI pages (through the services) and shown
+here read-only."""
 
 from django import forms
 from django.contrib import admin
 
 from accounts.admin_site import ReadOnlyAdminMixin
+from governance.admin.proposals import ProposedChangeAdmin
 from governance.models import (
     RaciAssignment,
     RaciRole,
@@ -38,7 +40,9 @@ class TemplateCellInline(admin.TabularInline):
 
 
 @admin.register(RaciTask)
-class RaciTaskAdmin(admin.ModelAdmin):
+class RaciTaskAdmin(ProposedChangeAdmin):
+    """The template matrix: an edit is a four-eyes proposal (``governance.admin.proposals``)."""
+
     list_display = ["name", "code", "order"]
     search_fields = ["code", "name", "description"]
     ordering = ["order", "id"]

@@ -17,6 +17,7 @@ from governance.models import ClassificationConfirmation
 from governance.selectors.classification import (
     classification_blocking,
     classification_confirmation_for,
+    classification_downgrade_pending,
     classification_needs_confirmation,
 )
 from governance.selectors.regulations import requirements_for_use_case
@@ -131,9 +132,13 @@ class UseCaseSecondLineViewSet(viewsets.GenericViewSet):
         use_case = self.get_object()
         if request.method == "GET":
             confirmation = classification_confirmation_for(use_case=use_case)
+            waiting = classification_downgrade_pending(use_case=use_case)
             return Response(
                 {
-                    "needed": classification_needs_confirmation(use_case=use_case),
+                    "needed": classification_needs_confirmation(use_case=use_case)
+                    or waiting is not None,
+                    # A lower tier the latest answers give, waiting for a confirmation.
+                    "lower_tier_waiting": waiting.risk_tier if waiting else None,
                     "confirmation": ConfirmationSerializer(confirmation).data
                     if confirmation
                     else None,

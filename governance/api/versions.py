@@ -1,11 +1,16 @@
 """Step 5 API, version scope (issue 12): change declarations. The requester declares a
-version's change from an earlier one not material; a second-line reviewer confirms it
-(``confirm``), after which the evidence the policy lets carry over serves the new
-version. Every rule is checked in the services (403 / 400, nothing written)."""
+version's change from an earlier one not material; the second line signs its
+confirmation (``confirm``: a browser session and the password typed again, never a
+token), after which the evidence the policy lets carry over serves the new version.
+Declarations and confirmations are append-only. Every rule is checked in the services
+(403 / 400, nothing written)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.serializers import OnlyTheseFieldsMixin
@@ -17,7 +22,10 @@ from inventory.selectors import use_case_list
 
 class ChangeDeclarationSerializer(serializers.ModelSerializer):
     declared_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed_by = serializers.SerializerMethodField()
+    confirmed_at = serializers.SerializerMethodField()
+    confirmation_note = serializers.SerializerMethodField()
+    confirmation_printed_name = serializers.SerializerMethodField()
 
     class Meta:
         model = ChangeDeclaration
@@ -33,8 +41,29 @@ class ChangeDeclarationSerializer(serializers.ModelSerializer):
             "confirmed_by",
             "confirmed_at",
             "confirmation_note",
+            "confirmation_printed_name",
         ]
         read_only_fields = fields
+
+    @staticmethod
+    def _confirmation(obj):
+        return getattr(obj, "confirmation", None)
+
+    def get_confirmed_by(self, obj) -> str | None:
+        c = self._confirmation(obj)
+        return c.confirmed_by.get_username() if c else None
+
+    def get_confirmed_at(self, obj) -> str | None:
+        c = self._confirmation(obj)
+        return serializers.DateTimeField().to_representation(c.confirmed_at) if c else None
+
+    def get_confirmation_note(self, obj) -> str | None:
+        c = self._confirmation(obj)
+        return c.note if c else None
+
+    def get_confirmation_printed_name(self, obj) -> str | None:
+        c = self._confirmation(obj)
+        return c.printed_name if c else None
 
 
 class DeclareInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -46,6 +75,9 @@ class DeclareInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
 
 
 class ChangeConfirmInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, allow_blank=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
@@ -53,7 +85,9 @@ class ChangeDeclarationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     serializer_class = ChangeDeclarationSerializer
 
     def get_queryset(self):
-        return ChangeDeclaration.objects.select_related("declared_by", "confirmed_by").filter(
+        return ChangeDeclaration.objects.select_related(
+            "declared_by", "confirmation__confirmed_by"
+        ).filter(
             model_version__model__use_case__in=use_case_list(user=self.request.user).values("pk")
         )
 
@@ -70,12 +104,21 @@ class ChangeDeclarationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     @extend_schema(request=ChangeConfirmInputSerializer, responses=ChangeDeclarationSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        """Confirm (risk officers and governance leads, not the declarer or an author)."""
+        """Sign the confirmation (risk officers, governance leads, validators; not the
+        declarer or an author; password typed again; a browser session, never a token)."""
         declaration = self.get_object()
         data = ChangeConfirmInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change_confirm(
-            declaration=declaration, by=request.user, note=data.validated_data.get("note", "")
-        )
-        declaration.refresh_from_db()
+        try:
+            change_confirm(
+                declaration=declaration,
+                by=request.user,
+                password=data.validated_data["password"],
+                note=data.validated_data.get("note", ""),
+                via_token=not isinstance(request.successful_authenticator, SessionAuthentication),
+            )
+        except DjangoValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            raise ValidationError(detail) from exc
+        declaration = self.get_queryset().get(pk=declaration.pk)
         return Response(ChangeDeclarationSerializer(declaration).data)

@@ -20,6 +20,7 @@ from governance.models.ethics import (  # Step 2
 )
 from governance.models.framework_changes import FrameworkChange, FrameworkChangeDecision
 from governance.models.obligations import (  # Step 5
+    ChangeConfirmation,
     ChangeDeclaration,
     Obligation,
     ObligationEvent,
@@ -79,6 +80,7 @@ __all__ = [
     "FrameworkChange",
     "FrameworkChangeDecision",
     # Step 5: obligations
+    "ChangeConfirmation",
     "ChangeDeclaration",
     "Obligation",
     "ObligationEvent",

@@ -26,6 +26,10 @@ class FrameworkChange(AppendOnlyModel):
         RISK_RULE_ACTIVATE = "risk_rule_activate", "Activate a classification rule"
         RISK_RULE_DEACTIVATE = "risk_rule_deactivate", "Deactivate a classification rule"
         ETHICS_POSITION = "ethics_position", "Change the organisation's ethical position"
+        CATALOGUE_EDIT = (
+            "catalogue_edit",
+            "Change a measure, a requirement or the questionnaire",
+        )
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     policy_version = models.ForeignKey(

@@ -159,11 +159,12 @@ class ObligationEvent(AppendOnlyModel):
         return f"{self.obligation}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class ChangeDeclaration(models.Model):
+class ChangeDeclaration(AppendOnlyModel):
     """A requester's declaration that a version changes nothing material from an
-    earlier one of the same model (same training data, same features), and the second
-    line's confirmation. Only a confirmed declaration lets the policy's ``carry_over``
-    evidence serve the new version."""
+    earlier one of the same model (same training data, same features). Append-only;
+    the second line's confirmation is a signed record of its own
+    (``ChangeConfirmation``). Only a confirmed declaration lets the policy's
+    ``carry_over`` evidence serve the new version."""
 
     model_version = models.OneToOneField(
         "inventory.ModelVersion", on_delete=models.PROTECT, related_name="change_declaration"
@@ -178,11 +179,6 @@ class ChangeDeclaration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     declared_at = models.DateTimeField()
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmation_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-declared_at", "-id"]
@@ -192,4 +188,33 @@ class ChangeDeclaration(models.Model):
 
     @property
     def confirmed(self) -> bool:
-        return self.confirmed_at is not None
+        return ChangeConfirmation.objects.filter(declaration_id=self.pk).exists()
+
+
+class ChangeConfirmation(AppendOnlyModel):
+    """The second line's signed confirmation that a declared change is not material
+    (a risk officer, a governance lead or a validator; never the declarer or an author
+    of the version): the password typed again, never an API token. One per
+    declaration; never changed."""
+
+    declaration = models.OneToOneField(
+        ChangeDeclaration, on_delete=models.PROTECT, related_name="confirmation"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_name = models.CharField(max_length=300)
+    confirmed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=60, default="change confirmed not material")
+    note = models.TextField(blank=True)
+    auth_method = models.CharField(
+        max_length=20,
+        help_text="'password' for a signature typed now; 'migrated' for a confirmation "
+        "given before confirmations were signed; 'seeded' for the demo loader.",
+    )
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.declaration}: confirmed by {self.printed_name}"

@@ -198,6 +198,16 @@ def classification_needs_confirmation(*, use_case) -> bool:
     return use_case.risk_tier in CONFIRMATION_TIERS
 
 
+def classification_downgrade_pending(*, use_case) -> Classification | None:
+    """The latest classification when it gives a lower tier than the one in effect:
+    a lower tier applies only once a risk officer confirms it (issue 12), and until
+    then the use case keeps its tier. None when nothing waits."""
+    latest = classification_latest(use_case=use_case)
+    if latest is None or use_case.risk_tier is None or latest.risk_tier >= use_case.risk_tier:
+        return None
+    return latest
+
+
 def classification_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
     """Why the use case's classification stops a move into ``target_env``: (code,
     message) pairs, empty when nothing does. Read by the promotion request's blocking

@@ -23,6 +23,7 @@ from governance.selectors import (
 from governance.selectors.classification import (
     classification_confirmation_for,
     classification_contradictions,
+    classification_downgrade_pending,
     classification_needs_confirmation,
     question_option_labels,
 )
@@ -84,6 +85,14 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
     rules = risk_rules_as_engine()
     result = risk_engine.evaluate(questions, rules, full)
     previous = classification_latest(use_case=use_case)
+    # Issue 12: a lower tier than the one in effect waits for a risk officer's
+    # confirmation; the tier in effect holds until then (the row records both).
+    held = use_case.risk_tier is not None and result.tier < use_case.risk_tier
+    if held:
+        note = (
+            f"{note} (The lower tier waits for a risk officer's confirmation; the "
+            f"{use_case.get_risk_tier_display()} tier holds until then.)"
+        ).strip()
     classification = Classification(
         use_case=use_case,
         answers=full,
@@ -95,18 +104,23 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
         rules_fingerprint=risk_engine.fingerprint(rules),
         classified_by=by,
         classified_at=timezone.now(),
-        note=note,
+        note=note[:500],
     )
     classification.full_clean()
     classification.save()
-    use_case.criticality = result.criticality
-    use_case.risk_tier = result.tier
+    if not held:
+        _class_take_effect(use_case, classification, by=by, reason=f"Classified: {note}")
+    return classification
+
+
+def _class_take_effect(use_case: UseCase, classification: Classification, *, by, reason: str):
+    use_case.criticality = classification.criticality
+    use_case.risk_tier = classification.risk_tier
     use_case.save(update_fields=["criticality", "risk_tier", "updated_at"])
     # Step 5: what the use case owes follows its class; recomputed after commit.
     from governance.services.obligations import obligations_recompute_later
 
-    obligations_recompute_later(use_case=use_case, by=by, reason=f"Classified: {note}")
-    return classification
+    obligations_recompute_later(use_case=use_case, by=by, reason=reason)
 
 
 def classification_submit(
@@ -148,14 +162,17 @@ def classification_confirm(
     note: str = "",
     via_token: bool = False,
 ) -> ClassificationConfirmation:
-    """A risk officer confirms the use case's current High or Critical classification
-    (a signed act: the password typed again; an API token never signs).
+    """A risk officer confirms the use case's current High or Critical classification,
+    or a latest classification whose lower tier waits to apply (then the lower tier
+    takes effect and the obligations follow) (a signed act: the password typed again;
+    an API token never signs).
 
     Raises PermissionDenied for anyone but a risk officer, for the person who made
     the classification, for a token; ValidationError when there is nothing to confirm
     or the password is wrong (that refusal is audited). Writes one append-only row,
     audited as ``classification.confirmed``.
     """
+    use_case = UseCase.objects.get(pk=use_case.pk)  # the tier in effect, not a stale copy
     try:
         if via_token:
             raise PermissionDenied(
@@ -197,6 +214,14 @@ def classification_confirm(
         confirmation.full_clean()
         with audit_context(actor=by):
             confirmation.save()
+            if latest.risk_tier < (use_case.risk_tier or 0):
+                # A held downgrade: the lower tier applies now that it is confirmed.
+                _class_take_effect(
+                    use_case,
+                    latest,
+                    by=by,
+                    reason=f"Lower tier confirmed by {confirmation.printed_name}.",
+                )
     return confirmation
 
 
@@ -204,8 +229,14 @@ def _confirmable(use_case: UseCase, by: User) -> Classification:
     latest = classification_latest(use_case=use_case)
     if latest is None:
         raise ValidationError("The use case is not classified yet; there is nothing to confirm.")
-    if not classification_needs_confirmation(use_case=use_case):
-        raise ValidationError("Only High and Critical classifications need a confirmation.")
+    if not (
+        classification_needs_confirmation(use_case=use_case)
+        or classification_downgrade_pending(use_case=use_case)
+    ):
+        raise ValidationError(
+            "Only High and Critical classifications and lower tiers waiting to apply need "
+            "a confirmation."
+        )
     if latest.classified_by_id == by.pk:
         raise PermissionDenied(
             "You made this classification; another risk officer must confirm it."

@@ -30,6 +30,7 @@ from governance.models import (
     RiskRule,
 )
 from governance.services import framework_content as fc
+from governance.services.framework_emails import framework_change_notify
 from governance.services.signing import password_reconfirm, printed_name
 
 Kind = FrameworkChange.Kind
@@ -113,6 +114,7 @@ def framework_change_propose(
             reason=f"Superseded by proposal #{change.pk}.",
             auth="none",
         )
+    framework_change_notify(change)
     return change
 
 
@@ -256,6 +258,10 @@ def _apply(change: FrameworkChange, by: User, reason: str) -> Any:
         from governance.services.ethics import ethics_position_take_effect
 
         return ethics_position_take_effect(answer_set=change.answer_set, by=by, note=reason)
+    if change.kind == Kind.CATALOGUE_EDIT:
+        from governance.services.catalogue_changes import catalogue_apply
+
+        return catalogue_apply(change=change, by=by)
     raise ValidationError(f"Unknown kind of change {change.kind!r}.")
 
 

@@ -22,7 +22,11 @@ PASSWORD_REFUSED = "signature.password_refused"  # noqa: S105 (an audit action n
 # Every refusal this module records; the lockout counts them all, so wrong passwords on
 # one kind of signed act (a framework decision, a classification confirmation) count
 # towards the others.
-REFUSAL_ACTIONS = (PASSWORD_REFUSED, "classification.password_refused")
+REFUSAL_ACTIONS = (
+    PASSWORD_REFUSED,
+    "classification.password_refused",
+    "change_declaration.password_refused",
+)
 
 
 def printed_name(user: User) -> str:

@@ -16,8 +16,9 @@ from accounts.permissions import has_role
 from accounts.roles import Role
 from audit.services import audit_record
 from core import obligation_rules, policy_rules
-from governance.models import ChangeDeclaration, Obligation, ObligationEvent
+from governance.models import ChangeConfirmation, ChangeDeclaration, Obligation, ObligationEvent
 from governance.services.obligations import _event
+from governance.services.signing import password_reconfirm, printed_name
 from inventory.models import ModelVersion
 from inventory.permissions import can_write_for_team
 
@@ -25,7 +26,7 @@ policy_rules.register_consumer(
     "governance.services.versions.obligation_carry_over", None, "carry_over"
 )
 
-SECOND_LINE = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
+SECOND_LINE: tuple[str, ...] = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
 
 
 def _previous_evidence(obligation: Obligation, previous: ModelVersion) -> Obligation | None:
@@ -54,9 +55,13 @@ def obligation_carry_over(*, obligation: Obligation, by: User | None) -> bool:
         return False
     if not (obligation.parameters or {}).get("carry_over"):
         return False
-    declaration = ChangeDeclaration.objects.filter(
-        model_version_id=obligation.model_version_id, confirmed_at__isnull=False
-    ).first()
+    declaration = (
+        ChangeDeclaration.objects.filter(
+            model_version_id=obligation.model_version_id, confirmation__isnull=False
+        )
+        .select_related("confirmation__confirmed_by")
+        .first()
+    )
     if declaration is None:
         return False
     old = _previous_evidence(obligation, declaration.previous)
@@ -87,7 +92,7 @@ def obligation_carry_over(*, obligation: Obligation, by: User | None) -> bool:
             "from_version": obligation.evidence_version_id,
             "sha256": obligation.evidence_sha256,
             "declaration": declaration.pk,
-            "confirmed_by": declaration.confirmed_by.get_username(),
+            "confirmed_by": declaration.confirmation.confirmed_by.get_username(),
         },
         reason=f"Change declared not material: {declaration.note}",
     )
@@ -157,40 +162,93 @@ def change_declare(
     return declaration
 
 
-@transaction.atomic
-def change_confirm(*, declaration: ChangeDeclaration, by: User, note: str = "") -> dict:
-    """A second-line reviewer (risk officer or governance lead) confirms a change
-    declaration; the version's open obligations whose policy allows it then take the
-    previous version's accepted evidence. Returns {"carried_over": n}.
+def change_confirmers() -> tuple[str, ...]:
+    """The roles that confirm a declared change: the second line, and validators where
+    the product has that role (independent validation)."""
+    validator = getattr(Role, "VALIDATOR", None)
+    return (*SECOND_LINE, validator) if validator else SECOND_LINE
 
-    Raises PermissionDenied for anyone outside the second line, the declarer or an
-    author of the version; ValidationError when it is already confirmed.
-    """
-    declaration = ChangeDeclaration.objects.select_for_update().get(pk=declaration.pk)
+
+def change_confirm_refusal(*, declaration: ChangeDeclaration, by: User) -> str | None:
+    """Why ``by`` may not confirm ``declaration`` (None when they may): for the page, to
+    offer the form only to those who may sign."""
+    if not has_role(by, *change_confirmers()):
+        return "Only a risk officer, a governance lead or a validator confirms a change."
     version = declaration.model_version
-    if not has_role(by, *SECOND_LINE):
-        raise PermissionDenied("Only a risk officer or a governance lead confirms a change.")
     if by.pk == declaration.declared_by_id or version.authors.filter(pk=by.pk).exists():
-        raise PermissionDenied("The declarer and the version's authors cannot confirm it.")
-    if declaration.confirmed:
-        raise ValidationError("This declaration is already confirmed.")
-    declaration.confirmed_by = by
-    declaration.confirmed_at = timezone.now()
-    declaration.confirmation_note = (note or "").strip()
-    declaration.full_clean()
-    declaration.save()
-    carried = 0
-    for obligation in Obligation.objects.filter(
-        model_version=version, active=True, status=Obligation.Status.OPEN
-    ).select_related("consideration"):
-        carried += obligation_carry_over(obligation=obligation, by=by)
-    audit_record(
-        action="change_declaration.confirmed",
-        obj=declaration,
-        actor=by,
-        reason=declaration.confirmation_note,
-        changes={"carried_over": [None, carried]},
+        return "The declarer and the version's authors cannot confirm it."
+    if ChangeConfirmation.objects.filter(declaration=declaration).exists():
+        return "This declaration is already confirmed; a confirmation is never changed."
+    return None
+
+
+def change_confirm(
+    *,
+    declaration: ChangeDeclaration,
+    by: User,
+    password: str,
+    note: str = "",
+    via_token: bool = False,
+) -> dict:
+    """The second line (a risk officer, a governance lead or a validator; never the
+    declarer or an author of the version) signs that a declared change is not material:
+    the password typed now, never an API token. Writes one append-only
+    ``ChangeConfirmation``; the version's open obligations whose policy allows it then
+    take the previous version's accepted evidence. Returns {"carried_over": n}.
+
+    Raises PermissionDenied for a token, anyone outside those roles, the declarer or an
+    author (audited as ``change_declaration.confirm_refused``), or while signing is
+    locked; ValidationError for a wrong password (audited) or a declaration confirmed
+    already. Nothing is written on a refusal but its audit event.
+    """
+    why = (
+        "An API token cannot sign: sign in the browser and re-enter your password."
+        if via_token
+        else change_confirm_refusal(declaration=declaration, by=by)
     )
+    if why is not None:
+        already = why.startswith("This declaration is already confirmed")
+        if not already:
+            audit_record(
+                action="change_declaration.confirm_refused",
+                obj=declaration,
+                actor=by,
+                reason=why,
+            )
+            raise PermissionDenied(why)
+        raise ValidationError(why)
+    password_reconfirm(
+        user=by,
+        password=password,
+        what=f"confirm change declaration #{declaration.pk}",
+        refused_action="change_declaration.password_refused",
+    )
+    with transaction.atomic():
+        declaration = ChangeDeclaration.objects.select_for_update().get(pk=declaration.pk)
+        if ChangeConfirmation.objects.filter(declaration=declaration).exists():
+            raise ValidationError("This declaration was confirmed meanwhile.")
+        confirmation = ChangeConfirmation(
+            declaration=declaration,
+            confirmed_by=by,
+            printed_name=printed_name(by),
+            confirmed_at=timezone.now(),
+            note=(note or "").strip(),
+            auth_method="password",
+        )
+        confirmation.full_clean()
+        confirmation.save()
+        carried = 0
+        for obligation in Obligation.objects.filter(
+            model_version=declaration.model_version, active=True, status=Obligation.Status.OPEN
+        ).select_related("consideration"):
+            carried += obligation_carry_over(obligation=obligation, by=by)
+        audit_record(
+            action="change_declaration.confirmed",
+            obj=declaration,
+            actor=by,
+            reason=confirmation.note,
+            changes={"carried_over": [None, carried]},
+        )
     return {"carried_over": carried}
 
 

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from governance.models import Obligation, ObligationEvent
 from governance.selectors import obligation_list, obligations_gating_move
@@ -330,12 +331,14 @@ def test_evidence_carries_over_only_when_confirmed_and_allowed(
     )
     assert declared.status_code == 201
     confirm = f"{url}{declared.json()['id']}/confirm/"
-    for who in (data_scientist, approver):
-        refused = api_client_for(who).post(confirm, {}, format="json")
+    for who in (data_scientist, approver, risk_officer):  # a token never signs
+        refused = api_client_for(who).post(confirm, {"password": PASSWORD}, format="json")
         assert refused.status_code == 403
     dq = obligation(use_case, "data-quality-compliance", v11)
     assert dq.status == "open"
-    ok = api_client_for(risk_officer).post(confirm, {"note": "Checked the build."}, format="json")
+    session = APIClient()
+    session.force_login(risk_officer)
+    ok = session.post(confirm, {"password": PASSWORD, "note": "Checked the build."}, format="json")
     assert ok.status_code == 200 and ok.json()["confirmed_by"] == risk_officer.username
     dq = obligation(use_case, "data-quality-compliance", v11)
     assert dq.status == "accepted" and dq.parameters["carry_over"] is True

@@ -194,13 +194,24 @@ def test_an_option_used_by_a_rule_cannot_be_removed(lead_client):
     assert RiskQuestionOption.objects.filter(pk=public.pk).exists()
 
 
-def test_a_question_label_can_be_edited(lead_client):
+def test_a_question_label_edit_is_proposed_and_applied_by_a_second_lead(lead_client):
+    from governance.models import FrameworkChange
+    from governance.services.framework_changes import framework_change_approve
+    from tests.factories import PASSWORD
+    from tests.governance.four_eyes import other_lead
+
     question = RiskQuestion.objects.get(code="audience")
-    data = question_data(question, text="Who sees or is affected by the results?")
+    data = question_data(
+        question, text="Who sees or is affected by the results?", proposal_reason="Plainer."
+    )
     response = lead_client.post(
         reverse("admin:governance_riskquestion_change", args=[question.pk]), data
     )
     assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.text != "Who sees or is affected by the results?"
+    change = FrameworkChange.objects.get(kind="catalogue_edit")
+    framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
     question.refresh_from_db()
     assert question.text == "Who sees or is affected by the results?"
 

@@ -399,10 +399,16 @@ def test_touching_a_critical_aspect_raises_the_tier_with_the_reason(
         by=data_scientist,
     )
     assert Classification.objects.count() == count
-    # No longer touching a critical aspect: back to low.
+    # No longer touching a critical aspect: back to low, once a risk officer confirms the
+    # lower tier (issue 12: until then the tier in effect holds).
     ethics_use_case_answer(
         use_case=use_case, answers=use_case_answers(aspects=["employment"]), by=data_scientist
     )
+    use_case.refresh_from_db()
+    assert use_case.risk_tier == 3
+    from governance.services import classification_confirm
+
+    classification_confirm(use_case=use_case, by=risk_officer, password=PASSWORD)
     use_case.refresh_from_db()
     assert use_case.risk_tier == 1
 

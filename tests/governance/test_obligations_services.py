@@ -244,7 +244,13 @@ def test_classification_enqueues_recompute_on_commit(
     use_case, data_scientist, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        classification_submit(use_case=use_case, answers=full_answers(), by=data_scientist)
+        # Critical: a class that takes effect at once (a lower one waits for a risk
+        # officer and changes nothing owed until then).
+        classification_submit(
+            use_case=use_case,
+            answers=full_answers(audience="customers", error_impact=["personal"]),
+            by=data_scientist,
+        )
     [kwargs] = published("governance.tasks.obligations_recompute")
     assert kwargs["use_case_id"] == use_case.pk
 

@@ -177,7 +177,7 @@ def test_dataset_columns_replace_in_one_transaction(data_scientist, team):
             dataset=dataset,
             by=data_scientist,
             description="changed",
-            columns=[{"name": "ok"}, {"name": "x" * 300}],
+            columns=[{"name": "email", "is_pii": True}, {"name": "x" * 300}],
         )
     dataset.refresh_from_db()
     assert dataset.description == ""

@@ -679,10 +679,12 @@ def test_dataset_columns_are_replaced_only_when_given(world, api_client_for, dat
     url = f"{API}/datasets/{world['dataset'].pk}/"
     response = client.patch(url, {"description": "Applications."}, format="json")
     assert [c["name"] for c in response.json()["columns"]] == ["income"]
-    response = client.patch(url, {"columns": [{"name": "age", "is_pii": False}]}, format="json")
+    # The PII column stays flagged: only the second line removes a flag (issue 12).
+    columns = [{"name": "income", "is_pii": True}, {"name": "age", "is_pii": False}]
+    response = client.patch(url, {"columns": columns}, format="json")
     assert response.status_code == 200
-    assert [c["name"] for c in response.json()["columns"]] == ["age"]
-    assert response.json()["has_pii"] is False
+    assert [c["name"] for c in response.json()["columns"]] == ["income", "age"]
+    assert response.json()["has_pii"] is True
 
 
 @pytest.mark.parametrize(
