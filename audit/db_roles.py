@@ -29,7 +29,11 @@ from audit.db_guard import append_only_tables
 # privilege on one column): UPDATE of their id column only; the row trigger still
 # refuses any UPDATE. governance.services.framework_changes locks a proposal while it
 # is decided; governance.services.ethics locks an answer set while it is approved.
-ROW_LOCKED = ("governance_frameworkchange", "governance_ethicsanswerset")
+ROW_LOCKED = (
+    "governance_frameworkchange",
+    "governance_ethicsanswerset",
+    "governance_changedeclaration",  # change_confirm locks the declaration it confirms
+)
 READ_ONLY = ("django_migrations",)
 CRUD = "SELECT, INSERT, UPDATE, DELETE"
 
