@@ -37,6 +37,7 @@ from reviews.models import (
     SignatureVoiding,
 )
 from reviews.selectors.changes import attribute_change
+from reviews.selectors.validation import validation_blocking_items
 
 # --- Facts about a version -------------------------------------------------------------
 
@@ -361,6 +362,8 @@ def _eligible_signers(
         author_ids=list(version.authors.values_list("pk", flat=True)),
         validator_id=version.validator_id,
     )
+    for uid in version.validations.filter(signed_at__isnull=False).values_list("validator_id"):
+        excluded.setdefault(uid[0], "a validator of this version")
     eligible = {
         slot: [people[i] for i in ids if i not in excluded] for slot, ids in eligible_ids.items()
     }
@@ -390,9 +393,14 @@ def _blocking(
         target=request.to_environment,
         obligations=owed,
         raci_problems=[v.message for v in raci.violations],
-        open_findings=[{"id": f.pk, "title": f.title} for f in open_findings(version)],
+        # Validation findings block production only (validation_blocking_items).
+        open_findings=[
+            {"id": f.pk, "title": f.title}
+            for f in open_findings(version).filter(validation__isnull=True)
+        ],
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
+        extra=validation_blocking_items(version, request.to_environment),
     )
     if request.kind == rules.PROMOTE:  # issue 12, item 4: facts and confirmation
         items += [

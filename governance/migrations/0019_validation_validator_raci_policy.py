@@ -1,0 +1,141 @@
+"""Issue 12: independent validation.
+
+1. The validator role (a Django group, like the roles of 0003).
+2. A RACI role "Validation" (a column): who may validate the use case's versions when
+   the second line names anyone for it (only people holding the validator role). It is
+   Consulted on model acceptance in the template; nothing makes it Accountable or
+   Responsible, so no matrix becomes incomplete for want of a validator.
+3. The policy's ``human-signoff`` measures gain the machine-readable parameter
+   ``independent_validation`` (true at the strict level, which the default policy sets
+   for the High and Critical tiers), and a new published version of the policy carries
+   it (same levels and texts as the latest published version). Draft cells and active
+   sign-off obligations gain it in place (an ObligationEvent records it), so the next
+   recompute changes nothing.
+
+Reversible: the backward step removes the parameter, the published version, the RACI
+role (with its template cells) and the group (when nobody holds it).
+"""
+
+from django.db import migrations
+from django.utils import timezone
+
+NOTE = "Issue 12: independent validation (human-signoff.independent_validation)"
+PARAM = "independent_validation"
+
+
+def _value(level):
+    return level == "strict"
+
+
+def forward(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    RaciRole = apps.get_model("governance", "RaciRole")
+    RaciTask = apps.get_model("governance", "RaciTask")
+    RaciTemplateCell = apps.get_model("governance", "RaciTemplateCell")
+    Measure = apps.get_model("governance", "Measure")
+    Policy = apps.get_model("governance", "Policy")
+    PolicyVersion = apps.get_model("governance", "PolicyVersion")
+    PolicyCell = apps.get_model("governance", "PolicyCell")
+    Obligation = apps.get_model("governance", "Obligation")
+    ObligationEvent = apps.get_model("governance", "ObligationEvent")
+    now = timezone.now()
+    Group.objects.get_or_create(name="validator")
+    role, _ = RaciRole.objects.update_or_create(
+        code="validation", defaults={"name": "Validation", "level": "strategic", "order": 80}
+    )
+    acceptance = RaciTask.objects.filter(code="model-acceptance").first()
+    if acceptance is not None:
+        RaciTemplateCell.objects.get_or_create(
+            task=acceptance, role=role, defaults={"letters": "C"}
+        )
+    for measure in Measure.objects.filter(consideration__code="human-signoff"):
+        measure.parameters = {**measure.parameters, PARAM: _value(measure.level)}
+        measure.save(update_fields=["parameters"])
+    for cell in PolicyCell.objects.filter(
+        version__status="draft", consideration__code="human-signoff"
+    ):
+        cell.parameters = {**cell.parameters, PARAM: _value(cell.level)}
+        cell.save(update_fields=["parameters"])
+    policy = Policy.objects.filter(code="organisation").first()
+    latest = (
+        PolicyVersion.objects.filter(policy=policy, status="published").order_by("-number").first()
+        if policy
+        else None
+    )
+    new_version = None
+    if latest is not None:
+        new_version = PolicyVersion.objects.create(
+            policy=policy,
+            status="published",
+            number=latest.number + 1,
+            based_on=latest,
+            created_at=now,
+            published_at=now,
+            change_note=NOTE,
+        )
+        cells = []
+        for cell in PolicyCell.objects.filter(version=latest).select_related("consideration"):
+            parameters = dict(cell.parameters)
+            if cell.consideration.code == "human-signoff":
+                parameters[PARAM] = _value(cell.level)
+            cells.append(
+                PolicyCell(
+                    version=new_version,
+                    tier=cell.tier,
+                    consideration=cell.consideration,
+                    level=cell.level,
+                    text=cell.text,
+                    parameters=parameters,
+                )
+            )
+        PolicyCell.objects.bulk_create(cells)
+    for ob in Obligation.objects.filter(active=True, consideration__code="human-signoff"):
+        added = {PARAM: _value(ob.level)}
+        ob.parameters = {**ob.parameters, **added}
+        fields = ["parameters"]
+        detail = {"added_parameters": added}
+        if new_version is not None and ob.policy_version_id == latest.pk:
+            detail["policy_version"] = [ob.policy_version_id, new_version.pk]
+            ob.policy_version = new_version
+            fields.append("policy_version")
+        ob.save(update_fields=fields)
+        ObligationEvent.objects.create(
+            obligation=ob, kind="changed", at=now, detail=detail, reason=NOTE
+        )
+
+
+def backward(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    RaciRole = apps.get_model("governance", "RaciRole")
+    RaciTemplateCell = apps.get_model("governance", "RaciTemplateCell")
+    Measure = apps.get_model("governance", "Measure")
+    PolicyVersion = apps.get_model("governance", "PolicyVersion")
+    PolicyCell = apps.get_model("governance", "PolicyCell")
+    ObligationEvent = apps.get_model("governance", "ObligationEvent")
+    for model in (Measure, PolicyCell):
+        for row in model.objects.filter(consideration__code="human-signoff"):
+            if PARAM in row.parameters:
+                row.parameters = {k: v for k, v in row.parameters.items() if k != PARAM}
+                row.save(update_fields=["parameters"])
+    events = ObligationEvent.objects.filter(reason=NOTE)
+    for event in events.select_related("obligation"):
+        ob = event.obligation
+        ob.parameters = {k: v for k, v in ob.parameters.items() if k != PARAM}
+        ob.policy_version_id = (event.detail.get("policy_version") or [ob.policy_version_id])[0]
+        ob.save(update_fields=["parameters", "policy_version"])
+    events.delete()
+    for version in PolicyVersion.objects.filter(change_note=NOTE):
+        PolicyCell.objects.filter(version=version).delete()
+        version.delete()
+    RaciTemplateCell.objects.filter(role__code="validation").delete()
+    RaciRole.objects.filter(code="validation", assignments__isnull=True).delete()
+    Group.objects.filter(name="validator", user__isnull=True).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("governance", "0018_append_only_triggers"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
+
+    operations = [migrations.RunPython(forward, backward)]
