@@ -5,15 +5,18 @@
    the second line names anyone for it (only people holding the validator role). It is
    Consulted on model acceptance in the template; nothing makes it Accountable or
    Responsible, so no matrix becomes incomplete for want of a validator.
-3. The policy's ``human-signoff`` measures gain the machine-readable parameter
-   ``independent_validation`` (true at the strict level, which the default policy sets
-   for the High and Critical tiers), and a new published version of the policy carries
-   it (same levels and texts as the latest published version). Draft cells and active
-   sign-off obligations gain it in place (an ObligationEvent records it), so the next
-   recompute changes nothing.
+3. The policy's ``human-signoff`` measures and cells gain the machine-readable parameter
+   ``independent_validation``, true at the strict level (which the default policy sets
+   for the High and Critical tiers) and false below it. The cells of every policy
+   version gain it in place, published ones included: the parameter did not exist
+   before, and its value only names what each cell's level already decided (the strict
+   sign-off of SR 11-7's effective challenge); no level or text changes. A governance
+   lead sets it per cell from now on through the draft/publish flow (four eyes).
+   Active sign-off obligations gain it too (an ObligationEvent records it), so the
+   next recompute changes nothing.
 
-Reversible: the backward step removes the parameter, the published version, the RACI
-role (with its template cells) and the group (when nobody holds it).
+Reversible: the backward step removes the parameter, the RACI role (with its template
+cells) and the group (when nobody holds it).
 """
 
 from django.db import migrations
@@ -33,8 +36,6 @@ def forward(apps, schema_editor):
     RaciTask = apps.get_model("governance", "RaciTask")
     RaciTemplateCell = apps.get_model("governance", "RaciTemplateCell")
     Measure = apps.get_model("governance", "Measure")
-    Policy = apps.get_model("governance", "Policy")
-    PolicyVersion = apps.get_model("governance", "PolicyVersion")
     PolicyCell = apps.get_model("governance", "PolicyCell")
     Obligation = apps.get_model("governance", "Obligation")
     ObligationEvent = apps.get_model("governance", "ObligationEvent")
@@ -51,56 +52,18 @@ def forward(apps, schema_editor):
     for measure in Measure.objects.filter(consideration__code="human-signoff"):
         measure.parameters = {**measure.parameters, PARAM: _value(measure.level)}
         measure.save(update_fields=["parameters"])
-    for cell in PolicyCell.objects.filter(
-        version__status="draft", consideration__code="human-signoff"
-    ):
-        cell.parameters = {**cell.parameters, PARAM: _value(cell.level)}
-        cell.save(update_fields=["parameters"])
-    policy = Policy.objects.filter(code="organisation").first()
-    latest = (
-        PolicyVersion.objects.filter(policy=policy, status="published").order_by("-number").first()
-        if policy
-        else None
-    )
-    new_version = None
-    if latest is not None:
-        new_version = PolicyVersion.objects.create(
-            policy=policy,
-            status="published",
-            number=latest.number + 1,
-            based_on=latest,
-            created_at=now,
-            published_at=now,
-            change_note=NOTE,
-        )
-        cells = []
-        for cell in PolicyCell.objects.filter(version=latest).select_related("consideration"):
-            parameters = dict(cell.parameters)
-            if cell.consideration.code == "human-signoff":
-                parameters[PARAM] = _value(cell.level)
-            cells.append(
-                PolicyCell(
-                    version=new_version,
-                    tier=cell.tier,
-                    consideration=cell.consideration,
-                    level=cell.level,
-                    text=cell.text,
-                    parameters=parameters,
-                )
-            )
-        PolicyCell.objects.bulk_create(cells)
+    # Every version's sign-off cells, published ones included: the parameter did not
+    # exist, and its value follows from the level each cell already decided (see above).
+    for cell in PolicyCell.objects.filter(consideration__code="human-signoff"):
+        if PARAM not in cell.parameters:
+            cell.parameters = {**cell.parameters, PARAM: _value(cell.level)}
+            cell.save(update_fields=["parameters"])
     for ob in Obligation.objects.filter(active=True, consideration__code="human-signoff"):
         added = {PARAM: _value(ob.level)}
         ob.parameters = {**ob.parameters, **added}
-        fields = ["parameters"]
-        detail = {"added_parameters": added}
-        if new_version is not None and ob.policy_version_id == latest.pk:
-            detail["policy_version"] = [ob.policy_version_id, new_version.pk]
-            ob.policy_version = new_version
-            fields.append("policy_version")
-        ob.save(update_fields=fields)
+        ob.save(update_fields=["parameters"])
         ObligationEvent.objects.create(
-            obligation=ob, kind="changed", at=now, detail=detail, reason=NOTE
+            obligation=ob, kind="changed", at=now, detail={"added_parameters": added}, reason=NOTE
         )
 
 
@@ -109,7 +72,6 @@ def backward(apps, schema_editor):
     RaciRole = apps.get_model("governance", "RaciRole")
     RaciTemplateCell = apps.get_model("governance", "RaciTemplateCell")
     Measure = apps.get_model("governance", "Measure")
-    PolicyVersion = apps.get_model("governance", "PolicyVersion")
     PolicyCell = apps.get_model("governance", "PolicyCell")
     ObligationEvent = apps.get_model("governance", "ObligationEvent")
     for model in (Measure, PolicyCell):
@@ -121,12 +83,8 @@ def backward(apps, schema_editor):
     for event in events.select_related("obligation"):
         ob = event.obligation
         ob.parameters = {k: v for k, v in ob.parameters.items() if k != PARAM}
-        ob.policy_version_id = (event.detail.get("policy_version") or [ob.policy_version_id])[0]
-        ob.save(update_fields=["parameters", "policy_version"])
+        ob.save(update_fields=["parameters"])
     events.delete()
-    for version in PolicyVersion.objects.filter(change_note=NOTE):
-        PolicyCell.objects.filter(version=version).delete()
-        version.delete()
     RaciTemplateCell.objects.filter(role__code="validation").delete()
     RaciRole.objects.filter(code="validation", assignments__isnull=True).delete()
     Group.objects.filter(name="validator", user__isnull=True).delete()
