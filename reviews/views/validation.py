@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.web import add_service_errors, get_or_404, role_required
+from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.models import Finding, Validation
@@ -211,7 +212,7 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "refusal": refusal,
             "manifest": manifest,
-            "manifest_hash": svc.rules.manifest_hash(manifest),
+            "manifest_hash": rules.manifest_hash(manifest),
         },
         status=status,
     )
