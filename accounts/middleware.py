@@ -1,7 +1,7 @@
 """Sessions end after a while without activity.
 
-People who can sign or grant (risk officers, approvers, governance leads, superusers)
-are signed out after ``SESSION_IDLE_MINUTES_SIGNERS`` minutes without a request
+People who can sign or grant (risk officers, approvers, validators, governance leads,
+superusers) are signed out after ``SESSION_IDLE_MINUTES_SIGNERS`` minutes without a request
 (default 30), everyone else after ``SESSION_IDLE_MINUTES`` (default 120). The time of
 the last request is kept in the session, rewritten at most once a minute. Placed
 after ``AuthenticationMiddleware`` and ``MessageMiddleware``. API tokens have their own
@@ -20,7 +20,7 @@ from accounts.permissions import user_roles
 from accounts.roles import Role
 
 LAST_ACTIVITY = "accounts_last_activity"
-SIGNER_ROLES = frozenset({Role.RISK_OFFICER, Role.APPROVER, Role.GOVERNANCE_LEAD})
+SIGNER_ROLES = frozenset({Role.RISK_OFFICER, Role.APPROVER, Role.GOVERNANCE_LEAD, Role.VALIDATOR})
 
 
 def idle_limit_minutes(user) -> int:

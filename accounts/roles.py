@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     DATA_SCIENTIST = "data-scientist", "Data scientist"
     APPROVER = "approver", "Approver"
     AUDITOR = "auditor", "Auditor"
+    VALIDATOR = "validator", "Validator"
 
 
 # Who may sign is a second-line decision (issue 12). The RACI roles (by code) that
@@ -27,13 +28,20 @@ class Role(models.TextChoices):
 APPROVAL_RACI_ROLES: dict[str, tuple[str, ...]] = {
     "risk-audit": (Role.RISK_OFFICER,),
     "production": (Role.APPROVER,),
+    # Independent validation (SR 11-7 effective challenge): who may validate the use
+    # case's versions, when the second line names anyone (reviews.selectors.validation).
+    "validation": (Role.VALIDATOR,),
 }
 # The RACI tasks whose Accountable fills a sign-off slot (core.promotion_rules'
-# SLOT_TASKS), and the product role the signer must hold when signing.
+# SLOT_TASKS), and the product role the signer must hold when signing. A validation is
+# signed on its own record, not in a request's slot: its signer's role is checked by
+# ``reviews.services.validation`` (VALIDATION_ROLES), and the RACI's Validation column
+# (above) is the second line's to staff.
 SIGNING_TASK_ROLES: dict[str, tuple[str, ...]] = {
     "model-acceptance": (Role.RISK_OFFICER,),
     "deployments": (Role.APPROVER,),
 }
+VALIDATION_ROLES: tuple[str, ...] = (Role.VALIDATOR,)
 # The second line: decides who signs, challenges the first line.
 SECOND_LINE: tuple[str, ...] = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
 # The roles that give signatures on a promotion request at all. Auditors read and change
@@ -50,7 +58,9 @@ def role_names(codes) -> str:
 # Roles that sign, challenge or grant: given to someone only when a second governance
 # lead confirms (``accounts.services.role_grant_confirm``). The governance lead role is
 # among them, or one lead could make a second, compliant "lead" and confirm alone.
-FOUR_EYES_ROLES = frozenset({Role.APPROVER, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD})
+FOUR_EYES_ROLES = frozenset(
+    {Role.APPROVER, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD, Role.VALIDATOR}
+)
 
 GOVERNED_APPS = (
     "audit",
@@ -80,6 +90,7 @@ def sync_role_permissions(**kwargs) -> None:
         Role.RISK_OFFICER: view_only,
         Role.APPROVER: view_only,
         Role.DATA_SCIENTIST: view_only,
+        Role.VALIDATOR: view_only,
     }
     for role, perms in grants.items():
         group = Group.objects.filter(name=role).first()

@@ -20,7 +20,8 @@ Summary of the schemas (see the code for bounds and help texts):
   retrain_on_data_sample, full_snapshot (bool)
 - audit-documentation: change_log ("none" | "deployed" | "all"),
   automated_documentation (bool), periodic_review_days (int 30..1825 or null)
-- human-signoff: signoffs_per_move (int 0..5), environments (list of dev/qa/preprod/prod)
+- human-signoff: signoffs_per_move (int 0..5), environments (list of dev/qa/preprod/prod),
+  independent_validation (bool: a signed independent validation before preprod)
 - preproduction-verification: sanity_checks, end_to_end_tests,
   independent_or_production_like (bool)
 - transparency: interpretability ("opaque_accepted" | "explainability_tools" |
@@ -159,6 +160,12 @@ PARAMETER_SCHEMAS: dict[str, dict[str, Param]] = {
         ),
         "environments": Param(
             "list", "Target environments whose moves need the sign-offs.", choices=ENVIRONMENTS
+        ),
+        "independent_validation": Param(
+            "bool",
+            "A validator from outside the developing team signs a validation of the version "
+            "(conclusion approve, or approve with conditions) before it enters preproduction; "
+            "its findings are resolved or accepted before production (SR 11-7).",
         ),
     },
     "preproduction-verification": {

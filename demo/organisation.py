@@ -4,7 +4,7 @@ from demo.specs import DatasetSpec, Person
 
 # --- People and teams ---------------------------------------------------------------
 
-# The five demo log-ins, one per role (printed by `make run`), then the further people
+# The six demo log-ins, one per role (printed by `make run`), then the further people
 # who own use cases: data scientists of each team and the business owners (approvers).
 PEOPLE: tuple[Person, ...] = (
     Person("risk.officer", "Risk", "Officer", "risk-officer"),
@@ -18,6 +18,8 @@ PEOPLE: tuple[Person, ...] = (
     ),
     Person("approver", "Model", "Approver", "approver"),
     Person("auditor", "Internal", "Auditor", "auditor"),
+    # Independent validation (issue 12): in no team, named for Validation in the RACI.
+    Person("model.validator", "Model", "Validator", "validator"),
     Person("credit.modeller", "Credit", "Modeller", "data-scientist", teams=("credit-risk",)),
     Person("fraud.engineer", "Fraud", "Engineer", "data-scientist", teams=("fraud",)),
     Person("pharma.statistician", "Pharma", "Statistician", "data-scientist", ("pharma-rnd",)),

@@ -4,7 +4,8 @@
 Each use case follows the organisation's template matrix. Its business owner is the
 business stakeholder, its team the business analysts and data scientists, its technical
 owner runs data ops, the model approver runs production (deployments and monitoring),
-the risk officer is risk / audit and the governance lead the architect. The two use
+the risk officer is risk / audit, the governance lead the architect, and the model
+validator (in no team) is named for Validation. The two use
 cases still at the idea stage have nobody named yet, so their matrices are incomplete
 (as the home page shows). Idempotent: a use case that already has people named is left
 alone.
@@ -39,6 +40,7 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             ("data-ops", {"user": use_case.technical_owner}),
             ("production", {"user": users["approver"]}),
             ("architect", {"user": lead}),
+            ("validation", {"user": users["model.validator"]}),
         ]
         for role_code, who in named:
             raci_assign(use_case=use_case, role=roles[role_code], by=lead, **who)

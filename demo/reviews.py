@@ -5,7 +5,9 @@ Use cases in production have their newest version promoted dev -> QA -> preprod 
 prod through approved requests: before each move, the version's own evidence for every
 obligation the policy says gates it is submitted by the technical owner and accepted
 by the risk officer (monitoring is a configuration for the monitored use case, waived
-with a reason for the others); the risk officer
+with a reason for the others), and High and Critical versions are validated by the
+model validator before preprod (one with a condition, whose risk the risk officer
+accepts until a date before prod); the risk officer
 (model acceptance) and the model approver (production, deployments) sign. Use cases
 in validation wait in preprod with a request to production pending on the risk
 officer and the approver (one of them blocked by an open bias finding). One request
@@ -31,10 +33,12 @@ from governance.selectors import obligations_gating_move
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion, UseCase
-from reviews.models import PromotionRequest, Signature
+from reviews.models import Finding, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.validation import validation_blocking
 from reviews.services import gate as gate_svc
 from reviews.services import promotion as svc
+from reviews.services import validation as validation_svc
 
 AUTH = "demo data loader"
 
@@ -60,6 +64,47 @@ MONITORING_WAIVER = (
 )
 
 
+# The validation with a condition: its finding is accepted by the risk officer until a
+# date before production (issue 12, independent validation).
+CONDITIONAL = (
+    "Retail credit application scoring",
+    "Recalibrate the score cut-off on 2026 applications before the next annual review",
+)
+CONDITION_ACCEPTED_DAYS = 120
+
+
+def _validate(version: ModelVersion, env: str, users: dict[str, User]) -> None:
+    """Independent validation where the policy asks for it (High and Critical): signed
+    by the model validator before preprod; the conditional one's finding accepted by
+    the risk officer before prod."""
+    blocking = dict(validation_blocking(version, env))
+    validator = users["model.validator"]
+    if "validation:missing" in blocking:
+        conditional = version.model.use_case.name == CONDITIONAL[0]
+        validation = validation_svc.validation_record(
+            version=version,
+            by=validator,
+            scope=f"{version}: design, training data, hold-out and out-of-time performance.",
+            conceptual_soundness="The method suits the purpose; assumptions are documented.",
+            data="Training data reviewed for leakage, coverage and representativeness.",
+            outcomes_analysis="Back-tested on out-of-time data; stable against the benchmark.",
+            limitations="Not for populations outside the training data's scope.",
+            conclusion="approve_with_conditions" if conditional else "approve",
+            findings_raised=[{"title": CONDITIONAL[1]}] if conditional else [],
+        )
+        validation_svc.validation_sign_unchecked(
+            validation=validation, by=validator, auth_method=AUTH
+        )
+    for code, _ in validation_blocking(version, env):
+        if code.startswith("validation-finding:"):
+            validation_svc.finding_accept(
+                finding=Finding.objects.get(pk=int(code.split(":")[1])),
+                by=users["risk.officer"],
+                reason="Demo: cut-off recalibration scheduled; monitoring covers the gap.",
+                expires_on=timezone.localdate() + timedelta(days=CONDITION_ACCEPTED_DAYS),
+            )
+
+
 def _satisfy(version: ModelVersion, env: str, users: dict[str, User]) -> None:
     """Meet what the policy says gates the version's move into ``env`` (issue 12): the
     version's own evidence (a report link per obligation, submitted by the technical
@@ -67,6 +112,7 @@ def _satisfy(version: ModelVersion, env: str, users: dict[str, User]) -> None:
     use case monitored in the demo (the others are waived by the governance lead, with
     the reason)."""
     owner = version.model.use_case.technical_owner
+    _validate(version, env, users)
     for item in obligations_gating_move(version=version, environment=env):
         ob = item["row"]
         if item["problem"] is None or ob is None:

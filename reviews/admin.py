@@ -8,10 +8,12 @@ from accounts.admin_site import ReadOnlyAdminMixin
 from reviews.models import (
     BlockingWaiver,
     Finding,
+    FindingAcceptance,
     GateCall,
     PeriodicReview,
     PromotionRequest,
     Signature,
+    Validation,
 )
 
 
@@ -56,3 +58,18 @@ class GateCallAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(PeriodicReview)
 class PeriodicReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["model_version", "reviewed_by", "reviewed_at", "outcome"]
+
+
+@admin.register(Validation)
+class ValidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "model_version", "validator", "conclusion", "signed_at"]
+    list_filter = ["conclusion"]
+    search_fields = ["model_version__model__name", "validator__username"]
+    list_select_related = ["model_version__model", "validator"]
+
+
+@admin.register(FindingAcceptance)
+class FindingAcceptanceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["finding", "printed_name", "accepted_at", "expires_on"]
+    search_fields = ["finding__title", "printed_name"]
+    list_select_related = ["finding"]

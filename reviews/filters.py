@@ -4,7 +4,7 @@ the API and the gate log page. Ids go through ``accounts.filters.IdFilter``."""
 import django_filters
 
 from accounts.filters import IdFilter
-from reviews.models import Finding, GateCall, PromotionRequest
+from reviews.models import Finding, GateCall, PromotionRequest, Validation
 
 
 class PromotionRequestFilterSet(django_filters.FilterSet):
@@ -49,3 +49,16 @@ class GateLogFilterSet(GateCallFilterSet):
 
     class Meta(GateCallFilterSet.Meta):
         fields = ["model_version", "version", "decision"]
+
+
+class ValidationFilterSet(django_filters.FilterSet):
+    model_version = IdFilter(field_name="model_version_id", label="Only this version's validations")
+    validator = django_filters.CharFilter(field_name="validator__username", max_length=150)
+    conclusion = django_filters.ChoiceFilter(choices=Validation.Conclusion.choices)
+    signed = django_filters.BooleanFilter(
+        field_name="signed_at", lookup_expr="isnull", exclude=True, label="Signed"
+    )
+
+    class Meta:
+        model = Validation
+        fields = ["model_version", "validator", "conclusion", "signed"]

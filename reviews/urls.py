@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reviews.views import promotion as views
+from reviews.views import validation as validation_views
 
 app_name = "reviews"
 
@@ -20,6 +21,22 @@ urlpatterns = [
         name="periodic-review-sign",
     ),
     path("findings/<int:pk>/resolve/", views.finding_resolve_view, name="finding-resolve"),
+    path(
+        "versions/<int:pk>/validations/",
+        validation_views.validation_list_view,
+        name="validations",
+    ),
+    path(
+        "validations/<int:pk>/", validation_views.validation_detail_view, name="validation-detail"
+    ),
+    path(
+        "validations/<int:pk>/sign/", validation_views.validation_sign_view, name="validation-sign"
+    ),
+    path(
+        "findings/<int:pk>/accept-risk/",
+        validation_views.finding_accept_view,
+        name="finding-accept",
+    ),
     path("periodic-reviews/", views.periodic_reviews_view, name="periodic-reviews"),
     path("gate/", views.gate_log_view, name="gate-log"),
 ]

@@ -40,6 +40,7 @@ DEMO_USERS = [
     ("Data scientist", "data.scientist"),
     ("Approver", "approver"),
     ("Auditor", "auditor"),
+    ("Validator", "model.validator"),
     ("Second governance lead (four eyes)", "ethics.lead"),
 ]
 

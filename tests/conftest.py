@@ -71,6 +71,11 @@ def auditor(db):
 
 
 @pytest.fixture
+def validator(db):
+    return user_with_role(Role.VALIDATOR, username="validator")
+
+
+@pytest.fixture
 def no_role_user(db):
     from tests.factories import UserFactory
 
@@ -78,13 +83,14 @@ def no_role_user(db):
 
 
 @pytest.fixture
-def users_by_role(data_scientist, risk_officer, governance_lead, approver, auditor):
+def users_by_role(data_scientist, risk_officer, governance_lead, approver, auditor, validator):
     return {
         Role.DATA_SCIENTIST: data_scientist,
         Role.RISK_OFFICER: risk_officer,
         Role.GOVERNANCE_LEAD: governance_lead,
         Role.APPROVER: approver,
         Role.AUDITOR: auditor,
+        Role.VALIDATOR: validator,
     }
 
 

@@ -342,6 +342,34 @@ def confirmed_classification(use_case, *, by, answers=None):
     )
 
 
+def validator_user(username: str = "validator") -> User:
+    """A validator from outside every team (independent of any use case's team)."""
+    return user_with_role(Role.VALIDATOR, username=username)
+
+
+def signed_validation(
+    version, *, by=None, conclusion="approve", findings=(), auth_method="test fixture"
+):
+    """A validation of ``version`` recorded and signed (without a password: the test
+    stands for the re-authentication) by ``by`` (a new independent validator by
+    default), through the services, so its findings are opened as when signed."""
+    from reviews.services.validation import validation_record, validation_sign_unchecked
+
+    by = by or validator_user()
+    validation = validation_record(
+        version=version,
+        by=by,
+        scope="The model, its training data and its hold-out evaluation.",
+        conceptual_soundness="Gradient boosting suits the tabular features.",
+        data="Training data reviewed for leakage and coverage.",
+        outcomes_analysis="Back-tested on the last two quarters; AUC stable.",
+        limitations="Not for applicants outside the training population.",
+        conclusion=conclusion,
+        findings_raised=[{"title": t, "detail": ""} for t in findings],
+    )
+    return validation_sign_unchecked(validation=validation, by=by, auth_method=auth_method)
+
+
 def full_answers(**overrides):
     """A complete, valid set of Step 1 answers (a low-risk ad-hoc analysis)."""
     answers = {
@@ -382,5 +410,7 @@ __all__ = [
     "UseCaseFactory",
     "UserFactory",
     "full_answers",
+    "signed_validation",
+    "validator_user",
     "user_with_role",
 ]

@@ -24,7 +24,8 @@ _on_signer_staffing_changed: list[Callable[..., None]] = []
 
 SECOND_LINE_ONLY = (
     "Only risk officers and governance leads decide who signs: the rows of model "
-    "acceptance and deployments, the risk / audit and production columns and the people "
+    "acceptance and deployments, the risk / audit, production and validation columns and "
+    "the people "
     "named for those roles are theirs to change."
 )
 

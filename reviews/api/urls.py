@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from reviews.api import views
+from reviews.api import validation, views
 
 app_name = "reviews-api"
 
@@ -9,6 +9,10 @@ router = SimpleRouter()
 router.register("promotion-requests", views.PromotionRequestViewSet, basename="promotion-request")
 router.register("findings", views.FindingViewSet, basename="finding")
 router.register("gate-calls", views.GateCallViewSet, basename="gate-call")
+router.register("validations", validation.ValidationViewSet, basename="validation")
+router.register(
+    "finding-acceptances", validation.FindingAcceptanceViewSet, basename="finding-acceptance"
+)
 
 urlpatterns = [
     path("gate/", views.GateView.as_view(), name="deployment-gate"),

@@ -1,5 +1,5 @@
 """Promotion requests, sign-offs and e-signatures, waivers, findings, periodic reviews,
-the deployment gate's log."""
+the deployment gate's log, independent validations."""
 
 from reviews.models.promotion import (
     BlockingWaiver,
@@ -11,14 +11,17 @@ from reviews.models.promotion import (
     SignatureVoiding,
     SigningFailure,
 )
+from reviews.models.validation import FindingAcceptance, Validation
 
 __all__ = [
     "BlockingWaiver",
     "Finding",
+    "FindingAcceptance",
     "GateCall",
     "PeriodicReview",
     "PromotionRequest",
     "Signature",
     "SignatureVoiding",
     "SigningFailure",
+    "Validation",
 ]

@@ -113,6 +113,7 @@ class Signature(AppendOnlyModel):
         PERIODIC_REVIEW = "periodic_review", "Periodic review"
         PROTOCOL_LOCKED = "protocol_locked", "Experiment protocol signed and locked"
         RESULT_SIGNED = "result_signed", "Experiment result signed"
+        VALIDATED = "validated", "Validated"
 
     request = models.ForeignKey(
         PromotionRequest,
@@ -132,6 +133,13 @@ class Signature(AppendOnlyModel):
         "experiments.Experiment",
         on_delete=models.PROTECT,
         related_name="signatures",
+        null=True,
+        blank=True,
+    )
+    validation = models.OneToOneField(
+        "reviews.Validation",
+        on_delete=models.PROTECT,
+        related_name="signature",
         null=True,
         blank=True,
     )
@@ -168,7 +176,8 @@ class Signature(AppendOnlyModel):
                 | models.Q(periodic_review__isnull=False)
                 | models.Q(
                     experiment__isnull=False, meaning__in=["protocol_locked", "result_signed"]
-                ),
+                )
+                | models.Q(validation__isnull=False, meaning="validated"),
                 name="signature_has_subject",
             ),
         ]
@@ -257,6 +266,15 @@ class Finding(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
+    validation = models.ForeignKey(
+        "reviews.Validation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        help_text="The signed validation that raised it (resolved, or its risk accepted "
+        "until a date, before production).",
+    )
 
     class Meta:
         ordering = ["-opened_at", "-id"]

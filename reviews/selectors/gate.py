@@ -15,6 +15,7 @@ from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
 from reviews.models import PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.validation import validation_blocking
 
 
 @dataclass
@@ -92,6 +93,8 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
         decision.block(code, message)
     for code, message in ethics_blocking(use_case, environment):  # issue 12, item 5
         decision.block(code, message)
+    for code, message in validation_blocking(version, environment):  # independent validation
+        decision.block(code.split(":")[0], message, item=code)
     current = version.environment
     if current not in rules.ORDER or rules.ORDER.index(current) < rules.ORDER.index(environment):
         decision.block(

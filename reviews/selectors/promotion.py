@@ -38,6 +38,7 @@ from reviews.models import (
     SignatureVoiding,
 )
 from reviews.selectors.changes import attribute_change
+from reviews.selectors.validation import validation_blocking_items
 
 # --- Facts about a version -------------------------------------------------------------
 
@@ -362,6 +363,8 @@ def _eligible_signers(
         author_ids=list(version.authors.values_list("pk", flat=True)),
         validator_id=version.validator_id,
     )
+    for uid in version.validations.filter(signed_at__isnull=False).values_list("validator_id"):
+        excluded.setdefault(uid[0], "a validator of this version")
     eligible = {
         slot: [people[i] for i in ids if i not in excluded] for slot, ids in eligible_ids.items()
     }
@@ -391,9 +394,14 @@ def _blocking(
         target=request.to_environment,
         obligations=owed,
         raci_problems=[v.message for v in raci.violations],
-        open_findings=[{"id": f.pk, "title": f.title} for f in open_findings(version)],
+        # Validation findings block production only (validation_blocking_items).
+        open_findings=[
+            {"id": f.pk, "title": f.title}
+            for f in open_findings(version).filter(validation__isnull=True)
+        ],
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
+        extra=validation_blocking_items(version, request.to_environment),
     )
     if request.kind == rules.PROMOTE:  # issue 12, items 4 and 5: facts, confirmation, ethics
         target = request.to_environment

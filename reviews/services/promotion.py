@@ -29,6 +29,7 @@ from reviews.models import (
     Signature,
 )
 from reviews.selectors import promotion as sel
+from reviews.selectors.validation import is_validation_item
 from reviews.services.signers import check_signing_password, signing_refused
 
 
@@ -203,6 +204,13 @@ def blocking_waive(
             {
                 "code": "An ethics deviation is not waived: its Accountable of model "
                 "acceptance accepts it (signed, with an expiry), or the use case changes."
+            }
+        )
+    if is_validation_item(code):
+        raise ValidationError(
+            {
+                "code": "A validation item is not waived: a validator signs a validation, and "
+                "a validation finding is resolved or its risk accepted until a date."
             }
         )
     waiver = BlockingWaiver.objects.create(

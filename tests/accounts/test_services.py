@@ -123,4 +123,5 @@ def test_idle_limits_by_role(settings, users_by_role):
         Role.RISK_OFFICER: 30,
         Role.APPROVER: 30,
         Role.GOVERNANCE_LEAD: 30,
+        Role.VALIDATOR: 30,
     }

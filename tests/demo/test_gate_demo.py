@@ -46,3 +46,23 @@ def test_production_evidence_was_produced_for_the_version_in_production():
         for ob in accepted:
             assert ob.evidence_version_id == version.pk
             assert ob.evidence_artifact_sha256 == version.artifact_sha256
+
+
+def test_high_and_critical_versions_past_qa_were_independently_validated():
+    """Issue 12: the policy asks High and Critical versions for a signed validation
+    before preprod; the demo's validator is outside every team."""
+    from reviews.models import Finding
+    from reviews.selectors.validation import validation_current, validator_refusal
+
+    past_qa = ModelVersion.objects.filter(
+        environment__in=["preprod", "prod"], model__use_case__risk_tier__gte=3
+    ).select_related("model__use_case")
+    assert past_qa.exists()
+    for version in past_qa:
+        validation = validation_current(version)
+        assert validation is not None and validation.approves, version
+        assert validation.validator.username == "model.validator"
+        assert validator_refusal(validation.validator, version) is None, version
+    conditional = Finding.objects.filter(validation__isnull=False)
+    assert conditional.count() == 1
+    assert conditional.get().acceptances.exists()

@@ -73,7 +73,7 @@ def test_a_second_run_reuses_everything_and_changes_nothing(demo_output):
         ModelVersion.objects.count(),
         Classification.objects.count(),
     ) == counts
-    assert "Created: 19 users" in first_output
+    assert "Created: 20 users" in first_output
     assert "Created: nothing." in second_output
     assert "already exists; nothing was changed" in second_output
     assert "Warning" not in first_output + second_output

@@ -34,6 +34,7 @@ def test_valid_parameters_pass():
             {
                 "signoffs_per_move": 2,
                 "environments": ["qa", "preprod", "prod"],
+                "independent_validation": True,
                 "blocks": [],
                 "evidence": "signatures",
                 "carry_over": False,
@@ -53,6 +54,7 @@ def test_bad_parameters_are_named():
     assert rules.validate_parameters("human-signoff", {}) == [
         "signoffs_per_move: missing.",
         "environments: missing.",
+        "independent_validation: missing.",
         "blocks: missing.",
         "evidence: missing.",
         "carry_over: missing.",

@@ -64,11 +64,13 @@ def test_default_measure_parameters():
     assert params("human-signoff", "strict") == {
         "signoffs_per_move": 2,
         "environments": ["qa", "preprod", "prod"],
+        "independent_validation": True,  # issue 12: High and Critical by default
         **SIGNATURES,
     }
     assert params("human-signoff", "medium") == {
         "signoffs_per_move": 1,
         "environments": ["prod"],
+        "independent_validation": False,
         **SIGNATURES,
     }
     # Issue 12: every measure says what it blocks and what satisfies it.
@@ -297,7 +299,12 @@ def test_regulations_raise_levels_and_say_why():
     result = policy_requirements_for(tier=RiskTier.LOW, regulation_codes=["gdpr", "gxp"])
     signoff = result["human-signoff"]
     assert signoff.level == "medium"
-    assert signoff.parameters == {"signoffs_per_move": 1, "environments": ["prod"], **SIGNATURES}
+    assert signoff.parameters == {
+        "signoffs_per_move": 1,
+        "environments": ["prod"],
+        "independent_validation": False,
+        **SIGNATURES,
+    }
     assert "raised to medium" in signoff.why
     assert "gdpr-automated-decisions" in signoff.why and "gxp-accountability" in signoff.why
     assert result["audit-documentation"].level == "strict"

@@ -24,19 +24,20 @@ ROLES = [
     "data-ops",
     "production",
     "architect",
+    "validation",  # issue 12: independent validation, consulted on model acceptance
 ]
 DEFAULT = {
-    "identification": ["AR", "C", "", "I", "", "", ""],
-    "data-preparation": ["C", "AR", "C", "", "", "", ""],
-    "data-modeling": ["C", "A", "R", "", "", "", ""],
-    "model-acceptance": ["I", "C", "C", "AR", "", "", ""],
-    "productionalization": ["", "C", "AR", "I", "C", "", ""],
-    "capitalization": ["", "", "R", "", "R", "", "A"],
-    "integration": ["", "", "", "", "AR", "", ""],
-    "global-orchestration": ["", "C", "", "", "R", "A", ""],
-    "user-acceptance-tests": ["AR", "R", "C", "", "I", "", ""],
-    "deployments": ["", "", "", "", "R", "A", "I"],
-    "monitoring": ["I", "C", "", "", "", "AR", "I"],
+    "identification": ["AR", "C", "", "I", "", "", "", ""],
+    "data-preparation": ["C", "AR", "C", "", "", "", "", ""],
+    "data-modeling": ["C", "A", "R", "", "", "", "", ""],
+    "model-acceptance": ["I", "C", "C", "AR", "", "", "", "C"],
+    "productionalization": ["", "C", "AR", "I", "C", "", "", ""],
+    "capitalization": ["", "", "R", "", "R", "", "A", ""],
+    "integration": ["", "", "", "", "AR", "", "", ""],
+    "global-orchestration": ["", "C", "", "", "R", "A", "", ""],
+    "user-acceptance-tests": ["AR", "R", "C", "", "I", "", "", ""],
+    "deployments": ["", "", "", "", "R", "A", "I", ""],
+    "monitoring": ["I", "C", "", "", "", "AR", "I", ""],
 }
 
 
@@ -143,6 +144,7 @@ def test_a_fully_staffed_default_matrix_is_complete_and_names_the_accountables(
     # approval roles are staffed by people holding their product role (issue 12)
     people["risk-audit"] = user_with_role(Role.RISK_OFFICER, username="p-risk-audit")
     people["production"] = user_with_role(Role.APPROVER, username="p-production")
+    people["validation"] = user_with_role(Role.VALIDATOR, username="p-validation")
     for role in RaciRole.objects.all():
         raci_assign(use_case=use_case, role=role, user=people[role.code], by=governance_lead)
     assert raci_view(use_case=use_case).complete

@@ -2,9 +2,10 @@
 
 import pytest
 
+from accounts.roles import Role
 from governance.models import RaciRole, UseCaseRaciCell
 from governance.services import raci_assign
-from tests.factories import UseCaseFactory
+from tests.factories import UseCaseFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,11 @@ def test_home_counts_use_cases_with_an_incomplete_raci(
     UseCaseFactory(status="retired")
     response = client_for(governance_lead).get("/")
     assert response.context["raci_incomplete"] == 1
-    staff = {"risk-audit": risk_officer, "production": approver}
+    staff = {
+        "risk-audit": risk_officer,
+        "production": approver,
+        "validation": user_with_role(Role.VALIDATOR, username="val"),
+    }
     for role in RaciRole.objects.all():
         who = staff.get(role.code, governance_lead)
         raci_assign(use_case=use_case, role=role, user=who, by=governance_lead)

@@ -109,9 +109,19 @@ def satisfy(version, environment, *, by, checker, lead=None, skip=()):
     """Meet every obligation that gates ``version``'s move into ``environment`` (as
     the policy says): evidence submitted by ``by`` and accepted by ``checker``; an
     obligation met by a monitoring configuration is waived by ``lead`` (tests configure
-    no monitoring). Codes in ``skip`` stay as they are."""
+    no monitoring); a signed validation where the policy requires one. Codes in ``skip``
+    (and "validation") stay as they are."""
     from governance.selectors import obligations_gating_move
     from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
+    from reviews.selectors.validation import validation_blocking
+    from tests.factories import signed_validation
+
+    # Independent validation (issue 12): signed by an independent validator where the
+    # policy asks for one, unless "validation" is in ``skip``.
+    if "validation" not in skip and any(
+        code == "validation:missing" for code, _ in validation_blocking(version, environment)
+    ):
+        signed_validation(version)
 
     for item in obligations_gating_move(version=version, environment=environment):
         if item["code"] in skip or item["problem"] is None:

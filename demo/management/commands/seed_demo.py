@@ -325,5 +325,5 @@ class Command(BaseCommand):
         out(f"{'total by tier':<44}" + "".join(f"{by_tier[t]:>{width}}" for t in RiskTier.values))
         out("")
         out(f"Demo log-ins (password for all: {demo.DEMO_PASSWORD}):")
-        for person in demo.PEOPLE[:5]:
+        for person in demo.PEOPLE[:6]:
             out(f"  {Role(person.role).label:<16} {person.username}")

@@ -86,6 +86,7 @@ def test_requirements_endpoint(lead_api):
     assert signoff["parameters"] == {
         "signoffs_per_move": 1,
         "environments": ["prod"],
+        "independent_validation": False,
         "blocks": [],
         "evidence": "signatures",
         "carry_over": False,
