@@ -5,8 +5,8 @@ from django.urls import path
 
 from governance import views
 from governance.views import confirmation as confirmation_views
-from governance.views import deviations as deviation_views
 from governance.views import declarations as declaration_views
+from governance.views import deviations as deviation_views
 from governance.views import ethics as ethics_views
 from governance.views import evidence as evidence_views
 from governance.views import framework_changes as fc_views

@@ -523,7 +523,6 @@ if env.str("DJANGO_STORAGE_BACKEND", default=""):
 # DJANGO_DEBUG=false it refuses unless given --allow-production or this variable.
 DEMO_SEED_ALLOW_PRODUCTION = env.bool("DEMO_SEED_ALLOW_PRODUCTION", default=False)
 # === end of production topology ===================================================
-=======
 # --- Database roles and audit anchors (issue 13) -----------------------------------
 # PostgreSQL in production: DATABASE_URL is the application's role (no ownership, no
 # UPDATE/DELETE/TRUNCATE on the append-only tables), DATABASE_OWNER_URL the owner's, used

@@ -74,6 +74,17 @@ def find_version(*, version_id=None, artifact_sha256: str | None = None, model_i
     return None, ("unknown-version", "Give a model version id or an artifact SHA-256.")
 
 
+def _block_second_line(decision, version, use_case, environment: str) -> None:
+    """What the second line's records stop: the classification (facts, confirmation;
+    issue 12 item 4), ethics deviations not accepted (item 5), independent validation."""
+    for code, message in classification_blocking(use_case, environment):
+        decision.block(code, message)
+    for code, message in ethics_blocking(use_case, environment):
+        decision.block(code, message)
+    for code, message in validation_blocking(version, environment):
+        decision.block(code.split(":")[0], message, item=code)
+
+
 def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     decision = GateDecision(allowed=True, version=version)
     if environment not in rules.ORDER:
@@ -89,12 +100,7 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
         decision.block("missing-inventory-field", f"The version has no {name} in the inventory.")
     if environment == "dev":
         return decision
-    for code, message in classification_blocking(use_case, environment):  # issue 12, item 4
-        decision.block(code, message)
-    for code, message in ethics_blocking(use_case, environment):  # issue 12, item 5
-        decision.block(code, message)
-    for code, message in validation_blocking(version, environment):  # independent validation
-        decision.block(code.split(":")[0], message, item=code)
+    _block_second_line(decision, version, use_case, environment)
     current = version.environment
     if current not in rules.ORDER or rules.ORDER.index(current) < rules.ORDER.index(environment):
         decision.block(
