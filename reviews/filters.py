@@ -3,7 +3,7 @@ the API and the gate log page. Ids go through ``accounts.filters.IdFilter``."""
 
 import django_filters
 
-from accounts.filters import IdFilter
+from accounts.filters import BooleanFilter, IdFilter
 from reviews.models import Finding, GateCall, PromotionRequest, Validation
 
 
@@ -55,7 +55,7 @@ class ValidationFilterSet(django_filters.FilterSet):
     model_version = IdFilter(field_name="model_version_id", label="Only this version's validations")
     validator = django_filters.CharFilter(field_name="validator__username", max_length=150)
     conclusion = django_filters.ChoiceFilter(choices=Validation.Conclusion.choices)
-    signed = django_filters.BooleanFilter(
+    signed = BooleanFilter(
         field_name="signed_at", lookup_expr="isnull", exclude=True, label="Signed"
     )
 
