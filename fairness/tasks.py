@@ -10,15 +10,15 @@ from notifications.jobs import OutboxTask, enqueue
 # queued and the beat schedule still resolve.
 
 
-def _own_queue(task) -> str:
+def _own_queue(task) -> str | None:
     """The queue this task came from when it is not one of the installation's queues
     (a test's private queue), so that its follow-ups go to the same workers; None on the
-    installation's queues (""), where follow-ups are routed by name (``CELERY_TASK_ROUTES``:
+    installation's queues, where follow-ups are routed by name (``CELERY_TASK_ROUTES``:
     the light sweep sends summaries to the heavy queue)."""
     info = getattr(task.request, "delivery_info", None) or {}
     queue = info.get("routing_key") or None
     standard = {settings.CELERY_HEAVY_QUEUE, settings.CELERY_LIGHT_QUEUE}
-    return "" if queue in standard | {settings.CELERY_LEGACY_QUEUE} else (queue or "")
+    return None if queue in standard | {settings.CELERY_LEGACY_QUEUE} else queue
 
 
 @shared_task(

@@ -180,7 +180,7 @@ class EthicsDeviationAcceptanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EthicsAcceptInputSerializer(serializers.Serializer):
+class EthicsAcceptInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     expires_on = serializers.DateField()
     password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)

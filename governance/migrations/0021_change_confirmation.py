@@ -12,7 +12,16 @@ from django.db import migrations, models
 TABLES = ["governance_changedeclaration", "governance_changeconfirmation"]
 
 
+def _has_old_columns(schema_editor) -> bool:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, TABLES[0])
+    return any(c.name == "confirmed_at" for c in columns)
+
+
 def copy_out(apps, schema_editor):
+    if not _has_old_columns(schema_editor):  # re-run on today's schema: nothing to copy
+        return
     Declaration = apps.get_model("governance", "ChangeDeclaration")
     Confirmation = apps.get_model("governance", "ChangeConfirmation")
     for d in Declaration.objects.filter(confirmed_at__isnull=False).select_related(

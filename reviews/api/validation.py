@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
+from accounts.serializers import OnlyTheseFieldsMixin
 from inventory.models import ModelVersion
 from reviews.filters import ValidationFilterSet
 from reviews.models import Finding, FindingAcceptance, Validation
@@ -23,12 +24,12 @@ from reviews.selectors import validation as sel
 from reviews.services import validation as svc
 
 
-class FindingRaisedSerializer(serializers.Serializer):
+class FindingRaisedSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=300)
     detail = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
-class ValidationSerializer(serializers.ModelSerializer):
+class ValidationSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     validator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
     findings_raised = FindingRaisedSerializer(many=True, required=False)
@@ -74,7 +75,7 @@ class ValidationSerializer(serializers.ModelSerializer):
         }
 
 
-class ValidationSignSerializer(serializers.Serializer):
+class ValidationSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
 
 
@@ -138,7 +139,7 @@ class ValidationViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         return Response(self._data(validation), status=status.HTTP_201_CREATED)
 
 
-class FindingAcceptanceSerializer(serializers.ModelSerializer):
+class FindingAcceptanceSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.all())
     expires_on = serializers.DateField()
