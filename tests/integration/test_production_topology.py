@@ -61,8 +61,11 @@ class Topology:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / "prod.log"
         self.broker_url, self.options, broker_env = private_broker(tmp_path)
+        # The browser tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for the
+        # whole session; a deployment must not carry it (check --deploy refuses).
+        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         self.env = {
-            **os.environ,
+            **inherited,
             **broker_env,
             "DJANGO_SETTINGS_MODULE": "governance.settings",
             "DJANGO_DEBUG": "false",
