@@ -9,6 +9,7 @@ status forward; every change is an ``ObligationEvent``.
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from pathlib import PurePath
 
 from django.contrib.auth.models import User
@@ -49,11 +50,20 @@ def _event(*, obligation: Obligation, kind: str, by: User | None, detail=None, r
     return event
 
 
-def _owner(use_case: UseCase, consideration: str) -> User | None:
-    people = raci_accountable_for(
-        use_case=use_case, task_code=obligation_rules.task_for(consideration)
-    )
-    return people[0] if people else None
+def _owners(use_case: UseCase) -> Callable[[str], User | None]:
+    """consideration code -> the Accountable for its RACI task (the obligation's owner),
+    looked up once per task for one recompute (a use case owes up to nine obligations
+    per version, most sharing a task)."""
+    found: dict[str, User | None] = {}
+
+    def owner(consideration: str) -> User | None:
+        task = obligation_rules.task_for(consideration)
+        if task not in found:
+            people = raci_accountable_for(use_case=use_case, task_code=task)
+            found[task] = people[0] if people else None
+        return found[task]
+
+    return owner
 
 
 def _supersede(obligation: Obligation, *, now, by, reason, detail) -> None:
@@ -101,7 +111,10 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         for o in use_case.obligations.filter(active=True).select_related("consideration")
     }
     plan = obligation_rules.diff(active, derived)
-    counts["owner_changed"] = _follow_raci(use_case, active, plan, by=by, reason=reason)
+    owner_of = _owners(use_case)
+    counts["owner_changed"] = _follow_raci(
+        use_case, active, plan, owner_of=owner_of, by=by, reason=reason
+    )
     if plan.empty:
         return counts
     now = timezone.now()
@@ -121,7 +134,7 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
             parameters=d.parameters,
             why=d.why,
             policy_version=version,
-            owner=_owner(use_case, d.consideration),
+            owner=owner_of(d.consideration),
             due_date=due,
             created_at=now,
         )
@@ -181,7 +194,15 @@ def obligations_recompute_all(*, by: User | None = None, reason: str = "") -> di
     return totals
 
 
-def _follow_raci(use_case: UseCase, active: dict, plan, *, by: User | None, reason: str) -> int:
+def _follow_raci(
+    use_case: UseCase,
+    active: dict,
+    plan,
+    *,
+    owner_of: Callable[[str], User | None],
+    by: User | None,
+    reason: str,
+) -> int:
     """Obligations that stay owed follow the RACI: when the Accountable for their task
     changed, the owner changes too (recorded as an event). Returns how many changed."""
     replaced = {old.pk for old, _ in plan.change} | {old.pk for old in plan.supersede}
@@ -189,7 +210,7 @@ def _follow_raci(use_case: UseCase, active: dict, plan, *, by: User | None, reas
     for (code, _version), (obligation, _level, _parameters) in active.items():
         if obligation.pk in replaced:
             continue
-        owner = _owner(use_case, code)
+        owner = owner_of(code)
         if (owner.pk if owner else None) == obligation.owner_id:
             continue
         before = obligation.owner.get_username() if obligation.owner else None

@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core import obligation_rules
@@ -171,6 +173,20 @@ def test_owner_is_the_raci_accountable_or_nobody(use_case, governance_lead, risk
     by_code = {o.consideration.code: o for o in obligation_list(use_case=use_case)}
     assert by_code["human-signoff"].owner == risk_officer  # model acceptance: risk/audit A
     assert by_code["production-monitoring"].owner is None  # monitoring: production A, unnamed
+
+
+def test_owners_are_looked_up_once_per_raci_task_not_per_obligation(use_case):
+    """A recompute opening every obligation of a High use case reads the RACI
+    assignments once per task, however many obligations share it (the load test's
+    version registrations spent 160 of their queries on this)."""
+    with CaptureQueriesContext(connection) as queries:
+        counts = recompute(use_case)
+    lookups = [q for q in queries if 'FROM "governance_raciassignment"' in q["sql"]]
+    tasks = {
+        obligation_rules.task_for(o.consideration.code) for o in obligation_list(use_case=use_case)
+    }
+    assert counts["created"] > len(tasks)
+    assert len(lookups) == len(tasks)
 
 
 def test_owners_are_emailed_after_commit(
