@@ -25,6 +25,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from audit.verification import TrailReport, trail_verify
 from core import audit_chain
 from core.audit_anchor import Anchor, AnchorError, make_anchor, read_anchors
@@ -32,6 +34,8 @@ from core.audit_anchor import Anchor, AnchorError, make_anchor, read_anchors
 logger = logging.getLogger(__name__)
 
 _handlers: list[Callable[[Anchor], None]] = []
+_failure_handlers: list[Callable[[AuditEvent], None]] = []
+FAILED_ACTION = "audit.anchor_failed"
 
 
 def on_anchor(handler: Callable[[Anchor], None]) -> None:
@@ -39,6 +43,13 @@ def on_anchor(handler: Callable[[Anchor], None]) -> None:
     registers the e-mail to the audit mailbox in its ``ready()``)."""
     if handler not in _handlers:
         _handlers.append(handler)
+
+
+def on_anchor_failure(handler: Callable[[AuditEvent], None]) -> None:
+    """Register ``handler(event)``, called with the ``audit.anchor_failed`` event each
+    time the scheduled anchor fails (a higher app registers the alert e-mail)."""
+    if handler not in _failure_handlers:
+        _failure_handlers.append(handler)
 
 
 def anchor_log_path() -> Path:
@@ -117,3 +128,44 @@ def audit_anchor_record() -> tuple[Anchor | None, TrailReport]:
         except Exception:  # a copy that fails to go out must not undo the anchor
             logger.exception("audit anchor handler %r failed", handler)
     return anchor, report
+
+
+def audit_anchor_failed(*, error: BaseException) -> AuditEvent:
+    """Record that the scheduled anchor failed and alert: an ``audit.anchor_failed``
+    event naming why (a log that cannot be written, a missing key, a chain that no
+    longer matches its anchors...), then the ``on_anchor_failure`` handlers (the e-mail
+    to the audit mailbox and the governance leads). A failed anchor must never go
+    unnoticed: a cut or re-written trail is exactly what makes it fail. Returns the
+    event; a handler that fails is logged and does not undo it."""
+    reason = f"{type(error).__name__}: {error}"[:1000]
+    logger.error("audit anchor failed: %s", reason)
+    event = audit_record(
+        action=FAILED_ACTION,
+        object_type="audit.anchorlog",
+        object_id="",
+        object_repr=str(anchor_log_path())[:300],
+        reason=reason,
+    )
+    for handler in list(_failure_handlers):
+        try:
+            handler(event)
+        except Exception:
+            logger.exception("audit anchor failure handler %r failed", handler)
+    return event
+
+
+def anchor_status() -> dict:
+    """The anchoring's state, for the audit trail page: the newest anchor of the log
+    (None when there is none or this host cannot read it), the newest
+    ``audit.anchor_failed`` event, and ``failing`` when that failure is newer than the
+    newest anchor (nothing anchored since it failed)."""
+    try:
+        anchors = anchors_read()
+    except (AnchorError, OSError, ValueError):
+        anchors = {}
+    newest = max(anchors.values(), key=lambda a: a.at, default=None)
+    failure = AuditEvent.objects.filter(action=FAILED_ACTION).order_by("-seq").first()
+    failing = failure is not None and (
+        newest is None or newest.at < audit_chain.iso_utc(failure.occurred_at)
+    )
+    return {"last_anchor": newest, "last_failure": failure, "failing": failing}

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.web import role_required
+from audit.anchors import anchor_status
 from audit.models import AuditEvent
 from audit.selectors import (
     AuditEventFilterSet,
@@ -96,6 +97,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "object_types": audit_object_types(),
             "is_filtered": any(v for k, v in query.items()),
             "export_query": query.urlencode(),
+            "anchoring": anchor_status(),
         },
     )
 

@@ -33,8 +33,17 @@ class GovernanceConfig(AppConfig):
             render_obligation_overdue,
         )
         # Issue 13: each audit anchor is e-mailed to the audit mailbox (AUDIT_ANCHOR_EMAIL).
-        from audit.anchors import on_anchor
-        from governance.audit_anchor_mail import audit_anchor_mail, render_audit_anchor
+        # A failed scheduled anchor alerts the audit mailbox and the governance leads.
+        from audit.anchors import on_anchor, on_anchor_failure
+        from governance.audit_anchor_mail import (
+            AUDIT_ANCHOR_FAILED,
+            audit_anchor_failure_alert,
+            audit_anchor_mail,
+            render_audit_anchor,
+            render_audit_anchor_failed,
+        )
 
         on_anchor(audit_anchor_mail)
+        on_anchor_failure(audit_anchor_failure_alert)
         register_renderer([Notification.Kind.AUDIT_ANCHOR], render_audit_anchor)
+        register_renderer([AUDIT_ANCHOR_FAILED], render_audit_anchor_failed)

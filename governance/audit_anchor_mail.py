@@ -4,7 +4,10 @@ With ``AUDIT_ANCHOR_EMAIL`` set, every anchor ``audit.anchors`` writes is also e
 to the accounts with that address (the outbox sends to accounts: give the audit
 mailbox one, e.g. an auditor account), so a copy of the anchor log lives outside the
 database's host. Registered in ``GovernanceConfig.ready`` (audit and notifications do
-not import each other)."""
+not import each other).
+
+A scheduled anchor that fails (``audit.anchors.audit_anchor_failed``) is e-mailed the
+same way to the audit mailbox and to every active governance lead."""
 
 from __future__ import annotations
 
@@ -12,13 +15,20 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.urls import reverse
 
+from accounts.roles import Role
 from audit.models import AuditEvent
 from core.audit_anchor import Anchor
 from notifications.models import Notification
 from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
+
+# Not one of ``Notification.Kind``'s choices (as ``FRAMEWORK_CHANGE_PROPOSED``): the
+# outbox takes any kind with a registered renderer (``governance.apps``).
+AUDIT_ANCHOR_FAILED = "audit_anchor_failed"
 
 
 def audit_anchor_mail(anchor: Anchor) -> int:
@@ -53,3 +63,42 @@ def render_audit_anchor(note: Notification, subject) -> tuple[str, str, None]:
         f"{context.get('line')}\n"
     )
     return f"Audit trail anchor: event {context.get('seq')}", body, None
+
+
+def audit_anchor_failure_alert(event: AuditEvent) -> int:
+    """Queue the alert of a failed anchor (the ``audit.anchor_failed`` event) to the
+    audit mailbox's accounts and every active governance lead, one e-mail each; returns
+    how many were queued."""
+    people = Q(groups__name=Role.GOVERNANCE_LEAD)
+    if settings.AUDIT_ANCHOR_EMAIL:
+        people |= Q(email__iexact=settings.AUDIT_ANCHOR_EMAIL)
+    recipients = get_user_model().objects.filter(people, is_active=True).distinct().order_by("pk")
+    queued = 0
+    for user in recipients:
+        note = notification_queue(
+            key=f"audit-anchor-failed:{event.seq}:{user.pk}",
+            kind=AUDIT_ANCHOR_FAILED,
+            recipient=user,
+            subject=event,
+            context={"reason": event.reason, "at": event.occurred_at.isoformat()},
+        )
+        queued += note is not None
+    if not queued:
+        logger.error("audit anchor failed and nobody could be e-mailed: %s", event.reason)
+    return queued
+
+
+def render_audit_anchor_failed(note: Notification, subject) -> tuple[str, str, None]:
+    context = note.context or {}
+    url = settings.SITE_URL + reverse("audit:list") + "?action=audit.anchor_failed"
+    body = (
+        f"The scheduled anchor of the audit trail failed at {context.get('at')}:\n\n"
+        f"    {context.get('reason')}\n\n"
+        "Until it is fixed, nothing outside the database shows whether the newest events "
+        "of the trail were cut or re-written. A chain that no longer matches its anchors "
+        "is one cause: run `manage.py audit_verify`. Otherwise check that the anchor log "
+        "(AUDIT_ANCHOR_LOG) is writable and the anchor key is present, then run "
+        "`manage.py audit_anchor`.\n\n"
+        f"The failure in the audit trail: {url}\n"
+    )
+    return "Audit trail anchor FAILED", body, None

@@ -159,14 +159,20 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
-# Uploads being received or checked are spooled here, not in the shared /tmp: a web
-# process killed mid-upload leaves its file in this folder, where the next upload
-# removes files older than UPLOAD_TEMP_MAX_HOURS (issue 13).
+# Uploads being received or checked are spooled here, not in the shared /tmp, each web
+# process in a folder of its own that it holds locked while it lives: what a process
+# killed mid-upload left is removed when a web process starts and before each upload;
+# loose files once older than UPLOAD_TEMP_MAX_HOURS (accounts/upload_temp.py, issue 13).
+# A folder local to the host.
 FILE_UPLOAD_TEMP_DIR = str(
     env.path("DJANGO_FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
 )
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 UPLOAD_TEMP_MAX_HOURS = env.int("UPLOAD_TEMP_MAX_HOURS", default=6)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "accounts.upload_temp.ProcessTemporaryFileUploadHandler",
+]
 
 # --- Security -------------------------------------------------------------------
 from django.utils.csp import CSP  # noqa: E402

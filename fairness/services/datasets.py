@@ -9,11 +9,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -21,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.upload_temp import upload_temp_dir, upload_temp_sweep
 from audit.services import audit_record
 from core.scored_io import ColumnMapping, ScoredDataError, inspect_file, iter_batches
 from fairness.models import ScoredDataset
@@ -56,7 +55,10 @@ def parse_mapping(data: Mapping[str, Any] | ColumnMapping) -> ColumnMapping:
 
 
 def scored_file_spool(file, digest) -> tuple[str, bool]:
-    """A local path holding the upload's bytes, hashed on the way. Returns (path, temp)."""
+    """A local path holding the upload's bytes, hashed on the way. Returns (path, temp).
+    Spools into this process's upload folder (``accounts.upload_temp``), after sweeping
+    what dead processes left there."""
+    upload_temp_sweep()
     temporary_path = getattr(file, "temporary_file_path", None)
     if temporary_path is not None:  # Django already spooled it to disk: read it once
         path = temporary_path()
@@ -64,7 +66,6 @@ def scored_file_spool(file, digest) -> tuple[str, bool]:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)
         return path, False
-    upload_temp_sweep()
     fd, path = tempfile.mkstemp(prefix="scored-", suffix=".upload", dir=upload_temp_dir())
     try:
         with os.fdopen(fd, "wb") as out:
@@ -82,29 +83,6 @@ def scored_file_spool(file, digest) -> tuple[str, bool]:
             os.remove(path)
         raise
     return path, True
-
-
-def upload_temp_dir() -> str | None:
-    """Where uploads are spooled (``FILE_UPLOAD_TEMP_DIR``; None: the system's)."""
-    return getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
-
-
-def upload_temp_sweep(*, now: float | None = None) -> int:
-    """Remove spooled upload files older than ``UPLOAD_TEMP_MAX_HOURS`` from the upload
-    folder: what a web process killed mid-upload left (no request lasts that long).
-    Only the project's own folder is swept, never the system's /tmp. Returns how many."""
-    folder = upload_temp_dir()
-    if not folder:
-        return 0
-    cutoff = (now or time.time()) - 3600 * int(getattr(settings, "UPLOAD_TEMP_MAX_HOURS", 6))
-    removed = 0
-    with contextlib.suppress(OSError), os.scandir(folder) as entries:
-        for entry in entries:
-            with contextlib.suppress(OSError):
-                if entry.is_file() and entry.stat().st_mtime < cutoff:
-                    os.remove(entry.path)
-                    removed += 1
-    return removed
 
 
 def scored_dataset_upload(

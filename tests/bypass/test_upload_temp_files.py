@@ -25,6 +25,11 @@ def upload_dir(settings, tmp_path):
     return tmp_path / "uploads"
 
 
+def spooled(folder) -> list[str]:
+    """Every file under the upload folder but the process folders' lock files."""
+    return sorted(p.name for p in folder.rglob("*") if p.is_file() and p.name != ".lock")
+
+
 def payload(version, data: bytes):
     return {
         "model_version": version.pk,
@@ -46,7 +51,7 @@ def test_an_upload_cut_off_mid_way_leaves_no_file(
     with mock.patch.object(InMemoryUploadedFile, "chunks", cut_off):
         response = api.post(DATASETS, payload(version, csv_bytes()), format="multipart")
     assert response.status_code != 201  # the client is gone: nothing is stored
-    assert list(upload_dir.iterdir()) == []
+    assert spooled(upload_dir) == []
     assert not ScoredDataset.objects.exists()
 
 
@@ -65,4 +70,7 @@ def test_the_next_upload_removes_what_a_killed_process_left(
     assert response.status_code == 201, response.content
     assert not stale.exists()
     assert fresh.exists()
-    assert sorted(p.name for p in upload_dir.iterdir()) == ["scored-in-progress.upload"]
+    assert sorted(p.name for p in upload_dir.iterdir() if p.is_file()) == [
+        "scored-in-progress.upload"
+    ]
+    assert spooled(upload_dir) == ["scored-in-progress.upload"]

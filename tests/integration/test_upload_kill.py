@@ -1,0 +1,163 @@
+"""kill -9 of the web server in the middle of an upload (issue 13): no half row, no
+orphan file in the media storage, and the spooled upload the dead process left in
+``FILE_UPLOAD_TEMP_DIR`` is gone once the server is started again
+(``accounts/upload_temp.py``).
+
+The real web server (gunicorn, ``governance/gunicorn_conf.py``, DEBUG off) runs on the
+test database with its own media and upload folders; a data scientist's pipeline sends
+a large scored file over a plain socket, slowly; the whole process group is killed
+(SIGKILL) at a point the test observes: while the body is still arriving (the server's
+temporary file is growing), then once the body has arrived and the view is checking
+every row. Nothing is mocked in the server."""
+
+import io
+import json
+import time
+
+import pyarrow.csv as pacsv
+import pytest
+
+from audit.models import AuditEvent
+from fairness.models import BiasSummary, ScoredDataset
+from tests.factories import ModelVersionFactory, UseCaseFactory, api_token_for
+from tests.integration.conftest import worker_database_url
+from tests.integration.test_bias_worker import MAPPING, frame
+from tests.integration.web_server import WebServer, multipart, session_static_root, start_upload
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+DATASETS = "/api/v1/scored-datasets/"
+ROWS = 1_500_000  # about 20 MB of CSV: several seconds to send and to check
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    return session_static_root(tmp_path_factory)
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path, static_root):
+    # Small batches: checking every row takes long enough to be caught in the act.
+    web = WebServer(
+        tmp_path / "web", worker_database_url(), static_root, {"BIAS_BATCH_ROWS": "2000"}
+    )
+    web.folder.mkdir()
+    yield web
+    web.stop()
+
+
+@pytest.fixture(scope="module")
+def csv_data() -> bytes:
+    out = io.BytesIO()
+    pacsv.write_csv(frame(ROWS), out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def upload(team, data_scientist, csv_data):
+    version = ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
+    content_type, body = multipart(
+        {"model_version": str(version.pk), "mapping": json.dumps(MAPPING)},
+        "file",
+        "scores.csv",
+        csv_data,
+    )
+    headers = {
+        "Authorization": f"Token {api_token_for(data_scientist)}",
+        "Content-Type": content_type,
+        "Accept": "application/json",
+    }
+    return version, headers, body
+
+
+def spooled(server: WebServer) -> list:
+    """The upload files in the server's upload folder (process folders included)."""
+    return [p for p in server.uploads.rglob("*.upload*") if p.is_file()]
+
+
+def media_files(server: WebServer) -> list:
+    return [p for p in server.media.rglob("*") if p.is_file()]
+
+
+def wait_for(predicate, *, timeout: float, what: str, server: WebServer):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"Timed out after {timeout:.0f} s waiting for {what}:\n{server.tail()}")
+
+
+def assert_nothing_stored(server: WebServer, version) -> None:
+    assert not ScoredDataset.objects.filter(model_version=version).exists()
+    assert not AuditEvent.objects.filter(action="scored_dataset.uploaded").exists()
+    assert not BiasSummary.objects.exists()
+    assert media_files(server) == []
+
+
+def assert_swept_after_restart(server: WebServer, left: list) -> None:
+    """What the dead process left is there until a web process starts again."""
+    assert left and all(p.exists() for p in left)  # the kill really left a file
+    server.start()
+    assert not any(p.exists() for p in left)
+    assert spooled(server) == []
+    dead_folders = {p.parent for p in left}
+    assert not any(folder.exists() for folder in dead_folders)
+
+
+def test_kill_9_while_the_body_arrives_leaves_no_row_no_file(server, upload):
+    version, headers, body = upload
+    server.start()
+    sock = start_upload(server, DATASETS, headers, body)
+    try:
+        half = len(body) // 2
+        for start in range(0, half, 256 * 1024):  # slowly: a pipeline on a slow link
+            sock.sendall(body[start : min(start + 256 * 1024, half)])
+            time.sleep(0.01)
+        # the server is receiving: its temporary file holds part of the body
+        growing = wait_for(
+            lambda: [p for p in spooled(server) if p.stat().st_size > 0],
+            timeout=30,
+            what="the server to spool the upload",
+            server=server,
+        )
+        server.kill()
+    finally:
+        sock.close()
+    assert all(p.stat().st_size < len(body) for p in growing)
+    assert_nothing_stored(server, version)
+    assert_swept_after_restart(server, growing)
+    # the restarted server takes the same upload whole
+    done = server.request("POST", DATASETS, body=body, headers=headers, timeout=120)
+    assert done.status == 201, done.body[:500]
+    [dataset] = ScoredDataset.objects.filter(model_version=version)
+    assert dataset.rows == ROWS
+    assert [p.name for p in media_files(server)] == [f"{dataset.sha256}.csv"]
+    assert spooled(server) == []
+
+
+def test_kill_9_while_the_view_checks_the_rows_leaves_no_row_no_file(server, upload, csv_data):
+    version, headers, body = upload
+    server.start()
+    sock = start_upload(server, DATASETS, headers, body)
+    try:
+        sock.sendall(body)
+        # the whole file has been received and spooled: the view is checking its rows
+        full = wait_for(
+            lambda: [p for p in spooled(server) if p.stat().st_size >= len(csv_data)],
+            timeout=60,
+            what="the whole upload to be spooled",
+            server=server,
+        )
+        server.kill()
+        sock.settimeout(5)
+        try:
+            answer = sock.recv(100)
+        except OSError:
+            answer = b""
+    finally:
+        sock.close()
+    assert answer == b"", f"the server answered before it was killed: {answer!r}"
+    assert_nothing_stored(server, version)
+    assert_swept_after_restart(server, full)
