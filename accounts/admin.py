@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.admin_site import ServiceModelAdmin
+from accounts.admin_site import RefusedFormIs400, ServiceModelAdmin
 from accounts.models import ApiToken, RoleGrant
 from accounts.services import (
     api_token_create,
@@ -72,7 +72,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(ServiceModelAdmin):
+class RoleGrantAdmin(RefusedFormIs400, ServiceModelAdmin):
     list_display = ["user", "role", "status", "requested_by", "requested_at", "decided_by"]
     list_filter = ["status", "role"]
     search_fields = ["user__username", "reason"]

@@ -33,6 +33,18 @@ class GovernanceAdminConfig(AdminConfig):
     default_site = "accounts.admin_site.GovernanceAdminSite"
 
 
+class RefusedFormIs400:
+    """A ModelAdmin mixin: an add or change form posted and shown again with its errors
+    (a refused or invalid save: nothing was written) answers 400, not 200, like every
+    other refused page (issue 12: a governance lead granting themselves a role)."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        response = super().render_change_form(request, context, *args, **kwargs)
+        if request.method == "POST":
+            response.status_code = 400
+        return response
+
+
 class ServiceRefused(Exception):
     """A service refused a save made in the admin (carries its ValidationError or
     PermissionDenied); the admin's transaction has been rolled back."""

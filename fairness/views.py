@@ -207,6 +207,11 @@ def dataset_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
 def summary_request_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Another summary of a stored dataset with other options (or a failed one again)."""
     dataset = get_or_404(sel.scored_dataset_get, pk=pk)
+    if not svc.can_run(request.user, dataset.model_version):
+        # Before the options are read: whoever may not run one is told so (issue 12).
+        raise PermissionDenied(
+            "Only data scientists of the use case's team and governance leads run summaries."
+        )
     form = SummaryOptionsForm(request.POST)
     if not form.is_valid():
         messages.error(

@@ -6,7 +6,7 @@
   requester, the authors and the validator (segregation of duties);
 - governance leads waive blocking items and revoke approvals;
 - risk officers and governance leads open and resolve findings and sign periodic
-  reviews (besides the model-acceptance Accountable);
+  reviews (a model-acceptance Accountable without the risk officer role does not);
 - everyone with a role reads.
 """
 

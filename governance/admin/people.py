@@ -16,6 +16,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.admin_site import RefusedFormIs400
 from accounts.services import role_changes_check
 from audit.services import audit_context
 
@@ -26,7 +27,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class GovernanceUserAdmin(UserAdmin):
+class GovernanceUserAdmin(RefusedFormIs400, UserAdmin):
     """Governance leads assign people to roles (groups) and teams within the rules
     above; only superusers grant superuser status or individual permissions."""
 

@@ -11,6 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -303,14 +304,25 @@ class DriftAlertViewSet(
             return DriftAlert.objects.none()
         return sel.alert_list()
 
+    def _handled_alert(self, request) -> DriftAlert:
+        """The alert, if the caller may handle it: refused (403) before the body is read,
+        as on the page (issue 12: an auditor is told why, not that a field is wrong)."""
+        alert = self.get_object()
+        if not svc.can_handle_alert(request.user, alert.config):
+            raise PermissionDenied(
+                "Only the monitoring Accountable, risk officers and governance leads handle alerts."
+            )
+        return alert
+
     @extend_schema(request=DriftAlertReasonSerializer, responses={200: DriftAlertSerializer})
     @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])
     def acknowledge(self, request, pk=None):
         """Acknowledge an open alert, with a reason."""
+        alert = self._handled_alert(request)
         data = DriftAlertReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = svc.drift_alert_acknowledge(
-            alert=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+            alert=alert, by=request.user, reason=data.validated_data["reason"]
         )
         return Response(DriftAlertSerializer(sel.alert_get(pk=alert.pk)).data)
 
@@ -318,9 +330,10 @@ class DriftAlertViewSet(
     @action(detail=True, methods=["post"], permission_classes=[HasAnyRole])
     def resolve(self, request, pk=None):
         """Resolve an alert, with a reason; a later breach opens a new one."""
+        alert = self._handled_alert(request)
         data = DriftAlertReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = svc.drift_alert_resolve(
-            alert=self.get_object(), by=request.user, reason=data.validated_data["reason"]
+            alert=alert, by=request.user, reason=data.validated_data["reason"]
         )
         return Response(DriftAlertSerializer(sel.alert_get(pk=alert.pk)).data)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from core import promotion_rules as rules
 from governance.selectors.classification import classification_blocking
 from governance.selectors.ethics import ethics_blocking
+from governance.selectors.obligations import obligations_gating_move
 from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
 from reviews.models import PromotionRequest, Signature
@@ -85,6 +86,15 @@ def _block_second_line(decision, version, use_case, environment: str) -> None:
         decision.block(code.split(":")[0], message, item=code)
 
 
+def _block_unmet_obligations(decision, version, environment: str) -> None:
+    """Without an approval, the pipeline is still told every obligation the policy says
+    gates the move and is not met (issue 12, item 3: a Critical version's open
+    obligations, its missing monitoring), not only that nothing was approved."""
+    for item in obligations_gating_move(version=version, environment=environment):
+        if item["problem"]:
+            decision.block("obligation-unmet", item["problem"], obligation=item["code"])
+
+
 def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     decision = GateDecision(allowed=True, version=version)
     if environment not in rules.ORDER:
@@ -111,6 +121,7 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     decision.request = request
     if request is None:
         decision.block("no-approval", f"No approved request took this version into {environment}.")
+        _block_unmet_obligations(decision, version, environment)
         return decision
     if request.status == PromotionRequest.Status.REVOKED:
         revocation = request.signatures.filter(meaning=Signature.Meaning.REVOKED).first()

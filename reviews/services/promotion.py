@@ -412,18 +412,18 @@ def review_manifest(version: ModelVersion) -> dict[str, Any]:
 
 
 def can_sign_review(user: User, version: ModelVersion) -> str | None:
-    """None when the user may sign the version's periodic review, else why not."""
-    from governance.selectors.raci import raci_accountable_for
-
+    """None when the user may sign the version's periodic review, else why not: risk
+    officers and governance leads, never an author. Being Accountable for model
+    acceptance in the RACI is not enough without the role (issue 12: signing checks the
+    signer's role, so a team-mate made Accountable cannot clear an overdue review)."""
     if user.pk in set(version.authors.values_list("pk", flat=True)):
         return "An author cannot review their own version."
-    accountable = {
-        u.pk
-        for u in raci_accountable_for(use_case=version.model.use_case, task_code="model-acceptance")
-    }
-    if user.pk in accountable or permissions.can_resolve_finding(user):
+    if permissions.can_resolve_finding(user):
         return None
-    return "Only the model-acceptance Accountable, risk officers and governance leads sign reviews."
+    return (
+        "Only risk officers and governance leads sign periodic reviews (the model-acceptance "
+        "Accountable signs them holding the risk officer role)."
+    )
 
 
 def periodic_review_sign(

@@ -86,6 +86,16 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _refused(request: HttpRequest, why: str, page, pk: int) -> HttpResponse:
+    """A write the service refused (nothing saved) answers 400 with the reason, shown
+    on the page it was made from (issue 12: a refusal is never a redirect that looks
+    like success)."""
+    messages.error(request, why + " Nothing was saved.")
+    response = page(request, pk)
+    response.status_code = 400
+    return response
+
+
 def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, str | None, bool]:
     """Run a signing dialog's POST: (HTTP status, refusal to show, signed?). A bad form
     or a wrong password is a 400 with the reason; a refusal (rules, permissions) a 403."""
@@ -283,9 +293,8 @@ def request_waive_view(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc) + " Nothing was saved.")
-    else:
-        messages.success(request, "Blocking item waived.")
+        return _refused(request, _errors(exc), request_detail, req.pk)
+    messages.success(request, "Blocking item waived.")
     return redirect("reviews:request-detail", pk=req.pk)
 
 
@@ -296,9 +305,8 @@ def request_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         svc.request_withdraw(request=req, by=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        messages.error(request, _errors(exc) + " Nothing was saved.")
-    else:
-        messages.success(request, "Request withdrawn.")
+        return _refused(request, _errors(exc), request_detail, req.pk)
+    messages.success(request, "Request withdrawn.")
     return redirect("reviews:request-detail", pk=req.pk)
 
 
@@ -348,10 +356,12 @@ def version_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(request, pk)
+    if not any(permissions.can_request(request.user, version, kind) for kind in rules.KINDS):
+        # Refused before the form is read: the reason, not a missing field (issue 12).
+        raise PermissionDenied("You may not ask to move this version.")
     form = RequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a move and give a justification. Nothing was saved.")
-        return redirect("reviews:version", pk=version.pk)
+        return _refused(request, "Choose a move and give a justification.", version_view, pk)
     try:
         req = svc.request_create(
             version=version,
@@ -360,8 +370,7 @@ def request_create_view(request: HttpRequest, pk: int) -> HttpResponse:
             justification=form.cleaned_data["justification"],
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc) + " Nothing was saved.")
-        return redirect("reviews:version", pk=version.pk)
+        return _refused(request, _errors(exc), version_view, pk)
     if req.status == PromotionRequest.Status.APPROVED:
         messages.success(
             request, "Approved at once: the policy requires no sign-off for this move."
@@ -384,9 +393,8 @@ def finding_create_view(request: HttpRequest, pk: int) -> HttpResponse:
             detail={"note": request.POST.get("detail", "")[:4000]},
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc) + " Nothing was saved.")
-    else:
-        messages.success(request, "Finding opened; it blocks promotion until resolved.")
+        return _refused(request, _errors(exc), version_view, pk)
+    messages.success(request, "Finding opened; it blocks promotion until resolved.")
     return redirect("reviews:version", pk=version.pk)
 
 
@@ -399,9 +407,8 @@ def finding_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
             finding=finding, by=request.user, resolution=request.POST.get("resolution", "")
         )
     except ValidationError as exc:
-        messages.error(request, _errors(exc) + " Nothing was saved.")
-    else:
-        messages.success(request, "Finding resolved.")
+        return _refused(request, _errors(exc), version_view, finding.model_version_id)
+    messages.success(request, "Finding resolved.")
     return redirect("reviews:version", pk=finding.model_version_id)
 
 

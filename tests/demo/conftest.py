@@ -8,27 +8,18 @@ the last test of the package: the rest of the suite starts from an empty databas
 """
 
 from io import StringIO
-from unittest import mock
 
 import pytest
-from celery.app.task import Task
 from django.core.management import call_command
-from django.db import transaction
+
+from tests.demo.portfolio import seeded_demo
 
 
 @pytest.fixture(scope="package")
 def demo_output(django_db_setup, django_db_blocker) -> str:
     """What the first ``seed_demo`` printed; the database holds its portfolio."""
-    with django_db_blocker.unblock(), mock.patch.object(Task, "delay"):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            out = StringIO()
-            call_command("seed_demo", stdout=out, stderr=out)
-            yield out.getvalue()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with seeded_demo(django_db_blocker) as output:
+        yield output
 
 
 def seed() -> str:
