@@ -302,3 +302,50 @@ def validation_blocking_items(version: ModelVersion, target_env: str) -> list:
 def is_validation_item(code: str) -> bool:
     """Validation items are met by a validation or a risk acceptance, never waived."""
     return code.startswith(("validation:", "validation-finding:"))
+
+
+# --- What a promotion signature binds of validation (issue 12) --------------------------
+
+
+def validations_bound(version: ModelVersion, target_env: str) -> list[dict[str, Any]]:
+    """The validation that gates a move into ``target_env``, as a signature on the
+    request binds it (manifest format 3): the one that counts, with its conclusion and
+    its own signature's hash. Empty when the policy asks for none, or the move is not
+    one a validation gates. A validation signed later supersedes it and so changes it."""
+    if target_env not in VALIDATED_BEFORE or not validation_required(version):
+        return []
+    current = validation_current(version)
+    if current is None:
+        return []
+    signature = getattr(current, "signature", None)
+    return [
+        {
+            "key": f"#{current.pk}",
+            "conclusion": current.conclusion,
+            "signature_hash": signature.manifest_hash if signature else "",
+            "signed_at": current.signed_at.isoformat(),
+        }
+    ]
+
+
+def acceptances_bound(
+    version: ModelVersion, target_env: str, *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The risk acceptances that let the open validation findings through a move into
+    ``target_env`` (production only), keyed by finding as the manifest's findings are:
+    one added or expired after signing changes them."""
+    if target_env != FINDINGS_BEFORE:
+        return []
+    today = today or timezone.localdate()
+    out = []
+    for finding in validation_findings_open(version):
+        acceptance = acceptance_current(finding, today=today)
+        if acceptance is not None:
+            out.append(
+                {
+                    "key": f"#{finding.pk}",
+                    "acceptance": acceptance.pk,
+                    "expires_on": acceptance.expires_on.isoformat(),
+                }
+            )
+    return out
