@@ -240,10 +240,14 @@ def manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(manifest)).hexdigest()
 
 
-MANIFEST_FORMAT = 2
-# What a signature binds of each gating obligation (manifest format 2). Legacy
+MANIFEST_FORMAT = 3
+# What a signature binds of each gating obligation (manifest formats 2 and 3). Legacy
 # manifests (no format) bound every obligation of the use case, without versions;
 # they are compared on the fields they share, for the obligations that gate now.
+# Format 3 adds the validation that gates the move ("validations": id, conclusion,
+# its signature's hash) and the risk acceptances of open validation findings
+# ("acceptances": per finding, the acceptance and its expiry); a format 2 manifest
+# did not bind them, so they are compared only for signatures of format 3 or later.
 BOUND_FIELDS = (
     "level",
     "status",
@@ -256,7 +260,7 @@ LEGACY_FIELDS = ("status", "evidence_sha256", "evidence_link")
 
 
 def _obligation_view(manifest: dict[str, Any]) -> tuple[dict[str, dict], tuple[str, ...]]:
-    if manifest.get("format") == MANIFEST_FORMAT:
+    if (manifest.get("format") or 0) >= 2:
         rows = {
             r["key"]: {f: r.get(f) or "" for f in BOUND_FIELDS} for r in manifest["obligations"]
         }
@@ -273,10 +277,11 @@ def _obligation_view(manifest: dict[str, Any]) -> tuple[dict[str, dict], tuple[s
     return rows, LEGACY_FIELDS
 
 
-def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, str]]:
+def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, Any]]:
     """What changed, since a signature, among the things it binds: the artifact, the
     target, the obligations that gate the move (their status and evidence), open
-    findings and waivers. Obligations that do not gate the move are not bound: their
+    findings and waivers, and (format 3) the validation and the risk acceptances that
+    gate it. Obligations that do not gate the move are not bound: their
     changes never void a signature. Each change is {"what", "key", "message"}."""
     changes: list[dict[str, str]] = []
     for key, label in (("artifact_sha256", "artifact SHA-256"), ("target", "target")):
@@ -306,6 +311,16 @@ def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dic
             )
             message = f"The {k} obligation changed ({detail})."
         changes.append({"what": "obligation", "key": k, "message": message})
+    changes += _findings_and_waivers_changes(signed, current)
+    if (signed.get("format") or 0) >= 3:
+        changes += _validation_changes(signed, current)
+    return changes
+
+
+def _findings_and_waivers_changes(
+    signed: dict[str, Any], current: dict[str, Any]
+) -> list[dict[str, Any]]:
+    changes: list[dict[str, Any]] = []
     for key, label in (("findings", "finding"), ("waivers", "waiver of")):
         before = {row["key"]: row for row in signed.get(key, [])}
         after = {row["key"]: row for row in current.get(key, [])}
@@ -319,6 +334,57 @@ def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dic
             else:
                 continue
             changes.append({"what": key[:-1], "key": k, "message": message})
+    return changes
+
+
+def _validation_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, Any]]:
+    """Changes of the validation that gates the move and of the risk acceptances of
+    open validation findings (manifest format 3). An acceptance that stops counting
+    because its finding is no longer open is said by the finding's own change."""
+    changes: list[dict[str, Any]] = []
+    before = {r["key"]: r for r in signed.get("validations", [])}
+    after = {r["key"]: r for r in current.get("validations", [])}
+    for k in sorted(set(before) | set(after)):
+        if k in before and k in after and before[k] == after[k]:
+            continue
+        if k not in after:
+            message = (
+                f"The validation {k} ({before[k].get('conclusion')}) that the signature bound "
+                "no longer counts for this move."
+            )
+        elif k not in before:
+            message = f"The validation {k} ({after[k].get('conclusion')}) now counts for this move."
+        else:
+            message = f"The validation {k} changed."
+        changes.append({"what": "validation", "key": k, "message": message})
+    before = {r["key"]: r for r in signed.get("acceptances", [])}
+    after = {r["key"]: r for r in current.get("acceptances", [])}
+    still_open = {r["key"] for r in current.get("findings", [])}
+    for k in sorted(set(before) | set(after)):
+        old, new = before.get(k), after.get(k)
+        if old == new or (new is None and k not in still_open):
+            continue
+        if new is None:
+            message = (
+                f"The risk acceptance of finding {k} expired (it ran until "
+                f"{old.get('expires_on')}): the finding is open and not accepted."
+            )
+        elif old is None:
+            message = f"The risk of finding {k} was accepted until {new.get('expires_on')}."
+        else:
+            message = (
+                f"The risk acceptance of finding {k} changed (until {old.get('expires_on')} "
+                f"-> until {new.get('expires_on')})."
+            )
+        changes.append(
+            {
+                "what": "acceptance",
+                "key": k,
+                "message": message,
+                "acceptance": (new or old).get("acceptance"),
+                "before": old.get("acceptance") if old else None,
+            }
+        )
     return changes
 
 

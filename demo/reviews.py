@@ -36,6 +36,7 @@ from inventory.models import ModelVersion, UseCase
 from reviews.models import Finding, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.selectors.validation import validation_blocking
+from reviews.services import acceptance as acceptance_svc
 from reviews.services import gate as gate_svc
 from reviews.services import promotion as svc
 from reviews.services import validation as validation_svc
@@ -97,11 +98,12 @@ def _validate(version: ModelVersion, env: str, users: dict[str, User]) -> None:
         )
     for code, _ in validation_blocking(version, env):
         if code.startswith("validation-finding:"):
-            validation_svc.finding_accept(
+            acceptance_svc.finding_accept_unchecked(
                 finding=Finding.objects.get(pk=int(code.split(":")[1])),
                 by=users["risk.officer"],
                 reason="Demo: cut-off recalibration scheduled; monitoring covers the gap.",
                 expires_on=timezone.localdate() + timedelta(days=CONDITION_ACCEPTED_DAYS),
+                auth_method=AUTH,
             )
 
 

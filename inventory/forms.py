@@ -105,11 +105,6 @@ class ModelVersionForm(forms.ModelForm):
     service does; the service decides whether the label already exists."""
 
     authors = PeopleChoiceField(queryset=_people(), widget=forms.CheckboxSelectMultiple)
-    validator = PersonChoiceField(
-        queryset=_people(),
-        required=False,
-        help_text="Who validated this version independently (may not approve it).",
-    )
     training_dataset = forms.ModelChoiceField(
         queryset=Dataset.objects.order_by("name"), required=False, label="Training dataset"
     )
@@ -130,7 +125,6 @@ class ModelVersionForm(forms.ModelForm):
             "training_data_ref",
             "metrics",
             "authors",
-            "validator",
         ]
         labels = {"artifact_uri": "Artifact URI", "artifact_sha256": "Artifact SHA-256"}
         help_texts = {
@@ -155,7 +149,6 @@ class ModelVersionForm(forms.ModelForm):
             "training_data_ref": data.get("training_data_ref", ""),
             "metrics": data.get("metrics") or {},
             "authors": list(data["authors"]),
-            "validator": data.get("validator"),
         }
 
 

@@ -195,14 +195,21 @@ class ModelVersion(models.Model):
     framework = models.CharField(max_length=100)
     metrics = models.JSONField(default=dict, blank=True)
     authors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="authored_versions")
+    # Legacy (before issue 12's signed validations): a person named at registration as
+    # the validator, with no record and no signature. Kept so that those named stay
+    # excluded from approving the version's promotions; never set any more, and never
+    # shown as the version's validator (that is its signed ``reviews.Validation``).
     validator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        editable=False,
         related_name="validated_versions",
-        help_text="Who validated this version independently; like its authors, the "
-        "validator may not approve its promotion (segregation of duties).",
+        verbose_name="named validator (legacy)",
+        help_text="Legacy, read-only: a person named at registration before validations "
+        "were recorded and signed. Not a validation; still excluded from approving the "
+        "version's promotions (segregation of duties).",
     )
     environment = models.CharField(
         max_length=10, choices=Environment.choices, default=Environment.DEV, editable=False

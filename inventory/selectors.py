@@ -70,9 +70,16 @@ def ml_model_list(*, user: AnyUser) -> QuerySet[MLModel]:
 def model_version_list(*, user: AnyUser) -> QuerySet[ModelVersion]:
     if not has_any_role(user):
         return ModelVersion.objects.none()
+    # The signed validations (reviews) come by the reverse relation, for the API's
+    # "validator" and "validation": no query per version.
     return ModelVersion.objects.select_related(
-        "model", "model__use_case", "model__use_case__team", "training_dataset", "registered_by"
-    ).prefetch_related("authors")
+        "model",
+        "model__use_case",
+        "model__use_case__team",
+        "training_dataset",
+        "registered_by",
+        "validator",
+    ).prefetch_related("authors", "validations__validator")
 
 
 def dataset_list(*, user: AnyUser) -> QuerySet[Dataset]:

@@ -213,13 +213,14 @@ def model_version_register(
     training_data_ref: str = "",
     metrics: dict | None = None,
     authors: Iterable[User] | None = None,
-    validator: User | None = None,
 ) -> tuple[ModelVersion, bool]:
     """Register a version of a model; idempotent on (model, version label).
 
     Returns (version, created). Registering the same label with the same SHA-256
     again returns the existing version unchanged; a different SHA-256 for an existing
-    label raises ValidationError: an artifact, once registered, never changes.
+    label raises ValidationError: an artifact, once registered, never changes. Nobody
+    is named validator here: a version's validation is recorded and signed by an
+    independent validator (``reviews.services.validation``).
     """
     _require_team(by, model.use_case.team, "register versions")
     artifact_sha256 = (artifact_sha256 or "").strip().lower()
@@ -244,10 +245,6 @@ def model_version_register(
     metrics = {} if metrics is None else metrics
     _check_metrics(metrics)
     authors = list(authors) if authors else [by]
-    if validator is not None and validator in authors:
-        raise ValidationError(
-            {"validator": "The validator must be independent: not one of the version's authors."}
-        )
     version = ModelVersion(
         model=model,
         version_label=version_label,
@@ -257,7 +254,6 @@ def model_version_register(
         training_dataset=training_dataset,
         training_data_ref=training_data_ref,
         metrics=metrics,
-        validator=validator,
         registered_by=by,
     )
     version.full_clean()

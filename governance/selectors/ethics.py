@@ -272,8 +272,11 @@ def ethics_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
     promotion request's blocking items and the deployment gate."""
     if target_env not in ETHICS_BLOCKS:
         return []
+    # One query whatever the number of deviations: whether one was ever accepted is an
+    # annotation, not a query per row.
     rows = EthicsDeviation.objects.filter(use_case=use_case, closed_at=None).annotate(
-        accepted_until=_accepted_until()
+        accepted_until=_accepted_until(),
+        ever_accepted=Exists(EthicsDeviationAcceptance.objects.filter(deviation=OuterRef("pk"))),
     )
     items = []
     for row in rows.order_by("code"):
@@ -281,7 +284,7 @@ def ethics_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
             why = "A prohibited harm cannot be accepted: change the use case and answer again."
         elif row.accepted_until is None:
             why = "Not accepted by the Accountable of model acceptance" + (
-                " (the acceptance expired)." if row.acceptances.exists() else "."
+                " (the acceptance expired)." if row.ever_accepted else "."
             )
         else:
             continue

@@ -11,9 +11,7 @@ from governance.models import FrameworkChange
 from notifications.models import Notification
 from notifications.services import notification_queue
 
-# Not (yet) one of ``Notification.Kind``'s choices: the outbox takes any kind that has a
-# registered renderer (``governance.apps``), and the notifications app is left as it is.
-FRAMEWORK_CHANGE_PROPOSED = "framework_change_proposed"
+FRAMEWORK_CHANGE_PROPOSED = Notification.Kind.FRAMEWORK_CHANGE_PROPOSED
 
 
 def framework_change_reviewers(change: FrameworkChange) -> list[User]:

@@ -181,10 +181,21 @@ class ModelVersionSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
         required=False, help_text='Metric names and numbers, e.g. {"auc": 0.81}.'
     )
     authors = _username_field(many=True, required=False)
-    validator = _username_field(
-        required=False,
-        allow_null=True,
-        help_text="Username of the independent validator (may not approve the version).",
+    validator = serializers.SerializerMethodField(
+        help_text="Username of the validator who signed the version's validation that "
+        "counts (its latest signed one), or null. Read-only: validations are recorded and "
+        "signed at /api/v1/validations/."
+    )
+    validation = serializers.SerializerMethodField(
+        help_text="The version's signed validation that counts: id, conclusion, signed_at, "
+        "validator; null when none is signed."
+    )
+    legacy_validator = serializers.SlugRelatedField(
+        source="validator",
+        slug_field="username",
+        read_only=True,
+        help_text="Legacy, read-only: a person named at registration before validations "
+        "were signed; not a validation. Still excluded from approving the version.",
     )
     environment_label = serializers.CharField(source="get_environment_display", read_only=True)
     registered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -205,6 +216,8 @@ class ModelVersionSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
             "metrics",
             "authors",
             "validator",
+            "validation",
+            "legacy_validator",
             "environment",
             "environment_label",
             "registered_by",
@@ -217,6 +230,27 @@ class ModelVersionSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
 
     def validate_metrics(self, value: dict) -> dict:
         return validate_metric_values(value)
+
+    @staticmethod
+    def _signed_validation(obj):
+        # Over the list's prefetch (``model_version_list``): no query per version.
+        signed = [v for v in obj.validations.all() if v.signed_at is not None]
+        return max(signed, key=lambda v: (v.signed_at, v.pk), default=None)
+
+    def get_validator(self, obj) -> str | None:
+        current = self._signed_validation(obj)
+        return current.validator.get_username() if current else None
+
+    def get_validation(self, obj) -> dict | None:
+        current = self._signed_validation(obj)
+        if current is None:
+            return None
+        return {
+            "id": current.pk,
+            "conclusion": current.conclusion,
+            "signed_at": current.signed_at,
+            "validator": current.validator.get_username(),
+        }
 
     def validate_artifact_sha256(self, value: str) -> str:
         value = value.strip().lower()

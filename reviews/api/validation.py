@@ -3,7 +3,8 @@ change a draft, sign) and risk acceptances of validation findings.
 
 Only validators independent of the developing team record and sign (the services
 decide, with the reason, in a 403); signing needs a browser session and the password
-typed again, never an API token. A signed validation is never changed (400).
+typed again, never an API token. A signed validation is never changed (400). Accepting
+a validation finding's risk is signed the same way (password typed again, never a token).
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
@@ -21,7 +22,22 @@ from inventory.models import ModelVersion
 from reviews.filters import ValidationFilterSet
 from reviews.models import Finding, FindingAcceptance, Validation
 from reviews.selectors import validation as sel
+from reviews.services import acceptance as acceptance_svc
 from reviews.services import validation as svc
+
+
+def _signature_data(signature) -> dict | None:
+    if signature is None:
+        return None
+    return {
+        "id": signature.pk,
+        "signer": signature.signer.get_username(),
+        "printed_name": signature.printed_name,
+        "signed_at": signature.signed_at,
+        "meaning": signature.meaning,
+        "manifest_hash": signature.manifest_hash,
+        "auth_method": signature.auth_method,
+    }
 
 
 class FindingRaisedSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -61,18 +77,7 @@ class ValidationSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
         return [f.pk for f in obj.findings.all()]
 
     def get_signature(self, obj) -> dict | None:
-        signature = getattr(obj, "signature", None) if obj.signed_at else None
-        if signature is None:
-            return None
-        return {
-            "id": signature.pk,
-            "signer": signature.signer.get_username(),
-            "printed_name": signature.printed_name,
-            "signed_at": signature.signed_at,
-            "meaning": signature.meaning,
-            "manifest_hash": signature.manifest_hash,
-            "auth_method": signature.auth_method,
-        }
+        return _signature_data(getattr(obj, "signature", None) if obj.signed_at else None)
 
 
 class ValidationSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -143,6 +148,15 @@ class FindingAcceptanceSerializer(OnlyTheseFieldsMixin, serializers.ModelSeriali
     accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     finding = serializers.PrimaryKeyRelatedField(queryset=Finding.objects.all())
     expires_on = serializers.DateField()
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=4096,
+        style={"input_type": "password"},
+        help_text="Your password, typed again: accepting a finding's risk is a signed act.",
+    )
+    signature = serializers.SerializerMethodField()
 
     class Meta:
         model = FindingAcceptance
@@ -154,12 +168,21 @@ class FindingAcceptanceSerializer(OnlyTheseFieldsMixin, serializers.ModelSeriali
             "accepted_at",
             "expires_on",
             "reason",
+            "password",
+            "signature",
         ]
         read_only_fields = ["accepted_by", "printed_name", "accepted_at"]
 
+    def get_signature(self, obj) -> dict | None:
+        """The signature (meaning "risk accepted"); null for an acceptance recorded
+        before acceptances were signed."""
+        return _signature_data(getattr(obj, "signature", None))
+
 
 class FindingAcceptanceViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
-    """Risk acceptances of validation findings, until a date (second line only)."""
+    """Risk acceptances of validation findings, until a date: the second line's signed
+    act (risk officers and governance leads outside the developing team), the password
+    typed again from a browser session; an API token is refused (403)."""
 
     serializer_class = FindingAcceptanceSerializer
     http_method_names = ["get", "post", "head", "options"]
@@ -167,12 +190,18 @@ class FindingAcceptanceViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if not has_any_role(self.request.user):
             return FindingAcceptance.objects.none()
-        return FindingAcceptance.objects.select_related("accepted_by", "finding")
+        return FindingAcceptance.objects.select_related(
+            "accepted_by", "finding", "signature__signer"
+        )
 
     def create(self, request):
         data = FindingAcceptanceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        acceptance = svc.finding_accept(by=request.user, **data.validated_data)
+        via_token = not isinstance(request.successful_authenticator, SessionAuthentication)
+        acceptance = acceptance_svc.finding_accept(
+            by=request.user, via_token=via_token, **data.validated_data
+        )
         return Response(
-            FindingAcceptanceSerializer(acceptance).data, status=status.HTTP_201_CREATED
+            FindingAcceptanceSerializer(self.get_queryset().get(pk=acceptance.pk)).data,
+            status=status.HTTP_201_CREATED,
         )

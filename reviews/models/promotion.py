@@ -114,6 +114,7 @@ class Signature(AppendOnlyModel):
         PROTOCOL_LOCKED = "protocol_locked", "Experiment protocol signed and locked"
         RESULT_SIGNED = "result_signed", "Experiment result signed"
         VALIDATED = "validated", "Validated"
+        RISK_ACCEPTED = "risk_accepted", "Risk accepted until a date"
 
     request = models.ForeignKey(
         PromotionRequest,
@@ -138,6 +139,13 @@ class Signature(AppendOnlyModel):
     )
     validation = models.OneToOneField(
         "reviews.Validation",
+        on_delete=models.PROTECT,
+        related_name="signature",
+        null=True,
+        blank=True,
+    )
+    finding_acceptance = models.OneToOneField(
+        "reviews.FindingAcceptance",
         on_delete=models.PROTECT,
         related_name="signature",
         null=True,
@@ -177,7 +185,8 @@ class Signature(AppendOnlyModel):
                 | models.Q(
                     experiment__isnull=False, meaning__in=["protocol_locked", "result_signed"]
                 )
-                | models.Q(validation__isnull=False, meaning="validated"),
+                | models.Q(validation__isnull=False, meaning="validated")
+                | models.Q(finding_acceptance__isnull=False, meaning="risk_accepted"),
                 name="signature_has_subject",
             ),
         ]

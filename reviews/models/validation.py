@@ -106,7 +106,10 @@ class Validation(models.Model):
 
 class FindingAcceptance(AppendOnlyModel):
     """The second line accepts the risk of an open validation finding until a date: the
-    finding stays open, and stops blocking production until ``expires_on`` has passed."""
+    finding stays open, and stops blocking production until ``expires_on`` has passed.
+    A signed act: its ``signature`` (meaning "risk accepted", password typed again)
+    binds the finding, the artifact, the reason and the expiry. Acceptances recorded
+    before acceptances were signed have none."""
 
     finding = models.ForeignKey(
         "reviews.Finding", on_delete=models.PROTECT, related_name="acceptances"

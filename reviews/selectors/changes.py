@@ -1,17 +1,19 @@
 """Who made a change that voids a signature, and when: the page, the gate answer and
 the gate log carry it."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
 
 from governance.models import ObligationEvent
-from reviews.models import BlockingWaiver, Finding, PromotionRequest
+from reviews.models import BlockingWaiver, Finding, FindingAcceptance, PromotionRequest, Validation
 
 
 def attribute_change(change: dict[str, str], request: PromotionRequest, since) -> dict[str, Any]:
     """Who made a change that voids a signature, and when (the latest event after the
-    signature on the obligation, finding or waiver concerned)."""
+    signature on the obligation, finding, waiver, validation or risk acceptance
+    concerned)."""
     out: dict[str, Any] = dict(change, when=None, by=None)
     version = request.model_version
     if change["what"] == "obligation":
@@ -41,6 +43,10 @@ def attribute_change(change: dict[str, str], request: PromotionRequest, since) -
             out["when"] = (finding.resolved_at if resolved else finding.opened_at).isoformat()
             who = finding.resolved_by if resolved else finding.opened_by
             out["by"] = who.get_username() if who else "system"
+    elif change["what"] == "validation":
+        _attribute_validation(out, version, since)
+    elif change["what"] == "acceptance":
+        _attribute_acceptance(out, since)
     elif change["what"] == "waiver":
         waiver = BlockingWaiver.objects.filter(request=request, code=change["key"]).first()
         if waiver:
@@ -49,3 +55,40 @@ def attribute_change(change: dict[str, str], request: PromotionRequest, since) -
         what = out.get("event", "changed")
         out["message"] = f"{change['message']} ({what} on {out['when'][:16]} by {out['by']})"
     return out
+
+
+def _attribute_validation(out: dict[str, Any], version, since) -> None:
+    """A validation now counting was signed after the signature (by its validator); one
+    that no longer counts was superseded by the first validation signed after it."""
+    validation = Validation.objects.filter(pk=str(out["key"]).lstrip("#")).first()
+    if validation is None or validation.signed_at is None:
+        return
+    if validation.signed_at <= since:
+        validation = (
+            Validation.objects.filter(model_version=version, signed_at__gt=since)
+            .select_related("validator")
+            .order_by("signed_at", "id")
+            .first()
+        )
+        if validation is None:
+            return
+        out["event"] = f"superseded by validation #{validation.pk}"
+    else:
+        out["event"] = "signed"
+    out["when"] = validation.signed_at.isoformat()
+    out["by"] = validation.validator.get_username()
+
+
+def _attribute_acceptance(out: dict[str, Any], since) -> None:
+    """An acceptance given after the signature (by whom, when); one that expired (the
+    day after its last day, by nobody: time did it)."""
+    given = FindingAcceptance.objects.filter(pk=out.get("acceptance") or 0).first()
+    if given is not None and given.accepted_at > since and given.pk != out.get("before"):
+        out["when"] = given.accepted_at.isoformat()
+        out["by"] = given.accepted_by.get_username()
+        out["event"] = "accepted"
+        return
+    if given is not None:
+        out["when"] = (given.expires_on + timedelta(days=1)).isoformat()
+        out["by"] = "system"
+        out["event"] = f"expired (accepted by {given.printed_name})"

@@ -37,8 +37,8 @@ from reviews.models import (
     Signature,
     SignatureVoiding,
 )
+from reviews.selectors import validation as validation_sel
 from reviews.selectors.changes import attribute_change
-from reviews.selectors.validation import validation_blocking_items
 
 # --- Facts about a version -------------------------------------------------------------
 
@@ -111,11 +111,13 @@ def signing_manifest(
 ) -> dict[str, Any]:
     """Exactly what a signature on this request binds to (issue 12): the artifact, the
     move, the state and evidence of the obligations that gate this move (with the
-    version and artifact each evidence was produced for), open findings and waivers.
-    Obligations that do not gate the move are not bound: work on them never voids a
-    signature."""
+    version and artifact each evidence was produced for), open findings and waivers,
+    the validation that gates the move and the risk acceptances of open validation
+    findings (format 3). Obligations that do not gate the move are not bound: work on
+    them never voids a signature."""
     version = request.model_version
     gating = gating_obligations(request) if gating is None else gating
+    promote, target = request.kind == rules.PROMOTE, request.to_environment
     obligations = []
     for item in gating:
         row = item.get("row")
@@ -148,6 +150,9 @@ def signing_manifest(
             {"key": w.code, "by": w.by_id, "reason": w.reason}
             for w in BlockingWaiver.objects.filter(request=request).order_by("code")
         ],
+        # Format 3: the validation and the findings' risk acceptances gating this move.
+        "validations": validation_sel.validations_bound(version, target) if promote else [],
+        "acceptances": validation_sel.acceptances_bound(version, target) if promote else [],
     }
 
 
@@ -401,7 +406,7 @@ def _blocking(
         ],
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},
-        extra=validation_blocking_items(version, request.to_environment),
+        extra=validation_sel.validation_blocking_items(version, request.to_environment),
     )
     if request.kind == rules.PROMOTE:  # issue 12, items 4 and 5: facts, confirmation, ethics
         target = request.to_environment

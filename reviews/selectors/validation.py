@@ -18,12 +18,13 @@ only if, at that moment, they
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_role
-from accounts.roles import VALIDATION_ROLES, Role
+from accounts.roles import SECOND_LINE, VALIDATION_ROLES, Role
 from core import policy_rules
 from core import promotion_rules as rules
 from governance.models import RaciAssignment, RaciTask
@@ -72,6 +73,25 @@ def _named_for_validation(use_case) -> set[int]:
     )
 
 
+def developer_relation(user: AnyUser, version: ModelVersion) -> str | None:
+    """How ``user`` takes part in developing ``version`` (a member of its use case's
+    team, the technical owner, an author or the registrant, Responsible or Accountable
+    for a development task in the RACI), as words for a refusal, or None when they do
+    not. Whoever develops a model neither validates it nor accepts its findings."""
+    use_case = version.model.use_case
+    if use_case.team.members.filter(pk=user.pk).exists():
+        return f"a member of {use_case.team}, the team that develops this use case"
+    if user.pk == use_case.technical_owner_id:
+        return "the use case's technical owner"
+    if user.pk == version.registered_by_id or version.authors.filter(pk=user.pk).exists():
+        return "an author or the registrant of this version"
+    for task in DEVELOPMENT_TASKS:
+        if any(u.pk == user.pk for u in raci_people_for(use_case=use_case, task_code=task)):
+            name = RaciTask.objects.filter(code=task).values_list("name", flat=True).first()
+            return f"Responsible or Accountable for {name or task} in the use case's RACI"
+    return None
+
+
 def validator_refusal(user: AnyUser, version: ModelVersion) -> str | None:
     """Why ``user`` may not validate ``version`` now (see the module's docstring), or
     None when they may."""
@@ -82,24 +102,13 @@ def validator_refusal(user: AnyUser, version: ModelVersion) -> str | None:
                 "validator from outside the developing team."
             )
         return "Only validators record and sign validations."
-    use_case = version.model.use_case
-    if use_case.team.members.filter(pk=user.pk).exists():
+    relation = developer_relation(user, version)
+    if relation:
         return (
-            f"You are a member of {use_case.team}, the team that develops this use case: "
-            "a validation must come from outside the developing team."
+            f"You are {relation}: a validation must come from outside the developing team; "
+            "developers do not validate their own model."
         )
-    if user.pk == use_case.technical_owner_id:
-        return "You are the use case's technical owner: you cannot validate its models."
-    if user.pk == version.registered_by_id or version.authors.filter(pk=user.pk).exists():
-        return "You authored or registered this version: you cannot validate it."
-    for task in DEVELOPMENT_TASKS:
-        if any(u.pk == user.pk for u in raci_people_for(use_case=use_case, task_code=task)):
-            name = RaciTask.objects.filter(code=task).values_list("name", flat=True).first()
-            return (
-                f"You are Responsible or Accountable for {name or task} in the use case's "
-                "RACI: developers do not validate their own model."
-            )
-    named = _named_for_validation(use_case)
+    named = _named_for_validation(version.model.use_case)
     if named and user.pk not in named:
         return (
             "The second line named other people for Validation in this use case's RACI; "
@@ -160,6 +169,51 @@ def acceptance_current(finding: Finding, *, today: date | None = None):
         .order_by("-expires_on", "-id")
         .first()
     )
+
+
+def finding_accept_refusal(user: AnyUser, finding: Finding) -> str | None:
+    """Why ``user`` may not accept the risk of the validation finding now, or None.
+    Accepting a finding's risk is the second line's signed act, by someone outside the
+    team that develops the model and not the validator who raised it."""
+    if not user.is_authenticated or not has_role(user, *SECOND_LINE):
+        if has_role(user, Role.DATA_SCIENTIST):
+            return (
+                "Data scientists develop models; the risk of a validation finding is accepted "
+                "by a risk officer or a governance lead, never by the model's developers."
+            )
+        if has_role(user, *VALIDATION_ROLES):
+            return (
+                "Validators raise findings; a risk officer or a governance lead accepts their risk."
+            )
+        return "Only risk officers and governance leads accept the risk of a validation finding."
+    relation = developer_relation(user, finding.model_version)
+    if relation:
+        return (
+            f"You are {relation}: the risk of a finding on a model is accepted by someone "
+            "outside the team that develops it."
+        )
+    if finding.validation_id and finding.validation.validator_id == user.pk:
+        return "You raised this finding in your validation: someone else accepts its risk."
+    return None
+
+
+def acceptance_manifest(
+    finding: Finding, *, by_id: int, reason: str, expires_on: date
+) -> dict[str, Any]:
+    """What a risk acceptance's signature binds: the finding as it reads, the validation
+    that raised it, the version and its artifact, the reason and the expiry."""
+    version = finding.model_version
+    return {
+        "finding": finding.pk,
+        "title": finding.title,
+        "validation": finding.validation_id,
+        "model_version": version.pk,
+        "version_label": version.version_label,
+        "artifact_sha256": version.artifact_sha256,
+        "accepted_by": by_id,
+        "reason": reason,
+        "expires_on": expires_on.isoformat(),
+    }
 
 
 def validation_findings_open(version: ModelVersion) -> QuerySet[Finding]:
@@ -248,3 +302,50 @@ def validation_blocking_items(version: ModelVersion, target_env: str) -> list:
 def is_validation_item(code: str) -> bool:
     """Validation items are met by a validation or a risk acceptance, never waived."""
     return code.startswith(("validation:", "validation-finding:"))
+
+
+# --- What a promotion signature binds of validation (issue 12) --------------------------
+
+
+def validations_bound(version: ModelVersion, target_env: str) -> list[dict[str, Any]]:
+    """The validation that gates a move into ``target_env``, as a signature on the
+    request binds it (manifest format 3): the one that counts, with its conclusion and
+    its own signature's hash. Empty when the policy asks for none, or the move is not
+    one a validation gates. A validation signed later supersedes it and so changes it."""
+    if target_env not in VALIDATED_BEFORE or not validation_required(version):
+        return []
+    current = validation_current(version)
+    if current is None:
+        return []
+    signature = getattr(current, "signature", None)
+    return [
+        {
+            "key": f"#{current.pk}",
+            "conclusion": current.conclusion,
+            "signature_hash": signature.manifest_hash if signature else "",
+            "signed_at": current.signed_at.isoformat(),
+        }
+    ]
+
+
+def acceptances_bound(
+    version: ModelVersion, target_env: str, *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The risk acceptances that let the open validation findings through a move into
+    ``target_env`` (production only), keyed by finding as the manifest's findings are:
+    one added or expired after signing changes them."""
+    if target_env != FINDINGS_BEFORE:
+        return []
+    today = today or timezone.localdate()
+    out = []
+    for finding in validation_findings_open(version):
+        acceptance = acceptance_current(finding, today=today)
+        if acceptance is not None:
+            out.append(
+                {
+                    "key": f"#{finding.pk}",
+                    "acceptance": acceptance.pk,
+                    "expires_on": acceptance.expires_on.isoformat(),
+                }
+            )
+    return out

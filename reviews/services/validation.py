@@ -1,6 +1,6 @@
 """Writes of independent validation (issue 12): record a validation (a draft), change
 the draft, sign it ("validated", password typed again, the signing lockout counts wrong
-passwords), and accept the risk of a validation finding until a date.
+passwords). The risk acceptance of its findings is in ``reviews.services.acceptance``.
 
 Who may validate is decided by ``reviews.selectors.validation.validator_refusal``
 before anything is written; a refused signing attempt leaves a ``signature.refused``
@@ -9,7 +9,6 @@ audit event. A signed validation is never changed (``Validation.save`` refuses).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,15 +19,12 @@ from django.utils import timezone
 from audit.services import audit_record
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
-from reviews import permissions
-from reviews.models import Finding, FindingAcceptance, Signature, Validation
+from reviews.models import Finding, Signature, Validation
 from reviews.models.validation import SIGNED_ONLY_ADDS
 from reviews.selectors.validation import validation_manifest, validator_refusal
 from reviews.services.signers import check_signing_password
 
 TEXT_FIELDS = ("scope", "conceptual_soundness", "data", "outcomes_analysis", "limitations")
-# The longest a risk acceptance may run: accepted risks come back for a decision.
-ACCEPTANCE_MAX_DAYS = 365
 
 
 def _printed_name(user: User) -> str:
@@ -252,52 +248,3 @@ def _sign(
         signed_at=(None, now.isoformat()),
     )
     return validation
-
-
-@transaction.atomic
-def finding_accept(
-    *, finding: Finding, by: User, reason: str, expires_on: date | None
-) -> FindingAcceptance:
-    """The second line accepts the risk of an open validation finding until
-    ``expires_on`` (at most ``ACCEPTANCE_MAX_DAYS`` ahead); after that day it blocks
-    production again. PermissionDenied for anyone else, ValidationError for a bad
-    input; nothing written then."""
-    finding = Finding.objects.select_for_update().get(pk=finding.pk)
-    if not permissions.can_resolve_finding(by):
-        raise PermissionDenied(
-            "Only risk officers and governance leads accept the risk of a validation finding."
-        )
-    if finding.validation_id is None:
-        raise ValidationError(
-            "Only findings raised by a signed validation are accepted until a date; "
-            "resolve this one (or waive it on a request)."
-        )
-    if finding.status != Finding.Status.OPEN:
-        raise ValidationError("This finding is resolved; there is no risk left to accept.")
-    reason = (reason or "").strip()
-    errors = {}
-    if not reason:
-        errors["reason"] = "Say why the risk is accepted."
-    today = timezone.localdate()
-    if expires_on is None or expires_on <= today:
-        errors["expires_on"] = "Give the date the acceptance expires, after today."
-    elif expires_on > today + timedelta(days=ACCEPTANCE_MAX_DAYS):
-        errors["expires_on"] = f"An acceptance runs at most {ACCEPTANCE_MAX_DAYS} days."
-    if errors:
-        raise ValidationError(errors)
-    acceptance = FindingAcceptance.objects.create(
-        finding=finding,
-        accepted_by=by,
-        printed_name=_printed_name(by),
-        accepted_at=timezone.now(),
-        expires_on=expires_on,
-        reason=reason,
-    )
-    _audit(
-        "finding.risk_accepted",
-        finding,
-        by=by,
-        reason=reason,
-        expires_on=(None, expires_on.isoformat()),
-    )
-    return acceptance

@@ -27,6 +27,7 @@ from reviews import permissions
 from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.validation import validation_current
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
 
@@ -342,6 +343,7 @@ def version_view(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "moves": moves,
             "pending": version.promotion_requests.filter(status="pending").first(),
+            "validation": validation_current(version),
             "can_open_finding": permissions.can_open_finding(user, version),
             "can_resolve_finding": permissions.can_resolve_finding(user),
             "can_review": version.environment == "prod"

@@ -14,14 +14,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from accounts.web import add_service_errors, get_or_404, role_required
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
-from reviews import permissions
 from reviews.models import Finding, Validation
 from reviews.selectors import validation as sel
+from reviews.services import acceptance as acceptance_svc
 from reviews.services import validation as svc
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -70,8 +69,24 @@ class ValidationSignForm(forms.Form):
 
 
 class AcceptanceForm(forms.Form):
-    reason = forms.CharField(max_length=4000)
-    expires_on = forms.DateField()
+    reason = forms.CharField(
+        max_length=4000,
+        widget=TEXTAREA,
+        help_text="Why the risk is acceptable until then, and what covers it meanwhile.",
+    )
+    expires_on = forms.DateField(
+        label="Accepted until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"The last day it counts (at most {acceptance_svc.ACCEPTANCE_MAX_DAYS} days "
+        "ahead); after it the finding blocks production again.",
+    )
+    # Not required by the form: the service says why it is needed (and a missing
+    # password is not counted as a wrong one).
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your password: accepting a finding's risk is a signed act.",
+    )
 
 
 def _version_or_404(pk: int) -> ModelVersion:
@@ -139,9 +154,16 @@ def _detail_page(request, validation, form=None, *, status=200, refusal=None):
             "validation": validation,
             "version": validation.model_version,
             "findings": [
-                (f, sel.acceptance_current(f)) for f in validation.findings.order_by("pk")
+                (
+                    f,
+                    sel.acceptance_current(f),
+                    f.status == Finding.Status.OPEN
+                    and sel.finding_accept_refusal(request.user, f) is None,
+                )
+                for f in validation.findings.select_related(
+                    "validation", "model_version__model__use_case__team"
+                ).order_by("pk")
             ],
-            "can_accept": permissions.can_resolve_finding(request.user),
             "form": form,
             "refusal": refusal,
             "may_edit": not validation.is_signed and validation.validator_id == request.user.pk,
@@ -218,24 +240,52 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required
-@require_POST
-def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The second line accepts a validation finding's risk until a date."""
-    finding = get_or_404(lambda pk: Finding.objects.get(pk=pk), pk=pk)
-    back = (
-        redirect("reviews:validation-detail", pk=finding.validation_id)
-        if finding.validation_id
-        else redirect("reviews:validations", pk=finding.model_version_id)
+def _finding_or_404(pk: int) -> Finding:
+    return get_or_404(
+        lambda pk: Finding.objects.select_related(
+            "validation__validator", "model_version__model__use_case__team"
+        ).get(pk=pk),
+        pk=pk,
     )
-    form = AcceptanceForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give a reason and an expiry date. Nothing was saved.")
-        return back
-    try:
-        svc.finding_accept(finding=finding, by=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was saved.")
-    else:
-        messages.success(request, "Risk accepted until the date given.")
-    return back
+
+
+@role_required
+def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signing dialog of a risk acceptance: the finding, the reason, the expiry and
+    the password typed again. Who may not accept is told before any password is typed
+    (403, the attempt recorded when posted); a bad input or a wrong password is a 400;
+    nothing is written then."""
+    finding = _finding_or_404(pk)
+    why = sel.finding_accept_refusal(request.user, finding)
+    form = AcceptanceForm(request.POST or None)
+    status, refusal = 200, why
+    if why:
+        if request.method == "POST":
+            acceptance_svc.finding_accept_refused(finding=finding, by=request.user, why=why)
+        form, status = None, 403
+    elif request.method == "POST":
+        if form.is_valid():
+            try:
+                acceptance_svc.finding_accept(finding=finding, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                status = 400
+            except PermissionDenied as exc:
+                form, status, refusal = None, 403, str(exc)
+            else:
+                messages.success(request, "Risk accepted until the date given, signed.")
+                return redirect("reviews:validation-detail", pk=finding.validation_id)
+        else:
+            status = 400
+    return render(
+        request,
+        "reviews/finding_accept.html",
+        {
+            "finding": finding,
+            "version": finding.model_version,
+            "form": form,
+            "refusal": refusal,
+            "current": sel.acceptance_current(finding),
+        },
+        status=status,
+    )

@@ -288,7 +288,12 @@ def in_preprod_with_finding(in_qa, data_scientist, risk_officer, approver, gover
 
 
 def test_prod_with_an_open_validation_finding_is_blocked(
-    in_preprod_with_finding, data_scientist, risk_officer, governance_lead, api_client_for
+    in_preprod_with_finding,
+    data_scientist,
+    risk_officer,
+    governance_lead,
+    api_client_for,
+    client_for,
 ):
     version, finding = in_preprod_with_finding
     satisfy(version, "prod", by=data_scientist, checker=risk_officer, lead=governance_lead)
@@ -310,13 +315,15 @@ def test_prod_with_an_open_validation_finding_is_blocked(
     )
     assert refused.status_code == 403
     assert FindingAcceptance.objects.count() == 0
-    # The second line accepts it until a date: no longer blocking.
-    accepted = api_client_for(risk_officer).post(
+    # The second line accepts it until a date, signed (password typed again, from a
+    # browser session): no longer blocking.
+    accepted = session_api(client_for, risk_officer).post(
         "/api/v1/finding-acceptances/",
         {
             "finding": finding.pk,
             "reason": "Recalibration planned for Q1; monitoring covers the gap.",
             "expires_on": str(timezone.localdate() + dt.timedelta(days=30)),
+            "password": PASSWORD,
         },
         format="json",
     )
@@ -325,7 +332,12 @@ def test_prod_with_an_open_validation_finding_is_blocked(
 
 
 def test_an_expired_acceptance_blocks_again(
-    in_preprod_with_finding, data_scientist, risk_officer, governance_lead, api_client_for
+    in_preprod_with_finding,
+    data_scientist,
+    risk_officer,
+    governance_lead,
+    api_client_for,
+    client_for,
 ):
     version, finding = in_preprod_with_finding
     # Accepted last month until yesterday (written directly: the service refuses a
@@ -347,9 +359,14 @@ def test_an_expired_acceptance_blocks_again(
     assert any(r["code"] == "validation-finding" and "expired" in r["message"] for r in reasons)
     # A past date is refused by the service (400), nothing written.
     before = FindingAcceptance.objects.count()
-    answer = api_client_for(risk_officer).post(
+    answer = session_api(client_for, risk_officer).post(
         "/api/v1/finding-acceptances/",
-        {"finding": finding.pk, "reason": "Again.", "expires_on": "2020-01-01"},
+        {
+            "finding": finding.pk,
+            "reason": "Again.",
+            "expires_on": "2020-01-01",
+            "password": PASSWORD,
+        },
         format="json",
     )
     assert answer.status_code == 400 and FindingAcceptance.objects.count() == before

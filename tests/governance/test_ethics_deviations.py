@@ -130,3 +130,50 @@ def test_deviations_show_on_the_use_case_pages_and_in_the_api(
         "psychology:manipulation",
     }
     assert api_client_for(auditor).get("/api/v1/ethics-deviations/?use_case=x").status_code == 400
+
+
+def test_ethics_blocking_costs_one_query_whatever_the_number_of_deviations(
+    position, use_case, data_scientist, risk_officer, django_assert_num_queries
+):
+    """Whether a deviation was ever accepted (to say its acceptance expired) is part of
+    the one query, not a query per deviation (it was one per open deviation)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import EthicsDeviationAcceptance
+    from governance.selectors.ethics import ethics_blocking
+
+    ethics_use_case_answer(use_case=use_case, answers=far_below(), by=data_scientist)
+    first = EthicsDeviation.objects.get(use_case=use_case, code="transparency")
+
+    def expired(deviation):
+        EthicsDeviationAcceptance.objects.create(
+            deviation=deviation,
+            accepted_by=risk_officer,
+            printed_name=risk_officer.username,
+            reason="Until the transparency review.",
+            accepted_at=timezone.now() - dt.timedelta(days=40),
+            expires_on=timezone.localdate() - dt.timedelta(days=1),
+        )
+
+    expired(first)
+    with django_assert_num_queries(1):
+        few = ethics_blocking(use_case, "prod")
+    for i in range(5):
+        expired(
+            EthicsDeviation.objects.create(
+                use_case=use_case,
+                code=f"transparency-{i}",
+                kind=first.kind,
+                message=first.message,
+                opened_by_answers=first.opened_by_answers,
+                position=first.position,
+                owner=first.owner,
+                opened_at=first.opened_at,
+            )
+        )
+    with django_assert_num_queries(1):
+        many = ethics_blocking(use_case, "prod")
+    assert len(many) == len(few) + 5
+    assert sum("acceptance expired" in message for _, message in many) == 6

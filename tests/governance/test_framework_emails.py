@@ -65,3 +65,13 @@ def test_a_decided_proposal_says_nothing_is_asked(governance_lead):
     note = Notification.objects.get(kind=FRAMEWORK_CHANGE_PROPOSED)
     notification_send(notification_id=note.pk)
     assert "nothing is asked of you" in mail.outbox[-1].body
+
+
+def test_the_proposal_email_is_a_named_kind_of_the_outbox(governance_lead):
+    """Its kind is one of ``Notification.Kind``'s choices: the row passes its own
+    validation and the admin's filter names it."""
+    other_lead()
+    propose(governance_lead)
+    note = Notification.objects.get(kind=FRAMEWORK_CHANGE_PROPOSED)
+    note.full_clean()
+    assert note.get_kind_display() == "Framework change proposed"

@@ -526,23 +526,6 @@ def test_low_tier_moves_without_signoff(team, data_scientist, governance_lead, c
     assert req.status == "approved" and version.environment == "qa"
 
 
-def test_validator_must_not_be_an_author(world, data_scientist):
-    from inventory.services import model_version_register
-
-    use_case, version = world
-    with pytest.raises(ValidationError, match="independent"):
-        model_version_register(
-            by=data_scientist,
-            model=version.model,
-            version_label="9.9",
-            artifact_uri="s3://x",
-            artifact_sha256="a" * 64,
-            framework="xgboost",
-            authors=[data_scientist],
-            validator=data_scientist,
-        )
-
-
 def test_pages_need_a_role(world, client_for, no_role_user, client):
     use_case, version = world
     for url in (

@@ -1,0 +1,173 @@
+"""The second line's risk acceptance of a validation finding (issue 12): a signed act,
+by the same Part 11 path as a validation's signature.
+
+The acceptor types their password again (an API token never signs; wrong passwords
+are counted by the signing lockout, ``reviews.services.signers``); the acceptance is
+recorded with a ``Signature`` of meaning "risk accepted" binding the finding, the
+version's artifact, the reason and the expiry. Who may accept is decided by
+``reviews.selectors.validation.finding_accept_refusal`` before any password is checked;
+a refused attempt leaves a ``signature.refused`` audit event. Nothing is written on
+any refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from core import promotion_rules as rules
+from reviews.models import Finding, FindingAcceptance, Signature
+from reviews.selectors.validation import acceptance_manifest, finding_accept_refusal
+from reviews.services.signers import check_signing_password
+
+# The longest a risk acceptance may run: accepted risks come back for a decision.
+ACCEPTANCE_MAX_DAYS = 365
+# Messages, not secrets (S105 reads "PASSWORD" and "TOKEN" in the names).
+NO_PASSWORD = "Type your password again: accepting a finding's risk is a signed act."  # noqa: S105
+TOKEN_REFUSAL = "An API token cannot sign: sign in the browser and re-enter your password."  # noqa: S105
+
+
+def _printed_name(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+def finding_accept_refused(*, finding: Finding, by: User, why: str) -> None:
+    """Record a refused acceptance attempt (its own transaction: it survives the
+    refusal)."""
+    with transaction.atomic():
+        audit_record(
+            action="signature.refused",
+            obj=finding,
+            actor=by,
+            reason=why,
+            changes={"meaning": [None, Signature.Meaning.RISK_ACCEPTED]},
+        )
+
+
+def finding_accept_check(*, finding: Finding, reason: str, expires_on: date | None) -> str:
+    """The finding can take an acceptance and the input is whole: the cleaned reason,
+    or ValidationError naming what is wrong (a 400, nothing written)."""
+    if finding.validation_id is None:
+        raise ValidationError(
+            "Only findings raised by a signed validation are accepted until a date; "
+            "resolve this one (or waive it on a request)."
+        )
+    if finding.status != Finding.Status.OPEN:
+        raise ValidationError("This finding is resolved; there is no risk left to accept.")
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why the risk is accepted."
+    today = timezone.localdate()
+    if expires_on is None or expires_on <= today:
+        errors["expires_on"] = "Give the date the acceptance expires, after today."
+    elif expires_on > today + timedelta(days=ACCEPTANCE_MAX_DAYS):
+        errors["expires_on"] = f"An acceptance runs at most {ACCEPTANCE_MAX_DAYS} days."
+    if errors:
+        raise ValidationError(errors)
+    return reason
+
+
+def finding_accept(
+    *,
+    finding: Finding,
+    by: User,
+    reason: str,
+    expires_on: date | None,
+    password: str = "",
+    via_token: bool = False,
+) -> FindingAcceptance:
+    """Accept the risk of an open validation finding until ``expires_on`` (at most
+    ``ACCEPTANCE_MAX_DAYS`` ahead), signed with the password typed now; after that day
+    the finding blocks production again.
+
+    PermissionDenied (audited) for an API token, for anyone
+    ``finding_accept_refusal`` refuses, and while signing is locked; ValidationError
+    for a bad input or a wrong password (counted by the lockout). Nothing is written
+    on any refusal."""
+    finding = Finding.objects.select_related(
+        "validation", "model_version__model__use_case__team"
+    ).get(pk=finding.pk)
+    why = TOKEN_REFUSAL if via_token else finding_accept_refusal(by, finding)
+    if why:
+        finding_accept_refused(finding=finding, by=by, why=why)
+        raise PermissionDenied(why)
+    reason = finding_accept_check(finding=finding, reason=reason, expires_on=expires_on)
+    if not password:
+        raise ValidationError({"password": NO_PASSWORD})
+    check_signing_password(by, password, f"accept the risk of finding #{finding.pk}")
+    try:
+        return _accept(finding=finding, by=by, reason=reason, expires_on=expires_on)
+    except PermissionDenied as exc:
+        finding_accept_refused(finding=finding, by=by, why=str(exc))
+        raise
+
+
+def finding_accept_unchecked(
+    *, finding: Finding, by: User, reason: str, expires_on: date, auth_method: str
+) -> FindingAcceptance:
+    """Accept without re-entering a password, recording ``auth_method`` honestly on the
+    signature. For the demo loader only; no page or endpoint calls it."""
+    why = finding_accept_refusal(by, finding)
+    if why:
+        raise PermissionDenied(why)
+    reason = finding_accept_check(finding=finding, reason=reason, expires_on=expires_on)
+    return _accept(
+        finding=finding, by=by, reason=reason, expires_on=expires_on, auth_method=auth_method
+    )
+
+
+@transaction.atomic
+def _accept(
+    *,
+    finding: Finding,
+    by: User,
+    reason: str,
+    expires_on: date,
+    auth_method: str = "password re-entry",
+) -> FindingAcceptance:
+    finding = (
+        Finding.objects.select_for_update()
+        .select_related("validation", "model_version__model__use_case__team")
+        .get(pk=finding.pk)
+    )
+    why = finding_accept_refusal(by, finding)
+    if why:
+        raise PermissionDenied(why)
+    finding_accept_check(finding=finding, reason=reason, expires_on=expires_on)
+    now = timezone.now()
+    printed = _printed_name(by)
+    acceptance = FindingAcceptance.objects.create(
+        finding=finding,
+        accepted_by=by,
+        printed_name=printed,
+        accepted_at=now,
+        expires_on=expires_on,
+        reason=reason,
+    )
+    manifest = acceptance_manifest(finding, by_id=by.pk, reason=reason, expires_on=expires_on)
+    Signature.objects.create(
+        finding_acceptance=acceptance,
+        signer=by,
+        printed_name=printed,
+        signed_at=now,
+        meaning=Signature.Meaning.RISK_ACCEPTED,
+        reason=reason,
+        manifest=manifest,
+        manifest_hash=rules.manifest_hash(manifest),
+        auth_method=auth_method,
+    )
+    audit_record(
+        action="finding.risk_accepted",
+        obj=finding,
+        actor=by,
+        reason=reason,
+        changes={"expires_on": [None, expires_on.isoformat()]},
+    )
+    return acceptance
