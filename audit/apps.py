@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -14,10 +13,6 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from audit.db_guard import guard_after_migrate
-        from audit.lock_order import install
-
-        # PostgreSQL: every write transaction takes the audit chain's lock first.
-        connection_created.connect(install, dispatch_uid="audit-lock-order")
 
         # Once per migrate (sender: this app), after every app's migrations.
         post_migrate.connect(guard_after_migrate, sender=self, dispatch_uid="audit-db-guard")

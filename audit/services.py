@@ -211,9 +211,7 @@ def audit_record(
         "reason": reason or scope_reason or "",
         "context": audit_chain.jsonable({**who_context, **(context or {})}),
     }
-    # No savepoint: an event that cannot be written fails the caller's whole transaction
-    # (a write without its event must not commit), and two round trips per event saved.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])

@@ -2,9 +2,7 @@
 
     make prod   (or make run)                  # in another terminal, demo data seeded
     .venv/bin/python bench/load_test.py [--url http://127.0.0.1:8000] [--users 50]
-        [--duration 300] [--gate-rate 10] [--settle 300] [--behind-proxy]
-
-    bench/load_prod.sh [USERS] [SECONDS]       # the whole production run, see there
+        [--duration 300] [--gate-rate 10] [--settle 300]
 
 Each simulated user is a thread with its own connection and its own think time. The mix,
 scaled to ``--users`` (50 by default: 20 / 4 / 18 / 8):
@@ -52,13 +50,7 @@ PAGES = ("/", "/inventory/", "/reviews/", "/reviews/gate/", "/reviews/periodic-r
 
 
 class Client:
-    """One user's connection: token or session (cookies + CSRF) authentication.
-
-    ``behind_proxy``: every request carries ``X-Forwarded-Proto: https``, as from a
-    TLS-terminating proxy (the production topology with DJANGO_TRUST_X_FORWARDED_PROTO).
-    """
-
-    behind_proxy = False
+    """One user's connection: token or session (cookies + CSRF) authentication."""
 
     def __init__(self, base: str, token: str | None = None):
         parts = urlsplit(base)
@@ -66,7 +58,6 @@ class Client:
         self.token = token
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
-        self.reused = False  # the connection has served a response and stayed open
 
     def call(self, method, path, body=None, *, form=None, files=None, headers=None):
         """(status, seconds, raw body). Status 0 is a failed connection."""
@@ -79,40 +70,23 @@ class Client:
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
         elif files is not None:
             data, hdrs["Content-Type"] = _multipart(files)
-        scheme = "https" if self.behind_proxy else "http"
-        if self.behind_proxy:
-            hdrs["X-Forwarded-Proto"] = "https"
         if self.token:
             hdrs["Authorization"] = f"Token {self.token}"
         if self.cookies:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if method != "GET" and "csrftoken" in self.cookies:
                 hdrs["X-CSRFToken"] = self.cookies["csrftoken"]
-                hdrs["Referer"] = f"{scheme}://{self.host}:{self.port}/"
-                hdrs["Origin"] = f"{scheme}://{self.host}:{self.port}"
+                hdrs["Referer"] = f"http://{self.host}:{self.port}/"
         hdrs.update(headers or {})
         started = time.perf_counter()
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=data, headers=hdrs)
-                response = self.conn.getresponse()
-                raw = response.read()
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # The server closed an idle keep-alive connection (gunicorn's keepalive is
-                # 2 s; a user thinks longer): reconnect and send again, once, as browsers
-                # and HTTP libraries do. A second failure counts.
-                self.conn.close()
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
-                if attempt == 2 or not self.reused:
-                    return 0, time.perf_counter() - started, b""
-                self.reused = False
-            except (OSError, http.client.HTTPException):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
-                self.reused = False
-                return 0, time.perf_counter() - started, b""
-        self.reused = not response.will_close
+        try:
+            self.conn.request(method, path, body=data, headers=hdrs)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            return 0, time.perf_counter() - started, b""
         for value in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(value).items():
                 self.cookies[name] = morsel.value
@@ -392,11 +366,6 @@ def parse_args():
         "--scientists", default="data.scientist,credit.modeller,fraud.engineer,people.analyst"
     )
     parser.add_argument("--label", default="", help="a name for the run (the topology)")
-    parser.add_argument(
-        "--behind-proxy",
-        action="store_true",
-        help="send X-Forwarded-Proto: https (production settings behind a TLS proxy)",
-    )
     return parser.parse_args()
 
 
@@ -462,7 +431,6 @@ def main() -> int:
     if not (host == "localhost" or host.startswith("127.") or host == "::1"):
         print("Only a dashboard on this machine (loopback) may be load-tested.", file=sys.stderr)
         return 2
-    Client.behind_proxy = args.behind_proxy
     targets = discover(args)
     counts = split_users(args.users)
     gate_token = token_for(args, targets["ds"][0])

@@ -8,8 +8,3 @@ class DashboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "dashboard"
     verbose_name = "Dashboard"
-
-    def ready(self):
-        from core.charts import warm_up
-
-        warm_up()  # before any request thread: see warm_up's docstring

@@ -9,7 +9,6 @@ status forward; every change is an ``ObligationEvent``.
 
 import datetime
 import hashlib
-from collections.abc import Callable
 from pathlib import PurePath
 
 from django.contrib.auth.models import User
@@ -45,33 +44,16 @@ def _event(*, obligation: Obligation, kind: str, by: User | None, detail=None, r
         detail=detail or {},
         reason=reason,
     )
-    # The obligation and the user are rows this transaction holds: validating them is
-    # a query each per event, for nothing.
-    event.full_clean(exclude=["obligation", "by"])
+    event.full_clean()
     event.save()
     return event
 
 
-# Rows read in the recompute's own transaction (the use case is locked): checking that
-# they exist is a query each per obligation, for nothing. The constraints are still
-# validated, all of them.
-_HELD_RELATIONS = ["use_case", "model_version", "consideration", "policy_version", "owner"]
-
-
-def _owners(use_case: UseCase) -> Callable[[str], User | None]:
-    """consideration code -> the Accountable for its RACI task (the obligation's owner),
-    looked up once per task for one recompute (a use case owes up to nine obligations
-    per version, most sharing a task)."""
-    found: dict[str, User | None] = {}
-
-    def owner(consideration: str) -> User | None:
-        task = obligation_rules.task_for(consideration)
-        if task not in found:
-            people = raci_accountable_for(use_case=use_case, task_code=task)
-            found[task] = people[0] if people else None
-        return found[task]
-
-    return owner
+def _owner(use_case: UseCase, consideration: str) -> User | None:
+    people = raci_accountable_for(
+        use_case=use_case, task_code=obligation_rules.task_for(consideration)
+    )
+    return people[0] if people else None
 
 
 def _supersede(obligation: Obligation, *, now, by, reason, detail) -> None:
@@ -119,20 +101,12 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         for o in use_case.obligations.filter(active=True).select_related("consideration")
     }
     plan = obligation_rules.diff(active, derived)
-    owner_of = _owners(use_case)
-    counts["owner_changed"] = _follow_raci(
-        use_case, active, plan, owner_of=owner_of, by=by, reason=reason
-    )
+    counts["owner_changed"] = _follow_raci(use_case, active, plan, by=by, reason=reason)
     if plan.empty:
         return counts
     now = timezone.now()
     due = now.date() + datetime.timedelta(days=obligation_rules.due_days(use_case.risk_tier))
     considerations = {c.code: c for c in Consideration.objects.all()}
-    # The versions that get obligations, with their models: every obligation's audit
-    # event names its version ("Use case 1.2"), one query for all instead of two each.
-    versions = ModelVersion.objects.select_related("model").in_bulk(
-        {version_id for _code, version_id in plan.create_keys if version_id is not None}
-    )
     notify: set[int] = set()
 
     def create(
@@ -140,19 +114,18 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     ) -> Obligation:
         obligation = Obligation(
             use_case=use_case,
-            model_version=versions.get(version_id),
+            model_version_id=version_id,
             consideration=considerations[d.consideration],
             level=d.level,
             text=d.text,
             parameters=d.parameters,
             why=d.why,
             policy_version=version,
-            owner=owner_of(d.consideration),
+            owner=_owner(use_case, d.consideration),
             due_date=due,
             created_at=now,
         )
-        obligation.full_clean(exclude=_HELD_RELATIONS, validate_constraints=False)
-        obligation.validate_constraints()
+        obligation.full_clean()
         obligation.save()
         _event(obligation=obligation, kind=kind, by=by, detail=detail, reason=reason)
         if obligation.owner_id:
@@ -208,15 +181,7 @@ def obligations_recompute_all(*, by: User | None = None, reason: str = "") -> di
     return totals
 
 
-def _follow_raci(
-    use_case: UseCase,
-    active: dict,
-    plan,
-    *,
-    owner_of: Callable[[str], User | None],
-    by: User | None,
-    reason: str,
-) -> int:
+def _follow_raci(use_case: UseCase, active: dict, plan, *, by: User | None, reason: str) -> int:
     """Obligations that stay owed follow the RACI: when the Accountable for their task
     changed, the owner changes too (recorded as an event). Returns how many changed."""
     replaced = {old.pk for old, _ in plan.change} | {old.pk for old in plan.supersede}
@@ -224,7 +189,7 @@ def _follow_raci(
     for (code, _version), (obligation, _level, _parameters) in active.items():
         if obligation.pk in replaced:
             continue
-        owner = owner_of(code)
+        owner = _owner(use_case, code)
         if (owner.pk if owner else None) == obligation.owner_id:
             continue
         before = obligation.owner.get_username() if obligation.owner else None
