@@ -23,6 +23,7 @@ a window's metrics are held to.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,3 +161,53 @@ def performance_floors(overall: Mapping[str, Any] | None, max_drop: float) -> di
         for m in PERFORMANCE_METRICS
         if overall.get(m) is not None
     }
+
+
+# --- Is monitoring running? (issue 12: "monitoring configured" means running) ----------
+
+CADENCE_DAYS = {"daily": 1, "weekly": 7}
+# The first complete window of a version ends at most two periods after it enters
+# production (windows start at its first row and close a period later); once it has
+# been in production that long, its latest computed window must have ended within the
+# last two periods (one period for the window, one for the data and the computation to
+# arrive).
+RUNNING_PERIODS = 2
+
+
+def monitoring_running_problem(
+    *,
+    label: str,
+    cadence: str,
+    in_production: bool,
+    entered_production: dt.datetime | None,
+    latest_window_end: dt.datetime | None,
+    now: dt.datetime,
+) -> str | None:
+    """Why a configured version's monitoring is not running, or None when it is.
+
+    A version not in production yet, or in production for less than
+    ``RUNNING_PERIODS`` periods of its cadence, is satisfied by its configuration (no
+    production data can have been monitored yet). After that, a window with rows
+    (``latest_window_end``: the end of the newest such window) must have ended within
+    the last ``RUNNING_PERIODS`` periods. ``entered_production`` None (not known) counts
+    as long ago."""
+    period = dt.timedelta(days=CADENCE_DAYS.get(cadence, 7))
+    grace = period * RUNNING_PERIODS
+    if not in_production:
+        return None
+    if entered_production is not None and now - entered_production < grace:
+        return None
+    every = "day" if cadence == "daily" else "week"
+    if latest_window_end is None:
+        return (
+            f"version {label} has been in production for more than {RUNNING_PERIODS} "
+            f"{every}s and no monitoring window with production data has been computed "
+            f"(windows are due every {every})."
+        )
+    if now - latest_window_end > grace:
+        return (
+            f"version {label}'s monitoring is not running: its latest window with "
+            f"production data ended {latest_window_end:%Y-%m-%d %H:%M} UTC, more than "
+            f"{RUNNING_PERIODS} {every}s ago (windows are due every {every})."
+        )
+    return None

@@ -28,6 +28,8 @@ FINANCE_USE_CASES: tuple[UseCaseSpec, ...] = (
             decay_rate="moderate",
             explainability="required",
             annex_iii=("essential_services",),  # credit scoring: EU AI Act Annex III 5(b)
+            # a bank's credit model: SR 11-7 is added to what the team declared
+            sector_purpose=("bank_credit",),
         ),
         expected=(4, 4),
         models=(
@@ -76,6 +78,7 @@ FINANCE_USE_CASES: tuple[UseCaseSpec, ...] = (
             impact_lifetime="years",
             decay_rate="slow",
             explainability="required",
+            sector_purpose=("bank_credit",),
         ),
         expected=(3, 3),
         models=(

@@ -1,8 +1,9 @@
-"""The demo's production monitoring (issue #6), loaded by ``manage.py seed_demo`` after
-the bias summary: a year of scored production data for the version in production of a
-demo use case, generated here with a seeded numpy RNG (no external data), monitored at
-the cadence its production-monitoring obligation demands (daily for the critical
-"Retail credit application scoring", PSI above 0.1).
+"""The demo's production monitoring (issue #6), loaded by the sign-off loader as soon as
+the version is in production (before its gate call: monitoring that is not running
+blocks a version in production for long, issue 12): a year of scored production data
+for the version in production of a demo use case, generated here with a seeded numpy
+RNG (no external data), monitored at the cadence its production-monitoring obligation
+demands (daily for the critical "Retail credit application scoring", PSI above 0.1).
 
 The data is stable for eleven months; in the last four weeks the applicants' requested
 loan amount shifts upwards (a marketing campaign), which a real drift alert catches: the

@@ -181,6 +181,22 @@ def _promoted(intended: dict[str, str]) -> list[str]:
     return [name for name, status in intended.items() if status in PROMOTED]
 
 
+def _gate_call(version: ModelVersion, owner: User, users: dict[str, User], note) -> None:
+    """The pipeline's gate call for a version in production. The monitored use case is
+    monitored since it went live first (issue 12: a version in production for more than
+    two periods of its cadence needs recent windows, not only a configuration)."""
+    if version.model.use_case.name == demo_monitoring.USE_CASE:
+        demo_monitoring.load(users=users, note=note)
+    gate_svc.gate_check(
+        by=owner,
+        version_id=version.pk,
+        artifact_sha256=version.artifact_sha256,
+        environment="prod",
+        payload={"model_version": str(version.pk), "environment": "prod"},
+        remote_addr="10.20.0.15",
+    )
+
+
 def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
     if PromotionRequest.objects.exists():
         note("sign-off history", "already loaded", False)
@@ -234,14 +250,7 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
                     "duplicated; redeploy after retraining.",
                     auth_method=AUTH,
                 )
-            gate_svc.gate_check(
-                by=owner,
-                version_id=version.pk,
-                artifact_sha256=version.artifact_sha256,
-                environment="prod",
-                payload={"model_version": str(version.pk), "environment": "prod"},
-                remote_addr="10.20.0.15",
-            )
+            _gate_call(version, owner, users, note)
         if final == "preprod" and last and last.status == PromotionRequest.Status.APPROVED:
             if use_case.name == FINDING[0]:
                 svc.finding_open(

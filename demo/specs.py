@@ -84,6 +84,7 @@ def answers(
     decay_rate: str = "slow",
     explainability: str = "none",
     annex_iii: tuple[str, ...] = (),
+    sector_purpose: tuple[str, ...] = (),
 ) -> dict:
     """Step 1 answers; the defaults describe a low-risk, ad-hoc analysis."""
     return {
@@ -98,6 +99,8 @@ def answers(
         # The EU AI Act screen: no demo use case does a prohibited practice.
         "eu_ai_act_prohibited": [],
         "eu_ai_act_annex_iii": list(annex_iii),
+        # Step 1's sector and purpose: the regulations they imply are added (issue 12).
+        "sector_purpose": list(sector_purpose),
     }
 
 

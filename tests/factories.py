@@ -383,6 +383,7 @@ def full_answers(**overrides):
         "explainability": "none",
         "eu_ai_act_prohibited": [],
         "eu_ai_act_annex_iii": [],
+        "sector_purpose": [],
     }
     answers.update(overrides)
     return answers

@@ -1,5 +1,6 @@
 """Admin of the governance framework: regulations, the Step 1 questionnaire, its rules
-and the (read-only) classification history.
+and the (read-only) classification history. Regulations and the questionnaire are
+catalogue rows: an edit is a four-eyes proposal (``governance.admin.proposals``).
 
 Rules are shown here and changed only by four-eyes proposals (the list's actions
 propose (de)activation; edits are proposed on the rule pages, ``/risk-rules/``): a
@@ -36,15 +37,12 @@ from notifications.jobs import enqueue
 # --- Regulations ---------------------------------------------------------------------
 
 
-def _conditions_naming(code: str) -> list[RiskRuleCondition]:
-    conditions = RiskRuleCondition.objects.filter(
-        question__source=RiskQuestion.Source.REGULATIONS
-    ).select_related("rule")
-    return [c for c in conditions if code in (c.values or [])]
-
-
 @admin.register(Regulation)
-class RegulationAdmin(admin.ModelAdmin):
+class RegulationAdmin(ProposedChangeAdmin):
+    """The regulations catalogue: an edit (a name, an area, a description) or a new
+    regulation is a four-eyes proposal (``governance.admin.proposals``); rows are never
+    deleted here (use cases, rules and requirements refer to them)."""
+
     list_display = ["name", "code", "area", "jurisdiction", "use_case_count"]
     list_filter = ["area", "jurisdiction"]
     search_fields = ["code", "name", "description"]
@@ -60,16 +58,6 @@ class RegulationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code is what use cases' answers and rule conditions refer to.
         return ["code"] if obj else []
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and (obj.use_cases.exists() or _conditions_naming(obj.code)):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # deletions are checked one by one
-        return actions
 
 
 # --- Questionnaire -------------------------------------------------------------------

@@ -3,14 +3,18 @@ answer sets and approvals.
 
 Governance leads prepare a new version here: the "Start a new draft version" action
 copies the current version (``ethics_version_draft_create``); the draft's questions and
-their options are edited on the question pages; "Publish" (``ethics_version_publish``)
-makes it current. Published versions are read-only (the models refuse changes too).
+their options are edited on the question pages; "Propose publishing"
+(``ethics_version_publish_propose``) records a four-eyes proposal, and the draft becomes
+current when another lead signs its approval. Published versions are read-only (the
+models refuse changes too).
 Answer sets and approvals are decision records: shown, never added, changed or deleted
 here (answer on the Ethics pages or through the API).
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin_site import ReadOnlyAdminMixin
 from governance.models import (
@@ -21,7 +25,7 @@ from governance.models import (
     EthicsTemplate,
     EthicsTemplateVersion,
 )
-from governance.services import ethics_version_draft_create, ethics_version_publish
+from governance.services import ethics_version_draft_create, ethics_version_publish_propose
 
 
 def _message(exc: Exception) -> str:
@@ -103,15 +107,28 @@ class EthicsTemplateVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (_is_draft(obj))
 
-    @admin.action(description="Publish the selected draft(s)")
+    @admin.action(description="Propose publishing the selected draft(s) (four eyes)")
     def publish(self, request, queryset):
+        """Each draft is proposed for publication as it is now, with its note as the
+        reason; another governance lead publishes it by signing the proposal."""
         for version in queryset:
             try:
-                ethics_version_publish(version=version, by=request.user)
+                change = ethics_version_publish_propose(version=version, by=request.user)
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{version}: {_message(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"Published {version}.", messages.SUCCESS)
+                url = reverse("governance:framework-change", args=[change.pk])
+                self.message_user(
+                    request,
+                    format_html(
+                        '{}: proposed (<a href="{}">#{}</a>); it is published when another '
+                        "governance lead signs its approval.",
+                        version,
+                        url,
+                        change.pk,
+                    ),
+                    messages.SUCCESS,
+                )
 
 
 class EthicsQuestionOptionInline(admin.TabularInline):

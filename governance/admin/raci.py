@@ -1,5 +1,5 @@
 """Admin of Step 3: the task and role catalogues and the organisation's template
-matrix (its edits are proposals a second lead approves). Use cases' own matrices and
+matrix (their edits are proposals a second lead approves). Use cases' own matrices and
 the people named in them are edited on the RACI pages (through the services) and shown
 here read-only."""
 
@@ -53,7 +53,11 @@ class RaciTaskAdmin(ProposedChangeAdmin):
 
 
 @admin.register(RaciRole)
-class RaciRoleAdmin(admin.ModelAdmin):
+class RaciRoleAdmin(ProposedChangeAdmin):
+    """The roles (the matrix's columns): a new role or a renamed one is a four-eyes
+    proposal (``governance.admin.proposals``); who may staff an approval role is
+    keyed by its code, which never changes."""
+
     list_display = ["name", "code", "level", "order"]
     list_filter = ["level"]
     search_fields = ["code", "name"]

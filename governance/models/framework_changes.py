@@ -28,8 +28,9 @@ class FrameworkChange(AppendOnlyModel):
         ETHICS_POSITION = "ethics_position", "Change the organisation's ethical position"
         CATALOGUE_EDIT = (
             "catalogue_edit",
-            "Change a measure, a requirement or the questionnaire",
+            "Change the catalogue (measures, requirements, regulations, questionnaire, RACI)",
         )
+        ETHICS_PUBLISH = "ethics_publish", "Publish an ethics questionnaire version"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     policy_version = models.ForeignKey(

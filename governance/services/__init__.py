@@ -15,7 +15,6 @@ from governance.services.ethics import (  # Step 2
     ethics_question_set,
     ethics_use_case_answer,
     ethics_version_draft_create,
-    ethics_version_publish,
     use_cases_reclassify_ethics,
 )
 from governance.services.ethics_deviations import (  # Step 2 applied
@@ -23,6 +22,7 @@ from governance.services.ethics_deviations import (  # Step 2 applied
     ethics_deviations_refresh_all,
 )
 from governance.services.framework_changes import (  # four eyes on the framework
+    ethics_version_publish_propose,
     framework_change_approve,
     framework_change_reject,
     framework_change_withdraw,
@@ -70,7 +70,7 @@ __all__ = [
     "ethics_question_set",
     "ethics_use_case_answer",
     "ethics_version_draft_create",
-    "ethics_version_publish",
+    "ethics_version_publish_propose",
     "use_cases_reclassify_ethics",
     "policy_cells_set",
     "policy_draft_create",

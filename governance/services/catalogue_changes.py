@@ -1,8 +1,8 @@
 """Four eyes on the framework's catalogue (issue 12): the considerations and their
 measures (texts and machine-readable parameters, read live by
 ``policy_requirements_for`` wherever a regulation raises a level), the regulations'
-requirements and their minimums, the Step 1 questionnaire and the default RACI
-template. One governance lead's
+requirements and their minimums, the regulations, the Step 1 questionnaire, the RACI
+roles and the default RACI template. One governance lead's
 edit in the admin site is a proposal (``FrameworkChange`` of kind ``catalogue_edit``);
 it takes effect only when a second lead signs its approval, exactly as proposed.
 
@@ -26,6 +26,7 @@ from governance.models import (
     Consideration,
     FrameworkChange,
     Measure,
+    RaciRole,
     RaciTask,
     RaciTemplateCell,
     Requirement,
@@ -34,6 +35,7 @@ from governance.models import (
     RiskQuestionOption,
 )
 from governance.services import framework_content as fc
+from inventory.models import Regulation
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ CATALOGUE: dict[str, Entry] = {
         ("code", "text", "help_text", "kind", "source", "dimension", "required", "order"),
         {"options": Child(RiskQuestionOption, "question", ("code", "label", "order"))},
     ),
+    # The regulations (their names, areas and descriptions; the code is what answers,
+    # rules and requirements refer to) and the RACI roles (the matrix's columns).
+    "inventory.regulation": Entry(
+        Regulation, ("code", "name", "area", "jurisdiction", "description")
+    ),
+    "governance.racirole": Entry(RaciRole, ("code", "name", "level", "order")),
     # The default RACI (Step 3): who a new use case's matrix names Accountable.
     "governance.racitask": Entry(
         RaciTask,

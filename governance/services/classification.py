@@ -57,18 +57,31 @@ def _own_answers(answers: dict[str, Any], questions: list) -> dict[str, Any]:
     return {k: v for k, v in answers.items() if k in asked or k not in known}
 
 
-def _add_implied_regulations(*, use_case: UseCase, answers: dict[str, Any], by: User | None):
-    """Annex III of the EU AI Act raises: the regulation is added to the use case (its
-    requirements then set the obligations), recorded in the audit trail with why."""
+def _add_implied_regulations(
+    *, use_case: UseCase, answers: dict[str, Any], by: User | None
+) -> list[str]:
+    """Regulations implied by the answers raise, never block: an Annex III area (the EU
+    AI Act) and the sector and purpose (SR 11-7, PRA SS1/23 and SS3/18, GxP and 21 CFR
+    Part 11, GDPR Art. 22; ``core.classification_facts.SECTOR_REGULATIONS``) that the
+    use case does not declare are added to it (their requirements then set the
+    obligations), each recorded in the audit trail with why. Returns the sentences
+    that explain each addition (the classification's note carries them)."""
     declared = list(use_case.regulations.values_list("code", flat=True))
     implied = classification_facts.implied_regulations(
-        answers, declared, question_option_labels(classification_facts.ANNEX_III_QUESTION)
+        answers,
+        declared,
+        question_option_labels(classification_facts.ANNEX_III_QUESTION),
+        question_option_labels(classification_facts.SECTOR_QUESTION),
     )
+    added = []
     for code, why in implied.items():
         regulation = Regulation.objects.filter(code=code).first()
         if regulation is not None:
             with audit_context(actor=by, reason=why):
                 use_case.regulations.add(regulation)
+            if why not in added:  # one sentence per answer, naming its regulations
+                added.append(why)
+    return added
 
 
 def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, note: str):
@@ -80,7 +93,7 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
     contradictions = classification_contradictions(use_case=use_case, answers=own)
     if contradictions:
         raise ValidationError({c.question: c.message for c in contradictions})
-    _add_implied_regulations(use_case=use_case, answers=own, by=by)
+    added = _add_implied_regulations(use_case=use_case, answers=own, by=by)
     full = {**own, **use_case_facts(use_case)}
     rules = risk_rules_as_engine()
     result = risk_engine.evaluate(questions, rules, full)
@@ -88,6 +101,8 @@ def _classify(*, use_case: UseCase, answers: dict[str, Any], by: User | None, no
     # Issue 12: a lower tier than the one in effect waits for a risk officer's
     # confirmation; the tier in effect holds until then (the row records both).
     held = use_case.risk_tier is not None and result.tier < use_case.risk_tier
+    if added:  # each also audited, with why
+        note = " ".join([note, "Regulations implied by the answers and added:", *added]).strip()
     if held:
         note = (
             f"{note} (The lower tier waits for a risk officer's confirmation; the "
@@ -132,8 +147,11 @@ def classification_submit(
     the use case, not from ``answers``. Raises ValidationError (keyed by question
     code) for a missing, unknown or invalid answer, and for answers the data
     contradicts (PII columns while "uses PII: no", an EU AI Act Article 5 practice);
-    nothing is written then, except an audit event for a contradiction. An Annex III
-    area adds the EU AI Act regulation to the use case (it raises, never blocks).
+    nothing is written then, except an audit event for a contradiction. Regulations
+    the answers imply (an Annex III area: the EU AI Act; the sector and purpose: SR
+    11-7, PRA SS1/23 and SS3/18, GxP and 21 CFR Part 11, GDPR Art. 22) and the use case
+    omits are added to it, with why in the classification's note (they raise, never
+    block).
     """
     contradictions = classification_contradictions(
         use_case=use_case, answers=_own_answers(answers, risk_questions_as_engine())

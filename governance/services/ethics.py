@@ -1,7 +1,9 @@
 """Writes of Step 2, the ethical position.
 
 - Questionnaire versions: a governance lead starts a draft (a copy of the current
-  version), edits its questions and publishes it. Published versions never change.
+  version), edits its questions and proposes to publish it; it is published when a
+  second lead approves (``framework_changes.ethics_version_publish_propose``, four
+  eyes). Published versions never change.
 - Answer sets: the organisation's position (governance leads) and each use case's
   answers (whoever may change the use case). Append-only: answering again adds a set.
 - Approval: a new organisation position is a four-eyes proposal
@@ -165,39 +167,6 @@ def ethics_question_remove(*, version: EthicsTemplateVersion, by: User, code: st
         raise ValidationError({"code": f"The draft has no question {code!r}."})
     question.options.all().delete()
     question.delete()
-
-
-@transaction.atomic
-def ethics_version_publish(
-    *, version: EthicsTemplateVersion, by: User, note: str = ""
-) -> EthicsTemplateVersion:
-    """Publish a draft: it becomes the current version and never changes again.
-    Earlier versions and every answer given to them are kept.
-
-    Raises PermissionDenied for non-leads; ValidationError for a published version,
-    an empty draft or a choice question without options.
-    """
-    _require_lead(by, "publish an ethics questionnaire")
-    version = EthicsTemplateVersion.objects.select_for_update().get(pk=version.pk)
-    _check_draft(version)
-    questions = ethics_questions_as_rules(version=version)
-    if not questions:
-        raise ValidationError("A questionnaire version needs at least one question.")
-    empty = [
-        q.code
-        for q in questions
-        if q.kind in (ethics_rules.SINGLE, ethics_rules.MULTI) and not q.options
-    ]
-    if empty:
-        raise ValidationError(f"Choice questions without options: {', '.join(empty)}.")
-    version.status = Status.PUBLISHED
-    version.published_by = by
-    version.published_at = timezone.now()
-    if note:
-        version.note = note
-    version.full_clean()
-    version.save(update_fields=["status", "published_by", "published_at", "note"])
-    return version
 
 
 # --- answers -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Four eyes on the framework: propose, approve (a second governance lead's
-e-signature), reject or withdraw a change to the policy, the classification rules or
-the organisation's ethical position.
+e-signature), reject or withdraw a change to the policy, the classification rules, the
+organisation's ethical position, an ethics questionnaire's publication or the
+catalogue.
 
 - A proposal holds the exact content (and its SHA-256). Proposing again for the same
   target supersedes the pending proposal: the content of a proposal never changes.
@@ -24,6 +25,7 @@ from accounts.permissions import is_governance_lead
 from audit.services import audit_context, audit_record
 from governance.models import (
     EthicsAnswerSet,
+    EthicsTemplateVersion,
     FrameworkChange,
     FrameworkChangeDecision,
     PolicyVersion,
@@ -158,6 +160,33 @@ def policy_publish_propose(*, version: PolicyVersion, by: User, note: str) -> Fr
     )
 
 
+@transaction.atomic
+def ethics_version_publish_propose(
+    *, version: EthicsTemplateVersion, by: User, note: str = ""
+) -> FrameworkChange:
+    """Propose publishing an ethics questionnaire draft as it is now (its questions and
+    options, and the note: the draft's own note when none is given). It is published,
+    and becomes the version every new answer uses, when a second lead approves.
+
+    Raises PermissionDenied for anyone but a governance lead; ValidationError for a
+    published version, a missing note, an empty draft or a choice question without
+    options.
+    """
+    _require_lead(by, "propose an ethics questionnaire version")
+    version = EthicsTemplateVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != EthicsTemplateVersion.Status.DRAFT:
+        raise ValidationError(f"{version} is published and cannot be changed.")
+    content = fc.ethics_publish_content(version=version, note=note or version.note)
+    return framework_change_propose(
+        kind=Kind.ETHICS_PUBLISH,
+        target_key=f"ethics_version:{version.pk}",
+        content=content,
+        by=by,
+        reason=content["note"],
+        base_sha256=fc.content_sha256(content["questions"]),
+    )
+
+
 def rule_target(rule: RiskRule | None) -> str:
     return f"risk_rule:{rule.pk}" if rule is not None else "risk_rule:new"
 
@@ -258,6 +287,8 @@ def _apply(change: FrameworkChange, by: User, reason: str) -> Any:
         from governance.services.ethics import ethics_position_take_effect
 
         return ethics_position_take_effect(answer_set=change.answer_set, by=by, note=reason)
+    if change.kind == Kind.ETHICS_PUBLISH:
+        return fc.ethics_publish_apply(content=change.content, by=by)
     if change.kind == Kind.CATALOGUE_EDIT:
         from governance.services.catalogue_changes import catalogue_apply
 

@@ -16,17 +16,18 @@ from django.db import IntegrityError
 from django.db.models import Max
 from django.utils import timezone
 
-from core import policy_rules, risk_engine
+from core import ethics_rules, policy_rules, risk_engine
 from governance.models import (
     EthicsAnswerSet,
     EthicsApproval,
+    EthicsTemplateVersion,
     PolicyCell,
     PolicyVersion,
     RiskQuestion,
     RiskRule,
     RiskRuleCondition,
 )
-from governance.selectors import risk_question_as_engine
+from governance.selectors import ethics_question_list, risk_question_as_engine
 from governance.selectors.policy import consideration_choices, measure_map, policy_version_cells
 from inventory.choices import Criticality, RiskTier
 
@@ -253,3 +254,73 @@ def ethics_position_apply(*, answer_set: EthicsAnswerSet, by: User, note: str) -
     approval.full_clean()
     approval.save()
     return approval
+
+
+# --- publishing an ethics questionnaire version ------------------------------------------
+
+QUESTION_FIELDS = (
+    "code",
+    "text",
+    "help_text",
+    "kind",
+    "required",
+    "order",
+    "scale_min",
+    "scale_max",
+    "scale_min_label",
+    "scale_max_label",
+)
+
+
+def ethics_version_questions(version: EthicsTemplateVersion) -> list[dict]:
+    """A questionnaire version's questions and their options, as proposals hold them."""
+    return [
+        {
+            **{name: getattr(q, name) for name in QUESTION_FIELDS},
+            "options": [[o.code, o.label, o.order] for o in q.options.all()],
+        }
+        for q in ethics_question_list(version=version).order_by("order", "id")
+    ]
+
+
+def ethics_publish_content(*, version: EthicsTemplateVersion, note: str) -> dict:
+    """What publishing a draft questionnaire would make current: every question and
+    option exactly as they are now, and the note. Raises ValidationError for a missing
+    note, an empty draft or a choice question without options."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            {"note": ["Write the draft's note (what changed and why) before proposing it."]}
+        )
+    questions = ethics_version_questions(version)
+    if not questions:
+        raise ValidationError("A questionnaire version needs at least one question.")
+    choice = (ethics_rules.SINGLE, ethics_rules.MULTI)
+    empty = [q["code"] for q in questions if q["kind"] in choice and not q["options"]]
+    if empty:
+        raise ValidationError(f"Choice questions without options: {', '.join(empty)}.")
+    return {"ethics_version": version.pk, "note": note, "questions": questions}
+
+
+def ethics_publish_apply(*, content: dict, by: User) -> EthicsTemplateVersion:
+    """Publish the draft exactly as proposed: it becomes the current version and never
+    changes again. Raises ValidationError when the draft is gone, published, or its
+    questions differ from the proposal."""
+    version = (
+        EthicsTemplateVersion.objects.select_for_update()
+        .filter(pk=content["ethics_version"])
+        .first()
+    )
+    if version is None or version.status != EthicsTemplateVersion.Status.DRAFT:
+        raise ValidationError("The proposed draft is no longer a draft; nothing was published.")
+    if ethics_version_questions(version) != content["questions"]:
+        raise ValidationError(
+            "The draft's questions changed since it was proposed; propose it again."
+        )
+    version.status = EthicsTemplateVersion.Status.PUBLISHED
+    version.published_by = by
+    version.published_at = timezone.now()
+    version.note = content["note"]
+    version.full_clean()
+    version.save(update_fields=["status", "published_by", "published_at", "note"])
+    return version

@@ -141,8 +141,11 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         _require_lead(request)
         if not version.is_draft:
+            # A published version's cells are frozen: a 409 with the reason, nothing saved.
             messages.error(request, f"Version {version.label} is published and cannot be changed.")
-            return redirect("governance:policy-version", pk=version.pk)
+            response = _render_version(request, version, None, None, is_lead)
+            response.status_code = 409
+            return response
         cells_form = PolicyCellsForm(request.POST, considerations=considerations)
         if cells_form.is_valid():
             try:

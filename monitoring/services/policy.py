@@ -8,16 +8,22 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
 from core import drift, policy_rules
-from core.monitoring_config import DEFAULT_PERFORMANCE_MAX_DROP, PERFORMANCE_METRICS
+from core.monitoring_config import (
+    DEFAULT_PERFORMANCE_MAX_DROP,
+    PERFORMANCE_METRICS,
+    monitoring_running_problem,
+)
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.raci import raci_accountable_for
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
-from monitoring.models import Cadence, MonitoringConfig
+from monitoring.models import Cadence, MonitoringConfig, MonitoringWindow
+from reviews.selectors.promotion import latest_approved
 
 __all__ = [
     "CLAIM_TIMEOUT",
@@ -69,14 +75,38 @@ policy_rules.register_consumer(
 )
 
 
-def monitoring_configured(version: ModelVersion) -> str | None:
+def monitoring_configured(version: ModelVersion, *, now: dt.datetime | None = None) -> str | None:
     """The "monitoring-config" evidence check (registered in MonitoringAppConfig.ready):
-    None when the version's monitoring is configured with its reference profile, else
-    why not."""
+    None when the version's monitoring is configured and running, else why not.
+
+    Running (issue 12): once the version has been in production for two periods of its
+    cadence, a window with production data must have been computed that ended within
+    the last two periods (``core.monitoring_config.monitoring_running_problem``); before
+    that, and before production, the configuration suffices. When it entered production
+    is the approval that took it there (else, not known, its registration)."""
     config = MonitoringConfig.objects.filter(model_version=version).first()
     if config is None:
         return f"version {version.version_label} has no monitoring configuration."
-    return None
+    in_production = version.environment == "prod"
+    entered = None
+    if in_production:
+        approval = latest_approved(version, "prod")
+        entered = approval.decided_at if approval and approval.decided_at else None
+        entered = entered or version.registered_at
+    latest = (
+        config.windows.filter(cadence=config.cadence, status=MonitoringWindow.Status.OK, rows__gt=0)
+        .order_by("-end")
+        .values_list("end", flat=True)
+        .first()
+    )
+    return monitoring_running_problem(
+        label=version.version_label,
+        cadence=config.cadence,
+        in_production=in_production,
+        entered_production=entered,
+        latest_window_end=latest,
+        now=now or timezone.now(),
+    )
 
 
 def monitoring_policy(version: ModelVersion) -> dict[str, Any]:

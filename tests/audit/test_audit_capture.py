@@ -175,12 +175,17 @@ def test_an_admin_edit_is_recorded_with_the_admin_channel(client_for, governance
             "area": regulation.area,
             "jurisdiction": "European Union and EEA",
             "description": regulation.description,
+            "proposal_reason": "The EEA too.",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    event = events_for(regulation, action="update").last()
+    # An admin edit of a regulation is a four-eyes proposal (issue 12).
+    event = AuditEvent.objects.filter(action="framework_change.proposed").last()
     assert event.actor == governance_lead and event.context["channel"] == "admin"
-    assert event.changes["jurisdiction"][1] == "European Union and EEA"
+    from governance.models import FrameworkChange
+
+    change = FrameworkChange.objects.get(kind="catalogue_edit")
+    assert change.content["fields"]["jurisdiction"] == "European Union and EEA"
 
 
 def test_a_waiver_records_the_workflow_event_with_its_reason(

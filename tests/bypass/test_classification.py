@@ -120,6 +120,93 @@ def test_annex_iii_area_adds_the_eu_ai_act_and_raises_the_tier(
     assert "eu-ai-act" in response.json()["answers"]["regulations"]
 
 
+# --- Regulations implied by the sector and purpose ---------------------------------------
+
+
+def regulation_codes(use_case) -> set[str]:
+    return set(use_case.regulations.values_list("code", flat=True))
+
+
+@pytest.mark.parametrize(
+    "option, implied",
+    [
+        ("bank_credit", {"sr-11-7", "pra-ss1-23"}),
+        ("bank_stress_test", {"sr-11-7", "pra-ss1-23", "pra-ss3-18"}),
+        ("pharma_clinical", {"gxp", "fda-21-cfr-part-11"}),
+        ("automated_individual_decisions", {"gdpr-art-22"}),
+    ],
+)
+def test_a_sector_that_implies_regulations_adds_those_the_developer_left_out(
+    option, implied, team, data_scientist, api_client_for
+):
+    """Declared: no regulation at all. The answer about what the model is for adds the
+    regulations it implies, says why in the classification, and the rules they trigger
+    raise the class."""
+    use_case = UseCaseFactory(team=team)
+    answers = full_answers(sector_purpose=[option])
+    response = api_client_for(data_scientist).post(
+        f"{API}/use-cases/{use_case.pk}/classification/", {"answers": answers}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    use_case.refresh_from_db()
+    assert implied <= regulation_codes(use_case)
+    assert implied <= set(response.json()["answers"]["regulations"])
+    classification = Classification.objects.get(use_case=use_case)
+    assert "Regulations implied by the answers and added" in classification.note
+    assert "Sector and purpose" in classification.note
+    assert classification.risk_tier > RiskTier.LOW  # the regulation rules raised it
+    events = AuditEvent.objects.filter(object_id=str(use_case.pk), reason__contains="Sector")
+    assert events.exists()
+
+
+def test_declared_regulations_are_kept_and_only_the_missing_one_is_added(
+    team, data_scientist, api_client_for
+):
+    use_case = UseCaseFactory(team=team)
+    use_case.regulations.set(Regulation.objects.filter(code="pra-ss1-23"))
+    response = api_client_for(data_scientist).post(
+        f"{API}/use-cases/{use_case.pk}/classification/",
+        {"answers": full_answers(sector_purpose=["bank_credit"])},
+        format="json",
+    )
+    assert response.status_code == 201
+    use_case.refresh_from_db()
+    assert regulation_codes(use_case) == {"pra-ss1-23", "sr-11-7"}
+
+
+def test_the_page_adds_the_implied_regulations_too(team, data_scientist, client_for):
+    use_case = UseCaseFactory(team=team)
+    data = {k: v for k, v in full_answers().items() if v != []}
+    data["sector_purpose"] = ["pharma_clinical"]
+    response = client_for(data_scientist).post(
+        reverse("governance:use-case-classify", args=[use_case.pk]), data
+    )
+    assert response.status_code in (200, 302), response.content[:500]
+    use_case.refresh_from_db()
+    assert {"gxp", "fda-21-cfr-part-11"} <= regulation_codes(use_case)
+    assert "Sector and purpose" in Classification.objects.get(use_case=use_case).note
+
+
+def test_removing_an_implied_regulation_afterwards_does_not_stick(
+    team, data_scientist, api_client_for
+):
+    """The developer drops SR 11-7 from the use case after classifying it as a bank's
+    credit model: the re-classification its change triggers adds it back."""
+    use_case = UseCaseFactory(team=team)
+    client = api_client_for(data_scientist)
+    client.post(
+        f"{API}/use-cases/{use_case.pk}/classification/",
+        {"answers": full_answers(sector_purpose=["bank_credit"])},
+        format="json",
+    )
+    response = client.patch(
+        f"{API}/use-cases/{use_case.pk}/", {"regulations": ["pra-ss1-23"]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    use_case.refresh_from_db()
+    assert "sr-11-7" in regulation_codes(use_case)
+
+
 # --- The second line confirms High and Critical ------------------------------------------
 
 

@@ -93,7 +93,7 @@ def test_api_publish_is_only_a_proposal_and_self_approval_is_refused(
     refused = AuditEvent.objects.filter(action="framework_change.decision_refused")
     assert {e.actor for e in refused} == {governance_lead, other_lead()}
     assert PolicyVersion.objects.get(pk=draft.pk).is_draft and nothing_decided()
-    assert policy_published_latest().number == 2
+    assert policy_published_latest().number == 3
 
 
 def test_page_publish_is_only_a_proposal_and_self_approval_is_refused(page, governance_lead, draft):
@@ -301,3 +301,121 @@ def test_a_second_lead_without_the_password_approves_nothing(client_for, governa
     )
     assert response.status_code == 400 and "password" in response.json()
     assert not EthicsApproval.objects.exists() and nothing_decided()
+
+
+# --- publishing an ethics questionnaire version ----------------------------------------------
+
+
+@pytest.fixture
+def ethics_draft(governance_lead):
+    from governance.selectors import ethics_template_get
+    from governance.services import ethics_version_draft_create
+
+    return ethics_version_draft_create(
+        template=ethics_template_get(scope="organisation"),
+        by=governance_lead,
+        note="Ask about environmental impact.",
+    )
+
+
+def publish_in_admin(page, version):
+    return page.post(
+        reverse("admin:governance_ethicstemplateversion_changelist"),
+        {"action": "publish", "_selected_action": [version.pk]},
+        follow=True,
+    )
+
+
+def test_admin_ethics_publish_is_only_a_proposal_and_self_approval_is_refused(
+    page, session_api, governance_lead, ethics_draft
+):
+    from governance.selectors import ethics_version_current
+
+    current = ethics_version_current(scope="organisation")
+    response = publish_in_admin(page, ethics_draft)
+    assert response.status_code == 200 and "proposed" in response.content.decode()
+    change = FrameworkChange.objects.get(kind="ethics_publish")
+    assert change.is_pending and change.content["ethics_version"] == ethics_draft.pk
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "draft"
+    assert ethics_version_current(scope="organisation") == current
+    # The proposer cannot approve it: not on the page, not through the API.
+    approve = reverse("governance:framework-change-approve", args=[change.pk])
+    assert page.post(approve, {"password": PASSWORD}).status_code == 403
+    response = session_api.post(
+        f"{API}/framework-changes/{change.pk}/approve/", {"password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 403
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "draft" and nothing_decided()
+
+
+def test_a_second_lead_publishes_the_ethics_draft_and_it_is_audited(page, client_for, ethics_draft):
+    from audit.models import AuditEvent
+    from governance.selectors import ethics_version_current
+
+    publish_in_admin(page, ethics_draft)
+    change = FrameworkChange.objects.get(kind="ethics_publish")
+    second = other_lead()
+    approve = reverse("governance:framework-change-approve", args=[change.pk])
+    response = client_for(second).post(approve, {"password": PASSWORD, "reason": "Agreed."})
+    assert response.status_code == 302
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "published" and ethics_draft.published_by == second
+    assert ethics_version_current(scope="organisation") == ethics_draft
+    assert AuditEvent.objects.filter(
+        action="ethics.version_published", object_id=str(ethics_draft.pk)
+    ).exists()
+    assert AuditEvent.objects.filter(action="framework_change.approved").exists()
+
+
+def test_an_ethics_draft_edited_after_its_proposal_is_not_published(
+    page, governance_lead, ethics_draft
+):
+    from governance.services import ethics_question_set
+    from governance.services.framework_changes import framework_change_approve
+
+    publish_in_admin(page, ethics_draft)
+    change = FrameworkChange.objects.get(kind="ethics_publish")
+    ethics_question_set(
+        version=ethics_draft,
+        by=governance_lead,
+        code="environment",
+        text="Is environmental impact considered?",
+        kind="single",
+        options=[("yes", "Yes"), ("no", "No")],
+    )
+    with pytest.raises(Exception, match="changed since it was proposed"):
+        framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "draft"
+
+
+def test_only_governance_leads_propose_an_ethics_publication(
+    client_for, data_scientist, risk_officer, ethics_draft
+):
+    from django.core.exceptions import PermissionDenied
+
+    from governance.services.framework_changes import ethics_version_publish_propose
+
+    for user in (data_scientist, risk_officer):
+        response = publish_in_admin(client_for(user), ethics_draft)
+        assert response.status_code in (403, 200)
+        with pytest.raises(PermissionDenied):
+            ethics_version_publish_propose(version=ethics_draft, by=user, note="Mine.")
+    assert not FrameworkChange.objects.exists()
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "draft"
+
+
+def test_the_api_has_no_route_that_publishes_an_ethics_version(session_api, ethics_draft):
+    assert session_api.post(f"{API}/ethics-versions/", {}, format="json").status_code == 405
+    for verb in ("patch", "put", "delete"):
+        response = getattr(session_api, verb)(
+            f"{API}/ethics-versions/{ethics_draft.pk}/", {"status": "published"}, format="json"
+        )
+        assert response.status_code == 405
+    response = session_api.post(f"{API}/ethics-versions/{ethics_draft.pk}/publish/")
+    assert response.status_code == 404
+    ethics_draft.refresh_from_db()
+    assert ethics_draft.status == "draft" and not FrameworkChange.objects.exists()

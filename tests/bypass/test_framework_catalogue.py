@@ -11,6 +11,7 @@ import json
 from unittest import mock
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -286,3 +287,125 @@ def test_the_default_raci_is_changed_by_proposal_only(admin_page):
     after = list(RaciTemplateCell.objects.values_list("role_id", "letters").order_by("id"))
     assert after == before
     assert FrameworkChange.objects.get(kind="catalogue_edit").is_pending
+
+
+# --- Regulations and RACI roles (issue 12, four eyes on the framework) -------------------
+
+
+def regulation_post(regulation, **fields) -> dict:
+    data = {
+        "name": regulation.name,
+        "area": regulation.area,
+        "jurisdiction": regulation.jurisdiction,
+        "description": regulation.description,
+        "proposal_reason": "Clearer name.",
+    }
+    return {**data, **fields}
+
+
+def test_a_regulation_renamed_in_the_admin_is_only_a_proposal(
+    admin_page, client_for, governance_lead
+):
+    from audit.models import AuditEvent
+    from inventory.models import Regulation
+
+    regulation = Regulation.objects.get(code="sr-11-7")
+    before = regulation.name
+    url = reverse("admin:inventory_regulation_change", args=[regulation.pk])
+    response = admin_page.post(url, regulation_post(regulation, name="Some US guidance"))
+    assert response.status_code == 302
+    change = FrameworkChange.objects.get(kind="catalogue_edit")
+    assert change.content["model"] == "inventory.regulation"
+    regulation.refresh_from_db()
+    assert regulation.name == before
+    # The proposer's own approval is refused on the page and through the API.
+    approve = reverse("governance:framework-change-approve", args=[change.pk])
+    assert admin_page.post(approve, {"password": PASSWORD}).status_code == 403
+    api = APIClient()
+    api.force_login(governance_lead)
+    response = api.post(
+        f"/api/v1/framework-changes/{change.pk}/approve/", {"password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 403
+    regulation.refresh_from_db()
+    assert regulation.name == before and not FrameworkChangeDecision.objects.exists()
+    # A second lead signs: applied exactly as proposed, and audited.
+    second = client_for(other_lead())
+    assert second.post(approve, {"password": PASSWORD, "reason": "Agreed."}).status_code == 302
+    regulation.refresh_from_db()
+    assert regulation.name == "Some US guidance"
+    assert FrameworkChangeDecision.objects.get(change=change).outcome == "approved"
+    assert AuditEvent.objects.filter(
+        object_type="inventory.regulation", object_id=str(regulation.pk), action="update"
+    ).exists()
+    assert AuditEvent.objects.filter(action="framework_change.approved").exists()
+
+
+def test_a_regulation_added_in_the_admin_is_only_a_proposal(admin_page):
+    from inventory.models import Regulation
+
+    url = reverse("admin:inventory_regulation_add")
+    data = {
+        "code": "local-mrm",
+        "name": "Local model risk rule",
+        "area": "finance",
+        "jurisdiction": "",
+        "description": "",
+        "proposal_reason": "A local rule.",
+    }
+    assert admin_page.post(url, data).status_code == 302
+    assert not Regulation.objects.filter(code="local-mrm").exists()
+    change = FrameworkChange.objects.get(kind="catalogue_edit")
+    from governance.services.framework_changes import framework_change_approve
+
+    framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
+    assert Regulation.objects.filter(code="local-mrm", name="Local model risk rule").exists()
+
+
+def test_a_raci_role_renamed_in_the_admin_is_only_a_proposal(admin_page, governance_lead):
+    from governance.models import RaciRole
+    from governance.services.framework_changes import framework_change_approve
+
+    role = RaciRole.objects.get(code="risk-audit")
+    before = role.name
+    url = reverse("admin:governance_racirole_change", args=[role.pk])
+    data = {
+        "name": "Team leads",
+        "level": role.level,
+        "order": role.order,
+        "proposal_reason": "Let the team sign.",
+    }
+    assert admin_page.post(url, data).status_code == 302
+    role.refresh_from_db()
+    assert role.name == before
+    change = FrameworkChange.objects.get(kind="catalogue_edit")
+    with pytest.raises(PermissionDenied):
+        framework_change_approve(change=change, by=governance_lead, password=PASSWORD)
+    role.refresh_from_db()
+    assert role.name == before
+    framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
+    role.refresh_from_db()
+    assert role.name == "Team leads"
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("inventory_regulation", "sr-11-7"), ("governance_racirole", "risk-audit")],
+)
+def test_regulations_and_raci_roles_cannot_be_deleted_in_the_admin(admin_page, name, code):
+    from governance.models import RaciRole
+    from inventory.models import Regulation
+
+    model = Regulation if name == "inventory_regulation" else RaciRole
+    obj = model.objects.get(code=code)
+    url = reverse(f"admin:{name}_delete", args=[obj.pk])
+    assert admin_page.post(url, {"post": "yes"}).status_code == 403
+    assert model.objects.filter(pk=obj.pk).exists()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/regulations/", "/api/v1/raci-roles/"])
+def test_the_api_has_no_write_route_for_regulations_or_roles(url, governance_lead):
+    api = APIClient()
+    api.force_login(governance_lead)
+    assert api.post(url, {"code": "x", "name": "X"}, format="json").status_code in (403, 405)
+    assert not FrameworkChange.objects.exists()

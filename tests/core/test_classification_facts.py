@@ -35,6 +35,29 @@ def test_annex_iii_implies_the_eu_ai_act_unless_declared():
     assert facts.implied_regulations({facts.ANNEX_III_QUESTION: []}, []) == {}
 
 
+def test_sector_and_purpose_imply_their_regulations_unless_declared():
+    """Issue 12: regulations implied by the sector and purpose (DOMAIN.md, Step 1)."""
+    q = facts.SECTOR_QUESTION
+    implied = facts.implied_regulations({q: ["bank_credit"]}, ["pra-ss1-23"])
+    assert list(implied) == ["sr-11-7"] and "SR 11-7" in implied["sr-11-7"]
+    assert set(facts.implied_regulations({q: ["bank_stress_test"]}, [])) == {
+        "sr-11-7",
+        "pra-ss1-23",
+        "pra-ss3-18",
+    }
+    assert set(facts.implied_regulations({q: ["pharma_clinical"]}, ["gxp"])) == {
+        "fda-21-cfr-part-11"
+    }
+    labels = {"automated_individual_decisions": "Automated decisions"}
+    why = facts.implied_regulations({q: ["automated_individual_decisions"]}, [], None, labels)
+    assert list(why) == ["gdpr-art-22"] and "“Automated decisions”" in why["gdpr-art-22"]
+    assert facts.implied_regulations({q: []}, []) == {}
+    assert facts.implied_regulations({q: ["unknown-option"]}, []) == {}
+    # One answer implying what another already implies names it once.
+    both = facts.implied_regulations({q: ["bank_credit", "bank_stress_test"]}, [])
+    assert sorted(both) == ["pra-ss1-23", "pra-ss3-18", "sr-11-7"]
+
+
 def test_requirement_state_is_its_weakest_part():
     minimums = {"human-signoff": "medium", "transparency": "medium"}
     accepted = {"level": "strict", "status": "accepted"}

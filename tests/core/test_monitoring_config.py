@@ -1,6 +1,7 @@
 """The pure check of a monitoring configuration (core.monitoring_config): what a form or
 the API sends, cleaned, and the field errors against a reference dataset's columns."""
 
+import datetime as dt
 import math
 
 import pytest
@@ -9,6 +10,7 @@ from core.monitoring_config import (
     DEFAULT_PERFORMANCE_MAX_DROP,
     config_errors,
     config_input,
+    monitoring_running_problem,
     names,
     performance_floors,
 )
@@ -151,3 +153,50 @@ def test_performance_floors_are_the_reference_minus_the_drop_never_below_zero():
     }
     assert performance_floors(None, 0.05) == {}
     assert performance_floors({}, 0.05) == {}
+
+
+NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+
+
+# --- Is monitoring running? (issue 12) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cadence, entered_days, window_end_days, ok",
+    [
+        ("weekly", None, None, False),  # not known when it went live: owed now
+        ("weekly", 13, None, True),  # less than two weeks in production
+        ("weekly", 15, None, False),
+        ("weekly", 60, 13, True),
+        ("weekly", 60, 15, False),
+        ("daily", 1, None, True),
+        ("daily", 3, None, False),
+        ("daily", 30, 1, True),
+        ("daily", 30, 3, False),
+    ],
+)
+def test_running_rule(cadence, entered_days, window_end_days, ok):
+    days = dt.timedelta(days=1)
+    problem = monitoring_running_problem(
+        label="1.0",
+        cadence=cadence,
+        in_production=True,
+        entered_production=None if entered_days is None else NOW - entered_days * days,
+        latest_window_end=None if window_end_days is None else NOW - window_end_days * days,
+        now=NOW,
+    )
+    assert (problem is None) is ok, problem
+
+
+def test_not_in_production_needs_no_window():
+    assert (
+        monitoring_running_problem(
+            label="1.0",
+            cadence="daily",
+            in_production=False,
+            entered_production=None,
+            latest_window_end=None,
+            now=NOW,
+        )
+        is None
+    )

@@ -4,9 +4,13 @@ second signs the approval with their password (the only way a change takes effec
 from django.contrib.auth.models import User
 
 from accounts.roles import Role
-from governance.models import EthicsApproval, PolicyVersion
+from governance.models import EthicsApproval, EthicsTemplateVersion, PolicyVersion
 from governance.services import ethics_position_approve
-from governance.services.framework_changes import framework_change_approve, policy_publish_propose
+from governance.services.framework_changes import (
+    ethics_version_publish_propose,
+    framework_change_approve,
+    policy_publish_propose,
+)
 from tests.factories import PASSWORD, user_with_role
 
 
@@ -29,3 +33,14 @@ def policy_publish(
 def position_approve(*, answer_set, by: User, note: str = "") -> EthicsApproval:
     """Sign the approval of a proposed organisation position as ``by``."""
     return ethics_position_approve(answer_set=answer_set, by=by, password=PASSWORD, note=note)
+
+
+def ethics_publish(
+    *, version: EthicsTemplateVersion, by: User, note: str = "New version."
+) -> EthicsTemplateVersion:
+    """Propose publishing a questionnaire draft as ``by`` and approve it as another lead;
+    returns it published."""
+    change = ethics_version_publish_propose(version=version, by=by, note=note)
+    approver = other_lead() if by.username != "lead2" else other_lead("lead3")
+    framework_change_approve(change=change, by=approver, password=PASSWORD)
+    return EthicsTemplateVersion.objects.get(pk=version.pk)

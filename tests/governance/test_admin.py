@@ -216,8 +216,9 @@ def test_a_question_label_edit_is_proposed_and_applied_by_a_second_lead(lead_cli
     assert question.text == "Who sees or is affected by the results?"
 
 
-def test_a_regulation_in_use_cannot_be_deleted(lead_client):
-    # GxP is named by the default "GxP regulated" rule.
+def test_regulations_are_never_deleted_in_the_admin(lead_client):
+    """The regulations are catalogue rows (issue 12, four eyes): an edit is a proposal,
+    and nothing is deleted, used or not."""
     gxp = Regulation.objects.get(code="gxp")
     response = lead_client.get(reverse("admin:inventory_regulation_delete", args=[gxp.pk]))
     assert response.status_code == 403
@@ -225,8 +226,8 @@ def test_a_regulation_in_use_cannot_be_deleted(lead_client):
     response = lead_client.post(
         reverse("admin:inventory_regulation_delete", args=[unused.pk]), {"post": "yes"}
     )
-    assert response.status_code == 302
-    assert not Regulation.objects.filter(pk=unused.pk).exists()
+    assert response.status_code == 403
+    assert Regulation.objects.filter(pk=unused.pk).exists()
 
 
 # --- Classifications are read-only ---------------------------------------------------

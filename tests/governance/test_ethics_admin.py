@@ -10,9 +10,13 @@ from governance.models import (
     EthicsQuestion,
     EthicsTemplate,
     EthicsTemplateVersion,
+    FrameworkChange,
 )
 from governance.selectors import ethics_version_current
 from governance.services import ethics_position_answer
+from governance.services.framework_changes import framework_change_approve
+from tests.factories import PASSWORD
+from tests.governance.four_eyes import other_lead
 from tests.governance.test_ethics_services import position_answers
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +72,17 @@ def test_draft_and_publish_actions(lead_client):
     draft = EthicsTemplateVersion.objects.get(template=template, status="draft")
     assert draft.questions.count() == ethics_version_current(scope="use_case").questions.count()
     assert lead_client.get(_url(EthicsTemplateVersion, "change", draft.pk)).status_code == 200
+    # Publishing is a four-eyes proposal (issue 12): the draft's note is its reason,
+    # and it is published when another lead signs.
+    EthicsTemplateVersion.objects.filter(pk=draft.pk).update(note="Reworded questions.")
     lead_client.post(
         _url(EthicsTemplateVersion, "changelist"),
         {"action": "publish", "_selected_action": [draft.pk]},
         follow=True,
     )
+    assert ethics_version_current(scope="use_case") != draft
+    change = FrameworkChange.objects.get(kind="ethics_publish")
+    framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
     assert ethics_version_current(scope="use_case") == draft
 
 

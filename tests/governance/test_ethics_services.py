@@ -38,12 +38,13 @@ from governance.services import (
     ethics_question_set,
     ethics_use_case_answer,
     ethics_version_draft_create,
-    ethics_version_publish,
+    ethics_version_publish_propose,
     use_case_facts,
     use_cases_reclassify_ethics,
 )
 from governance.tasks import use_cases_reclassify_ethics as reclassify_task
 from tests.factories import PASSWORD, UseCaseFactory, full_answers, user_with_role
+from tests.governance.four_eyes import ethics_publish
 from tests.outbox import published
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,7 @@ def test_a_new_version_is_a_copy_and_never_destroys_answers(governance_lead, sec
     )
     ethics_question_remove(version=draft, by=governance_lead, code="accountability_notes")
     assert ethics_version_current(scope=ORG) == v1
-    ethics_version_publish(version=draft, by=second_lead)
+    ethics_publish(version=draft, by=second_lead)
 
     assert ethics_version_current(scope=ORG) == draft
     assert v1.questions.filter(code="accountability_notes").exists()
@@ -206,9 +207,9 @@ def test_publishing_checks_the_draft(governance_lead, data_scientist):
     for question in list(draft.questions.all()):
         ethics_question_remove(version=draft, by=governance_lead, code=question.code)
     with pytest.raises(ValidationError, match="at least one question"):
-        ethics_version_publish(version=draft, by=governance_lead)
+        ethics_version_publish_propose(version=draft, by=governance_lead, note="Empty.")
     with pytest.raises(PermissionDenied):
-        ethics_version_publish(version=draft, by=data_scientist)
+        ethics_version_publish_propose(version=draft, by=data_scientist, note="Mine.")
 
 
 # --- answers and approval ------------------------------------------------------------
@@ -330,7 +331,7 @@ def test_compare_across_versions_matches_question_codes(governance_lead):
         options=[("yes", "Yes"), ("no", "No")],
     )
     ethics_question_remove(version=draft, by=governance_lead, code="accountability_notes")
-    ethics_version_publish(version=draft, by=governance_lead)
+    ethics_publish(version=draft, by=governance_lead)
     right = ethics_position_answer(
         answers=position_answers(transparency=5, environment="yes"), by=governance_lead
     )
@@ -479,7 +480,7 @@ def test_a_new_use_case_version_makes_answers_outstanding_again(
     ethics_use_case_answer(use_case=use_case, answers=use_case_answers(), by=data_scientist)
     assert use_case not in use_cases_without_ethics_answers(user=auditor)
     draft = ethics_version_draft_create(template=ethics_template_get(scope=UC), by=governance_lead)
-    ethics_version_publish(version=draft, by=governance_lead)
+    ethics_publish(version=draft, by=governance_lead)
     assert use_case in use_cases_without_ethics_answers(user=auditor)
 
 

@@ -67,7 +67,7 @@ def test_a_proposed_draft_is_published_only_when_another_lead_signs(draft, gover
 
     decision = framework_change_approve(change=change, by=lead2, password=PASSWORD)
     draft.refresh_from_db()
-    assert (draft.status, draft.number, draft.published_by) == ("published", 3, lead2)
+    assert (draft.status, draft.number, draft.published_by) == ("published", 4, lead2)
     assert draft.change_note == "Explain more."
     assert (decision.outcome, decision.auth_method) == ("approved", "password")
     assert decision.signed_content_sha256 == change.content_sha256

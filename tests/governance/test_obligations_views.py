@@ -49,7 +49,7 @@ def test_every_role_reads_what_is_owed_why_and_by_whom(client_for, users_by_role
         assert response.status_code == 200
         content = response.content.decode()
         assert "Human-in-the-loop sign-off" in content
-        assert "Policy v2, High tier" in content
+        assert "Policy v3, High tier" in content
         assert "owed by this version" in content and "Evidence must cover" in content
         assert "nobody named — RACI incomplete" in content
 

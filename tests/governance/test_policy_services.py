@@ -88,12 +88,15 @@ def test_default_measure_parameters():
 
 def test_default_policy_v1_is_published_and_complete():
     """v1 is the default policy shipped with the product; v2 (issue 12) republished it
-    with the gate parameters, same levels."""
+    with the gate parameters, v3 with the independent validation parameter; same
+    levels."""
     version = policy_published_latest()
-    assert version.number == 2 and version.status == PolicyVersion.Status.PUBLISHED
-    assert version.published_by is None and version.based_on.number == 1
-    assert version.based_on.change_note == "Default policy shipped with the product"
-    assert policy_version_cells(version) == policy_version_cells(version.based_on)
+    assert version.number == 3 and version.status == PolicyVersion.Status.PUBLISHED
+    assert version.published_by is None and version.based_on.number == 2
+    v2 = version.based_on
+    assert v2.published_by is None and v2.based_on.number == 1
+    assert v2.based_on.change_note == "Default policy shipped with the product"
+    assert policy_version_cells(version) == policy_version_cells(v2.based_on)
     cells = policy_version_cells(version)
     assert len(cells) == 36
     problems = policy_rules.validate_matrix(
@@ -151,7 +154,7 @@ def test_requirements_catalogue_covers_every_regulation():
 
 def test_draft_copies_the_latest_published_version(draft, governance_lead):
     assert draft.status == PolicyVersion.Status.DRAFT and draft.number is None
-    assert draft.created_by == governance_lead and draft.based_on.number == 2
+    assert draft.created_by == governance_lead and draft.based_on.number == 3
     assert policy_version_cells(draft) == policy_version_cells(draft.based_on)
 
 
@@ -173,15 +176,15 @@ def test_publish_numbers_and_attributes_the_version(draft, governance_lead):
     policy_cells_set(version=draft, cells={(1, "transparency"): "medium"}, by=governance_lead)
     published = policy_publish(version=draft, by=governance_lead, note="Explain low-tier models.")
     published.refresh_from_db()
-    assert (published.status, published.number) == ("published", 3)
+    assert (published.status, published.number) == ("published", 4)
     # Published by the second lead whose signature made it take effect.
     assert published.published_by == other_lead() and published.published_at is not None
     assert published.change_note == "Explain low-tier models."
     assert policy_published_latest() == published
-    # The next draft starts from v3 and publishes as v4.
+    # The next draft starts from v4 and publishes as v5.
     again = policy_draft_create(policy=published.policy, by=governance_lead)
     assert again.based_on == published
-    assert policy_publish(version=again, by=governance_lead, note="No change").number == 4
+    assert policy_publish(version=again, by=governance_lead, note="No change").number == 5
 
 
 def test_publishing_needs_a_note(draft, governance_lead):
@@ -257,7 +260,7 @@ def test_models_refuse_to_change_a_published_version():
     with pytest.raises(ValidationError):
         v1.delete()
     v1.refresh_from_db()
-    assert v1.change_note.startswith("Issue 12: gate parameters")
+    assert "published by the system migration" in v1.change_note
 
 
 def test_a_draft_can_be_discarded(draft, governance_lead):
@@ -291,7 +294,7 @@ def test_requirements_without_regulations_are_the_policy_row():
     result = policy_requirements_for(tier=RiskTier.LOW, regulation_codes=[])
     assert list(result) == list(policy_rules.CONSIDERATIONS)
     signoff = result["human-signoff"]
-    assert signoff.level == "none" and signoff.why == "Policy v2, Low tier requires none."
+    assert signoff.level == "none" and signoff.why == "Policy v3, Low tier requires none."
     assert result["production-monitoring"].parameters["infrastructure_alerts"] is True
 
 
@@ -315,7 +318,7 @@ def test_regulations_raise_levels_and_say_why():
 def test_the_policy_wins_when_it_is_already_stricter():
     result = policy_requirements_for(tier=RiskTier.CRITICAL, regulation_codes=["gdpr"])
     assert result["human-signoff"].level == "strict"
-    assert result["human-signoff"].why == "Policy v2, Critical tier requires strict."
+    assert result["human-signoff"].why == "Policy v3, Critical tier requires strict."
     assert result["human-signoff"].parameters["signoffs_per_move"] == 2
 
 

@@ -83,7 +83,7 @@ def test_lead_edits_and_publishes_a_draft(client_for, governance_lead, draft):
     change = FrameworkChange.objects.get(policy_version=draft)
     proposal = reverse("governance:framework-change", args=[change.pk])
     assert response.status_code == 302 and response["Location"] == proposal
-    assert policy_published_latest().number == 2  # not before a second lead signs
+    assert policy_published_latest().number == 3  # not before a second lead signs
     page = c.get(proposal)
     assert b"Withdraw" in page.content and b"Sign the approval" not in page.content
     second = client_for(other_lead())
@@ -91,10 +91,10 @@ def test_lead_edits_and_publishes_a_draft(client_for, governance_lead, draft):
     approve = reverse("governance:framework-change-approve", args=[change.pk])
     assert second.post(approve, {"password": PASSWORD}).status_code == 302
     latest = policy_published_latest()
-    assert latest.number == 3 and latest.published_by == other_lead()
+    assert latest.number == 4 and latest.published_by == other_lead()
     diff = c.get(reverse("governance:policy-diff"))
     assert diff.status_code == 200
-    assert b"v2 \xe2\x86\x92 v3" in diff.content and b"Explainability tools" in diff.content
+    assert b"v3 \xe2\x86\x92 v4" in diff.content and b"Explainability tools" in diff.content
 
 
 def test_a_cell_with_no_measure_is_a_clear_error(client_for, governance_lead, draft):
@@ -125,7 +125,7 @@ def test_publishing_without_a_note_or_an_empty_draft(client_for, governance_lead
     draft.cells.all().delete()
     response = c.post(publish, {"note": "Empty"})
     assert response.status_code == 400 and b"The policy is empty" in response.content
-    assert policy_published_latest().number == 2
+    assert policy_published_latest().number == 3
 
 
 def test_a_published_version_is_read_only(client_for, governance_lead):

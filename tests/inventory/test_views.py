@@ -730,7 +730,7 @@ def test_detail_shows_the_answers_given_with_their_labels(client_for, risk_offic
     )
     response = client_for(risk_officer).get(f"/inventory/use-cases/{use_case.pk}/")
     content = response.content.decode()
-    assert "Answers given (12)" in content
+    assert "Answers given (13)" in content
     assert "Legal or regulatory standing, People&#x27;s lives (decisions about individuals)" in (
         content
     )

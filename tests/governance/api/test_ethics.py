@@ -11,9 +11,9 @@ from governance.selectors import ethics_template_get, ethics_version_current
 from governance.services import (
     ethics_position_answer,
     ethics_version_draft_create,
-    ethics_version_publish,
 )
 from tests.factories import PASSWORD, UseCaseFactory, user_with_role
+from tests.governance.four_eyes import ethics_publish
 from tests.governance.test_ethics_services import position_answers, use_case_answers
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_answering_a_superseded_version_is_a_400(api_client_for, governance_lead
     draft = ethics_version_draft_create(
         template=ethics_template_get(scope="organisation"), by=governance_lead
     )
-    ethics_version_publish(version=draft, by=governance_lead)
+    ethics_publish(version=draft, by=governance_lead)
     response = api_client_for(governance_lead).post(
         f"{BASE}ethics-answer-sets/",
         {"answers": position_answers(), "version": v1.pk},

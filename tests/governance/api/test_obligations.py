@@ -47,7 +47,7 @@ def test_every_role_reads_obligations(api_client_for, users_by_role, use_case, s
         assert body["count"] == 9, user
         detail = client.get(f"{URL}{signoff.pk}/").json()
         assert detail["consideration"] == "human-signoff" and detail["level"] == "medium"
-        assert detail["why"].startswith("Policy v2") and detail["events"][0]["kind"] == "created"
+        assert detail["why"].startswith("Policy v3") and detail["events"][0]["kind"] == "created"
 
 
 def test_anonymous_and_no_role(client, api_client_for, no_role_user, use_case):

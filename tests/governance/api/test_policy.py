@@ -71,7 +71,7 @@ def test_considerations_carry_measures_and_schemas(lead_api):
 def test_versions_with_cells_and_policies(lead_api):
     version = policy_published_latest()
     data = lead_api.get(f"{API}/policy-versions/{version.pk}/").json()
-    assert data["status"] == "published" and data["number"] == 2 and data["published_by"] is None
+    assert data["status"] == "published" and data["number"] == 3 and data["published_by"] is None
     assert len(data["cells"]) == 36
     policies = lead_api.get(f"{API}/policies/").json()["results"]
     assert policies[0]["latest_published"] == version.pk and policies[0]["draft"] is None
@@ -124,7 +124,7 @@ def test_lead_creates_edits_and_publishes_a_draft(lead_api, governance_lead):
     )
     assert approve.status_code == 200, approve.content
     data = lead_api.get(f"{API}/policy-versions/{draft['id']}/").json()
-    assert (data["status"], data["number"], data["published_by"]) == ("published", 3, "lead2")
+    assert (data["status"], data["number"], data["published_by"]) == ("published", 4, "lead2")
     assert data["change_note"] == "Explain all."
 
 

@@ -129,11 +129,12 @@ def test_classifying_an_unknown_use_case_is_404(risk_officer, api_client_for):
 def test_questionnaire_lists_options_and_regulation_codes(auditor, api_client_for):
     data = api_client_for(auditor).get(f"{API}/risk-questions/").json()
     by_code = {q["code"]: q for q in data["results"]}
-    assert list(by_code)[:5] == [
+    assert list(by_code)[:6] == [
         "regulations",
         "uses_pii",
         "eu_ai_act_prohibited",
         "eu_ai_act_annex_iii",
+        "sector_purpose",
         "audience",
     ]
     assert {o["code"] for o in by_code["regulations"]["options"]} == set(
