@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core import policy_rules
+from core.memo import memoized
 from governance.models import (
     Consideration,
     Measure,
@@ -37,10 +38,12 @@ def consideration_list() -> QuerySet[Consideration]:
     )
 
 
+@memoized
 def consideration_choices() -> list[tuple[str, str]]:
     return list(Consideration.objects.order_by("order", "id").values_list("code", "name"))
 
 
+@memoized
 def measure_map() -> dict[tuple[str, str], Measure]:
     """Every measure by (consideration code, level)."""
     return {
@@ -68,6 +71,7 @@ def policy_list() -> QuerySet[Policy]:
     )
 
 
+@memoized
 def policy_default() -> Policy | None:
     """The organisation's policy (the one shipped by the migration, else the first)."""
     return Policy.objects.filter(code=DEFAULT_POLICY_CODE).first() or Policy.objects.first()
@@ -95,6 +99,7 @@ def policy_version_get(*, pk: int) -> PolicyVersion:
     return policy_version_list().get(pk=pk)
 
 
+@memoized
 def policy_published_latest(*, policy: Policy | None = None) -> PolicyVersion | None:
     """The latest published version of a policy (default: the organisation's)."""
     policy = policy or policy_default()
@@ -198,6 +203,7 @@ def requirement_list() -> QuerySet[Requirement]:
     )
 
 
+@memoized
 def policy_requirements_for(
     *,
     tier: int,
