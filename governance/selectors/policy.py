@@ -120,7 +120,7 @@ def policy_draft(*, policy: Policy) -> PolicyVersion | None:
 def _cell_measures(version: PolicyVersion) -> dict[tuple[int, str], tuple[str, dict]]:
     """{(tier, consideration code): (text, parameters)} of a version: the frozen copy
     for a published version, the measure catalogue's current one for a draft."""
-    measures = measure_map()
+    measures = measure_map() if version.status != PolicyVersion.Status.PUBLISHED else {}
     result = {}
     for cell in version.cells.all():
         if version.status == PolicyVersion.Status.PUBLISHED:
@@ -237,8 +237,8 @@ def policy_requirements_for(
         minimums,
         policy_label=f"Policy {version.label}, {tier_label} tier",
     )
-    measures = measure_map()
     frozen = _cell_measures(version)
+    measures = None
     order = {code: i for i, code in enumerate(c for c, _ in consideration_choices())}
     result = {}
     for code in sorted(decisions, key=lambda c: order.get(c, len(order))):
@@ -247,7 +247,9 @@ def policy_requirements_for(
             # The policy cell decides: what the version froze at publication.
             text, parameters = frozen[(tier, code)]
         else:
-            # A regulation raised it: the catalogue's measure for that level.
+            # A regulation raised it: the catalogue's measure for that level (the
+            # catalogue is read only then: issue 13).
+            measures = measure_map() if measures is None else measures
             measure = measures.get((code, decision.level))
             text, parameters = (measure.text, dict(measure.parameters)) if measure else ("", {})
         result[code] = PolicyRequirement(

@@ -74,12 +74,22 @@ class RaciView:
 
 
 @memoized
+def _roles_and_tasks() -> tuple[list[RaciRole], list[RaciTask]]:
+    return list(raci_roles()), list(raci_tasks())
+
+
+@memoized
+def _assignment_list(use_case) -> list[RaciAssignment]:
+    """The use case's assignments, read once per memo scope (core.memo, issue 13)."""
+    return list(raci_assignments(use_case=use_case))
+
+
+@memoized
 def raci_view(*, use_case) -> RaciView:
-    roles = list(raci_roles())
-    tasks = list(raci_tasks())
+    roles, tasks = _roles_and_tasks()
     matrix, follows_template = raci_use_case_matrix(use_case=use_case)
     people: dict[str, list[str]] = {role.code: [] for role in roles}
-    for assignment in raci_assignments(use_case=use_case):
+    for assignment in _assignment_list(use_case):
         who = (
             assignment.user.get_full_name() or assignment.user.get_username()
             if assignment.user
@@ -123,7 +133,7 @@ def raci_people_for(*, use_case, task_code: str, letters: str = "AR") -> list[Us
         for (task, role), held in matrix.items()
         if task == task_code and set(held) & set(letters)
     ]
-    assignments = raci_assignments(use_case=use_case).filter(role__code__in=role_codes)
+    assignments = [a for a in _assignment_list(use_case) if a.role.code in role_codes]
     user_ids = {a.user_id for a in assignments if a.user_id}
     team_ids = {a.team_id for a in assignments if a.team_id}
     return list(

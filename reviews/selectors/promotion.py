@@ -359,10 +359,11 @@ def _eligible_signers(
     now, minus the excluded), who is excluded by segregation of duties and why, and the
     RACI Accountables of each slot whatever their role."""
     accountable = eligible_by_slot(use_case, request.slots)
+    roles_of = _roles_of({i for ids in accountable.values() for i in ids})
     eligible_ids = {}
     for slot, ids in accountable.items():
-        holding = _holding(SIGNING_TASK_ROLES.get(slot, SIGNING_ROLES), ids)
-        eligible_ids[slot] = [i for i in ids if i in holding]
+        roles = set(SIGNING_TASK_ROLES.get(slot, SIGNING_ROLES))
+        eligible_ids[slot] = [i for i in ids if roles_of.get(i, set()) & roles]
     people = {
         u.pk: u for u in User.objects.filter(pk__in={i for v in eligible_ids.values() for i in v})
     }
@@ -379,13 +380,16 @@ def _eligible_signers(
     return eligible, excluded, accountable
 
 
-def _holding(roles: tuple[str, ...], ids: list[int]) -> set[int]:
-    """Of these users, the active ones who hold one of the product roles."""
-    return set(
-        User.objects.filter(pk__in=ids, is_active=True, groups__name__in=roles)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+def _roles_of(ids: set[int]) -> dict[int, set[str]]:
+    """The product roles (groups) of those of these users who are active, in one query
+    for every slot."""
+    out: dict[int, set[str]] = {}
+    for uid, role in User.objects.filter(pk__in=ids, is_active=True).values_list(
+        "pk", "groups__name"
+    ):
+        if role:
+            out.setdefault(uid, set()).add(role)
+    return out
 
 
 def _blocking(
