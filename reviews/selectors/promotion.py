@@ -474,11 +474,13 @@ def _signing(request: PromotionRequest) -> _Signing:
     return _Signing(owed, gating, manifest, current_hash, states, revocation)
 
 
-def request_gate_state(request: PromotionRequest) -> tuple[list[SignatureState], list[str]]:
+def request_gate_state(
+    request: PromotionRequest,
+) -> tuple[list[SignatureState], list[rules.BlockingItem]]:
     """What the deployment gate reads of an approved request (issue 13: without the
     RACI, eligibility and findings the signing page needs): its decisions' signatures
-    with their validity, and the codes of the obligations that block its move and were
-    not waived, as ``request_state(request).unwaived`` has them."""
+    with their validity, and the blocking items of the obligations that gate its move
+    and were not waived, as ``request_state(request).unwaived`` has them."""
     signing = _signing(request)
     items = rules.blocking_items(
         kind=request.kind,
