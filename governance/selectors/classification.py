@@ -4,6 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.permissions import has_any_role
 from core import classification_facts, risk_engine
+from core.memo import memoized
 from governance.models import (
     Classification,
     ClassificationConfirmation,
@@ -208,6 +209,7 @@ def classification_downgrade_pending(*, use_case) -> Classification | None:
     return latest
 
 
+@memoized
 def classification_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
     """Why the use case's classification stops a move into ``target_env``: (code,
     message) pairs, empty when nothing does. Read by the promotion request's blocking

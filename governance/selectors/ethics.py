@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role
 from core import ethics_rules
+from core.memo import memoized
 from governance.models.ethics import (
     EthicsAnswerSet,
     EthicsDeviation,
@@ -264,6 +265,7 @@ def _accepted_until():
 ETHICS_BLOCKS = ("preprod", "prod")  # moves past QA, as an unconfirmed classification
 
 
+@memoized
 def ethics_blocking(use_case, target_env: str) -> list[tuple[str, str]]:
     """Why the use case's ethics answers stop a move into ``target_env``: each open
     deviation from the organisation's position that its Accountable of model

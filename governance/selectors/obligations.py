@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.memo import memoized
 from governance.models import Obligation, ObligationEvent
 
 PENDING = (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED)
@@ -51,6 +52,7 @@ def obligation_get(*, pk: int) -> Obligation | None:
     return obligation_list(active=None).filter(pk=pk).first()
 
 
+@memoized
 def obligations_for_rules(*, use_case, version=None) -> dict[str, dict[str, Any]]:
     """{consideration code: parameters} of the active, not waived obligations: what the
     sign-off, bias and monitoring workflows must enforce. With ``version``, what that
@@ -63,9 +65,9 @@ def obligations_for_rules(*, use_case, version=None) -> dict[str, dict[str, Any]
     )
     return {
         o.consideration.code: dict(o.parameters, level=o.level)
-        for o in qs.exclude(status=Obligation.Status.WAIVED).order_by(
-            "consideration__order", F("model_version_id").asc(nulls_first=True), "id"
-        )
+        for o in qs.exclude(status=Obligation.Status.WAIVED)
+        .prefetch_related(None)
+        .order_by("consideration__order", F("model_version_id").asc(nulls_first=True), "id")
     }
 
 

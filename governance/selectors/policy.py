@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core import policy_rules
+from core.memo import memoized
 from governance.models import (
     Consideration,
     Measure,
@@ -37,10 +38,12 @@ def consideration_list() -> QuerySet[Consideration]:
     )
 
 
+@memoized
 def consideration_choices() -> list[tuple[str, str]]:
     return list(Consideration.objects.order_by("order", "id").values_list("code", "name"))
 
 
+@memoized
 def measure_map() -> dict[tuple[str, str], Measure]:
     """Every measure by (consideration code, level)."""
     return {
@@ -68,6 +71,7 @@ def policy_list() -> QuerySet[Policy]:
     )
 
 
+@memoized
 def policy_default() -> Policy | None:
     """The organisation's policy (the one shipped by the migration, else the first)."""
     return Policy.objects.filter(code=DEFAULT_POLICY_CODE).first() or Policy.objects.first()
@@ -95,6 +99,7 @@ def policy_version_get(*, pk: int) -> PolicyVersion:
     return policy_version_list().get(pk=pk)
 
 
+@memoized
 def policy_published_latest(*, policy: Policy | None = None) -> PolicyVersion | None:
     """The latest published version of a policy (default: the organisation's)."""
     policy = policy or policy_default()
@@ -115,7 +120,7 @@ def policy_draft(*, policy: Policy) -> PolicyVersion | None:
 def _cell_measures(version: PolicyVersion) -> dict[tuple[int, str], tuple[str, dict]]:
     """{(tier, consideration code): (text, parameters)} of a version: the frozen copy
     for a published version, the measure catalogue's current one for a draft."""
-    measures = measure_map()
+    measures = measure_map() if version.status != PolicyVersion.Status.PUBLISHED else {}
     result = {}
     for cell in version.cells.all():
         if version.status == PolicyVersion.Status.PUBLISHED:
@@ -198,6 +203,7 @@ def requirement_list() -> QuerySet[Requirement]:
     )
 
 
+@memoized
 def policy_requirements_for(
     *,
     tier: int,
@@ -231,8 +237,8 @@ def policy_requirements_for(
         minimums,
         policy_label=f"Policy {version.label}, {tier_label} tier",
     )
-    measures = measure_map()
     frozen = _cell_measures(version)
+    measures = None
     order = {code: i for i, code in enumerate(c for c, _ in consideration_choices())}
     result = {}
     for code in sorted(decisions, key=lambda c: order.get(c, len(order))):
@@ -241,7 +247,9 @@ def policy_requirements_for(
             # The policy cell decides: what the version froze at publication.
             text, parameters = frozen[(tier, code)]
         else:
-            # A regulation raised it: the catalogue's measure for that level.
+            # A regulation raised it: the catalogue's measure for that level (the
+            # catalogue is read only then: issue 13).
+            measures = measure_map() if measures is None else measures
             measure = measures.get((code, decision.level))
             text, parameters = (measure.text, dict(measure.parameters)) if measure else ("", {})
         result[code] = PolicyRequirement(

@@ -6,8 +6,21 @@ from typing import Any
 
 from django.db.models import Q
 
+from core.memo import memoized
 from governance.models import ObligationEvent
 from reviews.models import BlockingWaiver, Finding, FindingAcceptance, PromotionRequest, Validation
+
+
+@memoized
+def _findings_of(version_id: int) -> dict[str, Finding]:
+    """The version's findings by id (as the manifest keys them, without the "#"), read
+    once per gate call or page (issue 13) rather than once per change."""
+    return {
+        str(f.pk): f
+        for f in Finding.objects.filter(model_version_id=version_id).select_related(
+            "opened_by", "resolved_by"
+        )
+    }
 
 
 def attribute_change(change: dict[str, str], request: PromotionRequest, since) -> dict[str, Any]:
@@ -37,7 +50,7 @@ def attribute_change(change: dict[str, str], request: PromotionRequest, since) -
             if event.reason:
                 out["why"] = event.reason
     elif change["what"] == "finding":
-        finding = Finding.objects.filter(pk=str(change["key"]).lstrip("#")).first()
+        finding = _findings_of(version.pk).get(str(change["key"]).lstrip("#"))
         if finding:
             resolved = finding.resolved_at and finding.resolved_at > since
             out["when"] = (finding.resolved_at if resolved else finding.opened_at).isoformat()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core import promotion_rules as rules
+from core.memo import memo_scope
 from governance.selectors.classification import classification_blocking
 from governance.selectors.ethics import ethics_blocking
 from governance.selectors.obligations import obligations_gating_move
@@ -96,6 +97,14 @@ def _block_unmet_obligations(decision, version, environment: str) -> None:
 
 
 def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
+    """Whether ``version`` may run in ``environment`` now, with every reason it may not.
+    Read-only, so the reads it repeats (policy, RACI, obligations, classification,
+    ethics, validation) are computed once per call (issue 13)."""
+    with memo_scope():
+        return _gate_decision(version, environment)
+
+
+def _gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     decision = GateDecision(allowed=True, version=version)
     if environment not in rules.ORDER:
         decision.block(
@@ -130,8 +139,9 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
             f"The approval of request #{request.pk} was revoked"
             + (f" by {revocation.printed_name}: {revocation.reason}" if revocation else "."),
         )
-    state = sel.request_state(request)
-    for s in state.signatures:
+    request.model_version = version  # the same row: its use case is loaded already
+    signatures, unwaived = sel.request_gate_state(request)
+    for s in signatures:
         if s.signature.meaning == Signature.Meaning.APPROVED and not s.valid:
             decision.block(
                 "signature-mismatch",
@@ -143,9 +153,9 @@ def gate_decision(version: ModelVersion, environment: str) -> GateDecision:
     # The policy's gating obligations, evaluated as the request was (issue 12): what
     # gates the move into this environment must be satisfied now, unless the request
     # waived it.
-    for b in state.unwaived:
-        if b.item.code.startswith("obligation:"):
-            decision.block("obligation-unmet", b.item.message, obligation=b.item.code[11:])
+    for item in unwaived:
+        if item.code.startswith("obligation:"):
+            decision.block("obligation-unmet", item.message, obligation=item.code[11:])
     if environment == "prod":
         review = sel.review_status(version)
         if review.past_grace:

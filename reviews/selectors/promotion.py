@@ -5,44 +5,50 @@ the gate log, periodic-review status."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role, has_role
 from accounts.roles import SIGNING_ROLES, SIGNING_TASK_ROLES, Role, role_names
-from core import policy_rules
 from core import promotion_rules as rules
+from core.memo import memo_scope, memoized
 from governance.models import Obligation
 from governance.selectors.classification import classification_blocking
 from governance.selectors.ethics import ethics_blocking
 from governance.selectors.obligations import (
     obligation_list,
-    obligations_for_rules,
     obligations_gating_move,
     version_obligations_for_gate,
 )
-from governance.selectors.raci import raci_people_for, raci_view
+from governance.selectors.raci import raci_accountable_tasks, raci_people_for, raci_view
 from inventory.models import ModelVersion, UseCase
 from reviews.models import (
     BlockingWaiver,
     Finding,
     GateCall,
-    PeriodicReview,
     PromotionRequest,
     Signature,
     SignatureVoiding,
 )
 from reviews.selectors import validation as validation_sel
 from reviews.selectors.changes import attribute_change
+from reviews.selectors.periodic import (  # noqa: F401  (moved there; read as sel.* too)
+    ReviewStatus,
+    latest_approved,
+    review_interval_days,
+    review_status,
+    review_status_from,
+    versions_in_production,
+)
 
 # --- Facts about a version -------------------------------------------------------------
 
 
+@memoized
 def version_missing_fields(version: ModelVersion) -> list[str]:
     """Inventory fields a version must carry to leave development."""
     missing = []
@@ -339,6 +345,8 @@ def _signatures(
         .select_related("signer")
         .order_by("signed_at", "id")
     )
+    for s in signatures:
+        s.request = request  # the row in hand: no query per signature to read it back
     decision_sigs = [s for s in signatures if s.meaning != Signature.Meaning.REVOKED]
     voidings = {
         v.signature_id: v
@@ -356,10 +364,11 @@ def _eligible_signers(
     now, minus the excluded), who is excluded by segregation of duties and why, and the
     RACI Accountables of each slot whatever their role."""
     accountable = eligible_by_slot(use_case, request.slots)
+    roles_of = _roles_of({i for ids in accountable.values() for i in ids})
     eligible_ids = {}
     for slot, ids in accountable.items():
-        holding = _holding(SIGNING_TASK_ROLES.get(slot, SIGNING_ROLES), ids)
-        eligible_ids[slot] = [i for i in ids if i in holding]
+        roles = set(SIGNING_TASK_ROLES.get(slot, SIGNING_ROLES))
+        eligible_ids[slot] = [i for i in ids if roles_of.get(i, set()) & roles]
     people = {
         u.pk: u for u in User.objects.filter(pk__in={i for v in eligible_ids.values() for i in v})
     }
@@ -376,13 +385,16 @@ def _eligible_signers(
     return eligible, excluded, accountable
 
 
-def _holding(roles: tuple[str, ...], ids: list[int]) -> set[int]:
-    """Of these users, the active ones who hold one of the product roles."""
-    return set(
-        User.objects.filter(pk__in=ids, is_active=True, groups__name__in=roles)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+def _roles_of(ids: set[int]) -> dict[int, set[str]]:
+    """The product roles (groups) of those of these users who are active, in one query
+    for every slot."""
+    out: dict[int, set[str]] = {}
+    for uid, role in User.objects.filter(pk__in=ids, is_active=True).values_list(
+        "pk", "groups__name"
+    ):
+        if role:
+            out.setdefault(uid, set()).add(role)
+    return out
 
 
 def _blocking(
@@ -442,10 +454,20 @@ def _tally(request: PromotionRequest, states: list[SignatureState]) -> rules.Tal
     )
 
 
-def request_state(request: PromotionRequest) -> RequestState:
-    version = request.model_version
-    use_case = version.model.use_case
-    owed = version_obligations_for_gate(version)
+@dataclass
+class _Signing:
+    owed: list[dict[str, Any]]
+    gating: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    manifest_hash: str
+    states: list[SignatureState]
+    revocation: Signature | None
+
+
+def _signing(request: PromotionRequest) -> _Signing:
+    """What the version owes, the current manifest and the signatures checked against
+    it: the part of a request's state that both the page and the gate read."""
+    owed = version_obligations_for_gate(request.model_version)
     gating = [
         dict(o, problem=rules.obligation_problem(o))
         for o in owed
@@ -454,6 +476,36 @@ def request_state(request: PromotionRequest) -> RequestState:
     manifest = signing_manifest(request, gating)
     current_hash = rules.manifest_hash(manifest)
     states, revocation = _signatures(request, manifest, current_hash)
+    return _Signing(owed, gating, manifest, current_hash, states, revocation)
+
+
+def request_gate_state(
+    request: PromotionRequest,
+) -> tuple[list[SignatureState], list[rules.BlockingItem]]:
+    """What the deployment gate reads of an approved request (issue 13: without the
+    RACI, eligibility and findings the signing page needs): its decisions' signatures
+    with their validity, and the blocking items of the obligations that gate its move
+    and were not waived, as ``request_state(request).unwaived`` has them."""
+    signing = _signing(request)
+    items = rules.blocking_items(
+        kind=request.kind,
+        target=request.to_environment,
+        obligations=signing.owed,
+        raci_problems=[],
+        open_findings=[],
+        missing_fields=[],
+        eligible_by_slot={},
+    )
+    waived = set(BlockingWaiver.objects.filter(request=request).values_list("code", flat=True))
+    return signing.states, [i for i in items if i.code not in waived]
+
+
+def request_state(request: PromotionRequest) -> RequestState:
+    version = request.model_version
+    use_case = version.model.use_case
+    signing = _signing(request)
+    owed, gating, manifest = signing.owed, signing.gating, signing.manifest
+    current_hash, states, revocation = signing.manifest_hash, signing.states, signing.revocation
     eligible, excluded, accountable = _eligible_signers(request, version, use_case)
     blocking = _blocking(request, version, use_case, eligible, owed)
     return RequestState(
@@ -490,12 +542,22 @@ def pending_for(*, user: AnyUser) -> list[tuple[PromotionRequest, str]]:
     may sign it (not excluded, not yet signed): "my pending approvals"."""
     if not has_any_role(user):
         return []
+    pending = list(request_list(user=user).filter(status=PromotionRequest.Status.PENDING))
+    # Only a request with a sign-off the user is Accountable for can be theirs to sign:
+    # the full state is computed for those alone (issue 13).
+    mine = raci_accountable_tasks(
+        user=user, use_case_ids={r.model_version.model.use_case_id for r in pending}
+    )
     out = []
-    for req in request_list(user=user).filter(status=PromotionRequest.Status.PENDING):
-        state = request_state(req)
-        slot = state.slot_for(user)
-        if slot and state.why_cannot_sign(user, Signature.Meaning.REJECTED) is None:
-            out.append((req, slot))
+    with memo_scope():  # read-only: the policy, RACI and templates are read once
+        for req in pending:
+            use_case_id = req.model_version.model.use_case_id
+            if not any((use_case_id, slot) in mine for slot in req.slots):
+                continue
+            state = request_state(req)
+            slot = state.slot_for(user)
+            if slot and state.why_cannot_sign(user, Signature.Meaning.REJECTED) is None:
+                out.append((req, slot))
     return out
 
 
@@ -506,80 +568,6 @@ def gate_calls(*, allowed: bool | None = None, version_id: int | None = None):
     if version_id:
         qs = qs.filter(model_version_id=version_id)
     return qs
-
-
-def latest_approved(version: ModelVersion, environment: str) -> PromotionRequest | None:
-    """The last request that took the version into ``environment`` and was approved
-    (or approved then revoked: the gate must see the revocation)."""
-    return (
-        PromotionRequest.objects.filter(
-            model_version=version,
-            to_environment=environment,
-            status__in=[PromotionRequest.Status.APPROVED, PromotionRequest.Status.REVOKED],
-        )
-        .order_by("-decided_at", "-id")
-        .first()
-    )
-
-
-# --- Periodic review ------------------------------------------------------------------------
-
-
-@dataclass
-class ReviewStatus:
-    interval_days: int | None
-    last_review: PeriodicReview | None
-    since: date | None
-    due: date | None
-    overdue_days: int
-    grace_days: int
-
-    @property
-    def overdue(self) -> bool:
-        return self.overdue_days > 0
-
-    @property
-    def past_grace(self) -> bool:
-        return self.overdue_days > self.grace_days
-
-
-policy_rules.register_consumer(
-    "reviews.selectors.promotion.review_interval_days",
-    "audit-documentation",
-    "periodic_review_days",
-)
-
-
-def review_interval_days(use_case: UseCase) -> int | None:
-    """The periodic-review interval of the use case's audit obligation (policy, tightened
-    by regulations), or None when no periodic review is owed."""
-    params = obligations_for_rules(use_case=use_case).get("audit-documentation") or {}
-    days = params.get("periodic_review_days")
-    return int(days) if days else None
-
-
-def review_status(version: ModelVersion, *, today: date | None = None) -> ReviewStatus:
-    """When the version in production is due for its periodic review. The clock starts
-    at the last signed review, or at the approval that put it in production."""
-    today = today or timezone.now().date()
-    grace = settings.PERIODIC_REVIEW_GRACE_DAYS
-    interval = review_interval_days(version.model.use_case)
-    last = PeriodicReview.objects.filter(model_version=version).order_by("-reviewed_at").first()
-    since = None
-    if last:
-        since = last.reviewed_at.date()
-    else:
-        entered = latest_approved(version, "prod")
-        if entered and entered.decided_at:
-            since = entered.decided_at.date()
-    if interval is None or since is None or version.environment != "prod":
-        return ReviewStatus(interval, last, since, None, 0, grace)
-    due = since + timedelta(days=interval)
-    return ReviewStatus(interval, last, since, due, max(0, (today - due).days), grace)
-
-
-def versions_in_production() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.filter(environment="prod").select_related("model__use_case")
 
 
 def requests_for_version(version: ModelVersion) -> QuerySet[PromotionRequest]:

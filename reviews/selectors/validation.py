@@ -27,6 +27,7 @@ from accounts.permissions import AnyUser, has_role
 from accounts.roles import SECOND_LINE, VALIDATION_ROLES, Role
 from core import policy_rules
 from core import promotion_rules as rules
+from core.memo import memoized
 from governance.models import RaciAssignment, RaciTask
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.policy import policy_requirements_for
@@ -134,7 +135,7 @@ def validation_current(version: ModelVersion) -> Validation | None:
     """The validation that counts for the version: its latest signed one."""
     return (
         Validation.objects.filter(model_version=version, signed_at__isnull=False)
-        .select_related("validator")
+        .select_related("validator", "signature")
         .order_by("-signed_at", "-id")
         .first()
     )
@@ -218,15 +219,21 @@ def acceptance_manifest(
 
 def validation_findings_open(version: ModelVersion) -> QuerySet[Finding]:
     """Open findings raised by a signed validation of the version."""
-    return Finding.objects.filter(
-        model_version=version, status=Finding.Status.OPEN, validation__isnull=False
-    ).order_by("pk")
+    return (
+        Finding.objects.filter(
+            model_version=version, status=Finding.Status.OPEN, validation__isnull=False
+        )
+        .prefetch_related("acceptances")
+        .order_by("pk")
+    )
 
 
 def _finding_item(finding: Finding, today: date) -> tuple[str, str] | None:
-    if acceptance_current(finding, today=today) is not None:
+    # The acceptances are prefetched (validation_findings_open): no query per finding.
+    acceptances = sorted(finding.acceptances.all(), key=lambda a: (a.expires_on, a.pk))
+    if any(a.expires_on >= today for a in acceptances):
         return None
-    last = FindingAcceptance.objects.filter(finding=finding).order_by("-expires_on").first()
+    last = acceptances[-1] if acceptances else None
     if last is not None:
         why = (
             f"its risk acceptance by {last.printed_name} expired on {last.expires_on}; "
@@ -240,6 +247,7 @@ def _finding_item(finding: Finding, today: date) -> tuple[str, str] | None:
     )
 
 
+@memoized
 def validation_blocking(
     version: ModelVersion, target_env: str, *, today: date | None = None
 ) -> list[tuple[str, str]]:

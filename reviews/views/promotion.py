@@ -27,6 +27,7 @@ from reviews import permissions
 from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.periodic import periodic_review_rows
 from reviews.selectors.validation import validation_current
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
@@ -416,9 +417,7 @@ def finding_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required
 def periodic_reviews_view(request: HttpRequest) -> HttpResponse:
-    rows = [(v, sel.review_status(v)) for v in sel.versions_in_production()]
-    rows.sort(key=lambda r: (r[1].due is None, r[1].due or r[0].registered_at.date()))
-    return render(request, "reviews/periodic_reviews.html", {"rows": rows})
+    return render(request, "reviews/periodic_reviews.html", {"rows": periodic_review_rows()})
 
 
 @role_required
