@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, filters, pagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -21,12 +21,27 @@ def _detail(error: DjangoValidationError):
 
 
 def exception_handler(exc, context):
-    """Map the Django errors that services raise onto DRF's 400 and 403 answers."""
+    """Map the Django errors that services raise onto DRF's 400 and 403 answers. An
+    error body is always an object, as the schema says: a bare list of messages (a
+    ``ValidationError`` raised outside a serializer) becomes ``non_field_errors``."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=_detail(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        exc = exceptions.ValidationError(detail={"non_field_errors": exc.detail})
     return drf_exception_handler(exc, context)
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's search, whose refusal of a value (a NUL character) names the parameter
+    instead of being a bare list (issue 13, Schemathesis)."""
+
+    def get_search_terms(self, request):
+        try:
+            return super().get_search_terms(request)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({self.search_param: exc.detail}) from None
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

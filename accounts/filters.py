@@ -55,8 +55,10 @@ def parse_id(value) -> int | None:
     return number if 1 <= number <= MAX_ID else None
 
 
-TRUE_WORDS = frozenset({"true", "1", "on", "yes", "2"})  # "2"/"3": NullBooleanSelect's
-FALSE_WORDS = frozenset({"false", "0", "off", "no", "3"})
+# Not Django's legacy NullBooleanSelect "2"/"3" (its select sends true/false/unknown):
+# "2" is not a boolean, and the schema says boolean (issue 13, Schemathesis).
+TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
+FALSE_WORDS = frozenset({"false", "0", "off", "no"})
 UNSET_WORDS = frozenset({"", "unknown"})
 
 

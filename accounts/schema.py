@@ -9,7 +9,11 @@ not name).
 - A URL field that may be blank has no ``uri`` format ("" is not a URI).
 - Every operation documents the errors any of them may answer: 400 (a bad query value
   or body, a refused rule), 401, 403, 404 (an unknown id, a page past the end), and for
-  writes 409 (a conflict with the row's state), 415 and 429.
+  writes 409 (a conflict with the row's state), 415 and 429. An error body is an object;
+  its ``detail`` is a message, or a field's messages when the body has a field of that
+  name.
+- A list filter's query parameter may be sent empty (``?status=``, as a list page's
+  form sends "any"): it then does not filter (``allowEmptyValue``).
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -18,7 +22,9 @@ from rest_framework import serializers
 
 ERROR_SCHEMA = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
+    "properties": {
+        "detail": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    },
     "additionalProperties": {},
     "description": "`detail`, or the parameters and fields in error with their messages.",
 }
@@ -66,6 +72,13 @@ def _may_be_null(field) -> bool:
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_serializer_field_meta(self, field, direction):
         meta = super()._get_serializer_field_meta(field, direction)
         if direction == "response" and "nullable" not in meta and _may_be_null(field):

@@ -9,7 +9,7 @@ representation never carries the result, and ``results`` answers 409 until then.
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -271,7 +271,10 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[AssignmentInputSerializer],
-        responses={200: ExperimentAssignmentSerializer},
+        responses={
+            200: ExperimentAssignmentSerializer,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="The experiment is not running."),
+        },
         description="The arm of an entity key: deterministic (a hash of the experiment's "
         "salt and the key against the planned split). 409 unless the experiment runs.",
     )

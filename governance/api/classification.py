@@ -31,6 +31,9 @@ class UseCaseClassificationViewSet(viewsets.GenericViewSet):
     """Only the two actions: the use case itself is the inventory's (``use-cases/``)."""
 
     permission_classes = [HasGovernanceRole]
+    # What OPTIONS describes for the POST (DRF's metadata asks the view for a
+    # serializer: without one, OPTIONS was a 500; issue 13, Schemathesis).
+    serializer_class = ClassificationSubmitSerializer
 
     def get_queryset(self):
         return use_case_list(user=self.request.user)

@@ -7,9 +7,10 @@ is an action on the use case (``inventory.api.views.UseCaseViewSet``)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from accounts.api import SearchFilter
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from accounts.serializers import OnlyTheseFieldsMixin
 from governance.api.framework_changes import FrameworkChangeSerializer

@@ -9,10 +9,11 @@ retired through its status; versions and classifications are records.
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from accounts.api import SearchFilter
 from accounts.permissions import HasGovernanceRole
 from inventory import permissions, services
 from inventory.api.serializers import (
