@@ -130,9 +130,9 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     considerations = {c.code: c for c in Consideration.objects.all()}
     # The versions that get obligations, with their models: every obligation's audit
     # event names its version ("Use case 1.2"), one query for all instead of two each.
-    versions = ModelVersion.objects.select_related("model").in_bulk(
-        {version_id for _code, version_id in plan.create_keys if version_id is not None}
-    )
+    version_ids = {version_id for _code, version_id in plan.create_keys}
+    version_ids |= {old.model_version_id for old, _d in plan.change}
+    versions = ModelVersion.objects.select_related("model").in_bulk(version_ids - {None})
     notify: set[int] = set()
 
     def create(
@@ -140,7 +140,7 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     ) -> Obligation:
         obligation = Obligation(
             use_case=use_case,
-            model_version=versions.get(version_id),
+            model_version=None if version_id is None else versions[version_id],
             consideration=considerations[d.consideration],
             level=d.level,
             text=d.text,

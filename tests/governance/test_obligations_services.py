@@ -240,6 +240,27 @@ def test_reclassification_supersedes_and_keeps_history(use_case):
     assert recompute(use_case)["changed"] == 0
 
 
+def test_a_changed_version_obligation_stays_the_versions(use_case):
+    """A level change replaces a version-scope obligation by one of the same version,
+    never by a use-case-scope one."""
+    recompute(use_case)
+    before = {
+        o.consideration.code: o.model_version_id
+        for o in obligation_list(use_case=use_case)
+        if o.model_version_id is not None
+    }
+    use_case.risk_tier = RiskTier.LOW
+    use_case.save()
+    assert recompute(use_case)["changed"] > 0
+    after = {
+        o.consideration.code: o.model_version_id
+        for o in obligation_list(use_case=use_case)
+        if o.consideration.code in before
+    }
+    assert after == {code: before[code] for code in after}
+    assert "reproducibility" in after
+
+
 def test_classification_enqueues_recompute_on_commit(
     use_case, data_scientist, django_capture_on_commit_callbacks
 ):
