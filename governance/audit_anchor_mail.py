@@ -26,9 +26,7 @@ from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
 
-# Not one of ``Notification.Kind``'s choices (as ``FRAMEWORK_CHANGE_PROPOSED``): the
-# outbox takes any kind with a registered renderer (``governance.apps``).
-AUDIT_ANCHOR_FAILED = "audit_anchor_failed"
+AUDIT_ANCHOR_FAILED = Notification.Kind.AUDIT_ANCHOR_FAILED
 
 
 def audit_anchor_mail(anchor: Anchor) -> int:

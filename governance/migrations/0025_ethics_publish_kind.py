@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0024_i12fw_sector_purpose_question"),
+        ("governance", "0024_sector_purpose_question"),
     ]
 
     operations = [

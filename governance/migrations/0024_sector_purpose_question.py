@@ -69,6 +69,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0023_i12fw_policy_v3_independent_validation")]
+    dependencies = [("governance", "0023_policy_v3_independent_validation")]
 
     operations = [migrations.RunPython(forward, backward)]

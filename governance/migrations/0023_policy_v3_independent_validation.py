@@ -19,8 +19,10 @@ decided and signed: its cells never change. This migration puts that right, forw
 
 Nothing is done twice: a version that already carries the parameter in every sign-off
 cell (published after 0022 through the four-eyes flow) needs no new version, and a
-second run finds its own version. Reversing it changes no rows: a published version is
-never deleted or edited, so going back leaves v3 and the restored cells as they are.
+second run finds its own version. Reversing it (only ever to go back to an earlier
+schema, e.g. to re-run older data migrations) moves the obligations back to the version
+v3 was based on and removes v3 and its cells; the restored cells stay as published, and
+the audit events stay (append-only).
 """
 
 from django.db import migrations
@@ -30,7 +32,7 @@ from core import audit_chain
 
 PARAM = "independent_validation"
 SIGNOFF = "human-signoff"
-NAME = "governance.0023_i12fw_policy_v3_independent_validation"
+NAME = "governance.0023_policy_v3_independent_validation"
 ACTOR = f"system:migration {NAME}"
 NOTE = (
     "Independent validation for the tiers whose sign-off is strict "
@@ -220,10 +222,23 @@ def forward(apps, schema_editor):
         )
 
 
+def backward(apps, schema_editor):
+    PolicyVersion = apps.get_model("governance", "PolicyVersion")
+    PolicyCell = apps.get_model("governance", "PolicyCell")
+    Obligation = apps.get_model("governance", "Obligation")
+    for version in PolicyVersion.objects.filter(change_note=NOTE).order_by("-number"):
+        Obligation.objects.filter(policy_version=version).update(
+            policy_version=version.based_on_id
+        )
+        # Raw deletes: the historical model has no publish guard.
+        PolicyCell.objects.filter(version=version).delete()
+        version.delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("governance", "0022_validator_raci_policy"),
         ("audit", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forward, backward)]
