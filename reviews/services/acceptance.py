@@ -133,7 +133,8 @@ def _accept(
     auth_method: str = "password re-entry",
 ) -> FindingAcceptance:
     finding = (
-        Finding.objects.select_for_update()
+        # of=self: PostgreSQL locks no row of a nullable join (the validation may be none).
+        Finding.objects.select_for_update(of=("self",))
         .select_related("validation", "model_version__model__use_case__team")
         .get(pk=finding.pk)
     )
