@@ -44,8 +44,17 @@ def media(settings, tmp_path):
 
 
 def test_with_redis_down_pages_serve_and_queued_work_runs_when_it_is_back(
-    redis_server, settings, tmp_path, tmp_path_factory, media, team, data_scientist
+    transactional_db,
+    redis_server,
+    settings,
+    tmp_path,
+    tmp_path_factory,
+    media,
+    team,
+    data_scientist,
 ):
+    # transactional_db by name: tests/conftest.py's migrated_content then restores the
+    # roles an earlier committed-data test's teardown emptied.
     version = ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
     dataset = dataset_of(version, data_scientist, 20_000)
     hasher = PBKDF2PasswordHasher()  # what production settings verify with
