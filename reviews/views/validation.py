@@ -202,28 +202,20 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     not sign is told before any password is typed, and the attempt is recorded."""
     validation = _validation_or_404(pk)
     why = svc.validation_sign_refusal(validation=validation, by=request.user)
-    form = ValidationSignForm(request.POST or None)
-    status, refusal = 200, why
-    if why:
-        if request.method == "POST":
-            svc.validation_signing_refused(validation=validation, by=request.user, why=why)
-        form, status = None, 403
-    elif request.method == "POST":
-        if form.is_valid():
-            try:
-                svc.validation_sign(
-                    validation=validation, by=request.user, password=form.cleaned_data["password"]
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-                status = 400
-            except PermissionDenied as exc:
-                form, status, refusal = None, 403, str(exc)
-            else:
-                messages.success(request, "Validation signed: validated.")
-                return redirect("reviews:validation-detail", pk=validation.pk)
-        else:
-            status = 400
+    done, form, status, refusal = _signing_dialog(
+        request,
+        ValidationSignForm(request.POST or None),
+        why,
+        refused=lambda: svc.validation_signing_refused(
+            validation=validation, by=request.user, why=why
+        ),
+        sign=lambda data: svc.validation_sign(
+            validation=validation, by=request.user, password=data["password"]
+        ),
+    )
+    if done:
+        messages.success(request, "Validation signed: validated.")
+        return redirect("reviews:validation-detail", pk=validation.pk)
     manifest = sel.validation_manifest(validation)
     return render(
         request,
@@ -238,6 +230,29 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _signing_dialog(request, form, why, *, refused, sign):
+    """A signing dialog's answer: (signed, form, status, refusal). Who may not sign is
+    refused before any password (403, the posted attempt recorded by ``refused``); a bad
+    form or a service's ValidationError is a 400 on the form; a PermissionDenied from
+    the service (a locked signer) a 403."""
+    if why:
+        if request.method == "POST":
+            refused()
+        return False, None, 403, why
+    if request.method != "POST":
+        return False, form, 200, None
+    if not form.is_valid():
+        return False, form, 400, None
+    try:
+        sign(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False, form, 400, None
+    except PermissionDenied as exc:
+        return False, None, 403, str(exc)
+    return True, form, 200, None
 
 
 def _finding_or_404(pk: int) -> Finding:
@@ -257,26 +272,18 @@ def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     nothing is written then."""
     finding = _finding_or_404(pk)
     why = sel.finding_accept_refusal(request.user, finding)
-    form = AcceptanceForm(request.POST or None)
-    status, refusal = 200, why
-    if why:
-        if request.method == "POST":
-            acceptance_svc.finding_accept_refused(finding=finding, by=request.user, why=why)
-        form, status = None, 403
-    elif request.method == "POST":
-        if form.is_valid():
-            try:
-                acceptance_svc.finding_accept(finding=finding, by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-                status = 400
-            except PermissionDenied as exc:
-                form, status, refusal = None, 403, str(exc)
-            else:
-                messages.success(request, "Risk accepted until the date given, signed.")
-                return redirect("reviews:validation-detail", pk=finding.validation_id)
-        else:
-            status = 400
+    done, form, status, refusal = _signing_dialog(
+        request,
+        AcceptanceForm(request.POST or None),
+        why,
+        refused=lambda: acceptance_svc.finding_accept_refused(
+            finding=finding, by=request.user, why=why
+        ),
+        sign=lambda data: acceptance_svc.finding_accept(finding=finding, by=request.user, **data),
+    )
+    if done:
+        messages.success(request, "Risk accepted until the date given, signed.")
+        return redirect("reviews:validation-detail", pk=finding.validation_id)
     return render(
         request,
         "reviews/finding_accept.html",
