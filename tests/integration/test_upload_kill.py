@@ -134,7 +134,14 @@ def test_kill_9_while_the_body_arrives_leaves_no_row_no_file(server, upload):
     [dataset] = ScoredDataset.objects.filter(model_version=version)
     assert dataset.rows == ROWS
     assert [p.name for p in media_files(server)] == [f"{dataset.sha256}.csv"]
-    assert spooled(server) == []
+    # Django deletes the request's temporary file when the response is closed, just
+    # after the last byte reached the client: wait for it rather than race it.
+    wait_for(
+        lambda: spooled(server) == [],
+        timeout=10,
+        what="the completed upload's temporary file to be deleted",
+        server=server,
+    )
 
 
 def test_kill_9_while_the_view_checks_the_rows_leaves_no_row_no_file(server, upload, csv_data):
