@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The load test (bench/load_test.py) in one command, on throw-away data:
 #
-#   bench/load_run.sh prod     [USERS=50] [SECONDS=300]
-#   bench/load_run.sh embedded [USERS=8]  [SECONDS=300]
+#   bench/load_run.sh prod     [USERS=50] [SECONDS=300] [load_test.py options...]
+#   bench/load_run.sh embedded [USERS=8]  [SECONDS=300] [load_test.py options...]
+#
+# e.g. bench/load_run.sh prod 50 300 --scientist-pause 3,6   (the stress mix)
 #
 # prod: PostgreSQL and Redis from .ci/services.sh (started if they are not running), a
 # fresh database and Redis db 5, DJANGO_DEBUG=false behind a simulated TLS proxy
@@ -23,6 +25,8 @@ case "$MODE" in
   *) echo "usage: bench/load_run.sh prod|embedded [USERS] [SECONDS]" >&2; exit 2 ;;
 esac
 SECONDS_RUN="${3:-300}"
+shift $(( $# < 3 ? $# : 3 ))
+EXTRA=("$@")
 PY=.venv/bin/python
 PORT="${LOAD_PORT:-8190}"
 WORK="$(mktemp -d -t governance-load.XXXXXX)"
@@ -86,7 +90,7 @@ if [ "$MODE" = embedded ]; then
   wait_for "^devrun +\| ready: " "^worker +\|.* ready\.$" "^beat +\|.*beat: Starting"
   echo "== load: $USERS users for $SECONDS_RUN s"
   "$PY" bench/load_test.py --url "http://127.0.0.1:$PORT" --users "$USERS" \
-    --duration "$SECONDS_RUN" --label "make run (SQLite + filesystem broker)"
+    --duration "$SECONDS_RUN" --label "make run (SQLite + filesystem broker)" ${EXTRA[@]+"${EXTRA[@]}"}
   exit $?
 fi
 
@@ -115,4 +119,5 @@ grep -E "^prod .*(ready|workers|Booting)" "$WORK/run.log" | head -n 4
 
 echo "== load: $USERS users for $SECONDS_RUN s"
 "$PY" bench/load_test.py --url "http://127.0.0.1:$PORT" --users "$USERS" \
-  --duration "$SECONDS_RUN" --behind-proxy --label "make prod (PostgreSQL + Redis)"
+  --duration "$SECONDS_RUN" --behind-proxy --label "make prod (PostgreSQL + Redis)" \
+  ${EXTRA[@]+"${EXTRA[@]}"}

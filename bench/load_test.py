@@ -16,7 +16,10 @@ scaled to ``--users`` (50 by default: 20 / 4 / 18 / 8):
   rejected with a reason, through the sign endpoint with the password typed again: the
   Part 11 path, password hash included);
 - **data scientists** (API token): register a version of one of their models, ask for its
-  move to QA, upload a scored CSV of 2,000 rows and request its bias summary, 3-6 s apart;
+  move to QA, upload a scored CSV of 2,000 rows and request its bias summary; then pause
+  ``--scientist-pause`` seconds (20-40 by default: a person between two runs of their
+  pipeline, still about 30 versions a minute across 18 people; ``--scientist-pause 3,6``
+  is the stress mix, a version every few seconds per person);
 - **pipelines** calling ``POST /api/v1/gate/`` for the production versions, together
   ``--gate-rate`` calls a second.
 
@@ -261,7 +264,7 @@ def scientist(args, rec: Recorder, stop: threading.Event, token: str, models: li
         rec.add("api-write", status, elapsed)
         if status != 201:
             rec.note(f"version registration answered {status}")
-            stop.wait(rnd.uniform(3, 6))
+            stop.wait(rnd.uniform(*args.scientist_pause))
             continue
         status, elapsed, _ = client.json(
             "POST",
@@ -291,7 +294,7 @@ def scientist(args, rec: Recorder, stop: threading.Event, token: str, models: li
                     rec.summaries.append(summary["id"])
         else:
             rec.note(f"upload answered {status}")
-        stop.wait(rnd.uniform(3, 6))
+        stop.wait(rnd.uniform(*args.scientist_pause))
 
 
 def pipeline(args, rec: Recorder, stop: threading.Event, token: str, prod: list[int], rate):
@@ -378,6 +381,17 @@ def wait_for_summaries(args, ids: list[int], token: str) -> dict:
     }
 
 
+def _seconds_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        pair = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected MIN,MAX seconds, e.g. 20,40") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError("expected 0 <= MIN <= MAX")
+    return pair
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_URL", "http://127.0.0.1:8000"))
@@ -390,6 +404,12 @@ def parse_args():
     parser.add_argument("--signers", default="risk.officer")
     parser.add_argument(
         "--scientists", default="data.scientist,credit.modeller,fraud.engineer,people.analyst"
+    )
+    parser.add_argument(
+        "--scientist-pause",
+        type=_seconds_range,
+        default=(20.0, 40.0),
+        help="MIN,MAX seconds a data scientist pauses between two runs (default 20,40)",
     )
     parser.add_argument("--label", default="", help="a name for the run (the topology)")
     parser.add_argument(
@@ -483,6 +503,7 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = OUT / f"load_test-{stamp}.json"
     result = {"label": args.label, "url": args.url, "users": counts}
+    result |= {"scientist_pause_s": list(args.scientist_pause)}
     result |= {"duration_s": round(wall, 1), "rows": rows, "jobs": jobs}
     result |= {"load_average": load, "notes": rec.notes}
     path.write_text(json.dumps(result, indent=2) + "\n")

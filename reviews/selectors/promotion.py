@@ -537,28 +537,52 @@ def request_get(*, pk: int, user: AnyUser) -> PromotionRequest:
     return request_list(user=user).get(pk=pk)
 
 
-def pending_for(*, user: AnyUser) -> list[tuple[PromotionRequest, str]]:
-    """Pending requests where the user is Accountable for an open sign-off slot and
-    may sign it (not excluded, not yet signed): "my pending approvals"."""
+def sign_candidates(*, user: AnyUser) -> list[PromotionRequest]:
+    """Pending requests with a sign-off slot the user is Accountable for (in person or
+    through a team), oldest first: the only requests that can be theirs to sign. Cheap
+    (about five queries whatever the number of requests); whether the user may sign
+    one now needs its full state (``pending_for``)."""
     if not has_any_role(user):
         return []
-    pending = list(request_list(user=user).filter(status=PromotionRequest.Status.PENDING))
-    # Only a request with a sign-off the user is Accountable for can be theirs to sign:
-    # the full state is computed for those alone (issue 13).
+    pending = list(
+        request_list(user=user)
+        .filter(status=PromotionRequest.Status.PENDING)
+        .order_by("requested_at", "id")
+    )
     mine = raci_accountable_tasks(
         user=user, use_case_ids={r.model_version.model.use_case_id for r in pending}
     )
-    out = []
+    return [
+        req
+        for req in pending
+        if any((req.model_version.model.use_case_id, slot) in mine for slot in req.slots)
+    ]
+
+
+def pending_for(
+    *, user: AnyUser, candidates: list[PromotionRequest] | None = None, limit: int | None = None
+) -> tuple[list[tuple[PromotionRequest, str]], int]:
+    """"My pending approvals": the candidates (``sign_candidates``) the user may sign now
+    (Accountable for an open slot, not excluded, not yet signed), oldest first, as
+    (request, slot) pairs, with how many candidates were evaluated.
+
+    ``limit`` stops once that many are found: each request's state costs a few dozen
+    queries, and a page listing every one of hundreds of pending requests took seconds
+    under load (issue 13); the page says how many candidates it did not evaluate."""
+    if candidates is None:
+        candidates = sign_candidates(user=user)
+    out: list[tuple[PromotionRequest, str]] = []
+    checked = 0
     with memo_scope():  # read-only: the policy, RACI and templates are read once
-        for req in pending:
-            use_case_id = req.model_version.model.use_case_id
-            if not any((use_case_id, slot) in mine for slot in req.slots):
-                continue
+        for req in candidates:
+            if limit is not None and len(out) >= limit:
+                break
+            checked += 1
             state = request_state(req)
             slot = state.slot_for(user)
             if slot and state.why_cannot_sign(user, Signature.Meaning.REJECTED) is None:
                 out.append((req, slot))
-    return out
+    return out, checked
 
 
 def gate_calls(*, allowed: bool | None = None, version_id: int | None = None):

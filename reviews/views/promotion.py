@@ -115,20 +115,27 @@ def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, st
     return 200, None, True
 
 
+TO_SIGN_SHOWN = 25
+PENDING_SHOWN = 50
+
+
 @role_required
 def pending_view(request: HttpRequest) -> HttpResponse:
-    mine = sel.request_list(user=request.user).filter(requested_by=request.user)[:20]
-    pending_all = sel.request_list(user=request.user).filter(status=PromotionRequest.Status.PENDING)
+    requests = sel.request_list(user=request.user)
+    candidates = sel.sign_candidates(user=request.user)
+    to_sign, checked = sel.pending_for(
+        user=request.user, candidates=candidates, limit=TO_SIGN_SHOWN
+    )
+    pending = requests.filter(status=PromotionRequest.Status.PENDING)
     return render(
         request,
         "reviews/pending.html",
         {
-            "to_sign": sel.pending_for(user=request.user),
-            "mine": mine,
-            "pending_all": pending_all[:50],
-            "recent": sel.request_list(user=request.user).exclude(
-                status=PromotionRequest.Status.PENDING
-            )[:20],
+            "to_sign": to_sign,
+            "to_sign_unchecked": len(candidates) - checked,
+            "mine": requests.filter(requested_by=request.user)[:20],
+            "page_obj": Paginator(pending, PENDING_SHOWN).get_page(request.GET.get("page")),
+            "recent": requests.exclude(status=PromotionRequest.Status.PENDING)[:20],
         },
     )
 

@@ -141,3 +141,35 @@ def test_pending_approvals_still_list_what_the_user_can_sign(world, client_for, 
     response = client_for(risk_officer).get("/reviews/")
     assert response.status_code == 200
     assert [r.pk for r, _ in response.context["to_sign"]] == [req.pk]
+
+
+def test_pending_approvals_evaluate_a_bounded_number_of_requests(
+    world, client_for, risk_officer, data_scientist, monkeypatch
+):
+    """Each request the user might sign costs its full state (a few dozen queries): the
+    page evaluates the oldest ones up to its limit and says how many it left, instead of
+    taking seconds once hundreds are pending (the load test)."""
+    from reviews.views import promotion as views
+
+    monkeypatch.setattr(views, "TO_SIGN_SHOWN", 1)
+    use_case, version = world
+    oldest = svc.request_create(version=version, by=data_scientist, justification="QA run")
+    client = client_for(risk_officer)
+    client.get("/reviews/")  # the first request also loads the session
+    response, one = count(lambda: client.get("/reviews/"))
+    assert [r.pk for r, _ in response.context["to_sign"]] == [oldest.pk]
+    assert response.context["to_sign_unchecked"] == 0
+    for label in ("1.1", "1.2", "1.3"):
+        newer = ModelVersionFactory(
+            model=version.model, version_label=label, authors=[data_scientist]
+        )
+        svc.request_create(version=newer, by=data_scientist, justification="QA run")
+    response, four = count(lambda: client.get("/reviews/"))
+    assert response.status_code == 200
+    assert [r.pk for r, _ in response.context["to_sign"]] == [oldest.pk]
+    assert response.context["to_sign_unchecked"] == 3
+    assert "3 more pending requests hold a sign-off you are Accountable for" in (
+        response.content.decode()
+    )
+    assert four == one
+    assert response.context["page_obj"].paginator.count == 4
