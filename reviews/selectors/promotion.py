@@ -562,7 +562,7 @@ def sign_candidates(*, user: AnyUser) -> list[PromotionRequest]:
 def pending_for(
     *, user: AnyUser, candidates: list[PromotionRequest] | None = None, limit: int | None = None
 ) -> tuple[list[tuple[PromotionRequest, str]], int]:
-    """"My pending approvals": the candidates (``sign_candidates``) the user may sign now
+    """My pending approvals: the candidates (``sign_candidates``) the user may sign now
     (Accountable for an open slot, not excluded, not yet signed), oldest first, as
     (request, slot) pairs, with how many candidates were evaluated.
 
