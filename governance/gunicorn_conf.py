@@ -8,7 +8,7 @@ settings are):
 
 - ``HOST`` / ``PORT``: where it listens (127.0.0.1:8000); ``WEB_BIND`` overrides both
   (e.g. ``0.0.0.0:8000`` behind a load balancer on another host).
-- ``WEB_CONCURRENCY``: processes (2 x CPUs + 1); ``WEB_THREADS``: threads per process (4).
+- ``WEB_CONCURRENCY``: processes (2 x CPUs + 1); ``WEB_THREADS``: threads per process (8).
 - ``WEB_TIMEOUT``: a process silent this many seconds is replaced (60).
 - ``DJANGO_TRUST_X_FORWARDED_PROTO``: only when true does gunicorn, like Django, take
   ``X-Forwarded-Proto`` from the proxies in ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1).
@@ -34,7 +34,7 @@ workers = _env.int("WEB_CONCURRENCY", default=multiprocessing.cpu_count() * 2 + 
 # the process's heartbeat goes on during a long request (a sync worker would be killed
 # after `timeout` in the middle of a large upload).
 worker_class = "gthread"
-threads = _env.int("WEB_THREADS", default=4)
+threads = _env.int("WEB_THREADS", default=8)
 timeout = _env.int("WEB_TIMEOUT", default=60)
 graceful_timeout = 30
 # A process is replaced after this many requests (bounded memory over weeks of uptime).

@@ -115,7 +115,7 @@ def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, st
     return 200, None, True
 
 
-TO_SIGN_SHOWN = 25
+TO_SIGN_SHOWN = 10
 PENDING_SHOWN = 50
 
 

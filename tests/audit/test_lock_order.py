@@ -132,6 +132,11 @@ def test_reads_take_no_lock_and_a_write_takes_it_once():
         ('SELECT "t"."id" FROM "t" FOR NO KEY UPDATE SKIP LOCKED', True),
         ('SELECT "t"."id" FROM "t"', False),
         ("SELECT pg_advisory_xact_lock(1)", False),
+        # a session: written only by its own browser's requests
+        ('UPDATE "django_session" SET "session_data" = %s WHERE 1', False),
+        ('INSERT INTO "django_session" ("session_key") VALUES (%s)', False),
+        ('INSERT INTO "axes_accesslog" ("username") VALUES (%s)', True),
+        ('UPDATE "governance_usecase" SET "name" = %s', True),
     ],
 )
 def test_which_statements_write(sql, writes):
