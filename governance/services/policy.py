@@ -44,8 +44,7 @@ def _locked_draft(version: PolicyVersion) -> PolicyVersion:
     if pending is not None:
         raise ValidationError(
             f"This draft is proposed for publication (proposal #{pending.pk}); withdraw "
-            "the proposal to change it, then propose it again.",
-            code=CONFLICT,
+            "the proposal to change it, then propose it again."
         )
     return version
 
