@@ -7,10 +7,10 @@ and confirmed or refused by another (``accounts.services``).
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from accounts.admin_site import RefusedFormIs400, ServiceModelAdmin
+from accounts.admin_site import RefusedFormIs400, ServiceModelAdmin, service_action
 from accounts.models import ApiToken, RoleGrant
 from accounts.services import (
     api_token_create,
@@ -108,20 +108,19 @@ class RoleGrantAdmin(RefusedFormIs400, ServiceModelAdmin):
             by=request.user, user=data["user"], role=data["role"], reason=data["reason"]
         )
 
-    def _decide(self, request, queryset, decide, done: str) -> None:
-        for grant in queryset:
-            try:
-                decide(grant=grant, by=request.user)
-            except (PermissionDenied, ValidationError) as exc:
-                text = "; ".join(getattr(exc, "messages", None) or [str(exc)])
-                self.message_user(request, f"{grant}: {text}", messages.ERROR)
-            else:
-                self.message_user(request, f"{grant}: {done}.", messages.SUCCESS)
+    def _decide(self, request, queryset, decide, done: str):
+        return service_action(
+            self,
+            request,
+            queryset,
+            lambda grant: decide(grant=grant, by=request.user),
+            lambda grant, _: f"{grant}: {done}.",
+        )
 
     @admin.action(description="Confirm the selected grants (second lead)", permissions=["change"])
-    def confirm(self, request, queryset) -> None:
-        self._decide(request, queryset, role_grant_confirm, "confirmed")
+    def confirm(self, request, queryset):
+        return self._decide(request, queryset, role_grant_confirm, "confirmed")
 
     @admin.action(description="Refuse the selected grants", permissions=["change"])
-    def refuse(self, request, queryset) -> None:
-        self._decide(request, queryset, role_grant_refuse, "refused")
+    def refuse(self, request, queryset):
+        return self._decide(request, queryset, role_grant_refuse, "refused")

@@ -7,9 +7,14 @@ Installed in place of ``django.contrib.admin`` (``INSTALLED_APPS`` names
 nothing here may import models at module level.
 """
 
-from django.contrib import admin
+from collections.abc import Callable
+
+from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 SITE_TITLE = "ML model governance — administration"
 
@@ -54,7 +59,39 @@ class ServiceRefused(Exception):
         self.error = error
 
 
-class ServiceModelAdmin(admin.ModelAdmin):
+class ServiceErrorsOnForm:
+    """A ModelAdmin mixin: a ``ServiceRefused`` raised while saving (the admin's
+    transaction rolled back) shows the form again with the service's errors (field
+    errors next to their fields, the rest at the top), never a 500 or a redirect. With
+    ``RefusedFormIs400`` the page answers 400."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request._service_error = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        error = getattr(request, "_service_error", None)
+        if error is None:
+            return form_class
+        if isinstance(error, PermissionDenied):
+            error = ValidationError(str(error) or "You may not make this change.")
+
+        class RefusedForm(form_class):
+            def clean(self):
+                from accounts.web import add_service_errors
+
+                cleaned_data = super().clean()
+                add_service_errors(self, error)
+                return cleaned_data
+
+        return RefusedForm
+
+
+class ServiceModelAdmin(ServiceErrorsOnForm, admin.ModelAdmin):
     """A ModelAdmin whose add and change forms save through a service, once.
 
     The admin saves the row (``save_model``) before its many-to-many values and
@@ -86,30 +123,55 @@ class ServiceModelAdmin(admin.ModelAdmin):
         obj._state.adding = False
         obj.refresh_from_db()
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            request._service_error = refused.error
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        error = getattr(request, "_service_error", None)
-        if error is None:
-            return form_class
-        if isinstance(error, PermissionDenied):
-            error = ValidationError(str(error) or "You may not make this change.")
+class _RowRefused(Exception):
+    def __init__(self, obj, error: ValidationError | PermissionDenied):
+        super().__init__(str(error))
+        self.obj, self.error = obj, error
 
-        class RefusedForm(form_class):
-            def clean(self):
-                from accounts.web import add_service_errors
 
-                cleaned_data = super().clean()
-                add_service_errors(self, error)
-                return cleaned_data
+def service_action(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset,
+    act: Callable,
+    done: Callable[..., str],
+) -> TemplateResponse | None:
+    """Run an admin action that writes through a service: ``act(row)`` for every
+    selected row, all in one transaction. A refusal of any row rolls every row back and
+    answers a page saying which row and why, with 403 (the role may not), 409 (changed
+    meanwhile) or 400, nothing written (issue 12: a refusal is never a redirect that
+    looks like success). Otherwise one message per row (``done(row, result)``) and the
+    admin's redirect to the list."""
+    from accounts.web import refusal_reason, refusal_status
 
-        return RefusedForm
+    done_messages = []
+    try:
+        with transaction.atomic():
+            for row in queryset:
+                try:
+                    result = act(row)
+                except (ValidationError, PermissionDenied) as exc:
+                    raise _RowRefused(row, exc) from exc
+                done_messages.append(done(row, result))
+    except _RowRefused as refusal:
+        opts = modeladmin.model._meta
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Nothing was done",
+            "opts": opts,
+            "row": refusal.obj,
+            "refusal": refusal_reason(refusal.error),
+            "selected": len(queryset),
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        }
+        status = refusal_status(refusal.error)
+        if status == 403:  # the reason of the audited refusal (audit.refusals)
+            request._refusal_reason = context["refusal"]
+        return TemplateResponse(request, "admin/refused_action.html", context, status=status)
+    for message in done_messages:
+        modeladmin.message_user(request, message, messages.SUCCESS)
+    return None
 
 
 def _is_deleted(form) -> bool:

@@ -1,7 +1,8 @@
 """Helpers shared by every page: the role gate, 404s from selectors, chart data, a
-service's errors on a form."""
+service's errors on a form, a refused write answered on its own page."""
 
 import json
+from collections.abc import Callable
 from functools import wraps
 
 from django import forms
@@ -14,6 +15,7 @@ from django.core.exceptions import (
 )
 from django.http import Http404, HttpRequest, HttpResponse
 
+from accounts.errors import CONFLICT
 from accounts.permissions import has_any_role
 
 
@@ -66,3 +68,44 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             if target is None and field != NON_FIELD_ERRORS:
                 error = ValidationError(f"{field.replace('_', ' ').capitalize()}: {error.message}")
             form.add_error(target, error)
+
+
+def refusal_reason(error: ValidationError | PermissionDenied | str) -> str:
+    """A refusal as one sentence a person reads (a ValidationError's messages joined)."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "You may not do this."
+
+
+def refusal_status(error: ValidationError | PermissionDenied | str) -> int:
+    """403 when the role may not, 409 when the state changed underneath (a
+    ValidationError coded ``CONFLICT``), 400 otherwise (bad input, a rule refusing it)."""
+    if isinstance(error, PermissionDenied):
+        return 403
+    if isinstance(error, ValidationError):
+        groups = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
+        if any(e.code == CONFLICT for errors in groups for e in errors):
+            return 409
+    return 400
+
+
+def refused(
+    request: HttpRequest,
+    page: Callable[..., HttpResponse],
+    error: ValidationError | PermissionDenied | str,
+    *,
+    status: int | None = None,
+) -> HttpResponse:
+    """A write a service refused, answered on the page it was made from (issue 12: a
+    refusal is never a redirect that looks like success): ``page(refusal=reason)``
+    renders the page again, its template showing ``refusal`` next to the form
+    (``_partials/refusal.html``), with ``status`` or the error's (``refusal_status``).
+    Nothing was written: services validate before they write, in one transaction. A
+    403 carries its reason to the audited refusal (``audit.refusals``), as a raised
+    PermissionDenied does."""
+    reason = refusal_reason(error)
+    response = page(refusal=reason)
+    response.status_code = status or refusal_status(error)
+    if response.status_code == 403:
+        request._refusal_reason = reason
+    return response

@@ -5,7 +5,8 @@ signatures, history), the signing dialogs (start = sign the protocol; sign the
 result), abandoning and the outcomes upload.
 
 Everyone with a role reads; the services decide who acts (a refusal is a 403 with the
-reason, bad input a 400 with the form's errors and nothing written). The result is
+reason, bad input a 400 with the form's errors, a state that no longer allows it a
+409, each on the page it was made from, and nothing written). The result is
 never put in a page's context before the pre-registered end: the view reads it only
 through ``selectors.experiments.visible_result``.
 
@@ -14,6 +15,7 @@ The two figure builders at the top are pure (plain data in, a Plotly figure out)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -23,7 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import chart_figure, get_or_404, role_required
+from accounts.web import chart_figure, get_or_404, refused, role_required
 from audit.views import history_context
 from core.charts.experiments import accrual_figure, result_figure
 from experiments import permissions
@@ -313,8 +315,12 @@ def experiment_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not permissions.can_run_experiment(request.user, use_case):
         raise PermissionDenied("Only the use case's data scientists and governance leads edit.")
     if not experiment.is_draft:
-        messages.error(request, "The protocol is signed and locked; it cannot be edited.")
-        return redirect("experiments:experiment-detail", pk=experiment.pk)
+        return refused(
+            request,
+            partial(_detail_page, request, experiment),
+            "The protocol is signed and locked; it cannot be edited.",
+            status=409,
+        )
     if request.method != "POST":
         form = ExperimentForm(initial=ExperimentForm.initial_from(experiment), use_case=use_case)
         return _form_page(request, use_case, form, experiment)
@@ -382,11 +388,25 @@ def _detail_context(request: HttpRequest, experiment: Experiment) -> dict[str, A
 
 @role_required
 def experiment_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    experiment = _experiment_or_404(request, pk)
+    return _detail_page(request, _experiment_or_404(request, pk))
+
+
+def _detail_page(
+    request, experiment, *, upload_form=None, refusal=None, refusal_for="", status=200
+):
+    """The experiment's page; ``refusal`` (a refused act) is shown under its actions,
+    or beside the abandon form (``refusal_for="abandon"``), what was typed kept."""
     return render(
         request,
         "experiments/experiment_detail.html",
-        {**_detail_context(request, experiment), "upload_form": UploadForm()},
+        {
+            **_detail_context(request, experiment),
+            "upload_form": upload_form or UploadForm(),
+            "refusal": refusal,
+            "refusal_for": refusal_for,
+            "posted": request.POST if refusal else {},
+        },
+        status=status,
     )
 
 
@@ -482,9 +502,10 @@ def experiment_abandon_view(request: HttpRequest, pk: int) -> HttpResponse:
         svc.experiment_abandon(
             experiment=experiment, by=request.user, reason=request.POST.get("reason", "")
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was changed.")
-        return redirect("experiments:experiment-detail", pk=experiment.pk)
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(
+            request, partial(_detail_page, request, experiment, refusal_for="abandon"), exc
+        )
     messages.success(request, "Experiment abandoned.")
     return redirect("experiments:experiment-detail", pk=experiment.pk)
 
@@ -497,10 +518,9 @@ def experiment_evidence_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the experiment's owner or a governance lead submits it.")
     try:
         svc.experiment_submit_evidence(experiment=experiment, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "Submitted as preproduction-verification evidence.")
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_detail_page, request, experiment), exc)
+    messages.success(request, "Submitted as preproduction-verification evidence.")
     return redirect("experiments:experiment-detail", pk=experiment.pk)
 
 
@@ -520,9 +540,4 @@ def experiment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{batch.rows:,} rows recorded.")
             return redirect("experiments:experiment-detail", pk=experiment.pk)
-    return render(
-        request,
-        "experiments/experiment_detail.html",
-        {**_detail_context(request, experiment), "upload_form": form},
-        status=400,
-    )
+    return _detail_page(request, experiment, upload_form=form, status=400)

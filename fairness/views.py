@@ -4,13 +4,15 @@ JSON status (polled by static/js/progress.js) and its CSV export.
 
 Everyone with a role reads; the services decide who uploads and runs (data scientists
 of the use case's team and governance leads): a refusal is a 403, bad input a 400 with
-the form and the column and row of the problem, and nothing stored.
+the form and the column and row of the problem, each on the page it was made from, and
+nothing stored.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -20,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.web import chart_figure, get_or_404, role_required
+from accounts.web import chart_figure, get_or_404, refused, role_required
 from core.audit_chain import spreadsheet_safe
 from core.charts import bias as charts
 from fairness import selectors as sel
@@ -134,7 +136,7 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, " ".join(exc.messages))
 
 
-def _version_page(request, version, form, status=200) -> HttpResponse:
+def _version_page(request, version, form, status=200, refusal=None) -> HttpResponse:
     return render(
         request,
         "fairness/version.html",
@@ -146,6 +148,7 @@ def _version_page(request, version, form, status=200) -> HttpResponse:
             "form": form,
             "can_run": svc.can_run(request.user, version),
             "max_bytes": svc.max_upload_bytes(),
+            "refusal": refusal,
         },
         status=status,
     )
@@ -213,12 +216,10 @@ def summary_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             "Only data scientists of the use case's team and governance leads run summaries."
         )
     form = SummaryOptionsForm(request.POST)
+    page = partial(_version_page, request, dataset.model_version, UploadForm())
     if not form.is_valid():
-        messages.error(
-            request,
-            "Check the options: " + " ".join(e for errs in form.errors.values() for e in errs),
-        )
-        return redirect("fairness:bias-version", pk=dataset.model_version_id)
+        why = " ".join(e for errs in form.errors.values() for e in errs)
+        return refused(request, page, f"Check the options: {why}", status=400)
     try:
         summary, _ = svc.bias_summary_request(
             dataset=dataset,
@@ -228,8 +229,7 @@ def summary_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             favourable_prediction=form.cleaned_data["favourable_prediction"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was queued.")
-        return redirect("fairness:bias-version", pk=dataset.model_version_id)
+        return refused(request, page, exc)
     return redirect("fairness:bias-summary", pk=summary.pk)
 
 
@@ -281,7 +281,11 @@ def summary_charts(result: dict) -> list[dict]:
 def summary_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A summary: progress while it runs, tables and charts when done, the reason when
     it failed."""
-    summary = _summary_or_404(pk)
+    return _summary_page(request, _summary_or_404(pk))
+
+
+def _summary_page(request, summary, *, refusal=None) -> HttpResponse:
+    """A summary's page; ``refusal`` (a refused submission) is shown under its actions."""
     dataset = summary.dataset
     version = dataset.model_version
     result = summary.result if summary.status == BiasSummary.Status.DONE else None
@@ -303,6 +307,7 @@ def summary_view(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": findings,
             "can_run": svc.can_run(request.user, version),
             "options_form": SummaryOptionsForm(),
+            "refusal": refusal,
         },
     )
 
@@ -339,12 +344,11 @@ def summary_evidence_view(request: HttpRequest, pk: int) -> HttpResponse:
     summary = _summary_or_404(pk)
     try:
         obligation = svc.bias_summary_submit_evidence(summary=summary, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was submitted.")
-    else:
-        messages.success(
-            request,
-            f"Submitted as evidence for {obligation.consideration.name} "
-            f"(SHA-256 {obligation.evidence_sha256[:12]}…).",
-        )
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_summary_page, request, summary), exc)
+    messages.success(
+        request,
+        f"Submitted as evidence for {obligation.consideration.name} "
+        f"(SHA-256 {obligation.evidence_sha256[:12]}…).",
+    )
     return redirect("fairness:bias-summary", pk=summary.pk)

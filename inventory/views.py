@@ -74,13 +74,14 @@ def use_case_create(request: HttpRequest) -> HttpResponse:
             "Only data scientists of a team and governance leads register use cases."
         )
     form = UseCaseForm(request.POST or None, user=request.user)
-    status = 200
+    # Shown again after a POST: invalid, or refused by a rule (e.g. a status the records
+    # contradict): a 400 (issue 12).
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_create(by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
-            status = 400  # refused by a rule (e.g. a status the records contradict)
         else:
             messages.success(
                 request, f"Registered “{use_case.name}”. Next: answer its risk questionnaire."
@@ -98,7 +99,7 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("You can only change your own team's use cases.")
     name = use_case.name
     form = UseCaseForm(request.POST or None, instance=use_case, user=request.user)
-    status = 200
+    status = 400 if request.method == "POST" else 200  # shown again: invalid or refused
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_update(
@@ -106,7 +107,6 @@ def use_case_update(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-            status = 400  # refused by a rule (e.g. a status the records contradict)
         else:
             messages.success(request, f"Saved “{use_case.name}”.")
             return redirect("dashboard:use-case-detail", pk=use_case.pk)
@@ -137,7 +137,12 @@ def ml_model_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Added model “{ml_model.name}”. Register its first version.")
             return redirect("inventory:model-detail", pk=ml_model.pk)
-    return render(request, "inventory/mlmodel_form.html", {"form": form, "use_case": use_case})
+    return render(
+        request,
+        "inventory/mlmodel_form.html",
+        {"form": form, "use_case": use_case},
+        status=400 if request.method == "POST" else 200,  # shown again: invalid or refused
+    )
 
 
 @role_required
@@ -253,6 +258,7 @@ def _dataset_form_page(request: HttpRequest, dataset=None) -> HttpResponse:
         request,
         "inventory/dataset_form.html",
         {"form": form, "formset": formset, "dataset": dataset},
+        status=400 if data is not None else 200,  # shown again: invalid or refused
     )
 
 

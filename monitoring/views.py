@@ -11,6 +11,8 @@ the form and the reason, and nothing stored.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.web import chart_figure, get_or_404, int_or_none, role_required
+from accounts.web import chart_figure, get_or_404, int_or_none, refused, role_required
 from core.charts import monitoring as charts
 from fairness.models import ScoredDataset
 from fairness.services import max_upload_bytes
@@ -103,7 +105,9 @@ def _config_initial(config) -> dict:
     }
 
 
-def _page(request, version, *, config_form=None, batch_form=None, status=200) -> HttpResponse:
+def _page(
+    request, version, *, config_form=None, batch_form=None, status=200, refusal=None
+) -> HttpResponse:
     user = request.user
     config = sel.monitoring_config_for_version(version)
     context = {
@@ -115,6 +119,7 @@ def _page(request, version, *, config_form=None, batch_form=None, status=200) ->
         "batch_form": batch_form or BatchForm(),
         "max_bytes": max_upload_bytes(),
         "policy": svc.monitoring_policy(version),
+        "refusal": refusal,
     }
     if config is not None:
         context.update(_monitoring_context(request, config))
@@ -254,13 +259,17 @@ def monitoring_configure_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def monitoring_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(pk)
-    config = sel.monitoring_config_for_version(version)
-    if config is None:
-        messages.error(request, "Configure monitoring before sending data.")
-        return redirect("monitoring:monitoring", pk=version.pk)
     if not svc.can_configure(request.user, version):
         raise PermissionDenied(
             "Only data scientists of the use case's team and governance leads send data."
+        )
+    config = sel.monitoring_config_for_version(version)
+    if config is None:
+        return refused(
+            request,
+            partial(_page, request, version),
+            "Configure monitoring before sending data.",
+            status=409,
         )
     form = BatchForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -304,14 +313,13 @@ def _alert_action(request: HttpRequest, pk: int, action) -> HttpResponse:
         raise PermissionDenied(
             "Only the monitoring Accountable, risk officers and governance leads handle alerts."
         )
+    page = partial(_page, request, alert.config.model_version)
     if not form.is_valid():
-        messages.error(request, "Give a reason.")
-        return _page(request, alert.config.model_version, status=400)
+        return refused(request, page, "Give a reason.", status=400)
     try:
         action(alert=alert, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _page(request, alert.config.model_version, status=400)
+        return refused(request, page, exc)
     messages.success(request, "Alert updated.")
     return redirect(reverse("monitoring:monitoring", args=[version_pk]) + f"#alert-{alert.pk}")
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked, _require_run
@@ -25,7 +26,8 @@ def experiment_abandon(*, experiment: Experiment, by: User, reason: str) -> Expe
     _require_run(by, experiment.use_case)
     if experiment.status not in (Experiment.Status.DRAFT, Experiment.Status.RUNNING):
         raise ValidationError(
-            f"An experiment that is {experiment.get_status_display().lower()} cannot be abandoned."
+            f"An experiment that is {experiment.get_status_display().lower()} cannot be abandoned.",
+            code=CONFLICT,
         )
     reason = (reason or "").strip()
     if not reason:

@@ -17,7 +17,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_site import ReadOnlyAdminMixin
+from accounts.admin_site import ReadOnlyAdminMixin, service_action
 from core import risk_engine
 from governance.admin.proposals import ProposedChangeAdmin
 from governance.models import (
@@ -212,34 +212,31 @@ class RiskRuleAdmin(admin.ModelAdmin):
         url = reverse("governance:risk-rule-propose", args=[obj.pk])
         return format_html('<a href="{}">Propose a change</a>', url)
 
-    def _propose(self, request, queryset, active: bool) -> None:
+    def _propose(self, request, queryset, active: bool):
         verb = "activation" if active else "deactivation"
-        for rule in queryset:
-            try:
-                change = risk_rule_propose_active(
-                    rule=rule,
-                    active=active,
-                    by=request.user,
-                    reason=f"Proposed {verb} from the admin by {request.user.get_username()}.",
-                )
-            except (ValidationError, PermissionDenied) as exc:
-                text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"{rule}: {text}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{rule}: {verb} proposed (#{change.pk}); it takes effect when another "
-                    "governance lead signs the approval.",
-                    messages.SUCCESS,
-                )
+        return service_action(
+            self,
+            request,
+            queryset,
+            lambda rule: risk_rule_propose_active(
+                rule=rule,
+                active=active,
+                by=request.user,
+                reason=f"Proposed {verb} from the admin by {request.user.get_username()}.",
+            ),
+            lambda rule, change: (
+                f"{rule}: {verb} proposed (#{change.pk}); it takes effect "
+                "when another governance lead signs the approval."
+            ),
+        )
 
     @admin.action(description="Propose activating the selected rules", permissions=["view"])
-    def propose_activate(self, request, queryset) -> None:
-        self._propose(request, queryset, True)
+    def propose_activate(self, request, queryset):
+        return self._propose(request, queryset, True)
 
     @admin.action(description="Propose deactivating the selected rules", permissions=["view"])
-    def propose_deactivate(self, request, queryset) -> None:
-        self._propose(request, queryset, False)
+    def propose_deactivate(self, request, queryset):
+        return self._propose(request, queryset, False)
 
 
 # --- Classifications (append-only decision records) ---------------------------------

@@ -11,12 +11,11 @@ Answer sets and approvals are decision records: shown, never added, changed or d
 here (answer on the Ethics pages or through the API).
 """
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.admin_site import ReadOnlyAdminMixin
+from accounts.admin_site import ReadOnlyAdminMixin, service_action
 from governance.models import (
     EthicsAnswerSet,
     EthicsApproval,
@@ -26,10 +25,6 @@ from governance.models import (
     EthicsTemplateVersion,
 )
 from governance.services import ethics_version_draft_create, ethics_version_publish_propose
-
-
-def _message(exc: Exception) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 def _is_draft(obj) -> bool:
@@ -52,13 +47,13 @@ class EthicsTemplateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start a new draft version (a copy of the latest)")
     def start_draft(self, request, queryset):
-        for template in queryset:
-            try:
-                draft = ethics_version_draft_create(template=template, by=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{template}: {_message(exc)}", messages.ERROR)
-            else:
-                self.message_user(request, f"Created {draft}.", messages.SUCCESS)
+        return service_action(
+            self,
+            request,
+            queryset,
+            lambda template: ethics_version_draft_create(template=template, by=request.user),
+            lambda template, draft: f"Created {draft}.",
+        )
 
 
 class EthicsQuestionInline(admin.TabularInline):
@@ -110,25 +105,21 @@ class EthicsTemplateVersionAdmin(admin.ModelAdmin):
     @admin.action(description="Propose publishing the selected draft(s) (four eyes)")
     def publish(self, request, queryset):
         """Each draft is proposed for publication as it is now, with its note as the
-        reason; another governance lead publishes it by signing the proposal."""
-        for version in queryset:
-            try:
-                change = ethics_version_publish_propose(version=version, by=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, f"{version}: {_message(exc)}", messages.ERROR)
-            else:
-                url = reverse("governance:framework-change", args=[change.pk])
-                self.message_user(
-                    request,
-                    format_html(
-                        '{}: proposed (<a href="{}">#{}</a>); it is published when another '
-                        "governance lead signs its approval.",
-                        version,
-                        url,
-                        change.pk,
-                    ),
-                    messages.SUCCESS,
-                )
+        reason; another governance lead publishes it by signing the proposal. A refusal
+        proposes none of them and answers 400 with the reason."""
+        return service_action(
+            self,
+            request,
+            queryset,
+            lambda version: ethics_version_publish_propose(version=version, by=request.user),
+            lambda version, change: format_html(
+                '{}: proposed (<a href="{}">#{}</a>); it is published when another '
+                "governance lead signs its approval.",
+                version,
+                reverse("governance:framework-change", args=[change.pk]),
+                change.pk,
+            ),
+        )
 
 
 class EthicsQuestionOptionInline(admin.TabularInline):

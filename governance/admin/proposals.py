@@ -5,7 +5,8 @@ options still fitting the rules), but "Save" writes nothing to the row: it recor
 ``FrameworkChange`` holding the content the form would have saved, and sends the lead
 to the proposal's page. A second governance lead signs its approval there
 (``/framework-changes/<id>/``, password re-entered), which applies it. Rows are never
-deleted here.
+deleted here. A refused proposal (nothing changed, a row gone meanwhile) shows the form
+again with the reason, status 400 (``RefusedFormIs400``), and nothing is written.
 """
 
 from django import forms
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from accounts.admin_site import RefusedFormIs400, ServiceErrorsOnForm, ServiceRefused
 from governance.services.catalogue_changes import (
     catalogue_change_propose,
     catalogue_proposed_content,
@@ -46,7 +48,7 @@ def _remaining_children(formset) -> list:
     return rows
 
 
-class ProposedChangeAdmin(admin.ModelAdmin):
+class ProposedChangeAdmin(RefusedFormIs400, ServiceErrorsOnForm, admin.ModelAdmin):
     """A catalogue admin whose saves are proposals (see the module)."""
 
     form = ProposalForm
@@ -70,14 +72,13 @@ class ProposedChangeAdmin(admin.ModelAdmin):
         for formset in formsets:
             relation = formset.fk.remote_field.related_name or formset.prefix
             children[relation] = _remaining_children(formset)
-        content = catalogue_proposed_content(obj=form.instance, children=children)
         try:
+            content = catalogue_proposed_content(obj=form.instance, children=children)
             request._framework_change = catalogue_change_propose(
                 content=content, by=request.user, reason=form.cleaned_data["proposal_reason"]
             )
         except (ValidationError, PermissionDenied) as exc:
-            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            request._framework_change_refused = text
+            raise ServiceRefused(exc) from exc
 
     def construct_change_message(self, request, form, formsets, add=False):
         return []  # nothing was saved (the message would read the formsets' saves)
@@ -88,11 +89,7 @@ class ProposedChangeAdmin(admin.ModelAdmin):
     def log_change(self, request, obj, message):
         return None  # the proposal is audited; nothing was changed
 
-    def _proposed(self, request, fallback: str) -> HttpResponseRedirect:
-        refused = getattr(request, "_framework_change_refused", None)
-        if refused:
-            self.message_user(request, f"Nothing was proposed: {refused}", messages.ERROR)
-            return HttpResponseRedirect(fallback)
+    def _proposed(self, request) -> HttpResponseRedirect:
         change = request._framework_change
         self.message_user(
             request,
@@ -103,7 +100,7 @@ class ProposedChangeAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("governance:framework-change", args=[change.pk]))
 
     def response_add(self, request, obj, post_url_continue=None):
-        return self._proposed(request, request.path)
+        return self._proposed(request)
 
     def response_change(self, request, obj):
-        return self._proposed(request, request.path)
+        return self._proposed(request)

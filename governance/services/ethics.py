@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
 from core import ethics_rules
 from governance.models import Classification, RiskQuestion
@@ -290,11 +291,12 @@ def ethics_position_approve(
     if answer_set.use_case_id is not None:
         raise ValidationError("Only the organisation's position is approved.")
     if EthicsApproval.objects.filter(answer_set=answer_set).exists():
-        raise ValidationError("This position is already approved.")
+        raise ValidationError("This position is already approved.", code=CONFLICT)
     change = answer_set.framework_changes.filter(decision__isnull=True).order_by("-id").first()
     if change is None:
         raise ValidationError(
-            "This answer set has no pending proposal (superseded, rejected or withdrawn)."
+            "This answer set has no pending proposal (superseded, rejected or withdrawn).",
+            code=CONFLICT,
         )
     framework_change_approve(
         change=change, by=by, password=password, reason=note, via_token=via_token

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
 from audit.services import audit_context, audit_record
 from governance.models import (
@@ -66,7 +67,9 @@ def _decide(change: FrameworkChange, *, outcome: str, by: User, reason: str, aut
         with transaction.atomic():
             decision.save()
     except IntegrityError as exc:  # another lead decided it at the same moment
-        raise ValidationError("This proposal was decided meanwhile; reload it.") from exc
+        raise ValidationError(
+            "This proposal was decided meanwhile; reload it.", code=CONFLICT
+        ) from exc
     return decision
 
 
@@ -147,7 +150,8 @@ def policy_publish_propose(*, version: PolicyVersion, by: User, note: str) -> Fr
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != PolicyVersion.Status.DRAFT:
         raise ValidationError(
-            f"Version {version.label} is published and cannot be changed; create a draft."
+            f"Version {version.label} is published and cannot be changed; create a draft.",
+            code=CONFLICT,
         )
     content = fc.policy_publish_content(version=version, note=note)
     return framework_change_propose(
@@ -175,7 +179,7 @@ def ethics_version_publish_propose(
     _require_lead(by, "propose an ethics questionnaire version")
     version = EthicsTemplateVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != EthicsTemplateVersion.Status.DRAFT:
-        raise ValidationError(f"{version} is published and cannot be changed.")
+        raise ValidationError(f"{version} is published and cannot be changed.", code=CONFLICT)
     content = fc.ethics_publish_content(version=version, note=note or version.note)
     return framework_change_propose(
         kind=Kind.ETHICS_PUBLISH,
@@ -266,13 +270,15 @@ def _check_decidable(change: FrameworkChange, by: User, verb: str) -> None:
         )
         raise
     if not change.is_pending:
-        raise ValidationError(f"This proposal is {change.status}; it cannot be {verb}d.")
+        raise ValidationError(
+            f"This proposal is {change.status}; it cannot be {verb}d.", code=CONFLICT
+        )
 
 
 def _locked_pending(change: FrameworkChange) -> FrameworkChange:
     change = FrameworkChange.objects.select_for_update().get(pk=change.pk)
     if FrameworkChangeDecision.objects.filter(change=change).exists():
-        raise ValidationError("This proposal was decided meanwhile; reload it.")
+        raise ValidationError("This proposal was decided meanwhile; reload it.", code=CONFLICT)
     if fc.content_sha256(change.content) != change.content_sha256:
         raise ValidationError("This proposal's content does not match its hash; nothing applied.")
     return change
@@ -375,7 +381,9 @@ def framework_change_withdraw(
     if change.proposed_by_id != by.pk:
         raise PermissionDenied("Only the lead who proposed it can withdraw it.")
     if not change.is_pending:
-        raise ValidationError(f"This proposal is {change.status}; it cannot be withdrawn.")
+        raise ValidationError(
+            f"This proposal is {change.status}; it cannot be withdrawn.", code=CONFLICT
+        )
     change = _locked_pending(change)
     return _decide(
         change,

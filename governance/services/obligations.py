@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
 from core import obligation_rules
@@ -31,6 +32,7 @@ from inventory.models import ModelVersion, UseCase
 from notifications.jobs import enqueue
 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+DECIDED = (Obligation.Status.ACCEPTED, Obligation.Status.WAIVED)
 EVIDENCE_EXTENSIONS = frozenset(
     {"pdf", "csv", "txt", "md", "html", "json", "xlsx", "docx", "png", "zip"}
 )
@@ -265,7 +267,9 @@ def _locked_active(obligation: Obligation) -> Obligation:
         .get(pk=obligation.pk)
     )
     if not obligation.active:
-        raise ValidationError("This obligation was superseded; act on the current one.")
+        raise ValidationError(
+            "This obligation was superseded; act on the current one.", code=CONFLICT
+        )
     return obligation
 
 
@@ -321,7 +325,9 @@ def obligation_submit_evidence(
             "submit evidence."
         )
     if obligation.status not in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED):
-        raise ValidationError(f"This obligation is already {obligation.get_status_display()}.")
+        raise ValidationError(
+            f"This obligation is already {obligation.get_status_display()}.", code=CONFLICT
+        )
     link = (link or "").strip()
     if bool(link) == bool(file):
         raise ValidationError("Give either a link or a file as evidence (one of the two).")
@@ -410,7 +416,12 @@ def obligation_accept(*, obligation: Obligation, by: User, note: str = "") -> Ob
         raise PermissionDenied("Only risk officers and governance leads can accept evidence.")
     obligation = _locked_active(obligation)
     if obligation.status != Obligation.Status.EVIDENCE_SUBMITTED:
-        raise ValidationError("Only an obligation with submitted evidence can be accepted.")
+        raise ValidationError(
+            f"Only an obligation with submitted evidence can be accepted; this one is "
+            f"{obligation.get_status_display().lower()}.",
+            # Accepted or waived meanwhile: the state changed underneath (409).
+            code=CONFLICT if obligation.status in DECIDED else "invalid",
+        )
     if obligation.evidence_by_id == by.pk:
         raise PermissionDenied("You submitted this evidence; someone else must accept it.")
     missing = obligation_rules.uncovered(
@@ -450,7 +461,9 @@ def obligation_waive(*, obligation: Obligation, by: User, justification: str) ->
     if not justification:
         raise ValidationError({"justification": ["Say why this obligation is waived."]})
     if obligation.status not in (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED):
-        raise ValidationError(f"This obligation is already {obligation.get_status_display()}.")
+        raise ValidationError(
+            f"This obligation is already {obligation.get_status_display()}.", code=CONFLICT
+        )
     if (obligation.parameters or {}).get("evidence") == "signatures" or (
         obligation.consideration.code == "human-signoff"
     ):

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
 from core import policy_rules
 from governance.models import Consideration, FrameworkChange, Policy, PolicyCell, PolicyVersion
@@ -36,7 +37,8 @@ def _locked_draft(version: PolicyVersion) -> PolicyVersion:
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != PolicyVersion.Status.DRAFT:
         raise ValidationError(
-            f"Version {version.label} is published and cannot be changed; create a draft."
+            f"Version {version.label} is published and cannot be changed; create a draft.",
+            code=CONFLICT,
         )
     pending = FrameworkChange.objects.filter(policy_version=version, decision__isnull=True).first()
     if pending is not None:

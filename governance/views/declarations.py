@@ -7,6 +7,8 @@ and the services check again: a refusal answers 403 (who) or 400 (what) with the
 reason and writes nothing but its audit event.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import add_service_errors, get_or_404, role_required
+from accounts.web import add_service_errors, get_or_404, refused, role_required
 from governance.models import ChangeDeclaration
 from governance.services.versions import change_confirm, change_confirm_refusal, change_declare
 from inventory.models import ModelVersion
@@ -65,11 +67,11 @@ def _declaration(version: ModelVersion) -> ChangeDeclaration | None:
     )
 
 
-def _page(request, version, *, declare_form=None, confirm_form=None, status=200):
+def _page(request, version, *, declare_form=None, confirm_form=None, status=200, refusal=None):
     declaration = _declaration(version)
     user = request.user
     can_declare = declaration is None and can_write_for_team(user, version.model.use_case.team)
-    refusal = change_confirm_refusal(declaration=declaration, by=user) if declaration else None
+    why_not = change_confirm_refusal(declaration=declaration, by=user) if declaration else None
     response = render(
         request,
         "governance/change_declaration.html",
@@ -80,9 +82,10 @@ def _page(request, version, *, declare_form=None, confirm_form=None, status=200)
             "confirmation": getattr(declaration, "confirmation", None) if declaration else None,
             "can_declare": can_declare,
             "declare_form": declare_form or DeclareForm(version=version),
-            "can_confirm": declaration is not None and refusal is None,
-            "confirm_refusal": refusal,
+            "can_confirm": declaration is not None and why_not is None,
+            "confirm_refusal": why_not,
             "confirm_form": confirm_form or ConfirmForm(),
+            "refusal": refusal,
         },
     )
     response.status_code = status
@@ -118,8 +121,11 @@ def change_declaration_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version(request, pk)
     declaration = _declaration(version)
     if declaration is None:
-        messages.error(request, "This version has no change declaration to confirm.")
-        return _page(request, version, status=400)
+        return refused(
+            request,
+            partial(_page, request, version),
+            "This version has no change declaration to confirm.",
+        )
     form = ConfirmForm(request.POST)
     if form.is_valid():
         try:

@@ -4,8 +4,11 @@ answer sets, a questionnaire version, and a use case's ethics answers and form.
 
 Every page needs a governance role; governance leads answer and approve the
 organisation's position, whoever may change a use case answers its questions (checked
-here for the buttons and again in the services).
+here for the buttons and again in the services). A refused answer or approval is
+answered on its page with the reason: 400, 403, or 409 when decided meanwhile.
 """
+
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
-from accounts.web import add_service_errors, get_or_404, role_required
+from accounts.web import add_service_errors, get_or_404, refusal_status, refused, role_required
 from governance.forms_ethics import TOLERANCE_FIELD, EthicsAnswersForm, EthicsCompareForm
 from governance.models import EthicsTemplate
 from governance.selectors import (
@@ -53,6 +56,11 @@ def _can_approve(user, answer_set) -> bool:
 
 @role_required
 def ethics_position(request: HttpRequest) -> HttpResponse:
+    return _position_page(request)
+
+
+def _position_page(request: HttpRequest, *, refusal: str | None = None) -> HttpResponse:
+    """The organisation's position; ``refusal`` is shown beside the approval form."""
     current = ethics_position_current()
     pending = ethics_position_pending()
     version = ethics_version_current(scope=Scope.ORGANISATION)
@@ -72,6 +80,7 @@ def ethics_position(request: HttpRequest) -> HttpResponse:
             "history": history,
             "versions": ethics_version_list(),
             "unanswered_count": use_cases_without_ethics_answers(user=request.user).count(),
+            "refusal": refusal,
         },
     )
 
@@ -82,13 +91,16 @@ def _answer_page(
     questions = ethics_questions_as_rules(version=version) if version else []
     if version is None:
         raise Http404("The questionnaire has no published version.")
+    status = 200
     if request.method == "POST":
         form = EthicsAnswersForm(request.POST, questions=questions, with_tolerance=with_tolerance)
+        status = 400  # shown again: invalid, or refused by the service
         if form.is_valid():
             try:
                 save(form)
             except ValidationError as exc:
                 add_service_errors(form, exc)
+                status = refusal_status(exc)
             else:
                 messages.success(request, "Your answers were recorded.")
                 return redirect(redirect_url)
@@ -106,6 +118,7 @@ def _answer_page(
             "fields": [form[q.code] for q in questions],
             "cancel_url": redirect_url,
         },
+        status=status,
     )
 
 
@@ -148,7 +161,8 @@ def ethics_position_answer_view(request: HttpRequest) -> HttpResponse:
 @role_required
 def ethics_position_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Sign the approval of a proposed position (password typed again). A refusal
-    answers 403 (not a lead, the proposer) or 400 with the reason."""
+    answers 403 (not a lead, the proposer), 409 (decided meanwhile) or 400 with the
+    reason, on the position's page."""
     answer_set = get_or_404(ethics_answer_set_get, user=request.user, pk=pk)
     try:
         ethics_position_approve(
@@ -157,11 +171,8 @@ def ethics_position_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
             password=request.POST.get("password", ""),
             note=request.POST.get("note", "")[:500],
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        response = ethics_position(request)
-        response.status_code = 400
-        return response
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_position_page, request), exc)
     messages.success(request, "The ethical position is approved.")
     return redirect("governance:ethics")
 

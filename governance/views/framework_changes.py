@@ -3,11 +3,12 @@ sign-to-approve, sign-to-reject and withdraw forms) and the classification rules
 (list, propose a new rule or a change).
 
 Everyone with a governance role reads; only governance leads propose and decide,
-checked here and again in the services. A refused act answers 403 or 400 with the
-reason and writes nothing (a wrong password is recorded).
+checked here and again in the services. A refused act answers 403, 409 (decided
+meanwhile) or 400 with the reason and writes nothing (a wrong password is recorded).
 """
 
 import json
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +18,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
-from accounts.web import add_service_errors, get_or_404, role_required
+from accounts.web import (
+    add_service_errors,
+    get_or_404,
+    refusal_reason,
+    refusal_status,
+    refused,
+    role_required,
+)
 from governance.models import RiskRule, RiskRuleCondition
 from governance.selectors import risk_rule_list
 from governance.selectors.framework_changes import framework_change_get, framework_change_list
@@ -66,7 +74,7 @@ def framework_change_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_detail(request, change, *, sign_form=None, status=200) -> HttpResponse:
+def _render_detail(request, change, *, sign_form=None, status=200, refusal=None) -> HttpResponse:
     user = request.user
     lead = is_governance_lead(user)
     pending = change.is_pending
@@ -79,6 +87,7 @@ def _render_detail(request, change, *, sign_form=None, status=200) -> HttpRespon
             "can_decide": pending and lead and change.proposed_by_id != user.pk,
             "is_proposer": pending and change.proposed_by_id == user.pk,
             "sign_form": sign_form or SignForm(),
+            "refusal": refusal,
         },
     )
     response.status_code = status
@@ -95,6 +104,7 @@ def _decide(request, pk: int, service, done: str) -> HttpResponse:
     _require_lead(request)
     change = get_or_404(framework_change_get, user=request.user, pk=pk)
     form = SignForm(request.POST)
+    status, refusal = 400, None
     if form.is_valid():
         try:
             service(
@@ -105,11 +115,14 @@ def _decide(request, pk: int, service, done: str) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+            status, refusal = refusal_status(exc), refusal_reason(exc)
         else:
             messages.success(request, done)
             return redirect("governance:framework-change", pk=change.pk)
     change = framework_change_get(user=request.user, pk=pk)
-    return _render_detail(request, change, sign_form=form, status=400)
+    # Decided meanwhile: the signing forms are gone, so the reason is shown on its own.
+    refusal = None if change.is_pending else refusal
+    return _render_detail(request, change, sign_form=form, status=status, refusal=refusal)
 
 
 @require_POST
@@ -136,8 +149,7 @@ def framework_change_withdraw_view(request: HttpRequest, pk: int) -> HttpRespons
             change=change, by=request.user, reason=form.cleaned_data.get("reason", "")
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _render_detail(request, change, status=400)
+        return refused(request, partial(_render_detail, request, change), exc)
     messages.success(request, "Withdrawn.")
     return redirect("governance:framework-change", pk=change.pk)
 

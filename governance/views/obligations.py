@@ -1,13 +1,16 @@
 """Pages of Step 5: a use case's obligations (what it owes, why, who owns each, status,
 evidence and history) with the forms to submit evidence, accept or waive.
 
-Every page needs a governance role; who may act is checked in the services (a refusal
-is a 403, a bad input a message and nothing written).
+Every page needs a governance role; who may act is checked in the services. A refused
+act is answered on the page, the reason next to the obligation's forms: 403 (the role
+may not), 409 (already decided meanwhile) or 400 (bad input, a rule), nothing written.
 """
+
+from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
-from accounts.web import get_or_404, role_required
+from accounts.web import get_or_404, refused, role_required
 from core import obligation_rules
 from governance.models import Obligation
 from governance.selectors import obligation_get, obligation_list
@@ -44,7 +47,12 @@ def _obligation_or_404(request: HttpRequest, pk: int, obligation_pk: int) -> Obl
 
 @role_required
 def obligation_use_case(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = get_or_404(use_case_get, user=request.user, pk=pk)
+    return _page(request, get_or_404(use_case_get, user=request.user, pk=pk))
+
+
+def _page(request: HttpRequest, use_case, *, refused_pk=None, refusal=None) -> HttpResponse:
+    """The use case's obligations; ``refusal`` (a refused act on obligation
+    ``refused_pk``) is shown in that obligation's card, with what was typed kept."""
     user = request.user
     in_team = use_case.team.members.filter(pk=user.pk).exists()
     lead = is_governance_lead(user)
@@ -74,6 +82,11 @@ def obligation_use_case(request: HttpRequest, pk: int) -> HttpResponse:
             "superseded": superseded,
             "evidence_form": EvidenceForm(),
             "waive_form": WaiveForm(),
+            "refused_pk": refused_pk,
+            "refusal": refusal,
+            # A refused obligation no longer listed (superseded meanwhile): said on top.
+            "refusal_on_top": refusal and all(r["obligation"].pk != refused_pk for r in rows),
+            "posted": request.POST if refusal else {},
         },
     )
 
@@ -81,10 +94,10 @@ def obligation_use_case(request: HttpRequest, pk: int) -> HttpResponse:
 def _done(request, obligation, action):
     try:
         action()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages) + " Nothing was saved.")
-    else:
-        messages.success(request, f"{obligation.consideration}: saved.")
+    except (ValidationError, PermissionDenied) as exc:
+        page = partial(_page, request, obligation.use_case, refused_pk=obligation.pk)
+        return refused(request, page, exc)
+    messages.success(request, f"{obligation.consideration}: saved.")
     return redirect("governance:obligations-use-case", pk=obligation.use_case_id)
 
 

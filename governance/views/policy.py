@@ -4,8 +4,11 @@ for publication with a note; a second lead approves it on the proposal's page) a
 the diff of two versions.
 
 Every page needs a governance role; only governance leads change anything (checked
-here and again in the services).
+here and again in the services). A refused change is answered on the page with the
+reason (``accounts.web.refused``): 400, 403, or 409 for a published version.
 """
+
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -16,7 +19,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
-from accounts.web import add_service_errors, chart_figure, get_or_404, int_or_none, role_required
+from accounts.web import (
+    add_service_errors,
+    chart_figure,
+    get_or_404,
+    int_or_none,
+    refusal_status,
+    refused,
+    role_required,
+)
 from core import policy_rules
 from core.charts import governance as charts
 from governance.models import PolicyVersion
@@ -86,6 +97,10 @@ def _require_lead(request: HttpRequest) -> None:
 
 @role_required
 def policy_overview(request: HttpRequest) -> HttpResponse:
+    return _overview_page(request)
+
+
+def _overview_page(request: HttpRequest, *, refusal: str | None = None) -> HttpResponse:
     policy = policy_default()
     published = policy_published_latest(policy=policy) if policy else None
     considerations = consideration_choices()
@@ -111,6 +126,7 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
             "draft": policy_draft(policy=policy) if policy else None,
             "is_lead": is_governance_lead(request.user),
             "is_overview": True,
+            "refusal": refusal,
         },
     )
 
@@ -123,8 +139,7 @@ def policy_draft_new(request: HttpRequest) -> HttpResponse:
     try:
         draft = policy_draft_create(policy=policy, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("governance:policy")
+        return refused(request, partial(_overview_page, request), exc)
     messages.success(request, "Draft created from the latest published version.")
     return redirect("governance:policy-version", pk=draft.pk)
 
@@ -137,22 +152,25 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pending = framework_change_pending_for(target_key=policy_target(version))
     editable = version.is_draft and is_lead and pending is None
     cells_form = publish_form = None
-    refused = False
+    status = 200
     if request.method == "POST":
         _require_lead(request)
         if not version.is_draft:
             # A published version's cells are frozen: a 409 with the reason, nothing saved.
-            messages.error(request, f"Version {version.label} is published and cannot be changed.")
-            response = _render_version(request, version, None, None, is_lead)
-            response.status_code = 409
-            return response
+            return refused(
+                request,
+                partial(_render_version, request, version, None, None, is_lead),
+                f"Version {version.label} is published and cannot be changed.",
+                status=409,
+            )
         cells_form = PolicyCellsForm(request.POST, considerations=considerations)
+        status = 400
         if cells_form.is_valid():
             try:
                 policy_cells_set(version=version, cells=cells_form.cells(), by=request.user)
             except ValidationError as exc:
                 add_service_errors(cells_form, exc)
-                refused = True
+                status = refusal_status(exc)
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("governance:policy-version", pk=version.pk)
@@ -170,12 +188,13 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
         publish_form = PolicyPublishForm()
     response = _render_version(request, version, cells_form, publish_form, is_lead)
-    if refused:
-        response.status_code = 400
+    response.status_code = status
     return response
 
 
-def _render_version(request, version, cells_form, publish_form, is_lead) -> HttpResponse:
+def _render_version(
+    request, version, cells_form, publish_form, is_lead, *, refusal=None, refusal_for=""
+) -> HttpResponse:
     considerations = consideration_choices()
     rows = policy_version_matrix(version)
     if cells_form is not None:
@@ -203,6 +222,8 @@ def _render_version(request, version, cells_form, publish_form, is_lead) -> Http
             "publish_form": publish_form,
             "is_lead": is_lead,
             "is_overview": False,
+            "refusal": refusal,
+            "refusal_for": refusal_for,
         },
     )
 
@@ -213,6 +234,7 @@ def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
     _require_lead(request)
     version = _version_or_404(pk)
     form = PolicyPublishForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             change = policy_publish_propose(
@@ -220,6 +242,7 @@ def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+            status = refusal_status(exc)
         else:
             messages.success(
                 request,
@@ -228,7 +251,7 @@ def policy_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("governance:framework-change", pk=change.pk)
     response = _render_version(request, version, None, form, True)
-    response.status_code = 400
+    response.status_code = status
     return response
 
 
@@ -240,8 +263,8 @@ def policy_version_discard(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         policy_draft_discard(version=version, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("governance:policy-version", pk=version.pk)
+        page = partial(_render_version, request, version, None, None, True, refusal_for="discard")
+        return refused(request, page, exc)
     messages.success(request, "Draft discarded.")
     return redirect("governance:policy")
 

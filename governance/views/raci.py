@@ -103,14 +103,14 @@ def raci_assignment_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = User.objects.filter(pk=int_or_none(request.POST.get("user")), is_active=True).first()
     team = Team.objects.filter(pk=int_or_none(request.POST.get("team"))).first()
     if role is None or (user is None) == (team is None):
-        messages.error(request, "Choose a role and either a person or a team.")
-    else:
-        try:
-            raci_assign(use_case=use_case, role=role, user=user, team=team, by=request.user)
-        except ValidationError as exc:
-            return _page(request, use_case, list(exc.messages), status=400)
-        else:
-            messages.success(request, f"Named {user or team} for {role}.")
+        return _page(
+            request, use_case, ["Choose a role and either a person or a team."], status=400
+        )
+    try:
+        raci_assign(use_case=use_case, role=role, user=user, team=team, by=request.user)
+    except ValidationError as exc:
+        return _page(request, use_case, list(exc.messages), status=400)
+    messages.success(request, f"Named {user or team} for {role}.")
     return redirect("governance:raci-use-case", pk=use_case.pk)
 
 

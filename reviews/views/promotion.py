@@ -3,11 +3,14 @@ signatures and blocking items, the signing dialog, a version's sign-off record,
 periodic reviews and the gate's log.
 
 Every page needs a governance role; who may act is decided in the services (a refusal
-shows why with status 403, a bad input a message and nothing written). GET never
-changes anything: links in e-mails only open pages.
+shows why with status 403, a bad input a 400 with the reason on the page it was made
+from, and nothing written). GET never changes anything: links in e-mails only open
+pages.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -18,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import get_or_404, role_required
+from accounts.web import get_or_404, refused, role_required
 from audit.views import history_context
 from core import promotion_rules as rules
 from governance.selectors.evidence import evidence_downloads
@@ -92,10 +95,7 @@ def _refused(request: HttpRequest, why: str, page, pk: int) -> HttpResponse:
     """A write the service refused (nothing saved) answers 400 with the reason, shown
     on the page it was made from (issue 12: a refusal is never a redirect that looks
     like success)."""
-    messages.error(request, why + " Nothing was saved.")
-    response = page(request, pk)
-    response.status_code = 400
-    return response
+    return refused(request, partial(page, request, pk), why, status=400)
 
 
 def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, str | None, bool]:
@@ -141,7 +141,8 @@ def pending_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: HttpRequest, pk: int, refusal: str | None = None) -> HttpResponse:
+    """A request; ``refusal`` is a refused waiver or withdrawal made from it."""
     req = _request_or_404(request, pk)
     state = sel.request_state(req)
     user = request.user
@@ -184,6 +185,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_withdraw": req.is_pending
             and (user.pk == req.requested_by_id or permissions.can_waive(user)),
             "can_revoke": state.why_cannot_sign(user, Signature.Meaning.REVOKED) is None,
+            "refusal": refusal,
             "gate_calls": req.gate_calls.select_related("caller")[:10],
             "evidence_files": evidence_downloads(
                 obligation_ids=[
@@ -320,9 +322,10 @@ def request_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required
-def version_view(request: HttpRequest, pk: int) -> HttpResponse:
+def version_view(request: HttpRequest, pk: int, refusal: str | None = None) -> HttpResponse:
     """A version's sign-off record: where it is, its requests, findings, periodic
-    review and gate calls; the form to ask for the next move."""
+    review and gate calls; the form to ask for the next move (``refusal``: a refused
+    request or finding made from it)."""
     version = _version_or_404(request, pk)
     user = request.user
     moves = []
@@ -357,6 +360,7 @@ def version_view(request: HttpRequest, pk: int) -> HttpResponse:
             "can_review": version.environment == "prod"
             and svc.can_sign_review(user, version) is None,
             "order": rules.ORDER,
+            "refusal": refusal,
             **history_context(version, user),
         },
     )

@@ -118,7 +118,7 @@ def test_invalid_parameters_are_refused_before_anything_is_proposed(admin_page):
     response = admin_page.post(
         url, measure_post(measure, parameters='{"signoffs_per_move": "one"}')
     )
-    assert response.status_code == 200 and b"must be a whole number" in response.content
+    assert response.status_code == 400 and b"must be a whole number" in response.content
     assert not FrameworkChange.objects.exists()
 
 

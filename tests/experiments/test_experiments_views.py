@@ -125,7 +125,7 @@ def test_starting_signs_with_the_password_and_locks_the_form(arms, client_for, d
     assert experiment.status == "running"
     edit = reverse("experiments:experiment-edit", args=[experiment.pk])
     response = client.post(edit, form_data(champion, challenger, minimum_effect=0.5))
-    assert response.status_code == 302
+    assert response.status_code == 409 and b"signed and locked" in response.content
     experiment.refresh_from_db()
     assert experiment.protocol["minimum_effect"] == 0.2
 

@@ -189,7 +189,7 @@ def test_an_option_used_by_a_rule_cannot_be_removed(lead_client):
     response = lead_client.post(
         reverse("admin:governance_riskquestion_change", args=[question.pk]), data
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Change the rules that use this question first." in response.content.decode()
     assert RiskQuestionOption.objects.filter(pk=public.pk).exists()
 

@@ -79,7 +79,7 @@ def test_bad_form_input_shows_errors_and_writes_nothing(client_for, governance_l
         reverse("governance:ethics-answer"),
         position_post(transparency="9", critical_aspects=["astrology"]),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"field-error" in response.content
     assert not EthicsAnswerSet.objects.exists()
 
@@ -103,9 +103,9 @@ def test_approval_through_the_page(client_for, governance_lead, second_lead, ris
     assert approval.approved_by == second_lead and approval.note == "Agreed"
     page = client_for(risk_officer).get(reverse("governance:ethics"))
     assert b"Approved position" in page.content and b"lead2" in page.content
-    # A second approval is refused with a message (400), not an error page.
+    # A second approval is refused on the page (409: already decided), not an error page.
     response = client_for(second_lead).post(url, {"password": PASSWORD})
-    assert response.status_code == 400 and b"already approved" in response.content
+    assert response.status_code == 409 and b"already approved" in response.content
 
 
 def test_compare_page_highlights_differences(client_for, governance_lead, auditor):

@@ -57,4 +57,4 @@ def test_the_proposer_withdraws_on_the_page(client_for, governance_lead, change)
     url = reverse("governance:framework-change-withdraw", args=[change.pk])
     assert client_for(other_lead()).post(url, {}).status_code == 403
     assert client_for(governance_lead).post(url, {"reason": "Later."}).status_code == 302
-    assert client_for(governance_lead).post(url, {}).status_code == 400
+    assert client_for(governance_lead).post(url, {}).status_code == 409  # already withdrawn

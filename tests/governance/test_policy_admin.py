@@ -48,6 +48,6 @@ def test_measure_parameters_are_validated(lead_client):
             "parameters": '{"signoffs_per_move": "one", "environments": ["prod"]}',
         },
     )
-    assert response.status_code == 200 and b"must be a whole number" in response.content
+    assert response.status_code == 400 and b"must be a whole number" in response.content
     measure.refresh_from_db()
     assert measure.parameters["signoffs_per_move"] == 1

@@ -57,7 +57,7 @@ def test_template_refuses_a_second_accountable(client_for, governance_lead):
     response = client_for(governance_lead).post(
         f"/admin/governance/racitask/{task.pk}/change/", data
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Only one role can be Accountable" in response.content.decode()
     assert RaciTemplateCell.objects.count() == before
 

@@ -425,7 +425,7 @@ def test_team_choices_are_limited_to_own_teams(client_for, data_scientist, team,
     response = client_for(data_scientist).post(
         reverse("inventory:use-case-create"), use_case_post_data(other_team, data_scientist)
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "team" in response.context["form"].errors
     assert not UseCase.objects.exists()
 
@@ -447,7 +447,7 @@ def test_invalid_use_case_shows_errors_and_writes_nothing(
     response = client_for(data_scientist).post(
         reverse("inventory:use-case-create"), use_case_post_data(team, data_scientist, **overrides)
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["form"].errors
     assert b"field-error" in response.content
     assert not UseCase.objects.exists()
@@ -458,7 +458,7 @@ def test_duplicate_use_case_name_is_a_form_error(client_for, data_scientist, tea
         reverse("inventory:use-case-create"),
         use_case_post_data(team, data_scientist, name="Retail credit scoring"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "name" in response.context["form"].errors
     assert UseCase.objects.count() == 1
 
@@ -487,7 +487,7 @@ def test_edit_with_bad_input_changes_nothing(client_for, data_scientist, team, u
     response = client_for(data_scientist).post(
         reverse("inventory:use-case-update", args=[use_case.pk]), data
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "name" in response.context["form"].errors
     use_case.refresh_from_db()
     assert use_case.name == "Retail credit scoring"
@@ -501,7 +501,7 @@ def test_data_scientist_cannot_move_a_use_case_to_another_team(
     response = client_for(data_scientist).post(
         reverse("inventory:use-case-update", args=[use_case.pk]), data
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "team" in response.context["form"].errors
     use_case.refresh_from_db()
     assert use_case.team == team
@@ -517,7 +517,7 @@ def test_add_model_then_duplicate_name_is_a_form_error(client_for, data_scientis
     ml_model = MLModel.objects.get()
     assert response["Location"] == reverse("inventory:model-detail", args=[ml_model.pk])
     response = client.post(url, {"name": "pd-gbm"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors
     assert MLModel.objects.count() == 1
 
@@ -642,7 +642,7 @@ def test_duplicate_column_names_write_nothing(client_for, data_scientist, team):
     response = client_for(data_scientist).post(
         reverse("inventory:dataset-create"), dataset_data(team, data_scientist, rows)
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "only once" in response.content.decode()
     assert not Dataset.objects.exists() and not DatasetColumn.objects.exists()
 
@@ -651,7 +651,7 @@ def test_missing_management_form_is_an_error_not_a_500(client_for, data_scientis
     data = dataset_data(team, data_scientist)
     del data["columns-TOTAL_FORMS"]
     response = client_for(data_scientist).post(reverse("inventory:dataset-create"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not Dataset.objects.exists()
 
 
@@ -712,7 +712,7 @@ def test_another_teams_dataset_cannot_be_moved_or_edited(client_for, data_scient
         reverse("inventory:dataset-update", args=[dataset.pk]),
         dataset_data(other, data_scientist, name="loan_applications"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "team" in response.context["form"].errors
     dataset.refresh_from_db()
     assert dataset.team.slug == "credit-risk"
