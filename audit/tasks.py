@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from accounts.task_retry import DB_RETRY, TRANSIENT_DB_ERRORS
+from audit import stored_files
 from audit.anchors import audit_anchor_failed, audit_anchor_record
 
 
@@ -23,3 +24,11 @@ def audit_anchor() -> str:
     if anchor is None:
         return "empty trail: nothing to anchor"
     return f"anchored seq {anchor.seq} ({report.count} events checked)"
+
+
+@shared_task(name="audit.tasks.media_sweep", **DB_RETRY)
+def media_sweep() -> str:
+    """Scheduled hourly: remove stored files no record refers to, older than the grace
+    period (``audit.stored_files``); each removal is audited."""
+    report = stored_files.media_sweep()
+    return f"{len(report.removed)} orphan file(s) removed, {len(report.failed)} failed"

@@ -10,6 +10,10 @@ class DashboardConfig(AppConfig):
     verbose_name = "Dashboard"
 
     def ready(self):
+        from audit.stored_files import register_stored_files
         from core.charts import warm_up
+        from dashboard.health import PROBE_PREFIX
 
         warm_up()  # before any request thread: see warm_up's docstring
+        # /readyz's scratch files: one a process killed mid-probe left is an orphan.
+        register_stored_files(PROBE_PREFIX)

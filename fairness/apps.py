@@ -12,7 +12,11 @@ class FairnessConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.registry import record_former_label
+        from audit.stored_files import register_stored_files
         from fairness import models as m
+
+        # Scored data are stored by content; the media sweep keeps what a row names.
+        register_stored_files("scored-data", m.ScoredDataset, "file")
 
         # Events recorded before the move name these models under the reviews app.
         for model in (m.ScoredDataset, m.BiasSummary, m.BiasPartial):

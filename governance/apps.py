@@ -21,6 +21,11 @@ class GovernanceConfig(AppConfig):
         from notifications.registry import register_renderer
 
         register_governance_models()
+        # Evidence files: the media sweep keeps what an obligation (or the trail) names.
+        from audit.stored_files import register_stored_files
+        from governance.models import Obligation
+
+        register_stored_files("obligations/evidence", Obligation, "evidence_file")
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)
         on_version_registered(version_registered)

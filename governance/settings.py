@@ -551,3 +551,15 @@ CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {
     "task": "audit.tasks.audit_anchor",
     "schedule": 24 * 60 * 60,
 }
+
+# --- Orphan media files (issue 13) -------------------------------------------------
+# An upload stores its file before its row commits: a web process killed in between
+# leaves a file no record refers to. Beat (and `manage.py media_sweep [--dry-run]`)
+# removes such files once older than MEDIA_SWEEP_GRACE_MINUTES, checked again under the
+# writers' lock the upload path also holds; each removal is audited
+# (audit/stored_files.py).
+MEDIA_SWEEP_GRACE_MINUTES = env.int("MEDIA_SWEEP_GRACE_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE["sweep-orphan-media"] = {
+    "task": "audit.tasks.media_sweep",
+    "schedule": env.int("MEDIA_SWEEP_SECONDS", default=60 * 60),
+}

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.upload_temp import upload_temp_dir, upload_temp_sweep
 from audit.services import audit_record
+from audit.stored_files import stored_file_discard, stored_file_lock
 from core.scored_io import ColumnMapping, ScoredDataError, inspect_file, iter_batches
 from fairness.models import ScoredDataset
 from fairness.services.common import _data_error, _setting, can_run, max_upload_bytes
@@ -157,18 +158,31 @@ def _same_mapping(existing: ScoredDataset, mapping: ColumnMapping) -> ScoredData
     return existing
 
 
+def _stored_copy(name: str, path: str, size: int) -> tuple[str, bool]:
+    """The stored file holding the checked bytes: ``name`` when it is there whole
+    (content-addressed: the same bytes are stored once), else a copy saved now (under
+    another name if a different file holds ``name``). Returns (stored name, created)."""
+    if default_storage.exists(name) and default_storage.size(name) == size:
+        return name, False
+    with open(path, "rb") as f:
+        return default_storage.save(name, File(f, name=name)), True
+
+
 def scored_file_store(version, by, path, sha, info, mapping, original, description, purpose):
-    ext = info.format
-    name = f"scored-data/{sha[:2]}/{sha}.{ext}"
-    created_file = False
-    if default_storage.exists(name) and default_storage.size(name) == info.size:
-        stored = name  # content-addressed: the same bytes are stored once
-    else:
-        with open(path, "rb") as f:
-            stored = default_storage.save(name, File(f, name=name))
-        created_file = True
+    """Store the checked file by content and record its ``ScoredDataset`` row; identical
+    bytes already recorded for the version return that row. The file is stored (or
+    found) before the transaction, so the writers' lock is not held while a large file
+    is copied, then checked again under the lock (``audit.stored_files``): a media sweep
+    may have removed an unreferenced file this upload was reusing; it is stored again
+    and the row commits naming a file that is there. A file this call stored is
+    discarded when the row is not recorded (unless another row names it)."""
+    name = f"scored-data/{sha[:2]}/{sha}.{info.format}"
+    stored, created_file = _stored_copy(name, path, info.size)
     try:
         with transaction.atomic():
+            stored_file_lock()
+            if not default_storage.exists(stored):
+                stored, created_file = _stored_copy(name, path, info.size)
             dataset = ScoredDataset(
                 model_version=version,
                 purpose=purpose,
@@ -197,13 +211,13 @@ def scored_file_store(version, by, path, sha, info, mapping, original, descripti
             )
     except IntegrityError:
         if created_file:
-            default_storage.delete(stored)
+            stored_file_discard(stored)
         existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
         if existing is None:
             raise
         return _same_mapping(existing, mapping), False
     except BaseException:
         if created_file:
-            default_storage.delete(stored)
+            stored_file_discard(stored)
         raise
     return dataset, True

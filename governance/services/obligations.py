@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.errors import CONFLICT
 from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
+from audit.stored_files import stored_file_discard
 from core import obligation_rules
 from governance.models import Consideration, Obligation, ObligationEvent
 from governance.selectors.policy import policy_published_latest, policy_requirements_for
@@ -297,7 +298,6 @@ def _file_checks(file: UploadedFile) -> tuple[str, str]:
     return name, ext
 
 
-@transaction.atomic
 def obligation_submit_evidence(
     *,
     obligation: Obligation,
@@ -318,6 +318,38 @@ def obligation_submit_evidence(
     and that version's artifact SHA-256 (issue 12), and the evidence items it covers
     (``covers``; None: every item the measure asks for, as the submitter states).
     """
+    stored: list[str] = []
+    try:
+        return _evidence_submit(
+            obligation=obligation,
+            by=by,
+            link=link,
+            file=file,
+            note=note,
+            covers=covers,
+            stored=stored,
+        )
+    except BaseException:
+        # After the rollback: the file is deleted unless a record names it (issue 13,
+        # audit.stored_files); a process killed before this leaves it to the media sweep.
+        for name in stored:
+            stored_file_discard(name)
+        raise
+
+
+@transaction.atomic
+def _evidence_submit(
+    *,
+    obligation: Obligation,
+    by: User,
+    link: str,
+    file: UploadedFile | None,
+    note: str,
+    covers: list[str] | None,
+    stored: list[str],
+) -> Obligation:
+    """``obligation_submit_evidence`` in one transaction; the name of a file it stores
+    is appended to ``stored`` (for the caller to discard if the transaction fails)."""
     obligation = _locked_active(obligation)
     if not _can_submit(by, obligation):
         raise PermissionDenied(
@@ -361,10 +393,12 @@ def obligation_submit_evidence(
         for chunk in file.chunks():
             digest.update(chunk)
         file.seek(0)
-        stored = default_storage.save(
+        # Saved under the writers' lock (the obligation's row is locked), held to commit.
+        saved = default_storage.save(
             f"obligations/evidence/{obligation.use_case_id}/{obligation.pk}/{name}", file
         )
-        obligation.evidence_file = stored
+        stored.append(saved)
+        obligation.evidence_file = saved
         obligation.evidence_name = name
         obligation.evidence_sha256 = digest.hexdigest()
         obligation.evidence_size = file.size
@@ -377,31 +411,26 @@ def obligation_submit_evidence(
     obligation.evidence_artifact_sha256 = (
         obligation.model_version.artifact_sha256 if obligation.model_version_id else ""
     )
-    try:
-        obligation.full_clean()
-        obligation.save()
-        _event(
-            obligation=obligation,
-            kind=ObligationEvent.Kind.EVIDENCE_SUBMITTED,
-            by=by,
-            detail={
-                "from": previous,
-                "to": {
-                    "link": obligation.evidence_link,
-                    "file": obligation.evidence_name,
-                    "sha256": obligation.evidence_sha256,
-                    "size": obligation.evidence_size,
-                    "covers": covers,
-                    "model_version": obligation.model_version_id,
-                    "artifact_sha256": obligation.evidence_artifact_sha256,
-                },
+    obligation.full_clean()
+    obligation.save()
+    _event(
+        obligation=obligation,
+        kind=ObligationEvent.Kind.EVIDENCE_SUBMITTED,
+        by=by,
+        detail={
+            "from": previous,
+            "to": {
+                "link": obligation.evidence_link,
+                "file": obligation.evidence_name,
+                "sha256": obligation.evidence_sha256,
+                "size": obligation.evidence_size,
+                "covers": covers,
+                "model_version": obligation.model_version_id,
+                "artifact_sha256": obligation.evidence_artifact_sha256,
             },
-            reason=note,
-        )
-    except Exception:
-        if obligation.evidence_file:
-            default_storage.delete(obligation.evidence_file.name)
-        raise
+        },
+        reason=note,
+    )
     return obligation
 
 

@@ -6,7 +6,12 @@ traceback; once it is back, the same server process answers 200 again.
 The PostgreSQL server is a private one this test starts under /tmp (initdb, pg_ctl), so
 stopping it disturbs neither CI's server nor other tests; the test skips, saying why,
 when PostgreSQL's server programs are not installed. The web server is gunicorn with
-production settings (``governance/gunicorn_conf.py``, DEBUG off) on it."""
+production settings (``governance/gunicorn_conf.py``, DEBUG off) on it.
+
+Its database is a copy of the suite's test database when that is PostgreSQL (migrated
+once for the session, the data migrations' content in place: ``pg_dump | psql``, seconds)
+rather than a second ``migrate`` (a minute or two on a busy 2-core machine); with SQLite
+as the suite's database it is migrated as before."""
 
 import os
 import pwd
@@ -20,7 +25,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
+from audit.db_roles import as_owner
+from tests.integration.conftest import worker_database_url
 from tests.integration.web_server import (
     WebServer,
     free_port,
@@ -114,6 +122,31 @@ class PrivatePostgres:
         )  # fmt: skip
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
+    def copy_database(self, source_url: str, name: str) -> bool:
+        """Load ``pg_dump`` of ``source_url`` (schema, data, triggers; no owners or
+        grants: the private server has one role) into the empty database ``name``.
+        False, loading nothing usable, when either program fails (e.g. a pg_dump older
+        than the source server): the caller migrates instead."""
+        dump = subprocess.run(
+            [self.bin / "pg_dump", "--no-owner", "--no-privileges", "--dbname", source_url],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        if dump.returncode != 0:
+            return False
+        load = subprocess.run(
+            [
+                self.bin / "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                "-p", str(self.port), "-U", "postgres", "-d", name,
+            ],
+            input=dump.stdout,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )  # fmt: skip
+        return load.returncode == 0
+
     def destroy(self) -> None:
         if self.data.exists() and self.running():
             self.run(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
@@ -156,9 +189,47 @@ def manage(env: dict, *args: str) -> None:
         pytest.fail(f"manage.py {' '.join(args)} failed:\n{output}")
 
 
-@pytest.fixture
-def web(postgres, tmp_path, tmp_path_factory):
+def copied_test_database(postgres) -> str | None:
+    """The private server's ``governance`` database as a copy of the suite's migrated
+    test database (PostgreSQL only; ``transactional_db`` has restored the data
+    migrations' content), or None when it has to be migrated. A failed copy is dropped."""
+    if connection.vendor != "postgresql":
+        return None
     url = postgres.create_database("governance")
+    with as_owner():  # CI: dumped as the tables' owner, who may read and lock them all
+        source = worker_database_url()
+    if postgres.copy_database(source, "governance"):
+        return url
+    postgres.check(
+        postgres.run(
+            postgres.bin / "psql", "-X", "-q", "-h", "127.0.0.1", "-p", postgres.port,
+            "-U", "postgres", "-d", "postgres", "-c", "DROP DATABASE governance",
+        ),
+        "DROP DATABASE",
+    )  # fmt: skip
+    return None
+
+
+if connection.vendor == "postgresql":
+
+    @pytest.fixture
+    def suite_database(transactional_db):
+        """The suite's test database, committed, with the data migrations' content
+        (``migrated_content``): the source of the copy."""
+
+else:
+
+    @pytest.fixture
+    def suite_database():
+        """SQLite: nothing to copy from, so no test database is set up for this test."""
+
+
+@pytest.fixture
+def web(postgres, suite_database, tmp_path, tmp_path_factory):
+    url = copied_test_database(postgres)
+    migrate = url is None
+    if migrate:
+        url = postgres.create_database("governance")
     static_root = session_static_root(tmp_path_factory)
     # the private server's one role migrates and runs: not CI's owner/application pair
     server = WebServer(
@@ -169,7 +240,8 @@ def web(postgres, tmp_path, tmp_path_factory):
     )
     server.folder.mkdir()
     env = {**server.env(), "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
-    manage(env, "migrate", "--noinput")
+    if migrate:
+        manage(env, "migrate", "--noinput")
     manage(env, "createsuperuser", "--noinput", "--username", USER, "--email", "lead@example.org")
     server.start()
     yield server

@@ -8,16 +8,25 @@ test database with its own media and upload folders; a data scientist's pipeline
 a large scored file over a plain socket, slowly; the whole process group is killed
 (SIGKILL) at a point the test observes: while the body is still arriving (the server's
 temporary file is growing), then once the body has arrived and the view is checking
-every row. Nothing is mocked in the server."""
+every row, and last between storing the file in the media storage and committing its
+row: the test holds the writers' lock the upload takes before it commits
+(``audit/stored_files.py``), sees the stored file, kills the server, and the media
+sweep (``manage.py media_sweep``) removes the orphan. Nothing is mocked in the server."""
 
+import contextlib
 import io
 import json
+import subprocess
+import sys
 import time
 
 import pyarrow.csv as pacsv
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from audit.models import AuditEvent
+from audit.services import ADVISORY_LOCK_KEY
 from fairness.models import BiasSummary, ScoredDataset
 from tests.factories import ModelVersionFactory, UseCaseFactory, api_token_for
 from tests.integration.conftest import worker_database_url
@@ -168,3 +177,84 @@ def test_kill_9_while_the_view_checks_the_rows_leaves_no_row_no_file(server, upl
     assert answer == b"", f"the server answered before it was killed: {answer!r}"
     assert_nothing_stored(server, version)
     assert_swept_after_restart(server, full)
+
+
+@contextlib.contextmanager
+def writers_lock_held():
+    """Hold the writers' lock from the test's own connection: an upload that stored its
+    file waits for it before its row can commit (PostgreSQL: the audit chain's advisory
+    lock; SQLite: the database's write lock)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+            try:
+                yield
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+        else:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                cursor.execute("ROLLBACK")
+
+
+def test_kill_9_between_storing_the_file_and_committing_the_row_leaves_an_orphan_the_sweep_removes(
+    server, upload, csv_data
+):
+    version, headers, body = upload
+    server.start()
+    sock = start_upload(server, DATASETS, headers, body)
+    try:
+        sock.sendall(body)
+        wait_for(
+            lambda: [p for p in spooled(server) if p.stat().st_size >= len(csv_data)],
+            timeout=60,
+            what="the whole upload to be spooled",
+            server=server,
+        )
+        # The view is checking the rows; from here its row cannot commit until the lock
+        # is released, whatever the timing.
+        with writers_lock_held():
+            stored = wait_for(
+                lambda: [p for p in media_files(server) if p.stat().st_size >= len(csv_data)],
+                timeout=120,
+                what="the checked file to be stored in the media folder",
+                server=server,
+            )
+            server.kill()
+    finally:
+        sock.close()
+    # the kill left the stored file and nothing else: no row, no event
+    assert [p.name for p in stored] == [p.name for p in media_files(server)]
+    assert not ScoredDataset.objects.filter(model_version=version).exists()
+    assert not AuditEvent.objects.filter(action="scored_dataset.uploaded").exists()
+    [orphan] = stored
+    name = orphan.relative_to(server.media).as_posix()
+    assert name.startswith("scored-data/")
+    # the sweep, as beat or an operator runs it (grace 0: the orphan is seconds old)
+    env = {**server.env(), "MEDIA_SWEEP_GRACE_MINUTES": "0"}
+    dry = subprocess.run(
+        [sys.executable, "manage.py", "media_sweep", "--dry-run"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert f"Would remove {name}" in dry.stdout and orphan.exists()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "media_sweep"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Removed {name}" in done.stdout
+    assert media_files(server) == []
+    [event] = AuditEvent.objects.filter(action="media.orphans_removed")
+    assert [f["name"] for f in event.changes["files"][0]] == [name]
+    assert event.actor_label == "system:media_sweep"
