@@ -29,6 +29,7 @@ from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
+from reviews.selectors import pending as pending_sel
 from reviews.selectors import promotion as sel
 from reviews.selectors.periodic import periodic_review_rows
 from reviews.selectors.validation import validation_current
@@ -122,8 +123,8 @@ PENDING_SHOWN = 50
 @role_required
 def pending_view(request: HttpRequest) -> HttpResponse:
     requests = sel.request_list(user=request.user)
-    candidates = sel.sign_candidates(user=request.user)
-    to_sign, checked = sel.pending_for(
+    candidates = pending_sel.sign_candidates(user=request.user)
+    to_sign, checked = pending_sel.pending_for(
         user=request.user, candidates=candidates, limit=TO_SIGN_SHOWN
     )
     pending = requests.filter(status=PromotionRequest.Status.PENDING)
