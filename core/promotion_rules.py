@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,6 +249,9 @@ MANIFEST_FORMAT = 3
 # its signature's hash) and the risk acceptances of open validation findings
 # ("acceptances": per finding, the acceptance and its expiry); a format 2 manifest
 # did not bind them, so they are compared only for signatures of format 3 or later.
+# Every format binds the findings open at signing ("findings"); a finding opened after
+# the signature is not a change to what it bound (``binding_changes(opened_after=)``),
+# so the format did not change for it and older signatures are read the same way.
 BOUND_FIELDS = (
     "level",
     "status",
@@ -277,12 +281,29 @@ def _obligation_view(manifest: dict[str, Any]) -> tuple[dict[str, dict], tuple[s
     return rows, LEGACY_FIELDS
 
 
-def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, Any]]:
+def findings_added(signed: dict[str, Any], current: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings open now that the signed manifest did not list (its rows of
+    ``current["findings"]``): opened after the signature, or open again since."""
+    bound = {row["key"] for row in signed.get("findings", [])}
+    return [row for row in current.get("findings", []) if row["key"] not in bound]
+
+
+def binding_changes(
+    signed: dict[str, Any],
+    current: dict[str, Any],
+    *,
+    opened_after: Collection[str] = (),
+) -> list[dict[str, Any]]:
     """What changed, since a signature, among the things it binds: the artifact, the
     target, the obligations that gate the move (their status and evidence), open
     findings and waivers, and (format 3) the validation and the risk acceptances that
     gate it. Obligations that do not gate the move are not bound: their
-    changes never void a signature. Each change is {"what", "key", "message"}."""
+    changes never void a signature. Each change is {"what", "key", "message"}.
+
+    ``opened_after``: the keys of findings opened after the signature. A signature
+    binds what was known when it was given: a finding that did not exist then is not a
+    change to what was signed (the caller reports it on its own, issue 12 item 8),
+    whereas a finding that existed then (open, resolved or re-opened since) is."""
     changes: list[dict[str, str]] = []
     for key, label in (("artifact_sha256", "artifact SHA-256"), ("target", "target")):
         if signed.get(key) != current.get(key):
@@ -311,14 +332,14 @@ def binding_changes(signed: dict[str, Any], current: dict[str, Any]) -> list[dic
             )
             message = f"The {k} obligation changed ({detail})."
         changes.append({"what": "obligation", "key": k, "message": message})
-    changes += _findings_and_waivers_changes(signed, current)
+    changes += _findings_and_waivers_changes(signed, current, frozenset(opened_after))
     if (signed.get("format") or 0) >= 3:
         changes += _validation_changes(signed, current)
     return changes
 
 
 def _findings_and_waivers_changes(
-    signed: dict[str, Any], current: dict[str, Any]
+    signed: dict[str, Any], current: dict[str, Any], opened_after: frozenset[str]
 ) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     for key, label in (("findings", "finding"), ("waivers", "waiver of")):
@@ -327,6 +348,8 @@ def _findings_and_waivers_changes(
         for k in sorted(set(before) | set(after)):
             if k not in after:
                 message = f"The {label} {k} is no longer there."
+            elif k not in before and key == "findings" and k in opened_after:
+                continue  # opened after the signature: not something it bound
             elif k not in before:
                 message = f"The {label} {k} was added."
             elif before[k] != after[k]:

@@ -8,8 +8,12 @@ demands (daily for the critical "Retail credit application scoring", PSI above 0
 The data is stable for eleven months; in the last four weeks the applicants' requested
 loan amount shifts upwards (a marketing campaign), which a real drift alert catches: the
 alert opens a monitoring finding and its e-mail to the monitoring Accountable (the
-model approver) is queued in the outbox. Outcomes (repaid or not) have arrived for the
-first nine months, so performance is charted over them.
+model approver) is queued in the outbox. The finding is opened after the version's
+production approval was signed, so it is not part of what the approvers signed: the
+gate still answers ``allowed`` and names the finding as a warning
+(``finding-opened-after-approval``, issue 12 item 8), and so do the gate log and the
+request's page. Outcomes (repaid or not) have arrived for the first nine months, so
+performance is charted over them.
 
 Everything goes through the services and is computed synchronously (no broker needed):
 the e-mail is a queued ``Notification`` row. Idempotent: nothing is done when the

@@ -26,6 +26,21 @@ class GovernanceConfig(AppConfig):
         from governance.models import Obligation
 
         register_stored_files("obligations/evidence", Obligation, "evidence_file")
+        # A published policy version and its cells are frozen in the database too.
+        from audit.db_guard import register_frozen
+        from governance.models import PolicyCell, PolicyVersion
+
+        published = PolicyVersion.Status.PUBLISHED.value
+        register_frozen(
+            PolicyVersion, field="status", value=published, what="a published policy version"
+        )
+        register_frozen(
+            PolicyCell,
+            field="status",
+            value=published,
+            through="version",
+            what="a cell of a published policy version",
+        )
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)
         on_version_registered(version_registered)

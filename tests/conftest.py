@@ -139,22 +139,26 @@ def load_data_migrations() -> None:
     from django.db.migrations.operations.special import RunPython
 
     from accounts.roles import sync_role_permissions
+    from audit.db_guard import frozen_lifted
 
     loader = MigrationLoader(connection)
     leaves = [node for node in loader.graph.leaf_nodes() if node[0] in PROJECT_APPS]
-    for key in _plan(loader, leaves):
-        if key[0] not in PROJECT_APPS:
-            continue
-        migration = loader.graph.nodes[key]
-        if not any(isinstance(op, RunPython) for op in migration.operations):
-            continue
-        state = loader.project_state(key, at_end=False)
-        with connection.schema_editor(atomic=True) as editor:
-            for operation in migration.operations:
-                if isinstance(operation, RunPython):
-                    operation.code(state.apps, editor)
-                else:
-                    operation.state_forwards(key[0], state)
+    # The data migrations rewrite published policy cells (governance 0022, 0023), as
+    # ``migrate`` lets them (its pre_migrate lifts the frozen rows' guards).
+    with frozen_lifted(connection):
+        for key in _plan(loader, leaves):
+            if key[0] not in PROJECT_APPS:
+                continue
+            migration = loader.graph.nodes[key]
+            if not any(isinstance(op, RunPython) for op in migration.operations):
+                continue
+            state = loader.project_state(key, at_end=False)
+            with connection.schema_editor(atomic=True) as editor:
+                for operation in migration.operations:
+                    if isinstance(operation, RunPython):
+                        operation.code(state.apps, editor)
+                    else:
+                        operation.state_forwards(key[0], state)
     sync_role_permissions()
 
 

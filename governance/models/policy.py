@@ -2,7 +2,9 @@
 (risk tier x consideration -> measure level) and the regulations' requirements.
 
 A published policy version is immutable: the model refuses to save or delete a
-published version's row or its cells (services refuse earlier, with clearer errors).
+published version's row or its cells (services refuse earlier, with clearer errors), and
+so does the database, to a raw UPDATE or DELETE too (``audit.db_guard.register_frozen``,
+registered in ``GovernanceConfig.ready``).
 """
 
 from django.conf import settings

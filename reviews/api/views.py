@@ -103,6 +103,7 @@ class PromotionRequestSerializer(serializers.ModelSerializer):
                 }
                 for s in state.signatures
             ],
+            "warnings": state.warnings,
             "voidings": [
                 {
                     "signature": v.signature_id,
@@ -308,10 +309,29 @@ class GateInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
         return attrs
 
 
+class GateWarningSerializer(serializers.Serializer):
+    """A note of the answer that blocks nothing. ``finding-opened-after-approval``: a
+    finding opened after the approval was signed is not part of what was signed, so it
+    does not void the approval; the finding's fields say which it is."""
+
+    code = serializers.CharField(help_text="e.g. finding-opened-after-approval")
+    message = serializers.CharField()
+    finding = serializers.IntegerField(required=False)
+    title = serializers.CharField(required=False)
+    source = serializers.CharField(required=False)
+    severity = serializers.CharField(required=False, allow_null=True)
+    opened_at = serializers.DateTimeField(required=False)
+    opened_by = serializers.CharField(required=False, help_text="A username, or system.")
+    request = serializers.IntegerField(required=False, help_text="The approved request.")
+
+
 class GateAnswerSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     decision = serializers.ChoiceField(choices=["allowed", "blocked"])
     reasons = serializers.ListField(child=serializers.DictField())
+    warnings = GateWarningSerializer(
+        many=True, help_text="What the pipeline should know; none of it blocks."
+    )
     model_version = serializers.IntegerField(allow_null=True)
     environment = serializers.CharField()
     request = serializers.IntegerField(allow_null=True)
@@ -333,7 +353,9 @@ class GateView(APIView):
     Answers 200 with ``allowed`` true or false and machine-readable ``reasons``; it
     fails closed (unknown version, missing inventory fields, a signature that no
     longer matches, a revoked approval, an overdue periodic review: blocked). A bad
-    payload is a 400 and counts as blocked. Every call is logged.
+    payload is a 400 and counts as blocked. ``warnings`` say what blocks nothing but
+    must be seen (a finding opened after the approval: it does not void the approvers'
+    signatures). Every call is logged, warnings included.
     """
 
     permission_classes = [IsAuthenticated]
@@ -383,6 +405,7 @@ class GateView(APIView):
                 "allowed": decision.allowed,
                 "decision": "allowed" if decision.allowed else "blocked",
                 "reasons": decision.reasons,
+                "warnings": decision.warnings,
                 "model_version": decision.version.pk if decision.version else None,
                 "environment": v["environment"],
                 "request": decision.request.pk if decision.request else None,
@@ -411,6 +434,7 @@ class GateView(APIView):
 
 class GateCallSerializer(serializers.ModelSerializer):
     caller = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    warnings = GateWarningSerializer(many=True, read_only=True)
 
     class Meta:
         model = GateCall
@@ -424,6 +448,7 @@ class GateCallSerializer(serializers.ModelSerializer):
             "environment",
             "allowed",
             "reasons",
+            "warnings",
             "request",
         ]
         read_only_fields = fields

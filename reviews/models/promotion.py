@@ -318,6 +318,12 @@ class GateCall(AppendOnlyModel):
     environment = models.CharField(max_length=20, blank=True)
     allowed = models.BooleanField()
     reasons = models.JSONField(default=list)
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the answer noted without blocking (e.g. a finding opened after the "
+        "approval), in the shape of the reasons.",
+    )
     request = models.ForeignKey(
         PromotionRequest,
         on_delete=models.PROTECT,

@@ -1,5 +1,6 @@
 """Who made a change that voids a signature, and when: the page, the gate answer and
-the gate log carry it."""
+the gate log carry it. And what happened after a signature without changing what it
+bound: findings opened after it (issue 12 item 8), reported as warnings."""
 
 from datetime import timedelta
 from typing import Any
@@ -8,7 +9,14 @@ from django.db.models import Q
 
 from core.memo import memoized
 from governance.models import ObligationEvent
-from reviews.models import BlockingWaiver, Finding, FindingAcceptance, PromotionRequest, Validation
+from reviews.models import (
+    BlockingWaiver,
+    Finding,
+    FindingAcceptance,
+    PromotionRequest,
+    Signature,
+    Validation,
+)
 
 
 @memoized
@@ -105,3 +113,59 @@ def _attribute_acceptance(out: dict[str, Any], since) -> None:
         out["when"] = (given.expires_on + timedelta(days=1)).isoformat()
         out["by"] = "system"
         out["event"] = f"expired (accepted by {given.printed_name})"
+
+
+# --- Findings opened after a signature ------------------------------------------------------
+
+FINDING_OPENED_AFTER_APPROVAL = "finding-opened-after-approval"
+
+
+def findings_opened_after(keys: list[str], version_id: int, since) -> list[Finding]:
+    """Of the findings open now that a signature did not bind (``keys``, as the manifest
+    keys them), those opened after it: they did not exist when it was given, so they are
+    not a change to what it bound. A finding opened before (resolved at signing and open
+    again) is not among them: its change voids the signature."""
+    if not keys:
+        return []
+    rows = _findings_of(version_id)
+    found = (rows.get(str(k).lstrip("#")) for k in keys)
+    return [f for f in found if f is not None and f.opened_at > since]
+
+
+def findings_opened_after_approval(request: PromotionRequest, states) -> list[dict[str, Any]]:
+    """One warning per finding opened after an approval signature of ``request``
+    (``SignatureState.later_findings``): what it is, its severity, when and by whom or
+    what it was raised, and whose signatures it came after. It does not void them and
+    blocks nothing by itself; the gate answer, its log and the request page show it."""
+    seen: dict[int, tuple[Finding, list[str]]] = {}
+    for state in states:
+        if state.signature.meaning != Signature.Meaning.APPROVED:
+            continue
+        for finding in state.later_findings:
+            seen.setdefault(finding.pk, (finding, []))[1].append(state.signature.printed_name)
+    return [_later_finding_warning(f, names, request) for f, names in seen.values()]
+
+
+def _later_finding_warning(finding: Finding, signers: list[str], request) -> dict[str, Any]:
+    by = finding.opened_by.get_username() if finding.opened_by else "system"
+    raised = f"by {by}" if finding.opened_by else f"by the system ({finding.get_source_display()})"
+    # Findings are not graded yet (issue 16 adds a severity); none is said until they are.
+    severity = getattr(finding, "severity", "") or None
+    graded = f", severity {severity}" if severity else ""
+    return {
+        "code": FINDING_OPENED_AFTER_APPROVAL,
+        "message": (
+            f"Finding #{finding.pk} ({finding.get_source_display().lower()}{graded}) was "
+            f"opened on {finding.opened_at:%Y-%m-%d %H:%M} UTC {raised}, after "
+            f"{' and '.join(signers)} signed the approval of request #{request.pk}: "
+            f"{finding.title.rstrip('.')}. It is not part of what they signed, so the "
+            "approval stands."
+        ),
+        "finding": finding.pk,
+        "title": finding.title,
+        "source": finding.source,
+        "severity": severity,
+        "opened_at": finding.opened_at.isoformat(),
+        "opened_by": by,
+        "request": request.pk,
+    }

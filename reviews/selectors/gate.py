@@ -1,12 +1,21 @@
 """The deployment gate's decision: may this version run in that environment now?
 
 Fails closed: anything unknown, missing, stale or revoked blocks, each with a stable
-machine-readable code and a sentence.
+machine-readable code and a sentence (``reasons``). What the caller should know without
+being blocked is a warning (``warnings``, same shape): a finding opened after the
+approval was signed (``finding-opened-after-approval``) did not exist when the approvers
+signed, so it is not a change to what they signed and does not void their signatures
+(issue 12 item 8); the answer and the gate log name it, its severity, when and by whom
+or what it was raised. It blocks nothing the policy does not say it blocks. A change to
+what a signature bound (the artifact, the gating obligations and their evidence, the
+findings open at signing, waivers, the validation and risk acceptances) is still a
+``signature-mismatch`` saying what changed, when and by whom.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import promotion_rules as rules
 from core.memo import memo_scope
@@ -17,6 +26,7 @@ from inventory.choices import LifecycleStatus
 from inventory.models import ModelVersion
 from reviews.models import PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.changes import findings_opened_after_approval
 from reviews.selectors.validation import validation_blocking
 
 
@@ -26,6 +36,8 @@ class GateDecision:
     reasons: list[dict[str, str]] = field(default_factory=list)
     version: ModelVersion | None = None
     request: PromotionRequest | None = None
+    # What does not block but the pipeline and the gate log must show (same shape).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def block(self, code: str, message: str, **extra) -> None:
         self.allowed = False
@@ -150,6 +162,7 @@ def _gate_decision(version: ModelVersion, environment: str) -> GateDecision:
                 signature=s.signature.pk,
                 changes=s.changes,
             )
+    decision.warnings += findings_opened_after_approval(request, signatures)
     # The policy's gating obligations, evaluated as the request was (issue 12): what
     # gates the move into this environment must be satisfied now, unless the request
     # waived it.

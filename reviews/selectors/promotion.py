@@ -35,7 +35,11 @@ from reviews.models import (
     SignatureVoiding,
 )
 from reviews.selectors import validation as validation_sel
-from reviews.selectors.changes import attribute_change
+from reviews.selectors.changes import (
+    attribute_change,
+    findings_opened_after,
+    findings_opened_after_approval,
+)
 from reviews.selectors.periodic import (  # noqa: F401  (moved there; read as sel.* too)
     ReviewStatus,
     latest_approved,
@@ -173,6 +177,8 @@ class SignatureState:
     voiding: SignatureVoiding | None = None
     # What changed since signing: {"what", "key", "message", "when", "by"}.
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # Findings opened after signing: not bound, so not a change (issue 12 item 8).
+    later_findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -205,6 +211,11 @@ class RequestState:
     @property
     def approvable(self) -> bool:
         return not self.unwaived and self.tally.complete and self.tally.rejected_by is None
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Findings opened after an approval signature: shown, voiding nothing."""
+        return findings_opened_after_approval(self.request, self.signatures)
 
     @property
     def voidings(self) -> list[SignatureVoiding]:
@@ -313,7 +324,8 @@ def signature_state(
     """Valid when the stored record is intact (its manifest hashes to its hash), it was
     not voided by a change of who signs, and nothing it binds has changed since
     (``core.promotion_rules.binding_changes``); otherwise the reasons say what changed,
-    when and by whom."""
+    when and by whom. Findings opened after it are not among what it binds: they are
+    its ``later_findings`` (issue 12 item 8), whatever its validity."""
     if voiding is not None:
         who = voiding.by.get_username() if voiding.by else "the system"
         return SignatureState(
@@ -328,12 +340,17 @@ def signature_state(
         )
     if signature.manifest_hash == current_hash:
         return SignatureState(signature, True, [])
-    changes = rules.binding_changes(signature.manifest, current)
-    if not changes:
-        return SignatureState(signature, True, [])
     request = signature.request
+    added = [row["key"] for row in rules.findings_added(signature.manifest, current)]
+    later = findings_opened_after(added, request.model_version_id, signature.signed_at)
+    changes = rules.binding_changes(
+        signature.manifest, current, opened_after={f"#{f.pk}" for f in later}
+    )
+    if not changes:
+        return SignatureState(signature, True, [], later_findings=later)
     attributed = [attribute_change(c, request, signature.signed_at) for c in changes]
-    return SignatureState(signature, False, [c["message"] for c in attributed], changes=attributed)
+    reasons = [c["message"] for c in attributed]
+    return SignatureState(signature, False, reasons, changes=attributed, later_findings=later)
 
 
 def _signatures(

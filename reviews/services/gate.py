@@ -46,6 +46,7 @@ def gate_check(
         environment=str(environment)[:20],
         allowed=decision.allowed,
         reasons=decision.reasons,
+        warnings=decision.warnings,
         request=decision.request,
     )
     return decision, call
