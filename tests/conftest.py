@@ -174,10 +174,15 @@ def _plan(loader, leaves):
 
 @pytest.fixture(autouse=True)
 def migrated_content(request):
-    """Tests on committed data (transactional_db, live_server) start with the content of
+    """Tests on committed data (transactional_db, live_server, or the mark
+    ``django_db(transaction=True)``) start with the content of
     the data migrations (roles, default questionnaire, rules, policy...), as after
     ``migrate``: the teardown of an earlier such test empties every table."""
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    committed = marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback")
+    )
+    if not committed and not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db")
     from django.contrib.auth.models import Group
