@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -236,6 +237,18 @@ def test_a_killed_pool_child_leaves_no_result_and_the_summary_completes_once(
     assert "WorkerLostError" in worker.log() or "signal 9" in worker.log()
 
 
+def _wait_for_leases_to_expire(task: str, timeout: float = 60) -> None:
+    from django.utils import timezone
+
+    from notifications.models import JobMarker
+
+    deadline = time.monotonic() + timeout
+    while JobMarker.objects.filter(task__endswith=task, lease_until__gte=timezone.now()).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the dead run's lease on {task} did not run out in {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def test_a_killed_solo_worker_is_resumed_by_a_new_worker_once(
     workers_with, version, data_scientist
 ):
@@ -256,6 +269,9 @@ def test_a_killed_solo_worker_is_resumed_by_a_new_worker_once(
     if processing:
         for leftover in Path(processing).glob("*~*"):
             leftover.unlink()
+    # The dead run's lease (3 s) must have run out: a resumed run finding it still held
+    # skips ("running elsewhere") and waits for the next sweep, 2 minutes later.
+    _wait_for_leases_to_expire("bias_summary_run")
     second = workers.start("second")
     # the safety net (beat, every 2 minutes) finds the silent summary and queues it again
     task_id = second.send(bias_summaries_resume, minutes=0)
