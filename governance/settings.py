@@ -226,6 +226,12 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 
+# --- Deployment gate ------------------------------------------------------------
+# Answers kept per web process, each under the revision tokens of what it read (the
+# database changes them with any such row: reviews/gate_revisions.py); 0 computes every
+# answer.
+GATE_CACHE_ENTRIES = env.int("GATE_CACHE_ENTRIES", default=4096)
+
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`

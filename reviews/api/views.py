@@ -408,7 +408,7 @@ class GateView(APIView):
                 "warnings": decision.warnings,
                 "model_version": decision.version.pk if decision.version else None,
                 "environment": v["environment"],
-                "request": decision.request.pk if decision.request else None,
+                "request": decision.request_id,
                 "call": call.pk,
                 "checked_at": call.at,
             }

@@ -353,3 +353,15 @@ class SigningFailure(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Wrong signing password for user #{self.user_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class GateRevision(models.Model):
+    """The revision token of what the gate reads of one use case (``scope``: its id; 0:
+    what every use case shares). Written only by database triggers
+    (``reviews.gate_revisions``); the gate caches an answer under the tokens it read."""
+
+    scope = models.BigIntegerField(primary_key=True)
+    token = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"Gate revision of scope {self.scope}: {self.token}"

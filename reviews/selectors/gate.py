@@ -38,6 +38,8 @@ class GateDecision:
     request: PromotionRequest | None = None
     # What does not block but the pipeline and the gate log must show (same shape).
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The approved request the answer rests on (an answer from the cache has only its id).
+    request_id: int | None = None
 
     def block(self, code: str, message: str, **extra) -> None:
         self.allowed = False
@@ -140,6 +142,7 @@ def _gate_decision(version: ModelVersion, environment: str) -> GateDecision:
         )
     request = sel.latest_approved(version, environment)
     decision.request = request
+    decision.request_id = request.pk if request is not None else None
     if request is None:
         decision.block("no-approval", f"No approved request took this version into {environment}.")
         _block_unmet_obligations(decision, version, environment)

@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from reviews.models import GateCall
-from reviews.selectors.gate import GateDecision, find_version, gate_decision
+from reviews.selectors.gate import GateDecision, find_version
+from reviews.selectors.gate_cache import decide
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def gate_check(
             decision = GateDecision(allowed=False)
             decision.block(*problem)
         else:
-            decision = gate_decision(version, environment)
+            decision = decide(version, environment)
     except Exception:  # fail closed, never open
         log.exception("deployment gate failed; answering blocked")
         decision = GateDecision(allowed=False)
@@ -47,7 +48,7 @@ def gate_check(
         allowed=decision.allowed,
         reasons=decision.reasons,
         warnings=decision.warnings,
-        request=decision.request,
+        request_id=decision.request_id,
     )
     return decision, call
 
