@@ -117,7 +117,7 @@ def group_rates(
                 hovertemplate=text + "<extra></extra>",
             )
         )
-    fig.update_layout(
+    fig.layout = go.Layout(
         _layout(
             height=400,
             barmode="group",
@@ -173,7 +173,7 @@ def tpr_fpr(block: Mapping) -> go.Figure:
             "<extra></extra>",
         )
     )
-    fig.update_layout(
+    fig.layout = go.Layout(
         _layout(
             height=420,
             showlegend=False,
@@ -237,7 +237,7 @@ def intersection_heatmap(block: Mapping, *, metric: str = "selection_rate") -> g
         hovertemplate="%{y} x %{x}<br>" + METRIC_LABELS[metric] + ": %{z:.3f}<extra></extra>",
     )
     fig = go.Figure(trace)
-    fig.update_layout(
+    fig.layout = go.Layout(
         _layout(
             height=max(300, 48 * len(rows) + 110),
             xaxis={

@@ -42,7 +42,7 @@ def accrual_figure(accrual: dict[str, Any]) -> go.Figure:
         )
     )
     top = max([100.0, *values]) * 1.05
-    fig.update_layout(
+    fig.layout = go.Layout(
         **base_layout(
             height=80 + 44 * len(labels),
             margin={"l": 8, "r": 8, "t": 8, "b": 36},
@@ -85,7 +85,7 @@ def result_figure(arms: dict[str, dict[str, Any]], *, metric: str, confidence: f
             hovertemplate="%{x}: %{y:.4g} (%{text})<extra></extra>",
         )
     )
-    fig.update_layout(
+    fig.layout = go.Layout(
         **base_layout(
             height=280,
             margin={"l": 8, "r": 8, "t": 8, "b": 36},

@@ -66,7 +66,7 @@ def portfolio_heatmap(
         hovertemplate="Criticality %{y}<br>Risk tier %{x}<br>%{z} use case(s)<extra></extra>",
     )
     fig = go.Figure(trace)
-    fig.update_layout(
+    fig.layout = go.Layout(
         base_layout(
             height=380,
             xaxis={
@@ -136,7 +136,7 @@ def policy_matrix_heatmap(
         hovertemplate="%{y}<br>Risk tier %{x}<br>Measure level: %{text}<extra></extra>",
     )
     fig = go.Figure(trace)
-    fig.update_layout(
+    fig.layout = go.Layout(
         base_layout(
             height=max(320, 46 * len(rows) + 80),
             xaxis={

@@ -89,7 +89,7 @@ def drift_heatmap(
             hovertemplate="%{y} · window %{x}<br>" + fmt + "<extra></extra>",
         )
     )
-    fig.update_layout(
+    fig.layout = go.Layout(
         **_layout(height=max(180, 40 * len(features) + 90)),
         xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
         yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},
@@ -133,7 +133,7 @@ def distribution(
                 hovertemplate="%{x}<br>" + name + ": %{y:.1%}<extra></extra>",
             )
         )
-    fig.update_layout(
+    fig.layout = go.Layout(
         **_layout(height=320, barmode="group"),
         xaxis={"type": "category", "title": {"text": plain(feature)}},
         yaxis={"tickformat": ".0%", "gridcolor": GRID_COLOUR, "title": {"text": "Share of rows"}},
@@ -190,7 +190,7 @@ def performance_over_time(
                 hovertemplate="window %{x}<br>" + label + ": %{y:.3f}<extra></extra>",
             )
         )
-    fig.update_layout(
+    fig.layout = go.Layout(
         **_layout(height=340),
         xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
         yaxis={"range": [0, 1.02], "gridcolor": GRID_COLOUR},
