@@ -1,4 +1,5 @@
-"""What the deployment gate's answers depend on, kept by the database itself (issue 13).
+"""What the deployment gate's answers (and promotion requests' states) depend on, kept by
+the database itself (issue 13).
 
 A gate answer is a pure function of the rows it reads and of the date. So the gate may
 answer again what it answered before, without computing it, as long as none of those
@@ -15,7 +16,7 @@ was cached under for another state.
 ``NEW`` or ``OLD``); ``None`` means the shared scope. A row whose use case cannot be found
 (its parent already deleted) moves the shared token: every answer is recomputed. The gate
 caches an answer only when every table it read while computing it is in ``SCOPES``
-(``reviews.selectors.gate_cache``): a selector that starts reading another table makes the
+(``reviews.selectors.revision_cache``): a selector that starts reading another table makes the
 gate compute every time until the table is added here, and
 ``tests/reviews/test_gate_cache.py`` fails until it is.
 
@@ -72,6 +73,16 @@ SCOPES: dict[str, str | None] = {
     "governance_riskquestion": None,
     "governance_riskquestionoption": None,
     "auth_user": None,
+    "auth_group": None,
+    "auth_user_groups": None,
+    "inventory_team": None,
+    "inventory_team_members": None,
+    # The RACI: the use case's cells and assignments, the shared template
+    "governance_usecaseracicell": "{row}.use_case_id",
+    "governance_raciassignment": "{row}.use_case_id",
+    "governance_racirole": None,
+    "governance_racitask": None,
+    "governance_racitemplatecell": None,
     # Reviews and monitoring
     "reviews_promotionrequest": _VERSION % "model_version_id",
     "reviews_signature": _REQUEST,  # a request's; any other signature: the shared scope

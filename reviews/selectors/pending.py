@@ -4,10 +4,10 @@ number of queries however many requests are pending (issue 13)."""
 from __future__ import annotations
 
 from accounts.permissions import AnyUser, has_any_role
-from core.memo import memo_scope
 from governance.selectors.raci import raci_accountable_tasks
 from reviews.models import PromotionRequest, Signature
-from reviews.selectors.promotion import request_list, request_state
+from reviews.selectors.promotion import request_list
+from reviews.selectors.revision_cache import request_state_for_reading
 
 
 def sign_candidates(*, user: AnyUser) -> list[PromotionRequest]:
@@ -46,13 +46,13 @@ def pending_for(
         candidates = sign_candidates(user=user)
     out: list[tuple[PromotionRequest, str]] = []
     checked = 0
-    with memo_scope():  # read-only: the policy, RACI and templates are read once
-        for req in candidates:
-            if limit is not None and len(out) >= limit:
-                break
-            checked += 1
-            state = request_state(req)
-            slot = state.slot_for(user)
-            if slot and state.why_cannot_sign(user, Signature.Meaning.REJECTED) is None:
-                out.append((req, slot))
+    for req in candidates:
+        if limit is not None and len(out) >= limit:
+            break
+        checked += 1
+        # Read only: computed once per state of what it reads (reviews.selectors.revision_cache).
+        state = request_state_for_reading(req)
+        slot = state.slot_for(user)
+        if slot and state.why_cannot_sign(user, Signature.Meaning.REJECTED) is None:
+            out.append((req, slot))
     return out, checked

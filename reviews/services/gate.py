@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reviews.models import GateCall
 from reviews.selectors.gate import GateDecision, find_version
-from reviews.selectors.gate_cache import decide
+from reviews.selectors.revision_cache import decide
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import ModelVersion
 from reviews.gate_revisions import SCOPES
-from reviews.selectors import gate_cache
+from reviews.selectors import revision_cache as gate_cache
 from reviews.selectors.gate import gate_decision
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
@@ -33,3 +33,15 @@ def test_the_demo_gate_reads_only_covered_tables_and_caches_the_same_answers(set
     assert read - set(SCOPES) == set()
     assert gate_cache.cache_stats()["hits"] == 4 * len(versions)
     gate_cache.cache_clear()
+
+
+def test_the_demo_request_states_read_only_covered_tables(settings):
+    from reviews.models import PromotionRequest
+    from reviews.selectors.promotion import request_state
+
+    read = set()
+    for request in PromotionRequest.objects.select_related("model_version__model__use_case"):
+        with gate_cache._recording() as tables:
+            request_state(request)
+        read |= tables
+    assert read and read - set(SCOPES) == set()

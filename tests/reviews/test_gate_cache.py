@@ -15,7 +15,7 @@ from governance.models import RiskQuestionOption
 from inventory.models import ModelVersion, UseCase
 from reviews.gate_revisions import SCOPES
 from reviews.models import GateCall, GateRevision
-from reviews.selectors import gate_cache
+from reviews.selectors import revision_cache as gate_cache
 from reviews.services import promotion as svc
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.reviews.signoff_world import PASSWORD
@@ -235,3 +235,32 @@ def test_every_trigger_finds_its_scope(approved):  # noqa: F811
                 assert moved - {0}, (table, "no use case found")
             fired += 1
     assert fired >= 15
+
+
+# --- Request states read by "my pending approvals" ------------------------------------
+
+
+def test_pending_approvals_come_from_the_cache_until_the_state_changes(
+    world, data_scientist, risk_officer, client_for
+):
+    """The signer's list is computed once per state; making the signer an author of the
+    version (segregation of duties) takes the request off their list at the next view."""
+    use_case, version = world
+    req = svc.request_create(version=version, by=data_scientist, justification="QA run")
+    page = client_for(risk_officer)
+    url = reverse("reviews:pending")
+
+    def to_sign():
+        response = page.get(url)
+        assert response.status_code == 200
+        return [r.pk for r, _ in response.context["to_sign"]]
+
+    assert to_sign() == [req.pk]
+    assert to_sign() == [req.pk]
+    assert stats_of("states")["hits"] >= 1
+    version.authors.add(risk_officer)
+    assert to_sign() == []
+
+
+def stats_of(which):
+    return gate_cache.cache_stats(which)

@@ -1,5 +1,7 @@
-"""The gate's answers, computed once per state of what they read (issue 13: a gate call
-computed about 30 queries; pipelines ask the same question again and again).
+"""Reads computed once per state of what they read (issue 13): the gate's answers (a gate
+call computed about 30 queries; pipelines ask the same question again and again) and,
+for pages that only read them, promotion requests' states (about 22 queries each; "my
+pending approvals" evaluates up to ten).
 
 An answer is cached under (version, environment, use case, the use case's and the
 shared revision tokens, today's date). The database changes a token in the same
@@ -14,8 +16,15 @@ answer stored under a token was computed from that state or a later one, never a
 earlier one. An answer is stored only when every table read to compute it has a revision
 trigger; otherwise the gate computes every time (and the test of this module fails).
 
-The cache is per process (``GATE_CACHE_ENTRIES`` answers, least recently used first out;
-0 turns it off). A call costs then three queries: the token, the version, the log row.
+The cache is per process (``GATE_CACHE_ENTRIES`` answers, and as many request states,
+least recently used first out; 0 turns it off). A gate call costs then three queries: the
+token, the version, the log row.
+
+A cached request state is shared by the requests of one process: for reading only (a
+page), never for a decision that writes (signing reads its own, in its transaction). Each
+computation runs in a memo scope of its own, inside the recording, so that what a
+memoized read returns is recorded with the computation that uses it; inside an outer memo
+scope nothing is cached.
 """
 
 from __future__ import annotations
@@ -33,10 +42,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from core.memo import in_scope, memo_scope
 from inventory.models import ModelVersion
 from reviews.gate_revisions import SCOPES, SHARED
-from reviews.models import GateRevision
+from reviews.models import GateRevision, PromotionRequest
 from reviews.selectors.gate import GateDecision, gate_decision
+from reviews.selectors.promotion import RequestState, request_state
 
 # A table read: FROM "t" / JOIN "t" (quoted by the ORM; raw SQL may not quote).
 _READ = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_]\w*)"?', re.IGNORECASE)
@@ -90,14 +101,17 @@ class _Lru:
 
 
 _answers = _Lru()
+_states = _Lru()
 
 
-def cache_stats() -> dict[str, int]:
-    return {"hits": _answers.hits, "misses": _answers.misses, "entries": len(_answers._items)}
+def cache_stats(which: str = "gate") -> dict[str, int]:
+    lru = _answers if which == "gate" else _states
+    return {"hits": lru.hits, "misses": lru.misses, "entries": len(lru._items)}
 
 
 def cache_clear() -> None:
     _answers.clear()
+    _states.clear()
 
 
 def tables_read(sql: str) -> set[str]:
@@ -118,6 +132,8 @@ def _recording() -> Iterator[set[str]]:
 
 
 def _tokens(use_case_id: int) -> tuple[str, str] | None:
+    if getattr(settings, "GATE_CACHE_ENTRIES", 0) <= 0 or in_scope():
+        return None
     found = dict(
         GateRevision.objects.filter(scope__in=[SHARED, use_case_id]).values_list("scope", "token")
     )
@@ -129,9 +145,8 @@ def _tokens(use_case_id: int) -> tuple[str, str] | None:
 def decide(version: ModelVersion, environment: str) -> GateDecision:
     """``gate_decision(version, environment)``, from the cache when nothing it read has
     changed since it was computed."""
-    size = getattr(settings, "GATE_CACHE_ENTRIES", 0)
     use_case_id = version.model.use_case_id
-    tokens = _tokens(use_case_id) if size > 0 else None
+    tokens = _tokens(use_case_id)
     if tokens is None:
         return gate_decision(version, environment)
     key = (version.pk, environment, use_case_id, tokens, timezone.localdate())
@@ -141,7 +156,7 @@ def decide(version: ModelVersion, environment: str) -> GateDecision:
     # Read the version again after the tokens: the answer must not come from a row older
     # than the tokens it is stored under.
     fresh = ModelVersion.objects.select_related("model__use_case").get(pk=version.pk)
-    with _recording() as tables:
+    with _recording() as tables, memo_scope():
         decision = gate_decision(fresh, environment)
     if fresh.model.use_case_id == use_case_id and tables <= COVERED:
         answer = _Answer(
@@ -150,5 +165,26 @@ def decide(version: ModelVersion, environment: str) -> GateDecision:
             copy.deepcopy(decision.warnings),
             decision.request_id,
         )
-        _answers.put(key, answer, size)
+        _answers.put(key, answer, settings.GATE_CACHE_ENTRIES)
     return decision
+
+
+def request_state_for_reading(request: PromotionRequest) -> RequestState:
+    """``request_state(request)``, from the cache when nothing it read has changed since
+    it was computed. Read only: the state is shared (see the module's docstring)."""
+    use_case_id = request.model_version.model.use_case_id
+    tokens = _tokens(use_case_id)
+    if tokens is None:
+        return request_state(request)
+    key = (request.pk, use_case_id, tokens, timezone.localdate())
+    state = _states.get(key)
+    if state is not None:
+        return state
+    fresh = PromotionRequest.objects.select_related("model_version__model__use_case").get(
+        pk=request.pk
+    )
+    with _recording() as tables, memo_scope():
+        state = request_state(fresh)
+    if fresh.model_version.model.use_case_id == use_case_id and tables <= COVERED:
+        _states.put(key, state, settings.GATE_CACHE_ENTRIES)
+    return state
