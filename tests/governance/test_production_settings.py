@@ -92,3 +92,20 @@ def test_uploads_can_go_to_a_storage_every_host_sees():
         "BACKEND": "django.core.files.storage.InMemoryStorage",
         "OPTIONS": {"location": "uploads"},
     }
+
+
+def test_object_storage_never_overwrites_evidence_by_default():
+    """django-storages' S3 backend replaces an object of the same name unless told not
+    to: a second evidence file under an earlier one's name would change what was signed."""
+    s3 = settings_with(
+        **PRODUCTION,
+        DJANGO_STORAGE_BACKEND="storages.backends.s3.S3Storage",
+        DJANGO_STORAGE_OPTIONS='{"bucket_name": "governance-uploads"}',
+    )["storage"]
+    assert s3["OPTIONS"] == {"bucket_name": "governance-uploads", "file_overwrite": False}
+    explicit = settings_with(
+        **PRODUCTION,
+        DJANGO_STORAGE_BACKEND="storages.backends.s3.S3Storage",
+        DJANGO_STORAGE_OPTIONS='{"bucket_name": "b", "file_overwrite": true}',
+    )["storage"]
+    assert explicit["OPTIONS"]["file_overwrite"] is True
