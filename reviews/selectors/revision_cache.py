@@ -16,8 +16,8 @@ answer stored under a token was computed from that state or a later one, never a
 earlier one. An answer is stored only when every table read to compute it has a revision
 trigger; otherwise the gate computes every time (and the test of this module fails).
 
-The cache is per process (``GATE_CACHE_ENTRIES`` answers, and as many request states,
-least recently used first out; 0 turns it off). A gate call costs then three queries: the
+The cache is per process (``GATE_CACHE_ENTRIES`` answers and at most 256 request
+states, least recently used first out; 0 turns it off). A gate call costs then three queries: the
 token, the version, the log row.
 
 A cached request state is shared by the requests of one process: for reading only (a
@@ -52,6 +52,8 @@ from reviews.selectors.promotion import RequestState, request_state
 # A table read: FROM "t" / JOIN "t" (quoted by the ORM; raw SQL may not quote).
 _READ = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_]\w*)"?', re.IGNORECASE)
 COVERED = frozenset(SCOPES)
+# A request state holds rows and manifests (tens of KB): fewer of them.
+STATES_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,12 @@ def _recording() -> Iterator[set[str]]:
         yield tables
 
 
+def _today() -> tuple:
+    """The dates the rules read: UTC's and the site's (they differ near midnight when
+    TIME_ZONE is not UTC)."""
+    return timezone.now().date(), timezone.localdate()
+
+
 def _tokens(use_case_id: int) -> tuple[str, str] | None:
     if getattr(settings, "GATE_CACHE_ENTRIES", 0) <= 0 or in_scope():
         return None
@@ -149,7 +157,7 @@ def decide(version: ModelVersion, environment: str) -> GateDecision:
     tokens = _tokens(use_case_id)
     if tokens is None:
         return gate_decision(version, environment)
-    key = (version.pk, environment, use_case_id, tokens, timezone.localdate())
+    key = (version.pk, environment, use_case_id, tokens, _today())
     answer = _answers.get(key)
     if answer is not None:
         return answer.decision(version)
@@ -176,7 +184,7 @@ def request_state_for_reading(request: PromotionRequest) -> RequestState:
     tokens = _tokens(use_case_id)
     if tokens is None:
         return request_state(request)
-    key = (request.pk, use_case_id, tokens, timezone.localdate())
+    key = (request.pk, use_case_id, tokens, _today())
     state = _states.get(key)
     if state is not None:
         return state
@@ -186,5 +194,5 @@ def request_state_for_reading(request: PromotionRequest) -> RequestState:
     with _recording() as tables, memo_scope():
         state = request_state(fresh)
     if fresh.model_version.model.use_case_id == use_case_id and tables <= COVERED:
-        _states.put(key, state, settings.GATE_CACHE_ENTRIES)
+        _states.put(key, state, min(settings.GATE_CACHE_ENTRIES, STATES_MAX))
     return state
