@@ -20,6 +20,15 @@ caches an answer only when every table it read while computing it is in ``SCOPES
 gate compute every time until the table is added here, and
 ``tests/reviews/test_gate_cache.py`` fails until it is.
 
+The token changes with the row, inside the writer's transaction: an answer computed
+inside that transaction (after its writes) is stored under a token nobody else sees
+unless the transaction commits, and then with the state it was computed from. (Moving the
+tokens at commit instead, in a fixed order, would break that.) The price on PostgreSQL: a
+bulk UPDATE outside any transaction across rows of several use cases, meeting a writer
+that moves the same tokens in another order, can deadlock; PostgreSQL detects it and
+aborts one after a second (a 503 for a page, a retry for a task). Writers inside
+transactions are already serialised by the audit chain's lock.
+
 ``install_revision_triggers`` runs after every ``migrate`` (``reviews.apps``), like the
 append-only guards: idempotent, and again after SQLite rebuilt a table.
 """
