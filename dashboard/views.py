@@ -33,7 +33,7 @@ from governance.selectors.ethics import (
     use_cases_without_ethics_answers,
 )
 from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
-from governance.selectors.raci import use_cases_with_incomplete_raci
+from governance.selectors.raci import use_cases_with_incomplete_raci_count
 from governance.selectors.regulations import requirements_for_use_case
 from inventory import permissions
 from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
@@ -65,7 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "high_or_critical": high,
             "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
             "without_ethics": use_cases_without_ethics_answers(user=request.user).count(),
-            "raci_incomplete": len(use_cases_with_incomplete_raci(user=request.user)),
+            "raci_incomplete": use_cases_with_incomplete_raci_count(user=request.user),
             "obligations": obligation_kpis(),
             "obligation_table": obligation_status_by_tier(),
             "drift_alerts": alerts_open_for_home(user=request.user),

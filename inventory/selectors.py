@@ -7,11 +7,18 @@ from accounts.permissions import AnyUser, has_any_role
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 
 
-def use_case_list(*, user: AnyUser) -> QuerySet[UseCase]:
+def use_cases_visible(*, user: AnyUser) -> QuerySet[UseCase]:
+    """The use cases the user may see, with nothing joined or annotated: the base of
+    the lists and of the set-based counts (issue 18)."""
     if not has_any_role(user):
         return UseCase.objects.none()
+    return UseCase.objects.all()
+
+
+def use_case_list(*, user: AnyUser) -> QuerySet[UseCase]:
     return (
-        UseCase.objects.select_related("team", "business_owner", "technical_owner")
+        use_cases_visible(user=user)
+        .select_related("team", "business_owner", "technical_owner")
         .prefetch_related("regulations")
         .annotate(model_count=Count("ml_models", distinct=True))
         .order_by("name", "pk")
