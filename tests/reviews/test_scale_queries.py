@@ -26,6 +26,7 @@ def request_page(use_case):
 
 
 PAGES = {
+    "/reviews/": 19,
     "/reviews/periodic-reviews/": 11,
     "/reviews/periodic-reviews/?page=2": 11,
     "/reviews/gate/": 4,
