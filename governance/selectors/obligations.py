@@ -180,7 +180,7 @@ def obligation_status_by_tier(*, today=None) -> dict[str, Any]:
     today = today or timezone.localdate()
     rows = (
         Obligation.objects.filter(active=True)
-        .values("use_case_id", "status")
+        .values_list("use_case_id", "status")
         .annotate(n=Count("id"), late=Count("id", filter=Q(status__in=PENDING, due_date__lt=today)))
         .order_by()
     )
@@ -188,11 +188,12 @@ def obligation_status_by_tier(*, today=None) -> dict[str, Any]:
     counts: dict[tuple[str, int | None], int] = {}
     late: dict[int | None, int] = {}
     owed = 0
-    for r in rows:
-        tier = tier_of.get(r["use_case_id"])
-        counts[(r["status"], tier)] = counts.get((r["status"], tier), 0) + r["n"]
-        late[tier] = late.get(tier, 0) + r["late"]
-        owed += r["n"] if r["status"] in PENDING else 0
+    for use_case_id, status, n, overdue in rows:
+        tier = tier_of.get(use_case_id)
+        counts[(status, tier)] = counts.get((status, tier), 0) + n
+        late[tier] = late.get(tier, 0) + overdue
+        if status in PENDING:
+            owed += n
     tiers = list(RiskTier)
     return {
         "tiers": [t.label for t in tiers],

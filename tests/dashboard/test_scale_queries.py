@@ -1,4 +1,4 @@
-"""Issue 18: the composed pages and the inventory, audit, fairness, monitoring and
+"""Issue 18: the composed pages, a dataset page and the inventory, audit, fairness, monitoring and
 experiment lists of the API read the database the same number of times for a portfolio
 of 3 use cases and of 30 (``demo.scale``, the code of ``manage.py seed_scale``).
 
@@ -14,7 +14,12 @@ def use_case_page(use_case):
     return f"/inventory/use-cases/{use_case.pk}/"
 
 
+def dataset_page(use_case):
+    return f"/inventory/datasets/{use_case.datasets.order_by('pk').first().pk}/"
+
+
 PAGES = {
+    "dataset_page": 9,
     "/": 15,
     "use_case_page": 31,
     "/inventory/": 9,
@@ -38,8 +43,11 @@ API = {
 }
 
 
+FUNCTIONS = {"use_case_page": use_case_page, "dataset_page": dataset_page}
+
+
 def _urls(expected):
-    return [use_case_page if url == "use_case_page" else url for url in expected]
+    return [FUNCTIONS.get(url, url) for url in expected]
 
 
 def test_home_use_case_inventory_and_audit_pages_do_not_grow(scale_counts):
