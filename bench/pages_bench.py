@@ -216,7 +216,32 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"Results: {path}")
+    print()
+    print(summary(results))
     return 1 if slow else 0
+
+
+def summary(results: list[dict]) -> str:
+    """A Markdown table, one row per page: the slowest role's p95, the median of the
+    roles' p50, and the query counts (min-max over the roles), for docs/benchmarks.md."""
+    pages: dict[str, list[dict]] = {}
+    for row in results:
+        if row["status"] == 200:
+            pages.setdefault(row["page"], []).append(row)
+    lines = [
+        "| page | roles | p50 ms (median of roles) | p95 ms (slowest role) | queries | KB |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for page, rows in pages.items():
+        worst = max(rows, key=lambda r: r["p95_ms"])
+        queries = sorted({r["queries"] for r in rows})
+        shown = f"{queries[0]}" if len(queries) == 1 else f"{queries[0]}-{queries[-1]}"
+        lines.append(
+            f"| {page} | {len(rows)} | {statistics.median(r['p50_ms'] for r in rows):.0f} "
+            f"| {worst['p95_ms']:.0f} ({worst['role']}) | {shown} "
+            f"| {max(r['bytes'] for r in rows) / 1024:.0f} |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
