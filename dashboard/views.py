@@ -32,8 +32,8 @@ from governance.selectors.ethics import (
     ethics_deviation_list,
     use_cases_without_ethics_answers,
 )
-from governance.selectors.obligations import obligation_kpis, obligation_status_by_tier
-from governance.selectors.raci import use_cases_with_incomplete_raci
+from governance.selectors.obligations import obligation_status_by_tier
+from governance.selectors.raci import use_cases_with_incomplete_raci_count
 from governance.selectors.regulations import requirements_for_use_case
 from inventory import permissions
 from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
@@ -54,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
         for value, label in LifecycleStatus.choices
     ]
     high = sum(t["count"] for t in tiers if t["value"] >= RiskTier.HIGH)
+    obligation_table = obligation_status_by_tier()
     heatmap = charts.portfolio_heatmap(counts["matrix"], tiers=RiskTier.choices, list_url=list_url)
     return render(
         request,
@@ -65,9 +66,12 @@ def home(request: HttpRequest) -> HttpResponse:
             "high_or_critical": high,
             "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
             "without_ethics": use_cases_without_ethics_answers(user=request.user).count(),
-            "raci_incomplete": len(use_cases_with_incomplete_raci(user=request.user)),
-            "obligations": obligation_kpis(),
-            "obligation_table": obligation_status_by_tier(),
+            "raci_incomplete": use_cases_with_incomplete_raci_count(user=request.user),
+            "obligations": {
+                "open": obligation_table["open"],
+                "overdue": obligation_table["overdue_total"],
+            },
+            "obligation_table": obligation_table,
             "drift_alerts": alerts_open_for_home(user=request.user),
             "heatmap": chart_figure(heatmap),
             "recent": classification_recent(user=request.user),

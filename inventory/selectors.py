@@ -2,18 +2,37 @@
 every user with a governance role reads the whole inventory; others see nothing."""
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.permissions import AnyUser, has_any_role
 from inventory.models import Dataset, DatasetColumn, MLModel, ModelVersion, Team, UseCase
 
 
-def use_case_list(*, user: AnyUser) -> QuerySet[UseCase]:
+def use_cases_visible(*, user: AnyUser) -> QuerySet[UseCase]:
+    """The use cases the user may see, with nothing joined or annotated: the base of
+    the lists and of the set-based counts (issue 18)."""
     if not has_any_role(user):
         return UseCase.objects.none()
+    return UseCase.objects.all()
+
+
+_model_counts = (
+    MLModel.objects.filter(use_case=OuterRef("pk"))
+    .order_by()
+    .values("use_case")
+    .annotate(n=Count("pk"))
+    .values("n")
+)
+
+
+def use_case_list(*, user: AnyUser) -> QuerySet[UseCase]:
     return (
-        UseCase.objects.select_related("team", "business_owner", "technical_owner")
+        use_cases_visible(user=user)
+        .select_related("team", "business_owner", "technical_owner")
         .prefetch_related("regulations")
-        .annotate(model_count=Count("ml_models", distinct=True))
+        # A subquery, not a join counted with GROUP BY: a page of 50 counts 50 use cases'
+        # models, and the list's count needs no join (issue 18: the API's list of 10,000).
+        .annotate(model_count=Coalesce(Subquery(_model_counts), 0))
         .order_by("name", "pk")
     )
 

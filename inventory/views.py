@@ -214,6 +214,9 @@ def dataset_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+DATASET_USERS_SHOWN = 50
+
+
 @role_required
 def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = get_or_404(dataset_list(user=request.user).get, pk=pk)
@@ -222,7 +225,11 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inventory/dataset_detail.html",
         {
             "dataset": dataset,
-            "use_cases": use_case_list(user=request.user).filter(datasets=dataset),
+            # A page at a time: a shared dataset is used by thousands of use cases in a
+            # large portfolio (issue 18: 151 KB and 230 ms at 10,000).
+            "page_obj": Paginator(
+                use_case_list(user=request.user).filter(datasets=dataset), DATASET_USERS_SHOWN
+            ).get_page(request.GET.get("page")),
             "can_change": permissions.can_change_dataset(request.user, dataset),
             **history_context(dataset, request.user),
         },

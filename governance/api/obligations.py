@@ -16,7 +16,7 @@ from governance.filters import ObligationFilterSet
 from governance.models import Obligation, ObligationEvent
 from governance.selectors import obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
-from inventory.selectors import use_case_list
+from inventory.selectors import use_cases_visible
 
 
 class ObligationEventSerializer(serializers.ModelSerializer):
@@ -107,7 +107,7 @@ class ObligationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return obligation_list(active=None).filter(
-            use_case__in=use_case_list(user=self.request.user).values("pk")
+            use_case__in=use_cases_visible(user=self.request.user).values("pk")
         )
 
     @extend_schema(request=EvidenceInputSerializer, responses=ObligationSerializer)

@@ -193,7 +193,11 @@ class Classification(AppendOnlyModel):
     class Meta:
         ordering = ["-classified_at", "-id"]
         get_latest_by = ["classified_at", "id"]
-        indexes = [models.Index(fields=["use_case", "-classified_at"])]
+        indexes = [
+            models.Index(fields=["use_case", "-classified_at"]),
+            # The home page's latest classifications (issue 18).
+            models.Index(fields=["-classified_at", "-id"], name="classification_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.use_case} -> level {self.criticality}, {self.get_risk_tier_display()}"

@@ -112,7 +112,16 @@ class Obligation(models.Model):
                 name="obligation_superseded_dated",
             ),
         ]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # The home page's tally reads only this index (issue 18: a scan of 100,000
+            # wide rows took 300 ms on SQLite).
+            models.Index(
+                fields=["use_case", "status", "due_date"],
+                condition=models.Q(active=True),
+                name="obligation_active_tally",
+            ),
+        ]
 
     def __str__(self) -> str:
         where = (

@@ -146,12 +146,17 @@ PAST_QA = ("preprod", "prod")
 def pii_columns_for(*, use_case) -> dict[str, list[str]]:
     """PII columns of the datasets the use case names and its versions trained on:
     dataset name -> column names."""
-    columns = DatasetColumn.objects.filter(is_pii=True).filter(
-        Q(dataset__use_cases=use_case) | Q(dataset__trained_versions__model__use_case=use_case)
-    )
+    # Two queries, not one with OR across the two joins: SQLite could use no index for
+    # the OR and joined every use case's datasets with every version (minutes at 10,000
+    # use cases, issue 18).
+    pii = DatasetColumn.objects.filter(is_pii=True)
     out: dict[str, set[str]] = {}
-    for dataset, column in columns.values_list("dataset__name", "name"):
-        out.setdefault(dataset, set()).add(column)
+    for columns in (
+        pii.filter(dataset__use_cases=use_case),
+        pii.filter(dataset__trained_versions__model__use_case=use_case),
+    ):
+        for dataset, column in columns.values_list("dataset__name", "name"):
+            out.setdefault(dataset, set()).add(column)
     return {name: sorted(cols) for name, cols in out.items()}
 
 

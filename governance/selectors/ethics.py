@@ -214,10 +214,11 @@ def use_cases_without_ethics_answers(*, user: AnyUser) -> QuerySet:
     """Use cases (not retired) with no answers to the current use-case questionnaire:
     never answered, or answered only to a superseded version. Empty for users
     without a role."""
-    from inventory.selectors import use_case_list
+    from inventory.selectors import use_cases_visible
 
     current = ethics_version_current(scope=Scope.USE_CASE)
-    qs = use_case_list(user=user).exclude(status=LifecycleStatus.RETIRED)
+    # Plain rows (no joins, no annotation): the pages count them (issue 18).
+    qs = use_cases_visible(user=user).exclude(status=LifecycleStatus.RETIRED)
     if current is None:
         return qs.none()
     answered = EthicsAnswerSet.objects.filter(use_case=OuterRef("pk"), version=current)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.permissions import AnyUser, has_any_role
 from core import raci_rules
@@ -172,16 +172,21 @@ def raci_accountable_for(*, use_case, task_code: str) -> list[User]:
     return raci_people_for(use_case=use_case, task_code=task_code, letters="A")
 
 
-def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
+def _mine(user) -> QuerySet[RaciAssignment]:
+    """The user's assignments: named in person or through one of their teams."""
+    team_ids = list(user.teams.values_list("pk", flat=True))
+    return RaciAssignment.objects.filter(Q(user=user) | Q(team_id__in=team_ids))
+
+
+def raci_my_responsibilities(*, user: AnyUser, use_case_ids=None, letter: str = "") -> list[dict]:
     """What the user is A, R, C or I for, across use cases (named directly or through a
-    team), one row per (use case, task)."""
+    team), one row per (use case, task); only ``use_case_ids`` when given (one page of
+    ``raci_my_use_cases``), only rows holding ``letter`` when given."""
     if not has_any_role(user):
         return []
-    assignments = (
-        RaciAssignment.objects.filter(Q(user=user) | Q(team__members=user))
-        .select_related("use_case", "role")
-        .distinct()
-    )
+    assignments = _mine(user).select_related("use_case", "role")
+    if use_case_ids is not None:
+        assignments = assignments.filter(use_case_id__in=use_case_ids)
     roles_by_use_case: dict[int, set[str]] = {}
     use_cases = {}
     for a in assignments:
@@ -194,7 +199,7 @@ def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
     rows = []
     for use_case_id, my_roles in roles_by_use_case.items():
         for (task_code, role_code), letters in own.get(use_case_id, template).items():
-            if role_code in my_roles and letters:
+            if role_code in my_roles and letters and (not letter or letter in letters):
                 rows.append(
                     {
                         "use_case": use_cases[use_case_id],
@@ -205,6 +210,52 @@ def raci_my_responsibilities(*, user: AnyUser) -> list[dict]:
                 )
     rows.sort(key=lambda r: (r["use_case"].name, r["task"].order, r["role"].order))
     return rows
+
+
+def raci_my_use_cases(*, user: AnyUser, letter: str = "", q: str = "") -> QuerySet:
+    """The use cases for which the user holds some letter (``letter`` when given) in
+    person or through a team, by name, as one query to paginate (issue 18: the page
+    listed three rows for each of 10,000 use cases). Use cases following the template
+    are selected in SQL from the roles holding that letter in it; the few with a
+    matrix of their own are checked in Python."""
+    from inventory.selectors import use_cases_visible
+
+    if not has_any_role(user):
+        return use_cases_visible(user=user)
+    mine = _mine(user)
+    tasks = {t.code for t in raci_tasks()}
+    template = raci_template_matrix()
+    holding = {
+        role
+        for (task, role), letters in template.items()
+        if task in tasks and letters and (not letter or letter in letters)
+    }
+    own_ids = list(
+        UseCaseRaciCell.objects.filter(use_case_id__in=mine.values("use_case_id"))
+        .values_list("use_case_id", flat=True)
+        .distinct()
+    )
+    own = _own_matrices(own_ids)
+    my_roles: dict[int, set[str]] = {}
+    for use_case_id, code in mine.filter(use_case_id__in=own_ids).values_list(
+        "use_case_id", "role__code"
+    ):
+        my_roles.setdefault(use_case_id, set()).add(code)
+    own_matching = [
+        pk
+        for pk, matrix in own.items()
+        if any(
+            role in my_roles.get(pk, set()) and letters and (not letter or letter in letters)
+            for (_task, role), letters in matrix.items()
+        )
+    ]
+    following = Exists(mine.filter(use_case_id=OuterRef("pk"), role__code__in=holding)) & ~Q(
+        pk__in=own_ids
+    )
+    found = use_cases_visible(user=user).filter(following | Q(pk__in=own_matching))
+    if q:
+        found = found.filter(name__icontains=q)
+    return found.order_by("name", "pk")
 
 
 def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
@@ -234,3 +285,54 @@ def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
             staffed_roles=staffed.get(u.pk, set()),
         )
     ]
+
+
+def use_cases_with_incomplete_raci_count(*, user: AnyUser) -> int:
+    """How many use cases ``use_cases_with_incomplete_raci`` lists, in SQL (issue 18:
+    the home page loaded every use case to check its RACI in Python). A use case that
+    follows the template is incomplete when the template breaks a rule, or when a role
+    holding A or R in it has nobody named; the few with their own matrix are checked
+    as before. Four queries, whatever the number of use cases."""
+    from inventory.choices import LifecycleStatus
+    from inventory.selectors import use_cases_visible
+
+    live = use_cases_visible(user=user).exclude(status=LifecycleStatus.RETIRED)
+    own_ids = list(
+        UseCaseRaciCell.objects.filter(use_case__in=live)
+        .values_list("use_case_id", flat=True)
+        .distinct()
+    )
+    tasks = [(t.code, t.name) for t in raci_tasks()]
+    roles = {r.code: r for r in raci_roles()}
+    named_roles = [(code, r.name) for code, r in roles.items()]
+    template = raci_template_matrix()
+    own = _own_matrices(own_ids)
+    staffed: dict[int, set[str]] = {}
+    for use_case_id, role_code in RaciAssignment.objects.filter(
+        use_case_id__in=own_ids
+    ).values_list("use_case_id", "role__code"):
+        staffed.setdefault(use_case_id, set()).add(role_code)
+    incomplete = sum(
+        1
+        for pk in own_ids
+        if raci_rules.violations(
+            own.get(pk, {}), tasks=tasks, roles=named_roles, staffed_roles=staffed.get(pk, set())
+        )
+    )
+    following = live.exclude(pk__in=own_ids)
+    if raci_rules.violations(template, tasks=tasks, roles=named_roles):
+        return incomplete + following.count()
+    task_codes = {code for code, _ in tasks}
+    needed = {
+        role
+        for (task, role), letters in template.items()
+        if task in task_codes and role in roles and set(letters) & {"A", "R"}
+    }
+    if not needed:
+        return incomplete
+    unstaffed = Q()
+    for code in sorted(needed):
+        unstaffed |= ~Exists(
+            RaciAssignment.objects.filter(use_case=OuterRef("pk"), role_id=roles[code].pk)
+        )
+    return incomplete + following.filter(unstaffed).count()

@@ -1,9 +1,11 @@
 """Step 3 pages: a use case's RACI grid (read, and edit where allowed) and "my
 responsibilities"."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,6 +15,7 @@ from core.raci_rules import MEANING
 from governance import permissions
 from governance.models import RaciAssignment, RaciRole
 from governance.selectors import raci_my_responsibilities, raci_view
+from governance.selectors.raci import raci_my_use_cases
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
 from inventory.models import Team
 from inventory.selectors import use_case_get
@@ -128,10 +131,41 @@ def raci_assignment_remove(request: HttpRequest, pk: int, assignment_pk: int) ->
     return redirect("governance:raci-use-case", pk=use_case.pk)
 
 
+class MineFilterForm(forms.Form):
+    letter = forms.ChoiceField(required=False, choices=[("", "Any"), *MEANING.items()], label="As")
+    q = forms.CharField(required=False, max_length=200, label="Use case")
+
+
+MINE_SHOWN = 25
+
+
 @role_required
 def raci_mine(request: HttpRequest) -> HttpResponse:
+    """My responsibilities, grouped by use case, a page of use cases at a time, filtered
+    by letter and use-case name (issue 18); a bad filter value is a 400 naming it."""
+    form = MineFilterForm(request.GET)
+    valid = form.is_valid()
+    letter = form.cleaned_data.get("letter", "") if valid else ""
+    q = (form.cleaned_data.get("q") or "").strip() if valid else ""
+    page = Paginator(raci_my_use_cases(user=request.user, letter=letter, q=q), MINE_SHOWN).get_page(
+        request.GET.get("page")
+    )
+    rows = raci_my_responsibilities(
+        user=request.user, use_case_ids=[u.pk for u in page.object_list], letter=letter
+    )
+    groups: dict[int, dict] = {u.pk: {"use_case": u, "rows": []} for u in page.object_list}
+    for row in rows:
+        groups[row["use_case"].pk]["rows"].append(row)
     return render(
         request,
         "governance/raci_mine.html",
-        {"rows": raci_my_responsibilities(user=request.user), "meaning": MEANING},
+        {
+            "groups": list(groups.values()),
+            "page_obj": page,
+            "filter_form": form,
+            "letter": letter,
+            "q": q,
+            "meaning": MEANING,
+        },
+        status=200 if valid else 400,
     )

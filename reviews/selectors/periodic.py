@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from core import policy_rules
@@ -111,24 +112,24 @@ def versions_in_production() -> QuerySet[ModelVersion]:
 AUDIT = "audit-documentation"
 
 
-def _intervals(use_case_ids: set[int]) -> dict[int, int | None]:
+def _intervals(use_case_ids) -> dict[int, int | None]:
     """{use case id: periodic-review interval}, as ``review_interval_days`` reads it: the
-    use case's active, not waived audit obligation (the last in its order wins)."""
+    use case's active, not waived audit obligation (the last in its order wins).
+    ``use_case_ids`` is a set or a queryset of ids (a subquery). Only the interval is
+    read out of each obligation's parameters (issue 18: decoding 10,000 of them)."""
     rows = (
         Obligation.objects.filter(
             use_case_id__in=use_case_ids, active=True, consideration__code=AUDIT
         )
         .exclude(status=Obligation.Status.WAIVED)
         .order_by("use_case_id", F("model_version_id").asc(nulls_first=True), "id")
+        .values_list("use_case_id", KT("parameters__periodic_review_days"))
     )
-    params: dict[int, dict] = {}
-    for o in rows:
-        params[o.use_case_id] = o.parameters
-    out: dict[int, int | None] = {}
-    for uc in use_case_ids:
-        days = (params.get(uc) or {}).get("periodic_review_days")
-        out[uc] = int(days) if days else None
-    return out
+    days: dict[int, str | None] = {}
+    for use_case_id, value in rows:
+        days[use_case_id] = value
+    # As ``int(days) if days else None`` on the decoded value: 0 owes no review.
+    return {uc: (int(float(d)) or None) if d else None for uc, d in days.items()}
 
 
 def _first_per_version(rows, key: str = "model_version_id") -> dict:
@@ -138,11 +139,79 @@ def _first_per_version(rows, key: str = "model_version_id") -> dict:
     return out
 
 
-def periodic_review_rows(*, today: date | None = None) -> list[tuple[ModelVersion, ReviewStatus]]:
-    """(version, status) of every version in production, the soonest due first."""
-    versions = list(versions_in_production())
-    ids = [v.pk for v in versions]
-    intervals = _intervals({v.model.use_case_id for v in versions})
+ENTERED = [PromotionRequest.Status.APPROVED, PromotionRequest.Status.REVOKED]
+REVIEW_FILTERS = {
+    "overdue": "Overdue",
+    "blocked": "Blocked by the gate",
+    "current": "Up to date",
+    "none": "No review owed",
+}
+
+
+def _matches(status: ReviewStatus, wanted: str) -> bool:
+    return {
+        "overdue": status.overdue,
+        "blocked": status.past_grace,
+        "current": status.due is not None and not status.overdue,
+        "none": status.due is None,
+    }.get(wanted, True)
+
+
+def periodic_review_index(*, today: date | None = None, status: str = "") -> list[int]:
+    """Ids of the versions in production, the soonest due first (those with no due date
+    last, by registration), keeping those whose status matches ``status`` (a key of
+    ``REVIEW_FILTERS``; empty: all). Four queries of plain values whatever the number
+    of versions (issue 18): the dates are compared in Python, not per version in SQL."""
+    prod = ModelVersion.objects.filter(environment="prod")
+    versions = list(prod.values_list("pk", "model__use_case_id", "registered_at"))
+    last = dict(
+        PeriodicReview.objects.filter(model_version__environment="prod")
+        .values("model_version_id")
+        .annotate(at=Max("reviewed_at"))
+        .values_list("model_version_id", "at")
+    )
+    entered = dict(
+        PromotionRequest.objects.filter(
+            model_version__environment="prod", to_environment="prod", status__in=ENTERED
+        )
+        .exclude(decided_at=None)
+        .values("model_version_id")
+        .annotate(at=Max("decided_at"))
+        .values_list("model_version_id", "at")
+    )
+    intervals = _intervals(prod.values("model__use_case_id"))
+    today = today or timezone.now().date()
+    keyed = []
+    for pk, use_case_id, registered_at in versions:
+        since = last.get(pk) or entered.get(pk)
+        interval = intervals.get(use_case_id)
+        due = since.date() + timedelta(days=interval) if since and interval else None
+        if status:
+            found = ReviewStatus(
+                interval,
+                None,
+                since and since.date(),
+                due,
+                max(0, (today - due).days) if due else 0,
+                settings.PERIODIC_REVIEW_GRACE_DAYS,
+            )
+            if not _matches(found, status):
+                continue
+        keyed.append((due is None, due or registered_at.date(), pk))
+    keyed.sort()
+    return [pk for _, _, pk in keyed]
+
+
+def periodic_review_rows(
+    *, today: date | None = None, ids: list[int] | None = None
+) -> list[tuple[ModelVersion, ReviewStatus]]:
+    """(version, status) of the versions in production (those of ``ids``, in that
+    order, e.g. one page of ``periodic_review_index``; default all, soonest due first),
+    in four queries."""
+    if ids is None:
+        ids = periodic_review_index(today=today)
+    versions = ModelVersion.objects.select_related("model__use_case").in_bulk(ids)
+    intervals = _intervals({v.model.use_case_id for v in versions.values()})
     last = _first_per_version(
         PeriodicReview.objects.filter(model_version_id__in=ids).order_by(
             "model_version_id", "-reviewed_at", "-id"
@@ -150,23 +219,19 @@ def periodic_review_rows(*, today: date | None = None) -> list[tuple[ModelVersio
     )
     entered = _first_per_version(
         PromotionRequest.objects.filter(
-            model_version_id__in=ids,
-            to_environment="prod",
-            status__in=[PromotionRequest.Status.APPROVED, PromotionRequest.Status.REVOKED],
+            model_version_id__in=ids, to_environment="prod", status__in=ENTERED
         ).order_by("model_version_id", "-decided_at", "-id")
     )
-    rows = [
+    return [
         (
             v,
             review_status_from(
                 v,
-                interval=intervals[v.model.use_case_id],
+                interval=intervals.get(v.model.use_case_id),
                 last=last.get(v.pk),
                 entered=None if v.pk in last else entered.get(v.pk),
                 today=today,
             ),
         )
-        for v in versions
+        for v in (versions[pk] for pk in ids if pk in versions)
     ]
-    rows.sort(key=lambda r: (r[1].due is None, r[1].due or r[0].registered_at.date()))
-    return rows

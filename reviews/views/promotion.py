@@ -31,7 +31,11 @@ from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import pending as pending_sel
 from reviews.selectors import promotion as sel
-from reviews.selectors.periodic import periodic_review_rows
+from reviews.selectors.periodic import (
+    REVIEW_FILTERS,
+    periodic_review_index,
+    periodic_review_rows,
+)
 from reviews.selectors.validation import validation_current
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
@@ -427,9 +431,38 @@ def finding_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reviews:version", pk=finding.model_version_id)
 
 
+class PeriodicReviewFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All"), *REVIEW_FILTERS.items()], label="Status"
+    )
+
+
+PERIODIC_SHOWN = 50
+
+
 @role_required
 def periodic_reviews_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/periodic_reviews.html", {"rows": periodic_review_rows()})
+    """Versions in production by due date, a page at a time (issue 18: every one of
+    thousands was evaluated and listed), filtered by status; an unknown status is a 400
+    naming it."""
+    form = PeriodicReviewFilterForm(request.GET)
+    valid = form.is_valid()
+    wanted = form.cleaned_data.get("status", "") if valid else ""
+    page = Paginator(periodic_review_index(status=wanted), PERIODIC_SHOWN).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reviews/periodic_reviews.html",
+        {
+            "rows": periodic_review_rows(ids=list(page.object_list)),
+            "page_obj": page,
+            "filter_form": form,
+            "status": wanted,
+            "filters": REVIEW_FILTERS,
+        },
+        status=200 if valid else 400,
+    )
 
 
 @role_required

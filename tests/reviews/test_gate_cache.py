@@ -241,12 +241,14 @@ def test_every_trigger_finds_its_scope(approved):  # noqa: F811
 
 
 def test_pending_approvals_come_from_the_cache_until_the_state_changes(
-    world, data_scientist, risk_officer, client_for
+    world, data_scientist, risk_officer, approver, client_for
 ):
-    """The signer's list is computed once per state; making the signer an author of the
-    version (segregation of duties) takes the request off their list at the next view."""
+    """The state of a request someone has signed is computed once per state of what it
+    reads; making the signer an author of the version (segregation of duties) takes the
+    request off their list at the next view."""
     use_case, version = world
     req = svc.request_create(version=version, by=data_scientist, justification="QA run")
+    svc.request_sign(request=req, by=approver, password=PASSWORD, meaning="approved")
     page = client_for(risk_officer)
     url = reverse("reviews:pending")
 

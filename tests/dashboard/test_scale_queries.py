@@ -1,0 +1,60 @@
+"""Issue 18: the composed pages, a dataset page and the inventory, audit, fairness, monitoring and
+experiment lists of the API read the database the same number of times for a portfolio
+of 3 use cases and of 30 (``demo.scale``, the code of ``manage.py seed_scale``).
+
+Exact counts: a change that adds a query per use case, version or obligation fails
+here, and so does one that adds a query to every request (then update the figure)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def use_case_page(use_case):
+    return f"/inventory/use-cases/{use_case.pk}/"
+
+
+def dataset_page(use_case):
+    return f"/inventory/datasets/{use_case.datasets.order_by('pk').first().pk}/"
+
+
+PAGES = {
+    "dataset_page": 9,
+    "/": 15,
+    "use_case_page": 31,
+    "/inventory/": 9,
+    "/inventory/datasets/": 7,
+    "/audit/": 6,
+    "/reviews/experiments/": 4,
+}
+API = {
+    "/api/v1/use-cases/": 7,
+    "/api/v1/teams/": 5,
+    "/api/v1/models/": 5,
+    "/api/v1/model-versions/": 7,
+    "/api/v1/datasets/": 6,
+    "/api/v1/audit-events/": 5,
+    "/api/v1/scored-datasets/": 4,
+    "/api/v1/bias-summaries/": 4,
+    "/api/v1/monitoring-configs/": 4,
+    "/api/v1/monitoring-windows/": 4,
+    "/api/v1/drift-alerts/": 4,
+    "/api/v1/experiments/": 4,
+}
+
+
+FUNCTIONS = {"use_case_page": use_case_page, "dataset_page": dataset_page}
+
+
+def _urls(expected):
+    return [FUNCTIONS.get(url, url) for url in expected]
+
+
+def test_home_use_case_inventory_and_audit_pages_do_not_grow(scale_counts):
+    counts = scale_counts(_urls(PAGES))
+    assert counts == {url: [n, n] for url, n in PAGES.items()}, counts
+
+
+def test_api_lists_do_not_grow(scale_counts):
+    counts = scale_counts(_urls(API), username="governance.lead")
+    assert counts == {url: [n, n] for url, n in API.items()}, counts
