@@ -288,7 +288,7 @@ def _log_hint(url: str, call) -> str:
     if not isinstance(call, int):
         return ""
     base = url[: -len(GATE_PATH)] if url.endswith(GATE_PATH) else url
-    return f" (gate call {call}, listed at {base}{LOG_PATH})"
+    return f" (gate call {call}: {base}{LOG_PATH}?call={call})"
 
 
 def _detail(body: dict | None, status: int) -> str:

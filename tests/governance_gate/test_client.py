@@ -133,7 +133,7 @@ def test_allowed_exits_0_and_names_the_logged_call(gate, token_env):
     )
     assert code == governance_gate.ALLOWED == 0
     assert "ALLOWED: version 12 in qa" in out
-    assert f"gate call 345, listed at {gate.url}/reviews/gate/" in out
+    assert f"(gate call 345: {gate.url}/reviews/gate/?call=345)" in out
     [request] = gate.requests
     assert request["path"] == "/api/v1/gate/"
     assert request["headers"]["Authorization"] == f"Token {TOKEN}"

@@ -95,8 +95,10 @@ def test_the_gate_client_lets_an_approved_step_pass_and_blocks_the_other(
         (False, "prod", data_ops),
     ]
     assert calls[1].model_version_id == version.pk
-    assert f"gate call {calls[0].pk}," in allowed.stdout
-    assert f"gate call {calls[1].pk}," in blocked.stdout
+    for call, run in zip(calls, (allowed, blocked), strict=True):
+        assert (
+            f"(gate call {call.pk}: {live_server.url}/reviews/gate/?call={call.pk})" in run.stdout
+        )
 
 
 def test_the_gate_client_stops_the_step_on_a_refused_token(live_server, approved_for_qa):

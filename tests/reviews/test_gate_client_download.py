@@ -32,6 +32,26 @@ def test_the_gate_log_page_links_the_client_with_its_sha256(client_for, auditor)
     assert_is_the_client(client_for(auditor).get(reverse("reviews:gate-client")))
 
 
+def test_the_gate_log_page_shows_the_call_a_pipeline_log_names(
+    client_for, api_client_for, auditor, data_scientist
+):
+    api = api_client_for(data_scientist)
+    first, second = (
+        api.post(
+            "/api/v1/gate/", {"model_version": 999999, "environment": env}, format="json"
+        ).json()["call"]
+        for env in ("qa", "prod")
+    )
+    page = client_for(auditor).get(reverse("reviews:gate-log"), {"call": first})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'<td class="mono">{first}</td>' in html
+    assert f'<td class="mono">{second}</td>' not in html
+    bad = client_for(auditor).get(reverse("reviews:gate-log"), {"call": "x"})
+    assert bad.status_code == 200  # as the page's other filters: the form shows the error
+    assert '<span class="mono">call</span>' in bad.content.decode()
+
+
 def test_a_pipeline_fetches_the_client_with_its_token(api_client_for, data_scientist):
     api = api_client_for(data_scientist)
     assert_is_the_client(api.get(API_CLIENT))
