@@ -240,30 +240,49 @@ def post_once(url: str, body: dict, token: str, *, timeout: float, context) -> t
         with opener.open(request, timeout=timeout) as response:
             return _answer(response.status, response.read(MAX_ANSWER_BYTES))
     except urllib.error.HTTPError as exc:
-        if exc.code in RETRIED_STATUSES:
-            raise _Transient(f"the gate answered {exc.code}", _retry_after(exc.headers)) from exc
-        if 300 <= exc.code < 400:
-            where = exc.headers.get("Location", "another address")
-            raise GateClientError(
-                f"the gate answered a redirect ({exc.code}) to {where}; the token is not "
-                "sent there: give the final address with --url",
-                UNAVAILABLE,
-            ) from exc
-        return _answer(exc.code, exc.read(MAX_ANSWER_BYTES))
+        return _http_error(exc)
     except (urllib.error.URLError, HTTPException, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            # Not transient: a retry meets the same certificate.
-            raise GateClientError(f"TLS verification failed: {reason}", UNAVAILABLE) from exc
-        if isinstance(exc, TIMEOUTS) or isinstance(reason, TIMEOUTS):
-            raise _Transient(f"no answer within {timeout:g} s") from exc
-        raise _Transient(f"cannot reach the gate: {reason}") from exc
+        raise _transport_error(exc, timeout) from exc
+
+
+def _http_error(exc: urllib.error.HTTPError) -> tuple[int, dict | None]:
+    """A 4xx answer to read; raises for what is tried again (429, 5xx) or refused (3xx)."""
+    if exc.code in RETRIED_STATUSES:
+        raise _Transient(f"the gate answered {exc.code}", _retry_after(exc.headers)) from exc
+    if 300 <= exc.code < 400:
+        where = exc.headers.get("Location", "another address")
+        raise GateClientError(
+            f"the gate answered a redirect ({exc.code}) to {where}; the token is not "
+            "sent there: give the final address with --url",
+            UNAVAILABLE,
+        ) from exc
+    try:
+        return _answer(exc.code, exc.read(MAX_ANSWER_BYTES))
+    except (HTTPException, OSError) as cut:
+        raise _Transient(f"the gate's {exc.code} answer was cut short") from cut
+
+
+def _transport_error(exc: Exception, timeout: float) -> Exception:
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        # Not transient: a retry meets the same certificate.
+        return GateClientError(f"TLS verification failed: {reason}", UNAVAILABLE)
+    if isinstance(exc, TIMEOUTS) or isinstance(reason, TIMEOUTS):
+        return _Transient(f"no answer within {timeout:g} s")
+    return _Transient(f"cannot reach the gate: {reason}")
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as exc:
+        raise GateClientError(f"cannot use the CA file {ca_file}: {exc}", USAGE) from exc
 
 
 def ask(url: str, body: dict, token: str, args: argparse.Namespace, *, err=sys.stderr):
     """The gate's answer, trying again after transient failures with a doubling backoff.
     Raises GateClientError(UNAVAILABLE) when every try failed: the pipeline fails closed."""
-    context = ssl.create_default_context(cafile=args.ca_file)
+    context = tls_context(args.ca_file)
     delay = max(0.0, args.backoff)
     attempts = max(0, args.retries) + 1
     for attempt in range(1, attempts + 1):
@@ -272,7 +291,8 @@ def ask(url: str, body: dict, token: str, args: argparse.Namespace, *, err=sys.s
         except _Transient as exc:
             if attempt == attempts:
                 raise GateClientError(
-                    f"{exc} (after {attempts} tries); failing closed: do not deploy",
+                    f"{exc} (after {attempts} {'try' if attempts == 1 else 'tries'}); "
+                    "failing closed: do not deploy",
                     UNAVAILABLE,
                 ) from exc
             wait = min(
@@ -336,31 +356,37 @@ def report(url: str, asked: dict, status: int, body: dict | None, *, out) -> int
 
 
 def main(argv: list[str] | None = None, *, out=None, err=None) -> int:
+    """Run the client; returns the exit code (see the module's docstring)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _run(sys.argv[1:] if argv is None else argv, out=out, err=err)
+    except GateClientError as exc:
+        print(f"governance_gate: {exc}", file=err)
+        return exc.exit_code
+    except Exception as exc:  # a bug here must not pass for "blocked" (1) or "allowed"
+        print(f"governance_gate: unexpected {exc!r}; failing closed: do not deploy", file=err)
+        return UNAVAILABLE
+
+
+def _run(argv: list[str], *, out, err) -> int:
     if any(a == "--token" or a.startswith("--token=") for a in argv):
         # Refused before argparse, which would echo the secret into the pipeline's log.
-        print(
-            "governance_gate: the token is never given on the command line: "
-            "set GOVERNANCE_TOKEN or give --token-file",
-            file=err,
+        raise GateClientError(
+            "the token is never given on the command line: set GOVERNANCE_TOKEN or give "
+            "--token-file",
+            USAGE,
         )
-        return USAGE
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, a usage error 2
         return int(exc.code or 0)
-    try:
-        url = gate_url(args.url, insecure_http=args.insecure_http)
-        token = read_token(args.token_file)
-        body = payload_of(args)
-        if args.timeout <= 0:
-            raise GateClientError("--timeout must be positive", USAGE)
-        status, answer = ask(url, body, token, args, err=err)
-    except GateClientError as exc:
-        print(f"governance_gate: {exc}", file=err)
-        return exc.exit_code
+    url = gate_url(args.url, insecure_http=args.insecure_http)
+    token = read_token(args.token_file)
+    body = payload_of(args)
+    if args.timeout <= 0:
+        raise GateClientError("--timeout must be positive", USAGE)
+    status, answer = ask(url, body, token, args, err=err)
     if args.json and answer is not None:
         print(json.dumps(answer, indent=2, sort_keys=True), file=out)
     return report(url, body, status, answer, out=err if args.json else out)

@@ -279,6 +279,25 @@ def test_nobody_listening_fails_closed_after_the_retries(token_env):
     assert "cannot reach the gate" in err and "after 2 tries" in err
 
 
+def test_tls_to_a_server_that_does_not_speak_it_fails_closed(gate, token_env):
+    https = gate.url.replace("http://", "https://")
+    code, _, err = run(
+        "--url", https, "--backoff", "0", "--retries", "0", "--version", "12", "--environment", "qa"
+    )
+    assert code == 3 and "cannot reach the gate" in err
+
+
+def test_an_unexpected_error_fails_closed_not_blocked(gate, token_env, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(client, "report", broken)  # after the gate answered
+    code, out, err = ask(
+        gate.answers(json_answer(200, ALLOWED_ANSWER)), "--version", "12", "--environment", "qa"
+    )
+    assert code == 3 and "RuntimeError('a bug')" in err and out == ""
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -400,6 +419,19 @@ def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else(gate, token_e
                 "0",
             ],
             "--timeout must be positive",
+        ),
+        (
+            [
+                "--url",
+                "https://g.example.org",
+                "--version",
+                "1",
+                "--environment",
+                "qa",
+                "--ca-file",
+                "/nonexistent/ca.pem",
+            ],
+            "cannot use the CA file /nonexistent/ca.pem",
         ),
     ],
 )
