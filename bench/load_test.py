@@ -178,12 +178,18 @@ class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
         self.rows: dict[str, list[tuple[int, float]]] = {}
+        self.pages: dict[str, list[tuple[int, float]]] = {}  # the "page" rows, by page
         self.summaries: list[int] = []
         self.notes: dict[str, int] = {}
 
     def add(self, kind: str, status: int, elapsed: float):
         with self.lock:
             self.rows.setdefault(kind, []).append((status, elapsed))
+
+    def add_page(self, page: str, status: int, elapsed: float):
+        self.add("page", status, elapsed)
+        with self.lock:
+            self.pages.setdefault(page, []).append((status, elapsed))
 
     def note(self, what: str):
         with self.lock:
@@ -205,13 +211,13 @@ def browser(args, rec: Recorder, stop: threading.Event, username: str, targets: 
     while not stop.is_set():
         choice = rnd.random()
         if choice < 0.5:
-            path = rnd.choice(PAGES)
+            page = path = rnd.choice(PAGES)
         elif choice < 0.8 and targets["use_cases"]:
-            path = f"/inventory/use-cases/{rnd.choice(targets['use_cases'])}/"
+            page, path = "use case", f"/inventory/use-cases/{rnd.choice(targets['use_cases'])}/"
         else:
-            path = f"/reviews/versions/{rnd.choice(targets['versions'])}/"
+            page, path = "version", f"/reviews/versions/{rnd.choice(targets['versions'])}/"
         status, elapsed, _ = client.call("GET", path)
-        rec.add("page", status, elapsed)
+        rec.add_page(page, status, elapsed)
         stop.wait(rnd.uniform(1, 3))
 
 
@@ -468,7 +474,7 @@ def summarise(kind: str, results: list[tuple[int, float]], wall: float) -> dict:
         "p99_ms": _pct(times, 0.99),
     }
     print(
-        f"{kind:<10} {row['requests']:>6} req ({row['per_s']}/s)  5xx {row['errors_5xx']}  "
+        f"{kind:<26} {row['requests']:>6} req ({row['per_s']}/s)  5xx {row['errors_5xx']}  "
         f"conn-fail {row['failed_connections']}  p50 {row['p50_ms']} ms  "
         f"p95 {row['p95_ms']} ms  p99 {row['p99_ms']} ms  {codes}",
         flush=True,
@@ -491,6 +497,8 @@ def main() -> int:
     print(f"{len(plan)} users {counts} for {args.duration:.0f} s on {args.url}", flush=True)
     wall, loads = run(args, plan, rec)
     rows = [summarise(kind, results, wall) for kind, results in sorted(rec.rows.items())]
+    print("pages, one by one:", flush=True)
+    pages = [summarise(page, results, wall) for page, results in sorted(rec.pages.items())]
     jobs = wait_for_summaries(args, sorted(set(rec.summaries)), gate_token)
     print(f"jobs       {jobs}", flush=True)
     load = {
@@ -504,7 +512,7 @@ def main() -> int:
     path = OUT / f"load_test-{stamp}.json"
     result = {"label": args.label, "url": args.url, "users": counts}
     result |= {"scientist_pause_s": list(args.scientist_pause)}
-    result |= {"duration_s": round(wall, 1), "rows": rows, "jobs": jobs}
+    result |= {"duration_s": round(wall, 1), "rows": rows, "pages": pages, "jobs": jobs}
     result |= {"load_average": load, "notes": rec.notes}
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {path}")

@@ -43,12 +43,14 @@ class GateCallFilterSet(django_filters.FilterSet):
 
 class GateLogFilterSet(GateCallFilterSet):
     """The gate log page's filters: the API's, with the version also as ``?version=``
-    (the name the version page links with)."""
+    (the name the version page links with) and one call as ``?call=`` (the link the gate
+    client prints in a pipeline's log, issue 17)."""
 
     version = IdFilter(field_name="model_version_id", label="Version")
+    call = IdFilter(field_name="pk", label="Call")
 
     class Meta(GateCallFilterSet.Meta):
-        fields = ["model_version", "version", "decision"]
+        fields = ["model_version", "version", "call", "decision"]
 
 
 class ValidationFilterSet(django_filters.FilterSet):

@@ -39,4 +39,5 @@ urlpatterns = [
     ),
     path("periodic-reviews/", views.periodic_reviews_view, name="periodic-reviews"),
     path("gate/", views.gate_log_view, name="gate-log"),
+    path("gate/governance_gate.py", views.gate_client_download, name="gate-client"),
 ]

@@ -16,5 +16,6 @@ router.register(
 
 urlpatterns = [
     path("gate/", views.GateView.as_view(), name="deployment-gate"),
+    path("gate/client/", views.GateClientView.as_view(), name="gate-client"),
     *router.urls,
 ]

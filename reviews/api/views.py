@@ -8,6 +8,7 @@ token-authenticated call can never sign (403), whatever the token's owner may do
 
 from collections.abc import Mapping
 
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -30,6 +31,7 @@ from inventory.models import ModelVersion
 from reviews.filters import FindingFilterSet, GateCallFilterSet, PromotionRequestFilterSet
 from reviews.models import Finding, GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
+from reviews.selectors.gate_client import CONTENT_TYPE, gate_client_file
 from reviews.services import gate as gate_svc
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
@@ -430,6 +432,30 @@ class GateView(APIView):
         body = {"allowed": False, "decision": "blocked", "call": call.pk}
         body.update({"errors": errors} if errors is not None else {"detail": message})
         return Response(body, status=status_code)
+
+
+class GateClientView(APIView):
+    """The gate's client for pipelines (issue 17): one Python file, standard library
+    only, fetched with the pipeline's own token, so a closed network needs nothing but
+    the dashboard. The same bytes as the gate log page's download."""
+
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is the file whatever the Accept header names (no 406).
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Download the gate client (governance_gate.py)",
+        responses={(200, "text/x-python"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        if not has_any_role(request.user):
+            raise PermissionDenied("You need a governance role.")
+        client = gate_client_file()
+        response = HttpResponse(client.content, content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{client.filename}"'
+        return response
 
 
 class GateCallSerializer(serializers.ModelSerializer):

@@ -31,6 +31,7 @@ from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
 from reviews.selectors import pending as pending_sel
 from reviews.selectors import promotion as sel
+from reviews.selectors.gate_client import CONTENT_TYPE, gate_client_file
 from reviews.selectors.periodic import (
     REVIEW_FILTERS,
     periodic_review_index,
@@ -512,5 +513,15 @@ def gate_log_view(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "decision": decision or "",
             "query": query.urlencode(),
+            "client": gate_client_file(),
         },
     )
+
+
+@role_required
+def gate_client_download(request: HttpRequest) -> HttpResponse:
+    """The pipelines' gate client (issue 17), the same file as ``/api/v1/gate/client/``."""
+    client = gate_client_file()
+    response = HttpResponse(client.content, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{client.filename}"'
+    return response

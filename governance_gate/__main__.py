@@ -1,0 +1,5 @@
+import sys
+
+from governance_gate.client import main
+
+sys.exit(main())
