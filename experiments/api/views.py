@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
@@ -99,7 +100,8 @@ class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
         "baseline_proportion, standard_deviation, discordant_proportion, split "
         '({"champion": 50, "challenger": 50}, percent), daily_traffic, interim_looks, '
         "spending, srm_alpha, max_missing_share, max_duplicate_share, mcnemar_exact, "
-        "guardrails ([{name, metric_kind, tolerance, higher_is_better}])."
+        "guardrails ([{name, metric_kind, tolerance, higher_is_better}]), "
+        "non_inferiority_margin (a one-sided A/B non-inferiority design)."
     )
 
 
@@ -110,6 +112,11 @@ class ExperimentUpdateSerializer(ExperimentWriteSerializer):
 class ExperimentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class ExperimentOverrideSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    justification = serializers.CharField(max_length=4000)
 
 
 class ExperimentAbandonSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -170,6 +177,12 @@ class ExperimentResultSerializer(serializers.Serializer):
     experiment = serializers.IntegerField()
     status = serializers.CharField()
     result_sha256 = serializers.CharField()
+    valid = serializers.BooleanField(
+        help_text="The data-quality step passed (or a governance lead overrode it). When "
+        "false the result carries the reasons but no test, effect, p-value or decision."
+    )
+    signable = serializers.BooleanField()
+    override = SignatureSerializer(allow_null=True)
     result = serializers.JSONField()
     looks = serializers.JSONField()
 
@@ -322,11 +335,15 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
+        override = sel.result_override(experiment)
         return Response(
             {
                 "experiment": experiment.pk,
                 "status": experiment.status,
                 "result_sha256": experiment.result_sha256,
+                "valid": sel.result_valid(experiment) or override is not None,
+                "signable": sel.result_signable(experiment),
+                "override": SignatureSerializer(override).data if override else None,
                 "result": shown["result"],
                 "looks": shown["looks"],
             }
@@ -336,7 +353,9 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         request=ExperimentSignSerializer,
         responses={201: ExperimentSignedResultSerializer},
         description="The owner signs the analysed result (browser session and password; "
-        "a token is refused with 403); it is then submitted as preproduction evidence.",
+        "a token is refused with 403); it is then submitted as preproduction evidence when "
+        "it says the challenger is better (or non-inferior). A result that is not valid "
+        "(failed data quality) is refused with 409 unless a governance lead overrode it.",
     )
     @action(detail=True, methods=["post"], url_path="sign-result")
     def sign_result(self, request, pk=None):
@@ -347,8 +366,9 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
             )
         data = ExperimentSignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not sel.result_available(experiment):
-            return _conflict(experiment, "The result is signed after the analysis.")
+        why = sel.result_not_signable_reason(experiment)
+        if why:
+            return _conflict(experiment, why)
         out = svc.experiment_result_sign(
             experiment=experiment, by=request.user, **data.validated_data
         )
@@ -362,3 +382,33 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        request=ExperimentOverrideSerializer,
+        responses={201: SignatureSerializer, 409: OpenApiTypes.OBJECT},
+        description="A governance lead other than the owner declares a result that failed "
+        "its data-quality step valid, with a signed justification (browser session and "
+        "password; a token is refused with 403). 409 when there is nothing to override.",
+    )
+    @action(detail=True, methods=["post"], url_path="override-result")
+    def override_result(self, request, pk=None):
+        experiment = self.get_object()
+        if _via_token(request):
+            svc.experiment_result_override(
+                experiment=experiment,
+                by=request.user,
+                password="",
+                justification="",
+                via_token=True,
+            )
+        why, code = svc.override_refusal(experiment, request.user)
+        if code == 403:
+            raise PermissionDenied(why)
+        data = ExperimentOverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if why:
+            return _conflict(experiment, why)
+        signature = svc.experiment_result_override(
+            experiment=experiment, by=request.user, **data.validated_data
+        )
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)

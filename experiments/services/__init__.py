@@ -17,7 +17,10 @@ Split by operation, each module holding its own helpers:
 - ``outcomes``: outcomes recorded by API or uploaded as CSV.
 - ``lifecycle``: abandoning, the scheduled check and the end.
 - ``analysis``: interim looks and the final analysis.
-- ``results``: the signed result and its submission as evidence.
+- ``results``: the signed result and its submission as evidence (only a valid result,
+  and only one saying the challenger is better or non-inferior: issue 14).
+- ``override``: a governance lead's signed override of a failed data-quality step.
+- ``findings``: the finding a worse or inconclusive result opens on the challenger.
 - ``emails``: the owner's e-mails, rendered for the shared outbox.
 
 Every public name is re-exported here, so ``from experiments import services as svc;
@@ -57,6 +60,7 @@ from experiments.services.emails import (
     notify_owner,
     render_notification,
 )
+from experiments.services.findings import experiment_outcome_finding
 from experiments.services.lifecycle import experiment_abandon, experiment_end, experiments_check
 from experiments.services.outcomes import (
     outcome_layout,
@@ -64,6 +68,11 @@ from experiments.services.outcomes import (
     outcomes_parse_csv,
     outcomes_record,
     outcomes_upload_csv,
+)
+from experiments.services.override import (
+    experiment_result_override,
+    override_document,
+    override_refusal,
 )
 from experiments.services.results import (
     SignedResult,
@@ -94,6 +103,8 @@ __all__ = [
     "experiment_create",
     "experiment_delete",
     "experiment_end",
+    "experiment_outcome_finding",
+    "experiment_result_override",
     "experiment_result_sign",
     "experiment_result_sign_unchecked",
     "experiment_start",
@@ -104,6 +115,8 @@ __all__ = [
     "experiments_check",
     "notify_owner",
     "outcome_layout",
+    "override_document",
+    "override_refusal",
     "outcomes_csv_columns",
     "outcomes_parse_csv",
     "outcomes_record",

@@ -381,7 +381,8 @@ def test_duplicated_units_are_counted_not_merged(arms, data_scientist):
     assert ExperimentOutcome.objects.count() == len(rows) + 2
     units = experiment.result["data_quality"]["units"]
     assert sum(units["duplicated"].values()) == 2
-    assert experiment.result["verdict"] == "Not valid: data-quality checks failed"
+    assert experiment.result["verdict"].startswith("Not valid: 0.90% of units have duplicated")
+    assert experiment.result["valid"] is False
 
 
 def test_a_shadow_comparison_runs_mcnemar(arms, data_scientist):
