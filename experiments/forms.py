@@ -25,6 +25,21 @@ class ExperimentForm(forms.Form):
     population = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     splitting = forms.ChoiceField(choices=Experiment.Splitting.choices, label="Split by")
     entity_key_name = forms.CharField(max_length=100, required=False, label="Entity key")
+    assignment = forms.ChoiceField(
+        choices=Experiment.Assignment.choices,
+        initial=Experiment.Assignment.PRODUCT,
+        required=False,
+        label="Who assigns the arms",
+        help_text="A/B tests: the product's hash, or an outside randomiser (a feature-flag "
+        "platform) whose outcome file carries the arm.",
+    )
+    duration_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Duration (days)",
+        help_text="Fixed before the start; empty: whole weeks covering the sample size.",
+    )
     champion_share = forms.FloatField(required=False, initial=50, label="Champion share (%)")
     challenger_share = forms.FloatField(required=False, initial=50, label="Challenger share (%)")
     alpha = forms.FloatField(initial=0.05, help_text="Type I error rate, in (0, 1).")
@@ -88,6 +103,8 @@ class ExperimentForm(forms.Form):
             "population": experiment.population,
             "splitting": experiment.splitting,
             "entity_key_name": experiment.entity_key_name,
+            "assignment": experiment.assignment,
+            "duration_days": experiment.duration_days,
             "champion_share": split.get("champion", 50),
             "challenger_share": split.get("challenger", 50),
             "alpha": p.get("alpha"),
@@ -179,6 +196,8 @@ class ExperimentForm(forms.Form):
             "population": d["population"],
             "splitting": d["splitting"],
             "entity_key_name": d.get("entity_key_name") or "",
+            "assignment": d.get("assignment") or Experiment.Assignment.PRODUCT,
+            "duration_days": d.get("duration_days"),
             "protocol": protocol,
         }
 
@@ -228,4 +247,18 @@ class OverrideForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV (UTF-8) with a header row.")
+    file = forms.FileField(help_text="CSV (UTF-8) with a header row, or Parquet.")
+    unit = forms.CharField(max_length=200, required=False, label="Unit column")
+    arm = forms.CharField(max_length=200, required=False, label="Arm column")
+    outcome = forms.CharField(max_length=200, required=False, label="Outcome column")
+    champion_label = forms.CharField(
+        max_length=200, required=False, label="Champion's label", help_text="e.g. control"
+    )
+    challenger_label = forms.CharField(
+        max_length=200, required=False, label="Challenger's label", help_text="e.g. treatment"
+    )
+
+    def mapping(self) -> dict[str, str]:
+        """The column mapping typed (empty: the product's own column names)."""
+        names = ("unit", "arm", "outcome", "champion_label", "challenger_label")
+        return {k: self.cleaned_data.get(k) or "" for k in names}

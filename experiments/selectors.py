@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.permissions import AnyUser, has_any_role
 from core import experiment_stats as st
 from experiments.models import Experiment, ExperimentOutcome
+from experiments.permissions import can_run_experiment
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Signature
 
@@ -73,7 +74,21 @@ def protocol_document(experiment: Experiment) -> dict[str, Any]:
         "planned_units": experiment.planned_units,
         "planned_days": experiment.planned_days,
         "salt": experiment.salt,
+        "assignment": experiment.assignment,
+        "duration_days": experiment.duration_days,
     }
+
+
+def recipe_visible(experiment: Experiment, user: AnyUser) -> bool:
+    """The salt and the assignment recipe are shown after the lock, when the product
+    assigns, to those who run the experiment (issue 14): before the lock the salt could
+    still be changed to pick units."""
+    return (
+        user is not None
+        and not experiment.is_draft
+        and experiment.assigned_by_product
+        and can_run_experiment(user, experiment.use_case)
+    )
 
 
 # --- Accrual -------------------------------------------------------------------------------

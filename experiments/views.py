@@ -198,6 +198,9 @@ def _detail_context(request: HttpRequest, experiment: Experiment) -> dict[str, A
         and permissions.can_sign_experiment_result(user, experiment),
         "result_signed": signed,
         "csv_columns": svc.outcomes_csv_columns(experiment),
+        "recipe": svc.assignment_recipe(experiment)
+        if sel.recipe_visible(experiment, user)
+        else None,
         **history_context(experiment, user),
     }
 
@@ -377,8 +380,12 @@ def experiment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = svc.outcomes_upload_csv(
-                experiment=experiment, by=request.user, data=upload.read(), name=upload.name
+            batch = svc.outcomes_upload_file(
+                experiment=experiment,
+                by=request.user,
+                data=upload.read(),
+                name=upload.name,
+                mapping=form.mapping(),
             )
         except ValidationError as exc:
             add_errors(form, exc)

@@ -30,6 +30,10 @@ class ExperimentSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     accrual = serializers.SerializerMethodField()
     result_available = serializers.SerializerMethodField()
+    assignment_recipe = serializers.SerializerMethodField(
+        help_text="After the lock, to those who run the experiment and only when the product "
+        "assigns: the salt, the split and the recipe to compute arms locally."
+    )
 
     class Meta:
         model = Experiment
@@ -46,10 +50,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "population",
             "splitting",
             "entity_key_name",
+            "assignment",
+            "assignment_recipe",
             "protocol",
             "sample_size",
             "planned_units",
             "planned_days",
+            "duration_days",
             "owner",
             "status",
             "protocol_sha256",
@@ -78,6 +85,14 @@ class ExperimentSerializer(serializers.ModelSerializer):
     def get_result_available(self, obj) -> bool:
         return sel.result_available(obj)
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_assignment_recipe(self, obj) -> dict | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not sel.recipe_visible(obj, user):
+            return None
+        return svc.assignment_recipe(obj)
+
 
 class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
@@ -94,6 +109,17 @@ class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     )
     entity_key_name = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
+    )
+    assignment = serializers.ChoiceField(
+        choices=Experiment.Assignment.choices, default=Experiment.Assignment.PRODUCT
+    )
+    duration_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=3650,
+        help_text="The fixed duration in days (default: whole weeks covering the sample size).",
     )
     protocol = serializers.JSONField(
         help_text="alpha, power, minimum_effect, alternative, higher_is_better, "
@@ -144,6 +170,24 @@ class ExperimentAssignmentSerializer(serializers.Serializer):
     experiment = serializers.IntegerField()
     key = serializers.CharField()
     arm = serializers.ChoiceField(choices=["champion", "challenger"])
+
+
+class BulkAssignmentInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    keys = serializers.JSONField(help_text="A list of up to 10,000 entity keys.")
+
+
+class BulkAssignmentSerializer(serializers.Serializer):
+    experiment = serializers.IntegerField()
+    assignments = serializers.JSONField(help_text="[{key, arm}], in the order given.")
+
+
+class OutcomeFileSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or Parquet.")
+    unit = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    arm = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    outcome = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    champion_label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    challenger_label = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class ExperimentOutcomesSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -296,11 +340,55 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         experiment = self.get_object()
         if experiment.status != Experiment.Status.RUNNING:
             return _conflict(experiment, "Assignments are given only while the experiment runs.")
+        if experiment.assignment == Experiment.Assignment.EXTERNAL:
+            return _conflict(experiment, "An outside randomiser assigns this experiment's units.")
         data = AssignmentInputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         key = data.validated_data["key"]
         arm = svc.experiment_assign(experiment=experiment, key=key)
         return Response({"experiment": experiment.pk, "key": key, "arm": arm})
+
+    @extend_schema(
+        request=BulkAssignmentInputSerializer,
+        responses={200: BulkAssignmentSerializer, 409: OpenApiTypes.OBJECT},
+        description="The arms of up to 10,000 entity keys in one call (the product "
+        "assigns; 409 unless the experiment runs or when an outside randomiser assigns).",
+    )
+    @action(detail=True, methods=["post"])
+    def assignments(self, request, pk=None):
+        experiment = self.get_object()
+        data = BulkAssignmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status != Experiment.Status.RUNNING:
+            return _conflict(experiment, "Assignments are given only while the experiment runs.")
+        if not experiment.assigned_by_product:
+            return _conflict(experiment, "The product does not assign this experiment's units.")
+        out = svc.experiment_assign_many(experiment=experiment, keys=data.validated_data["keys"])
+        return Response({"experiment": experiment.pk, "assignments": out})
+
+    @extend_schema(
+        request={"multipart/form-data": OutcomeFileSerializer},
+        responses={201: ExperimentBatchSerializer},
+        description="An outcome file as a feature-flag platform exports it (CSV or "
+        "Parquet), its unit, arm and outcome columns and arm labels named; all or nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="outcomes-file")
+    def outcomes_file(self, request, pk=None):
+        experiment = self.get_object()
+        data = OutcomeFileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status not in ("running", "ended"):
+            return _conflict(experiment, "Outcomes are accepted while the experiment runs.")
+        fields = dict(data.validated_data)
+        upload = fields.pop("file")
+        batch = svc.outcomes_upload_file(
+            experiment=experiment,
+            by=request.user,
+            data=upload.read(),
+            name=upload.name,
+            mapping=fields,
+        )
+        return Response(ExperimentBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ExperimentOutcomesSerializer, responses={201: ExperimentBatchSerializer})
     @action(detail=True, methods=["post"])

@@ -35,7 +35,12 @@ from __future__ import annotations
 
 from core.experiment_stats.planning import Plan
 from experiments.services.analysis import VERDICTS, experiment_analyse
-from experiments.services.assignment import experiment_assign
+from experiments.services.assignment import (
+    MAX_BULK_KEYS,
+    assignment_recipe,
+    experiment_assign,
+    experiment_assign_many,
+)
 from experiments.services.base import (
     CLAIM_TIMEOUT,
     EVIDENCE_CONSIDERATION,
@@ -68,6 +73,7 @@ from experiments.services.outcomes import (
     outcomes_parse_csv,
     outcomes_record,
     outcomes_upload_csv,
+    outcomes_upload_file,
 )
 from experiments.services.override import (
     experiment_result_override,
@@ -100,6 +106,9 @@ __all__ = [
     "experiment_abandon",
     "experiment_analyse",
     "experiment_assign",
+    "experiment_assign_many",
+    "assignment_recipe",
+    "MAX_BULK_KEYS",
     "experiment_create",
     "experiment_delete",
     "experiment_end",
@@ -121,6 +130,7 @@ __all__ = [
     "outcomes_parse_csv",
     "outcomes_record",
     "outcomes_upload_csv",
+    "outcomes_upload_file",
     "protocol_plan",
     "render_notification",
     "result_document",
