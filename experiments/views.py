@@ -180,6 +180,7 @@ def _detail_context(request: HttpRequest, experiment: Experiment) -> dict[str, A
         "can_run": can_run,
         "can_start": can_run and experiment.is_draft,
         "can_abandon": can_run and experiment.status in ("draft", "running"),
+        "can_request_analysis": can_run and not svc.analysis_request_refusal(experiment),
         "can_upload": can_run and experiment.status in ("running", "ended"),
         "can_sign_result": sel.result_signable(experiment)
         and not signed
@@ -355,6 +356,20 @@ def experiment_abandon_view(request: HttpRequest, pk: int) -> HttpResponse:
             request, partial(_detail_page, request, experiment, refusal_for="abandon"), exc
         )
     messages.success(request, "Experiment abandoned.")
+    return redirect("experiments:experiment-detail", pk=experiment.pk)
+
+
+@role_required
+@require_POST
+def experiment_analyse_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks for the analysis once the test has ended (issue 14); before the
+    end a 409 on the page saying what is missing, nothing written."""
+    experiment = _experiment_or_404(request, pk)
+    try:
+        svc.experiment_analysis_request(experiment=experiment, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_detail_page, request, experiment), exc)
+    messages.success(request, "The test has ended: its analysis is under way.")
     return redirect("experiments:experiment-detail", pk=experiment.pk)
 
 

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.serializers import OnlyTheseFieldsMixin
+from experiments import permissions
 from experiments import selectors as sel
 from experiments import services as svc
 from experiments.filters import ExperimentFilterSet
@@ -500,3 +501,21 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
             experiment=experiment, by=request.user, **data.validated_data
         )
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={202: ExperimentSerializer, 409: OpenApiTypes.OBJECT},
+        description="Ask for the analysis once the test has ended (its planned end date "
+        "and sample size both reached): a running experiment then ends and its analysis "
+        "is queued at once. 409 before the end, saying what is missing.",
+    )
+    @action(detail=True, methods=["post"])
+    def analyse(self, request, pk=None):
+        experiment = self.get_object()
+        if not permissions.can_run_experiment(request.user, experiment.use_case):
+            raise PermissionDenied("Only the use case's data scientists and governance leads.")
+        why = svc.analysis_request_refusal(experiment)
+        if why:
+            return _conflict(experiment, why)
+        svc.experiment_analysis_request(experiment=experiment, by=request.user)
+        return self._out(experiment, status.HTTP_202_ACCEPTED)

@@ -66,7 +66,15 @@ from experiments.services.emails import (
     render_notification,
 )
 from experiments.services.findings import experiment_outcome_finding
-from experiments.services.lifecycle import experiment_abandon, experiment_end, experiments_check
+from experiments.services.lifecycle import (
+    END_REASON,
+    analysis_request_refusal,
+    end_if_due,
+    experiment_abandon,
+    experiment_analysis_request,
+    experiment_end,
+    experiments_check,
+)
 from experiments.services.outcomes import (
     outcome_layout,
     outcomes_csv_columns,
@@ -91,6 +99,7 @@ from experiments.services.results import (
 
 __all__ = [
     "CLAIM_TIMEOUT",
+    "END_REASON",
     "EVIDENCE_CONSIDERATION",
     "MAX_BATCH_ROWS",
     "MAX_CSV_BYTES",
@@ -103,7 +112,10 @@ __all__ = [
     "SignedResult",
     "VERDICTS",
     "evidence_document",
+    "analysis_request_refusal",
+    "end_if_due",
     "experiment_abandon",
+    "experiment_analysis_request",
     "experiment_analyse",
     "experiment_assign",
     "experiment_assign_many",

@@ -270,10 +270,14 @@ def experiment_start(
     return _start(experiment=experiment, by=by, reason=reason)
 
 
-def experiment_start_unchecked(*, experiment: Experiment, by: User, auth_method: str) -> Signature:
-    """Start without a password, recording ``auth_method`` honestly. Demo loader only."""
+def experiment_start_unchecked(
+    *, experiment: Experiment, by: User, auth_method: str, now=None
+) -> Signature:
+    """Start without a password, recording ``auth_method`` honestly, at ``now`` (the
+    demo's experiments started weeks ago and ran their fixed duration). Demo loader
+    only."""
     _start_checks(experiment, by)
-    return _start(experiment=experiment, by=by, reason="", auth_method=auth_method)
+    return _start(experiment=experiment, by=by, reason="", auth_method=auth_method, now=now)
 
 
 def _start_checks(experiment: Experiment, by: User) -> None:
@@ -284,7 +288,12 @@ def _start_checks(experiment: Experiment, by: User) -> None:
 
 @transaction.atomic
 def _start(
-    *, experiment: Experiment, by: User, reason: str, auth_method: str = "password re-entry"
+    *,
+    experiment: Experiment,
+    by: User,
+    reason: str,
+    auth_method: str = "password re-entry",
+    now=None,
 ) -> Signature:
     experiment = _locked(experiment)
     _start_checks(experiment, by)
@@ -296,7 +305,7 @@ def _start(
     )
     document = sel.protocol_document(experiment)
     digest = rules.manifest_hash(document)
-    now = timezone.now()
+    now = now or timezone.now()
     signature = Signature.objects.create(
         experiment=experiment,
         signer=by,
@@ -311,9 +320,10 @@ def _start(
     experiment.status = Experiment.Status.RUNNING
     experiment.protocol_sha256 = digest
     experiment.started_at = now
-    experiment.planned_end = (
-        now + timedelta(days=experiment.planned_days) if (experiment.planned_days) else None
-    )
+    # The fixed duration (issue 14): the start is the signature, the end whole weeks
+    # later by default; the test ends at the later of this end and the sample size.
+    days = experiment.duration_days or experiment.planned_days
+    experiment.planned_end = now + timedelta(days=days) if days else None
     experiment.updated_at = now
     experiment.save(
         update_fields=["status", "protocol_sha256", "started_at", "planned_end", "updated_at"]

@@ -27,6 +27,7 @@ from experiments.services.base import (
     _locked,
     _require_run,
 )
+from experiments.services.lifecycle import end_if_due
 
 
 def outcome_layout(experiment: Experiment) -> eo.OutcomeLayout:
@@ -115,6 +116,7 @@ def _write_batch(experiment, by, cleaned, source, name, sha256) -> ExperimentBat
         batch=(None, batch.pk),
         sha256=(None, sha256),
     )
+    end_if_due(experiment)
     return batch
 
 
