@@ -108,6 +108,7 @@ class Accrual:
     started_at: datetime | None = None
     planned_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +121,7 @@ class Accrual:
             "complete": self.complete,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+            "health": self.health,
         }
 
 
@@ -154,7 +156,56 @@ def accrual(experiment: Experiment, *, now: datetime | None = None) -> Accrual:
         complete=bool(planned) and fraction >= 1.0,
         started_at=experiment.started_at,
         planned_end=experiment.planned_end,
+        health=accrual_health(experiment),
     )
+
+
+MIN_EXPECTED_UNITS = 5  # per arm, before the chi-square of the counts means anything
+
+
+def accrual_health(experiment: Experiment) -> dict[str, Any]:
+    """Units per arm so far (distinct keys, with or without an outcome) and the
+    sample-ratio check of those counts against the planned split (issue 14). Counts
+    only: it reveals nothing of the effect, so it is shown while the test runs. Empty
+    for a shadow comparison or a draft."""
+    if experiment.is_paired or experiment.is_draft:
+        return {}
+    counts = (
+        ExperimentOutcome.objects.filter(experiment=experiment)
+        .values("arm")
+        .annotate(n=Count("entity_key", distinct=True))
+    )
+    units = {arm: 0 for arm in st.ARMS}
+    units.update({c["arm"]: c["n"] for c in counts if c["arm"] in units})
+    split = experiment.protocol["split"]
+    total = sum(units.values())
+    if min(total * float(split[a]) / 100 for a in st.ARMS) < MIN_EXPECTED_UNITS:
+        return {"units": units, "mismatch": False, "verdict": "too few units yet"}
+    srm = st.sample_ratio_mismatch(units, split, experiment.protocol.get("srm_alpha", 0.001))
+    verdict = (
+        f"sample-ratio mismatch (chi-square p = {srm.p_value:.3g} < {srm.srm_alpha})"
+        if srm.mismatch
+        else f"no sample-ratio mismatch (chi-square p = {srm.p_value:.3g})"
+    )
+    return {
+        "units": units,
+        "rows": [
+            {
+                "arm": a,
+                "units": units[a],
+                "share": round(100.0 * units[a] / total, 1),
+                "planned_share": float(split[a]),
+            }
+            for a in st.ARMS
+        ],
+        # named apart from a test's p-value: these are counts, never the effect
+        "expected": srm.expected,
+        "chi_square": srm.statistic,
+        "sample_ratio_p": srm.p_value,
+        "srm_alpha": srm.srm_alpha,
+        "mismatch": srm.mismatch,
+        "verdict": verdict,
+    }
 
 
 def next_look(experiment: Experiment) -> tuple[int, float] | None:

@@ -68,6 +68,7 @@ from experiments.services.emails import (
 from experiments.services.findings import experiment_outcome_finding
 from experiments.services.lifecycle import (
     END_REASON,
+    accrual_srm_warn,
     analysis_request_refusal,
     end_if_due,
     experiment_abandon,
@@ -112,6 +113,7 @@ __all__ = [
     "SignedResult",
     "VERDICTS",
     "evidence_document",
+    "accrual_srm_warn",
     "analysis_request_refusal",
     "end_if_due",
     "experiment_abandon",

@@ -73,6 +73,8 @@ def experiments_check(*, now: datetime | None = None) -> dict[str, list[int]]:
                 ended.append(experiment.pk)
             analyse.append(experiment.pk)
             continue
+        if acc.health.get("mismatch"):
+            accrual_srm_warn(experiment)
         look = sel.next_look(experiment)
         if look is not None and acc.fraction >= look[1]:
             analyse.append(experiment.pk)
@@ -82,6 +84,22 @@ def experiments_check(*, now: datetime | None = None) -> dict[str, list[int]]:
         .values_list("pk", flat=True)
     )
     return {"ended": ended, "analyse": analyse}
+
+
+def accrual_srm_warn(experiment: Experiment) -> bool:
+    """E-mail the owner once (the outbox's key) when the units accrued so far show a
+    sample-ratio mismatch while the test runs (issue 14). Returns whether it warned."""
+    if experiment.status != Experiment.Status.RUNNING:
+        return False
+    health = sel.accrual_health(experiment)
+    if not health.get("mismatch"):
+        return False
+    notify_owner(
+        experiment,
+        kind=Notification.Kind.EXPERIMENT_ACCRUAL_SRM,
+        context={"verdict": health["verdict"], "units": health["units"]},
+    )
+    return True
 
 
 def end_if_due(experiment: Experiment, *, now: datetime | None = None) -> bool:

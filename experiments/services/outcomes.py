@@ -27,7 +27,7 @@ from experiments.services.base import (
     _locked,
     _require_run,
 )
-from experiments.services.lifecycle import end_if_due
+from experiments.services.lifecycle import accrual_srm_warn, end_if_due
 
 
 def outcome_layout(experiment: Experiment) -> eo.OutcomeLayout:
@@ -116,7 +116,8 @@ def _write_batch(experiment, by, cleaned, source, name, sha256) -> ExperimentBat
         batch=(None, batch.pk),
         sha256=(None, sha256),
     )
-    end_if_due(experiment)
+    if not end_if_due(experiment):
+        accrual_srm_warn(experiment)
     return batch
 
 
