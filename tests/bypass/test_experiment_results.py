@@ -289,3 +289,17 @@ def test_a_non_inferior_challenger_is_evidence_and_a_page_registers_the_margin(
     signed = svc.experiment_result_sign(experiment=experiment, by=data_scientist, password=PASSWORD)
     assert signed.evidence is not None, signed.evidence_error
     assert not Finding.objects.filter(model_version=challenger).exists()
+
+
+def test_the_admin_does_not_show_the_withheld_test_either(
+    arms, client_for, data_scientist, governance_lead
+):
+    use_case, champion, challenger = arms
+    experiment = srm_result(use_case, champion, challenger, data_scientist)
+    page = client_for(governance_lead).get(
+        reverse("admin:experiments_experiment_change", args=[experiment.pk])
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert experiment.name in html
+    assert str(experiment.result["test"]["p_value"]) not in html
