@@ -40,19 +40,28 @@ class OutcomeLayout:
     salt: str = ""
     split: Mapping[str, float] | None = None
     guardrails: Mapping[str, str] = field(default_factory=dict)
+    external: bool = False  # an outside randomiser assigned the arms (issue 14)
 
     @classmethod
     def of(
-        cls, *, design: str, metric_kind: str, salt: str, protocol: Mapping[str, Any]
+        cls,
+        *,
+        design: str,
+        metric_kind: str,
+        salt: str,
+        protocol: Mapping[str, Any],
+        external: bool = False,
     ) -> OutcomeLayout:
         """The layout of an experiment from its design, metric kind, salt and stored
-        protocol (``Protocol.to_dict()``)."""
+        protocol (``Protocol.to_dict()``); ``external`` when an outside randomiser
+        assigned the arms (no per-row check against the hash)."""
         return cls(
             paired=design == "shadow",
             metric_kind=metric_kind,
             salt=salt,
             split=protocol.get("split"),
             guardrails={g["name"]: g["metric_kind"] for g in protocol.get("guardrails") or []},
+            external=external,
         )
 
 
@@ -132,9 +141,10 @@ def _arm_outcome(layout: OutcomeLayout, row: dict[str, Any], key: str) -> dict[s
     arm = row.get("arm")
     if arm not in ARMS:
         raise ValueError(f"arm: unknown arm {arm!r}; use champion or challenger")
-    assigned = assign_arm(layout.salt, key, layout.split)
-    if arm != assigned:
-        raise ValueError(f"arm: unit {key!r} is assigned to the {assigned}, not the {arm}")
+    if not layout.external:
+        assigned = assign_arm(layout.salt, key, layout.split)
+        if arm != assigned:
+            raise ValueError(f"arm: unit {key!r} is assigned to the {assigned}, not the {arm}")
     outcome = _checked_number(layout.metric_kind, "outcome", row.get("outcome"), _OUTCOME)
     return {"arm": arm, "outcome": outcome}
 

@@ -10,8 +10,9 @@ after the other loaders.
   version 0.6 of the component failure classifier scores the same inspections as 0.5
   in shadow; paired binary correctness (flag = failure within 30 days), McNemar's test.
 
-Each is registered, started (the protocol signed), fed with outcomes drawn from a
-seeded numpy generator, ended at its planned sample size, analysed, its result signed
+Each is registered, started (the protocol signed) its fixed duration ago (whole weeks),
+fed with outcomes drawn from a seeded numpy generator, ended at the later of its end
+date and its planned sample size, analysed, its result signed
 and submitted as preproduction-verification evidence, and its challenger gets a
 promotion request left pending, so the sign-off page shows the evidence.
 
@@ -27,9 +28,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import timedelta
 
 import numpy as np
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 import demo
 from core import experiment_stats as st
@@ -91,9 +94,18 @@ def _challenger_version(use_case: UseCase, by: User) -> ModelVersion:
     return version
 
 
+def _start_weeks_ago(experiment: Experiment, owner: User) -> None:
+    """Start the experiment its fixed duration (and a day) ago, so that it ran its
+    whole duration (issue 14: the demo's test ended on day 0 of 15 planned days)."""
+    started = timezone.now() - timedelta(days=(experiment.duration_days or 14) + 1)
+    svc.experiment_start_unchecked(experiment=experiment, by=owner, auth_method=AUTH, now=started)
+    experiment.refresh_from_db()
+
+
 def _finish(experiment: Experiment, owner: User, justification: str) -> None:
-    """End, analyse, sign the result (evidence) and ask to promote the challenger."""
-    svc.experiment_end(experiment=experiment, reason="the planned sample size was reached")
+    """End (the outcomes completed it after its end date: already ended then), analyse,
+    sign the result (evidence) and ask to promote the challenger."""
+    svc.experiment_end(experiment=experiment, reason=svc.END_REASON)
     svc.experiment_analyse(experiment_id=experiment.pk)
     experiment.refresh_from_db()
     svc.experiment_result_sign_unchecked(
@@ -157,7 +169,7 @@ def _ab(users: dict[str, User], note: Callable[..., None]) -> Experiment | None:
         },
         salt=f"demo-{SEED}-ab",
     )
-    svc.experiment_start_unchecked(experiment=experiment, by=owner, auth_method=AUTH)
+    _start_weeks_ago(experiment, owner)
     planned = experiment.sample_size["maximum"]
     rng = np.random.default_rng(SEED)
     truth = {"champion": 0.62, "challenger": 0.64}
@@ -219,7 +231,7 @@ def _shadow(users: dict[str, User], note: Callable[..., None]) -> Experiment | N
         },
         salt=f"demo-{SEED}-shadow",
     )
-    svc.experiment_start_unchecked(experiment=experiment, by=owner, auth_method=AUTH)
+    _start_weeks_ago(experiment, owner)
     n = experiment.sample_size["maximum"]["pairs"]
     rng = np.random.default_rng(SEED + 1)
     # discordant pairs: 4.5% champion only, 7.5% challenger only (accuracy 0.86 -> 0.89)

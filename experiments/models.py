@@ -42,6 +42,8 @@ LOCKED_FIELDS = (
     "planned_units",
     "planned_days",
     "salt",
+    "assignment",
+    "duration_days",
 )
 
 
@@ -70,6 +72,10 @@ class Experiment(models.Model):
     class Splitting(models.TextChoices):
         RANDOM = "random", "Random share of requests"
         HASH = "hash", "Hash of an entity key (all requests of one entity go to one model)"
+
+    class Assignment(models.TextChoices):
+        PRODUCT = "product", "By the product (deterministic hash of the key and the salt)"
+        EXTERNAL = "external", "By an outside randomiser (the outcome file carries the arm)"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -104,6 +110,18 @@ class Experiment(models.Model):
     planned_units = models.PositiveIntegerField(help_text="Units (A/B) or pairs (shadow) in all.")
     planned_days = models.PositiveIntegerField(null=True, blank=True)
     salt = models.CharField(max_length=64, help_text="Seeds the deterministic assignment.")
+    assignment = models.CharField(
+        max_length=10,
+        choices=Assignment.choices,
+        default=Assignment.PRODUCT,
+        help_text="Who assigns units to arms, declared before the lock (issue 14).",
+    )
+    duration_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The fixed duration from the start to the planned end (whole weeks by "
+        "default); the test ends at the later of this end and the planned sample size.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiments"
     )
@@ -172,6 +190,10 @@ class Experiment(models.Model):
     @property
     def is_paired(self) -> bool:
         return self.design == self.Design.SHADOW
+
+    @property
+    def assigned_by_product(self) -> bool:
+        return not self.is_paired and self.assignment == self.Assignment.PRODUCT
 
     @property
     def verdict(self) -> str:

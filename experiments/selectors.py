@@ -18,7 +18,9 @@ from django.utils import timezone
 from accounts.permissions import AnyUser, has_any_role
 from core import experiment_stats as st
 from experiments.models import Experiment, ExperimentOutcome
+from experiments.permissions import can_run_experiment
 from inventory.models import ModelVersion, UseCase
+from reviews.models import Signature
 
 
 def experiment_list(
@@ -72,7 +74,21 @@ def protocol_document(experiment: Experiment) -> dict[str, Any]:
         "planned_units": experiment.planned_units,
         "planned_days": experiment.planned_days,
         "salt": experiment.salt,
+        "assignment": experiment.assignment,
+        "duration_days": experiment.duration_days,
     }
+
+
+def recipe_visible(experiment: Experiment, user: AnyUser) -> bool:
+    """The salt and the assignment recipe are shown after the lock, when the product
+    assigns, to those who run the experiment (issue 14): before the lock the salt could
+    still be changed to pick units."""
+    return (
+        user is not None
+        and not experiment.is_draft
+        and experiment.assigned_by_product
+        and can_run_experiment(user, experiment.use_case)
+    )
 
 
 # --- Accrual -------------------------------------------------------------------------------
@@ -92,6 +108,7 @@ class Accrual:
     started_at: datetime | None = None
     planned_end: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +121,7 @@ class Accrual:
             "complete": self.complete,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+            "health": self.health,
         }
 
 
@@ -138,7 +156,56 @@ def accrual(experiment: Experiment, *, now: datetime | None = None) -> Accrual:
         complete=bool(planned) and fraction >= 1.0,
         started_at=experiment.started_at,
         planned_end=experiment.planned_end,
+        health=accrual_health(experiment),
     )
+
+
+MIN_EXPECTED_UNITS = 5  # per arm, before the chi-square of the counts means anything
+
+
+def accrual_health(experiment: Experiment) -> dict[str, Any]:
+    """Units per arm so far (distinct keys, with or without an outcome) and the
+    sample-ratio check of those counts against the planned split (issue 14). Counts
+    only: it reveals nothing of the effect, so it is shown while the test runs. Empty
+    for a shadow comparison or a draft."""
+    if experiment.is_paired or experiment.is_draft:
+        return {}
+    counts = (
+        ExperimentOutcome.objects.filter(experiment=experiment)
+        .values("arm")
+        .annotate(n=Count("entity_key", distinct=True))
+    )
+    units = {arm: 0 for arm in st.ARMS}
+    units.update({c["arm"]: c["n"] for c in counts if c["arm"] in units})
+    split = experiment.protocol["split"]
+    total = sum(units.values())
+    if min(total * float(split[a]) / 100 for a in st.ARMS) < MIN_EXPECTED_UNITS:
+        return {"units": units, "mismatch": False, "verdict": "too few units yet"}
+    srm = st.sample_ratio_mismatch(units, split, experiment.protocol.get("srm_alpha", 0.001))
+    verdict = (
+        f"sample-ratio mismatch (chi-square p = {srm.p_value:.3g} < {srm.srm_alpha})"
+        if srm.mismatch
+        else f"no sample-ratio mismatch (chi-square p = {srm.p_value:.3g})"
+    )
+    return {
+        "units": units,
+        "rows": [
+            {
+                "arm": a,
+                "units": units[a],
+                "share": round(100.0 * units[a] / total, 1),
+                "planned_share": float(split[a]),
+            }
+            for a in st.ARMS
+        ],
+        # named apart from a test's p-value: these are counts, never the effect
+        "expected": srm.expected,
+        "chi_square": srm.statistic,
+        "sample_ratio_p": srm.p_value,
+        "srm_alpha": srm.srm_alpha,
+        "mismatch": srm.mismatch,
+        "verdict": verdict,
+    }
 
 
 def next_look(experiment: Experiment) -> tuple[int, float] | None:
@@ -165,6 +232,7 @@ class AnalysisData:
     duplicated: dict[str, int]
     values: dict[str, list[float]]  # A/B: per arm; shadow: "champion"/"challenger" paired
     guardrails: dict[str, dict[str, list[float]]]  # name -> arm -> values
+    mismatched: int = 0  # units not in the arm they were assigned to (issue 14)
 
 
 def analysis_data(experiment: Experiment) -> AnalysisData:
@@ -181,7 +249,16 @@ def analysis_data(experiment: Experiment) -> AnalysisData:
     reduction = _Reduction(paired=experiment.is_paired, names=names)
     for row in rows:
         reduction.add(*row)
-    return reduction.result()
+    data = reduction.result()
+    if experiment.assigned_by_product:
+        # Checked row by row on upload; checked again here, so that a row that reached
+        # the table another way cannot pass (issue 14: assignment mismatch).
+        split = experiment.protocol["split"]
+        data.mismatched += sum(
+            st.assign_arm(experiment.salt, key, split) != arm
+            for key, arm in reduction.arm_of.items()
+        )
+    return data
 
 
 class _Reduction:
@@ -199,10 +276,17 @@ class _Reduction:
         self.duplicated: dict[str, set] = {g: set() for g in groups}
         self.values: dict[str, list[float]] = {a: [] for a in st.ARMS}
         self.guard: dict[str, dict[str, list[float]]] = {n: {a: [] for a in st.ARMS} for n in names}
+        self.arm_of: dict[str, str] = {}  # A/B: each unit's first arm
+        self.crossed: set[str] = set()  # A/B: units seen in both arms
 
     def add(self, key, arm, outcome, champ, chall, guards) -> None:
         paired = self.paired
         group = "pairs" if paired else arm
+        if not paired:
+            first = self.arm_of.setdefault(key, arm)
+            if first != arm:
+                self.crossed.add(key)
+                return
         self.assigned[group].add(key)
         observed = champ is not None and chall is not None if paired else outcome is not None
         if not observed:
@@ -235,6 +319,7 @@ class _Reduction:
             duplicated={g: len(s) for g, s in self.duplicated.items()},
             values=self.values,
             guardrails=self.guard,
+            mismatched=len(self.crossed),
         )
 
 
@@ -246,10 +331,101 @@ def result_available(experiment: Experiment) -> bool:
     return experiment.status == Experiment.Status.ANALYSED and bool(experiment.result)
 
 
+# What a result that is not valid does not show (issue 14): the test, its effect and
+# p-value, the decision, the sequential boundaries and the arms' estimates.
+WITHHELD = ("test", "sequential", "decision", "arms")
+
+
+def result_override(experiment: Experiment) -> Signature | None:
+    """The governance lead's signed override of a failed data-quality step, if any."""
+    return (
+        experiment.signatures.filter(meaning=Signature.Meaning.RESULT_OVERRIDDEN)
+        .select_related("signer")
+        .first()
+    )
+
+
+def result_valid(experiment: Experiment) -> bool:
+    """The analysed result passed its data-quality step and its test ran (a result
+    stored before issue 14 carries no ``valid`` and is read from its parts)."""
+    result = experiment.result or {}
+    if "valid" in result:
+        return bool(result["valid"])
+    return bool(result.get("data_quality_passed")) and not result.get("error")
+
+
+def result_signable(experiment: Experiment) -> bool:
+    """Analysed, and valid or overridden by a governance lead's signature."""
+    if not result_available(experiment):
+        return False
+    return result_valid(experiment) or result_override(experiment) is not None
+
+
+def result_not_signable_reason(experiment: Experiment) -> str:
+    """Why the result cannot be signed nor filed as evidence ('' when it can)."""
+    if not result_available(experiment):
+        return "The result is signed after the pre-registered analysis."
+    if result_signable(experiment):
+        return ""
+    result = experiment.result or {}
+    if result.get("error"):
+        return f"The result is not analysable ({result['error']}): it cannot be signed."
+    reasons = "; ".join(result.get("problems") or ()) or "the data-quality checks failed"
+    return (
+        f"The result is not valid ({reasons}): it cannot be signed nor filed as evidence. "
+        "A governance lead may override the data-quality step with a signed justification."
+    )
+
+
+def promotion_support_refusal(experiment: Experiment) -> str:
+    """Why the signed result cannot support the challenger's promotion ('' when it
+    can): only a decision that the challenger is better, or non-inferior under a
+    pre-registered margin, is evidence for it (issue 14)."""
+    decision = (experiment.result or {}).get("decision", "")
+    if decision in st.SUPPORTS_PROMOTION:
+        return ""
+    verdict = (experiment.result or {}).get("verdict", "") or "no decision"
+    return (
+        f"The result ({verdict}) does not say the challenger is better"
+        f"{' or non-inferior' if experiment.protocol.get('non_inferiority_margin') else ''}: "
+        "it is not evidence for its promotion; a finding is open against the challenger."
+    )
+
+
 def visible_result(experiment: Experiment) -> dict[str, Any]:
-    """What any reader may see now: the full result after the analysis; before it, only
-    the interim looks already taken (sequential designs) and never a p-value or an
-    effect estimate of data not yet at a registered look."""
-    if result_available(experiment):
-        return {"available": True, "result": experiment.result, "looks": experiment.looks}
-    return {"available": False, "result": None, "looks": experiment.looks or []}
+    """What any reader may see now: after the analysis, the full result when it is
+    valid (or a governance lead overrode its data-quality step), otherwise the verdict
+    and the data-quality reasons without the test, effect, p-value or decision; before
+    the analysis, only the interim looks already taken (sequential designs) and never
+    a p-value or an effect estimate of data not yet at a registered look."""
+    if not result_available(experiment):
+        return {"available": False, "result": None, "looks": experiment.looks or []}
+    result = dict(experiment.result)
+    if not result_signable(experiment):
+        result = {k: v for k, v in result.items() if k not in WITHHELD}
+        result["valid"] = False
+        result["withheld"] = list(WITHHELD)
+    return {"available": True, "result": result, "looks": experiment.looks}
+
+
+def unit_rows(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The result's unit counts as table rows, one per arm (or "pairs"): assigned,
+    with an outcome, missing, duplicated and, for an A/B test, the count the planned
+    split expected (issue 14: a table, not a dict)."""
+    units = (result or {}).get("units") or {}
+    assigned = units.get("assigned") or {}
+    expected = (((result or {}).get("data_quality") or {}).get("srm") or {}).get("expected") or {}
+    rows = []
+    for group, n in assigned.items():
+        with_outcome = (units.get("with_outcome") or {}).get(group, 0)
+        rows.append(
+            {
+                "group": group,
+                "assigned": n,
+                "with_outcome": with_outcome,
+                "missing": n - with_outcome,
+                "duplicated": (units.get("duplicated") or {}).get(group, 0),
+                "expected": expected.get(group),
+            }
+        )
+    return rows

@@ -40,6 +40,16 @@ urlpatterns = [
         name="experiment-sign-result",
     ),
     path(
+        "experiments/<int:pk>/analyse/",
+        experiment_views.experiment_analyse_view,
+        name="experiment-analyse",
+    ),
+    path(
+        "experiments/<int:pk>/override-result/",
+        experiment_views.experiment_override_view,
+        name="experiment-override",
+    ),
+    path(
         "experiments/<int:pk>/evidence/",
         experiment_views.experiment_evidence_view,
         name="experiment-evidence",

@@ -18,225 +18,30 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import chart_figure, get_or_404, refused, role_required
+from accounts.web import (
+    chart_figure,
+    get_or_404,
+    refusal_reason,
+    refusal_status,
+    refused,
+    role_required,
+)
 from audit.views import history_context
 from core.charts.experiments import accrual_figure, result_figure
 from experiments import permissions
 from experiments import selectors as sel
 from experiments import services as svc
 from experiments.filters import ExperimentFilterSet
+from experiments.forms import ExperimentForm, OverrideForm, SignForm, UploadForm, add_errors
 from experiments.models import Experiment
-from inventory.models import ModelVersion, UseCase
+from inventory.models import UseCase
 from reviews.models import Signature
-
-# --- Forms ---------------------------------------------------------------------------------
-
-
-class ExperimentForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    hypothesis = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    champion = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), required=False)
-    challenger = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), required=False)
-    design = forms.ChoiceField(choices=Experiment.Design.choices)
-    primary_metric = forms.CharField(max_length=200, help_text="e.g. click-through per customer")
-    metric_kind = forms.ChoiceField(choices=Experiment.MetricKind.choices)
-    population = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    splitting = forms.ChoiceField(choices=Experiment.Splitting.choices, label="Split by")
-    entity_key_name = forms.CharField(max_length=100, required=False, label="Entity key")
-    champion_share = forms.FloatField(required=False, initial=50, label="Champion share (%)")
-    challenger_share = forms.FloatField(required=False, initial=50, label="Challenger share (%)")
-    alpha = forms.FloatField(initial=0.05, help_text="Type I error rate, in (0, 1).")
-    power = forms.FloatField(initial=0.8, help_text="In (0, 1), above alpha.")
-    minimum_effect = forms.FloatField(
-        help_text="Smallest difference worth detecting, in the metric's unit (e.g. 0.01)."
-    )
-    alternative = forms.ChoiceField(
-        choices=[("two-sided", "Two-sided"), ("one-sided", "One-sided (challenger better)")]
-    )
-    higher_is_better = forms.TypedChoiceField(
-        choices=[("true", "Higher is better"), ("false", "Lower is better")],
-        coerce=lambda v: v == "true",
-        initial="true",
-        label="Direction",
-    )
-    baseline_proportion = forms.FloatField(required=False, help_text="Proportion metrics.")
-    standard_deviation = forms.FloatField(
-        required=False, help_text="Mean metrics (shadow: sd of the paired differences)."
-    )
-    discordant_proportion = forms.FloatField(
-        required=False, help_text="Shadow proportions: expected share of disagreements."
-    )
-    daily_traffic = forms.FloatField(required=False, help_text="Eligible units per day.")
-    interim_looks = forms.CharField(
-        required=False, help_text="Optional information fractions, e.g. 0.5, 0.75."
-    )
-    spending = forms.ChoiceField(
-        choices=[("obrien-fleming", "O'Brien-Fleming"), ("pocock", "Pocock")], required=False
-    )
-    guardrails = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line: name; proportion or mean; tolerance; higher or lower "
-        "(is better), e.g. complaint_rate; proportion; 0.002; lower",
-    )
-
-    def __init__(self, *args, use_case: UseCase, **kwargs):
-        super().__init__(*args, **kwargs)
-        versions = ModelVersion.objects.filter(model__use_case=use_case).select_related("model")
-        self.fields["champion"].queryset = versions
-        self.fields["challenger"].queryset = versions
-
-    @staticmethod
-    def initial_from(experiment: Experiment) -> dict[str, Any]:
-        p = experiment.protocol
-        split = p.get("split") or {}
-        return {
-            "name": experiment.name,
-            "hypothesis": experiment.hypothesis,
-            "champion": experiment.champion_id,
-            "challenger": experiment.challenger_id,
-            "design": experiment.design,
-            "primary_metric": experiment.primary_metric,
-            "metric_kind": experiment.metric_kind,
-            "population": experiment.population,
-            "splitting": experiment.splitting,
-            "entity_key_name": experiment.entity_key_name,
-            "champion_share": split.get("champion", 50),
-            "challenger_share": split.get("challenger", 50),
-            "alpha": p.get("alpha"),
-            "power": p.get("power"),
-            "minimum_effect": p.get("minimum_effect"),
-            "alternative": p.get("alternative"),
-            "higher_is_better": "true" if p.get("higher_is_better", True) else "false",
-            "baseline_proportion": p.get("baseline_proportion"),
-            "standard_deviation": p.get("standard_deviation"),
-            "discordant_proportion": p.get("discordant_proportion"),
-            "daily_traffic": p.get("daily_traffic"),
-            "interim_looks": ", ".join(f"{t:g}" for t in p.get("interim_looks") or []),
-            "spending": p.get("spending"),
-            "guardrails": "\n".join(
-                f"{g['name']}; {g['metric_kind']}; {g['tolerance']:g}; "
-                f"{'higher' if g['higher_is_better'] else 'lower'}"
-                for g in p.get("guardrails") or []
-            ),
-        }
-
-    def service_kwargs(self) -> dict[str, Any]:
-        """The cleaned form as the services' arguments; ValidationError for the few
-        things parsed here (interim looks, guardrail lines)."""
-        d = self.cleaned_data
-        looks = []
-        for part in (d.get("interim_looks") or "").replace(";", ",").split(","):
-            if part.strip():
-                try:
-                    looks.append(float(part))
-                except ValueError:
-                    raise ValidationError(
-                        {"interim_looks": f"{part.strip()!r} is not a number."}
-                    ) from None
-        guardrails = []
-        for i, line in enumerate((d.get("guardrails") or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            parts = [p.strip() for p in line.split(";")]
-            if len(parts) != 4:
-                raise ValidationError(
-                    {
-                        "guardrails": f"Line {i}: write name; proportion or mean; tolerance; "
-                        "higher or lower."
-                    }
-                )
-            try:
-                tolerance = float(parts[2])
-            except ValueError:
-                raise ValidationError(
-                    {"guardrails": f"Line {i}: the tolerance {parts[2]!r} is not a number."}
-                ) from None
-            if parts[3] not in ("higher", "lower"):
-                raise ValidationError({"guardrails": f"Line {i}: say higher or lower."})
-            guardrails.append(
-                {
-                    "name": parts[0],
-                    "metric_kind": parts[1],
-                    "tolerance": tolerance,
-                    "higher_is_better": parts[3] == "higher",
-                }
-            )
-        protocol = {
-            "alpha": d["alpha"],
-            "power": d["power"],
-            "minimum_effect": d["minimum_effect"],
-            "alternative": d["alternative"],
-            "higher_is_better": d["higher_is_better"],
-            "baseline_proportion": d.get("baseline_proportion"),
-            "standard_deviation": d.get("standard_deviation"),
-            "discordant_proportion": d.get("discordant_proportion"),
-            "daily_traffic": d.get("daily_traffic"),
-            "interim_looks": looks,
-            "spending": d.get("spending") or "obrien-fleming",
-            "guardrails": guardrails,
-            "split": {"champion": d.get("champion_share"), "challenger": d.get("challenger_share")}
-            if d["design"] == "ab"
-            else None,
-        }
-        return {
-            "name": d["name"],
-            "hypothesis": d.get("hypothesis", ""),
-            "champion": d.get("champion"),
-            "challenger": d.get("challenger"),
-            "design": d["design"],
-            "metric_kind": d["metric_kind"],
-            "primary_metric": d["primary_metric"],
-            "population": d["population"],
-            "splitting": d["splitting"],
-            "entity_key_name": d.get("entity_key_name") or "",
-            "protocol": protocol,
-        }
-
-
-def form_field_for(error_field: str, form: forms.Form) -> str | None:
-    """Which form field a service error (a ProtocolError's field) belongs to."""
-    if error_field in form.fields:
-        return error_field
-    if error_field.startswith("split"):
-        return "challenger_share" if error_field.endswith(".challenger") else "champion_share"
-    for prefix in ("interim_looks", "guardrails"):
-        if error_field.startswith(prefix):
-            return prefix
-    return None
-
-
-def add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = form_field_for(field, form)
-            for e in errors:
-                text = " ".join(e.messages)
-                if target is None and field not in ("__all__", "rows", "file"):
-                    text = f"{field}: {text}"
-                form.add_error(target, text)
-    else:
-        form.add_error(None, " ".join(exc.messages))
-
-
-class SignForm(forms.Form):
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Re-enter your password: signing needs it every time.",
-    )
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV (UTF-8) with a header row.")
-
 
 # --- Pages ---------------------------------------------------------------------------------
 
@@ -367,21 +172,36 @@ def _detail_context(request: HttpRequest, experiment: Experiment) -> dict[str, A
         "accrual": accrual,
         "charts": charts,
         "result": result,
+        "unit_rows": sel.unit_rows(result),
+        "srm_rows": bool(((result or {}).get("data_quality") or {}).get("srm")),
         "looks": shown["looks"],
         "signatures": experiment.signatures.select_related("signer").order_by("signed_at", "id"),
         "batches": experiment.batches.select_related("uploaded_by")[:20],
         "can_run": can_run,
         "can_start": can_run and experiment.is_draft,
         "can_abandon": can_run and experiment.status in ("draft", "running"),
+        "can_request_analysis": can_run and not svc.analysis_request_refusal(experiment),
         "can_upload": can_run and experiment.status in ("running", "ended"),
-        "can_sign_result": experiment.status == "analysed"
+        "can_sign_result": sel.result_signable(experiment)
         and not signed
         and permissions.can_sign_experiment_result(user, experiment),
+        "result_valid": sel.result_signable(experiment),
+        "override": sel.result_override(experiment),
+        "can_override": experiment.status == "analysed"
+        and not svc.override_refusal(experiment, user)[0],
+        "promotion_refusal": sel.promotion_support_refusal(experiment)
+        if sel.result_signable(experiment)
+        else "",
         "can_submit_evidence": signed
         and not experiment.evidence_sha256
+        and sel.result_signable(experiment)
+        and not sel.promotion_support_refusal(experiment)
         and permissions.can_sign_experiment_result(user, experiment),
         "result_signed": signed,
         "csv_columns": svc.outcomes_csv_columns(experiment),
+        "recipe": svc.assignment_recipe(experiment)
+        if sel.recipe_visible(experiment, user)
+        else None,
         **history_context(experiment, user),
     }
 
@@ -413,6 +233,8 @@ def _detail_page(
 def _sign_page(request, experiment, form, what, status=200, refusal=None) -> HttpResponse:
     if what == "start":
         document = sel.protocol_document(experiment)
+    elif what == "override":
+        document = svc.override_document(experiment, "")
     else:
         document = svc.result_document(experiment)
     from core import promotion_rules as rules
@@ -426,7 +248,7 @@ def _sign_page(request, experiment, form, what, status=200, refusal=None) -> Htt
             "what": what,
             "document_hash": rules.manifest_hash(document),
             "refusal": refusal,
-            "verdict": (experiment.result or {}).get("verdict") if what == "result" else "",
+            "verdict": (experiment.result or {}).get("verdict") if what != "start" else "",
         },
         status=status,
     )
@@ -434,14 +256,10 @@ def _sign_page(request, experiment, form, what, status=200, refusal=None) -> Htt
 
 def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     experiment = _experiment_or_404(request, pk)
-    if what == "result" and not sel.result_available(experiment):
+    if what == "result" and sel.result_not_signable_reason(experiment):
+        # Data quality first (issue 14): an invalid result is never signed, 409.
         return _sign_page(
-            request,
-            experiment,
-            SignForm(),
-            what,
-            409,
-            "The result can be signed once the pre-registered analysis is done.",
+            request, experiment, SignForm(), what, 409, sel.result_not_signable_reason(experiment)
         )
     if request.method != "POST":
         return _sign_page(request, experiment, SignForm(), what)
@@ -476,10 +294,41 @@ def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
                     f"Result signed, but not submitted as evidence: {outcome.evidence_error}",
                 )
     except ValidationError as exc:
+        if refusal_status(exc) == 409:
+            return _sign_page(request, experiment, form, what, 409, refusal_reason(exc))
         add_errors(form, exc)
         return _sign_page(request, experiment, form, what, status=400)
     except PermissionDenied as exc:
         return _sign_page(request, experiment, form, what, status=403, refusal=str(exc))
+    return redirect("experiments:experiment-detail", pk=experiment.pk)
+
+
+@role_required
+def experiment_override_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A governance lead declares a result that failed its data-quality step valid,
+    with a signed justification (issue 14). Refused: 403 (not a lead, the owner), 409
+    (nothing to override), 400 (no justification, wrong password); nothing written."""
+    experiment = _experiment_or_404(request, pk)
+    why, code = svc.override_refusal(experiment, request.user)
+    if code == 403:
+        raise PermissionDenied(why)
+    form = OverrideForm(request.POST if request.method == "POST" else None)
+    if why:
+        return _sign_page(request, experiment, form, "override", 409, why)
+    if request.method != "POST":
+        return _sign_page(request, experiment, form, "override")
+    if not form.is_valid():
+        return _sign_page(request, experiment, form, "override", status=400)
+    try:
+        svc.experiment_result_override(experiment=experiment, by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        if refusal_status(exc) == 409:
+            return _sign_page(request, experiment, form, "override", 409, refusal_reason(exc))
+        add_errors(form, exc)
+        return _sign_page(request, experiment, form, "override", status=400)
+    except PermissionDenied as exc:
+        return _sign_page(request, experiment, form, "override", 403, str(exc))
+    messages.success(request, "Data-quality step overridden: the result is shown and signable.")
     return redirect("experiments:experiment-detail", pk=experiment.pk)
 
 
@@ -512,6 +361,20 @@ def experiment_abandon_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required
 @require_POST
+def experiment_analyse_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks for the analysis once the test has ended (issue 14); before the
+    end a 409 on the page saying what is missing, nothing written."""
+    experiment = _experiment_or_404(request, pk)
+    try:
+        svc.experiment_analysis_request(experiment=experiment, by=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_detail_page, request, experiment), exc)
+    messages.success(request, "The test has ended: its analysis is under way.")
+    return redirect("experiments:experiment-detail", pk=experiment.pk)
+
+
+@role_required
+@require_POST
 def experiment_evidence_view(request: HttpRequest, pk: int) -> HttpResponse:
     experiment = _experiment_or_404(request, pk)
     if not permissions.can_sign_experiment_result(request.user, experiment):
@@ -532,8 +395,12 @@ def experiment_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch = svc.outcomes_upload_csv(
-                experiment=experiment, by=request.user, data=upload.read(), name=upload.name
+            batch = svc.outcomes_upload_file(
+                experiment=experiment,
+                by=request.user,
+                data=upload.read(),
+                name=upload.name,
+                mapping=form.mapping(),
             )
         except ValidationError as exc:
             add_errors(form, exc)

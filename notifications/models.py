@@ -19,6 +19,10 @@ class Notification(models.Model):
         REVIEW_OVERDUE = "review_overdue", "Periodic review overdue"
         EXPERIMENT_ENDED = "experiment_ended", "Experiment ended"
         EXPERIMENT_ANALYSED = "experiment_analysed", "Experiment analysed"
+        EXPERIMENT_ACCRUAL_SRM = (
+            "experiment_accrual_srm",
+            "Experiment sample-ratio mismatch while running",
+        )
         DRIFT_ALERT = "drift_alert", "Monitoring alert"
         OBLIGATIONS_ASSIGNED = "obligations_assigned", "Obligations assigned"
         OBLIGATION_OVERDUE = "obligation_overdue", "Obligation overdue"

@@ -53,14 +53,18 @@ from core.experiment_stats.base import (
     DESIGNS,
     METRIC_KINDS,
     NO_DIFFERENCE,
+    NON_INFERIOR,
+    NOT_NON_INFERIOR,
     REJECT_BETTER,
     REJECT_WORSE,
     SPENDING_FUNCTIONS,
+    SUPPORTS_PROMOTION,
     TEST_ALTERNATIVES,
     ExperimentDataError,
     ProtocolError,
 )
 from core.experiment_stats.base import _jsonable as _jsonable
+from core.experiment_stats.noninferiority import non_inferiority_test
 from core.experiment_stats.planning import (
     MAX_PLANNED_DAYS,
     MAX_PLANNED_UNITS,
@@ -133,6 +137,8 @@ __all__ = [
     "METRIC_KINDS",
     "MeanSummary",
     "NO_DIFFERENCE",
+    "NON_INFERIOR",
+    "NOT_NON_INFERIOR",
     "PROTOCOL_INPUT_FIELDS",
     "PairedBinaryCounts",
     "Plan",
@@ -141,6 +147,7 @@ __all__ = [
     "REJECT_BETTER",
     "REJECT_WORSE",
     "SPENDING_FUNCTIONS",
+    "SUPPORTS_PROMOTION",
     "SampleSize",
     "SequentialDesign",
     "SequentialResult",
@@ -160,6 +167,7 @@ __all__ = [
     "mcnemar_required_pairs",
     "mcnemar_sample_size",
     "mcnemar_test",
+    "non_inferiority_test",
     "normal_power",
     "paired_ttest",
     "paired_ttest_from_arrays",

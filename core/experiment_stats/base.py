@@ -21,6 +21,12 @@ SPENDING_FUNCTIONS = ("obrien-fleming", "pocock")
 REJECT_BETTER = "reject H0: challenger better"
 REJECT_WORSE = "reject H0: challenger worse"
 NO_DIFFERENCE = "no significant difference"
+# A non-inferiority design's two outcomes (issue 14): H0 "the challenger is worse by
+# the margin or more" rejected, or not.
+NON_INFERIOR = "reject H0: challenger non-inferior"
+NOT_NON_INFERIOR = "not shown non-inferior"
+# The decisions that support promoting the challenger.
+SUPPORTS_PROMOTION = (REJECT_BETTER, NON_INFERIOR)
 CONTINUE = "continue to the next look"
 
 DEFAULT_SRM_ALPHA = 0.001

@@ -34,6 +34,7 @@ PROTOCOL_INPUT_FIELDS = (
     "max_duplicate_share",
     "mcnemar_exact",
     "guardrails",
+    "non_inferiority_margin",
 )
 MAX_PLANNED_UNITS = 1_000_000_000
 MAX_PLANNED_DAYS = 3_650

@@ -66,6 +66,7 @@ class Protocol(_Serialisable):
     max_duplicate_share: float = 0.0
     mcnemar_exact: bool = True
     guardrails: tuple[Guardrail, ...] = ()
+    non_inferiority_margin: float | None = None
 
     @property
     def paired(self) -> bool:
@@ -176,6 +177,7 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
     mcnemar_exact = _flag("mcnemar_exact", get("mcnemar_exact"))
 
     guardrails = _guardrails(get("guardrails") or ())
+    margin = _margin(get("non_inferiority_margin"), design, alternative, looks)
 
     return Protocol(
         design=design,
@@ -195,8 +197,26 @@ def validate_protocol(protocol: Protocol | Mapping[str, Any]) -> Protocol:
         srm_alpha=srm_alpha,
         mcnemar_exact=mcnemar_exact,
         guardrails=tuple(guardrails),
+        non_inferiority_margin=margin,
         **shares,
     )
+
+
+def _margin(value: Any, design: str, alternative: str, looks: tuple[float, ...]) -> float | None:
+    """The non-inferiority margin (issue 14): positive, in the metric's unit, for a
+    one-sided, fixed-horizon A/B test."""
+    if value is None:
+        return None
+    margin = _number("non_inferiority_margin", value)
+    if margin <= 0:
+        raise ProtocolError("non_inferiority_margin", f"must be positive, not {margin}")
+    if design != "ab":
+        raise ProtocolError("non_inferiority_margin", "a non-inferiority design is an A/B test")
+    if alternative != "one-sided":
+        raise ProtocolError("non_inferiority_margin", "a non-inferiority test is one-sided")
+    if looks and tuple(looks) != (1.0,):
+        raise ProtocolError("non_inferiority_margin", "a non-inferiority test has no interim looks")
+    return margin
 
 
 def _raw_fields(protocol: Protocol | Mapping[str, Any]) -> dict[str, Any]:

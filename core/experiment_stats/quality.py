@@ -59,6 +59,7 @@ class UnitCheck(_Serialisable):
     missing_share: float
     duplicate_share: float
     problems: tuple[str, ...]
+    mismatched: int = 0
 
 
 def unit_check(
@@ -67,16 +68,19 @@ def unit_check(
     with_outcome: Mapping[str, int],
     duplicated: Mapping[str, int] | None = None,
     unknown: int = 0,
+    mismatched: int = 0,
     max_missing_share: float = 0.01,
     max_duplicate_share: float = 0.0,
 ) -> UnitCheck:
     """From the caller's counts: units assigned per arm, distinct units with an outcome,
-    units that received more than one outcome, and outcomes naming no assigned unit.
-    A problem is a missing or duplicate share above its tolerance, or any unknown unit."""
+    units that received more than one outcome, outcomes naming no assigned unit, and
+    units whose arm is not their assignment (seen in both arms, or, when the product
+    assigns, in another arm than its hash gives: issue 14). A problem is a missing or
+    duplicate share above its tolerance, or any unknown or mismatched unit."""
     duplicated = duplicated or {}
     keys = list(assigned)
     vals = [assigned[k] for k in keys] + [with_outcome.get(k, 0) for k in keys]
-    vals += [duplicated.get(k, 0) for k in keys] + [unknown]
+    vals += [duplicated.get(k, 0) for k in keys] + [unknown, mismatched]
     if min(vals) < 0 or set(with_outcome) - set(keys) or set(duplicated) - set(keys):
         raise ExperimentDataError("counts must be non-negative and name assigned arms only")
     missing = {k: int(assigned[k]) - int(with_outcome.get(k, 0)) for k in keys}
@@ -85,6 +89,30 @@ def unit_check(
     total = sum(int(assigned[k]) for k in keys)
     miss_share = sum(missing.values()) / total if total else 0.0
     dup_share = sum(int(duplicated.get(k, 0)) for k in keys) / total if total else 0.0
+    problems = _unit_problems(
+        total, miss_share, dup_share, unknown, mismatched, max_missing_share, max_duplicate_share
+    )
+    return UnitCheck(
+        {k: int(assigned[k]) for k in keys},
+        missing,
+        {k: int(duplicated.get(k, 0)) for k in keys},
+        int(unknown),
+        miss_share,
+        dup_share,
+        tuple(problems),
+        int(mismatched),
+    )
+
+
+def _unit_problems(
+    total: int,
+    miss_share: float,
+    dup_share: float,
+    unknown: int,
+    mismatched: int,
+    max_missing_share: float,
+    max_duplicate_share: float,
+) -> list[str]:
     problems = []
     if total == 0:
         problems.append("no units were assigned")
@@ -96,15 +124,11 @@ def unit_check(
         )
     if unknown:
         problems.append(f"{unknown} outcomes name units that were never assigned")
-    return UnitCheck(
-        {k: int(assigned[k]) for k in keys},
-        missing,
-        {k: int(duplicated.get(k, 0)) for k in keys},
-        int(unknown),
-        miss_share,
-        dup_share,
-        tuple(problems),
-    )
+    if mismatched:
+        problems.append(
+            f"assignment mismatch: {mismatched} units are not in the arm they were assigned to"
+        )
+    return problems
 
 
 @dataclass(frozen=True)

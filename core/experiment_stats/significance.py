@@ -13,6 +13,7 @@ from scipy import stats
 
 from core.experiment_stats.base import (
     NO_DIFFERENCE,
+    NOT_NON_INFERIOR,
     REJECT_BETTER,
     REJECT_WORSE,
     ExperimentDataError,
@@ -46,7 +47,7 @@ class TestResult(_Serialisable):
 
     @property
     def rejected(self) -> bool:
-        return self.decision != NO_DIFFERENCE
+        return self.decision not in (NO_DIFFERENCE, NOT_NON_INFERIOR)
 
 
 def decide(p_value: float, estimate: float, alpha: float, alternative: str, higher_is_better):
@@ -307,7 +308,8 @@ def mcnemar_test(
 
 def primary_test(protocol: Protocol, *, champion=None, challenger=None, paired=None) -> TestResult:
     """Run the protocol's registered test. A/B: ``champion``/``challenger`` are
-    ``BinomialCounts`` (proportion) or ``MeanSummary`` (mean). Shadow: ``paired`` is a
+    ``BinomialCounts`` (proportion) or ``MeanSummary`` (mean); with a pre-registered
+    non-inferiority margin, the one-sided non-inferiority test. Shadow: ``paired`` is a
     ``PairedBinaryCounts`` (proportion) or the ``MeanSummary`` of the differences."""
     kw = {
         "alpha": protocol.alpha,
@@ -317,6 +319,10 @@ def primary_test(protocol: Protocol, *, champion=None, challenger=None, paired=N
     if protocol.design == "ab":
         if champion is None or challenger is None:
             raise ExperimentDataError("an A/B test needs both arms' data")
+        if protocol.non_inferiority_margin is not None:
+            from core.experiment_stats.noninferiority import non_inferiority_test
+
+            return non_inferiority_test(protocol, champion, challenger)
         test = two_proportion_ztest if protocol.metric_kind == "proportion" else welch_ttest
         return test(champion, challenger, **kw)
     if paired is None:

@@ -13,10 +13,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.serializers import OnlyTheseFieldsMixin
+from experiments import permissions
 from experiments import selectors as sel
 from experiments import services as svc
 from experiments.filters import ExperimentFilterSet
@@ -29,6 +31,10 @@ class ExperimentSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     accrual = serializers.SerializerMethodField()
     result_available = serializers.SerializerMethodField()
+    assignment_recipe = serializers.SerializerMethodField(
+        help_text="After the lock, to those who run the experiment and only when the product "
+        "assigns: the salt, the split and the recipe to compute arms locally."
+    )
 
     class Meta:
         model = Experiment
@@ -45,10 +51,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "population",
             "splitting",
             "entity_key_name",
+            "assignment",
+            "assignment_recipe",
             "protocol",
             "sample_size",
             "planned_units",
             "planned_days",
+            "duration_days",
             "owner",
             "status",
             "protocol_sha256",
@@ -77,6 +86,14 @@ class ExperimentSerializer(serializers.ModelSerializer):
     def get_result_available(self, obj) -> bool:
         return sel.result_available(obj)
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_assignment_recipe(self, obj) -> dict | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not sel.recipe_visible(obj, user):
+            return None
+        return svc.assignment_recipe(obj)
+
 
 class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
@@ -94,12 +111,24 @@ class ExperimentWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     entity_key_name = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
+    assignment = serializers.ChoiceField(
+        choices=Experiment.Assignment.choices, default=Experiment.Assignment.PRODUCT
+    )
+    duration_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=3650,
+        help_text="The fixed duration in days (default: whole weeks covering the sample size).",
+    )
     protocol = serializers.JSONField(
         help_text="alpha, power, minimum_effect, alternative, higher_is_better, "
         "baseline_proportion, standard_deviation, discordant_proportion, split "
         '({"champion": 50, "challenger": 50}, percent), daily_traffic, interim_looks, '
         "spending, srm_alpha, max_missing_share, max_duplicate_share, mcnemar_exact, "
-        "guardrails ([{name, metric_kind, tolerance, higher_is_better}])."
+        "guardrails ([{name, metric_kind, tolerance, higher_is_better}]), "
+        "non_inferiority_margin (a one-sided A/B non-inferiority design)."
     )
 
 
@@ -110,6 +139,11 @@ class ExperimentUpdateSerializer(ExperimentWriteSerializer):
 class ExperimentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class ExperimentOverrideSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    justification = serializers.CharField(max_length=4000)
 
 
 class ExperimentAbandonSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -137,6 +171,24 @@ class ExperimentAssignmentSerializer(serializers.Serializer):
     experiment = serializers.IntegerField()
     key = serializers.CharField()
     arm = serializers.ChoiceField(choices=["champion", "challenger"])
+
+
+class BulkAssignmentInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    keys = serializers.JSONField(help_text="A list of up to 10,000 entity keys.")
+
+
+class BulkAssignmentSerializer(serializers.Serializer):
+    experiment = serializers.IntegerField()
+    assignments = serializers.JSONField(help_text="[{key, arm}], in the order given.")
+
+
+class OutcomeFileSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or Parquet.")
+    unit = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    arm = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    outcome = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    champion_label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    challenger_label = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class ExperimentOutcomesSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -170,6 +222,12 @@ class ExperimentResultSerializer(serializers.Serializer):
     experiment = serializers.IntegerField()
     status = serializers.CharField()
     result_sha256 = serializers.CharField()
+    valid = serializers.BooleanField(
+        help_text="The data-quality step passed (or a governance lead overrode it). When "
+        "false the result carries the reasons but no test, effect, p-value or decision."
+    )
+    signable = serializers.BooleanField()
+    override = SignatureSerializer(allow_null=True)
     result = serializers.JSONField()
     looks = serializers.JSONField()
 
@@ -283,11 +341,55 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         experiment = self.get_object()
         if experiment.status != Experiment.Status.RUNNING:
             return _conflict(experiment, "Assignments are given only while the experiment runs.")
+        if experiment.assignment == Experiment.Assignment.EXTERNAL:
+            return _conflict(experiment, "An outside randomiser assigns this experiment's units.")
         data = AssignmentInputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         key = data.validated_data["key"]
         arm = svc.experiment_assign(experiment=experiment, key=key)
         return Response({"experiment": experiment.pk, "key": key, "arm": arm})
+
+    @extend_schema(
+        request=BulkAssignmentInputSerializer,
+        responses={200: BulkAssignmentSerializer, 409: OpenApiTypes.OBJECT},
+        description="The arms of up to 10,000 entity keys in one call (the product "
+        "assigns; 409 unless the experiment runs or when an outside randomiser assigns).",
+    )
+    @action(detail=True, methods=["post"])
+    def assignments(self, request, pk=None):
+        experiment = self.get_object()
+        data = BulkAssignmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status != Experiment.Status.RUNNING:
+            return _conflict(experiment, "Assignments are given only while the experiment runs.")
+        if not experiment.assigned_by_product:
+            return _conflict(experiment, "The product does not assign this experiment's units.")
+        out = svc.experiment_assign_many(experiment=experiment, keys=data.validated_data["keys"])
+        return Response({"experiment": experiment.pk, "assignments": out})
+
+    @extend_schema(
+        request={"multipart/form-data": OutcomeFileSerializer},
+        responses={201: ExperimentBatchSerializer},
+        description="An outcome file as a feature-flag platform exports it (CSV or "
+        "Parquet), its unit, arm and outcome columns and arm labels named; all or nothing.",
+    )
+    @action(detail=True, methods=["post"], url_path="outcomes-file")
+    def outcomes_file(self, request, pk=None):
+        experiment = self.get_object()
+        data = OutcomeFileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if experiment.status not in ("running", "ended"):
+            return _conflict(experiment, "Outcomes are accepted while the experiment runs.")
+        fields = dict(data.validated_data)
+        upload = fields.pop("file")
+        batch = svc.outcomes_upload_file(
+            experiment=experiment,
+            by=request.user,
+            data=upload.read(),
+            name=upload.name,
+            mapping=fields,
+        )
+        return Response(ExperimentBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ExperimentOutcomesSerializer, responses={201: ExperimentBatchSerializer})
     @action(detail=True, methods=["post"])
@@ -322,11 +424,15 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
+        override = sel.result_override(experiment)
         return Response(
             {
                 "experiment": experiment.pk,
                 "status": experiment.status,
                 "result_sha256": experiment.result_sha256,
+                "valid": sel.result_valid(experiment) or override is not None,
+                "signable": sel.result_signable(experiment),
+                "override": SignatureSerializer(override).data if override else None,
                 "result": shown["result"],
                 "looks": shown["looks"],
             }
@@ -336,7 +442,9 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
         request=ExperimentSignSerializer,
         responses={201: ExperimentSignedResultSerializer},
         description="The owner signs the analysed result (browser session and password; "
-        "a token is refused with 403); it is then submitted as preproduction evidence.",
+        "a token is refused with 403); it is then submitted as preproduction evidence when "
+        "it says the challenger is better (or non-inferior). A result that is not valid "
+        "(failed data quality) is refused with 409 unless a governance lead overrode it.",
     )
     @action(detail=True, methods=["post"], url_path="sign-result")
     def sign_result(self, request, pk=None):
@@ -347,8 +455,9 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
             )
         data = ExperimentSignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not sel.result_available(experiment):
-            return _conflict(experiment, "The result is signed after the analysis.")
+        why = sel.result_not_signable_reason(experiment)
+        if why:
+            return _conflict(experiment, why)
         out = svc.experiment_result_sign(
             experiment=experiment, by=request.user, **data.validated_data
         )
@@ -362,3 +471,51 @@ class ExperimentViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        request=ExperimentOverrideSerializer,
+        responses={201: SignatureSerializer, 409: OpenApiTypes.OBJECT},
+        description="A governance lead other than the owner declares a result that failed "
+        "its data-quality step valid, with a signed justification (browser session and "
+        "password; a token is refused with 403). 409 when there is nothing to override.",
+    )
+    @action(detail=True, methods=["post"], url_path="override-result")
+    def override_result(self, request, pk=None):
+        experiment = self.get_object()
+        if _via_token(request):
+            svc.experiment_result_override(
+                experiment=experiment,
+                by=request.user,
+                password="",
+                justification="",
+                via_token=True,
+            )
+        why, code = svc.override_refusal(experiment, request.user)
+        if code == 403:
+            raise PermissionDenied(why)
+        data = ExperimentOverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if why:
+            return _conflict(experiment, why)
+        signature = svc.experiment_result_override(
+            experiment=experiment, by=request.user, **data.validated_data
+        )
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={202: ExperimentSerializer, 409: OpenApiTypes.OBJECT},
+        description="Ask for the analysis once the test has ended (its planned end date "
+        "and sample size both reached): a running experiment then ends and its analysis "
+        "is queued at once. 409 before the end, saying what is missing.",
+    )
+    @action(detail=True, methods=["post"])
+    def analyse(self, request, pk=None):
+        experiment = self.get_object()
+        if not permissions.can_run_experiment(request.user, experiment.use_case):
+            raise PermissionDenied("Only the use case's data scientists and governance leads.")
+        why = svc.analysis_request_refusal(experiment)
+        if why:
+            return _conflict(experiment, why)
+        svc.experiment_analysis_request(experiment=experiment, by=request.user)
+        return self._out(experiment, status.HTTP_202_ACCEPTED)

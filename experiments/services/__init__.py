@@ -17,7 +17,10 @@ Split by operation, each module holding its own helpers:
 - ``outcomes``: outcomes recorded by API or uploaded as CSV.
 - ``lifecycle``: abandoning, the scheduled check and the end.
 - ``analysis``: interim looks and the final analysis.
-- ``results``: the signed result and its submission as evidence.
+- ``results``: the signed result and its submission as evidence (only a valid result,
+  and only one saying the challenger is better or non-inferior: issue 14).
+- ``override``: a governance lead's signed override of a failed data-quality step.
+- ``findings``: the finding a worse or inconclusive result opens on the challenger.
 - ``emails``: the owner's e-mails, rendered for the shared outbox.
 
 Every public name is re-exported here, so ``from experiments import services as svc;
@@ -32,7 +35,12 @@ from __future__ import annotations
 
 from core.experiment_stats.planning import Plan
 from experiments.services.analysis import VERDICTS, experiment_analyse
-from experiments.services.assignment import experiment_assign
+from experiments.services.assignment import (
+    MAX_BULK_KEYS,
+    assignment_recipe,
+    experiment_assign,
+    experiment_assign_many,
+)
 from experiments.services.base import (
     CLAIM_TIMEOUT,
     EVIDENCE_CONSIDERATION,
@@ -57,13 +65,29 @@ from experiments.services.emails import (
     notify_owner,
     render_notification,
 )
-from experiments.services.lifecycle import experiment_abandon, experiment_end, experiments_check
+from experiments.services.findings import experiment_outcome_finding
+from experiments.services.lifecycle import (
+    END_REASON,
+    accrual_srm_warn,
+    analysis_request_refusal,
+    end_if_due,
+    experiment_abandon,
+    experiment_analysis_request,
+    experiment_end,
+    experiments_check,
+)
 from experiments.services.outcomes import (
     outcome_layout,
     outcomes_csv_columns,
     outcomes_parse_csv,
     outcomes_record,
     outcomes_upload_csv,
+    outcomes_upload_file,
+)
+from experiments.services.override import (
+    experiment_result_override,
+    override_document,
+    override_refusal,
 )
 from experiments.services.results import (
     SignedResult,
@@ -76,6 +100,7 @@ from experiments.services.results import (
 
 __all__ = [
     "CLAIM_TIMEOUT",
+    "END_REASON",
     "EVIDENCE_CONSIDERATION",
     "MAX_BATCH_ROWS",
     "MAX_CSV_BYTES",
@@ -88,12 +113,21 @@ __all__ = [
     "SignedResult",
     "VERDICTS",
     "evidence_document",
+    "accrual_srm_warn",
+    "analysis_request_refusal",
+    "end_if_due",
     "experiment_abandon",
+    "experiment_analysis_request",
     "experiment_analyse",
     "experiment_assign",
+    "experiment_assign_many",
+    "assignment_recipe",
+    "MAX_BULK_KEYS",
     "experiment_create",
     "experiment_delete",
     "experiment_end",
+    "experiment_outcome_finding",
+    "experiment_result_override",
     "experiment_result_sign",
     "experiment_result_sign_unchecked",
     "experiment_start",
@@ -104,10 +138,13 @@ __all__ = [
     "experiments_check",
     "notify_owner",
     "outcome_layout",
+    "override_document",
+    "override_refusal",
     "outcomes_csv_columns",
     "outcomes_parse_csv",
     "outcomes_record",
     "outcomes_upload_csv",
+    "outcomes_upload_file",
     "protocol_plan",
     "render_notification",
     "result_document",

@@ -18,12 +18,15 @@ from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked
 from experiments.services.emails import notify_owner
+from experiments.services.findings import experiment_outcome_finding
 from notifications.models import Notification
 
 VERDICTS = {
     st.REJECT_BETTER: "Challenger better",
     st.REJECT_WORSE: "Challenger worse",
     st.NO_DIFFERENCE: "No significant difference",
+    st.NON_INFERIOR: "Challenger non-inferior",
+    st.NOT_NON_INFERIOR: "Challenger not shown non-inferior",
 }
 
 
@@ -177,13 +180,16 @@ def _final(experiment: Experiment, *, stopped_early: bool = False) -> dict[str, 
         "with_outcome": data.with_outcome,
         "duplicated": data.duplicated,
         "unknown": 0,
+        "mismatched": data.mismatched,
     }
     dq_dict, dq_passed, problems = _quality(experiment, protocol, data, units)
     test, seq, decision, error = _registered_test(experiment, protocol, data, stopped_early)
+    # Data quality first, then a decision only if valid (issue 14): an invalid result
+    # keeps its test for a governance lead's override, but says only why it is invalid.
     if error:
         verdict = f"Not analysable: {error}"
     elif not dq_passed:
-        verdict = "Not valid: data-quality checks failed"
+        verdict = f"Not valid: {'; '.join(problems)}"
     else:
         verdict = VERDICTS.get(decision, decision)
     bands_values = data.values  # per arm; shadow: both models' outcomes on the same units
@@ -194,6 +200,7 @@ def _final(experiment: Experiment, *, stopped_early: bool = False) -> dict[str, 
             "protocol_sha256": experiment.protocol_sha256,
             "data_quality": dq_dict,
             "data_quality_passed": dq_passed,
+            "valid": dq_passed and not error,
             "problems": problems,
             "srm_verdict": _srm_verdict(experiment, dq_dict),
             "test": test.to_dict() if test else None,
@@ -264,11 +271,20 @@ def _registered_test(
 
 def _decision_rule(protocol: st.Protocol) -> str:
     """The registered decision rule in words (stored with the result)."""
+    if protocol.non_inferiority_margin is not None:
+        return (
+            f"Non-inferiority, margin {protocol.non_inferiority_margin:g}: reject H0 (the "
+            f"challenger is worse by the margin or more) when p <= alpha = {protocol.alpha:g}, "
+            f"one-sided ({'higher' if protocol.higher_is_better else 'lower'} is better). "
+            "Only a non-inferior challenger supports promotion; data-quality problems void "
+            "the decision."
+        )
     side = "two-sided" if protocol.alternative == "two-sided" else "one-sided (challenger better)"
     rule = (
         f"Reject H0 when p <= alpha = {protocol.alpha:g} ({side}); the direction from the sign "
         f"of challenger minus champion ({'higher' if protocol.higher_is_better else 'lower'} "
-        "is better). Data-quality problems void the decision."
+        "is better). Only a better challenger supports promotion; data-quality problems "
+        "void the decision."
     )
     if protocol.sequential:
         rule = (
@@ -297,3 +313,5 @@ def _store_result(experiment: Experiment, result: dict[str, Any], *, status_befo
         result_sha256=(None, experiment.result_sha256),
     )
     notify_owner(experiment, kind=Notification.Kind.EXPERIMENT_ANALYSED)
+    if result.get("valid"):
+        experiment_outcome_finding(experiment)

@@ -4,6 +4,7 @@ the experiment and locks its protocol (``experiment_start``)."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from experiments.services.base import _audit, _locked, _require_run
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
+
+DEFAULT_WEEKS = 2
 
 # --- The protocol ---------------------------------------------------------------------------
 
@@ -51,8 +54,10 @@ def _check_fields(
     splitting: str,
     entity_key_name: str,
     protocol: dict[str, Any],
+    assignment: str = Experiment.Assignment.PRODUCT,
+    duration_days: int | None = None,
 ) -> Plan:
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = _run_errors(assignment, duration_days)
     if not (name or "").strip():
         errors["name"] = "Name the experiment."
     if not (primary_metric or "").strip():
@@ -79,6 +84,27 @@ def _check_fields(
     return protocol_plan(design=design, metric_kind=metric_kind, protocol=protocol)
 
 
+def _run_errors(assignment: str, duration_days: int | None) -> dict[str, str]:
+    """Who assigns the arms and the fixed duration, checked (issue 14)."""
+    errors = {}
+    if assignment not in Experiment.Assignment.values:
+        errors["assignment"] = f"Choose one of {', '.join(Experiment.Assignment.values)}."
+    if duration_days is not None and (
+        isinstance(duration_days, bool)
+        or not isinstance(duration_days, int)
+        or not 1 <= duration_days <= st.MAX_PLANNED_DAYS
+    ):
+        errors["duration_days"] = f"A whole number of days from 1 to {st.MAX_PLANNED_DAYS}."
+    return errors
+
+
+def default_duration(planned_days: int | None) -> int:
+    """Whole weeks covering the days the sample size needs at the planned traffic (two
+    weeks when no traffic was given): weekly cycles and novelty effects (issue 14)."""
+    weeks = math.ceil((planned_days or DEFAULT_WEEKS * 7) / 7)
+    return max(1, weeks) * 7
+
+
 def _apply(experiment: Experiment, plan: Plan, fields: dict[str, Any]) -> None:
     for key in ("name", "hypothesis", "primary_metric", "population", "entity_key_name"):
         setattr(experiment, key, (fields.get(key) or "").strip())
@@ -93,6 +119,15 @@ def _apply(experiment: Experiment, plan: Plan, fields: dict[str, Any]) -> None:
     experiment.sample_size = plan.sample_size.to_dict()
     experiment.planned_units = plan.sample_size.total
     experiment.planned_days = plan.sample_size.duration_days_ceil
+    ab = fields["design"] == Experiment.Design.AB
+    experiment.assignment = (
+        fields.get("assignment") or Experiment.Assignment.PRODUCT
+        if ab
+        else Experiment.Assignment.PRODUCT
+    )
+    experiment.duration_days = fields.get("duration_days") or default_duration(
+        experiment.planned_days
+    )
 
 
 @transaction.atomic
@@ -112,6 +147,8 @@ def experiment_create(
     entity_key_name: str = "",
     hypothesis: str = "",
     salt: str | None = None,
+    assignment: str = Experiment.Assignment.PRODUCT,
+    duration_days: int | None = None,
 ) -> Experiment:
     """Register a draft experiment. Raises PermissionDenied for anyone but the use
     case's data scientists and governance leads; ValidationError (per field) for a bad
@@ -129,6 +166,8 @@ def experiment_create(
         "population": population,
         "splitting": splitting,
         "entity_key_name": entity_key_name,
+        "assignment": assignment,
+        "duration_days": duration_days,
     }
     plan = _check_fields(use_case=use_case, protocol=protocol, **_kw(fields))
     now = timezone.now()
@@ -150,7 +189,7 @@ def _kw(fields: dict[str, Any]) -> dict[str, Any]:
     """The draft's fields as ``_check_fields`` takes them: a missing text is empty (the
     versions stay None) and the hypothesis, which is free text, is left out."""
     return {
-        k: v if v is not None or k in ("champion", "challenger") else ""
+        k: v if v is not None or k in ("champion", "challenger", "duration_days") else ""
         for k, v in fields.items()
         if k != "hypothesis"
     }
@@ -178,11 +217,15 @@ def experiment_update(*, experiment: Experiment, by: User, **fields: Any) -> Exp
         "population": experiment.population,
         "splitting": experiment.splitting,
         "entity_key_name": experiment.entity_key_name,
+        "assignment": experiment.assignment,
+        "duration_days": experiment.duration_days,
     }
     unknown = set(fields) - set(current) - {"protocol"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "Unknown field."})
     protocol = fields.pop("protocol", None)
+    if protocol is not None and "duration_days" not in fields:
+        fields["duration_days"] = None  # a new plan: its default duration again
     if protocol is None:
         protocol = st.input_fields(experiment.protocol)
     merged = {**current, **fields}
@@ -227,10 +270,14 @@ def experiment_start(
     return _start(experiment=experiment, by=by, reason=reason)
 
 
-def experiment_start_unchecked(*, experiment: Experiment, by: User, auth_method: str) -> Signature:
-    """Start without a password, recording ``auth_method`` honestly. Demo loader only."""
+def experiment_start_unchecked(
+    *, experiment: Experiment, by: User, auth_method: str, now=None
+) -> Signature:
+    """Start without a password, recording ``auth_method`` honestly, at ``now`` (the
+    demo's experiments started weeks ago and ran their fixed duration). Demo loader
+    only."""
     _start_checks(experiment, by)
-    return _start(experiment=experiment, by=by, reason="", auth_method=auth_method)
+    return _start(experiment=experiment, by=by, reason="", auth_method=auth_method, now=now)
 
 
 def _start_checks(experiment: Experiment, by: User) -> None:
@@ -241,7 +288,12 @@ def _start_checks(experiment: Experiment, by: User) -> None:
 
 @transaction.atomic
 def _start(
-    *, experiment: Experiment, by: User, reason: str, auth_method: str = "password re-entry"
+    *,
+    experiment: Experiment,
+    by: User,
+    reason: str,
+    auth_method: str = "password re-entry",
+    now=None,
 ) -> Signature:
     experiment = _locked(experiment)
     _start_checks(experiment, by)
@@ -253,7 +305,7 @@ def _start(
     )
     document = sel.protocol_document(experiment)
     digest = rules.manifest_hash(document)
-    now = timezone.now()
+    now = now or timezone.now()
     signature = Signature.objects.create(
         experiment=experiment,
         signer=by,
@@ -268,9 +320,10 @@ def _start(
     experiment.status = Experiment.Status.RUNNING
     experiment.protocol_sha256 = digest
     experiment.started_at = now
-    experiment.planned_end = (
-        now + timedelta(days=experiment.planned_days) if (experiment.planned_days) else None
-    )
+    # The fixed duration (issue 14): the start is the signature, the end whole weeks
+    # later by default; the test ends at the later of this end and the sample size.
+    days = experiment.duration_days or experiment.planned_days
+    experiment.planned_end = now + timedelta(days=days) if days else None
     experiment.updated_at = now
     experiment.save(
         update_fields=["status", "protocol_sha256", "started_at", "planned_end", "updated_at"]

@@ -16,10 +16,13 @@ from notifications.services import notification_queue
 SUBJECTS = {
     Notification.Kind.EXPERIMENT_ENDED: "Experiment ended: {name}",
     Notification.Kind.EXPERIMENT_ANALYSED: "Experiment analysed: {name}",
+    Notification.Kind.EXPERIMENT_ACCRUAL_SRM: "Sample-ratio mismatch while running: {name}",
 }
 
 
-def notify_owner(experiment: Experiment, *, kind: str) -> Notification | None:
+def notify_owner(
+    experiment: Experiment, *, kind: str, context: dict | None = None
+) -> Notification | None:
     """Queue one e-mail per (experiment, owner, kind), sent after commit."""
     owner = experiment.owner
     return notification_queue(
@@ -27,7 +30,7 @@ def notify_owner(experiment: Experiment, *, kind: str) -> Notification | None:
         kind=kind,
         recipient=owner,
         subject=experiment,
-        context={"status": experiment.status},
+        context={"status": experiment.status, **(context or {})},
     )
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import experiment_outcomes as eo
+from core import experiment_tables as et
 from experiments.models import Experiment, ExperimentBatch, ExperimentOutcome
 from experiments.services.base import (
     MAX_BATCH_ROWS,
@@ -26,6 +27,7 @@ from experiments.services.base import (
     _locked,
     _require_run,
 )
+from experiments.services.lifecycle import accrual_srm_warn, end_if_due
 
 
 def outcome_layout(experiment: Experiment) -> eo.OutcomeLayout:
@@ -36,6 +38,7 @@ def outcome_layout(experiment: Experiment) -> eo.OutcomeLayout:
         metric_kind=experiment.metric_kind,
         salt=experiment.salt,
         protocol=experiment.protocol,
+        external=experiment.assignment == Experiment.Assignment.EXTERNAL,
     )
 
 
@@ -50,8 +53,10 @@ def outcomes_record(
 ) -> ExperimentBatch:
     """Store a batch of observed units, all or nothing.
 
-    Every row is checked first: the unit's key, its arm (known, and the arm the
-    deterministic assignment gives its key), numeric outcomes (0 or 1 for a
+    Every row is checked first: the unit's key, its arm (known, and, when the product
+    assigns, the arm the deterministic assignment gives its key; an outside
+    randomiser's arms are guarded by the analysis's SRM and balance checks), numeric
+    outcomes (0 or 1 for a
     proportion), registered guardrails. Any problem raises ValidationError listing
     the rows at fault (up to 20) and nothing is stored. Outcomes are accepted while
     the experiment runs and after it ended (late outcomes), not before or after the
@@ -111,6 +116,8 @@ def _write_batch(experiment, by, cleaned, source, name, sha256) -> ExperimentBat
         batch=(None, batch.pk),
         sha256=(None, sha256),
     )
+    if not end_if_due(experiment):
+        accrual_srm_warn(experiment)
     return batch
 
 
@@ -154,6 +161,47 @@ def outcomes_upload_csv(*, experiment: Experiment, by: User, data: bytes, name: 
             ]
             messages = [_shift_line(m) for m in messages]
             raise ValidationError({"file": messages}) from exc
+        raise
+
+
+def outcomes_upload_file(
+    *,
+    experiment: Experiment,
+    by: User,
+    data: bytes,
+    name: str = "",
+    mapping: dict[str, Any] | None = None,
+):
+    """Record an outcome file as a feature-flag platform exports it (issue 14): CSV or
+    Parquet, its columns named by ``mapping`` (unit, arm, outcome, the arm labels;
+    ``core.experiment_tables``). A plain CSV with the product's own columns and no
+    mapping goes through ``outcomes_upload_csv``. All or nothing."""
+    if by is not None:
+        _require_run(by, experiment.use_case)
+    given = {k: v for k, v in (mapping or {}).items() if v not in (None, "")}
+    if not given and data[:4] != et.PARQUET_MAGIC:
+        return outcomes_upload_csv(experiment=experiment, by=by, data=data, name=name)
+    rows, errors = et.read_outcome_table(
+        outcome_layout(experiment),
+        data,
+        et.OutcomeMapping.of(given),
+        max_bytes=MAX_CSV_BYTES,
+        max_rows=MAX_BATCH_ROWS,
+    )
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return outcomes_record(
+            experiment=experiment,
+            by=by,
+            rows=rows,
+            source=ExperimentBatch.Source.CSV,
+            name=name,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "rows" in exc.error_dict:
+            raise ValidationError({"file": exc.message_dict["rows"]}) from exc
         raise
 
 

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from core import promotion_rules as rules
 from experiments import permissions
 from experiments import selectors as sel
@@ -75,9 +76,12 @@ def _result_checks(experiment: Experiment, by: User) -> None:
     if not permissions.can_sign_experiment_result(by, experiment):
         raise PermissionDenied("Only the experiment's owner or a governance lead signs its result.")
     if experiment.status != Experiment.Status.ANALYSED:
-        raise ValidationError("Only an analysed experiment's result can be signed.")
+        raise ValidationError("Only an analysed experiment's result can be signed.", code=CONFLICT)
     if experiment.signatures.filter(meaning=Signature.Meaning.RESULT_SIGNED).exists():
-        raise ValidationError("The result is already signed.")
+        raise ValidationError("The result is already signed.", code=CONFLICT)
+    why = sel.result_not_signable_reason(experiment)
+    if why:
+        raise ValidationError(why, code=CONFLICT)
 
 
 def _result_sign(*, experiment, by, reason, auth_method="password re-entry") -> SignedResult:
@@ -146,8 +150,18 @@ def experiment_submit_evidence(*, experiment: Experiment, by: User) -> Obligatio
     ValidationError when the result is not signed, the use case owes no such
     obligation or it is already accepted or waived (obligation_submit_evidence)."""
     experiment = _locked(experiment)
+    if not permissions.can_sign_experiment_result(by, experiment):
+        raise PermissionDenied("Only the experiment's owner or a governance lead submits it.")
+    why = sel.result_not_signable_reason(experiment)
+    if why:
+        raise ValidationError(why, code=CONFLICT)
     if not experiment.signatures.filter(meaning=Signature.Meaning.RESULT_SIGNED).exists():
-        raise ValidationError("Sign the result before submitting it as evidence.")
+        raise ValidationError("Sign the result before submitting it as evidence.", code=CONFLICT)
+    if experiment.evidence_sha256:
+        raise ValidationError("The signed result is already filed as evidence.", code=CONFLICT)
+    why = sel.promotion_support_refusal(experiment)
+    if why:
+        raise ValidationError(why, code=CONFLICT)
     # The challenger's own obligation (issue 12): the result is evidence about it.
     obligation = obligation_for(version=experiment.challenger, code=EVIDENCE_CONSIDERATION)
     if obligation is None:

@@ -113,6 +113,10 @@ class Signature(AppendOnlyModel):
         PERIODIC_REVIEW = "periodic_review", "Periodic review"
         PROTOCOL_LOCKED = "protocol_locked", "Experiment protocol signed and locked"
         RESULT_SIGNED = "result_signed", "Experiment result signed"
+        RESULT_OVERRIDDEN = (
+            "result_overridden",
+            "Experiment result declared valid despite its data-quality checks",
+        )
         VALIDATED = "validated", "Validated"
         RISK_ACCEPTED = "risk_accepted", "Risk accepted until a date"
 
@@ -183,7 +187,8 @@ class Signature(AppendOnlyModel):
                 )
                 | models.Q(periodic_review__isnull=False)
                 | models.Q(
-                    experiment__isnull=False, meaning__in=["protocol_locked", "result_signed"]
+                    experiment__isnull=False,
+                    meaning__in=["protocol_locked", "result_signed", "result_overridden"],
                 )
                 | models.Q(validation__isnull=False, meaning="validated")
                 | models.Q(finding_acceptance__isnull=False, meaning="risk_accepted"),
@@ -249,6 +254,7 @@ class Finding(models.Model):
         BIAS = "bias", "Bias summary"
         MONITORING = "monitoring", "Monitoring"
         REVIEW = "review", "Periodic review"
+        EXPERIMENT = "experiment", "Experiment result"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

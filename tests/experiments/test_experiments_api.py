@@ -201,7 +201,8 @@ def test_no_result_before_the_end_then_the_signed_result_is_bound_into_the_reque
     assert early.data["accrual"]["complete"] is True
     detail = api.get(f"{BASE}{experiment.pk}/").data
     assert "p_value" not in str(detail) and detail["result_available"] is False
-    svc.experiments_check()
+    experiment.refresh_from_db()
+    svc.experiments_check(now=experiment.planned_end)
     assert api.get(results).status_code == 409  # ended, not yet analysed
     svc.experiment_analyse(experiment_id=experiment.pk)
     done = api.get(results)

@@ -3,9 +3,13 @@ signature that starts and locks, outcomes (all or nothing), the end, the analysi
 (data quality, then the registered test, equal to statsmodels), the signed result as
 preproduction evidence bound into a promotion request's manifest."""
 
+from datetime import timedelta
+from unittest import mock
+
 import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportions_ztest
 
@@ -109,10 +113,11 @@ def start(experiment, by):
 
 
 def analysed(experiment, by, rows):
-    """Start, feed, end (as beat does) and analyse."""
+    """Start, feed, end at the planned end date (as beat does) and analyse."""
     start(experiment, by)
     svc.outcomes_record(experiment=experiment, by=by, rows=rows)
-    svc.experiments_check()
+    experiment.refresh_from_db()
+    svc.experiments_check(now=experiment.planned_end)
     svc.experiment_analyse(experiment_id=experiment.pk)
     experiment.refresh_from_db()
     return experiment
@@ -316,35 +321,56 @@ def test_assignment_is_deterministic_and_only_while_running(arms, data_scientist
 # --- end, analysis, result ------------------------------------------------------------------------
 
 
-def test_beat_ends_at_the_planned_sample_size_and_mails_the_owner_once(
+def test_beat_ends_at_the_later_of_the_end_date_and_the_sample_size_and_mails_once(
+    arms, data_scientist, django_capture_on_commit_callbacks
+):
+    # Issue 14: the demo's experiment ended on day 0 of 15 planned days.
+    use_case, champion, challenger = arms
+    experiment = draft(use_case, champion, challenger, data_scientist)
+    start(experiment, data_scientist)
+    experiment.refresh_from_db()
+    assert experiment.duration_days % 7 == 0 and experiment.duration_days >= 7
+    assert experiment.duration_days >= experiment.planned_days
+    end = experiment.planned_end
+    assert (end - experiment.started_at).days == experiment.duration_days
+    rows = fill_ab(experiment)
+    svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows[:10])
+    assert svc.experiments_check(now=end) == {"ended": [], "analyse": []}  # sample short
+    svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows[10:])
+    before_end = end - timedelta(seconds=1)
+    assert svc.experiments_check(now=before_end) == {"ended": [], "analyse": []}  # date
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcome = svc.experiments_check(now=end)
+    assert outcome == {"ended": [experiment.pk], "analyse": [experiment.pk]}
+    assert len(callbacks) == 1  # the e-mail, after commit
+    experiment.refresh_from_db()
+    assert experiment.status == "ended" and "end date" in experiment.end_reason
+    assert "sample size" in experiment.end_reason
+    assert svc.experiments_check(now=end) == {"ended": [], "analyse": [experiment.pk]}
+    notes = notifications_about(experiment)
+    assert list(notes.values_list("kind", "recipient")) == [("experiment_ended", data_scientist.pk)]
+
+
+def test_outcomes_completing_a_test_past_its_end_date_end_it_and_queue_the_analysis(
     arms, data_scientist, django_capture_on_commit_callbacks
 ):
     use_case, champion, challenger = arms
     experiment = draft(use_case, champion, challenger, data_scientist)
     start(experiment, data_scientist)
     rows = fill_ab(experiment)
-    svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows[:10])
-    assert svc.experiments_check() == {"ended": [], "analyse": []}
-    svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows[10:])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        outcome = svc.experiments_check()
-    assert outcome == {"ended": [experiment.pk], "analyse": [experiment.pk]}
-    assert len(callbacks) == 1  # the e-mail, after commit
+    Experiment.objects.filter(pk=experiment.pk).update(
+        started_at=timezone.now() - timedelta(days=30),
+        planned_end=timezone.now() - timedelta(days=1),
+    )
     experiment.refresh_from_db()
-    assert experiment.status == "ended" and "sample size" in experiment.end_reason
-    assert svc.experiments_check() == {"ended": [], "analyse": [experiment.pk]}
-    notes = notifications_about(experiment)
-    assert list(notes.values_list("kind", "recipient")) == [("experiment_ended", data_scientist.pk)]
-
-
-def test_beat_ends_at_the_planned_date(arms, data_scientist):
-    use_case, champion, challenger = arms
-    experiment = draft(use_case, champion, challenger, data_scientist)
-    start(experiment, data_scientist)
+    with (
+        mock.patch("experiments.services.lifecycle.enqueue") as queued,
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows)
     experiment.refresh_from_db()
-    svc.experiments_check(now=experiment.planned_end)
-    experiment.refresh_from_db()
-    assert experiment.status == "ended" and "end date" in experiment.end_reason
+    assert experiment.status == "ended"
+    assert queued.call_args.kwargs["kwargs"] == {"experiment_id": experiment.pk}
 
 
 def test_the_analysis_equals_statsmodels_and_runs_once(arms, data_scientist):
@@ -381,7 +407,8 @@ def test_duplicated_units_are_counted_not_merged(arms, data_scientist):
     assert ExperimentOutcome.objects.count() == len(rows) + 2
     units = experiment.result["data_quality"]["units"]
     assert sum(units["duplicated"].values()) == 2
-    assert experiment.result["verdict"] == "Not valid: data-quality checks failed"
+    assert experiment.result["verdict"].startswith("Not valid: 0.90% of units have duplicated")
+    assert experiment.result["valid"] is False
 
 
 def test_a_shadow_comparison_runs_mcnemar(arms, data_scientist):

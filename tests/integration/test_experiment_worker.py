@@ -22,7 +22,8 @@ def test_the_worker_analyses_an_ended_experiment_once(world, data_scientist, cel
     start(experiment, data_scientist)
     rows = fill_ab(experiment)
     svc.outcomes_record(experiment=experiment, by=data_scientist, rows=rows)
-    assert svc.experiments_check()["ended"] == [experiment.pk]
+    experiment.refresh_from_db()
+    assert svc.experiments_check(now=experiment.planned_end)["ended"] == [experiment.pk]
 
     first = celery_worker.result_of(
         celery_worker.send(experiment_analyse, experiment_id=experiment.pk)
