@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0011_gatecall_warnings'),
+        ('reviews', '0012_gate_revision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
