@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class ReviewsConfig(AppConfig):
@@ -10,13 +10,15 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from governance.services.raci import on_signer_staffing_changed
         from notifications.registry import register_renderer
-        from reviews.gate_revisions import install_after_migrate
+        from reviews.gate_revisions import install_after_migrate, remove_before_migrate
         from reviews.services import notifications
         from reviews.services.signers import signatures_void_for_staffing
 
         register_renderer(notifications.KINDS, notifications.render)
         # A RACI change of who signs voids the approvals already given (issue 12).
         on_signer_staffing_changed(signatures_void_for_staffing)
-        # The database keeps the gate's revision tokens (after every migrate, like the
-        # append-only guards).
+        # The database keeps the gate's revision tokens: triggers installed after every
+        # migrate (like the append-only guards), dropped before it, as a migration may
+        # change what they read.
+        pre_migrate.connect(remove_before_migrate, sender=self, dispatch_uid="gate-revisions")
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="gate-revisions")

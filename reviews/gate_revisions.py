@@ -30,10 +30,18 @@ aborts one after a second (a 503 for a page, a retry for a task). Writers inside
 transactions are already serialised by the audit chain's lock.
 
 ``install_revision_triggers`` runs after every ``migrate`` (``reviews.apps``), like the
-append-only guards: idempotent, and again after SQLite rebuilt a table.
+append-only guards: idempotent, and again after SQLite rebuilt a table; only on a
+database at the latest migrations (the triggers read today's columns).
+``remove_revision_triggers`` runs before every ``migrate``: a migration, forward or
+back, may change or drop what they read (the token table itself, going back). It
+deletes the tokens too, so no answer is served from a token that no longer moves; a
+migration run without the command wraps itself in ``revision_triggers_lifted``.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 SHARED = 0  # the scope of rows that belong to no single use case
 
@@ -184,13 +192,42 @@ def _sqlite_statements(table: str) -> list[str]:
     return statements
 
 
+def remove_revision_triggers(connection) -> list[str]:
+    """Drop the triggers (before a migration: the triggers read columns and the token
+    table of the current schema, which a migration, forward or back, may change or
+    drop); returns the tables they were dropped from. The tokens go too: without
+    triggers they would no longer move, and without tokens the gate computes every
+    answer."""
+    existing = set(connection.introspection.table_names())
+    tables = [table for table in SCOPES if table in existing]
+    with connection.cursor() as cursor:
+        if TABLE in existing:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+        for table in tables:
+            if connection.vendor == "postgresql":
+                for name in (_name(table), _name(table, "_t")):
+                    cursor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+            elif connection.vendor == "sqlite":
+                for op in ("insert", "update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table, '_' + op)}")
+    return tables
+
+
+def _at_latest_schema(connection) -> bool:
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
 def install_revision_triggers(connection) -> list[str]:
     """Create (or refresh) the triggers on every table of ``SCOPES`` the database has,
     and give every scope a fresh token (rows written before the triggers existed have
     none; a migration may have changed anything); returns those tables. Needs the
-    tables' owner."""
+    tables' owner. A database not at the latest migrations gets none (the triggers are
+    written for the current schema); the gate then computes every answer."""
     existing = set(connection.introspection.table_names())
-    if TABLE not in existing:
+    if TABLE not in existing or not _at_latest_schema(connection):
         return []
     tables = [table for table in SCOPES if table in existing]
     with connection.cursor() as cursor:
@@ -216,6 +253,24 @@ def install_revision_triggers(connection) -> list[str]:
         else:  # no triggers: the gate computes every answer
             return []
     return tables
+
+
+@contextlib.contextmanager
+def revision_triggers_lifted(connection) -> Iterator[None]:
+    """Within the block there are no revision triggers (a migration run without
+    ``migrate``); after it they are back if the database is at the latest schema."""
+    remove_revision_triggers(connection)
+    try:
+        yield
+    finally:
+        install_revision_triggers(connection)
+
+
+def remove_before_migrate(sender, using="default", **kwargs) -> None:
+    """``pre_migrate`` receiver (once per migrate)."""
+    from django.db import connections
+
+    remove_revision_triggers(connections[using])
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from audit.db_guard import frozen_lifted
+from reviews.gate_revisions import revision_triggers_lifted
 from tests.db_guard_plugin import tamper_with
 
 # The last migration of each app before the split (what an existing database has).
@@ -29,8 +30,9 @@ BEFORE = [
 def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    # As ``migrate`` does (pre_migrate): governance 0022/0023 rewrite published cells.
-    with frozen_lifted(connection):
+    # As ``migrate`` does (pre_migrate): governance 0022/0023 rewrite published cells,
+    # and the gate's revision triggers read the schema of the latest migrations.
+    with frozen_lifted(connection), revision_triggers_lifted(connection):
         executor.migrate(targets)
     return executor
 

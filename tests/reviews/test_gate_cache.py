@@ -266,3 +266,23 @@ def test_pending_approvals_come_from_the_cache_until_the_state_changes(
 
 def stats_of(which):
     return gate_cache.cache_stats(which)
+
+
+def test_while_the_triggers_are_lifted_nothing_is_cached(approved, api_client_for, data_ops):  # noqa: F811
+    """A migration (``pre_migrate``) drops the triggers, and the tokens with them: no
+    answer may come from a token that no longer moves; ``post_migrate`` puts both back."""
+    from reviews.gate_revisions import revision_triggers_lifted
+
+    use_case, version, req = approved
+    api = api_client_for(data_ops)
+    with revision_triggers_lifted(connection):
+        assert not GateRevision.objects.exists()
+        assert answer(api, version)["allowed"]
+        ModelVersion.objects.filter(pk=version.pk).update(environment="retired")
+        after = answer(api, version)
+        assert after["allowed"] is False and "retired" in codes_of(after)
+        assert stats()["entries"] == 0
+    assert GateRevision.objects.filter(scope=use_case.pk).exists()
+    before = GateRevision.objects.get(scope=use_case.pk).token
+    ModelVersion.objects.filter(pk=version.pk).update(environment="qa")
+    assert GateRevision.objects.get(scope=use_case.pk).token != before
