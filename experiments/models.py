@@ -204,14 +204,16 @@ class Experiment(models.Model):
 
 
 class ExperimentBatch(models.Model):
-    """One upload of outcomes (a CSV file or an API batch), stored whole or not at all."""
+    """One upload of outcomes (a CSV or Parquet file, or an API batch), stored whole or not
+    at all."""
 
     class Source(models.TextChoices):
         CSV = "csv", "CSV upload"
+        PARQUET = "parquet", "Parquet upload"
         API = "api", "API batch"
 
     experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="batches")
-    source = models.CharField(max_length=5, choices=Source.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
     name = models.CharField(max_length=255, blank=True)
     sha256 = models.CharField(max_length=64)
     rows = models.PositiveIntegerField()

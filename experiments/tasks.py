@@ -33,3 +33,17 @@ def experiment_analyse(*, experiment_id: int) -> dict:
     from experiments.services import experiment_analyse as run
 
     return run(experiment_id=experiment_id)
+
+
+@shared_task(
+    name="experiments.tasks.experiment_end_check",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["experiment_id"],
+    **DB_RETRY,
+)
+def experiment_end_check(*, experiment_id: int) -> dict:
+    """Published at the experiment's planned end (scheduled at its start through the
+    outbox): end it and queue the analysis if the end is due."""
+    from experiments.services import experiment_end_check as run
+
+    return run(experiment_id=experiment_id)

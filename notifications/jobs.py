@@ -9,7 +9,8 @@
   conditional UPDATE; one run at a time per key), renews it while it runs, and marks the
   row done; when the work was wanted again during the run, it is published again at
   once. A duplicate delivery finds the row done, or held, and does nothing.
-- ``jobs_sweep_run`` (beat, every 30 s): publishes the rows never published, the rows
+- ``jobs_sweep_run`` (beat, every 30 s): publishes the rows never published (a row
+  scheduled with ``not_before`` once that time has come), the rows
   whose run died (lease expired: a worker killed, its main process included) and the
   rows published long ago but never taken (a lost message); gives up after
   ``JOBS_MAX_RUNS`` runs; prunes done rows after ``JOBS_KEEP_DAYS``.
@@ -80,7 +81,12 @@ def _name_and_key(task: Task | str, kwargs: dict, key: Any) -> tuple[str, str]:
 
 
 def enqueue(
-    task: Task | str, *, kwargs: dict | None = None, key: Any = None, queue: str = ""
+    task: Task | str,
+    *,
+    kwargs: dict | None = None,
+    key: Any = None,
+    queue: str = "",
+    not_before: datetime | None = None,
 ) -> str:
     """Queue ``task(**kwargs)`` through the outbox; returns the job's key.
 
@@ -89,7 +95,9 @@ def enqueue(
     ``OutboxTask`` or its wire name; ``key`` names the work (default: the task's
     ``job_key(kwargs)``, else a hash of the arguments): wanting it again while it is
     pending or running refreshes the row (the latest arguments win) instead of adding
-    one. ``queue`` overrides the task's route. Never raises for the broker."""
+    one. ``queue`` overrides the task's route. ``not_before`` schedules the work for
+    later: the row waits, and the first sweep after that time publishes it (wanting it
+    again without a time runs it now). Never raises for the broker."""
     kwargs = dict(kwargs or {})
     json.dumps(kwargs)  # arguments must survive the row and the message: fail here, not later
     name, key = _name_and_key(task, kwargs, key)
@@ -99,6 +107,7 @@ def enqueue(
         "kwargs": kwargs,
         "queue": queue or "",
         "wanted_at": now,
+        "not_before": not_before,
         "sent_at": None,
         "done_at": None,
         "failed_at": None,
@@ -110,10 +119,17 @@ def enqueue(
         try:
             with transaction.atomic():
                 JobMarker.objects.create(
-                    task=name, key=key, kwargs=kwargs, queue=queue or "", wanted_at=now
+                    task=name,
+                    key=key,
+                    kwargs=kwargs,
+                    queue=queue or "",
+                    wanted_at=now,
+                    not_before=not_before,
                 )
         except IntegrityError:  # created meanwhile by another request
             rows.update(**fields)
+    if not_before is not None and not_before > now:
+        return key  # the sweep publishes it when it is due
     transaction.on_commit(
         partial(_publish_after_commit, task=name, key=key, kwargs=kwargs, queue=queue or ""),
         robust=True,
@@ -172,6 +188,10 @@ def _lease_seconds() -> float:
     return float(_setting("JOBS_LEASE_SECONDS", 40))
 
 
+def _scheduled_later(row: JobMarker) -> bool:
+    return row.not_before is not None and row.not_before > timezone.now()
+
+
 def job_claim(*, task: str, key: str, owner: str, kwargs: dict, via_outbox: bool) -> Lease | str:
     """Take the lease on ``(task, key)``; returns the lease, or why not (done, given up,
     running elsewhere). A message sent without the outbox (no header) is a new wish: it
@@ -187,6 +207,8 @@ def job_claim(*, task: str, key: str, owner: str, kwargs: dict, via_outbox: bool
                 )
         except IntegrityError:
             row = JobMarker.objects.get(task=task, key=key)
+    if via_outbox and _scheduled_later(row):
+        return "scheduled later"  # an older message: the sweep publishes it when due
     if row.done_at or row.failed_at:
         if via_outbox:
             return "done" if row.done_at else "given up"
@@ -307,7 +329,7 @@ class OutboxTask(Task):
             job_release(lease, f"{type(exc).__name__}: {exc}")
             raise
         again = job_finish(lease)
-        if again is not None:
+        if again is not None and not _scheduled_later(again):
             _publish_row(again)
         return result
 
@@ -341,8 +363,10 @@ def _due(now: datetime, resend: timedelta, limit: int) -> list[JobMarker]:
     candidates = (
         JobMarker.objects.filter(done_at__isnull=True, failed_at__isnull=True)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .filter(
             Q(sent_at__isnull=True, wanted_at__lt=now - grace)
+            | Q(sent_at__isnull=True, not_before__isnull=False)  # scheduled, now due
             | Q(lease_until__lt=now)
             | Q(sent_at__lt=now - resend)
         )

@@ -89,6 +89,9 @@ class JobMarker(models.Model):
         max_length=200, blank=True, help_text="Published to this queue (blank: the task's route)."
     )
     wanted_at = models.DateTimeField()
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Work scheduled for later: not published before."
+    )
     sent_at = models.DateTimeField(null=True, blank=True, help_text="Last published.")
     sends = models.PositiveIntegerField(default=0)
     lease_owner = models.CharField(max_length=255, blank=True)

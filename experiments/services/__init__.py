@@ -74,7 +74,9 @@ from experiments.services.lifecycle import (
     experiment_abandon,
     experiment_analysis_request,
     experiment_end,
+    experiment_end_check,
     experiments_check,
+    schedule_end_check,
 )
 from experiments.services.outcomes import (
     outcome_layout,
@@ -126,6 +128,7 @@ __all__ = [
     "experiment_create",
     "experiment_delete",
     "experiment_end",
+    "experiment_end_check",
     "experiment_outcome_finding",
     "experiment_result_override",
     "experiment_result_sign",
@@ -136,6 +139,7 @@ __all__ = [
     "experiment_update",
     "experiment_url",
     "experiments_check",
+    "schedule_end_check",
     "notify_owner",
     "outcome_layout",
     "override_document",

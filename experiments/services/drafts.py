@@ -20,6 +20,7 @@ from core.experiment_stats.planning import Plan
 from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked, _require_run
+from experiments.services.lifecycle import schedule_end_check
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
@@ -337,4 +338,5 @@ def _start(
         protocol_sha256=(None, digest),
         signature=(None, signature.pk),
     )
+    schedule_end_check(experiment)
     return signature

@@ -1,6 +1,7 @@
 """The life of a started experiment: abandoned with a reason; ended at the later of its
 planned end date and its planned sample size (issue 14), by the write that completes it
-(``end_if_due``, the analysis queued at once), by the owner asking for the analysis once
+(``end_if_due``, the analysis queued at once), by a task scheduled at the planned end
+(``experiment_end_check``), by the owner asking for the analysis once
 the end has passed (``experiment_analysis_request``) or, as the safety net, by the
 scheduled check (``experiments_check``, which also lists the analyses due)."""
 
@@ -114,6 +115,29 @@ def end_if_due(experiment: Experiment, *, now: datetime | None = None) -> bool:
     experiment_end(experiment=experiment, reason=END_REASON, now=now)
     _queue_analysis(experiment)
     return True
+
+
+@transaction.atomic
+def experiment_end_check(*, experiment_id: int, now: datetime | None = None) -> dict:
+    """The task scheduled at an experiment's planned end (``schedule_end_check``): end it
+    and queue its analysis if the end is due, at once rather than at the next beat run.
+    If the sample size is not reached yet, the outcomes batch that completes it ends the
+    test (``end_if_due``). Idempotent."""
+    experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
+    if experiment is None:
+        return {"experiment": experiment_id, "done": "no such experiment"}
+    if end_if_due(experiment, now=now):
+        return {"experiment": experiment_id, "done": "ended; analysis queued"}
+    return {"experiment": experiment_id, "done": f"not due ({experiment.status})"}
+
+
+def schedule_end_check(experiment: Experiment) -> None:
+    """Schedule ``experiment_end_check`` for the planned end (the outbox publishes it then;
+    the scheduled ``experiments_check`` stays the safety net). In the start's transaction."""
+    from experiments.tasks import experiment_end_check as task
+
+    if experiment.planned_end is not None:
+        enqueue(task, kwargs={"experiment_id": experiment.pk}, not_before=experiment.planned_end)
 
 
 def _queue_analysis(experiment: Experiment) -> None:

@@ -144,24 +144,13 @@ def outcomes_upload_csv(*, experiment: Experiment, by: User, data: bytes, name: 
         _require_run(by, experiment.use_case)
     rows = outcomes_parse_csv(experiment, data)
     # a row error names its line in the file (the header is line 1)
-    try:
-        return outcomes_record(
-            experiment=experiment,
-            by=by,
-            rows=rows,
-            source=ExperimentBatch.Source.CSV,
-            name=name,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict") and "rows" in exc.error_dict:
-            messages = [
-                m.replace("Row ", "Line ", 1) if m.startswith("Row ") else m
-                for m in exc.message_dict["rows"]
-            ]
-            messages = [_shift_line(m) for m in messages]
-            raise ValidationError({"file": messages}) from exc
-        raise
+    return _record_file(experiment, by, rows, data, name, ExperimentBatch.Source.CSV, _csv_line)
+
+
+def _csv_line(message: str) -> str:
+    return _shift_line(
+        message.replace("Row ", "Line ", 1) if message.startswith("Row ") else message
+    )
 
 
 def outcomes_upload_file(
@@ -179,7 +168,8 @@ def outcomes_upload_file(
     if by is not None:
         _require_run(by, experiment.use_case)
     given = {k: v for k, v in (mapping or {}).items() if v not in (None, "")}
-    if not given and data[:4] != et.PARQUET_MAGIC:
+    parquet = data[:4] == et.PARQUET_MAGIC
+    if not given and not parquet:
         return outcomes_upload_csv(experiment=experiment, by=by, data=data, name=name)
     rows, errors = et.read_outcome_table(
         outcome_layout(experiment),
@@ -190,18 +180,26 @@ def outcomes_upload_file(
     )
     if errors:
         raise ValidationError(errors)
+    source = ExperimentBatch.Source.PARQUET if parquet else ExperimentBatch.Source.CSV
+    return _record_file(experiment, by, rows, data, name, source, str)
+
+
+def _record_file(experiment, by, rows, data: bytes, name: str, source: str, line_of):
+    """Record a file's rows as one batch; a row error is said of the file (``line_of``
+    turns the batch's row message into the file's)."""
     try:
         return outcomes_record(
             experiment=experiment,
             by=by,
             rows=rows,
-            source=ExperimentBatch.Source.CSV,
+            source=source,
             name=name,
             sha256=hashlib.sha256(data).hexdigest(),
         )
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "rows" in exc.error_dict:
-            raise ValidationError({"file": exc.message_dict["rows"]}) from exc
+            messages = [line_of(m) for m in exc.message_dict["rows"]]
+            raise ValidationError({"file": messages}) from exc
         raise
 
 

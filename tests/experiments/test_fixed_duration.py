@@ -121,3 +121,39 @@ def test_after_the_end_the_owner_asks_for_the_analysis_page(arms, client_for, da
     assert experiment.status == "ended"
     assert JobMarker.objects.filter(task="reviews.tasks.experiment_analyse").exists()
     assert AuditEvent.objects.filter(action="experiment.analysis_requested").count() == 1
+
+
+END_CHECK = "experiments.tasks.experiment_end_check"
+
+
+def test_the_start_schedules_the_end_and_the_analysis_starts_when_the_test_ends(
+    arms, data_scientist
+):
+    """The analysis starts as soon as the test ends: the start schedules a task for the
+    planned end (the outbox publishes it then), not a wait for the next beat run."""
+    from experiments.tasks import experiment_end_check
+
+    experiment = running(arms, data_scientist)  # the sample is complete, the date is not
+    job = JobMarker.objects.get(task=END_CHECK)
+    assert job.kwargs == {"experiment_id": experiment.pk}
+    assert job.not_before == experiment.planned_end and job.sent_at is None
+    # run early (a message of an older schedule, say), it ends nothing
+    early = svc.experiment_end_check(experiment_id=experiment.pk)
+    assert early["done"] == "not due (running)"
+    assert not JobMarker.objects.filter(task="reviews.tasks.experiment_analyse").exists()
+    # at the planned end the sweep publishes it and the worker runs it
+    JobMarker.objects.filter(task=END_CHECK).update(
+        not_before=timezone.now() - timedelta(seconds=1)
+    )
+    Experiment.objects.filter(pk=experiment.pk).update(
+        planned_end=timezone.now() - timedelta(seconds=1)
+    )
+    done = experiment_end_check.apply(
+        kwargs={"experiment_id": experiment.pk}, headers={"job_key": str(experiment.pk)}
+    ).get()
+    assert done["done"] == "ended; analysis queued"
+    experiment.refresh_from_db()
+    assert experiment.status == "ended"
+    analysis = JobMarker.objects.get(task="reviews.tasks.experiment_analyse")
+    assert analysis.kwargs == {"experiment_id": experiment.pk} and analysis.not_before is None
+    assert JobMarker.objects.get(task=END_CHECK).done_at is not None

@@ -167,6 +167,8 @@ def celery_worker(transactional_db, tmp_path):
         **broker_env,
         "DJANGO_SETTINGS_MODULE": "governance.settings",
         "DATABASE_URL": worker_database_url(),
+        # what the worker queues (through the outbox) comes back to it
+        "JOBS_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
     }
     log_path = tmp_path / "worker.log"

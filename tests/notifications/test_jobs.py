@@ -220,6 +220,42 @@ def test_a_message_lost_after_publication_is_published_again(team):
     assert jobs_sweep(minutes=3)["published"] == 1
 
 
+def test_work_scheduled_for_later_waits_for_its_time_then_the_sweep_publishes_it(
+    team, django_capture_on_commit_callbacks
+):
+    use_case = UseCaseFactory(team=team)
+    later = timezone.now() + timedelta(hours=2)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        jobs.enqueue(
+            governance_tasks.obligations_recompute,
+            kwargs={"use_case_id": use_case.pk},
+            not_before=later,
+        )
+    assert callbacks == []  # nothing published at commit
+    age(3600)  # wanted long ago, due in two hours
+    assert jobs_sweep()["published"] == 0
+    # A message of the same work arriving early (an older one) is not run.
+    early = governance_tasks.obligations_recompute.apply(
+        kwargs={"use_case_id": use_case.pk}, headers={jobs.HEADER: str(use_case.pk)}
+    )
+    assert early.get() == {"skipped": "scheduled later"}
+    JobMarker.objects.update(not_before=timezone.now() - timedelta(seconds=1))
+    assert jobs_sweep()["published"] == 1
+    assert JobMarker.objects.get().sends == 1
+
+
+def test_wanting_scheduled_work_now_publishes_it_now(team, django_capture_on_commit_callbacks):
+    use_case = UseCaseFactory(team=team)
+    kwargs = {"use_case_id": use_case.pk}
+    later = timezone.now() + timedelta(days=14)
+    jobs.enqueue(governance_tasks.obligations_recompute, kwargs=kwargs, not_before=later)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        jobs.enqueue(governance_tasks.obligations_recompute, kwargs=kwargs)
+    assert len(callbacks) == 1
+    row = JobMarker.objects.get()
+    assert row.not_before is None and row.sent_at is not None
+
+
 def claim(owner: str, key: str = "1"):
     return jobs.job_claim(task=RECOMPUTE, key=key, owner=owner, kwargs={}, via_outbox=False)
 
