@@ -268,9 +268,15 @@ def stats_of(which):
     return gate_cache.cache_stats(which)
 
 
-def test_while_the_triggers_are_lifted_nothing_is_cached(approved, api_client_for, data_ops):  # noqa: F811
+def test_while_the_triggers_are_lifted_nothing_is_cached(
+    owner_connection,
+    approved,  # noqa: F811
+    api_client_for,
+    data_ops,
+):
     """A migration (``pre_migrate``) drops the triggers, and the tokens with them: no
-    answer may come from a token that no longer moves; ``post_migrate`` puts both back."""
+    answer may come from a token that no longer moves; ``post_migrate`` puts both back.
+    (DDL: as the tables' owner, who migrates.)"""
     from reviews.gate_revisions import revision_triggers_lifted
 
     use_case, version, req = approved
