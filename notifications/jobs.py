@@ -38,7 +38,8 @@ from typing import Any
 from celery import Task
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from notifications.models import JobMarker
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 HEADER = "job_key"  # the message header naming the job's row (kept by retries)
 # One quick retry when publishing: a broker that is down must not hold a request.
 RUNS = JobMarker._meta.get_field("runs")
+NOT_BEFORE = JobMarker._meta.get_field("not_before")
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
@@ -96,8 +98,9 @@ def enqueue(
     ``job_key(kwargs)``, else a hash of the arguments): wanting it again while it is
     pending or running refreshes the row (the latest arguments win) instead of adding
     one. ``queue`` overrides the task's route. ``not_before`` schedules the work for
-    later: the row waits, and the first sweep after that time publishes it (wanting it
-    again without a time runs it now). Never raises for the broker."""
+    later: the row waits, and the first sweep after that time publishes it; wanting
+    pending work again keeps the earlier of the two times (no time is now). Never raises
+    for the broker."""
     kwargs = dict(kwargs or {})
     json.dumps(kwargs)  # arguments must survive the row and the message: fail here, not later
     name, key = _name_and_key(task, kwargs, key)
@@ -107,7 +110,7 @@ def enqueue(
         "kwargs": kwargs,
         "queue": queue or "",
         "wanted_at": now,
-        "not_before": not_before,
+        "not_before": _earlier_schedule(not_before, reopened),
         "sent_at": None,
         "done_at": None,
         "failed_at": None,
@@ -135,6 +138,21 @@ def enqueue(
         robust=True,
     )
     return key
+
+
+def _earlier_schedule(not_before: datetime | None, reopened: Q):
+    """The row's time when the work is wanted again: the earlier of the pending wish and
+    this one (no time is now), so that wanting work again never postpones it; a done
+    or given-up row takes the new time."""
+    if not_before is None:
+        return None
+    value = Value(not_before, output_field=NOT_BEFORE)
+    return Case(
+        When(reopened, then=value),
+        When(not_before__isnull=True, then=Value(None, output_field=NOT_BEFORE)),
+        default=Least(F("not_before"), value),
+        output_field=NOT_BEFORE,
+    )
 
 
 def _publish(*, task: str, key: str, kwargs: dict, queue: str) -> None:
@@ -208,7 +226,10 @@ def job_claim(*, task: str, key: str, owner: str, kwargs: dict, via_outbox: bool
         except IntegrityError:
             row = JobMarker.objects.get(task=task, key=key)
     if via_outbox and _scheduled_later(row):
-        return "scheduled later"  # an older message: the sweep publishes it when due
+        # An older message: the sweep publishes the row when it is due (marked unsent,
+        # so that it goes then, not after the resend interval of a lost message).
+        JobMarker.objects.filter(pk=row.pk, sent_at=row.sent_at).update(sent_at=None)
+        return "scheduled later"
     if row.done_at or row.failed_at:
         if via_outbox:
             return "done" if row.done_at else "given up"
@@ -366,7 +387,8 @@ def _due(now: datetime, resend: timedelta, limit: int) -> list[JobMarker]:
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .filter(
             Q(sent_at__isnull=True, wanted_at__lt=now - grace)
-            | Q(sent_at__isnull=True, not_before__isnull=False)  # scheduled, now due
+            # scheduled for later and now due: nobody publishes it at commit
+            | Q(sent_at__isnull=True, not_before__gt=F("wanted_at"))
             | Q(lease_until__lt=now)
             | Q(sent_at__lt=now - resend)
         )
@@ -391,7 +413,11 @@ def jobs_sweep_run(*, resend: timedelta | None = None, limit: int = 500) -> dict
     out = {"published": 0, "gave_up": _give_up(now, int(_setting("JOBS_MAX_RUNS", 5)))}
     for row in _due(now, resend, limit):
         claimed = JobMarker.objects.filter(
-            pk=row.pk, sent_at=row.sent_at, lease_until=row.lease_until, done_at__isnull=True
+            pk=row.pk,
+            sent_at=row.sent_at,
+            lease_until=row.lease_until,
+            wanted_at=row.wanted_at,  # not wanted again (maybe for later) since it was read
+            done_at__isnull=True,
         ).update(sent_at=now, sends=F("sends") + 1, lease_owner="", lease_until=None)
         if not claimed:
             continue

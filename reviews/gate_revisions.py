@@ -41,7 +41,13 @@ migration run without the command wraps itself in ``revision_triggers_lifted``.
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 from collections.abc import Iterator
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 SHARED = 0  # the scope of rows that belong to no single use case
 
@@ -197,12 +203,12 @@ def remove_revision_triggers(connection) -> list[str]:
     table of the current schema, which a migration, forward or back, may change or
     drop); returns the tables they were dropped from. The tokens go too: without
     triggers they would no longer move, and without tokens the gate computes every
-    answer."""
+    answer. One transaction, the triggers first and the tokens last: a writer meanwhile
+    either waits for it (PostgreSQL's DROP TRIGGER locks the table) or bumps a token
+    that is then deleted; none is left behind to key a cached answer."""
     existing = set(connection.introspection.table_names())
     tables = [table for table in SCOPES if table in existing]
-    with connection.cursor() as cursor:
-        if TABLE in existing:
-            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for table in tables:
             if connection.vendor == "postgresql":
                 for name in (_name(table), _name(table, "_t")):
@@ -210,14 +216,25 @@ def remove_revision_triggers(connection) -> list[str]:
             elif connection.vendor == "sqlite":
                 for op in ("insert", "update", "delete"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {_name(table, '_' + op)}")
+        if TABLE in existing:
+            cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
     return tables
 
 
-def _at_latest_schema(connection) -> bool:
-    from django.db.migrations.executor import MigrationExecutor
+@functools.cache
+def _leaf_migrations() -> frozenset[tuple[str, str]]:
+    from django.db.migrations.loader import MigrationLoader
 
-    executor = MigrationExecutor(connection)
-    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+
+
+def _at_latest_schema(connection) -> bool:
+    """Every app's latest migration is applied (read once per process: the test
+    runner's flush sends ``post_migrate`` after every transactional test)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    applied = MigrationRecorder(connection).applied_migrations()
+    return _leaf_migrations() <= set(applied)
 
 
 def install_revision_triggers(connection) -> list[str]:
@@ -228,6 +245,10 @@ def install_revision_triggers(connection) -> list[str]:
     written for the current schema); the gate then computes every answer."""
     existing = set(connection.introspection.table_names())
     if TABLE not in existing or not _at_latest_schema(connection):
+        logger.warning(
+            "The database is not at the latest migrations: no gate revision triggers; "
+            "the deployment gate computes every answer until the next full migrate."
+        )
         return []
     tables = [table for table in SCOPES if table in existing]
     with connection.cursor() as cursor:

@@ -140,7 +140,12 @@ def _insert_outcomes(experiment_id: int, batch_id: int, cleaned: list[dict[str, 
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # psycopg's own cursor: its errors wrapped as Django's (a deadlock or a lost
+            # connection is an OperationalError: a 503, a task retry). It passes by the
+            # execute wrappers: the audit chain's lock (audit.lock_order) was taken by the
+            # batch's first write, in this transaction (``_write_batch``).
+            sql = f"COPY {table} ({columns}) FROM STDIN"
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
             return

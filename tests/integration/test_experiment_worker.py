@@ -64,9 +64,9 @@ def test_the_analysis_starts_when_the_planned_end_comes(
     data_scientist.save(update_fields=["email"])
     settings.JOBS_QUEUE = celery_worker.queue
     experiment = draft(use_case, champion, challenger_of(champion, data_scientist), data_scientist)
-    # signed a fixed duration ago, less a few seconds: the planned end is about to come
+    # signed a fixed duration ago, less 20 s: the planned end comes during the test
     days = experiment.duration_days
-    started = timezone.now() - timedelta(days=days) + timedelta(seconds=3)
+    started = timezone.now() - timedelta(days=days) + timedelta(seconds=20)
     with celery_worker.publishing():
         svc.experiment_start_unchecked(
             experiment=experiment, by=data_scientist, auth_method="test", now=started
@@ -76,7 +76,7 @@ def test_the_analysis_starts_when_the_planned_end_comes(
     assert experiment.status == Experiment.Status.RUNNING  # the sample is in, the date is not
     job = JobMarker.objects.get(task="experiments.tasks.experiment_end_check")
     assert job.not_before == experiment.planned_end
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # beat's sweep, every second here
         with celery_worker.publishing():
             jobs_sweep()

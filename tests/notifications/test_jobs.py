@@ -239,6 +239,7 @@ def test_work_scheduled_for_later_waits_for_its_time_then_the_sweep_publishes_it
         kwargs={"use_case_id": use_case.pk}, headers={jobs.HEADER: str(use_case.pk)}
     )
     assert early.get() == {"skipped": "scheduled later"}
+    assert JobMarker.objects.get().sent_at is None  # goes when due, not after a resend wait
     JobMarker.objects.update(not_before=timezone.now() - timedelta(seconds=1))
     assert jobs_sweep()["published"] == 1
     assert JobMarker.objects.get().sends == 1
@@ -254,6 +255,20 @@ def test_wanting_scheduled_work_now_publishes_it_now(team, django_capture_on_com
     assert len(callbacks) == 1
     row = JobMarker.objects.get()
     assert row.not_before is None and row.sent_at is not None
+
+
+def test_wanting_scheduled_work_again_for_later_never_postpones_it(team):
+    use_case = UseCaseFactory(team=team)
+    kwargs = {"use_case_id": use_case.pk}
+    soon, later = (timezone.now() + timedelta(hours=h) for h in (1, 5))
+    jobs.enqueue(governance_tasks.obligations_recompute, kwargs=kwargs, not_before=soon)
+    jobs.enqueue(governance_tasks.obligations_recompute, kwargs=kwargs, not_before=later)
+    assert JobMarker.objects.get().not_before == soon
+    # done, then wanted again for later: the new time
+    JobMarker.objects.update(done_at=timezone.now())
+    jobs.enqueue(governance_tasks.obligations_recompute, kwargs=kwargs, not_before=later)
+    row = JobMarker.objects.get()
+    assert row.not_before == later and row.done_at is None
 
 
 def claim(owner: str, key: str = "1"):
