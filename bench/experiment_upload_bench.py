@@ -146,84 +146,83 @@ def product_page(body: bytes, run: int) -> tuple[float, float, str]:
     return upload, analysis, experiment.result["verdict"]
 
 
-def baseline_bulk_insert(body: bytes, run: int) -> float:
+ARM_OF = {"control": "champion", "treatment": "challenger"}
+
+
+def _baseline(body: bytes, run: int, write) -> float:
+    """Seconds to read the file with pyarrow and ``write(experiment, batch, rows)`` the
+    (unit, arm, outcome) rows in one transaction with their batch, no checks."""
     import pyarrow.csv as pacsv
     from django.db import transaction
-    from django.utils import timezone
-
-    from experiments.models import ExperimentBatch, ExperimentOutcome
-
-    experiment, owner = fresh_experiment(run)
-    arm_of = {"control": "champion", "treatment": "challenger"}
-    started = time.perf_counter()
-    table = pacsv.read_csv(io.BytesIO(body))
-    users = table.column("user_id").to_pylist()
-    arms = table.column("variation").to_pylist()
-    outcomes = table.column("converted").to_pylist()
-    with transaction.atomic():
-        batch = ExperimentBatch.objects.create(
-            experiment=experiment,
-            source="csv",
-            sha256="-",
-            rows=len(users),
-            uploaded_by=owner,
-            uploaded_at=timezone.now(),
-        )
-        ExperimentOutcome.objects.bulk_create(
-            [
-                ExperimentOutcome(
-                    experiment=experiment, batch=batch, entity_key=u, arm=arm_of[a], outcome=o
-                )
-                for u, a, o in zip(users, arms, outcomes, strict=True)
-            ],
-            batch_size=5000,
-        )
-    return time.perf_counter() - started
-
-
-def baseline_raw_insert(body: bytes, run: int) -> float:
-    """pyarrow reads the file; PostgreSQL's COPY (elsewhere one parameterised INSERT run
-    over all rows), no checks, no model instances: the strongest plain loader."""
-    import pyarrow.csv as pacsv
-    from django.db import connection, transaction
     from django.utils import timezone
 
     from experiments.models import ExperimentBatch
 
     experiment, owner = fresh_experiment(run)
-    arm_of = {"control": "champion", "treatment": "challenger"}
     started = time.perf_counter()
     table = pacsv.read_csv(io.BytesIO(body))
-    users = table.column("user_id").to_pylist()
-    arms = table.column("variation").to_pylist()
-    outcomes = table.column("converted").to_pylist()
+    rows = list(
+        zip(
+            table.column("user_id").to_pylist(),
+            [ARM_OF[a] for a in table.column("variation").to_pylist()],
+            table.column("converted").to_pylist(),
+            strict=True,
+        )
+    )
     with transaction.atomic():
         batch = ExperimentBatch.objects.create(
             experiment=experiment,
             source="csv",
             sha256="-",
-            rows=len(users),
+            rows=len(rows),
             uploaded_by=owner,
             uploaded_at=timezone.now(),
         )
-        rows = [
-            (experiment.pk, batch.pk, u, arm_of[a], o, "{}")
-            for u, a, o in zip(users, arms, outcomes, strict=True)
-        ]
-        columns = "experiment_id, batch_id, entity_key, arm, outcome, guardrails"
+        write(experiment, batch, rows)
+    return time.perf_counter() - started
+
+
+def baseline_bulk_insert(body: bytes, run: int) -> float:
+    """The ORM's ``bulk_create``."""
+    from experiments.models import ExperimentOutcome
+
+    def write(experiment, batch, rows):
+        ExperimentOutcome.objects.bulk_create(
+            [
+                ExperimentOutcome(
+                    experiment=experiment, batch=batch, entity_key=u, arm=a, outcome=o
+                )
+                for u, a, o in rows
+            ],
+            batch_size=5000,
+        )
+
+    return _baseline(body, run, write)
+
+
+def baseline_raw_insert(body: bytes, run: int) -> float:
+    """PostgreSQL's COPY (elsewhere one parameterised INSERT run over all rows), no
+    model instances: the strongest plain loader."""
+    from django.db import connection
+
+    columns = "experiment_id, batch_id, entity_key, arm, outcome, guardrails"
+
+    def write(experiment, batch, rows):
+        values = [(experiment.pk, batch.pk, u, a, o, "{}") for u, a, o in rows]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 sql = f"COPY reviews_experimentoutcome ({columns}) FROM STDIN"
                 with cursor.cursor.copy(sql) as copy:
-                    for row in rows:
+                    for row in values:
                         copy.write_row(row)
             else:
                 cursor.executemany(
                     f"INSERT INTO reviews_experimentoutcome ({columns}) "  # noqa: S608
                     "VALUES (%s, %s, %s, %s, %s, %s)",
-                    rows,
+                    values,
                 )
-    return time.perf_counter() - started
+
+    return _baseline(body, run, write)
 
 
 def parse_only(body: bytes) -> float:
