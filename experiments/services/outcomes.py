@@ -150,7 +150,8 @@ def _insert_outcomes(experiment_id: int, batch_id: int, cleaned: list[dict[str, 
                     copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(_OUTCOME_COLUMNS))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        cursor.executemany(sql, list(rows))
 
 
 def outcomes_csv_columns(experiment: Experiment) -> list[str]:
