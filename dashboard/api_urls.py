@@ -34,6 +34,7 @@ urlpatterns = [
     path("v1/", include("fairness.api.urls")),
     path("v1/", include("monitoring.api.urls")),
     path("v1/", include("experiments.api.urls")),
+    path("v1/", include("documents.api.urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(permission_classes=[HasGovernanceRole]),

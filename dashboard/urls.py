@@ -13,6 +13,7 @@ urlpatterns = [
     path("reviews/", include("fairness.urls")),
     path("reviews/", include("monitoring.urls")),
     path("reviews/", include("experiments.urls")),
+    path("documents/", include("documents.urls")),
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]

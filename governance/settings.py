@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fairness",
     "monitoring",
     "experiments",
+    "documents",
     "demo",
     "dashboard",
 ]
@@ -287,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "DriftAlertKindEnum": "monitoring.models.DriftAlert.Kind",
         "DriftAlertStatusEnum": "monitoring.models.DriftAlert.Status",
         "DriftAlertActionEnum": "monitoring.models.DriftAlertEvent.Action",
+        "EvidencePackScopeEnum": "documents.models.EvidencePack.Scope",
     },
 }
 
@@ -514,6 +516,7 @@ HEAVY_TASKS = (
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
     "reviews.tasks.experiment_analyse",
+    "documents.tasks.evidence_pack_build",
 )
 CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in HEAVY_TASKS}
 # One beat per installation; its schedule file is local state.

@@ -1,5 +1,6 @@
-/* Live progress of a bias summary: polls the JSON status endpoint named by the
-   <progress data-status-url> element and updates the bar; when the summary is done
+/* Live progress of a worker's job (a bias summary, an evidence pack): polls the JSON
+   status endpoint named by the <progress data-status-url> element and updates the bar
+   (its label from the answer's "label", else rows and shares); when the job is done
    or failed, reloads the page to show the result or the reason. No inline script, so
    the strict CSP (script-src 'self', connect-src 'self') holds. */
 (function () {
@@ -9,14 +10,16 @@
 
   function start(bar) {
     var url = bar.dataset.statusUrl;
-    var label = document.getElementById("bias-progress-label");
-    var badge = document.getElementById("bias-status");
+    var label = document.getElementById(bar.id + "-label");
+    var badge = document.getElementById(bar.dataset.badge || "bias-status");
     var failures = 0;
 
     function update(data) {
       bar.value = data.percent;
       bar.textContent = data.percent + "%";
-      if (label) {
+      if (label && data.label) {
+        label.textContent = data.label;
+      } else if (label) {
         label.textContent =
           data.rows_done.toLocaleString("en") + " of " + data.rows_total.toLocaleString("en") +
           " rows (" + data.percent + "%)" +
@@ -54,7 +57,7 @@
   }
 
   function init() {
-    var bar = document.getElementById("bias-progress");
+    var bar = document.querySelector("progress[data-status-url]");
     if (bar && bar.dataset.statusUrl) {
       start(bar);
     }

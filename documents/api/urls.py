@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from documents.api import views
+
+app_name = "documents-api"
+
+router = SimpleRouter()
+router.register("evidence-packs", views.EvidencePackViewSet, basename="evidence-pack")
+urlpatterns = router.urls

@@ -1,0 +1,117 @@
+"""The API of evidence packs (``/api/v1/evidence-packs/``): list, read, ask for one
+(202: a worker builds it; poll the row) and download it (``{id}/file/``). The same
+people as the pages (governance leads, risk officers, auditors); anyone else sees an
+empty list, a 404 for a row, and a 403 when asking for one."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from accounts.filters import ListFiltersOnlyMixin
+from accounts.permissions import has_any_role
+from accounts.serializers import OnlyTheseFieldsMixin
+from audit.downloads import download_api, download_schema
+from documents import selectors as sel
+from documents import services as svc
+from documents.models import EvidencePack
+from inventory.models import ModelVersion, UseCase
+
+
+class EvidencePackSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    label = serializers.CharField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = EvidencePack
+        fields = [
+            "id",
+            "scope",
+            "label",
+            "use_case",
+            "model_version",
+            "date_from",
+            "date_to",
+            "status",
+            "percent",
+            "stage",
+            "steps_done",
+            "steps_total",
+            "requested_by",
+            "requested_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "sha256",
+            "size",
+            "manifest_digest",
+            "verifier_sha256",
+            "counts",
+        ]
+        read_only_fields = fields
+
+
+class EvidencePackRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    scope = serializers.ChoiceField(choices=EvidencePack.Scope.choices)
+    use_case = serializers.PrimaryKeyRelatedField(
+        queryset=UseCase.objects.all(), required=False, allow_null=True
+    )
+    model_version = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.select_related("model"), required=False, allow_null=True
+    )
+    date_from = serializers.DateField(required=False, allow_null=True)
+    date_to = serializers.DateField(required=False, allow_null=True)
+
+
+class AnyRoleAsksTheService(BasePermission):
+    """Anyone with a role reaches the endpoint; the service decides who makes a pack
+    (auditors do, although the API is otherwise read-only for them)."""
+
+    message = "You need a governance role to use this API."
+
+    def has_permission(self, request, view) -> bool:
+        return has_any_role(request.user)
+
+
+class EvidencePackViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """Evidence packs: every record, evidence file, signature and the audit-trail segment
+    of a use case, a version or the portfolio over a date range, with an offline
+    verifier (``python3 verify.py``)."""
+
+    serializer_class = EvidencePackSerializer
+    permission_classes = [AnyRoleAsksTheService]
+
+    def get_queryset(self):
+        return sel.evidence_pack_list(self.request.user)
+
+    @extend_schema(request=EvidencePackRequestSerializer, responses={202: EvidencePackSerializer})
+    def create(self, request):
+        data = EvidencePackRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pack = svc.evidence_pack_request(user=request.user, **data.validated_data)
+        return Response(EvidencePackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
+
+    @download_schema(
+        summary="Download an evidence pack (ZIP)",
+        not_found="No such pack, not readable, or not built yet.",
+    )
+    @action(detail=True, methods=["get"], url_path="file")
+    def file(self, request, pk=None):
+        pack = self.get_object()
+        if pack.status != EvidencePack.Status.DONE:
+            raise Http404("The pack is not built yet.")
+        response = download_api(
+            file=pack.file,
+            sha256=pack.sha256,
+            filename=f"evidence-pack-{pack.pk}.zip",
+            obj=pack,
+            what=f"evidence pack #{pack.pk}",
+        )
+        if response.status_code == 200:
+            svc.evidence_pack_downloaded(pack=pack, user=request.user)
+        return response

@@ -1,0 +1,101 @@
+"""Evidence packs: an auditor's ZIP of one scope (a use case, a version, or the
+portfolio over a date range), built by a worker and stored once."""
+
+from django.conf import settings
+from django.db import models
+
+
+class EvidencePack(models.Model):
+    """One request for a pack and, once a worker built it, the stored ZIP with its
+    SHA-256 and the digest of its manifest. Who asked, for what, when: the audit trail
+    has the request and the result too."""
+
+    class Scope(models.TextChoices):
+        USE_CASE = "use_case", "Use case"
+        VERSION = "version", "Model version"
+        PORTFOLIO = "portfolio", "Portfolio over a date range"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    use_case = models.ForeignKey(
+        "inventory.UseCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence_packs",
+    )
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence_packs",
+    )
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True, help_text="Included.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    steps_done = models.PositiveBigIntegerField(default=0)
+    steps_total = models.PositiveBigIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True, help_text="What the worker is doing.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, worded for people.")
+    file = models.FileField(upload_to="evidence-packs/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    manifest_digest = models.CharField(max_length=64, blank=True)
+    verifier_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="The SHA-256 of the verify.py inside the pack."
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Records, evidence files, signatures, audit events."
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope="use_case", use_case__isnull=False)
+                | models.Q(scope="version", model_version__isnull=False)
+                | models.Q(
+                    scope="portfolio",
+                    date_from__isnull=False,
+                    date_to__isnull=False,
+                    date_from__lte=models.F("date_to"),
+                ),
+                name="evidence_pack_scope_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence pack #{self.pk} of {self.label}"
+
+    @property
+    def label(self) -> str:
+        if self.scope == self.Scope.VERSION and self.model_version_id:
+            return f"model version {self.model_version} (#{self.model_version_id})"
+        if self.scope == self.Scope.USE_CASE and self.use_case_id:
+            return f'use case "{self.use_case}" (#{self.use_case_id})'
+        return f"the portfolio from {self.date_from} to {self.date_to}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.steps_total:
+            return 0
+        return min(99, int(100 * self.steps_done / self.steps_total))

@@ -1,0 +1,19 @@
+"""Celery tasks of documents. Thin: load ids, call a service."""
+
+from celery import shared_task
+
+from accounts.task_retry import DB_RETRY
+from notifications.jobs import OutboxTask
+
+
+@shared_task(
+    name="documents.tasks.evidence_pack_build",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["pack_id"],
+    **DB_RETRY,
+)
+def evidence_pack_build(*, pack_id: int) -> dict:
+    """Build and store one evidence pack; one run at a time per pack (its outbox row)."""
+    from documents.services import evidence_pack_build as run
+
+    return run(pack_id=pack_id)
