@@ -26,6 +26,7 @@ from core.audit_chain import jsonable
 FORMAT = evidence_verifier.FORMAT
 VERIFIER_SOURCE = Path(evidence_verifier.__file__)
 CHUNK = evidence_verifier.CHUNK
+BUFFER = 256 * 1024
 
 README = """\
 Evidence pack of {label}
@@ -115,8 +116,16 @@ class PackWriter:
         entry = Entry(path=path, kind=kind, extra=dict(extra))
         with self.zip.open(self._info(path), "w", force_zip64=True) as raw:
             sink = _Hashing(raw, entry)
-            for chunk in chunks:
-                sink.write(chunk)
+            pending: list[bytes] = []
+            size = 0
+            for chunk in chunks:  # small rows gathered: fewer, larger compressor calls
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= BUFFER:
+                    sink.write(b"".join(pending))
+                    pending, size = [], 0
+            if pending:
+                sink.write(b"".join(pending))
         entry.sha256 = sink.digest.hexdigest()
         self.entries.append(entry)
         return entry
@@ -131,8 +140,13 @@ class PackWriter:
         """A JSON array written a row a line (valid JSON, streamed)."""
         return self.add_chunks(path, _array(rows), kind=kind)
 
-    def add_json_lines(self, path: str, rows: Iterable[Any], *, kind: str) -> Entry:
-        return self.add_chunks(path, (json_line(row) + b"\n" for row in rows), kind=kind)
+    def add_json_lines(
+        self, path: str, rows: Iterable[Any], *, kind: str, plain: bool = False
+    ) -> Entry:
+        """One JSON document a line; ``plain``: the rows hold only JSON types already
+        (str, int, float, bool, None, lists, dicts), so they are not converted again."""
+        encode = evidence_verifier.canonical if plain else json_line
+        return self.add_chunks(path, (encode(row) + b"\n" for row in rows), kind=kind)
 
     def add_file(self, path: str, handle: IO[bytes], *, kind: str, **extra: Any) -> Entry:
         return self.add_chunks(path, _read(handle), kind=kind, **extra)

@@ -12,6 +12,8 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.stored_files import register_stored_files
-        from documents.models import EvidencePack
+        from documents.models import EvidencePack, GeneratedDocument
 
         register_stored_files("evidence-packs", EvidencePack, "file")
+        register_stored_files("documents/pdf", GeneratedDocument, "pdf")
+        register_stored_files("documents/docx", GeneratedDocument, "docx")

@@ -99,3 +99,69 @@ class EvidencePack(models.Model):
         if not self.steps_total:
             return 0
         return min(99, int(100 * self.steps_done / self.steps_total))
+
+
+class GeneratedDocument(models.Model):
+    """One governance document of a model version, generated from the records: its
+    content (sections of facts, the figures, the records it was built from) and its
+    SHA-256, rendered by a worker as PDF and Word. Stored once by content: asking again
+    while the records are unchanged gives the same row back."""
+
+    class Kind(models.TextChoices):
+        ANNEX_IV = "annex_iv", "Technical documentation (EU AI Act Annex IV)"
+        VALIDATION_REPORT = "validation_report", "Model validation report"
+        MODEL_CARD = "model_card", "Model card"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="documents"
+    )
+    content = models.JSONField(help_text="Sections, figures and sources, as rendered.")
+    content_sha256 = models.CharField(
+        max_length=64, help_text="SHA-256 of the canonical content (no time, no requester)."
+    )
+    template = models.JSONField(default=dict, help_text="The template's name and version.")
+    missing_count = models.PositiveIntegerField(
+        default=0, help_text="Items the records do not provide yet, flagged in the document."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    pdf = models.FileField(upload_to="documents/pdf/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_size = models.PositiveBigIntegerField(null=True, blank=True)
+    pdf_unavailable = models.TextField(
+        blank=True, help_text="Why there is no PDF (e.g. Chromium is not installed)."
+    )
+    docx = models.FileField(upload_to="documents/docx/%Y/%m/", blank=True)
+    docx_sha256 = models.CharField(max_length=64, blank=True)
+    docx_size = models.PositiveBigIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "model_version", "content_sha256"],
+                name="document_once_per_content",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.model_version} (#{self.pk})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -17,3 +17,16 @@ def evidence_pack_build(*, pack_id: int) -> dict:
     from documents.services import evidence_pack_build as run
 
     return run(pack_id=pack_id)
+
+
+@shared_task(
+    name="documents.tasks.document_render",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["document_id"],
+    **DB_RETRY,
+)
+def document_render(*, document_id: int) -> dict:
+    """Print one governance document as PDF and write it as Word."""
+    from documents.services.generation import document_render as run
+
+    return run(document_id=document_id)

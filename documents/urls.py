@@ -1,15 +1,32 @@
-"""Pages of evidence packs."""
+"""Pages of evidence packs and generated documents."""
 
 from django.urls import path
 
-from documents import views
+from documents.views import generated, packs
 
 app_name = "documents"
 
 urlpatterns = [
-    path("evidence-packs/", views.pack_list_view, name="packs"),
-    path("evidence-packs/new/", views.pack_request_view, name="pack-request"),
-    path("evidence-packs/<int:pk>/", views.pack_view, name="pack"),
-    path("evidence-packs/<int:pk>/status/", views.pack_status_view, name="pack-status"),
-    path("evidence-packs/<int:pk>/download/", views.pack_download_view, name="pack-download"),
+    path("evidence-packs/", packs.pack_list_view, name="packs"),
+    path("evidence-packs/new/", packs.pack_request_view, name="pack-request"),
+    path("evidence-packs/<int:pk>/", packs.pack_view, name="pack"),
+    path("evidence-packs/<int:pk>/status/", packs.pack_status_view, name="pack-status"),
+    path("evidence-packs/<int:pk>/download/", packs.pack_download_view, name="pack-download"),
+    path(
+        "versions/<int:pk>/documents/",
+        generated.version_documents_view,
+        name="version-documents",
+    ),
+    path(
+        "versions/<int:pk>/documents/new/",
+        generated.document_request_view,
+        name="document-request",
+    ),
+    path("documents/<int:pk>/", generated.document_view, name="document"),
+    path("documents/<int:pk>/status/", generated.document_status_view, name="document-status"),
+    path(
+        "documents/<int:pk>/<str:fmt>/",
+        generated.document_download_view,
+        name="document-download",
+    ),
 ]

@@ -517,6 +517,7 @@ HEAVY_TASKS = (
     "reviews.tasks.monitoring_compute",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
+    "documents.tasks.document_render",
 )
 CELERY_TASK_ROUTES = {name: {"queue": CELERY_HEAVY_QUEUE} for name in HEAVY_TASKS}
 # One beat per installation; its schedule file is local state.

@@ -16,9 +16,9 @@ from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
 from audit.downloads import download_api, download_schema
-from documents import selectors as sel
 from documents import services as svc
 from documents.models import EvidencePack
+from documents.selectors import packs as sel
 from inventory.models import ModelVersion, UseCase
 
 

@@ -32,12 +32,14 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from audit.anchors import anchors_read
+from audit.models import HASHED_FIELDS
 from audit.registry import labels_of
 from audit.services import audit_record
 from core.audit_anchor import AnchorError
+from core.audit_chain import iso_utc, jsonable
 from core.evidence_pack import PackWriter, safe_part
-from documents import selectors
 from documents.models import EvidencePack
+from documents.selectors import packs as selectors
 from inventory.models import ModelVersion, UseCase
 from notifications.jobs import enqueue
 
@@ -258,21 +260,28 @@ def _latest_anchor(head_seq: int) -> dict | None:
 
 
 def _events(first: int, last: int, keys: set, users: set, counts: dict, progress) -> Iterator:
-    for event in selectors.audit_events(first, last):
-        in_scope = (event.object_type, event.object_id) in keys or (
-            event.parent_type,
-            event.parent_id,
+    """The segment's events as plain rows (their payloads in the chain's canonical
+    types), each marked in scope or not."""
+    for values in selectors.audit_event_values(first, last):
+        payload = dict(zip(HASHED_FIELDS, values, strict=False))
+        payload["occurred_at"] = iso_utc(payload["occurred_at"])
+        payload["changes"] = jsonable(payload["changes"])
+        payload["context"] = jsonable(payload["context"])
+        prev_hash, stored = values[-2], values[-1]
+        in_scope = (payload["object_type"], payload["object_id"]) in keys or (
+            payload["parent_type"],
+            payload["parent_id"],
         ) in keys
         counts["in_scope"] += in_scope
-        if event.actor_id:
-            users.add(event.actor_id)
+        if payload["actor_id"]:
+            users.add(payload["actor_id"])
         progress.step()
         yield {
-            "seq": event.seq,
-            "prev_hash": event.prev_hash,
-            "hash": event.hash,
+            "seq": payload["seq"],
+            "prev_hash": prev_hash,
+            "hash": stored,
             "in_scope": in_scope,
-            "payload": event.payload(),
+            "payload": payload,
         }
 
 
@@ -314,6 +323,7 @@ def _write_pack(pack: EvidencePack, handle, progress: _Progress) -> dict[str, An
             "audit/events.jsonl",
             _events(first, head[0], keys, users, counts, progress),
             kind="audit",
+            plain=True,
         )
         writer.add_json("audit/anchor.json", anchor, kind="audit")
         writer.add_json("people.json", selectors.pack_people(users), kind="people")
@@ -368,7 +378,7 @@ def _hash_file(handle) -> tuple[str, int]:
 def _claim(pack_id: int) -> EvidencePack | None:
     with transaction.atomic():
         pack = (
-            EvidencePack.objects.select_for_update()
+            EvidencePack.objects.select_for_update(of=("self",))
             .select_related("requested_by", "use_case", "model_version__model")
             .get(pk=pack_id)
         )

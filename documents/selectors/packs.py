@@ -11,7 +11,7 @@ from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser
-from audit.models import AuditEvent
+from audit.models import HASHED_FIELDS, AuditEvent
 from audit.registry import labels_of
 from audit.selectors import can_read_audit_trail
 from documents.models import EvidencePack
@@ -351,9 +351,12 @@ def audit_prev_hash(seq: int) -> str:
     return found or "0" * 64
 
 
-def audit_events(first: int, last: int):
+def audit_event_values(first: int, last: int):
+    """The events ``first``..``last`` in seq order, as tuples of the hashed fields
+    (``audit.models.HASHED_FIELDS``) then ``prev_hash`` and ``hash``; streamed."""
     return (
         AuditEvent.objects.filter(seq__gte=first, seq__lte=last)
         .order_by("seq")
+        .values_list(*HASHED_FIELDS, "prev_hash", "hash")
         .iterator(chunk_size=2000)
     )

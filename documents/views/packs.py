@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.web import get_or_404, role_required
 from audit.downloads import download_page
-from documents import selectors as sel
 from documents import services as svc
 from documents.models import EvidencePack
+from documents.selectors import packs as sel
 from inventory.models import ModelVersion, UseCase
 
 

@@ -1,0 +1,2 @@
+"""Pages of the documents app: evidence packs (``packs``) and generated documents
+(``generated``)."""

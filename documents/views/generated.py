@@ -1,0 +1,113 @@
+"""Pages of governance documents: ask for one from a version's page, follow its
+progress, download it as PDF or Word (re-hashed against its recorded SHA-256 as it is
+served, and audited). Everyone with a role reads them; the service decides who asks."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.web import get_or_404, refused, role_required
+from audit.downloads import download_page
+from documents.models import GeneratedDocument
+from documents.rendering import pdf_unavailable_reason
+from documents.selectors.documents import (
+    document_get,
+    version_documents,
+    version_for_documents,
+)
+from documents.services import generation as svc
+
+
+def _document_page(request, document, *, status=200, refusal=None) -> HttpResponse:
+    return render(
+        request,
+        "documents/document.html",
+        {"document": document, "refusal": refusal},
+        status=status,
+    )
+
+
+def _version_page(request, version, *, refusal=None) -> HttpResponse:
+    return render(
+        request,
+        "documents/version_documents.html",
+        {
+            "version": version,
+            "documents": version_documents(version),
+            "kinds": GeneratedDocument.Kind.choices,
+            "can_generate": svc.can_generate_documents(request.user),
+            "pdf_unavailable": pdf_unavailable_reason(),
+            "refusal": refusal,
+        },
+    )
+
+
+@role_required
+def version_documents_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A version's documents and the buttons that ask for them."""
+    return _version_page(request, get_or_404(version_for_documents, pk=pk))
+
+
+@role_required
+@require_POST
+def document_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for a document of a version; the same records give the same document back.
+    A refusal is answered on the version's documents page (403 / 400), nothing written."""
+    version = get_or_404(version_for_documents, pk=pk)
+    try:
+        document, _queued = svc.document_request(
+            user=request.user, version=version, kind=request.POST.get("kind", "")
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return refused(request, partial(_version_page, request, version), exc)
+    return redirect("documents:document", pk=document.pk)
+
+
+@role_required
+def document_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _document_page(request, get_or_404(document_get, pk=pk))
+
+
+@role_required
+def document_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    document = get_or_404(document_get, pk=pk)
+    return JsonResponse(
+        {
+            "status": document.status,
+            "status_display": document.get_status_display(),
+            "percent": 100 if not document.is_active else document.percent,
+            "label": f"{document.stage or document.get_status_display()} ({document.percent}%)",
+            "finished": not document.is_active,
+        }
+    )
+
+
+@role_required
+def document_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    document = get_or_404(document_get, pk=pk)
+    if fmt not in ("pdf", "docx"):
+        raise Http404("No such format.")
+    file, sha256 = (
+        (document.pdf, document.pdf_sha256)
+        if fmt == "pdf"
+        else (document.docx, document.docx_sha256)
+    )
+    if document.status != GeneratedDocument.Status.DONE or not file:
+        return _document_page(request, document, status=409)
+    version = document.model_version
+    response = download_page(
+        request,
+        file=file,
+        sha256=sha256,
+        filename=f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
+        obj=document,
+        what=f"{document.get_kind_display()} #{document.pk}",
+    )
+    if response.status_code == 200:
+        svc.document_downloaded(document=document, user=request.user, fmt=fmt)
+    return response
