@@ -27,3 +27,23 @@ def version_documents(version: ModelVersion) -> QuerySet[GeneratedDocument]:
         .defer("content")
         .order_by("-requested_at", "-id")
     )
+
+
+def document_obligations(document: GeneratedDocument):
+    """The obligations a document may be filed against: active, not yet accepted or
+    waived, of its version or of its use case."""
+    from django.db.models import Q
+
+    from governance.models import Obligation
+
+    version = document.model_version
+    return (
+        Obligation.objects.filter(
+            use_case_id=version.model.use_case_id,
+            active=True,
+            status__in=[Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED],
+        )
+        .filter(Q(model_version=version) | Q(model_version=None))
+        .select_related("consideration")
+        .order_by("consideration__order", "pk")
+    )

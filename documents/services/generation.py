@@ -18,8 +18,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import CONFLICT
 from accounts.permissions import user_roles
 from accounts.roles import Role
+from audit.downloads import StoredFileError, stored_file_open_verified
 from audit.services import audit_record
 from core.audit_chain import iso_utc
 from core.documents import sections
@@ -27,6 +29,8 @@ from core.documents.content import build_document, content_hash
 from documents import rendering
 from documents.models import GeneratedDocument
 from documents.selectors.facts import version_facts
+from governance.models import Obligation
+from governance.services.obligations import obligation_submit_evidence
 from inventory.models import ModelVersion
 from notifications.jobs import enqueue
 
@@ -193,3 +197,54 @@ def document_downloaded(*, document: GeneratedDocument, user: Any, fmt: str) -> 
         parent=document.model_version,
         context={"format": fmt},
     )
+
+
+def document_file_as_evidence(
+    *, document: GeneratedDocument, obligation: Obligation, by: Any, fmt: str = "pdf"
+) -> Obligation:
+    """File a generated document as the evidence of one of its version's obligations
+    (e.g. the documentation obligation), through the obligations' own service (who may
+    submit, what it accepts). The bytes are checked against their recorded SHA-256
+    first; the obligation then holds the same SHA-256 as the document's file."""
+    if document.status != GeneratedDocument.Status.DONE:
+        raise ValidationError("The document is not rendered yet.", code=CONFLICT)
+    version = document.model_version
+    if obligation.use_case_id != version.model.use_case_id or obligation.model_version_id not in (
+        None,
+        version.pk,
+    ):
+        raise ValidationError(
+            {"obligation": "Choose an obligation of this version or of its use case."}
+        )
+    if fmt == "pdf":
+        file, sha256 = document.pdf, document.pdf_sha256
+    else:
+        file, sha256 = document.docx, document.docx_sha256
+    if not file:
+        raise ValidationError({"format": f"This document has no {fmt.upper()} file."})
+    try:
+        handle = stored_file_open_verified(
+            file=file,
+            sha256=sha256,
+            obj=document,
+            what=f"{document.get_kind_display()} #{document.pk}",
+        )
+    except StoredFileError as exc:
+        raise ValidationError(exc.message, code=CONFLICT) from exc
+    with handle:
+        data = handle.read()
+    name = f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}"
+    filed = obligation_submit_evidence(
+        obligation=obligation,
+        by=by,
+        file=ContentFile(data, name=name),
+        note=f"Generated document #{document.pk}, content SHA-256 {document.content_sha256}.",
+    )
+    audit_record(
+        action="document.filed_as_evidence",
+        obj=document,
+        actor=by,
+        parent=version,
+        changes={"obligation": [None, obligation.pk], "sha256": [None, sha256]},
+    )
+    return filed

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import get_or_404, refused, role_required
+from accounts.web import get_or_404, int_or_none, refused, role_required
 from audit.downloads import download_page
 from documents.models import GeneratedDocument
 from documents.rendering import pdf_unavailable_reason
 from documents.selectors.documents import (
     document_get,
+    document_obligations,
     version_documents,
     version_for_documents,
 )
@@ -27,7 +29,11 @@ def _document_page(request, document, *, status=200, refusal=None) -> HttpRespon
     return render(
         request,
         "documents/document.html",
-        {"document": document, "refusal": refusal},
+        {
+            "document": document,
+            "obligations": document_obligations(document),
+            "refusal": refusal,
+        },
         status=status,
     )
 
@@ -111,3 +117,29 @@ def document_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpRespo
     if response.status_code == 200:
         svc.document_downloaded(document=document, user=request.user, fmt=fmt)
     return response
+
+
+@role_required
+@require_POST
+def document_file_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """File the document as an obligation's evidence; refused on the document's page."""
+    document = get_or_404(document_get, pk=pk)
+    page = partial(_document_page, request, document)
+    obligation = (
+        document_obligations(document)
+        .filter(pk=int_or_none(request.POST.get("obligation")))
+        .first()
+    )
+    if obligation is None:
+        return refused(request, page, "Choose one of the obligations listed.", status=400)
+    fmt = request.POST.get("format", "pdf")
+    if fmt not in ("pdf", "docx"):
+        return refused(request, page, "Choose PDF or Word.", status=400)
+    try:
+        svc.document_file_as_evidence(
+            document=document, obligation=obligation, by=request.user, fmt=fmt
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return refused(request, page, exc)
+    messages.success(request, f"Filed as the evidence of: {obligation}.")
+    return redirect("documents:document", pk=document.pk)

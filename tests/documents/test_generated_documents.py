@@ -18,7 +18,7 @@ from documents import rendering
 from documents.models import GeneratedDocument
 from documents.services import generation
 from notifications.models import JobMarker
-from tests.factories import FindingFactory, ModelVersionFactory
+from tests.factories import FindingFactory, ModelVersionFactory, ObligationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,52 @@ def test_someone_without_a_role_gets_nothing(version, no_role_user, client_for):
     )
     assert answer.status_code == 403
     assert GeneratedDocument.objects.count() == 0
+
+
+def test_a_document_filed_as_evidence_gives_the_obligation_its_file_and_hash(
+    version, data_scientist, risk_officer, client_for, monkeypatch
+):
+    monkeypatch.setattr(rendering, "chromium", lambda: None)
+    document = render(risk_officer, version, "annex_iv")
+    obligation = ObligationFactory(use_case=version.model.use_case, model_version=version)
+    elsewhere = ObligationFactory(model_version=ModelVersionFactory())
+    client = client_for(data_scientist)  # of the use case's team
+
+    wrong = client.post(
+        reverse("documents:document-file", args=[document.pk]),
+        {"obligation": elsewhere.pk, "format": "docx"},
+    )
+    assert wrong.status_code == 400
+    no_pdf = client.post(
+        reverse("documents:document-file", args=[document.pk]),
+        {"obligation": obligation.pk, "format": "pdf"},
+    )
+    assert no_pdf.status_code == 400 and b"has no PDF" in no_pdf.content
+    obligation.refresh_from_db()
+    assert obligation.status == "open" and not obligation.evidence_sha256
+
+    filed = client.post(
+        reverse("documents:document-file", args=[document.pk]),
+        {"obligation": obligation.pk, "format": "docx"},
+    )
+    assert filed.status_code == 302
+    obligation.refresh_from_db()
+    assert obligation.status == "evidence_submitted"
+    assert obligation.evidence_sha256 == document.docx_sha256
+    assert obligation.evidence_artifact_sha256 == version.artifact_sha256
+    assert AuditEvent.objects.filter(action="document.filed_as_evidence").count() == 1
+
+
+def test_someone_outside_the_team_cannot_file_a_document_as_evidence(
+    version, risk_officer, other_data_scientist, client_for, monkeypatch
+):
+    monkeypatch.setattr(rendering, "chromium", lambda: None)
+    document = render(risk_officer, version, "model_card")
+    obligation = ObligationFactory(use_case=version.model.use_case, model_version=version)
+    answer = client_for(other_data_scientist).post(
+        reverse("documents:document-file", args=[document.pk]),
+        {"obligation": obligation.pk, "format": "docx"},
+    )
+    assert answer.status_code == 403
+    obligation.refresh_from_db()
+    assert obligation.status == "open" and not obligation.evidence_file
