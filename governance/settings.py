@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Generated documents: the PDF is printed by headless Chromium (the Debian package
+# "chromium" at /usr/bin/chromium is found by itself); without it, Word only.
+DOCUMENTS_CHROMIUM = env.str("DOCUMENTS_CHROMIUM", default="")
+
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_FOLDER = env.path("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker"))
