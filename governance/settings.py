@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "DriftAlertStatusEnum": "monitoring.models.DriftAlert.Status",
         "DriftAlertActionEnum": "monitoring.models.DriftAlertEvent.Action",
         "EvidencePackScopeEnum": "documents.models.EvidencePack.Scope",
+        "DocumentKindEnum": "documents.models.GeneratedDocument.Kind",
     },
 }
 

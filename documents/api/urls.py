@@ -6,4 +6,5 @@ app_name = "documents-api"
 
 router = SimpleRouter()
 router.register("evidence-packs", views.EvidencePackViewSet, basename="evidence-pack")
+router.register("documents", views.GeneratedDocumentViewSet, basename="document")
 urlpatterns = router.urls

@@ -5,6 +5,7 @@ empty list, a 404 for a row, and a 403 when asking for one."""
 
 from __future__ import annotations
 
+import django_filters
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -12,13 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from accounts.filters import ListFiltersOnlyMixin
+from accounts.filters import IdFilter, ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
 from audit.downloads import download_api, download_schema
 from documents import services as svc
-from documents.models import EvidencePack
+from documents.models import EvidencePack, GeneratedDocument
 from documents.selectors import packs as sel
+from documents.services import generation
 from inventory.models import ModelVersion, UseCase
 
 
@@ -115,3 +117,109 @@ class EvidencePackViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
         if response.status_code == 200:
             svc.evidence_pack_downloaded(pack=pack, user=request.user)
         return response
+
+
+class GeneratedDocumentSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = GeneratedDocument
+        fields = [
+            "id",
+            "kind",
+            "model_version",
+            "status",
+            "stage",
+            "percent",
+            "error",
+            "content_sha256",
+            "template",
+            "missing_count",
+            "pdf_sha256",
+            "pdf_size",
+            "pdf_unavailable",
+            "docx_sha256",
+            "docx_size",
+            "requested_by",
+            "requested_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class DocumentRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    kind = serializers.ChoiceField(choices=GeneratedDocument.Kind.choices)
+    model_version = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.select_related("model__use_case")
+    )
+
+
+class DocumentFilter(django_filters.FilterSet):
+    model_version = IdFilter()
+
+    class Meta:
+        model = GeneratedDocument
+        fields = ["kind", "status", "model_version"]
+
+
+class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """Governance documents of model versions (Annex IV technical documentation,
+    validation report, model card): everyone with a role reads them; data scientists,
+    validators, risk officers and governance leads ask for them (202; the same records
+    give the same document back, 200). Files: ``{id}/pdf/`` and ``{id}/docx/``."""
+
+    serializer_class = GeneratedDocumentSerializer
+    permission_classes = [AnyRoleAsksTheService]
+    filterset_class = DocumentFilter
+
+    def get_queryset(self):
+        return GeneratedDocument.objects.select_related(
+            "requested_by", "model_version__model"
+        ).defer("content")
+
+    @extend_schema(
+        request=DocumentRequestSerializer,
+        responses={200: GeneratedDocumentSerializer, 202: GeneratedDocumentSerializer},
+    )
+    def create(self, request):
+        data = DocumentRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        document, queued = generation.document_request(
+            user=request.user,
+            version=data.validated_data["model_version"],
+            kind=data.validated_data["kind"],
+        )
+        return Response(
+            GeneratedDocumentSerializer(document).data,
+            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,
+        )
+
+    def _file(self, request, fmt: str):
+        document = self.get_object()
+        if fmt == "pdf":
+            file, sha256 = document.pdf, document.pdf_sha256
+        else:
+            file, sha256 = document.docx, document.docx_sha256
+        if document.status != GeneratedDocument.Status.DONE or not file:
+            raise Http404(f"No {fmt.upper()} file (not rendered yet, or not available).")
+        version = document.model_version
+        response = download_api(
+            file=file,
+            sha256=sha256,
+            filename=f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
+            obj=document,
+            what=f"{document.get_kind_display()} #{document.pk}",
+        )
+        if response.status_code == 200:
+            generation.document_downloaded(document=document, user=request.user, fmt=fmt)
+        return response
+
+    @download_schema(summary="Download a document as PDF", not_found="No such document or PDF.")
+    @action(detail=True, methods=["get"], url_path="pdf")
+    def pdf(self, request, pk=None):
+        return self._file(request, "pdf")
+
+    @download_schema(summary="Download a document as Word", not_found="No such document.")
+    @action(detail=True, methods=["get"], url_path="docx")
+    def docx(self, request, pk=None):
+        return self._file(request, "docx")

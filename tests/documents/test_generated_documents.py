@@ -218,3 +218,42 @@ def test_someone_outside_the_team_cannot_file_a_document_as_evidence(
     assert answer.status_code == 403
     obligation.refresh_from_db()
     assert obligation.status == "open" and not obligation.evidence_file
+
+
+def test_the_api_asks_reads_filters_and_downloads(
+    version, risk_officer, auditor, api_client_for, monkeypatch
+):
+    monkeypatch.setattr(rendering, "chromium", lambda: None)
+    api = api_client_for(risk_officer)
+    made = api.post(
+        "/api/v1/documents/", {"kind": "model_card", "model_version": version.pk}, format="json"
+    )
+    assert made.status_code == 202, made.content
+    document_id = made.json()["id"]
+    same = api.post(
+        "/api/v1/documents/", {"kind": "model_card", "model_version": version.pk}, format="json"
+    )
+    assert same.status_code == 200 and same.json()["id"] == document_id
+    assert api.get(f"/api/v1/documents/{document_id}/docx/").status_code == 404  # not rendered
+    generation.document_render(document_id=document_id)
+
+    reader = api_client_for(auditor)
+    listed = reader.get(f"/api/v1/documents/?model_version={version.pk}&kind=model_card").json()
+    assert [row["id"] for row in listed["results"]] == [document_id]
+    assert reader.get("/api/v1/documents/?model_version=abc").status_code == 400
+    word = reader.get(f"/api/v1/documents/{document_id}/docx/")
+    assert word.status_code == 200
+    row = reader.get(f"/api/v1/documents/{document_id}/").json()
+    assert hashlib.sha256(b"".join(word.streaming_content)).hexdigest() == row["docx_sha256"]
+    assert reader.get(f"/api/v1/documents/{document_id}/pdf/").status_code == 404  # no Chromium
+    refused = reader.post(
+        "/api/v1/documents/", {"kind": "annex_iv", "model_version": version.pk}, format="json"
+    )
+    assert refused.status_code == 403
+    bad = api.post(
+        "/api/v1/documents/",
+        {"kind": "annex_iv", "model_version": version.pk, "content": {}},
+        format="json",
+    )
+    assert bad.status_code == 400 and "content" in bad.json()
+    assert GeneratedDocument.objects.count() == 1
