@@ -72,7 +72,7 @@ def _static_url(path: str) -> str:
 
 def document_html(context: dict[str, Any]) -> str:
     return render_to_string(
-        "documents/document_print.html",
+        "documents/print/document.html",
         {
             **context,
             "plotly_js": _static_url("vendor/plotly/plotly-strict.min.js"),

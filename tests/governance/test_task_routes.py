@@ -18,6 +18,8 @@ HEAVY = {
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
     "reviews.tasks.experiment_analyse",
+    "documents.tasks.evidence_pack_build",
+    "documents.tasks.document_render",
 }
 
 
