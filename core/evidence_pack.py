@@ -57,6 +57,12 @@ It recomputes every file's SHA-256, every signature manifest's hash and every li
 and hash of the audit chain, prints what it checked and exits 0 only if all hold.
 Compare verify.py's SHA-256 ({verifier_sha256}) with the one the dashboard
 shows for this pack before you trust what it prints.
+
+What the checker cannot tell alone: someone who rewrites a file and recomputes every
+hash and the manifest's digest makes a pack that checks as intact. The pack you trust
+is the one whose SHA-256 is the one the dashboard shows for it (and its audit trail
+records, event "evidence_pack.generated"); the chain's head is the one in the anchor log
+kept outside the database (compare, or pass --expect-head SEQ:HASH).
 """
 
 
@@ -86,9 +92,23 @@ class _Hashing:
         self.entry.size += len(data)
 
 
+def _native(value: Any) -> Any:
+    """What JSON has no type for, as the audit trail writes it (times in UTC ISO form,
+    decimals and UUIDs as strings); JSON values themselves are left exactly as they are
+    (a stored ``0.0`` stays ``0.0``: a signature's manifest hash covers it)."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return jsonable(value)
+
+
 def json_line(data: Any) -> bytes:
-    """One row as canonical JSON (keys sorted, UTF-8), the form the verifier hashes."""
-    return evidence_verifier.canonical(jsonable(data))
+    """One row as canonical JSON (keys sorted, UTF-8). Numbers, strings and nested JSON
+    are written as they are; only values JSON cannot hold are converted."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_native
+    ).encode("utf-8")
 
 
 class PackWriter:

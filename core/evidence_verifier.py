@@ -34,6 +34,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import zipfile
 
@@ -44,6 +45,7 @@ EVENTS = "audit/events.jsonl"
 ANCHOR = "audit/anchor.json"
 SIGNATURES = "signatures.json"
 CHUNK = 1024 * 1024
+PYCACHE = re.compile(r"^__pycache__/verify\.[\w.-]+\.pyc$")
 INTACT, FAILED, NOT_A_PACK = 0, 1, 2
 
 
@@ -88,10 +90,20 @@ class Pack:
                 for name in files:
                     full = os.path.join(root, name)
                     names.append(os.path.relpath(full, where).replace(os.sep, "/"))
-            self.names = sorted(n for n in names if "__pycache__" not in n.split("/"))
+            # Python's own cache of this file, if someone imported it here: not the pack's.
+            self.names = sorted(n for n in names if not PYCACHE.match(n))
+            self.unsafe = []
         else:
             self.zip = zipfile.ZipFile(where)  # noqa: SIM115 - closed by close()
-            self.names = sorted(n for n in self.zip.namelist() if not n.endswith("/"))
+            listed = [n for n in self.zip.namelist() if not n.endswith("/")]
+            self.names = sorted(set(listed))
+            # Two entries of one name (unzip tools differ on which they show), or a name
+            # that would land outside the folder it is unpacked in.
+            self.unsafe = sorted(
+                {n for n in listed if listed.count(n) > 1}
+                | {n for n in listed if n.startswith(("/", "\\")) or ".." in n.split("/")}
+                | {n for n in listed if "\\" in n or ":" in n.split("/")[0]}
+            )
 
     def open(self, name: str):
         if self.zip is not None:
@@ -175,7 +187,12 @@ def _check_files(pack: Pack, manifest: dict, report: Report, _expect=None) -> di
             report.fail(f"{path}: listed in the manifest, not in the pack")
             bad += 1
             continue
-        sha256, size = pack.hash_of(path)
+        try:
+            sha256, size = pack.hash_of(path)
+        except Exception as exc:  # a damaged entry (bad CRC, bad compressed data)
+            report.fail(f"{path}: cannot be read ({type(exc).__name__}: {exc}): it was altered")
+            bad += 1
+            continue
         if sha256 != entry.get("sha256") or size != entry.get("size"):
             report.fail(
                 f"{path}: SHA-256 {sha256[:16]}... ({size} bytes) is not the listed "
@@ -354,28 +371,44 @@ def verify(where: str, out=None, expect=None) -> int:
     out = out or sys.stdout
     try:
         pack = Pack(where)
-    except (OSError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # not a ZIP, not readable, a damaged central directory
         out.write(f"FAIL  {where}: not a pack ({exc})\n")
         return NOT_A_PACK
     report = Report(out)
     try:
-        manifest = _check_manifest(pack, report)
-        if manifest is None:
-            return NOT_A_PACK if MANIFEST not in pack.names else FAILED
-        scope = manifest.get("scope") if isinstance(manifest.get("scope"), dict) else {}
-        by = manifest.get("generated_by") if isinstance(manifest.get("generated_by"), dict) else {}
-        out.write(
-            f"Evidence pack of {scope.get('label', 'an unnamed scope')}, made "
-            f"{manifest.get('generated_at')} by {by.get('name')}\n"
-        )
-        _check_digest(manifest, report)
-        for check in (_check_files, _check_evidence, _check_signatures, _check_audit):
-            try:
-                check(pack, manifest, report, expect)
-            except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-                report.fail(f"the pack's structure was altered ({type(exc).__name__}: {exc})")
+        return _verify(pack, report, out, expect)
     finally:
         pack.close()
+
+
+def _verify(pack: Pack, report: Report, out, expect) -> int:
+    for name in pack.unsafe:
+        report.fail(f"{name}: a duplicated entry, or a name outside the pack's folder")
+    try:
+        manifest = _check_manifest(pack, report)
+    except Exception as exc:  # a damaged archive: say so, never a traceback
+        report.fail(f"{MANIFEST}: cannot be read ({type(exc).__name__}: {exc}): it was altered")
+        manifest = None
+    if manifest is None:
+        if MANIFEST not in pack.names:
+            return NOT_A_PACK
+        out.write(f"RESULT: NOT INTACT: {report.failures} of {report.checks} checks failed\n")
+        return FAILED
+    scope = manifest.get("scope") if isinstance(manifest.get("scope"), dict) else {}
+    by = manifest.get("generated_by") if isinstance(manifest.get("generated_by"), dict) else {}
+    out.write(
+        f"Evidence pack of {scope.get('label', 'an unnamed scope')}, made "
+        f"{manifest.get('generated_at')} by {by.get('name')}\n"
+    )
+    try:
+        _check_digest(manifest, report)
+    except Exception as exc:
+        report.fail(f"{MANIFEST}: its digest cannot be computed ({type(exc).__name__}): altered")
+    for check in (_check_files, _check_evidence, _check_signatures, _check_audit):
+        try:
+            check(pack, manifest, report, expect)
+        except Exception as exc:  # a damaged archive or structure: FAIL, not a traceback
+            report.fail(f"the pack was altered ({type(exc).__name__}: {exc})")
     if report.failures:
         out.write(f"RESULT: NOT INTACT: {report.failures} of {report.checks} checks failed\n")
         return FAILED

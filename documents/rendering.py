@@ -10,9 +10,12 @@ table of its numbers (already in the section).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,7 +36,23 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
     "--no-pdf-header-footer",
     "--virtual-time-budget=20000",
+    # Nothing is fetched from the network: every name resolves to nothing.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+# Characters XML 1.0 (and so Word) cannot hold: control characters but tab, LF and CR.
+XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _cleaned(value: Any) -> Any:
+    """``value`` with every string stripped of what Word cannot hold (pasted text brings
+    vertical tabs and form feeds)."""
+    if isinstance(value, str):
+        return XML_INVALID.sub("", value)
+    if isinstance(value, dict):
+        return {k: _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 class RenderingUnavailable(Exception):
@@ -91,24 +110,34 @@ def render_pdf(html: str) -> bytes:
         page.write_text(html, encoding="utf-8")
         out = Path(scratch) / "document.pdf"
         profile = Path(scratch) / "profile"
-        # The binary is the configured or installed Chromium; the arguments are ours.
-        done = subprocess.run(  # noqa: S603
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--print-to-pdf={out}",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=PRINT_TIMEOUT_SECONDS,
-            check=False,
+        argv = [
+            binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
+        # The binary is the configured or installed Chromium; the arguments are ours. Its
+        # own session, so that a print that hangs is ended with all its processes.
+        process = subprocess.Popen(  # noqa: S603
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
+        try:
+            _out, errors = process.communicate(timeout=PRINT_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RuntimeError(f"Chromium did not print within {PRINT_TIMEOUT_SECONDS} s") from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # helpers left behind, if any
         if not out.exists() or out.stat().st_size == 0:
-            raise RuntimeError(
-                f"Chromium made no PDF (exit {done.returncode}): {done.stderr[-500:]}"
-            )
+            tail = errors.decode("utf-8", "replace")[-500:]
+            raise RuntimeError(f"Chromium made no PDF (exit {process.returncode}): {tail}")
         return out.read_bytes()
 
 
@@ -117,6 +146,7 @@ def render_docx(context: dict[str, Any]) -> bytes:
     from docx import Document
     from docx.shared import Pt
 
+    context = _cleaned(context)
     doc = context["doc"]
     word = Document()
     word.core_properties.title = doc["title"]

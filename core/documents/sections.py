@@ -100,9 +100,12 @@ def _annex_lifecycle(f: Facts) -> list[Block]:
 
 def _annex_standards(f: Facts) -> list[Block]:
     rows = f.get("regulations") or []
-    if not rows:
-        return [missing("No regulation or standard is recorded as applying to the use case.")]
-    return [table(["Regulation", "Requirement", "Measure it sets"], rows)] + obligations_blocks(f)
+    applied = (
+        [table(["Regulation", "Requirement", "Measure it sets"], rows)]
+        if rows
+        else [missing("No regulation or standard is recorded as applying to the use case.")]
+    )
+    return [*applied, text("Obligations under the policy:"), *obligations_blocks(f)]
 
 
 def _annex_declaration(f: Facts) -> list[Block]:

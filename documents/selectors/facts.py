@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from core.audit_chain import iso_utc
 from core.charts import bias as bias_charts
@@ -271,7 +271,7 @@ def version_facts(version: ModelVersion) -> tuple[dict, dict, list]:
     findings = Finding.objects.filter(model_version=v).order_by("opened_at", "pk")
     obligations = (
         Obligation.objects.filter(use_case=uc, active=True)
-        .filter(model_version__in=[v.pk, None])
+        .filter(Q(model_version=v) | Q(model_version__isnull=True))
         .select_related("consideration")
         .order_by("consideration__order", "pk")
     )

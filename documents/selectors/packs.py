@@ -306,13 +306,6 @@ def pack_evidence_files(sets: RecordSets) -> list[StoredEvidence]:
     return found
 
 
-def pack_signatures(sets: RecordSets) -> QuerySet[Signature]:
-    for label, queryset in sets:
-        if label == "reviews.signature":
-            return queryset.select_related(None).order_by("pk")
-    return Signature.objects.none()
-
-
 def pack_people(user_ids: set[int]) -> list[dict]:
     users = get_user_model().objects.filter(pk__in=user_ids).order_by("pk")
     return [

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.errors import CONFLICT
@@ -93,6 +93,8 @@ def document_request(
                 parent=version,
                 reason="The records have not changed since: the same document.",
             )
+            if found.is_active:  # its job may have died: wanting it again requeues it
+                enqueue(RENDER_TASK, kwargs={"document_id": found.pk}, key=found.pk)
             return found, False
         document = found or GeneratedDocument(kind=kind, model_version=version)
         document.content = content
@@ -103,7 +105,16 @@ def document_request(
         document.percent, document.stage, document.error = 0, "", ""
         document.requested_by = user
         document.requested_at = timezone.now()
-        document.save()
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError:  # asked at the same moment by someone else: theirs
+            return (
+                GeneratedDocument.objects.get(
+                    kind=kind, model_version=version, content_sha256=sha256
+                ),
+                False,
+            )
         audit_record(
             action="document.requested",
             obj=document,
@@ -163,11 +174,14 @@ def document_render(*, document_id: int) -> dict[str, Any]:
         _progress(document, "writing the Word file", 60)
         docx = rendering.render_docx(context)
         document.docx.name, document.docx_sha256, document.docx_size = _store("docx", docx, "docx")
+    except DatabaseError:
+        raise  # the task retries (accounts.task_retry); the row is claimed again
     except Exception as exc:
         logger.exception("document %s failed", document_id)
         GeneratedDocument.objects.filter(pk=document_id).update(
             status=GeneratedDocument.Status.FAILED,
-            error=f"The document could not be rendered ({type(exc).__name__}: {exc})"[:2000],
+            error="The document could not be rendered "
+            f"({type(exc).__name__}); the worker's log has the details. Ask for it again.",
             finished_at=timezone.now(),
         )
         return {"document": document_id, "status": "failed"}
@@ -234,17 +248,18 @@ def document_file_as_evidence(
     with handle:
         data = handle.read()
     name = f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}"
-    filed = obligation_submit_evidence(
-        obligation=obligation,
-        by=by,
-        file=ContentFile(data, name=name),
-        note=f"Generated document #{document.pk}, content SHA-256 {document.content_sha256}.",
-    )
-    audit_record(
-        action="document.filed_as_evidence",
-        obj=document,
-        actor=by,
-        parent=version,
-        changes={"obligation": [None, obligation.pk], "sha256": [None, sha256]},
-    )
+    with transaction.atomic():  # the evidence and the document's event, or neither
+        filed = obligation_submit_evidence(
+            obligation=obligation,
+            by=by,
+            file=ContentFile(data, name=name),
+            note=f"Generated document #{document.pk}, content SHA-256 {document.content_sha256}.",
+        )
+        audit_record(
+            action="document.filed_as_evidence",
+            obj=document,
+            actor=by,
+            parent=version,
+            changes={"obligation": [None, obligation.pk], "sha256": [None, sha256]},
+        )
     return filed

@@ -19,6 +19,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +41,7 @@ from core.audit_chain import iso_utc, jsonable
 from core.evidence_pack import PackWriter, safe_part
 from documents.models import EvidencePack
 from documents.selectors import packs as selectors
+from documents.selectors.packs import StoredEvidence
 from inventory.models import ModelVersion, UseCase
 from notifications.jobs import enqueue
 
@@ -164,11 +166,45 @@ def _user_fields(model) -> tuple[list, list]:
     return fields, [users, m2m, m2m_users]
 
 
-def _rows(
-    label: str, queryset: QuerySet, keys: set, users: set, progress: _Progress
-) -> Iterator[dict]:
+@dataclass
+class _Seen:
+    """What the record sets name, gathered as they are streamed (one read of each row:
+    the signatures and evidence files of the pack are those of its records)."""
+
+    keys: set = field(default_factory=set)
+    users: set = field(default_factory=set)
+    signatures: list = field(default_factory=list)
+    evidence: list = field(default_factory=list)
+
+    def note(self, label: str, obj: Any) -> None:
+        if label == "reviews.signature":
+            self.signatures.append(_signature_row(obj))
+        elif label == "governance.obligation" and obj.evidence_file:
+            self.evidence.append(
+                StoredEvidence(
+                    record=f"{label}#{obj.pk}",
+                    folder=f"{label}-{obj.pk}",
+                    name=obj.evidence_file.name,
+                    filename=obj.evidence_name or obj.evidence_file.name,
+                    sha256=obj.evidence_sha256,
+                )
+            )
+        elif label == "fairness.scoreddataset" and obj.file:
+            self.evidence.append(
+                StoredEvidence(
+                    record=f"{label}#{obj.pk}",
+                    folder=f"{label}-{obj.pk}",
+                    name=obj.file.name,
+                    filename=obj.original_name or obj.file.name,
+                    sha256=obj.sha256,
+                )
+            )
+
+
+def _rows(label: str, queryset: QuerySet, seen: _Seen, progress: _Progress) -> Iterator[dict]:
     """The rows of one record set as {"model", "pk", "fields"}, noting their keys (for
-    the audit events in scope) and the people they name."""
+    the audit events in scope), the people they name, their signatures and files."""
+    keys, users = seen.keys, seen.users
     fields, (user_attnames, m2m, m2m_users) = _user_fields(queryset.model)
     labels = labels_of(label)
     for obj in queryset.iterator(chunk_size=2000):
@@ -188,33 +224,33 @@ def _rows(
                 users.update(related)
         for each in labels:
             keys.add((each, str(obj.pk)))
+        seen.note(label, obj)
         progress.step()
         yield {"model": label, "pk": obj.pk, "fields": data}
 
 
-def _signature_rows(signatures: QuerySet) -> list[dict]:
-    return [
-        {
-            "id": s.pk,
-            "signer": s.signer_id,
-            "printed_name": s.printed_name,
-            "signed_at": s.signed_at,
-            "meaning": s.meaning,
-            "meaning_display": s.get_meaning_display(),
-            "reason": s.reason,
-            "auth_method": s.auth_method,
-            "subject": {
-                "request": s.request_id,
-                "periodic_review": s.periodic_review_id,
-                "experiment": s.experiment_id,
-                "validation": s.validation_id,
-                "finding_acceptance": s.finding_acceptance_id,
-            },
-            "manifest": s.manifest,
-            "manifest_hash": s.manifest_hash,
-        }
-        for s in signatures
-    ]
+def _signature_row(s: Any) -> dict:
+    """A signature with what it bound, its manifest exactly as stored (its hash covers
+    those very values)."""
+    return {
+        "id": s.pk,
+        "signer": s.signer_id,
+        "printed_name": s.printed_name,
+        "signed_at": iso_utc(s.signed_at),
+        "meaning": s.meaning,
+        "meaning_display": s.get_meaning_display(),
+        "reason": s.reason,
+        "auth_method": s.auth_method,
+        "subject": {
+            "request": s.request_id,
+            "periodic_review": s.periodic_review_id,
+            "experiment": s.experiment_id,
+            "validation": s.validation_id,
+            "finding_acceptance": s.finding_acceptance_id,
+        },
+        "manifest": s.manifest,
+        "manifest_hash": s.manifest_hash,
+    }
 
 
 def _add_evidence(writer: PackWriter, items, progress: _Progress) -> tuple[list, list]:
@@ -290,25 +326,22 @@ def _write_pack(pack: EvidencePack, handle, progress: _Progress) -> dict[str, An
     moment = timezone.now()
     sets = selectors.pack_record_sets(pack)
     progress.grow(sum(queryset.count() for _label, queryset in sets))
-    evidence = selectors.pack_evidence_files(sets)
-    progress.grow(len(evidence))
-    keys: set[tuple[str, str]] = set()
-    users: set[int] = {pack.requested_by_id}
+    seen = _Seen(users={pack.requested_by_id})
+    keys, users = seen.keys, seen.users
     records: dict[str, int] = {}
     with PackWriter(handle, moment) as writer:
         progress.at("records")
         for label, queryset in sets:
             before = progress.done
             writer.add_json_array(
-                f"records/{label}.json",
-                _rows(label, queryset, keys, users, progress),
-                kind="records",
+                f"records/{label}.json", _rows(label, queryset, seen, progress), kind="records"
             )
             records[label] = progress.done - before
-        signatures = _signature_rows(selectors.pack_signatures(sets))
+        signatures = seen.signatures
         writer.add_json("signatures.json", signatures, kind="signatures")
+        progress.grow(len(seen.evidence))
         progress.at("evidence files")
-        missing, mismatched = _add_evidence(writer, evidence, progress)
+        missing, mismatched = _add_evidence(writer, seen.evidence, progress)
         head = selectors.audit_head() or (0, "0" * 64)
         anchor = _latest_anchor(head[0])
         first = selectors.audit_segment_start(pack)

@@ -63,3 +63,19 @@ def test_the_compas_use_case_pack_verifies_offline_and_each_tampering_fails(comp
     result = packs.run_offline([str(folder / "verify.py"), str(removed)], cwd=tmp_path)
     assert result.returncode == evidence_verifier.FAILED
     assert f"audit event seq {seq} is missing" in result.stdout
+
+
+def test_a_use_case_with_signed_experiment_protocols_verifies(settings, tmp_path):
+    """Experiment protocols hold 0.0s: their signatures' hashes cover them as stored."""
+    from reviews.models import Signature
+
+    settings.AUDIT_ANCHOR_LOG = tmp_path / "anchors.log"
+    settings.AUDIT_ANCHOR_KEY = "demo-evidence-pack-key"
+    signed = Signature.objects.filter(experiment__isnull=False).select_related("experiment")
+    assert signed.exists()
+    auditor = User.objects.filter(groups__name=Role.AUDITOR).order_by("pk").first()
+    pack = packs.build(auditor, scope="use_case", use_case=signed.first().experiment.use_case)
+    folder = packs.unpack(pack, tmp_path / "pack")
+    result = packs.run_offline(["verify.py"], cwd=folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert pack.counts["signatures"] >= 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
+import warnings
 import zipfile
 
 import pytest
@@ -59,7 +61,12 @@ def world(media, anchors, team, data_scientist, risk_officer):
     obligation.status = "evidence_submitted"
     obligation.save()
     request = PromotionRequestFactory(model_version=version)
-    signed = {"artifact_sha256": version.artifact_sha256, "obligations": [obligation.pk]}
+    # 0.0 and 1.0 as a protocol stores them: the hash covers them as written.
+    signed = {
+        "artifact_sha256": version.artifact_sha256,
+        "obligations": [obligation.pk],
+        "protocol": {"max_duplicate_share": 0.0, "ratio": 1.0, "alpha": 0.05},
+    }
     Signature.objects.create(
         request=request,
         signer=risk_officer,
@@ -449,3 +456,38 @@ def test_not_a_pack_is_said_so(tmp_path):
     with zipfile.ZipFile(tmp_path / "empty.zip", "w"):
         pass
     assert packs.check(tmp_path / "empty.zip")[0] == evidence_verifier.NOT_A_PACK
+
+
+def test_a_damaged_zip_fails_naming_the_entry_never_a_traceback(world, auditor, tmp_path):
+    pack = packs.build(auditor, **_scope(world))
+    with pack.file.open("rb") as handle:
+        data = bytearray(handle.read())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("audit/events.jsonl")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF  # inside the compressed bytes
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+
+    result = packs.run_offline([str(evidence_verifier.__file__), str(damaged)], cwd=tmp_path)
+
+    assert result.returncode == evidence_verifier.FAILED, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "FAIL  audit/events.jsonl" in result.stdout
+
+
+def test_a_zip_with_a_second_entry_of_one_name_or_a_name_outside_fails(world, auditor, tmp_path):
+    pack = packs.build(auditor, **_scope(world))
+    folder = packs.unpack(pack, tmp_path / "pack")
+    for name, extra in (("people.json", b"[]\n"), ("../outside.txt", b"x")):
+        forged = tmp_path / f"forged-{len(name)}.zip"
+        with pack.file.open("rb") as handle:
+            forged.write_bytes(handle.read())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+            with zipfile.ZipFile(forged, "a") as archive:
+                archive.writestr(name, extra)
+        code, out = packs.check(forged)
+        assert code == evidence_verifier.FAILED, out
+        assert f"FAIL  {name}: a duplicated entry, or a name outside" in out
+    assert packs.check(folder)[0] == evidence_verifier.INTACT

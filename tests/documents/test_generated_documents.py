@@ -257,3 +257,22 @@ def test_the_api_asks_reads_filters_and_downloads(
     )
     assert bad.status_code == 400 and "content" in bad.json()
     assert GeneratedDocument.objects.count() == 1
+
+
+def test_use_case_obligations_and_pasted_control_characters_reach_the_documents(
+    version, risk_officer, monkeypatch
+):
+    monkeypatch.setattr(rendering, "chromium", lambda: None)
+    use_case = version.model.use_case
+    use_case.purpose = "Scores applications.\x0bPasted from a form\x0c with a page break."
+    use_case.save()
+    ObligationFactory(use_case=use_case, model_version=None)  # the use case's own
+    document = render(risk_officer, version, "annex_iv")
+    rows = [
+        b["rows"]
+        for s in document.content["sections"]
+        for b in s["blocks"]
+        if b["type"] == "table" and "Consideration" in b.get("columns", [])
+    ]
+    assert rows and len(rows[0]) == 1
+    assert "Pasted from a form with a page break." in docx_text(document)
