@@ -15,6 +15,10 @@ from django.core.management import call_command
 from tests.demo.portfolio import seeded_demo
 
 
+# Modules that seed their own portfolio (test_demo_scored_data.py) run before the first
+# test that asks for this fixture: pytest runs this package's files in name order, and
+# the seeded portfolio stays until the package ends. Name a module that reads it
+# test_<what>_demo.py, after them.
 @pytest.fixture(scope="package")
 def demo_output(django_db_setup, django_db_blocker) -> str:
     """What the first ``seed_demo`` printed; the database holds its portfolio."""
