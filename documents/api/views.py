@@ -20,6 +20,7 @@ from audit.downloads import download_api, download_schema
 from documents import services as svc
 from documents.models import EvidencePack, GeneratedDocument
 from documents.selectors import packs as sel
+from documents.selectors.documents import document_download
 from documents.services import generation
 from inventory.models import ModelVersion, UseCase
 
@@ -105,15 +106,10 @@ class EvidencePackViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="file")
     def file(self, request, pk=None):
         pack = self.get_object()
-        if pack.status != EvidencePack.Status.DONE:
+        download = sel.pack_download(pack)
+        if download is None:
             raise Http404("The pack is not built yet.")
-        response = download_api(
-            file=pack.file,
-            sha256=pack.sha256,
-            filename=f"evidence-pack-{pack.pk}.zip",
-            obj=pack,
-            what=f"evidence pack #{pack.pk}",
-        )
+        response = download_api(**download)
         if response.status_code == 200:
             svc.evidence_pack_downloaded(pack=pack, user=request.user)
         return response
@@ -196,20 +192,10 @@ class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewS
 
     def _file(self, request, fmt: str):
         document = self.get_object()
-        if fmt == "pdf":
-            file, sha256 = document.pdf, document.pdf_sha256
-        else:
-            file, sha256 = document.docx, document.docx_sha256
-        if document.status != GeneratedDocument.Status.DONE or not file:
+        download = document_download(document, fmt)
+        if download is None:
             raise Http404(f"No {fmt.upper()} file (not rendered yet, or not available).")
-        version = document.model_version
-        response = download_api(
-            file=file,
-            sha256=sha256,
-            filename=f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
-            obj=document,
-            what=f"{document.get_kind_display()} #{document.pk}",
-        )
+        response = download_api(**download)
         if response.status_code == 200:
             generation.document_downloaded(document=document, user=request.user, fmt=fmt)
         return response

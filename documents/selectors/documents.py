@@ -47,3 +47,27 @@ def document_obligations(document: GeneratedDocument):
         .select_related("consideration")
         .order_by("consideration__order", "pk")
     )
+
+
+def document_file(document: GeneratedDocument, fmt: str):
+    """(the stored file, its recorded SHA-256) of a document in ``fmt`` ("pdf" or
+    "docx"); the file is empty when there is none."""
+    if fmt == "pdf":
+        return document.pdf, document.pdf_sha256
+    return document.docx, document.docx_sha256
+
+
+def document_download(document: GeneratedDocument, fmt: str) -> dict | None:
+    """The arguments of ``audit.downloads`` serving a document in ``fmt`` (page and API
+    alike); None while it is not rendered or has no such file."""
+    file, sha256 = document_file(document, fmt)
+    if document.status != GeneratedDocument.Status.DONE or not file:
+        return None
+    version = document.model_version
+    return {
+        "file": file,
+        "sha256": sha256,
+        "filename": f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
+        "obj": document,
+        "what": f"{document.get_kind_display()} #{document.pk}",
+    }

@@ -353,3 +353,17 @@ def audit_event_values(first: int, last: int):
         .values_list(*HASHED_FIELDS, "prev_hash", "hash")
         .iterator(chunk_size=2000)
     )
+
+
+def pack_download(pack: EvidencePack) -> dict | None:
+    """The arguments of ``audit.downloads`` serving a pack's ZIP (page and API alike);
+    None until it is built."""
+    if pack.status != EvidencePack.Status.DONE:
+        return None
+    return {
+        "file": pack.file,
+        "sha256": pack.sha256,
+        "filename": f"evidence-pack-{pack.pk}.zip",
+        "obj": pack,
+        "what": f"evidence pack #{pack.pk}",
+    }

@@ -28,6 +28,7 @@ from core.documents import sections
 from core.documents.content import build_document, content_hash
 from documents import rendering
 from documents.models import GeneratedDocument
+from documents.selectors.documents import document_file
 from documents.selectors.facts import version_facts
 from governance.models import Obligation
 from governance.services.obligations import obligation_submit_evidence
@@ -230,10 +231,7 @@ def document_file_as_evidence(
         raise ValidationError(
             {"obligation": "Choose an obligation of this version or of its use case."}
         )
-    if fmt == "pdf":
-        file, sha256 = document.pdf, document.pdf_sha256
-    else:
-        file, sha256 = document.docx, document.docx_sha256
+    file, sha256 = document_file(document, fmt)
     if not file:
         raise ValidationError({"format": f"This document has no {fmt.upper()} file."})
     try:

@@ -17,6 +17,7 @@ from audit.downloads import download_page
 from documents.models import GeneratedDocument
 from documents.rendering import pdf_unavailable_reason
 from documents.selectors.documents import (
+    document_download,
     document_get,
     document_obligations,
     version_documents,
@@ -98,22 +99,10 @@ def document_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpRespo
     document = get_or_404(document_get, pk=pk)
     if fmt not in ("pdf", "docx"):
         raise Http404("No such format.")
-    file, sha256 = (
-        (document.pdf, document.pdf_sha256)
-        if fmt == "pdf"
-        else (document.docx, document.docx_sha256)
-    )
-    if document.status != GeneratedDocument.Status.DONE or not file:
+    download = document_download(document, fmt)
+    if download is None:
         return _document_page(request, document, status=409)
-    version = document.model_version
-    response = download_page(
-        request,
-        file=file,
-        sha256=sha256,
-        filename=f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
-        obj=document,
-        what=f"{document.get_kind_display()} #{document.pk}",
-    )
+    response = download_page(request, **download)
     if response.status_code == 200:
         svc.document_downloaded(document=document, user=request.user, fmt=fmt)
     return response

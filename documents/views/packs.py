@@ -112,16 +112,10 @@ def pack_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The ZIP, re-hashed against its recorded SHA-256 as it is served; audited."""
     _allowed(request)
     pack = get_or_404(sel.evidence_pack_get, user=request.user, pk=pk)
-    if pack.status != EvidencePack.Status.DONE:
+    download = sel.pack_download(pack)
+    if download is None:
         return render(request, "documents/pack.html", {"pack": pack}, status=409)
-    response = download_page(
-        request,
-        file=pack.file,
-        sha256=pack.sha256,
-        filename=f"evidence-pack-{pack.pk}.zip",
-        obj=pack,
-        what=f"evidence pack #{pack.pk}",
-    )
+    response = download_page(request, **download)
     if response.status_code == 200:
         svc.evidence_pack_downloaded(pack=pack, user=request.user)
     return response
