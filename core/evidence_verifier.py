@@ -240,13 +240,19 @@ def _check_signatures(pack: Pack, manifest: dict, report: Report, _expect=None) 
     except ValueError as exc:
         report.fail(f"{SIGNATURES}: not readable JSON ({exc}): it was altered")
         return
-    recorded = {}
-    records = "records/reviews.signature.json"
-    if records in pack.names:
-        try:
-            recorded = {row["pk"]: row["fields"] for row in pack.json(records)}
-        except (ValueError, KeyError, TypeError) as exc:
-            report.fail(f"{records}: not readable ({exc}): it was altered")
+    recorded: dict = {}  # record label -> {pk: fields}
+
+    def record_of(label: str) -> dict:
+        if label not in recorded:
+            recorded[label] = {}
+            path = f"records/{label}.json"
+            if path in pack.names:
+                try:
+                    recorded[label] = {row["pk"]: row["fields"] for row in pack.json(path)}
+                except (ValueError, KeyError, TypeError) as exc:
+                    report.fail(f"{path}: not readable ({exc}): it was altered")
+        return recorded[label]
+
     bad = 0
     for signature in signatures:
         where = f"{SIGNATURES}: signature #{signature.get('id')} ({signature.get('printed_name')})"
@@ -254,9 +260,15 @@ def _check_signatures(pack: Pack, manifest: dict, report: Report, _expect=None) 
             report.fail(f"{where}: its manifest does not hash to its manifest_hash")
             bad += 1
             continue
-        row = recorded.get(signature.get("id"))
+        # A request's, a validation's... signature (reviews.signature) or a document's.
+        label = str(signature.get("record") or "reviews.signature")
+        if label not in ("reviews.signature", "documents.documentsignature"):
+            report.fail(f"{where}: an unknown kind of signature record {label!r}")
+            bad += 1
+            continue
+        row = record_of(label).get(signature.get("id"))
         if row is None or row.get("manifest_hash") != signature.get("manifest_hash"):
-            report.fail(f"{where}: {records} does not hold the same manifest_hash")
+            report.fail(f"{where}: records/{label}.json does not hold the same manifest_hash")
             bad += 1
     if len(signatures) != manifest.get("signatures"):
         report.fail(

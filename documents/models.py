@@ -4,6 +4,8 @@ portfolio over a date range), built by a worker and stored once."""
 from django.conf import settings
 from django.db import models
 
+from audit.append_only import AppendOnlyModel
+
 
 class EvidencePack(models.Model):
     """One request for a pack and, once a worker built it, the stored ZIP with its
@@ -143,6 +145,14 @@ class GeneratedDocument(models.Model):
     docx = models.FileField(upload_to="documents/docx/%Y/%m/", blank=True)
     docx_sha256 = models.CharField(max_length=64, blank=True)
     docx_size = models.PositiveBigIntegerField(null=True, blank=True)
+    signed_pdf = models.FileField(
+        upload_to="documents/pdf/%Y/%m/", blank=True, help_text="Printed again with its signature."
+    )
+    signed_pdf_sha256 = models.CharField(max_length=64, blank=True)
+    signed_pdf_size = models.PositiveBigIntegerField(null=True, blank=True)
+    signed_docx = models.FileField(upload_to="documents/docx/%Y/%m/", blank=True)
+    signed_docx_sha256 = models.CharField(max_length=64, blank=True)
+    signed_docx_size = models.PositiveBigIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -165,3 +175,38 @@ class GeneratedDocument(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def signed_files_pending(self) -> bool:
+        """Signed, and the worker has not yet written the signed files."""
+        return hasattr(self, "signature") and not self.signed_docx_sha256
+
+
+class DocumentSignature(AppendOnlyModel):
+    """The validator's electronic signature of a validation report (21 CFR Part 11
+    manner): who (printed name), when (the server's UTC time), what it means
+    ("validated"), and the SHA-256 of a manifest binding the report's content hash, its
+    rendered files, the version's artifact and the validation record's own signature.
+    One per document; never changed."""
+
+    class Meaning(models.TextChoices):
+        VALIDATED = "validated", "Validated"
+
+    document = models.OneToOneField(
+        GeneratedDocument, on_delete=models.PROTECT, related_name="signature"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(
+        max_length=300, help_text="The signer's full name and username when signing."
+    )
+    signed_at = models.DateTimeField(help_text="The server's time (UTC).")
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    manifest = models.JSONField(help_text="What was signed: the report's hashes and subject.")
+    manifest_hash = models.CharField(max_length=64)
+    auth_method = models.CharField(max_length=30, default="password re-entry")
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_meaning_display()} by {self.printed_name} ({self.document})"

@@ -170,11 +170,18 @@ def render_docx(context: dict[str, Any]) -> bytes:
             _docx_block(word, block)
     signature = context.get("signature")
     if signature:
-        word.add_heading("Signature", level=1)
+        report = doc["kind"] == "validation_report"
+        word.add_heading("Signature of the validation record" if report else "Signature", level=1)
+        word.add_paragraph(_manifestation(signature))
+    own = context.get("document_signature")
+    if own:
+        word.add_heading("Signature of this report", level=1)
+        word.add_paragraph(_manifestation(own))
         word.add_paragraph(
-            f"Signed electronically by {signature['printed_name']} at {signature['signed_at']} "
-            f"UTC. Meaning: {signature['meaning_display']}. Signature hash (SHA-256 of what was "
-            f"signed): {signature['manifest_hash']}."
+            f"The signature binds this report's content SHA-256 ({context['content_sha256']}), "
+            f"the report as first printed (PDF SHA-256 {own['unsigned_pdf_sha256'] or '—'}, "
+            f"Word SHA-256 {own['unsigned_docx_sha256'] or '—'}), the version's artifact and "
+            "the validation record's signature."
         )
     word.add_heading("Records this document was built from", level=1)
     _docx_table(
@@ -187,6 +194,14 @@ def render_docx(context: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
+
+
+def _manifestation(signature: dict[str, Any]) -> str:
+    return (
+        f"Signed electronically by {signature['printed_name']} at {signature['signed_at']} "
+        f"UTC. Meaning: {signature['meaning_display']}. Signature hash (SHA-256 of what was "
+        f"signed): {signature['manifest_hash']}."
+    )
 
 
 def _docx_block(word, block: dict[str, Any]) -> None:

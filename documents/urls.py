@@ -25,6 +25,7 @@ urlpatterns = [
     path("documents/<int:pk>/", generated.document_view, name="document"),
     path("documents/<int:pk>/status/", generated.document_status_view, name="document-status"),
     path("documents/<int:pk>/file/", generated.document_file_view, name="document-file"),
+    path("documents/<int:pk>/sign/", generated.document_sign_view, name="document-sign"),
     path(
         "documents/<int:pk>/<str:fmt>/",
         generated.document_download_view,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import django_filters
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -18,10 +19,10 @@ from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
 from audit.downloads import download_api, download_schema
 from documents import services as svc
-from documents.models import EvidencePack, GeneratedDocument
+from documents.models import DocumentSignature, EvidencePack, GeneratedDocument
 from documents.selectors import packs as sel
 from documents.selectors.documents import document_download
-from documents.services import generation
+from documents.services import generation, signing
 from inventory.models import ModelVersion, UseCase
 
 
@@ -115,8 +116,32 @@ class EvidencePackViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
         return response
 
 
+class DocumentSignatureSerializer(serializers.ModelSerializer):
+    signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DocumentSignature
+        fields = [
+            "id",
+            "signer",
+            "printed_name",
+            "signed_at",
+            "meaning",
+            "manifest",
+            "manifest_hash",
+            "auth_method",
+        ]
+        read_only_fields = fields
+
+
 class GeneratedDocumentSerializer(serializers.ModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    signature = serializers.SerializerMethodField()
+
+    @extend_schema_field(DocumentSignatureSerializer(allow_null=True))
+    def get_signature(self, obj) -> dict | None:
+        signature = getattr(obj, "signature", None)
+        return DocumentSignatureSerializer(signature).data if signature else None
 
     class Meta:
         model = GeneratedDocument
@@ -136,6 +161,11 @@ class GeneratedDocumentSerializer(serializers.ModelSerializer):
             "pdf_unavailable",
             "docx_sha256",
             "docx_size",
+            "signature",
+            "signed_pdf_sha256",
+            "signed_pdf_size",
+            "signed_docx_sha256",
+            "signed_docx_size",
             "requested_by",
             "requested_at",
             "finished_at",
@@ -148,6 +178,10 @@ class DocumentRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     model_version = serializers.PrimaryKeyRelatedField(
         queryset=ModelVersion.objects.select_related("model__use_case")
     )
+
+
+class DocumentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
 
 
 class DocumentFilter(django_filters.FilterSet):
@@ -170,7 +204,7 @@ class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewS
 
     def get_queryset(self):
         return GeneratedDocument.objects.select_related(
-            "requested_by", "model_version__model"
+            "requested_by", "model_version__model", "signature__signer"
         ).defer("content")
 
     @extend_schema(
@@ -209,3 +243,40 @@ class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewS
     @action(detail=True, methods=["get"], url_path="docx")
     def docx(self, request, pk=None):
         return self._file(request, "docx")
+
+    @download_schema(
+        summary="Download a signed report as PDF", not_found="No such document or signed PDF."
+    )
+    @action(detail=True, methods=["get"], url_path="signed-pdf")
+    def signed_pdf(self, request, pk=None):
+        return self._file(request, "signed-pdf")
+
+    @download_schema(
+        summary="Download a signed report as Word", not_found="No such document or signed file."
+    )
+    @action(detail=True, methods=["get"], url_path="signed-docx")
+    def signed_docx(self, request, pk=None):
+        return self._file(request, "signed-docx")
+
+    @extend_schema(
+        request=DocumentSignSerializer,
+        responses={201: GeneratedDocumentSerializer},
+        description='Sign a validation report with the meaning "validated" (its validator '
+        "only), the password typed again, from a browser session; an API token is refused "
+        "(403). The report is then printed again with the signature.",
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        document = self.get_object()
+        via_token = not isinstance(request.successful_authenticator, SessionAuthentication)
+        if via_token:
+            signing.document_sign(document=document, by=request.user, password="", via_token=True)
+        why = signing.document_sign_refusal(document=document, by=request.user)
+        if why:
+            signing.document_signing_refused(document=document, by=request.user, why=why)
+            return Response({"detail": why}, status=status.HTTP_403_FORBIDDEN)
+        data = DocumentSignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signing.document_sign(document=document, by=request.user, **data.validated_data)
+        fresh = self.get_queryset().get(pk=document.pk)
+        return Response(GeneratedDocumentSerializer(fresh).data, status=status.HTTP_201_CREATED)

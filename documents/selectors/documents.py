@@ -15,7 +15,7 @@ def version_for_documents(*, pk: int) -> ModelVersion:
 
 def document_get(*, pk: int) -> GeneratedDocument:
     return GeneratedDocument.objects.select_related(
-        "model_version__model__use_case", "requested_by"
+        "model_version__model__use_case", "requested_by", "signature"
     ).get(pk=pk)
 
 
@@ -49,12 +49,15 @@ def document_obligations(document: GeneratedDocument):
     )
 
 
+FORMATS = ("pdf", "docx", "signed-pdf", "signed-docx")
+
+
 def document_file(document: GeneratedDocument, fmt: str):
-    """(the stored file, its recorded SHA-256) of a document in ``fmt`` ("pdf" or
-    "docx"); the file is empty when there is none."""
-    if fmt == "pdf":
-        return document.pdf, document.pdf_sha256
-    return document.docx, document.docx_sha256
+    """(the stored file, its recorded SHA-256) of a document in ``fmt`` (one of
+    ``FORMATS``: the signed ones are printed again with the report's signature); the
+    file is empty when there is none."""
+    field = fmt.replace("-", "_")
+    return getattr(document, field), getattr(document, f"{field}_sha256")
 
 
 def document_download(document: GeneratedDocument, fmt: str) -> dict | None:
@@ -67,7 +70,8 @@ def document_download(document: GeneratedDocument, fmt: str) -> dict | None:
     return {
         "file": file,
         "sha256": sha256,
-        "filename": f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}",
+        "filename": f"{document.kind}-{version.model.name}-{version.version_label}"
+        f"{'-signed' if fmt.startswith('signed') else ''}.{fmt.removeprefix('signed-')}",
         "obj": document,
         "what": f"{document.get_kind_display()} #{document.pk}",
     }

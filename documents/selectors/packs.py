@@ -14,7 +14,7 @@ from accounts.permissions import AnyUser
 from audit.models import HASHED_FIELDS, AuditEvent
 from audit.registry import labels_of
 from audit.selectors import can_read_audit_trail
-from documents.models import EvidencePack
+from documents.models import DocumentSignature, EvidencePack, GeneratedDocument
 from experiments.models import Experiment, ExperimentBatch, ExperimentOutcome
 from fairness.models import BiasSummary, ScoredDataset
 from governance.models import (
@@ -114,6 +114,9 @@ def _follow(
     configs = MonitoringConfig.objects.filter(model_version__in=versions)
     alerts = DriftAlert.objects.filter(config__in=configs)
     declarations = ChangeDeclaration.objects.filter(model_version__in=versions)
+    # The documents generated from these records (their content and files' SHA-256)
+    # and the validators' signatures of reports.
+    documents = GeneratedDocument.objects.filter(model_version__in=versions)
     return [
         obligations,
         ObligationEvent.objects.filter(obligation__in=obligations),
@@ -140,6 +143,8 @@ def _follow(
         experiments,
         ExperimentBatch.objects.filter(experiment__in=experiments),
         ExperimentOutcome.objects.filter(experiment__in=experiments),
+        documents,
+        DocumentSignature.objects.filter(document__in=documents),
     ]
 
 
@@ -254,6 +259,8 @@ _RANGE_FIELDS = {
     "monitoring.monitoringwindow": ("computed_at",),
     "monitoring.driftalert": ("opened_at", "updated_at"),
     "monitoring.driftalertevent": ("at",),
+    "documents.generateddocument": ("requested_at", "finished_at"),
+    "documents.documentsignature": ("signed_at",),
 }
 
 

@@ -27,7 +27,7 @@ from core.audit_chain import iso_utc
 from core.documents import sections
 from core.documents.content import build_document, content_hash
 from documents import rendering
-from documents.models import GeneratedDocument
+from documents.models import DocumentSignature, GeneratedDocument
 from documents.selectors.documents import document_file
 from documents.selectors.facts import version_facts
 from governance.models import Obligation
@@ -61,8 +61,10 @@ def document_content(*, version: ModelVersion, kind: str) -> tuple[dict, str]:
         template_version=BUILT_IN_TEMPLATE,
     )
     validation = facts.get("validation") or {}
-    if kind == Kind.VALIDATION_REPORT and validation.get("signature"):
-        content["signature"] = validation["signature"]
+    if kind == Kind.VALIDATION_REPORT and validation:
+        content["validation"] = validation["id"]  # what the validator's signature covers
+        if validation.get("signature"):
+            content["signature"] = validation["signature"]
     return content, content_hash(content)
 
 
@@ -139,69 +141,116 @@ def _store(folder: str, data: bytes, suffix: str) -> tuple[str, str, int]:
     return name, sha256, len(data)
 
 
-def render_context(document: GeneratedDocument) -> dict[str, Any]:
+def _utc(moment) -> str:
+    return iso_utc(moment)[:19].replace("T", " ")
+
+
+def render_context(document: GeneratedDocument, *, signed: bool = False) -> dict[str, Any]:
+    """What the print template and the Word writer show; ``signed`` adds the report's
+    own signature (its manifestation)."""
     by = document.requested_by
-    return {
+    context = {
         "doc": document.content,
         "content_sha256": document.content_sha256,
         "generated_by": by.get_full_name() or by.get_username(),
-        "generated_at": iso_utc(document.requested_at)[:19].replace("T", " "),
+        "generated_at": _utc(document.requested_at),
         "signature": document.content.get("signature"),
+        "document_signature": None,
     }
+    if signed:
+        s = DocumentSignature.objects.get(document=document)
+        context["document_signature"] = {
+            "printed_name": s.printed_name,
+            "signed_at": _utc(s.signed_at),
+            "meaning_display": s.get_meaning_display(),
+            "manifest_hash": s.manifest_hash,
+            "unsigned_pdf_sha256": s.manifest.get("pdf_sha256", ""),
+            "unsigned_docx_sha256": s.manifest.get("docx_sha256", ""),
+        }
+    return context
+
+
+def _file_fields(field: str, name: str, sha256: str, size: int) -> dict[str, Any]:
+    return {field: name, f"{field}_sha256": sha256, f"{field}_size": size}
+
+
+def _render_files(document: GeneratedDocument, *, signed: bool) -> dict[str, Any]:
+    """Print the PDF (when Chromium is here) and write the Word file; the fields to set."""
+    prefix = "signed_" if signed else ""
+    context = render_context(document, signed=signed)
+    fields: dict[str, Any] = {}
+    _progress(document, f"printing the {'signed ' if signed else ''}PDF", 10)
+    try:
+        pdf = rendering.render_pdf(rendering.document_html(context))
+    except rendering.RenderingUnavailable as exc:
+        if not signed:
+            fields["pdf_unavailable"] = str(exc)
+    else:
+        name, sha256, size = _store("pdf", pdf, "pdf")
+        fields.update(_file_fields(f"{prefix}pdf", name, sha256, size))
+    _progress(document, f"writing the {'signed ' if signed else ''}Word file", 60)
+    name, sha256, size = _store("docx", rendering.render_docx(context), "docx")
+    fields.update(_file_fields(f"{prefix}docx", name, sha256, size))
+    return fields
 
 
 def document_render(*, document_id: int) -> dict[str, Any]:
-    """Render and store the PDF and the Word file (the worker's job); idempotent."""
+    """Render and store the PDF and the Word file (the worker's job), and once the
+    report is signed, its signed files; idempotent."""
     with transaction.atomic():
         document = (
             GeneratedDocument.objects.select_for_update(of=("self",))
             .select_related("requested_by", "model_version")
             .get(pk=document_id)
         )
-        if document.status == GeneratedDocument.Status.DONE:
+        signed = document.status == GeneratedDocument.Status.DONE
+        if signed and not document.signed_files_pending:
             return {"document": document_id, "status": "done already"}
-        document.status = GeneratedDocument.Status.RUNNING
-        document.started_at = timezone.now()
-        document.save(update_fields=["status", "started_at"])
-    context = render_context(document)
+        if not signed:
+            document.status = GeneratedDocument.Status.RUNNING
+            document.started_at = timezone.now()
+            document.save(update_fields=["status", "started_at"])
     try:
-        _progress(document, "printing the PDF", 10)
-        try:
-            pdf = rendering.render_pdf(rendering.document_html(context))
-        except rendering.RenderingUnavailable as exc:
-            document.pdf_unavailable = str(exc)
-        else:
-            document.pdf.name, document.pdf_sha256, document.pdf_size = _store("pdf", pdf, "pdf")
-        _progress(document, "writing the Word file", 60)
-        docx = rendering.render_docx(context)
-        document.docx.name, document.docx_sha256, document.docx_size = _store("docx", docx, "docx")
+        fields = _render_files(document, signed=signed)
     except DatabaseError:
         raise  # the task retries (accounts.task_retry); the row is claimed again
     except Exception as exc:
         logger.exception("document %s failed", document_id)
+        failure = (
+            f"The document could not be rendered ({type(exc).__name__}); the worker's "
+            "log has the details."
+        )
+        if signed:  # the signature stands; its files are printed again on the next run
+            _progress(document, "the signed files failed: the worker retries", 0)
+            raise RuntimeError(failure) from exc
         GeneratedDocument.objects.filter(pk=document_id).update(
             status=GeneratedDocument.Status.FAILED,
-            error="The document could not be rendered "
-            f"({type(exc).__name__}); the worker's log has the details. Ask for it again.",
+            error=f"{failure} Ask for it again.",
             finished_at=timezone.now(),
         )
         return {"document": document_id, "status": "failed"}
     with transaction.atomic():
-        document.status = GeneratedDocument.Status.DONE
+        for name, value in fields.items():
+            setattr(document, name, value)
         document.percent, document.stage = 100, ""
-        document.finished_at = timezone.now()
+        if not signed:
+            document.status = GeneratedDocument.Status.DONE
+            document.finished_at = timezone.now()
         document.save()
         audit_record(
-            action="document.generated",
+            action="document.signed_files" if signed else "document.generated",
             obj=document,
             parent=document.model_version,
             changes={
                 "content_sha256": [None, document.content_sha256],
-                "pdf_sha256": [None, document.pdf_sha256],
-                "docx_sha256": [None, document.docx_sha256],
+                **{k: [None, v] for k, v in fields.items() if k.endswith("sha256")},
             },
         )
-    return {"document": document_id, "status": "done", "pdf": bool(document.pdf_sha256)}
+    return {
+        "document": document_id,
+        "status": "signed files done" if signed else "done",
+        "pdf": bool(fields.get("signed_pdf_sha256" if signed else "pdf_sha256")),
+    }
 
 
 def document_downloaded(*, document: GeneratedDocument, user: Any, fmt: str) -> None:
@@ -233,7 +282,9 @@ def document_file_as_evidence(
         )
     file, sha256 = document_file(document, fmt)
     if not file:
-        raise ValidationError({"format": f"This document has no {fmt.upper()} file."})
+        what = "Word" if fmt.endswith("docx") else "PDF"
+        signed = "signed " if fmt.startswith("signed") else ""
+        raise ValidationError({"format": f"This document has no {signed}{what} file."})
     try:
         handle = stored_file_open_verified(
             file=file,
@@ -245,7 +296,11 @@ def document_file_as_evidence(
         raise ValidationError(exc.message, code=CONFLICT) from exc
     with handle:
         data = handle.read()
-    name = f"{document.kind}-{version.model.name}-{version.version_label}.{fmt}"
+    suffix = "-signed" if fmt.startswith("signed") else ""
+    name = (
+        f"{document.kind}-{version.model.name}-{version.version_label}{suffix}."
+        f"{fmt.removeprefix('signed-')}"
+    )
     with transaction.atomic():  # the evidence and the document's event, or neither
         filed = obligation_submit_evidence(
             obligation=obligation,

@@ -179,6 +179,18 @@ class _Seen:
     def note(self, label: str, obj: Any) -> None:
         if label == "reviews.signature":
             self.signatures.append(_signature_row(obj))
+        elif label == "documents.documentsignature":
+            self.signatures.append(_document_signature_row(obj))
+        elif label == "documents.generateddocument" and obj.signed_pdf:
+            self.evidence.append(
+                StoredEvidence(
+                    record=f"{label}#{obj.pk}",
+                    folder=f"{label}-{obj.pk}",
+                    name=obj.signed_pdf.name,
+                    filename=f"{obj.kind}-signed.pdf",
+                    sha256=obj.signed_pdf_sha256,
+                )
+            )
         elif label == "governance.obligation" and obj.evidence_file:
             self.evidence.append(
                 StoredEvidence(
@@ -234,6 +246,7 @@ def _signature_row(s: Any) -> dict:
     those very values)."""
     return {
         "id": s.pk,
+        "record": "reviews.signature",
         "signer": s.signer_id,
         "printed_name": s.printed_name,
         "signed_at": iso_utc(s.signed_at),
@@ -248,6 +261,24 @@ def _signature_row(s: Any) -> dict:
             "validation": s.validation_id,
             "finding_acceptance": s.finding_acceptance_id,
         },
+        "manifest": s.manifest,
+        "manifest_hash": s.manifest_hash,
+    }
+
+
+def _document_signature_row(s: Any) -> dict:
+    """A validator's signature of a report, in the shape of the others."""
+    return {
+        "id": s.pk,
+        "record": "documents.documentsignature",
+        "signer": s.signer_id,
+        "printed_name": s.printed_name,
+        "signed_at": iso_utc(s.signed_at),
+        "meaning": s.meaning,
+        "meaning_display": s.get_meaning_display(),
+        "reason": "",
+        "auth_method": s.auth_method,
+        "subject": {"document": s.document_id},
         "manifest": s.manifest,
         "manifest_hash": s.manifest_hash,
     }

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from functools import partial
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.web import get_or_404, int_or_none, refused, role_required
+from accounts.web import add_service_errors, get_or_404, int_or_none, refused, role_required
 from audit.downloads import download_page
+from core.promotion_rules import manifest_hash
 from documents.models import GeneratedDocument
 from documents.rendering import pdf_unavailable_reason
 from documents.selectors.documents import (
+    FORMATS,
     document_download,
     document_get,
     document_obligations,
@@ -24,15 +27,23 @@ from documents.selectors.documents import (
     version_for_documents,
 )
 from documents.services import generation as svc
+from documents.services import signing
 
 
 def _document_page(request, document, *, status=200, refusal=None) -> HttpResponse:
+    may_sign = (
+        document.kind == GeneratedDocument.Kind.VALIDATION_REPORT
+        and document.status == GeneratedDocument.Status.DONE
+        and signing.document_sign_refusal(document=document, by=request.user) is None
+    )
     return render(
         request,
         "documents/document.html",
         {
             "document": document,
             "obligations": document_obligations(document),
+            "signature": getattr(document, "signature", None),
+            "may_sign": may_sign,
             "refusal": refusal,
         },
         status=status,
@@ -83,21 +94,71 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required
 def document_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     document = get_or_404(document_get, pk=pk)
+    working = document.is_active or document.signed_files_pending
     return JsonResponse(
         {
             "status": document.status,
             "status_display": document.get_status_display(),
-            "percent": 100 if not document.is_active else document.percent,
+            "percent": document.percent if working else 100,
             "label": f"{document.stage or document.get_status_display()} ({document.percent}%)",
-            "finished": not document.is_active,
+            "finished": not working,
         }
+    )
+
+
+class DocumentSignForm(forms.Form):
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        max_length=4096,
+        help_text="Re-enter your password: signing needs it every time.",
+    )
+
+
+@role_required
+def document_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signing dialog of a validation report: what is signed (its hashes), the
+    password typed again. Who may not sign is told before any password is typed (403,
+    the posted attempt recorded); a wrong password is a 400 on the form."""
+    document = get_or_404(document_get, pk=pk)
+    why = signing.document_sign_refusal(document=document, by=request.user)
+    form = DocumentSignForm(request.POST or None) if not why else None
+    status = 403 if why else 200
+    if why and request.method == "POST":
+        signing.document_signing_refused(document=document, by=request.user, why=why)
+    elif request.method == "POST" and form is not None:
+        status = 400
+        if form.is_valid():
+            try:
+                signing.document_sign(
+                    document=document, by=request.user, password=form.cleaned_data["password"]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                why, form, status = str(exc), None, 403
+            else:
+                messages.success(request, "Report signed: validated. The signed PDF is printing.")
+                return redirect("documents:document", pk=document.pk)
+    validation = signing.report_validation(document)
+    manifest = signing.document_manifest(document, validation) if validation else None
+    return render(
+        request,
+        "documents/document_sign.html",
+        {
+            "document": document,
+            "form": form,
+            "refusal": why,
+            "manifest": manifest,
+            "manifest_hash": manifest_hash(manifest) if manifest else "",
+        },
+        status=status,
     )
 
 
 @role_required
 def document_download_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     document = get_or_404(document_get, pk=pk)
-    if fmt not in ("pdf", "docx"):
+    if fmt not in FORMATS:
         raise Http404("No such format.")
     download = document_download(document, fmt)
     if download is None:
@@ -122,7 +183,7 @@ def document_file_view(request: HttpRequest, pk: int) -> HttpResponse:
     if obligation is None:
         return refused(request, page, "Choose one of the obligations listed.", status=400)
     fmt = request.POST.get("format", "pdf")
-    if fmt not in ("pdf", "docx"):
+    if fmt not in FORMATS:
         return refused(request, page, "Choose PDF or Word.", status=400)
     try:
         svc.document_file_as_evidence(
