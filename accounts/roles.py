@@ -71,6 +71,7 @@ GOVERNED_APPS = (
     "monitoring",
     "experiments",
     "notifications",
+    "documents",
 )
 
 

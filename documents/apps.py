@@ -4,7 +4,8 @@ from django.apps import AppConfig
 class DocumentsConfig(AppConfig):
     """What the product hands to people outside it: the auditor's evidence pack (every
     record, evidence file, signature and the audit chain of a scope, with an offline
-    verifier)."""
+    verifier) and the governance documents generated from the records (their templates,
+    the validator's signature of a report)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "documents"
@@ -17,3 +18,11 @@ class DocumentsConfig(AppConfig):
         register_stored_files("evidence-packs", EvidencePack, "file")
         register_stored_files("documents/pdf", GeneratedDocument, "pdf")
         register_stored_files("documents/docx", GeneratedDocument, "docx")
+        register_stored_files("documents/signed-pdf", GeneratedDocument, "signed_pdf")
+        register_stored_files("documents/signed-docx", GeneratedDocument, "signed_docx")
+
+        # Publishing a document template is a four-eyes change of the framework.
+        from documents.services.templates import KIND, template_publish_apply
+        from governance.services.framework_changes import register_applier
+
+        register_applier(KIND, template_publish_apply)

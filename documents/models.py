@@ -2,6 +2,7 @@
 portfolio over a date range), built by a worker and stored once."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from audit.append_only import AppendOnlyModel
@@ -146,11 +147,13 @@ class GeneratedDocument(models.Model):
     docx_sha256 = models.CharField(max_length=64, blank=True)
     docx_size = models.PositiveBigIntegerField(null=True, blank=True)
     signed_pdf = models.FileField(
-        upload_to="documents/pdf/%Y/%m/", blank=True, help_text="Printed again with its signature."
+        upload_to="documents/signed-pdf/%Y/%m/",
+        blank=True,
+        help_text="Printed again with its signature.",
     )
     signed_pdf_sha256 = models.CharField(max_length=64, blank=True)
     signed_pdf_size = models.PositiveBigIntegerField(null=True, blank=True)
-    signed_docx = models.FileField(upload_to="documents/docx/%Y/%m/", blank=True)
+    signed_docx = models.FileField(upload_to="documents/signed-docx/%Y/%m/", blank=True)
     signed_docx_sha256 = models.CharField(max_length=64, blank=True)
     signed_docx_size = models.PositiveBigIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(
@@ -210,3 +213,131 @@ class DocumentSignature(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_meaning_display()} by {self.printed_name} ({self.document})"
+
+
+class DocumentTemplate(models.Model):
+    """The template of one kind of document: which sections, in which order, under
+    which titles, with which guidance. Its content lives in versions, published with
+    four eyes like the policy (``documents.services.templates``)."""
+
+    kind = models.CharField(max_length=20, choices=GeneratedDocument.Kind.choices, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentTemplateVersion(models.Model):
+    """One version of a document template: a draft edited by governance leads in the
+    admin, or a published, immutable version. Documents use the latest published one
+    and record its number and hash."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    template = models.ForeignKey(
+        DocumentTemplate, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    note = models.CharField(max_length=500, blank=True, help_text="What changed and why.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"], name="documenttemplateversion_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["template"],
+                condition=models.Q(status="draft"),
+                name="documenttemplateversion_one_draft",
+                violation_error_message="This template already has a draft version.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(published_at__isnull=False),
+                name="documenttemplateversion_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True)
+            if stored.first() == self.Status.PUBLISHED:
+                raise ValidationError("A published template version cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ValidationError("A published template version cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class DocumentTemplateSection(models.Model):
+    """One section of a template version: a section the product knows how to fill
+    (``key``), under the template's title and guidance, in its order; excluded
+    sections are left out of the documents."""
+
+    version = models.ForeignKey(
+        DocumentTemplateVersion, on_delete=models.CASCADE, related_name="sections"
+    )
+    key = models.SlugField(max_length=50, help_text="Which section the records fill.")
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True, help_text="Shown in italics under the title.")
+    order = models.PositiveIntegerField(default=0)
+    included = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["version", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "key"], name="documenttemplatesection_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self._check_editable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_editable()
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        from core.documents.sections import SECTIONS
+
+        known = SECTIONS.get(self.version.template.kind, {})
+        if self.key not in known:
+            raise ValidationError(
+                {"key": f"Choose one of the sections of this kind: {', '.join(known)}."}
+            )
+
+    def _check_editable(self) -> None:
+        if DocumentTemplateVersion.objects.filter(
+            pk=self.version_id, status=DocumentTemplateVersion.Status.PUBLISHED
+        ).exists():
+            raise ValidationError(
+                f"{self.version} is published and cannot be changed; start a new draft."
+            )

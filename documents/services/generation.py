@@ -30,6 +30,7 @@ from documents import rendering
 from documents.models import DocumentSignature, GeneratedDocument
 from documents.selectors.documents import document_file
 from documents.selectors.facts import version_facts
+from documents.selectors.templates import template_current
 from governance.models import Obligation
 from governance.services.obligations import obligation_submit_evidence
 from inventory.models import ModelVersion
@@ -38,7 +39,6 @@ from notifications.jobs import enqueue
 logger = logging.getLogger(__name__)
 
 RENDER_TASK = "documents.tasks.document_render"
-BUILT_IN_TEMPLATE = {"name": "built-in", "version": 1}
 READ_ONLY_ROLES = {Role.AUDITOR, Role.APPROVER}
 Kind = GeneratedDocument.Kind
 
@@ -50,15 +50,16 @@ def can_generate_documents(user: Any) -> bool:
 def document_content(*, version: ModelVersion, kind: str) -> tuple[dict, str]:
     """The content of a document of ``kind`` for ``version`` and its SHA-256."""
     facts, figures, sources = version_facts(version)
+    entries, template_version = template_current(kind)
     content = build_document(
         kind=kind,
         title=sections.TITLES[kind],
         specs=sections.SECTIONS[kind],
-        template=sections.default_template(kind),
+        template=entries,
         facts_=facts,
         figures=figures,
         sources=sources,
-        template_version=BUILT_IN_TEMPLATE,
+        template_version=template_version,
     )
     validation = facts.get("validation") or {}
     if kind == Kind.VALIDATION_REPORT and validation:
@@ -102,7 +103,7 @@ def document_request(
         document = found or GeneratedDocument(kind=kind, model_version=version)
         document.content = content
         document.content_sha256 = sha256
-        document.template = BUILT_IN_TEMPLATE
+        document.template = content["template"]
         document.missing_count = content["missing_count"]
         document.status = GeneratedDocument.Status.QUEUED
         document.percent, document.stage, document.error = 0, "", ""
@@ -186,10 +187,11 @@ def _render_files(document: GeneratedDocument, *, signed: bool) -> dict[str, Any
         if not signed:
             fields["pdf_unavailable"] = str(exc)
     else:
-        name, sha256, size = _store("pdf", pdf, "pdf")
+        name, sha256, size = _store(f"{prefix.replace('_', '-')}pdf", pdf, "pdf")
         fields.update(_file_fields(f"{prefix}pdf", name, sha256, size))
     _progress(document, f"writing the {'signed ' if signed else ''}Word file", 60)
-    name, sha256, size = _store("docx", rendering.render_docx(context), "docx")
+    docx = rendering.render_docx(context)
+    name, sha256, size = _store(f"{prefix.replace('_', '-')}docx", docx, "docx")
     fields.update(_file_fields(f"{prefix}docx", name, sha256, size))
     return fields
 

@@ -31,6 +31,10 @@ class FrameworkChange(AppendOnlyModel):
             "Change the catalogue (measures, requirements, regulations, questionnaire, RACI)",
         )
         ETHICS_PUBLISH = "ethics_publish", "Publish an ethics questionnaire version"
+        DOCUMENT_TEMPLATE_PUBLISH = (
+            "document_template_publish",
+            "Publish a document template version",
+        )
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     policy_version = models.ForeignKey(

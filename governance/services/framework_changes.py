@@ -14,6 +14,7 @@ catalogue.
   ``framework_change.<outcome>``, named in ``governance.audit_hooks``).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -44,6 +45,17 @@ RULE_KINDS = (
     Kind.RISK_RULE_ACTIVATE,
     Kind.RISK_RULE_DEACTIVATE,
 )
+
+
+# How a kind of change owned by a higher layer takes effect (e.g. a document template's
+# publication, ``documents``): registered by that app when it is ready.
+APPLIERS: dict[str, Callable[..., Any]] = {}
+
+
+def register_applier(kind: str, apply: Callable[..., Any]) -> None:
+    """``apply(change=..., by=...)`` makes an approved change of ``kind`` take effect,
+    inside the approval's transaction (raise ValidationError to apply nothing)."""
+    APPLIERS[kind] = apply
 
 
 def _require_lead(user: User, action: str) -> None:
@@ -299,6 +311,8 @@ def _apply(change: FrameworkChange, by: User, reason: str) -> Any:
         from governance.services.catalogue_changes import catalogue_apply
 
         return catalogue_apply(change=change, by=by)
+    if change.kind in APPLIERS:
+        return APPLIERS[change.kind](change=change, by=by)
     raise ValidationError(f"Unknown kind of change {change.kind!r}.")
 
 

@@ -10,7 +10,7 @@ import hashlib
 import io
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from docx import Document
 from pypdf import PdfReader
@@ -123,9 +123,7 @@ def test_the_validator_signs_on_the_page_and_the_signed_pdf_shows_the_manifestat
     assert document.pdf_sha256 == signature.manifest["pdf_sha256"]
     assert signature.manifest_hash in word_text(document.signed_docx)
 
-    download = client.get(
-        reverse("documents:document-download", args=[document.pk, "signed-pdf"])
-    )
+    download = client.get(reverse("documents:document-download", args=[document.pk, "signed-pdf"]))
     assert download.status_code == 200
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == (
         document.signed_pdf_sha256
@@ -218,19 +216,17 @@ def test_the_signature_binds_and_cannot_be_changed(world, risk_officer):
     signature = signing.document_sign(document=document, by=validator, password=PASSWORD)
     with pytest.raises(AppendOnlyError):
         DocumentSignature.objects.filter(pk=signature.pk).update(printed_name="Someone else")
-    with pytest.raises(Exception):  # noqa: B017 (the database's own guard, any driver error)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE documents_documentsignature SET printed_name = 'x' WHERE id = %s",
-                [signature.pk],
-            )
+    # The database's own guard (the driver's error, whichever database).
+    with pytest.raises(Exception), transaction.atomic(), connection.cursor() as cursor:  # noqa: B017
+        cursor.execute(
+            "UPDATE documents_documentsignature SET printed_name = 'x' WHERE id = %s",
+            [signature.pk],
+        )
     signature.refresh_from_db()
     assert signature.printed_name != "x"
 
 
-def test_wrong_passwords_lock_document_signing_like_every_signed_act(
-    world, risk_officer, settings
-):
+def test_wrong_passwords_lock_document_signing_like_every_signed_act(world, risk_officer, settings):
     version, validator = world
     document = report_of(version, risk_officer)
     api = session_api(validator)
