@@ -26,3 +26,8 @@ class DocumentsConfig(AppConfig):
         from governance.services.framework_changes import register_applier
 
         register_applier(KIND, template_publish_apply)
+
+        from documents.services.mail import PORTFOLIO_REPORT, render_portfolio_report
+        from notifications.registry import register_renderer
+
+        register_renderer([PORTFOLIO_REPORT], render_portfolio_report)

@@ -105,15 +105,18 @@ class EvidencePack(models.Model):
 
 
 class GeneratedDocument(models.Model):
-    """One governance document of a model version, generated from the records: its
-    content (sections of facts, the figures, the records it was built from) and its
-    SHA-256, rendered by a worker as PDF and Word. Stored once by content: asking again
-    while the records are unchanged gives the same row back."""
+    """One governance document generated from the records: of a model version, of a
+    use case (``use_case`` set: the use case as a whole, through its version in
+    production or else its latest), or of the portfolio (the senior-management report,
+    neither set). Its content (sections of facts, the figures, the records it was built
+    from) and its SHA-256, rendered by a worker as PDF and Word. Stored once by
+    content: asking again while the records are unchanged gives the same row back."""
 
     class Kind(models.TextChoices):
         ANNEX_IV = "annex_iv", "Technical documentation (EU AI Act Annex IV)"
         VALIDATION_REPORT = "validation_report", "Model validation report"
         MODEL_CARD = "model_card", "Model card"
+        PORTFOLIO_REPORT = "portfolio_report", "Portfolio model-risk report"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -123,7 +126,24 @@ class GeneratedDocument(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     model_version = models.ForeignKey(
-        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="documents"
+        "inventory.ModelVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        help_text="The version documented (a use case's document: the version it goes by).",
+    )
+    use_case = models.ForeignKey(
+        "inventory.UseCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        help_text="Set for a document of the use case as a whole.",
+    )
+    as_of = models.DateField(null=True, blank=True, help_text="The portfolio report's date.")
+    mail_to_governance = models.BooleanField(
+        default=False, help_text="E-mail the PDF to the governance mailbox once rendered."
     )
     content = models.JSONField(help_text="Sections, figures and sources, as rendered.")
     content_sha256 = models.CharField(
@@ -157,7 +177,12 @@ class GeneratedDocument(models.Model):
     signed_docx_sha256 = models.CharField(max_length=64, blank=True)
     signed_docx_size = models.PositiveBigIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the monthly report the schedule makes.",
     )
     requested_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
@@ -170,10 +195,46 @@ class GeneratedDocument(models.Model):
                 fields=["kind", "model_version", "content_sha256"],
                 name="document_once_per_content",
             ),
+            models.UniqueConstraint(
+                fields=["kind", "content_sha256"],
+                condition=models.Q(model_version__isnull=True),
+                name="portfolio_document_once_per_content",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind="portfolio_report",
+                    model_version__isnull=True,
+                    use_case__isnull=True,
+                    as_of__isnull=False,
+                )
+                | (~models.Q(kind="portfolio_report") & models.Q(model_version__isnull=False)),
+                name="document_scope_named",
+            ),
         ]
 
+    # The kinds that describe a model version (or a use case through one).
+    SUBJECT_KINDS = (Kind.ANNEX_IV, Kind.VALIDATION_REPORT, Kind.MODEL_CARD)
+
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of {self.model_version} (#{self.pk})"
+        return f"{self.get_kind_display()} of {self.subject_label} (#{self.pk})"
+
+    @property
+    def subject_label(self) -> str:
+        if self.kind == self.Kind.PORTFOLIO_REPORT:
+            return f"the portfolio on {self.as_of}"
+        if self.use_case_id:
+            return f"the use case {self.use_case} (by {self.model_version})"
+        return str(self.model_version)
+
+    @property
+    def file_stem(self) -> str:
+        """The name a downloaded file starts with."""
+        if self.kind == self.Kind.PORTFOLIO_REPORT:
+            return f"{self.kind}-{self.as_of}"
+        version = self.model_version
+        if self.use_case_id:
+            return f"{self.kind}-{self.use_case.name}"
+        return f"{self.kind}-{version.model.name}-{version.version_label}"
 
     @property
     def is_active(self) -> bool:

@@ -150,13 +150,10 @@ def render_docx(context: dict[str, Any]) -> bytes:
     doc = context["doc"]
     word = Document()
     word.core_properties.title = doc["title"]
-    word.core_properties.subject = f"{doc['subject'].get('model')} {doc['subject'].get('version')}"
+    word.core_properties.subject = context["subject_line"]
     word.core_properties.comments = f"Content SHA-256: {context['content_sha256']}"
     word.add_heading(doc["title"], level=0)
-    subject = doc["subject"]
-    word.add_paragraph(
-        f"{subject.get('use_case')}: {subject.get('model')} {subject.get('version')}"
-    )
+    word.add_paragraph(context["subject_line"])
     word.add_paragraph(
         f"Generated from the governance dashboard's records by {context['generated_by']} at "
         f"{context['generated_at']} UTC. Template: {doc['template'].get('name')} version "

@@ -30,3 +30,13 @@ def document_render(*, document_id: int) -> dict:
     from documents.services.generation import document_render as run
 
     return run(document_id=document_id)
+
+
+@shared_task(name="documents.tasks.portfolio_report_monthly", **DB_RETRY)
+def portfolio_report_monthly() -> dict:
+    """The month's portfolio report, e-mailed to the governance mailbox once rendered
+    (beat, every hour: the first run of a month makes it, the others find it made, so a
+    worker that was down at the turn of the month still makes it when it is back)."""
+    from documents.services.generation import portfolio_report_monthly as run
+
+    return run()

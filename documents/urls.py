@@ -22,6 +22,22 @@ urlpatterns = [
         generated.document_request_view,
         name="document-request",
     ),
+    path(
+        "use-cases/<int:pk>/documents/",
+        generated.use_case_documents_view,
+        name="use-case-documents",
+    ),
+    path(
+        "use-cases/<int:pk>/documents/new/",
+        generated.use_case_document_request_view,
+        name="use-case-document-request",
+    ),
+    path("portfolio-reports/", generated.portfolio_reports_view, name="portfolio-reports"),
+    path(
+        "portfolio-reports/new/",
+        generated.portfolio_report_request_view,
+        name="portfolio-report-request",
+    ),
     path("documents/<int:pk>/", generated.document_view, name="document"),
     path("documents/<int:pk>/status/", generated.document_status_view, name="document-status"),
     path("documents/<int:pk>/file/", generated.document_file_view, name="document-file"),

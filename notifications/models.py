@@ -30,6 +30,7 @@ class Notification(models.Model):
         AUDIT_ANCHOR = "audit_anchor", "Audit trail anchor"
         FRAMEWORK_CHANGE_PROPOSED = "framework_change_proposed", "Framework change proposed"
         AUDIT_ANCHOR_FAILED = "audit_anchor_failed", "Audit trail anchor failed"
+        PORTFOLIO_REPORT = "portfolio_report", "Portfolio model-risk report"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

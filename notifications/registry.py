@@ -6,7 +6,8 @@ renderer for its kinds in its ``AppConfig.ready``::
     register_renderer([Notification.Kind.DRIFT_ALERT], render_drift_alert)
 
 A renderer takes the outbox row and its subject and returns (subject line, text body,
-HTML body or None).
+HTML body or None), and optionally a fourth item: the attachments, as a list of
+(file name, bytes, MIME type).
 """
 
 from collections.abc import Callable, Iterable

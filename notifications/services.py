@@ -85,12 +85,14 @@ def notification_send(*, notification_id: int) -> str:
             claimed_at=None, abandoned_at=timezone.now(), last_error="Its subject no longer exists."
         )
         return "abandoned: its subject no longer exists"
-    subject_line, text, html = renderer_for(note.kind)(note, subject)
+    subject_line, text, html, *attachments = renderer_for(note.kind)(note, subject)
     message = EmailMultiAlternatives(
         subject=one_line(subject_line)[:250], body=text, to=[note.email]
     )
     if html:
         message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments[0] if attachments else ():
+        message.attach(filename, content, mimetype)
     try:
         message.send()
     except Exception as exc:

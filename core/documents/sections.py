@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.documents import portfolio
 from core.documents.content import Block, Facts, SectionSpec, facts, missing, table, text
 from core.documents.shared import (
     bias_blocks,
@@ -40,6 +41,7 @@ TITLES = {
     ANNEX_IV: "Technical documentation (EU AI Act, Annex IV)",
     VALIDATION_REPORT: "Model validation report",
     MODEL_CARD: "Model card",
+    portfolio.PORTFOLIO_REPORT: portfolio.TITLE,
 }
 
 
@@ -383,6 +385,7 @@ SECTIONS = {
     ANNEX_IV: ANNEX_IV_SECTIONS,
     VALIDATION_REPORT: VALIDATION_SECTIONS,
     MODEL_CARD: MODEL_CARD_SECTIONS,
+    portfolio.PORTFOLIO_REPORT: portfolio.PORTFOLIO_SECTIONS,
 }
 
 

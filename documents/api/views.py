@@ -149,6 +149,8 @@ class GeneratedDocumentSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "model_version",
+            "use_case",
+            "as_of",
             "status",
             "stage",
             "percent",
@@ -174,10 +176,29 @@ class GeneratedDocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    """A document of a model version, of a use case as a whole, or the portfolio report
+    (``kind`` portfolio_report, neither named)."""
+
     kind = serializers.ChoiceField(choices=GeneratedDocument.Kind.choices)
     model_version = serializers.PrimaryKeyRelatedField(
-        queryset=ModelVersion.objects.select_related("model__use_case")
+        queryset=ModelVersion.objects.select_related("model__use_case"),
+        required=False,
+        allow_null=True,
     )
+    use_case = serializers.PrimaryKeyRelatedField(
+        queryset=UseCase.objects.all(), required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        named = [k for k in ("model_version", "use_case") if attrs.get(k) is not None]
+        if attrs["kind"] == GeneratedDocument.Kind.PORTFOLIO_REPORT:
+            if named:
+                raise serializers.ValidationError(
+                    "The portfolio report names no version and no use case."
+                )
+        elif len(named) != 1:
+            raise serializers.ValidationError("Name one model_version or one use_case.")
+        return attrs
 
 
 class DocumentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -186,17 +207,21 @@ class DocumentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
 
 class DocumentFilter(django_filters.FilterSet):
     model_version = IdFilter()
+    use_case = IdFilter()
 
     class Meta:
         model = GeneratedDocument
-        fields = ["kind", "status", "model_version"]
+        fields = ["kind", "status", "model_version", "use_case"]
 
 
 class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
-    """Governance documents of model versions (Annex IV technical documentation,
-    validation report, model card): everyone with a role reads them; data scientists,
-    validators, risk officers and governance leads ask for them (202; the same records
-    give the same document back, 200). Files: ``{id}/pdf/`` and ``{id}/docx/``."""
+    """Governance documents of model versions and of use cases as a whole (Annex IV
+    technical documentation, validation report, model card) and the portfolio report:
+    everyone with a role reads them; data scientists, validators, risk officers and
+    governance leads ask for them, the portfolio report risk officers and leads (202;
+    the same records give the same document back, 200). Files: ``{id}/pdf/`` and
+    ``{id}/docx/``; a signed report's ``{id}/signed-pdf/`` and ``{id}/signed-docx/``;
+    its validator signs it at ``{id}/sign/``."""
 
     serializer_class = GeneratedDocumentSerializer
     permission_classes = [AnyRoleAsksTheService]
@@ -204,7 +229,7 @@ class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewS
 
     def get_queryset(self):
         return GeneratedDocument.objects.select_related(
-            "requested_by", "model_version__model", "signature__signer"
+            "requested_by", "model_version__model", "use_case", "signature__signer"
         ).defer("content")
 
     @extend_schema(
@@ -214,11 +239,17 @@ class GeneratedDocumentViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewS
     def create(self, request):
         data = DocumentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        document, queued = generation.document_request(
-            user=request.user,
-            version=data.validated_data["model_version"],
-            kind=data.validated_data["kind"],
-        )
+        kind, named = data.validated_data["kind"], data.validated_data
+        if kind == GeneratedDocument.Kind.PORTFOLIO_REPORT:
+            document, queued = generation.portfolio_report_request(user=request.user)
+        elif named.get("use_case") is not None:
+            document, queued = generation.use_case_document_request(
+                user=request.user, use_case=named["use_case"], kind=kind
+            )
+        else:
+            document, queued = generation.document_request(
+                user=request.user, version=named["model_version"], kind=kind
+            )
         return Response(
             GeneratedDocumentSerializer(document).data,
             status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,

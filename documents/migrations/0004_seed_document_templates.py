@@ -7,6 +7,7 @@ TEMPLATES = {
     "annex_iv": "Technical documentation (EU AI Act, Annex IV)",
     "validation_report": "Model validation report",
     "model_card": "Model card",
+    "portfolio_report": "Portfolio model-risk report",
 }
 
 

@@ -15,14 +15,14 @@ def version_for_documents(*, pk: int) -> ModelVersion:
 
 def document_get(*, pk: int) -> GeneratedDocument:
     return GeneratedDocument.objects.select_related(
-        "model_version__model__use_case", "requested_by", "signature"
+        "model_version__model__use_case", "use_case", "requested_by", "signature"
     ).get(pk=pk)
 
 
 def version_documents(version: ModelVersion) -> QuerySet[GeneratedDocument]:
     """The version's documents, newest first (a document per kind and content)."""
     return (
-        GeneratedDocument.objects.filter(model_version=version)
+        GeneratedDocument.objects.filter(model_version=version, use_case=None)
         .select_related("requested_by")
         .defer("content")
         .order_by("-requested_at", "-id")
@@ -37,6 +37,8 @@ def document_obligations(document: GeneratedDocument):
     from governance.models import Obligation
 
     version = document.model_version
+    if version is None:  # the portfolio report: no obligation of its own
+        return Obligation.objects.none()
     return (
         Obligation.objects.filter(
             use_case_id=version.model.use_case_id,
@@ -66,12 +68,31 @@ def document_download(document: GeneratedDocument, fmt: str) -> dict | None:
     file, sha256 = document_file(document, fmt)
     if document.status != GeneratedDocument.Status.DONE or not file:
         return None
-    version = document.model_version
     return {
         "file": file,
         "sha256": sha256,
-        "filename": f"{document.kind}-{version.model.name}-{version.version_label}"
+        "filename": f"{document.file_stem}"
         f"{'-signed' if fmt.startswith('signed') else ''}.{fmt.removeprefix('signed-')}",
         "obj": document,
         "what": f"{document.get_kind_display()} #{document.pk}",
     }
+
+
+def use_case_documents(use_case) -> QuerySet[GeneratedDocument]:
+    """The documents of a use case as a whole, newest first."""
+    return (
+        GeneratedDocument.objects.filter(use_case=use_case)
+        .select_related("requested_by", "model_version")
+        .defer("content")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def portfolio_reports() -> QuerySet[GeneratedDocument]:
+    """The portfolio reports, newest first."""
+    return (
+        GeneratedDocument.objects.filter(kind=GeneratedDocument.Kind.PORTFOLIO_REPORT)
+        .select_related("requested_by")
+        .defer("content")
+        .order_by("-requested_at", "-id")
+    )

@@ -11,8 +11,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import user_roles
 from accounts.web import add_service_errors, get_or_404, int_or_none, refused, role_required
 from audit.downloads import download_page
 from core.promotion_rules import manifest_hash
@@ -23,11 +25,14 @@ from documents.selectors.documents import (
     document_download,
     document_get,
     document_obligations,
+    portfolio_reports,
+    use_case_documents,
     version_documents,
     version_for_documents,
 )
 from documents.services import generation as svc
 from documents.services import signing
+from inventory.models import UseCase
 
 
 def _document_page(request, document, *, status=200, refusal=None) -> HttpResponse:
@@ -50,6 +55,10 @@ def _document_page(request, document, *, status=200, refusal=None) -> HttpRespon
     )
 
 
+_SUBJECT = set(GeneratedDocument.SUBJECT_KINDS)
+SUBJECT_KINDS = [c for c in GeneratedDocument.Kind.choices if c[0] in _SUBJECT]
+
+
 def _version_page(request, version, *, refusal=None) -> HttpResponse:
     return render(
         request,
@@ -57,12 +66,84 @@ def _version_page(request, version, *, refusal=None) -> HttpResponse:
         {
             "version": version,
             "documents": version_documents(version),
-            "kinds": GeneratedDocument.Kind.choices,
+            "kinds": SUBJECT_KINDS,
+            "request_url": reverse("documents:document-request", args=[version.pk]),
             "can_generate": svc.can_generate_documents(request.user),
             "pdf_unavailable": pdf_unavailable_reason(),
             "refusal": refusal,
         },
     )
+
+
+def _use_case_page(request, use_case, *, refusal=None) -> HttpResponse:
+    try:
+        by_version = svc.use_case_version(use_case)
+    except ValidationError:
+        by_version = None
+    return render(
+        request,
+        "documents/use_case_documents.html",
+        {
+            "use_case": use_case,
+            "by_version": by_version,
+            "documents": use_case_documents(use_case),
+            "kinds": SUBJECT_KINDS,
+            "request_url": reverse("documents:use-case-document-request", args=[use_case.pk]),
+            "can_generate": svc.can_generate_documents(request.user),
+            "pdf_unavailable": pdf_unavailable_reason(),
+            "refusal": refusal,
+        },
+    )
+
+
+def _portfolio_page(request, *, refusal=None) -> HttpResponse:
+    return render(
+        request,
+        "documents/portfolio_reports.html",
+        {
+            "documents": portfolio_reports()[:60],
+            "can_make": bool(user_roles(request.user) & svc.PORTFOLIO_ROLES),
+            "refusal": refusal,
+        },
+    )
+
+
+@role_required
+def use_case_documents_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A use case's own documents and the buttons that ask for them."""
+    return _use_case_page(request, get_or_404(lambda pk: UseCase.objects.get(pk=pk), pk=pk))
+
+
+@role_required
+@require_POST
+def use_case_document_request_view(request: HttpRequest, pk: int) -> HttpResponse:
+    use_case = get_or_404(lambda pk: UseCase.objects.get(pk=pk), pk=pk)
+    try:
+        document, _queued = svc.use_case_document_request(
+            user=request.user, use_case=use_case, kind=request.POST.get("kind", "")
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return refused(request, partial(_use_case_page, request, use_case), exc)
+    return redirect("documents:document", pk=document.pk)
+
+
+@role_required
+def portfolio_reports_view(request: HttpRequest) -> HttpResponse:
+    return _portfolio_page(request)
+
+
+@role_required
+@require_POST
+def portfolio_report_request_view(request: HttpRequest) -> HttpResponse:
+    """Make today's portfolio report (risk officers and leads); a refusal is a 403 on the
+    list, nothing written."""
+    try:
+        document, _queued = svc.portfolio_report_request(
+            user=request.user, mail=request.POST.get("mail") == "1"
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return refused(request, partial(_portfolio_page, request), exc)
+    return redirect("documents:document", pk=document.pk)
 
 
 @role_required

@@ -56,7 +56,7 @@ def version(media, team, data_scientist):
 def test_a_version_with_almost_no_records_gets_documents_that_say_what_is_missing(
     version, risk_officer
 ):
-    for kind in GeneratedDocument.Kind.values:
+    for kind in GeneratedDocument.SUBJECT_KINDS:
         document = render(risk_officer, version, kind)
         assert document.missing_count > 0
         text = pdf_text(document)
