@@ -4,22 +4,27 @@ disk) and as Word (python-docx).
 
 Chromium is a system package (``apt-get install chromium``): without it a document has
 its Word file and says why it has no PDF. Its charts are SVG drawn by plotly.js, so
-they stay vector in the PDF. Word has no SVG: a chart there is its title and the
-table of its numbers (already in the section).
+they stay vector in the PDF; for Word the same plotly.js exports each chart as SVG
+(and a PNG for readers without SVG) in Chromium, offline (``export_charts``).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+from html import escape as html_escape
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -100,8 +105,10 @@ def document_html(context: dict[str, Any]) -> str:
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """The HTML printed to PDF by headless Chromium, with no network."""
+def _chromium_run(html: str, *, action: str) -> bytes:
+    """Chromium on ``html`` with no network: ``action`` "pdf" prints it (the PDF's
+    bytes), "dom" dumps the DOM once its scripts ran (stdout). Its own session, so that
+    a run that hangs is ended with all its processes."""
     binary = chromium()
     if binary is None:
         raise RenderingUnavailable(pdf_unavailable_reason())
@@ -110,39 +117,91 @@ def render_pdf(html: str) -> bytes:
         page.write_text(html, encoding="utf-8")
         out = Path(scratch) / "document.pdf"
         profile = Path(scratch) / "profile"
-        argv = [
-            binary,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--print-to-pdf={out}",
-            page.as_uri(),
-        ]
-        # The binary is the configured or installed Chromium; the arguments are ours. Its
-        # own session, so that a print that hangs is ended with all its processes.
+        what = f"--print-to-pdf={out}" if action == "pdf" else "--dump-dom"
+        argv = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", what, page.as_uri()]
+        # The binary is the configured or installed Chromium; the arguments are ours.
         process = subprocess.Popen(  # noqa: S603
             argv,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
         try:
-            _out, errors = process.communicate(timeout=PRINT_TIMEOUT_SECONDS)
+            dom, errors = process.communicate(timeout=PRINT_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            raise RuntimeError(f"Chromium did not print within {PRINT_TIMEOUT_SECONDS} s") from None
+            raise RuntimeError(f"Chromium ran over {PRINT_TIMEOUT_SECONDS} s") from None
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # helpers left behind, if any
+        if action == "dom":
+            return dom
         if not out.exists() or out.stat().st_size == 0:
             tail = errors.decode("utf-8", "replace")[-500:]
             raise RuntimeError(f"Chromium made no PDF (exit {process.returncode}): {tail}")
         return out.read_bytes()
 
 
-def render_docx(context: dict[str, Any]) -> bytes:
-    """The document as an editable Word file."""
+def render_pdf(html: str) -> bytes:
+    """The HTML printed to PDF by headless Chromium, with no network."""
+    return _chromium_run(html, action="pdf")
+
+
+EXPORT_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src file:; \
+style-src 'unsafe-inline'; img-src data: blob:; font-src file:">
+</head><body>{figures}<script src="{plotly}"></script><script src="{export}"></script>
+</body></html>"""
+
+
+# What may not appear inside a <script> element's JSON (as Django's json_script).
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def json_for_script(value: Any) -> str:
+    return json.dumps(value).translate(_SCRIPT_ESCAPES)
+
+
+def export_charts(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each Plotly figure as SVG (text) and PNG (bytes), drawn by the same plotly.js as
+    the pages, in Chromium with no network; {} when Chromium is not here or nothing
+    came out (the Word file then says where the chart is)."""
+    if not figures or chromium() is None:
+        return {}
+    scripts = "".join(
+        f'<script type="application/json" data-figure="{html_escape(name)}">'
+        f"{json_for_script(figure)}</script>"
+        for name, figure in figures.items()
+    )
+    page = EXPORT_PAGE.format(
+        figures=scripts,
+        plotly=_static_url("vendor/plotly/plotly-strict.min.js"),
+        export=_static_url("js/chart_export.js"),
+    )
+    dom = _chromium_run(page, action="dom").decode("utf-8", "replace")
+    found = re.search(r'<pre id="exported">(.*?)</pre>', dom, re.S)
+    if not found:
+        return {}
+    exported = json.loads(html_unescape(found.group(1)))
+    out = {}
+    for name, images in exported.get("figures", {}).items():
+        svg_url, png_url = images.get("svg", ""), images.get("png", "")
+        if not svg_url.startswith("data:image/svg+xml") or "base64," not in png_url:
+            continue
+        out[name] = {
+            "svg": unquote(svg_url.split(",", 1)[1]),
+            "png": base64.b64decode(png_url.split("base64,", 1)[1]),
+            "width": images.get("width"),
+            "height": images.get("height"),
+        }
+    return out
+
+
+def render_docx(context: dict[str, Any], charts: dict[str, dict] | None = None) -> bytes:
+    """The document as an editable Word file; ``charts`` (``export_charts``) puts each
+    chart in as a vector image (SVG, with a PNG for readers without SVG)."""
     from docx import Document
     from docx.shared import Pt
 
@@ -164,7 +223,10 @@ def render_docx(context: dict[str, Any]) -> bytes:
         if section["guidance"]:
             word.add_paragraph(section["guidance"]).runs[0].italic = True
         for block in section["blocks"]:
-            _docx_block(word, block)
+            if block["type"] == "chart" and (charts or {}).get(block["figure"]):
+                _docx_chart(word, block, charts[block["figure"]])
+            else:
+                _docx_block(word, block)
     signature = context.get("signature")
     if signature:
         report = doc["kind"] == "validation_report"
@@ -217,6 +279,37 @@ def _docx_block(word, block: dict[str, Any]) -> None:
         word.add_paragraph(
             f"Chart: {block['title']} (drawn in the PDF; its numbers are in the table above)."
         )
+
+
+SVG_BLIP_EXT = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"  # Office's SVG extension
+SVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+
+
+def _docx_chart(word, block: dict[str, Any], image: dict[str, Any]) -> None:
+    """A chart as a picture: the PNG as the image every reader shows, the SVG attached
+    by Office's SVG extension (``asvg:svgBlip``), which Word 2016 and later and
+    LibreOffice draw instead, as vectors."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+    from lxml import etree
+
+    word.add_paragraph(block["title"]).runs[0].bold = True
+    run = word.add_paragraph().add_run()
+    width = Mm(170)
+    picture = run.add_picture(io.BytesIO(image["png"]), width=width)
+    package = word.part.package
+    name = package.next_partname("/word/media/chart%d.svg")
+    svg = Part(PackURI(name), "image/svg+xml", image["svg"].encode("utf-8"), package)
+    rel_id = word.part.relate_to(svg, RT.IMAGE)
+    blip = picture._inline.xpath(".//a:blip")[0]
+    ext_list = etree.SubElement(blip, qn("a:extLst"))
+    ext = etree.SubElement(ext_list, qn("a:ext"), uri=SVG_BLIP_EXT)
+    svg_blip = etree.SubElement(ext, f"{{{SVG_NS}}}svgBlip", nsmap={"asvg": SVG_NS})
+    svg_blip.set(qn("r:embed"), rel_id)
+    picture._inline.docPr.set("descr", block.get("label") or block["title"])
 
 
 def _docx_table(word, columns, rows) -> None:

@@ -334,7 +334,8 @@ def _render_files(document: GeneratedDocument, *, signed: bool) -> dict[str, Any
         name, sha256, size = _store(f"{prefix.replace('_', '-')}pdf", pdf, "pdf")
         fields.update(_file_fields(f"{prefix}pdf", name, sha256, size))
     _progress(document, f"writing the {'signed ' if signed else ''}Word file", 60)
-    docx = rendering.render_docx(context)
+    charts = rendering.export_charts(document.content.get("figures") or {})
+    docx = rendering.render_docx(context, charts)
     name, sha256, size = _store(f"{prefix.replace('_', '-')}docx", docx, "docx")
     fields.update(_file_fields(f"{prefix}docx", name, sha256, size))
     return fields

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import unicodedata
+import zipfile
 
 import pytest
 from django.core import mail
@@ -83,6 +84,15 @@ def test_a_risk_officer_makes_the_report_on_its_page_and_it_says_what_is_overdue
         "Models past their periodic review",
     ):
         assert expected in text, expected
+    # The Word file has the heatmap as a vector image (SVG, and a PNG for readers
+    # without SVG), exported by the same plotly.js.
+    with document.docx.open("rb") as handle, zipfile.ZipFile(handle) as word:
+        media = [n for n in word.namelist() if n.startswith("word/media/")]
+        svgs = [n for n in media if n.endswith(".svg")]
+        assert len(svgs) == 1 and any(n.endswith(".png") for n in media)
+        svg = word.read(svgs[0]).decode()
+        assert svg.startswith("<svg") and "Risk tier" in svg and "Criticality level" in svg
+        assert "asvg:svgBlip" in word.read("word/document.xml").decode()
     download = client.get(reverse("documents:document-download", args=[document.pk, "pdf"]))
     assert download.status_code == 200
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == document.pdf_sha256
