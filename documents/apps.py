@@ -31,3 +31,10 @@ class DocumentsConfig(AppConfig):
         from notifications.registry import register_renderer
 
         register_renderer([PORTFOLIO_REPORT], render_portfolio_report)
+
+        # A job the outbox gives up turns its pack or document "failed", with why.
+        from documents.services.given_up import document_given_up, pack_given_up
+        from notifications.jobs import register_give_up
+
+        register_give_up("documents.tasks.evidence_pack_build", pack_given_up)
+        register_give_up("documents.tasks.document_render", document_given_up)

@@ -370,10 +370,27 @@ def _give_up(now: datetime, max_runs: int) -> int:
     count = 0
     for row in stuck:
         logger.error("%s gave up after %s runs: %s", row, row.runs, row.error)
-        count += JobMarker.objects.filter(pk=row.pk, done_at__isnull=True).update(
+        given_up = JobMarker.objects.filter(pk=row.pk, done_at__isnull=True).update(
             failed_at=now, lease_owner="", lease_until=None
         )
+        count += given_up
+        hook = _GIVE_UP_HOOKS.get(row.task)
+        if given_up and hook is not None:
+            try:
+                hook(row.kwargs, row.runs, row.error)
+            except Exception:  # the sweep goes on; the hook's owner logs its own
+                logger.exception("the give-up hook of %s failed", row.task)
     return count
+
+
+# What a task's owner does when its work is given up (e.g. mark a pack "failed" so that
+# its page stops waiting): registered by the app in its ``ready``.
+_GIVE_UP_HOOKS: dict[str, Callable[[dict, int, str], None]] = {}
+
+
+def register_give_up(task: str, hook: Callable[[dict, int, str], None]) -> None:
+    """Call ``hook(kwargs, runs, error)`` when the sweep gives up ``task``'s work."""
+    _GIVE_UP_HOOKS[task] = hook
 
 
 def _due(now: datetime, resend: timedelta, limit: int) -> list[JobMarker]:

@@ -227,7 +227,8 @@ def _request(
                 found.save(update_fields=["mail_to_governance"])
                 if not found.is_active:
                     mail_portfolio_report(found)
-            if found.is_active:  # its job may have died: wanting it again requeues it
+            if found.is_active or found.signed_files_pending:
+                # its job may have died or been given up: wanting it again requeues it
                 enqueue(RENDER_TASK, kwargs={"document_id": found.pk}, key=found.pk)
             return found, False
         document = found or GeneratedDocument(kind=kind, **where)
@@ -376,6 +377,8 @@ def document_render(*, document_id: int) -> dict[str, Any]:
             finished_at=timezone.now(),
         )
         return {"document": document_id, "status": "failed"}
+    if signed:
+        fields["error"] = ""  # a failure of an earlier attempt, now behind it
     with transaction.atomic():
         for name, value in fields.items():
             setattr(document, name, value)

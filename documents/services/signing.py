@@ -123,6 +123,7 @@ def document_sign(
     printing of its signed files. Raises PermissionDenied (an API token, a signer who
     may not sign, a locked signer; each recorded) or ValidationError (a wrong password,
     counted by the lockout; signed meanwhile)."""
+    document = GeneratedDocument.objects.select_related("model_version").get(pk=document.pk)
     if via_token:
         document_signing_refused(document=document, by=by, why=API_CANNOT_SIGN)
         raise PermissionDenied(API_CANNOT_SIGN)
@@ -190,5 +191,5 @@ def _sign(
         reason="Validated",
         changes={"manifest_hash": [None, signature.manifest_hash]},
     )
-    enqueue("documents.tasks.document_render", kwargs={"document_id": document.pk})
+    enqueue("documents.tasks.document_render", kwargs={"document_id": document.pk}, key=document.pk)
     return signature

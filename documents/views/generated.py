@@ -175,7 +175,7 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required
 def document_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     document = get_or_404(document_get, pk=pk)
-    working = document.is_active or document.signed_files_pending
+    working = document.is_active or (document.signed_files_pending and not document.error)
     return JsonResponse(
         {
             "status": document.status,

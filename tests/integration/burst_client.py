@@ -36,14 +36,14 @@ def _clients(plan: dict):
 def _jobs(plan: dict) -> list:
     """A list of per-thread job lists: (kind, client factory args, method, url, data)."""
     threads = []
-    for i in range(plan["patch_threads"]):
+    for i in range(plan.get("patch_threads", 0)):
         jobs = []
         for n in range(plan["patches_per_thread"]):
             pk = plan["use_cases"][(i + n) % len(plan["use_cases"])]
             body = {"purpose": f"Burst {plan['name']}-{i}-{n}: scores applications."}
             jobs.append(("patch", f"/api/v1/use-cases/{pk}/", body))
         threads.append(("api", jobs))
-    for i in range(plan["summary_threads"]):
+    for i in range(plan.get("summary_threads", 0)):
         jobs = []
         for n in range(plan["summaries_per_thread"]):
             size = plan["summary_offset"] + i * plan["summaries_per_thread"] + n
@@ -53,6 +53,10 @@ def _jobs(plan: dict) -> list:
     if plan.get("sign"):
         sign = plan["sign"]
         threads.append(("session", [("sign", sign["url"], sign["data"])]))
+    # Any JSON POST, the same from several threads (e.g. asking for one document).
+    for post in plan.get("json_posts", []):
+        for _ in range(post["threads"]):
+            threads.append(("api", [("json:" + post["kind"], post["url"], post["data"])]))
     return threads
 
 
@@ -73,7 +77,7 @@ def main() -> None:
         for kind, url, data in jobs:
             if kind == "patch":
                 r = client.patch(url, json.dumps(data), content_type="application/json")
-            elif kind == "summary":
+            elif kind == "summary" or kind.startswith("json:"):
                 r = client.post(url, json.dumps(data), content_type="application/json")
             else:
                 r = client.post(url, data)
