@@ -21,7 +21,7 @@ def dataset_page(use_case):
 PAGES = {
     "dataset_page": 9,
     "/": 15,
-    "use_case_page": 31,
+    "use_case_page": 32,  # + the use case's documents card (issue 15)
     "/inventory/": 9,
     "/inventory/datasets/": 7,
     "/audit/": 6,
