@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Min, Q, QuerySet
@@ -288,28 +289,43 @@ class StoredEvidence:
     sha256: str
 
 
+# The stored file each kind of record names: (file field, original name, recorded SHA-256).
+EVIDENCE_FIELDS = {
+    "governance.obligation": ("evidence_file", "evidence_name", "evidence_sha256"),
+    "fairness.scoreddataset": ("file", "original_name", "sha256"),
+    "documents.generateddocument": ("signed_pdf", None, "signed_pdf_sha256"),
+}
+
+
+def evidence_of(label: str, obj: Any) -> StoredEvidence | None:
+    """The stored file a record of the pack names (its evidence, its scored data, a
+    signed report), or None."""
+    fields = EVIDENCE_FIELDS.get(label)
+    if fields is None:
+        return None
+    file_field, name_field, sha_field = fields
+    file = getattr(obj, file_field)
+    if not file:
+        return None
+    filename = getattr(obj, name_field) if name_field else ""
+    if label == "documents.generateddocument":
+        filename = f"{obj.kind}-signed.pdf"
+    return StoredEvidence(
+        record=f"{label}#{obj.pk}",
+        folder=f"{label}-{obj.pk}",
+        name=file.name,
+        filename=filename or file.name,
+        sha256=getattr(obj, sha_field),
+    )
+
+
 def pack_evidence_files(sets: RecordSets) -> list[StoredEvidence]:
-    """The stored files of the pack's obligations and scored datasets."""
+    """The stored files of the pack's records, read apart from the records (the
+    benchmark's baselines; the build takes them from the rows it streams)."""
     found: list[StoredEvidence] = []
     for label, queryset in sets:
-        if label == "governance.obligation":
-            rows = queryset.exclude(evidence_file="").values_list(
-                "pk", "evidence_file", "evidence_name", "evidence_sha256"
-            )
-        elif label == "fairness.scoreddataset":
-            rows = queryset.exclude(file="").values_list("pk", "file", "original_name", "sha256")
-        else:
-            continue
-        for pk, name, filename, sha256 in rows.order_by("pk"):
-            found.append(
-                StoredEvidence(
-                    record=f"{label}#{pk}",
-                    folder=f"{label}-{pk}",
-                    name=name,
-                    filename=filename or name,
-                    sha256=sha256,
-                )
-            )
+        if label in EVIDENCE_FIELDS:
+            found += [e for obj in queryset.order_by("pk") if (e := evidence_of(label, obj))]
     return found
 
 

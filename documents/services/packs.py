@@ -41,7 +41,7 @@ from core.audit_chain import iso_utc, jsonable
 from core.evidence_pack import PackWriter, safe_part
 from documents.models import EvidencePack
 from documents.selectors import packs as selectors
-from documents.selectors.packs import StoredEvidence
+from documents.selectors.packs import evidence_of
 from inventory.models import ModelVersion, UseCase
 from notifications.jobs import enqueue
 
@@ -181,36 +181,8 @@ class _Seen:
             self.signatures.append(_signature_row(obj))
         elif label == "documents.documentsignature":
             self.signatures.append(_document_signature_row(obj))
-        elif label == "documents.generateddocument" and obj.signed_pdf:
-            self.evidence.append(
-                StoredEvidence(
-                    record=f"{label}#{obj.pk}",
-                    folder=f"{label}-{obj.pk}",
-                    name=obj.signed_pdf.name,
-                    filename=f"{obj.kind}-signed.pdf",
-                    sha256=obj.signed_pdf_sha256,
-                )
-            )
-        elif label == "governance.obligation" and obj.evidence_file:
-            self.evidence.append(
-                StoredEvidence(
-                    record=f"{label}#{obj.pk}",
-                    folder=f"{label}-{obj.pk}",
-                    name=obj.evidence_file.name,
-                    filename=obj.evidence_name or obj.evidence_file.name,
-                    sha256=obj.evidence_sha256,
-                )
-            )
-        elif label == "fairness.scoreddataset" and obj.file:
-            self.evidence.append(
-                StoredEvidence(
-                    record=f"{label}#{obj.pk}",
-                    folder=f"{label}-{obj.pk}",
-                    name=obj.file.name,
-                    filename=obj.original_name or obj.file.name,
-                    sha256=obj.sha256,
-                )
-            )
+        elif (found := evidence_of(label, obj)) is not None:
+            self.evidence.append(found)
 
 
 def _rows(label: str, queryset: QuerySet, seen: _Seen, progress: _Progress) -> Iterator[dict]:
