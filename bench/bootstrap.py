@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 
 
-def django_setup(*, db_name: str, db_path: str = "", media: Path | None = None) -> None:
+def django_setup(
+    *, db_name: str, db_path: str = "", media: Path | None = None, seed: bool = True
+) -> None:
+    """Point Django at the scratch database and set it up; with ``seed``, migrate it and
+    load the demo portfolio when it is not there yet."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -26,6 +30,8 @@ def django_setup(*, db_name: str, db_path: str = "", media: Path | None = None) 
     import django
 
     django.setup()
+    if not seed:
+        return
     from django.contrib.auth.models import User
     from django.core.management import call_command
 

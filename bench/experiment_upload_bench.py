@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
 import statistics
 import sys
 import time
@@ -43,22 +42,9 @@ ARMS = (30_900, 29_100)  # control, treatment: 51.5 / 48.5 of 60,000
 
 
 def _setup(args) -> None:
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        db = Path(args.db or DEFAULT_OUT / "experiment-upload.sqlite3")
-        db.parent.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{db.resolve()}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-    hosts = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = hosts + ",testserver"
-    import django
+    from bench.bootstrap import django_setup
 
-    django.setup()
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if not User.objects.filter(username="risk.officer").exists():
-        call_command("seed_demo", verbosity=0)
+    django_setup(db_name="experiment-upload", db_path=args.db or "")
 
 
 def export_file(seed: int = 1) -> bytes:

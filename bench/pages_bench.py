@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import sys
 import time
@@ -36,16 +35,9 @@ ROLES = ("risk.officer", "governance.lead", "data.scientist", "approver", "audit
 
 
 def _setup(args) -> None:
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        db = Path(args.db or DEFAULT_OUT / f"pages-{args.use_cases}.sqlite3")
-        db.parent.mkdir(parents=True, exist_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{db.resolve()}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
-    hosts = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = hosts + ",testserver"
-    import django
+    from bench.bootstrap import django_setup
 
-    django.setup()
+    django_setup(db_name=f"pages-{args.use_cases}", db_path=args.db or "", seed=False)
 
 
 def _seed(n: int) -> float:
