@@ -10,9 +10,13 @@ every pack, so a machine that never saw the product checks it. It checks
 - the manifest's own digest (``manifest_digest``: SHA-256 of the manifest without it);
 - every file the manifest lists: present, same size, same SHA-256; no file unlisted;
 - every evidence file against the SHA-256 its record holds (the obligation's
-  ``evidence_sha256``, the scored dataset's ``sha256``);
-- every signature's manifest: its SHA-256 recomputed equals the ``manifest_hash``
-  recorded when it was signed, and the signature's record says the same;
+  ``evidence_sha256``, the scored dataset's ``sha256``, a signed report's
+  ``signed_pdf_sha256``);
+- every signature's manifest (a request's, a review's, an experiment's, a validation's
+  or a validator's signature of a report): its SHA-256 recomputed equals the
+  ``manifest_hash`` recorded when it was signed, and the signature's record
+  (``records/reviews.signature.json`` or ``records/documents.documentsignature.json``)
+  says the same;
 - the audit-trail segment: ``seq`` without gaps, each event's ``prev_hash`` the hash of
   the one before, each hash recomputed from the event's fields
   (``sha256(prev_hash + "\\n" + canonical JSON)``), and the latest anchor's hash equal

@@ -32,7 +32,8 @@ def _is_draft(obj) -> bool:
 @admin.register(DocumentTemplate)
 class DocumentTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "published"]
-    readonly_fields = ["kind"]
+    # Documents print the template's name: it changes with four eyes only (a migration).
+    readonly_fields = ["kind", "name"]
     actions = ["start_draft"]
 
     def has_add_permission(self, request):

@@ -21,6 +21,25 @@ class DocumentsConfig(AppConfig):
         register_stored_files("documents/signed-pdf", GeneratedDocument, "signed_pdf")
         register_stored_files("documents/signed-docx", GeneratedDocument, "signed_docx")
 
+        # A published template version and its sections are frozen in the database too.
+        from audit.db_guard import register_frozen
+        from documents.models import DocumentTemplateSection, DocumentTemplateVersion
+
+        published = DocumentTemplateVersion.Status.PUBLISHED.value
+        register_frozen(
+            DocumentTemplateVersion,
+            field="status",
+            value=published,
+            what="a published document template version",
+        )
+        register_frozen(
+            DocumentTemplateSection,
+            field="status",
+            value=published,
+            through="version",
+            what="a section of a published document template version",
+        )
+
         # Publishing a document template is a four-eyes change of the framework.
         from documents.services.templates import KIND, template_publish_apply
         from governance.services.framework_changes import register_applier

@@ -97,6 +97,7 @@ def _follow(
     obligations: QuerySet,
     experiments: QuerySet,
     signatures_extra: Q | None = None,
+    documents_extra: Q | None = None,
 ) -> list[QuerySet]:
     """The records that hang off a set of versions, requests, obligations and
     experiments (shared by the scopes)."""
@@ -117,7 +118,10 @@ def _follow(
     declarations = ChangeDeclaration.objects.filter(model_version__in=versions)
     # The documents generated from these records (their content and files' SHA-256)
     # and the validators' signatures of reports.
-    documents = GeneratedDocument.objects.filter(model_version__in=versions)
+    in_scope = Q(model_version__in=versions)
+    documents = GeneratedDocument.objects.filter(
+        in_scope | documents_extra if documents_extra else in_scope
+    )
     return [
         obligations,
         ObligationEvent.objects.filter(obligation__in=obligations),
@@ -231,6 +235,8 @@ def _portfolio_sets(date_from: dt.date, date_to: dt.date) -> RecordSets:
             requests=requests,
             obligations=obligations,
             experiments=experiments,
+            # the portfolio's own reports (no version)
+            documents_extra=Q(kind=GeneratedDocument.Kind.PORTFOLIO_REPORT),
         )
     ):
         sets.append((label, _in_range(queryset, during)))

@@ -184,10 +184,11 @@ def portfolio_report_request(
 def portfolio_report_monthly(*, today: dt.date | None = None) -> dict:
     """Make this month's scheduled report unless it was made (see the task)."""
     today = today or timezone.localdate()
+    # Any report of the month already bound for the mailbox: the schedule's, or one a
+    # person made that day which the schedule then took (the same records, one row).
     made = GeneratedDocument.objects.filter(
         kind=Kind.PORTFOLIO_REPORT,
         mail_to_governance=True,
-        requested_by=None,
         as_of__gte=today.replace(day=1),
         as_of__lte=today,
     ).exclude(status=GeneratedDocument.Status.FAILED)
@@ -335,7 +336,11 @@ def _render_files(document: GeneratedDocument, *, signed: bool) -> dict[str, Any
         name, sha256, size = _store(f"{prefix.replace('_', '-')}pdf", pdf, "pdf")
         fields.update(_file_fields(f"{prefix}pdf", name, sha256, size))
     _progress(document, f"writing the {'signed ' if signed else ''}Word file", 60)
-    charts = rendering.export_charts(document.content.get("figures") or {})
+    try:
+        charts = rendering.export_charts(document.content.get("figures") or {})
+    except Exception:  # the Word file then names its charts instead of drawing them
+        logger.warning("document %s: charts not exported for Word", document.pk, exc_info=True)
+        charts = {}
     docx = rendering.render_docx(context, charts)
     name, sha256, size = _store(f"{prefix.replace('_', '-')}docx", docx, "docx")
     fields.update(_file_fields(f"{prefix}docx", name, sha256, size))

@@ -51,6 +51,21 @@ def mail_portfolio_report(document: Any) -> int:
     return queued
 
 
+def _summary_rows(content: dict) -> list[tuple[str, str]]:
+    """The report's summary figures, wherever its template put the section (none when
+    the template left it out)."""
+    for section in content.get("sections", []):
+        if section.get("key") == "summary":
+            return [
+                (str(row[0]), str(row[1]))
+                for block in section.get("blocks", [])
+                if block.get("type") == "facts"
+                for row in block.get("rows", [])
+                if len(row) == 2
+            ]
+    return []
+
+
 def render_portfolio_report(note: Notification, document: Any):
     """(subject line, text, no HTML, [the PDF or the Word file])."""
     url = settings.SITE_URL + reverse("documents:document", args=[document.pk])
@@ -70,8 +85,7 @@ def render_portfolio_report(note: Notification, document: Any):
             attachment = (f"{document.file_stem}.{name}", handle.read(), mime)
     except StoredFileError as exc:
         raise RuntimeError(f"The report's file cannot be attached: {exc.message}") from exc
-    summary = document.content.get("sections", [{}])[0].get("blocks", [{}])[0].get("rows", [])
-    lines = "\n".join(f"- {label}: {value}" for label, value in summary)
+    lines = "\n".join(f"- {label}: {value}" for label, value in _summary_rows(document.content))
     return (
         f"Portfolio model-risk report as of {document.as_of}",
         f"The portfolio model-risk report as of {document.as_of} is attached.\n\n{lines}\n\n"

@@ -74,7 +74,9 @@ def document_sign_refusal(*, document: GeneratedDocument, by: Any) -> str | None
     why = validator_refusal(by, version)
     if why:
         return why
-    _content, sha256 = document_content(version=version, kind=document.kind)
+    _content, sha256 = document_content(
+        version=version, kind=document.kind, use_case=document.use_case
+    )
     if sha256 != document.content_sha256:
         return (
             "The records changed since this report was generated (its content SHA-256 "
@@ -105,6 +107,7 @@ def document_manifest(document: GeneratedDocument, validation: Validation) -> di
         "document": document.pk,
         "kind": document.kind,
         "model_version": version.pk,
+        "use_case": document.use_case_id,  # set for a report of the use case as a whole
         "artifact_sha256": version.artifact_sha256,
         "content_sha256": document.content_sha256,
         "template": document.template,
@@ -123,7 +126,9 @@ def document_sign(
     printing of its signed files. Raises PermissionDenied (an API token, a signer who
     may not sign, a locked signer; each recorded) or ValidationError (a wrong password,
     counted by the lockout; signed meanwhile)."""
-    document = GeneratedDocument.objects.select_related("model_version").get(pk=document.pk)
+    document = GeneratedDocument.objects.select_related("model_version", "use_case").get(
+        pk=document.pk
+    )
     if via_token:
         document_signing_refused(document=document, by=by, why=API_CANNOT_SIGN)
         raise PermissionDenied(API_CANNOT_SIGN)
@@ -139,24 +144,13 @@ def document_sign(
         raise
 
 
-def document_sign_unchecked(
-    *, document: GeneratedDocument, by: Any, auth_method: str
-) -> DocumentSignature:
-    """Sign without a password, recording ``auth_method`` honestly on the signature.
-    For the demo loader only; no page or endpoint calls it."""
-    why = document_sign_refusal(document=document, by=by)
-    if why:
-        raise PermissionDenied(why)
-    return _sign(document=document, by=by, auth_method=auth_method)
-
-
 @transaction.atomic
 def _sign(
     *, document: GeneratedDocument, by: Any, auth_method: str = "password re-entry"
 ) -> DocumentSignature:
     document = (
         GeneratedDocument.objects.select_for_update(of=("self",))
-        .select_related("model_version__model__use_case")
+        .select_related("model_version__model__use_case", "use_case")
         .get(pk=document.pk)
     )
     why = document_sign_refusal(document=document, by=by)

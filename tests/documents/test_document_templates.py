@@ -234,3 +234,46 @@ def test_in_the_admin_a_lead_drafts_edits_and_proposes_and_published_is_read_onl
 def test_non_leads_are_kept_out_of_the_templates(client_for, risk_officer):
     response = client_for(risk_officer).get(_url(DocumentTemplate, "changelist"))
     assert response.status_code == 302
+
+
+def test_the_template_name_printed_on_documents_is_not_edited_in_the_admin(lead_client, media):
+    template = DocumentTemplate.objects.get(kind="model_card")
+    before = template.name
+    lead_client.post(_url(DocumentTemplate, "change", template.pk), {"name": "Renamed alone"})
+    template.refresh_from_db()
+    assert template.name == before
+
+
+def test_a_published_template_is_frozen_in_the_database_too(governance_lead, media):
+    """Raw SQL with the application's credentials cannot rewrite a published template
+    (the database's own triggers, not only the models); the draft stays editable."""
+    from django.db import DatabaseError, connection, transaction
+
+    def raw(sql: str, pk: int) -> str | None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [pk])
+        except DatabaseError as exc:
+            return str(exc)
+        return None
+
+    draft = template_draft_create(
+        template=DocumentTemplate.objects.get(kind="annex_iv"), by=governance_lead
+    )
+    assert (
+        raw(
+            "UPDATE documents_documenttemplatesection SET title = 't' WHERE version_id = %s",
+            draft.pk,
+        )
+        is None
+    )
+    change = template_publish_propose(version=draft, by=governance_lead, note="v1")
+    framework_change_approve(change=change, by=other_lead(), password=PASSWORD)
+    for statement in (
+        "UPDATE documents_documenttemplatesection SET title = 'x' WHERE version_id = %s",
+        "UPDATE documents_documenttemplateversion SET status = 'draft' WHERE id = %s",
+        "DELETE FROM documents_documenttemplatesection WHERE version_id = %s",
+    ):
+        refused = raw(statement, draft.pk)
+        assert refused and "frozen" in refused, statement
+    assert not DocumentTemplateSection.objects.filter(version=draft, title="x").exists()

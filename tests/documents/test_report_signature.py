@@ -285,3 +285,26 @@ def test_a_signed_report_is_in_the_evidence_pack_and_verifies_offline(
     code, out = packs.check(folder)
     assert code == evidence_verifier.FAILED
     assert f"signature #{signature.pk}" in out
+
+
+def test_a_validation_report_of_the_use_case_as_a_whole_is_signed_too(world, risk_officer):
+    version, validator = world
+    document, _ = generation.use_case_document_request(
+        user=risk_officer, use_case=version.model.use_case, kind="validation_report"
+    )
+    generation.document_render(document_id=document.pk)
+    signature = signing.document_sign(document=document, by=validator, password=PASSWORD)
+    assert signature.manifest["use_case"] == version.model.use_case_id
+    assert signature.manifest["content_sha256"] == document.content_sha256
+
+
+def test_the_signing_page_of_a_document_that_is_not_a_report_refuses_without_an_error(
+    world, risk_officer, client_for
+):
+    document, _ = generation.portfolio_report_request(user=risk_officer)
+    client = client_for(risk_officer)
+    url = reverse("documents:document-sign", args=[document.pk])
+    assert client.get(url).status_code == 403
+    refused = client.post(url, {"password": PASSWORD})
+    assert refused.status_code == 403 and b"Only a model validation report" in refused.content
+    assert not DocumentSignature.objects.exists()
