@@ -135,7 +135,12 @@ class DocumentSignatureSerializer(serializers.ModelSerializer):
 
 
 class GeneratedDocumentSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Null for the report the monthly schedule makes.",
+    )
     signature = serializers.SerializerMethodField()
 
     @extend_schema_field(DocumentSignatureSerializer(allow_null=True))

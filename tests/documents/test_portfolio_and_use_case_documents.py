@@ -328,3 +328,14 @@ def test_a_portfolio_evidence_pack_holds_the_portfolio_reports(
     # (the factories' drift alert names a scored file never stored: that one fails)
     failures = [line for line in out.splitlines() if "FAIL" in line]
     assert failures and all("fairness.scoreddataset" in line for line in failures), out
+
+
+def test_the_api_shows_a_scheduled_report_as_made_by_nobody(portfolio, auditor, api_client_for):
+    document, _ = generation.portfolio_report_request(user=None, mail=True)
+    body = api_client_for(auditor).get(f"/api/v1/documents/{document.pk}/").json()
+    assert body["requested_by"] is None and body["kind"] == "portfolio_report"
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    field = schema["components"]["schemas"]["GeneratedDocument"]["properties"]["requested_by"]
+    assert field.get("nullable") is True
