@@ -17,6 +17,7 @@ another process has its own connection and cannot see a test's open transaction.
 
 import ast
 import contextlib
+import json
 import os
 import re
 import signal
@@ -220,3 +221,58 @@ def celery_worker(transactional_db, tmp_path):
             private = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
             private.declare()
             private.delete()
+
+
+def run_burst(plans: list[dict], tmp_path) -> list[list]:
+    """Run ``tests.integration.burst_client`` once per plan, as OS processes on the test
+    database (governance.settings, a private broker), started together; returns every
+    [kind, status] they got, after checking none was a 5xx."""
+    _, _, broker_env = private_broker(tmp_path)
+    env = {
+        **os.environ,
+        **broker_env,
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "DATABASE_URL": worker_database_url(),
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    go = str(tmp_path / "go")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.burst_client", json.dumps(plan), go],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for plan in plans
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        open(go, "w").close()  # noqa: SIM115 - both processes start together
+        outputs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    results = []
+    for (out, err), proc in zip(outputs, procs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+        results += json.loads(out.strip().splitlines()[-1])
+    assert [r for r in results if r[1] >= 500] == [], outputs[0][1][-3000:]
+    return results
+
+
+def production_password(user, password: str) -> None:
+    """Processes started on governance.settings do not have the test settings' fast
+    MD5 hasher: store ``password`` as production does, for them to check."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt(), iterations=1000)
+    user.save(update_fields=["password"])

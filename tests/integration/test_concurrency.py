@@ -7,14 +7,7 @@ Each process runs governance.settings (what `make run` runs) on the test databas
 through Django test clients that count a view's exception as a 500 instead of raising it.
 """
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.urls import reverse
 
@@ -23,25 +16,13 @@ from inventory.models import UseCase
 from reviews.models import Signature
 from reviews.services import promotion as review_svc
 from tests.factories import ScoredDatasetFactory, UseCaseFactory, api_token_for
-from tests.integration.conftest import private_broker, worker_database_url
+from tests.integration.conftest import production_password, run_burst
 from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def start(plan: dict, go: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.burst_client", json.dumps(plan), go],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_two_processes_of_concurrent_writes_get_no_5xx(
@@ -58,26 +39,11 @@ def test_two_processes_of_concurrent_writes_get_no_5xx(
     )
     token = api_token_for(data_scientist)
     for signer in (risk_officer, approver):
-        # the processes run governance.settings, whose hashers the test settings' MD5
-        # is not among: store the password as production does
-        hasher = PBKDF2PasswordHasher()
-        signer.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
-        signer.save(update_fields=["password"])
+        production_password(signer, PASSWORD)
     request = review_svc.request_create(version=version, by=data_scientist, justification="QA")
     sign_url = reverse("reviews:request-sign", args=[request.pk])
     signed = {"meaning": "approved", "password": PASSWORD, "reason": ""}
 
-    _, _, broker_env = private_broker(tmp_path)
-    env = {
-        **os.environ,
-        **broker_env,
-        "DJANGO_SETTINGS_MODULE": "governance.settings",
-        "DATABASE_URL": worker_database_url(),
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    go = str(tmp_path / "go")
     common = {
         "token": token,
         "use_cases": cases,
@@ -101,28 +67,11 @@ def test_two_processes_of_concurrent_writes_get_no_5xx(
             "sign": {"user": approver.username, "url": sign_url, "data": signed},
         },
     ]
-    procs = [start(plan, go, env) for plan in plans]
-    try:
-        for proc in procs:
-            line = proc.stdout.readline()
-            assert line.strip() == "ready", proc.stderr.read()
-        open(go, "w").close()  # noqa: SIM115 - both processes start together
-        outputs = [proc.communicate(timeout=300) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    results = []
-    for (out, err), proc in zip(outputs, procs, strict=True):
-        assert proc.returncode == 0, err
-        results += json.loads(out.strip().splitlines()[-1])
+    results = run_burst(plans, tmp_path)  # no 5xx among them
 
     by_kind: dict[str, list[int]] = {}
     for kind, code in results:
         by_kind.setdefault(kind, []).append(code)
-    server_errors = [r for r in results if r[1] >= 500]
-    assert server_errors == [], outputs[0][1][-3000:] + outputs[1][1][-3000:]
     assert len(by_kind["patch"]) == 60 and set(by_kind["patch"]) == {200}
     assert len(by_kind["summary"]) == 24 and set(by_kind["summary"]) == {202}
     assert sorted(by_kind["sign"]) == [302, 302]
