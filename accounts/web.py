@@ -109,3 +109,36 @@ def refused(
     if response.status_code == 403:
         request._refusal_reason = reason
     return response
+
+
+class PasswordSignForm(forms.Form):
+    """The password typed again for an electronic signature."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        max_length=4096,
+        help_text="Re-enter your password: signing needs it every time.",
+    )
+
+
+def signing_dialog(request, form, why, *, refused, sign):
+    """A signing dialog's answer: (signed, form, status, refusal). Who may not sign is
+    refused before any password (403, the posted attempt recorded by ``refused``); a bad
+    form or a service's ValidationError is a 400 on the form; a PermissionDenied from
+    the service (a locked signer) a 403."""
+    if why:
+        if request.method == "POST":
+            refused()
+        return False, None, 403, why
+    if request.method != "POST":
+        return False, form, 200, None
+    if not form.is_valid():
+        return False, form, 400, None
+    try:
+        sign(form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False, form, 400, None
+    except PermissionDenied as exc:
+        return False, None, 403, str(exc)
+    return True, form, 200, None

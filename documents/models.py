@@ -218,6 +218,11 @@ class GeneratedDocument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.subject_label} (#{self.pk})"
 
+    @classmethod
+    def subject_kind_choices(cls) -> list[tuple[str, str]]:
+        """(value, label) of the kinds a version's or a use case's page offers."""
+        return [c for c in cls.Kind.choices if c[0] in cls.SUBJECT_KINDS]
+
     @property
     def subject_label(self) -> str:
         if self.kind == self.Kind.PORTFOLIO_REPORT:

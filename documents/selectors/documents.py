@@ -13,6 +13,13 @@ def version_for_documents(*, pk: int) -> ModelVersion:
     return ModelVersion.objects.select_related("model__use_case").get(pk=pk)
 
 
+def use_case_for_documents(*, pk: int):
+    """A use case whose documents are shown (every role reads the whole inventory)."""
+    from inventory.models import UseCase
+
+    return UseCase.objects.get(pk=pk)
+
+
 def document_get(*, pk: int) -> GeneratedDocument:
     return GeneratedDocument.objects.select_related(
         "model_version__model__use_case", "use_case", "requested_by", "signature"

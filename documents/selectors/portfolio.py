@@ -14,14 +14,14 @@ from django.db.models import Count
 
 from core.audit_chain import iso_utc
 from core.charts.governance import portfolio_heatmap
-from governance.models import Obligation
-from governance.selectors.obligations import PENDING
+from governance.selectors.obligations import obligations_overdue
 from inventory.choices import RiskTier
 from inventory.models import ModelVersion, UseCase
 from monitoring.models import DriftAlert
 from reviews.models import Finding
 from reviews.selectors.periodic import periodic_review_rows
 
+OPEN_ALERTS = (DriftAlert.Status.OPEN, DriftAlert.Status.ACKNOWLEDGED)
 AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (None, "over 180 days"))
 
 
@@ -104,11 +104,7 @@ def _findings(as_of: date) -> tuple[list[list[Any]], list[list[Any]], list[dict]
 
 
 def _obligations(as_of: date) -> tuple[list[list[Any]], list[dict]]:
-    overdue = (
-        Obligation.objects.filter(active=True, status__in=PENDING, due_date__lt=as_of)
-        .select_related("use_case", "consideration", "owner", "model_version__model")
-        .order_by("due_date", "pk")
-    )
+    overdue = obligations_overdue(today=as_of).order_by("due_date", "pk")
     rows, sources = [], []
     for o in overdue:
         rows.append(

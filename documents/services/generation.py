@@ -282,13 +282,10 @@ def subject_line(content: dict) -> str:
     subject = content.get("subject") or {}
     if subject.get("portfolio"):
         return f"The model portfolio as of {subject.get('as_of')}"
-    line = f"{subject.get('use_case')}: {subject.get('model')} {subject.get('version')}"
+    version = f"{subject.get('model')} {subject.get('version')}"
     if subject.get("scope") == "use_case":
-        return (
-            f"The use case {subject.get('use_case')}, as of its model version "
-            + line.split(": ", 1)[1]
-        )
-    return line
+        return f"The use case {subject.get('use_case')}, as of its model version {version}"
+    return f"{subject.get('use_case')}: {version}"
 
 
 def render_context(document: GeneratedDocument, *, signed: bool = False) -> dict[str, Any]:

@@ -11,8 +11,7 @@ from documents.services.generation import can_generate_documents
 
 register = template.Library()
 
-_SUBJECT = set(GeneratedDocument.SUBJECT_KINDS)
-SUBJECT_KINDS = [c for c in GeneratedDocument.Kind.choices if c[0] in _SUBJECT]
+SUBJECT_KINDS = GeneratedDocument.subject_kind_choices()
 
 
 def _card(context, *, documents, request_url: str, all_url: str) -> dict:

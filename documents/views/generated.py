@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +14,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import user_roles
-from accounts.web import add_service_errors, get_or_404, int_or_none, refused, role_required
+from accounts.web import (
+    PasswordSignForm,
+    get_or_404,
+    int_or_none,
+    refused,
+    role_required,
+    signing_dialog,
+)
 from audit.downloads import download_page
 from core.promotion_rules import manifest_hash
 from documents.models import GeneratedDocument
@@ -27,12 +33,12 @@ from documents.selectors.documents import (
     document_obligations,
     portfolio_reports,
     use_case_documents,
+    use_case_for_documents,
     version_documents,
     version_for_documents,
 )
 from documents.services import generation as svc
 from documents.services import signing
-from inventory.models import UseCase
 
 
 def _document_page(request, document, *, status=200, refusal=None) -> HttpResponse:
@@ -55,8 +61,7 @@ def _document_page(request, document, *, status=200, refusal=None) -> HttpRespon
     )
 
 
-_SUBJECT = set(GeneratedDocument.SUBJECT_KINDS)
-SUBJECT_KINDS = [c for c in GeneratedDocument.Kind.choices if c[0] in _SUBJECT]
+SUBJECT_KINDS = GeneratedDocument.subject_kind_choices()
 
 
 def _version_page(request, version, *, refusal=None) -> HttpResponse:
@@ -111,13 +116,13 @@ def _portfolio_page(request, *, refusal=None) -> HttpResponse:
 @role_required
 def use_case_documents_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A use case's own documents and the buttons that ask for them."""
-    return _use_case_page(request, get_or_404(lambda pk: UseCase.objects.get(pk=pk), pk=pk))
+    return _use_case_page(request, get_or_404(use_case_for_documents, pk=pk))
 
 
 @role_required
 @require_POST
 def use_case_document_request_view(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = get_or_404(lambda pk: UseCase.objects.get(pk=pk), pk=pk)
+    use_case = get_or_404(use_case_for_documents, pk=pk)
     try:
         document, _queued = svc.use_case_document_request(
             user=request.user, use_case=use_case, kind=request.POST.get("kind", "")
@@ -187,14 +192,6 @@ def document_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-class DocumentSignForm(forms.Form):
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        max_length=4096,
-        help_text="Re-enter your password: signing needs it every time.",
-    )
-
-
 @role_required
 def document_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The signing dialog of a validation report: what is signed (its hashes), the
@@ -202,24 +199,20 @@ def document_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     the posted attempt recorded); a wrong password is a 400 on the form."""
     document = get_or_404(document_get, pk=pk)
     why = signing.document_sign_refusal(document=document, by=request.user)
-    form = DocumentSignForm(request.POST or None) if not why else None
-    status = 403 if why else 200
-    if why and request.method == "POST":
-        signing.document_signing_refused(document=document, by=request.user, why=why)
-    elif request.method == "POST" and form is not None:
-        status = 400
-        if form.is_valid():
-            try:
-                signing.document_sign(
-                    document=document, by=request.user, password=form.cleaned_data["password"]
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied as exc:
-                why, form, status = str(exc), None, 403
-            else:
-                messages.success(request, "Report signed: validated. The signed PDF is printing.")
-                return redirect("documents:document", pk=document.pk)
+    done, form, status, refusal = signing_dialog(
+        request,
+        PasswordSignForm(request.POST or None),
+        why,
+        refused=lambda: signing.document_signing_refused(
+            document=document, by=request.user, why=why
+        ),
+        sign=lambda data: signing.document_sign(
+            document=document, by=request.user, password=data["password"]
+        ),
+    )
+    if done:
+        messages.success(request, "Report signed: validated. The signed PDF is printing.")
+        return redirect("documents:document", pk=document.pk)
     validation = signing.report_validation(document)
     manifest = signing.document_manifest(document, validation) if validation else None
     return render(
@@ -228,7 +221,7 @@ def document_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "document": document,
             "form": form,
-            "refusal": why,
+            "refusal": refusal,
             "manifest": manifest,
             "manifest_hash": manifest_hash(manifest) if manifest else "",
         },

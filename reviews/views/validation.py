@@ -15,7 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.web import add_service_errors, get_or_404, role_required
+from accounts.web import (
+    PasswordSignForm,
+    add_service_errors,
+    get_or_404,
+    role_required,
+    signing_dialog,
+)
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews.models import Finding, Validation
@@ -59,13 +65,6 @@ class ValidationForm(forms.Form):
             for f in validation.findings_raised
         )
         return initial
-
-
-class ValidationSignForm(forms.Form):
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Re-enter your password: signing needs it every time.",
-    )
 
 
 class AcceptanceForm(forms.Form):
@@ -202,9 +201,9 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     not sign is told before any password is typed, and the attempt is recorded."""
     validation = _validation_or_404(pk)
     why = svc.validation_sign_refusal(validation=validation, by=request.user)
-    done, form, status, refusal = _signing_dialog(
+    done, form, status, refusal = signing_dialog(
         request,
-        ValidationSignForm(request.POST or None),
+        PasswordSignForm(request.POST or None),
         why,
         refused=lambda: svc.validation_signing_refused(
             validation=validation, by=request.user, why=why
@@ -232,29 +231,6 @@ def validation_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _signing_dialog(request, form, why, *, refused, sign):
-    """A signing dialog's answer: (signed, form, status, refusal). Who may not sign is
-    refused before any password (403, the posted attempt recorded by ``refused``); a bad
-    form or a service's ValidationError is a 400 on the form; a PermissionDenied from
-    the service (a locked signer) a 403."""
-    if why:
-        if request.method == "POST":
-            refused()
-        return False, None, 403, why
-    if request.method != "POST":
-        return False, form, 200, None
-    if not form.is_valid():
-        return False, form, 400, None
-    try:
-        sign(form.cleaned_data)
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False, form, 400, None
-    except PermissionDenied as exc:
-        return False, None, 403, str(exc)
-    return True, form, 200, None
-
-
 def _finding_or_404(pk: int) -> Finding:
     return get_or_404(
         lambda pk: Finding.objects.select_related(
@@ -272,7 +248,7 @@ def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     nothing is written then."""
     finding = _finding_or_404(pk)
     why = sel.finding_accept_refusal(request.user, finding)
-    done, form, status, refusal = _signing_dialog(
+    done, form, status, refusal = signing_dialog(
         request,
         AcceptanceForm(request.POST or None),
         why,
