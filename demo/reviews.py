@@ -37,6 +37,7 @@ from reviews.models import Finding, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.selectors.validation import validation_blocking
 from reviews.services import acceptance as acceptance_svc
+from reviews.services import findings as findings_svc
 from reviews.services import gate as gate_svc
 from reviews.services import promotion as svc
 from reviews.services import validation as validation_svc
@@ -253,11 +254,12 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             _gate_call(version, owner, users, note)
         if final == "preprod" and last and last.status == PromotionRequest.Status.APPROVED:
             if use_case.name == FINDING[0]:
-                svc.finding_open(
+                findings_svc.finding_open(
                     version=version,
                     by=risk,
                     title=FINDING[1],
                     source="bias",
+                    severity="high",
                     detail={"metric": "disparate_impact", "value": 0.74, "threshold": 0.8},
                 )
             _satisfy(version, "prod", users)

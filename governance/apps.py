@@ -28,7 +28,7 @@ class GovernanceConfig(AppConfig):
         register_stored_files("obligations/evidence", Obligation, "evidence_file")
         # A published policy version and its cells are frozen in the database too.
         from audit.db_guard import register_frozen
-        from governance.models import PolicyCell, PolicyVersion
+        from governance.models import PolicyCell, PolicyFindingRule, PolicyVersion
 
         published = PolicyVersion.Status.PUBLISHED.value
         register_frozen(
@@ -40,6 +40,13 @@ class GovernanceConfig(AppConfig):
             value=published,
             through="version",
             what="a cell of a published policy version",
+        )
+        register_frozen(
+            PolicyFindingRule,
+            field="status",
+            value=published,
+            through="version",
+            what="a finding rule of a published policy version",
         )
         # A use case's regulations or PII flag feed its classification (Step 1).
         on_classification_inputs_changed(classification_refresh)

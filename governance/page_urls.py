@@ -81,6 +81,11 @@ urlpatterns = [
         name="policy-version-discard",
     ),
     path("policy/diff/", policy_views.policy_diff, name="policy-diff"),
+    path(
+        "policy/versions/<int:pk>/finding-rules/",
+        policy_views.policy_finding_rules_view,
+        name="policy-finding-rules",
+    ),
     # Four eyes on the framework
     path("framework-changes/", fc_views.framework_change_list_view, name="framework-changes"),
     path("framework-changes/<int:pk>/", fc_views.framework_change_detail, name="framework-change"),

@@ -384,6 +384,8 @@ SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
 # OBLIGATION_ESCALATION_DAYS later if it is still overdue (each e-mail once).
 OBLIGATION_OVERDUE_GRACE_DAYS = env.int("OBLIGATION_OVERDUE_GRACE_DAYS", default=0)
 OBLIGATION_ESCALATION_DAYS = env.int("OBLIGATION_ESCALATION_DAYS", default=7)
+# Findings: expired acceptances re-open, overdue ones escalate (idempotent, so hourly).
+CELERY_BEAT_SCHEDULE["findings-daily"] = {"task": "reviews.tasks.findings_daily", "schedule": 3600}
 CELERY_BEAT_SCHEDULE["escalate-overdue-obligations"] = {
     "task": "governance.tasks.obligations_escalate",
     "schedule": 6 * 60 * 60,

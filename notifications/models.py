@@ -31,6 +31,9 @@ class Notification(models.Model):
         FRAMEWORK_CHANGE_PROPOSED = "framework_change_proposed", "Framework change proposed"
         AUDIT_ANCHOR_FAILED = "audit_anchor_failed", "Audit trail anchor failed"
         PORTFOLIO_REPORT = "portfolio_report", "Portfolio model-risk report"
+        FINDING_OVERDUE = "finding_overdue", "Finding overdue"
+        FINDING_ESCALATED = "finding_escalated", "Finding overdue (escalated)"
+        FINDING_REOPENED = "finding_reopened", "Finding opened again (acceptance expired)"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)

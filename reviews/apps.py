@@ -11,10 +11,11 @@ class ReviewsConfig(AppConfig):
         from governance.services.raci import on_signer_staffing_changed
         from notifications.registry import register_renderer
         from reviews.gate_revisions import install_after_migrate, remove_before_migrate
-        from reviews.services import notifications
+        from reviews.services import finding_mail, notifications
         from reviews.services.signers import signatures_void_for_staffing
 
         register_renderer(notifications.KINDS, notifications.render)
+        register_renderer(finding_mail.KINDS, finding_mail.render)
         # A RACI change of who signs voids the approvals already given (issue 12).
         on_signer_staffing_changed(signatures_void_for_staffing)
         # The database keeps the gate's revision tokens: triggers installed after every

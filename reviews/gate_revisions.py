@@ -90,6 +90,7 @@ SCOPES: dict[str, str | None] = {
     "governance_policy": None,
     "governance_policyversion": None,
     "governance_policycell": None,
+    "governance_policyfindingrule": None,
     "governance_regulation": None,
     "governance_requirement": None,
     "governance_requirementminimum": None,
@@ -113,6 +114,11 @@ SCOPES: dict[str, str | None] = {
     "reviews_blockingwaiver": _REQUEST,
     "reviews_finding": _VERSION % "model_version_id",
     "reviews_findingacceptance": (
+        "(SELECT m.use_case_id FROM reviews_finding f JOIN inventory_modelversion v "
+        "ON v.id = f.model_version_id JOIN inventory_mlmodel m ON m.id = v.model_id "
+        "WHERE f.id = {row}.finding_id)"
+    ),
+    "reviews_findingevent": (
         "(SELECT m.use_case_id FROM reviews_finding f JOIN inventory_modelversion v "
         "ON v.id = f.model_version_id JOIN inventory_mlmodel m ON m.id = v.model_id "
         "WHERE f.id = {row}.finding_id)"

@@ -5,8 +5,9 @@
 - who signs is decided per request by the RACI (see ``reviews.selectors``), minus the
   requester, the authors and the validator (segregation of duties);
 - governance leads waive blocking items and revoke approvals;
-- risk officers and governance leads open and resolve findings and sign periodic
-  reviews (a model-acceptance Accountable without the risk officer role does not);
+- risk officers and governance leads (and the model's team) open findings; who moves
+  a finding on is ``reviews.selectors.findings``; risk officers and governance leads sign
+  periodic reviews (a model-acceptance Accountable without the risk officer role does not);
 - everyone with a role reads.
 """
 
@@ -31,7 +32,3 @@ def can_open_finding(user: AnyUser, version: ModelVersion) -> bool:
     return has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD) or can_change_version(
         user, version
     )
-
-
-def can_resolve_finding(user: AnyUser) -> bool:
-    return has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)

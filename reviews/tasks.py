@@ -23,3 +23,13 @@ def periodic_reviews_flag() -> dict:
     from reviews.services.reminders import periodic_reviews_flag as run
 
     return run()
+
+
+@shared_task(name="reviews.tasks.findings_daily", **DB_RETRY)
+def findings_daily() -> dict:
+    """Scheduled: open again the findings whose risk acceptance expired, then tell the
+    owners of overdue findings and escalate those overdue past the grace days."""
+    from reviews.services.findings import findings_escalate_overdue, findings_reopen_expired
+
+    reopened = findings_reopen_expired()
+    return {"reopened": reopened, **findings_escalate_overdue()}

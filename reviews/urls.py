@@ -1,5 +1,6 @@
 from django.urls import path
 
+from reviews.views import findings as findings_views
 from reviews.views import promotion as views
 from reviews.views import validation as validation_views
 
@@ -20,7 +21,28 @@ urlpatterns = [
         views.periodic_review_sign_view,
         name="periodic-review-sign",
     ),
-    path("findings/<int:pk>/resolve/", views.finding_resolve_view, name="finding-resolve"),
+    path("findings/", findings_views.finding_list_view, name="findings"),
+    path("findings/export.csv", findings_views.finding_export_csv, name="findings-csv"),
+    path("findings/<int:pk>/", findings_views.finding_detail_view, name="finding-detail"),
+    path("findings/<int:pk>/plan/", findings_views.finding_plan_view, name="finding-plan"),
+    path(
+        "findings/<int:pk>/actions/<int:action_pk>/done/",
+        findings_views.finding_action_done_view,
+        name="finding-action-done",
+    ),
+    path(
+        "findings/<int:pk>/remediated/",
+        findings_views.finding_remediate_view,
+        name="finding-remediate",
+    ),
+    path("findings/<int:pk>/verify/", findings_views.finding_verify_view, name="finding-verify"),
+    path("findings/<int:pk>/close/", findings_views.finding_close_view, name="finding-close"),
+    path(
+        "findings/<int:pk>/severity/",
+        findings_views.finding_severity_view,
+        name="finding-severity",
+    ),
+    path("findings/<int:pk>/owner/", findings_views.finding_owner_view, name="finding-owner"),
     path(
         "versions/<int:pk>/validations/",
         validation_views.validation_list_view,

@@ -415,3 +415,17 @@ __all__ = [
     "validator_user",
     "user_with_role",
 ]
+
+
+def remediate_and_verify(finding, *, owner_side, verifier, close_by=None):
+    """Take a finding through its flow with the services: remediated by ``owner_side``
+    (its owner or the model's team), verified by ``verifier`` (the second line), and
+    closed by ``close_by`` when given. Returns the finding as stored."""
+    from reviews.services import findings as findings_svc
+
+    findings_svc.finding_remediate(finding=finding, by=owner_side, note="Fixed and re-tested.")
+    findings_svc.finding_verify(finding=finding, by=verifier, note="Checked the re-test.")
+    if close_by is not None:
+        findings_svc.finding_close(finding=finding, by=close_by, note="Verified; closing.")
+    finding.refresh_from_db()
+    return finding

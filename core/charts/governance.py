@@ -150,3 +150,40 @@ def policy_matrix_heatmap(
         )
     )
     return fig
+
+
+SEVERITY_COLOURS = {
+    "low": "#9fb3c8",
+    "medium": "#e0a526",
+    "high": "#d9622b",
+    "critical": "#a61b1b",
+}
+
+
+def findings_ageing(ageing: Mapping[str, Mapping[str, int]]) -> go.Figure:
+    """Stacked bars: findings still to deal with, by age since opening (x) and
+    severity (stacks), from ``core.finding_rules.ageing``."""
+    buckets = list(ageing)
+    severities = list(next(iter(ageing.values()), {}).keys()) if ageing else []
+    fig = go.Figure()
+    for severity in severities:
+        fig.add_trace(
+            go.Bar(
+                name=severity.capitalize(),
+                x=buckets,
+                y=[ageing[b][severity] for b in buckets],
+                marker={"color": SEVERITY_COLOURS.get(severity, "#5b7aa6")},
+                hovertemplate=f"{severity}: %{{y}} finding(s) aged %{{x}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        **base_layout(
+            barmode="stack",
+            height=280,
+            margin={"l": 40, "r": 8, "t": 8, "b": 40},
+            legend={"orientation": "h", "y": -0.2},
+            xaxis={"title": {"text": "Age since opened"}},
+            yaxis={"title": {"text": "Findings"}, "rangemode": "tozero"},
+        )
+    )
+    return fig

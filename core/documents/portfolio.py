@@ -59,19 +59,25 @@ def _reviews(f: Facts) -> list[Block]:
 
 def _findings(f: Facts) -> list[Block]:
     rows = f["findings_open"]
-    blocks = [table(["Age", "Open findings"], f["findings_by_age"])]
+    blocks = [table(["Age", "Low", "Medium", "High", "Critical", "All"], f["findings_by_age"])]
     if rows:
         blocks.append(
-            table(["Use case", "Model version", "Finding", "Source", "Opened", "Age (days)"], rows)
+            table(
+                [
+                    "Use case and version",
+                    "Finding",
+                    "Severity",
+                    "Status",
+                    "Owner",
+                    "Age (days)",
+                    "Due",
+                    "Overdue",
+                ],
+                rows,
+            )
         )
     else:
         blocks.append(text("No finding is open."))
-    blocks.append(
-        missing(
-            "The records hold no severity for findings yet: they are grouped by age and "
-            "source, not by severity."
-        )
-    )
     return blocks
 
 
@@ -109,8 +115,10 @@ PORTFOLIO_SECTIONS = {
         ),
         SectionSpec(
             "findings",
-            "Open findings by age",
-            "Findings raised by validation, bias summaries, monitoring and reviews.",
+            "Open findings by severity and age",
+            "Findings neither verified nor closed (open, planned, remediated, or their risk "
+            "accepted), raised by validation, bias summaries, monitoring, experiments, "
+            "reviews and audits.",
             _findings,
         ),
         SectionSpec(

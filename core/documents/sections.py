@@ -341,10 +341,16 @@ def _card_caveats(f: Facts) -> list[Block]:
         if v and v.get("limitations")
         else [missing("No limitations are recorded (validation).")]
     )
-    open_findings = [r for r in f.get("findings") or [] if r["status"] != "Resolved"]
+    open_findings = [r for r in f.get("findings") or [] if r.get("open", True)]
     if open_findings:
         blocks.append(
-            table(["Open finding", "Source"], [[r["title"], r["source"]] for r in open_findings])
+            table(
+                ["Open finding", "Severity", "Source", "Status"],
+                [
+                    [r["title"], r.get("severity", ""), r["source"], r["status"]]
+                    for r in open_findings
+                ],
+            )
         )
     return blocks
 

@@ -132,9 +132,18 @@ def findings_blocks(f: Facts) -> list[Block]:
         return [text("No finding has been raised on this version.")]
     return [
         table(
-            ["#", "Source", "Finding", "Status", "Opened", "Resolution"],
+            ["#", "Severity", "Source", "Finding", "Status", "Opened", "Due", "Closing note"],
             [
-                [r["id"], r["source"], r["title"], r["status"], r["opened_at"], r["resolution"]]
+                [
+                    r["id"],
+                    r.get("severity", ""),
+                    r["source"],
+                    r["title"],
+                    r["status"],
+                    r["opened_at"],
+                    r.get("due_on", ""),
+                    r["resolution"],
+                ]
                 for r in rows
             ],
         )

@@ -304,8 +304,11 @@ def version_facts(version: ModelVersion) -> tuple[dict, dict, list]:
             {
                 "id": f.pk,
                 "source": f.get_source_display(),
+                "severity": f.get_severity_display(),
                 "title": f.title,
                 "status": f.get_status_display(),
+                "open": f.status not in (Finding.Status.VERIFIED, Finding.Status.CLOSED),
+                "due_on": f.due_on.isoformat() if f.due_on else "",
                 "opened_at": _when(f.opened_at),
                 "resolution": f.resolution,
             }

@@ -1,7 +1,7 @@
 """The facts of the portfolio report for senior management (PRA SS1/23: board-level
 reporting of model risk), as of one day: the inventory by risk tier and criticality,
-the versions in production past their periodic review, open findings by age, overdue
-obligations and open drift alerts. Plain data: every age is counted to the report's
+the versions in production past their periodic review, open findings by severity and
+age, overdue obligations and open drift alerts. Plain data: every age is counted to the report's
 date, so the same records on the same day give the same report."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from core import finding_rules as fr
 from core.audit_chain import iso_utc
 from core.charts.governance import portfolio_heatmap
 from governance.selectors.obligations import obligations_overdue
@@ -22,18 +23,10 @@ from reviews.models import Finding
 from reviews.selectors.periodic import periodic_review_rows
 
 OPEN_ALERTS = (DriftAlert.Status.OPEN, DriftAlert.Status.ACKNOWLEDGED)
-AGE_BUCKETS = ((30, "0-30 days"), (90, "31-90 days"), (180, "91-180 days"), (None, "over 180 days"))
 
 
 def _day(moment) -> str:
     return iso_utc(moment)[:10] if moment else ""
-
-
-def _bucket(days: int) -> str:
-    for limit, label in AGE_BUCKETS:
-        if limit is None or days <= limit:
-            return label
-    return AGE_BUCKETS[-1][1]
 
 
 def _inventory() -> dict[str, Any]:
@@ -79,28 +72,37 @@ def _reviews_overdue(as_of: date) -> list[list[Any]]:
 
 
 def _findings(as_of: date) -> tuple[list[list[Any]], list[list[Any]], list[dict]]:
-    open_findings = (
-        Finding.objects.filter(status=Finding.Status.OPEN)
-        .select_related("model_version__model__use_case")
+    """The findings still to deal with (neither verified nor closed) opened by
+    ``as_of``: one row each, and a table of counts by age (rows) and severity."""
+    still_open = (
+        Finding.objects.exclude(status__in=[fr.VERIFIED, fr.CLOSED])
+        .filter(opened_at__date__lte=as_of)
+        .select_related("model_version__model__use_case", "owner")
         .order_by("opened_at", "pk")
     )
-    rows, buckets, sources = [], {label: 0 for _, label in AGE_BUCKETS}, []
-    for f in open_findings:
+    rows, ages, sources = [], [], []
+    for f in still_open:
         age = max(0, (as_of - f.opened_at.date()).days) if f.opened_at else 0
-        buckets[_bucket(age)] += 1
+        ages.append((f.severity, age))
         version = f.model_version
         rows.append(
             [
-                version.model.use_case.name,
-                f"{version.model.name} {version.version_label}",
-                f.title,
-                f.get_source_display(),
-                _day(f.opened_at),
+                f"{version.model.use_case.name} ({version.model.name} {version.version_label})",
+                f"{f.title} ({f.get_source_display()}, opened {_day(f.opened_at)})",
+                f.get_severity_display(),
+                f.get_status_display(),
+                f.owner.get_username() if f.owner else "",
                 age,
+                f.due_on.isoformat() if f.due_on else "",
+                "yes" if fr.is_overdue(f.status, f.due_on, as_of) else "no",
             ]
         )
         sources.append({"record": f"reviews.finding#{f.pk}"})
-    return rows, [[label, n] for label, n in buckets.items()], sources
+    by_age = [
+        [bucket, *counts.values(), sum(counts.values())]
+        for bucket, counts in fr.ageing(ages).items()
+    ]
+    return rows, by_age, sources
 
 
 def _obligations(as_of: date) -> tuple[list[list[Any]], list[dict]]:

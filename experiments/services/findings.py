@@ -9,7 +9,7 @@ from __future__ import annotations
 from experiments import selectors as sel
 from experiments.models import Experiment
 from reviews.models import Finding
-from reviews.services.promotion import finding_open
+from reviews.services.findings import finding_open
 
 
 def experiment_outcome_finding(experiment: Experiment) -> Finding | None:
@@ -25,6 +25,7 @@ def experiment_outcome_finding(experiment: Experiment) -> Finding | None:
         title=f"Experiment #{experiment.pk} ({experiment.name}): {result.get('verdict', '')}; "
         "its result does not support promoting this version."[:300],
         source=Finding.Source.EXPERIMENT,
+        severity=Finding.Severity.MEDIUM,
         detail={
             "experiment": experiment.pk,
             "decision": result.get("decision", ""),

@@ -11,7 +11,7 @@ from core import fairness
 from fairness.models import BiasSummary
 from inventory.models import ModelVersion
 from reviews.models import Finding
-from reviews.services.promotion import finding_open
+from reviews.services.findings import finding_open
 
 
 def _flip_predictions(counts: fairness.GroupCounts) -> fairness.GroupCounts:
@@ -97,6 +97,7 @@ def _open_findings(summary: BiasSummary, result: dict, version: ModelVersion) ->
             by=None,
             title=title[:300],
             source=Finding.Source.BIAS,
+            severity=Finding.Severity.HIGH,
             detail={
                 "summary": summary.pk,
                 "dataset": summary.dataset_id,

@@ -210,6 +210,83 @@ class PolicyCell(models.Model):
         ).exists()
 
 
+class PolicyFindingRule(models.Model):
+    """What a policy version says about findings of one severity (issue 16): the days
+    the owner has to remediate, the lowest authority that may accept the risk instead
+    and for how long at most, and the moves an unresolved finding blocks. Frozen with
+    its version; a version without rows follows ``core.finding_rules.DEFAULT_RULES``."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    class Authority(models.TextChoices):
+        RISK_OFFICER = "risk-officer", "Risk officer"
+        GOVERNANCE_LEAD = "governance-lead", "Governance lead"
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="finding_rules"
+    )
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    remediation_days = models.PositiveIntegerField(
+        help_text="Days from opening the owner has to remediate."
+    )
+    acceptance_authority = models.CharField(
+        max_length=20,
+        choices=Authority.choices,
+        help_text="The lowest role that may accept the risk instead of remediating.",
+    )
+    acceptance_max_days = models.PositiveIntegerField(
+        help_text="The longest an acceptance of this severity may run."
+    )
+    blocks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The environments an unresolved finding of this severity keeps the "
+        "version out of (dev, qa, preprod, prod).",
+    )
+
+    class Meta:
+        ordering = ["version", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "severity"], name="policyfindingrule_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.get_severity_display()} findings"
+
+    def save(self, *args, **kwargs):
+        if self._version_published():
+            raise ValidationError(
+                "The finding rules of a published policy version cannot be changed."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._version_published():
+            raise ValidationError(
+                "The finding rules of a published policy version cannot be deleted."
+            )
+        return super().delete(*args, **kwargs)
+
+    def _version_published(self) -> bool:
+        return PolicyVersion.objects.filter(
+            pk=self.version_id, status=PolicyVersion.Status.PUBLISHED
+        ).exists()
+
+    def as_row(self) -> dict:
+        return {
+            "remediation_days": self.remediation_days,
+            "acceptance_authority": self.acceptance_authority,
+            "acceptance_max_days": self.acceptance_max_days,
+            "blocks": list(self.blocks or []),
+        }
+
+
 class Requirement(models.Model):
     """One requirement of a regulation (e.g. GDPR's right to object to automated
     decision-making), mapped to the considerations it needs a minimum level on."""

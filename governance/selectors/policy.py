@@ -6,13 +6,14 @@ from typing import Any, NamedTuple
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from core import policy_rules
+from core import finding_rules, policy_rules
 from core.memo import memoized
 from governance.models import (
     Consideration,
     Measure,
     Policy,
     PolicyCell,
+    PolicyFindingRule,
     PolicyVersion,
     Requirement,
     RequirementMinimum,
@@ -111,6 +112,27 @@ def policy_published_latest(*, policy: Policy | None = None) -> PolicyVersion | 
         .order_by("-number")
         .first()
     )
+
+
+def policy_finding_rule_rows(version: PolicyVersion | None) -> dict[str, dict[str, Any]]:
+    """A version's finding rules as {severity: row}, the product's defaults for any
+    severity it has no row for (a version published before finding rules existed)."""
+    rows = {s: r.to_dict() for s, r in finding_rules.DEFAULT_RULES.items()}
+    if version is not None:
+        for rule in PolicyFindingRule.objects.filter(version=version):
+            rows[rule.severity] = {"severity": rule.severity, **rule.as_row()}
+    return {s: {k: v for k, v in rows[s].items() if k != "severity"} for s in rows}
+
+
+@memoized
+def policy_finding_rules(
+    version: PolicyVersion | None = None,
+) -> dict[str, finding_rules.SeverityRule]:
+    """What the policy says about findings, per severity: the latest published
+    version's rules (default), or ``version``'s."""
+    if version is None:
+        version = policy_published_latest()
+    return finding_rules.rules_from_rows(policy_finding_rule_rows(version))
 
 
 def policy_draft(*, policy: Policy) -> PolicyVersion | None:

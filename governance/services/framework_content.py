@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.db.models import Max
 from django.utils import timezone
 
-from core import ethics_rules, policy_rules, risk_engine
+from core import ethics_rules, finding_rules, policy_rules, risk_engine
 from governance.models import (
     EthicsAnswerSet,
     EthicsApproval,
@@ -28,7 +28,13 @@ from governance.models import (
     RiskRuleCondition,
 )
 from governance.selectors import ethics_question_list, risk_question_as_engine
-from governance.selectors.policy import consideration_choices, measure_map, policy_version_cells
+from governance.selectors.policy import (
+    consideration_choices,
+    measure_map,
+    policy_finding_rule_rows,
+    policy_version_cells,
+)
+from governance.services.policy import finding_rules_write
 from inventory.choices import Criticality, RiskTier
 
 
@@ -64,7 +70,11 @@ def policy_publish_content(*, version: PolicyVersion, note: str) -> dict:
         cells.append(
             [cell.tier, cell.consideration.code, cell.level, measure.text, dict(measure.parameters)]
         )
-    return {"policy_version": version.pk, "note": note, "cells": cells}
+    rules = policy_finding_rule_rows(version)
+    problems = finding_rules.validate_rules(rules)
+    if problems:
+        raise ValidationError(problems)
+    return {"policy_version": version.pk, "note": note, "cells": cells, "finding_rules": rules}
 
 
 def policy_cells_levels(version: PolicyVersion) -> list[list]:
@@ -85,6 +95,12 @@ def policy_publish_apply(*, content: dict, by: User) -> PolicyVersion:
         raise ValidationError("The proposed draft is no longer a draft; nothing was published.")
     if policy_cells_levels(version) != [c[:3] for c in content["cells"]]:
         raise ValidationError("The draft's cells changed since it was proposed; propose it again.")
+    # Proposals made before finding rules carry none.
+    if "finding_rules" in content and policy_finding_rule_rows(version) != content["finding_rules"]:
+        raise ValidationError(
+            "The draft's finding rules changed since it was proposed; propose it again."
+        )
+    finding_rules_write(version, policy_finding_rule_rows(version))
     frozen = {(c[0], c[1]): (c[3], c[4]) for c in content["cells"]}
     cells = list(version.cells.select_related("consideration"))
     for cell in cells:

@@ -17,11 +17,16 @@ from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
-from core import policy_rules
-from governance.models import Consideration, FrameworkChange, Policy, PolicyCell, PolicyVersion
-from governance.selectors.policy import (
-    consideration_choices,
+from core import finding_rules, policy_rules
+from governance.models import (
+    Consideration,
+    FrameworkChange,
+    Policy,
+    PolicyCell,
+    PolicyFindingRule,
+    PolicyVersion,
 )
+from governance.selectors.policy import consideration_choices, policy_finding_rule_rows
 from inventory.choices import RiskTier
 
 
@@ -82,7 +87,46 @@ def policy_draft_create(*, policy: Policy, by: User) -> PolicyVersion:
             )
             for c in base.cells.all()
         )
+    finding_rules_write(draft, policy_finding_rule_rows(base))
     return draft
+
+
+def finding_rules_write(version: PolicyVersion, rows: Mapping[str, Mapping]) -> None:
+    existing = {r.severity: r for r in version.finding_rules.all()}
+    for severity in finding_rules.SEVERITIES:
+        row = rows[severity]
+        rule = existing.get(severity) or PolicyFindingRule(version=version, severity=severity)
+        rule.remediation_days = row["remediation_days"]
+        rule.acceptance_authority = row["acceptance_authority"]
+        rule.acceptance_max_days = row["acceptance_max_days"]
+        rule.blocks = [m for m in finding_rules.MOVES if m in row["blocks"]]
+        rule.full_clean()
+        rule.save()
+
+
+@transaction.atomic
+def policy_finding_rules_set(
+    *, version: PolicyVersion, rules: Mapping[str, Mapping], by: User
+) -> PolicyVersion:
+    """Set what a draft says about findings of some severities ({severity:
+    {remediation_days, acceptance_authority, acceptance_max_days, blocks}}); the other
+    severities keep theirs. The whole set is checked (``core.finding_rules``): a higher
+    severity never gets longer to remediate, a lower accepting authority or fewer
+    blocked moves than a lower one. PermissionDenied for anyone but a governance lead;
+    ValidationError (under ``finding_rules``) for a published or proposed version or a
+    bad rule. Nothing is written on any refusal."""
+    _require_lead(by)
+    version = _locked_draft(version)
+    if not rules:
+        raise ValidationError({"finding_rules": ["Give at least one severity's rule."]})
+    merged = policy_finding_rule_rows(version)
+    for severity, row in rules.items():
+        merged[severity] = dict(row)
+    errors = finding_rules.validate_rules(merged)
+    if errors:
+        raise ValidationError(errors)
+    finding_rules_write(version, merged)
+    return version
 
 
 def _clean_cells(

@@ -28,13 +28,14 @@ from accounts.web import (
     refused,
     role_required,
 )
-from core import policy_rules
+from core import finding_rules, policy_rules
 from core.charts import governance as charts
-from governance.models import PolicyVersion
+from governance.models import PolicyFindingRule, PolicyVersion
 from governance.selectors import (
     consideration_choices,
     policy_default,
     policy_draft,
+    policy_finding_rule_rows,
     policy_published_latest,
     policy_version_cells,
     policy_version_diff,
@@ -46,6 +47,7 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
+    policy_finding_rules_set,
     policy_publish_propose,
 )
 from governance.services.framework_changes import framework_change_pending_for, policy_target
@@ -75,6 +77,73 @@ class PolicyCellsForm(forms.Form):
 
     def cells(self) -> dict[tuple[int, str], str]:
         return {(t, c): self.cleaned_data.get(_cell_field(t, c), "") for t, c in self.keys}
+
+
+class FindingRulesForm(forms.Form):
+    """Per severity: days to remediate, the lowest accepting authority, the longest
+    acceptance and the moves an unresolved finding blocks (``<field>_<severity>``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for severity in finding_rules.SEVERITIES:
+            self.fields[f"remediation_days_{severity}"] = forms.IntegerField(
+                label=f"{severity.capitalize()}: days to remediate", min_value=1
+            )
+            self.fields[f"acceptance_authority_{severity}"] = forms.ChoiceField(
+                label=f"{severity.capitalize()}: accepted by",
+                choices=PolicyFindingRule.Authority.choices,
+            )
+            self.fields[f"acceptance_max_days_{severity}"] = forms.IntegerField(
+                label=f"{severity.capitalize()}: longest acceptance (days)", min_value=1
+            )
+            self.fields[f"blocks_{severity}"] = forms.MultipleChoiceField(
+                label=f"{severity.capitalize()}: blocks the moves into",
+                choices=[(m, m) for m in finding_rules.MOVES],
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+
+    @staticmethod
+    def initial_from(rows: dict) -> dict:
+        return {
+            f"{field}_{severity}": row[field]
+            for severity, row in rows.items()
+            for field in (
+                "remediation_days",
+                "acceptance_authority",
+                "acceptance_max_days",
+                "blocks",
+            )
+        }
+
+    def rows(self) -> dict:
+        data = self.cleaned_data
+        return {
+            s: {
+                "remediation_days": data[f"remediation_days_{s}"],
+                "acceptance_authority": data[f"acceptance_authority_{s}"],
+                "acceptance_max_days": data[f"acceptance_max_days_{s}"],
+                "blocks": list(data[f"blocks_{s}"]),
+            }
+            for s in finding_rules.SEVERITIES
+        }
+
+    def by_severity(self) -> list[tuple[str, list]]:
+        return [
+            (
+                s,
+                [
+                    self[f"{f}_{s}"]
+                    for f in (
+                        "remediation_days",
+                        "acceptance_authority",
+                        "acceptance_max_days",
+                        "blocks",
+                    )
+                ],
+            )
+            for s in finding_rules.SEVERITIES
+        ]
 
 
 class PolicyPublishForm(forms.Form):
@@ -120,6 +189,7 @@ def _overview_page(request: HttpRequest, *, refusal: str | None = None) -> HttpR
             "policy": policy,
             "version": published,
             "rows": policy_version_matrix(published) if published else [],
+            "finding_rules": policy_finding_rule_rows(published) if published else {},
             "tiers": RiskTier.choices,
             "heatmap": heatmap,
             "versions": policy_version_list(policy=policy) if policy else [],
@@ -193,7 +263,15 @@ def policy_version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_version(
-    request, version, cells_form, publish_form, is_lead, *, refusal=None, refusal_for=""
+    request,
+    version,
+    cells_form,
+    publish_form,
+    is_lead,
+    *,
+    refusal=None,
+    refusal_for="",
+    rules_form=None,
 ) -> HttpResponse:
     considerations = consideration_choices()
     rows = policy_version_matrix(version)
@@ -219,6 +297,16 @@ def _render_version(
             "versions": policy_version_list(policy=version.policy),
             "draft": policy_draft(policy=version.policy),
             "cells_form": cells_form,
+            "finding_rules": policy_finding_rule_rows(version),
+            "rules_form": rules_form
+            if rules_form is not None
+            else (
+                FindingRulesForm(
+                    initial=FindingRulesForm.initial_from(policy_finding_rule_rows(version))
+                )
+                if cells_form is not None
+                else None
+            ),
             "publish_form": publish_form,
             "is_lead": is_lead,
             "is_overview": False,
@@ -302,3 +390,44 @@ def policy_diff(request: HttpRequest) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+@role_required
+@require_POST
+def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a draft's finding rules (governance leads); a refusal on the page with the
+    reason, nothing saved."""
+    _require_lead(request)
+    version = _version_or_404(pk)
+    form = FindingRulesForm(request.POST)
+    considerations = consideration_choices()
+
+    def page(*, refusal=None, status=400):
+        cells_form = None
+        if version.is_draft:
+            initial = {
+                _cell_field(t, c): level for (t, c), level in policy_version_cells(version).items()
+            }
+            cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
+        response = _render_version(
+            request,
+            version,
+            cells_form,
+            None,
+            True,
+            refusal=refusal,
+            refusal_for="finding-rules",
+            rules_form=form,
+        )
+        response.status_code = status
+        return response
+
+    if not form.is_valid():
+        return page()
+    try:
+        policy_finding_rules_set(version=version, rules=form.rows(), by=request.user)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return refused(request, page, exc)
+    messages.success(request, "The draft's finding rules are saved.")
+    return redirect("governance:policy-version", pk=version.pk)

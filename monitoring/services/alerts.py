@@ -19,7 +19,7 @@ from monitoring.models import DriftAlert, DriftAlertEvent, MonitoringConfig, Mon
 from monitoring.services.emails import notify_alert
 from monitoring.services.policy import DEFAULT_PERFORMANCE_MIN_ROWS, can_handle_alert
 from reviews.models import Finding
-from reviews.services.promotion import finding_open
+from reviews.services.findings import finding_open
 
 _DRIFT_DETAIL_KEYS = ("psi", "ks_pvalue", "chi2_pvalue", "ks_statistic", "cramers_v")
 
@@ -158,6 +158,7 @@ def _alert_open(config, window, breach, now, *, queue_emails: bool = True) -> Dr
         by=None,
         title=f"Monitoring: {alert.message}"[:300],
         source=Finding.Source.MONITORING,
+        severity=Finding.Severity.MEDIUM,
         detail={
             "alert": alert.pk,
             "feature": alert.feature,
@@ -216,19 +217,19 @@ def drift_alert_acknowledge(*, alert: DriftAlert, by: User, reason: str) -> Drif
 
 @transaction.atomic
 def drift_alert_resolve(*, alert: DriftAlert, by: User, reason: str) -> DriftAlert:
-    """Resolve an alert with a reason; a later breach opens a new one. Its finding is
-    resolved too when ``by`` may resolve findings (risk officers, governance leads)."""
+    """Resolve an alert with a reason; a later breach opens a new one. Its finding (when
+    no other alert of it is open) is marked remediated by ``by``: someone else from the
+    second line verifies it before it stops counting."""
     alert = _alert_move(alert=alert, by=by, reason=reason, to=DriftAlert.Status.RESOLVED)
     finding = alert.finding
-    if finding is not None and finding.status == Finding.Status.OPEN:
-        from reviews import permissions
-        from reviews.services.promotion import finding_resolve
+    if finding is not None and finding.status in (Finding.Status.OPEN, Finding.Status.PLANNED):
+        from reviews.services.findings import finding_remediated_by_source
 
         others = DriftAlert.objects.filter(finding=finding).exclude(
             status=DriftAlert.Status.RESOLVED
         )
-        if permissions.can_resolve_finding(by) and not others.exists():
-            finding_resolve(
-                finding=finding, by=by, resolution=f"Monitoring alert resolved: {reason}"
+        if not others.exists():
+            finding_remediated_by_source(
+                finding=finding, by=by, note=f"Monitoring alert resolved: {reason}"
             )
     return alert

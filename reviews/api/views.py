@@ -28,8 +28,8 @@ from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
-from reviews.filters import FindingFilterSet, GateCallFilterSet, PromotionRequestFilterSet
-from reviews.models import Finding, GateCall, PromotionRequest, Signature
+from reviews.filters import GateCallFilterSet, PromotionRequestFilterSet
+from reviews.models import GateCall, PromotionRequest, Signature
 from reviews.selectors import promotion as sel
 from reviews.selectors.gate_client import CONTENT_TYPE, gate_client_file
 from reviews.services import gate as gate_svc
@@ -232,64 +232,6 @@ class PromotionRequestViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSe
         data.is_valid(raise_exception=True)
         signature = svc.request_sign(request=obj, by=request.user, **data.validated_data)
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
-
-
-class FindingSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
-    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-
-    class Meta:
-        model = Finding
-        fields = [
-            "id",
-            "model_version",
-            "source",
-            "title",
-            "detail",
-            "status",
-            "opened_by",
-            "opened_at",
-            "resolved_by",
-            "resolved_at",
-            "resolution",
-        ]
-        read_only_fields = ["status", "opened_at", "resolved_at", "resolution", "source"]
-
-
-class ResolutionSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    resolution = serializers.CharField(max_length=4000)
-
-
-class FindingViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
-    serializer_class = FindingSerializer
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = FindingFilterSet
-    http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        return sel.finding_list() if has_any_role(self.request.user) else Finding.objects.none()
-
-    def create(self, request):
-        data = FindingSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        finding, _ = svc.finding_open(
-            version=v["model_version"],
-            by=request.user,
-            title=v["title"],
-            detail=v.get("detail") or {},
-        )
-        return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=ResolutionSerializer, responses=FindingSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        data = ResolutionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        finding = svc.finding_resolve(
-            finding=self.get_object(), by=request.user, **data.validated_data
-        )
-        return Response(FindingSerializer(finding).data)
 
 
 class GateInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):

@@ -244,67 +244,6 @@ class BlockingWaiver(AppendOnlyModel):
         return f"Waiver of {self.code} on request #{self.request_id}"
 
 
-class Finding(models.Model):
-    """Something wrong with a model version (a bias breach, a drift alert, a
-    validator's observation). An open finding blocks promotion until it is resolved
-    or waived on the request."""
-
-    class Source(models.TextChoices):
-        VALIDATION = "validation", "Validation"
-        BIAS = "bias", "Bias summary"
-        MONITORING = "monitoring", "Monitoring"
-        REVIEW = "review", "Periodic review"
-        EXPERIMENT = "experiment", "Experiment result"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-
-    model_version = models.ForeignKey(
-        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="findings"
-    )
-    source = models.CharField(max_length=12, choices=Source.choices)
-    title = models.CharField(max_length=300)
-    detail = models.JSONField(default=dict, blank=True)
-    key = models.CharField(
-        max_length=200,
-        blank=True,
-        help_text="Set by automated sources so that a re-run finds its finding again.",
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    opened_at = models.DateTimeField()
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.TextField(blank=True)
-    validation = models.ForeignKey(
-        "reviews.Validation",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="findings",
-        help_text="The signed validation that raised it (resolved, or its risk accepted "
-        "until a date, before production).",
-    )
-
-    class Meta:
-        ordering = ["-opened_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["model_version", "key"],
-                condition=models.Q(status="open") & ~models.Q(key=""),
-                name="finding_one_open_per_key",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Finding #{self.pk}: {self.title}"
-
-
 class GateCall(AppendOnlyModel):
     """One question of a deployment pipeline to the gate, and the answer."""
 

@@ -13,7 +13,7 @@ or its risk accepted until a date by the second line (``FindingAcceptance``).
 from django.conf import settings
 from django.db import models
 
-from audit.append_only import AppendOnlyError, AppendOnlyModel
+from audit.append_only import AppendOnlyError
 
 SIGNED_ONLY_ADDS = "A signed validation is never changed or deleted: record a new validation."
 
@@ -102,28 +102,3 @@ class Validation(models.Model):
             self.Conclusion.APPROVE,
             self.Conclusion.APPROVE_WITH_CONDITIONS,
         )
-
-
-class FindingAcceptance(AppendOnlyModel):
-    """The second line accepts the risk of an open validation finding until a date: the
-    finding stays open, and stops blocking production until ``expires_on`` has passed.
-    A signed act: its ``signature`` (meaning "risk accepted", password typed again)
-    binds the finding, the artifact, the reason and the expiry. Acceptances recorded
-    before acceptances were signed have none."""
-
-    finding = models.ForeignKey(
-        "reviews.Finding", on_delete=models.PROTECT, related_name="acceptances"
-    )
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    printed_name = models.CharField(max_length=300)
-    accepted_at = models.DateTimeField()
-    expires_on = models.DateField(help_text="The last day the acceptance counts.")
-    reason = models.TextField()
-
-    class Meta:
-        ordering = ["-accepted_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Risk of finding #{self.finding_id} accepted until {self.expires_on}"

@@ -13,6 +13,7 @@ from reviews.models import (
     BlockingWaiver,
     Finding,
     FindingAcceptance,
+    FindingEvent,
     PromotionRequest,
     Signature,
     Validation,
@@ -29,6 +30,33 @@ def _findings_of(version_id: int) -> dict[str, Finding]:
             "opened_by", "resolved_by"
         )
     }
+
+
+# The moves that take a finding out of the unresolved set a signature binds.
+FINDING_LEAVES = (
+    FindingEvent.Action.VERIFIED,
+    FindingEvent.Action.ACCEPTED,
+    FindingEvent.Action.CLOSED,
+)
+
+
+def _attribute_finding(out: dict[str, Any], finding: Finding, since) -> None:
+    """The latest move after ``since`` that took the finding out of the unresolved
+    set (verified, risk accepted, closed), else its closing, else its opening."""
+    event = (
+        FindingEvent.objects.filter(finding=finding, action__in=FINDING_LEAVES, at__gt=since)
+        .select_related("by")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if event is not None:
+        when, who = event.at, event.by
+    elif finding.resolved_at and finding.resolved_at > since:
+        when, who = finding.resolved_at, finding.resolved_by
+    else:
+        when, who = finding.opened_at, finding.opened_by
+    out["when"] = when.isoformat()
+    out["by"] = who.get_username() if who else "system"
 
 
 def attribute_change(change: dict[str, str], request: PromotionRequest, since) -> dict[str, Any]:
@@ -60,10 +88,7 @@ def attribute_change(change: dict[str, str], request: PromotionRequest, since) -
     elif change["what"] == "finding":
         finding = _findings_of(version.pk).get(str(change["key"]).lstrip("#"))
         if finding:
-            resolved = finding.resolved_at and finding.resolved_at > since
-            out["when"] = (finding.resolved_at if resolved else finding.opened_at).isoformat()
-            who = finding.resolved_by if resolved else finding.opened_by
-            out["by"] = who.get_username() if who else "system"
+            _attribute_finding(out, finding, since)
     elif change["what"] == "validation":
         _attribute_validation(out, version, since)
     elif change["what"] == "acceptance":

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_any_role, has_role
 from accounts.roles import SIGNING_ROLES, SIGNING_TASK_ROLES, Role, role_names
+from core import finding_rules as fr
 from core import promotion_rules as rules
 from core.memo import memoized
 from governance.models import Obligation
@@ -40,6 +41,7 @@ from reviews.selectors.changes import (
     findings_opened_after,
     findings_opened_after_approval,
 )
+from reviews.selectors.findings import findings_blocking
 from reviews.selectors.periodic import (  # noqa: F401  (moved there; read as sel.* too)
     ReviewStatus,
     latest_approved,
@@ -85,16 +87,14 @@ def active_obligations(use_case: UseCase, version: ModelVersion | None = None) -
 
 
 def open_findings(version: ModelVersion) -> QuerySet[Finding]:
-    return Finding.objects.filter(model_version=version, status=Finding.Status.OPEN)
-
-
-def finding_list(*, version: ModelVersion | None = None, status: str | None = None):
-    qs = Finding.objects.select_related("model_version__model__use_case", "opened_by")
-    if version is not None:
-        qs = qs.filter(model_version=version)
-    if status:
-        qs = qs.filter(status=status)
-    return qs
+    """The version's findings that are neither verified nor closed (open, planned,
+    remediated, or their risk accepted): what a signature binds as "open", as it did
+    before findings had a flow (progress through the plan changes nothing it binds; a
+    verification or a closing does; a validation finding's acceptance is bound on its
+    own)."""
+    return Finding.objects.filter(model_version=version).exclude(
+        status__in=[fr.VERIFIED, fr.CLOSED]
+    )
 
 
 def eligible_by_slot(use_case: UseCase, slots: list[str]) -> dict[str, list[int]]:
@@ -153,7 +153,7 @@ def signing_manifest(
         "target": request.to_environment,
         "obligations": sorted(obligations, key=lambda o: o["key"]),
         "findings": [
-            {"key": f"#{f.pk}", "status": f.status, "title": f.title}
+            {"key": f"#{f.pk}", "status": "open", "title": f.title}
             for f in open_findings(version).order_by("pk")
         ],
         "waivers": [
@@ -428,10 +428,11 @@ def _blocking(
         target=request.to_environment,
         obligations=owed,
         raci_problems=[v.message for v in raci.violations],
-        # Validation findings block production only (validation_blocking_items).
+        # Validation findings: validation_blocking_items. The others block the moves
+        # the policy names for their severity, until verified or their risk accepted.
         open_findings=[
             {"id": f.pk, "title": f.title}
-            for f in open_findings(version).filter(validation__isnull=True)
+            for f in findings_blocking(version, request.to_environment, validation=False)
         ],
         missing_fields=version_missing_fields(version),
         eligible_by_slot={slot: [u.pk for u in us] for slot, us in eligible.items()},

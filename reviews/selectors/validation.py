@@ -24,20 +24,18 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_role
-from accounts.roles import SECOND_LINE, VALIDATION_ROLES, Role
+from accounts.roles import VALIDATION_ROLES, Role
+from core import finding_rules as fr
 from core import policy_rules
 from core import promotion_rules as rules
 from core.memo import memoized
-from governance.models import RaciAssignment, RaciTask
+from governance.models import RaciAssignment
 from governance.selectors.obligations import obligations_for_rules
-from governance.selectors.policy import policy_requirements_for
-from governance.selectors.raci import raci_people_for
+from governance.selectors.policy import policy_finding_rules, policy_requirements_for
 from inventory.models import ModelVersion
-from reviews.models import Finding, FindingAcceptance, Validation
+from reviews.models import Finding, Validation
+from reviews.selectors.independence import developer_relation
 
-# The RACI tasks of building the model: who is Responsible or Accountable for one of
-# them develops it, and so does not validate it.
-DEVELOPMENT_TASKS = ("data-preparation", "data-modeling", "productionalization")
 # The moves that need a signed validation when the policy asks for one, and the move
 # before which validation findings must be resolved or accepted.
 VALIDATED_BEFORE = ("preprod", "prod")
@@ -72,25 +70,6 @@ def _named_for_validation(use_case) -> set[int]:
             use_case=use_case, role__code="validation", user__isnull=False
         ).values_list("user_id", flat=True)
     )
-
-
-def developer_relation(user: AnyUser, version: ModelVersion) -> str | None:
-    """How ``user`` takes part in developing ``version`` (a member of its use case's
-    team, the technical owner, an author or the registrant, Responsible or Accountable
-    for a development task in the RACI), as words for a refusal, or None when they do
-    not. Whoever develops a model neither validates it nor accepts its findings."""
-    use_case = version.model.use_case
-    if use_case.team.members.filter(pk=user.pk).exists():
-        return f"a member of {use_case.team}, the team that develops this use case"
-    if user.pk == use_case.technical_owner_id:
-        return "the use case's technical owner"
-    if user.pk == version.registered_by_id or version.authors.filter(pk=user.pk).exists():
-        return "an author or the registrant of this version"
-    for task in DEVELOPMENT_TASKS:
-        if any(u.pk == user.pk for u in raci_people_for(use_case=use_case, task_code=task)):
-            name = RaciTask.objects.filter(code=task).values_list("name", flat=True).first()
-            return f"Responsible or Accountable for {name or task} in the use case's RACI"
-    return None
 
 
 def validator_refusal(user: AnyUser, version: ModelVersion) -> str | None:
@@ -161,74 +140,23 @@ def validation_manifest(validation: Validation) -> dict:
     }
 
 
-def acceptance_current(finding: Finding, *, today: date | None = None):
-    """The risk acceptance that counts for the finding today (not expired), or None."""
-    today = today or timezone.localdate()
-    return (
-        FindingAcceptance.objects.filter(finding=finding, expires_on__gte=today)
-        .select_related("accepted_by")
-        .order_by("-expires_on", "-id")
-        .first()
-    )
-
-
-def finding_accept_refusal(user: AnyUser, finding: Finding) -> str | None:
-    """Why ``user`` may not accept the risk of the validation finding now, or None.
-    Accepting a finding's risk is the second line's signed act, by someone outside the
-    team that develops the model and not the validator who raised it."""
-    if not user.is_authenticated or not has_role(user, *SECOND_LINE):
-        if has_role(user, Role.DATA_SCIENTIST):
-            return (
-                "Data scientists develop models; the risk of a validation finding is accepted "
-                "by a risk officer or a governance lead, never by the model's developers."
-            )
-        if has_role(user, *VALIDATION_ROLES):
-            return (
-                "Validators raise findings; a risk officer or a governance lead accepts their risk."
-            )
-        return "Only risk officers and governance leads accept the risk of a validation finding."
-    relation = developer_relation(user, finding.model_version)
-    if relation:
-        return (
-            f"You are {relation}: the risk of a finding on a model is accepted by someone "
-            "outside the team that develops it."
-        )
-    if finding.validation_id and finding.validation.validator_id == user.pk:
-        return "You raised this finding in your validation: someone else accepts its risk."
-    return None
-
-
-def acceptance_manifest(
-    finding: Finding, *, by_id: int, reason: str, expires_on: date
-) -> dict[str, Any]:
-    """What a risk acceptance's signature binds: the finding as it reads, the validation
-    that raised it, the version and its artifact, the reason and the expiry."""
-    version = finding.model_version
-    return {
-        "finding": finding.pk,
-        "title": finding.title,
-        "validation": finding.validation_id,
-        "model_version": version.pk,
-        "version_label": version.version_label,
-        "artifact_sha256": version.artifact_sha256,
-        "accepted_by": by_id,
-        "reason": reason,
-        "expires_on": expires_on.isoformat(),
-    }
-
-
 def validation_findings_open(version: ModelVersion) -> QuerySet[Finding]:
-    """Open findings raised by a signed validation of the version."""
+    """Findings raised by a signed validation of the version that are neither verified
+    nor closed (unresolved, or their risk accepted)."""
     return (
         Finding.objects.filter(
-            model_version=version, status=Finding.Status.OPEN, validation__isnull=False
+            model_version=version,
+            status__in=[*fr.UNRESOLVED, fr.ACCEPTED],
+            validation__isnull=False,
         )
         .prefetch_related("acceptances")
         .order_by("pk")
     )
 
 
-def _finding_item(finding: Finding, today: date) -> tuple[str, str] | None:
+def _finding_item(finding: Finding, today: date, rules_: dict) -> tuple[str, str] | None:
+    if FINDINGS_BEFORE not in rules_[finding.severity].blocks:
+        return None  # the policy lets a finding of this severity into production
     # The acceptances are prefetched (validation_findings_open): no query per finding.
     acceptances = sorted(finding.acceptances.all(), key=lambda a: (a.expires_on, a.pk))
     if any(a.expires_on >= today for a in acceptances):
@@ -237,13 +165,14 @@ def _finding_item(finding: Finding, today: date) -> tuple[str, str] | None:
     if last is not None:
         why = (
             f"its risk acceptance by {last.printed_name} expired on {last.expires_on}; "
-            "resolve it or have the second line accept it again"
+            "remediate it or have the second line accept it again"
         )
     else:
-        why = "resolve it, or have a risk officer or governance lead accept its risk until a date"
+        why = "remediate it (verified by the second line), or have its risk accepted until a date"
     return (
         f"validation-finding:{finding.pk}",
-        f"Validation finding #{finding.pk} is open ({finding.title}): {why}, before production.",
+        f"Validation finding #{finding.pk} ({finding.severity}) is "
+        f"{finding.get_status_display().lower()} ({finding.title}): {why}, before production.",
     )
 
 
@@ -292,8 +221,9 @@ def validation_blocking(
             )
     if target_env == FINDINGS_BEFORE:
         today = today or timezone.localdate()
+        severity_rules = policy_finding_rules()
         for finding in validation_findings_open(version):
-            item = _finding_item(finding, today)
+            item = _finding_item(finding, today, severity_rules)
             if item:
                 items.append(item)
     return items
@@ -336,6 +266,11 @@ def validations_bound(version: ModelVersion, target_env: str) -> list[dict[str, 
     ]
 
 
+def _acceptance_current(finding: Finding, today: date):
+    current = [a for a in finding.acceptances.all() if a.expires_on >= today]
+    return max(current, key=lambda a: (a.expires_on, a.pk)) if current else None
+
+
 def acceptances_bound(
     version: ModelVersion, target_env: str, *, today: date | None = None
 ) -> list[dict[str, Any]]:
@@ -347,7 +282,7 @@ def acceptances_bound(
     today = today or timezone.localdate()
     out = []
     for finding in validation_findings_open(version):
-        acceptance = acceptance_current(finding, today=today)
+        acceptance = _acceptance_current(finding, today)
         if acceptance is not None:
             out.append(
                 {

@@ -1,11 +1,15 @@
-"""The second line's risk acceptance of a validation finding (issue 12): a signed act,
-by the same Part 11 path as a validation's signature.
+"""The risk acceptance of a finding instead of its remediation (issues 12 and 16): a
+signed act, by the same Part 11 path as a validation's signature, by the authority the
+policy names for the finding's severity, for at most the days it allows. The finding's
+status becomes "risk accepted" until the expiry; the day after, the nightly sweep opens
+it again (``reviews.services.findings.findings_reopen_expired``), and an expired
+acceptance never counts meanwhile.
 
 The acceptor types their password again (an API token never signs; wrong passwords
 are counted by the signing lockout, ``reviews.services.signers``); the acceptance is
 recorded with a ``Signature`` of meaning "risk accepted" binding the finding, the
 version's artifact, the reason and the expiry. Who may accept is decided by
-``reviews.selectors.validation.finding_accept_refusal`` before any password is checked;
+``reviews.selectors.findings.finding_accept_refusal`` before any password is checked;
 a refused attempt leaves a ``signature.refused`` audit event. Nothing is written on
 any refusal.
 """
@@ -20,13 +24,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import finding_rules as fr
 from core import promotion_rules as rules
-from reviews.models import Finding, FindingAcceptance, Signature
-from reviews.selectors.validation import acceptance_manifest, finding_accept_refusal
+from governance.selectors.policy import policy_finding_rules
+from reviews.models import Finding, FindingAcceptance, FindingEvent, Signature
+from reviews.selectors.findings import acceptance_manifest, finding_accept_refusal
+from reviews.services.findings import finding_event
 from reviews.services.signers import check_signing_password
 
-# The longest a risk acceptance may run: accepted risks come back for a decision.
-ACCEPTANCE_MAX_DAYS = 365
+# The longest any risk acceptance may run (the policy sets less per severity):
+# accepted risks come back for a decision.
+ACCEPTANCE_MAX_DAYS = fr.MAX_ACCEPTANCE_DAYS
 # Messages, not secrets (S105 reads "PASSWORD" and "TOKEN" in the names).
 NO_PASSWORD = "Type your password again: accepting a finding's risk is a signed act."  # noqa: S105
 TOKEN_REFUSAL = "An API token cannot sign: sign in the browser and re-enter your password."  # noqa: S105
@@ -53,13 +61,10 @@ def finding_accept_refused(*, finding: Finding, by: User, why: str) -> None:
 def finding_accept_check(*, finding: Finding, reason: str, expires_on: date | None) -> str:
     """The finding can take an acceptance and the input is whole: the cleaned reason,
     or ValidationError naming what is wrong (a 400, nothing written)."""
-    if finding.validation_id is None:
-        raise ValidationError(
-            "Only findings raised by a signed validation are accepted until a date; "
-            "resolve this one (or waive it on a request)."
-        )
-    if finding.status != Finding.Status.OPEN:
-        raise ValidationError("This finding is resolved; there is no risk left to accept.")
+    why = fr.transition_refusal(finding.status, fr.ACCEPTED)
+    if why:
+        raise ValidationError(why)
+    max_days = policy_finding_rules()[finding.severity].acceptance_max_days
     reason = (reason or "").strip()
     errors = {}
     if not reason:
@@ -67,8 +72,11 @@ def finding_accept_check(*, finding: Finding, reason: str, expires_on: date | No
     today = timezone.localdate()
     if expires_on is None or expires_on <= today:
         errors["expires_on"] = "Give the date the acceptance expires, after today."
-    elif expires_on > today + timedelta(days=ACCEPTANCE_MAX_DAYS):
-        errors["expires_on"] = f"An acceptance runs at most {ACCEPTANCE_MAX_DAYS} days."
+    elif expires_on > today + timedelta(days=max_days):
+        errors["expires_on"] = (
+            f"The policy lets the risk of a {finding.severity} finding be accepted for at "
+            f"most {max_days} days (until {today + timedelta(days=max_days)})."
+        )
     if errors:
         raise ValidationError(errors)
     return reason
@@ -83,9 +91,9 @@ def finding_accept(
     password: str = "",
     via_token: bool = False,
 ) -> FindingAcceptance:
-    """Accept the risk of an open validation finding until ``expires_on`` (at most
-    ``ACCEPTANCE_MAX_DAYS`` ahead), signed with the password typed now; after that day
-    the finding blocks production again.
+    """Accept the risk of an open (or planned) finding until ``expires_on`` (at most
+    the policy's days for its severity ahead), signed with the password typed now;
+    after that day the finding counts again.
 
     PermissionDenied (audited) for an API token, for anyone
     ``finding_accept_refusal`` refuses, and while signing is locked; ValidationError
@@ -170,5 +178,17 @@ def _accept(
         actor=by,
         reason=reason,
         changes={"expires_on": [None, expires_on.isoformat()]},
+    )
+    before = finding.status
+    finding.status = fr.ACCEPTED
+    finding.save(update_fields=["status"])
+    finding_event(
+        finding,
+        FindingEvent.Action.ACCEPTED,
+        by=by,
+        before=before,
+        note=reason,
+        detail={"expires_on": expires_on.isoformat(), "acceptance": acceptance.pk},
+        audited=False,
     )
     return acceptance

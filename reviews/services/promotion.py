@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.permissions import has_role
+from accounts.roles import Role
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.obligations import obligations_for_rules
@@ -23,7 +25,6 @@ from inventory.services import model_version_move
 from reviews import permissions
 from reviews.models import (
     BlockingWaiver,
-    Finding,
     PeriodicReview,
     PromotionRequest,
     Signature,
@@ -333,64 +334,6 @@ def _sign(
     return signature
 
 
-# --- Findings -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def finding_open(
-    *,
-    version: ModelVersion,
-    by: User | None,
-    title: str,
-    source: str = Finding.Source.VALIDATION,
-    detail: dict | None = None,
-    key: str = "",
-) -> tuple[Finding, bool]:
-    """Open a finding; automated sources pass a ``key`` so a re-run returns the open
-    finding it opened before instead of a second one. Returns (finding, created)."""
-    if by is not None and not permissions.can_open_finding(by, version):
-        raise PermissionDenied("You may not open findings on this version.")
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError({"title": "Give the finding a title."})
-    if key:
-        existing = Finding.objects.filter(
-            model_version=version, key=key, status=Finding.Status.OPEN
-        ).first()
-        if existing:
-            return existing, False
-    finding = Finding.objects.create(
-        model_version=version,
-        source=source,
-        title=title[:300],
-        detail=detail or {},
-        key=key,
-        opened_by=by,
-        opened_at=timezone.now(),
-    )
-    _audit("finding.opened", finding, by=by, reason=title)
-    return finding, True
-
-
-@transaction.atomic
-def finding_resolve(*, finding: Finding, by: User, resolution: str) -> Finding:
-    finding = Finding.objects.select_for_update().get(pk=finding.pk)
-    if not permissions.can_resolve_finding(by):
-        raise PermissionDenied("Only risk officers and governance leads resolve findings.")
-    if finding.status != Finding.Status.OPEN:
-        raise ValidationError("This finding is already resolved.")
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise ValidationError({"resolution": "Say how the finding was resolved."})
-    finding.status = Finding.Status.RESOLVED
-    finding.resolved_by = by
-    finding.resolved_at = timezone.now()
-    finding.resolution = resolution
-    finding.save(update_fields=["status", "resolved_by", "resolved_at", "resolution"])
-    _audit("finding.resolved", finding, by=by, reason=resolution, status=("open", "resolved"))
-    return finding
-
-
 # --- Periodic reviews ---------------------------------------------------------------------------
 
 
@@ -405,7 +348,7 @@ def review_manifest(version: ModelVersion) -> dict[str, Any]:
             for o in sel.active_obligations(version.model.use_case, version)
         ],
         "findings": [
-            {"key": f"#{f.pk}", "status": f.status, "title": f.title}
+            {"key": f"#{f.pk}", "status": "open", "title": f.title}
             for f in sel.open_findings(version).order_by("pk")
         ],
     }
@@ -418,7 +361,7 @@ def can_sign_review(user: User, version: ModelVersion) -> str | None:
     signer's role, so a team-mate made Accountable cannot clear an overdue review)."""
     if user.pk in set(version.authors.values_list("pk", flat=True)):
         return "An author cannot review their own version."
-    if permissions.can_resolve_finding(user):
+    if has_role(user, Role.RISK_OFFICER, Role.GOVERNANCE_LEAD):
         return None
     return (
         "Only risk officers and governance leads sign periodic reviews (the model-acceptance "

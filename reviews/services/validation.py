@@ -17,11 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core import finding_rules as fr
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews.models import Finding, Signature, Validation
 from reviews.models.validation import SIGNED_ONLY_ADDS
 from reviews.selectors.validation import validation_manifest, validator_refusal
+from reviews.services.findings import finding_create
 from reviews.services.signers import check_signing_password
 
 TEXT_FIELDS = ("scope", "conceptual_soundness", "data", "outcomes_analysis", "limitations")
@@ -46,7 +48,18 @@ def _clean_findings(raw: Any) -> list[dict[str, str]]:
         title = str(item.get("title") or "").strip()
         if not title:
             raise ValidationError({"findings_raised": f"Finding {i} has no title."})
-        out.append({"title": title[:300], "detail": str(item.get("detail") or "").strip()[:4000]})
+        severity = str(item.get("severity") or fr.MEDIUM)
+        if severity not in fr.SEVERITY_RANK:
+            raise ValidationError(
+                {"findings_raised": f"Finding {i}: severity is one of {', '.join(fr.SEVERITIES)}."}
+            )
+        out.append(
+            {
+                "title": title[:300],
+                "detail": str(item.get("detail") or "").strip()[:4000],
+                "severity": severity,
+            }
+        )
     return out
 
 
@@ -229,17 +242,16 @@ def _sign(
     validation.signed_at = now
     validation.save(update_fields=["signed_at"])
     for i, raised in enumerate(validation.findings_raised, start=1):
-        finding = Finding.objects.create(
-            model_version=validation.model_version,
+        finding_create(
+            version=validation.model_version,
+            by=by,
             source=Finding.Source.VALIDATION,
+            severity=raised.get("severity") or fr.MEDIUM,
             title=raised["title"],
             detail={"detail": raised.get("detail", ""), "validation": validation.pk},
             key=f"validation:{validation.pk}:{i}",
-            opened_by=by,
-            opened_at=now,
             validation=validation,
         )
-        _audit("finding.opened", finding, by=by, reason=finding.title)
     _audit(
         "validation.signed",
         validation,

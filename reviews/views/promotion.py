@@ -29,6 +29,7 @@ from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.filters import GateLogFilterSet
 from reviews.models import Finding, PeriodicReview, PromotionRequest, Signature
+from reviews.selectors import findings as findings_sel
 from reviews.selectors import pending as pending_sel
 from reviews.selectors import promotion as sel
 from reviews.selectors.gate_client import CONTENT_TYPE, gate_client_file
@@ -38,6 +39,7 @@ from reviews.selectors.periodic import (
     periodic_review_rows,
 )
 from reviews.selectors.validation import validation_current
+from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
 
@@ -353,7 +355,9 @@ def version_view(request: HttpRequest, pk: int, refusal: str | None = None) -> H
             "version": version,
             "use_case": version.model.use_case,
             "requests": sel.requests_for_version(version),
-            "findings": sel.finding_list(version=version),
+            "findings": findings_sel.finding_list().filter(model_version=version),
+            "severities": Finding.Severity.choices,
+            "sources": [(s.value, s.label) for s in MANUAL_SOURCES],
             "review": sel.review_status(version),
             "reviews": version.periodic_reviews.select_related("reviewed_by"),
             "gate_calls": sel.gate_calls(version_id=version.pk)[:20],
@@ -362,7 +366,6 @@ def version_view(request: HttpRequest, pk: int, refusal: str | None = None) -> H
             "pending": version.promotion_requests.filter(status="pending").first(),
             "validation": validation_current(version),
             "can_open_finding": permissions.can_open_finding(user, version),
-            "can_resolve_finding": permissions.can_resolve_finding(user),
             "can_review": version.environment == "prod"
             and svc.can_sign_review(user, version) is None,
             "order": rules.ORDER,
@@ -400,36 +403,41 @@ def request_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reviews:request-detail", pk=req.pk)
 
 
+# What a person records by hand (the other sources are the product's own).
+MANUAL_SOURCES = (Finding.Source.MANUAL, Finding.Source.AUDIT, Finding.Source.REVIEW)
+
+
 @role_required
 @require_POST
 def finding_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(request, pk)
+    source = request.POST.get("source") or Finding.Source.MANUAL
+    if source not in MANUAL_SOURCES:
+        return _refused(
+            request,
+            "Findings opened by hand come from a manual observation, an audit or a "
+            "periodic review; the other sources open their own.",
+            version_view,
+            pk,
+        )
     try:
-        svc.finding_open(
+        finding, _ = findings_svc.finding_open(
             version=version,
             by=request.user,
             title=request.POST.get("title", ""),
-            source=Finding.Source.VALIDATION,
+            source=source,
+            severity=request.POST.get("severity", ""),
             detail={"note": request.POST.get("detail", "")[:4000]},
         )
     except ValidationError as exc:
         return _refused(request, _errors(exc), version_view, pk)
-    messages.success(request, "Finding opened; it blocks promotion until resolved.")
-    return redirect("reviews:version", pk=version.pk)
-
-
-@role_required
-@require_POST
-def finding_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_or_404(lambda pk: Finding.objects.get(pk=pk), pk=pk)
-    try:
-        svc.finding_resolve(
-            finding=finding, by=request.user, resolution=request.POST.get("resolution", "")
-        )
-    except ValidationError as exc:
-        return _refused(request, _errors(exc), version_view, finding.model_version_id)
-    messages.success(request, "Finding resolved.")
-    return redirect("reviews:version", pk=finding.model_version_id)
+    messages.success(
+        request,
+        f"Finding #{finding.pk} opened ({finding.severity}), owned by "
+        f"{finding.owner.get_username() if finding.owner else 'nobody yet'}, due "
+        f"{finding.due_on}.",
+    )
+    return redirect("reviews:finding-detail", pk=finding.pk)
 
 
 class PeriodicReviewFilterForm(forms.Form):

@@ -25,6 +25,7 @@ from accounts.web import (
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews.models import Finding, Validation
+from reviews.selectors import findings as findings_sel
 from reviews.selectors import validation as sel
 from reviews.services import acceptance as acceptance_svc
 from reviews.services import validation as svc
@@ -155,9 +156,9 @@ def _detail_page(request, validation, form=None, *, status=200, refusal=None):
             "findings": [
                 (
                     f,
-                    sel.acceptance_current(f),
-                    f.status == Finding.Status.OPEN
-                    and sel.finding_accept_refusal(request.user, f) is None,
+                    findings_sel.acceptance_current(f),
+                    f.status in (Finding.Status.OPEN, Finding.Status.PLANNED)
+                    and findings_sel.finding_accept_refusal(request.user, f) is None,
                 )
                 for f in validation.findings.select_related(
                     "validation", "model_version__model__use_case__team"
@@ -247,7 +248,7 @@ def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     (403, the attempt recorded when posted); a bad input or a wrong password is a 400;
     nothing is written then."""
     finding = _finding_or_404(pk)
-    why = sel.finding_accept_refusal(request.user, finding)
+    why = findings_sel.finding_accept_refusal(request.user, finding)
     done, form, status, refusal = signing_dialog(
         request,
         AcceptanceForm(request.POST or None),
@@ -259,7 +260,9 @@ def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done:
         messages.success(request, "Risk accepted until the date given, signed.")
-        return redirect("reviews:validation-detail", pk=finding.validation_id)
+        if finding.validation_id:
+            return redirect("reviews:validation-detail", pk=finding.validation_id)
+        return redirect("reviews:finding-detail", pk=finding.pk)
     return render(
         request,
         "reviews/finding_accept.html",
@@ -268,7 +271,7 @@ def finding_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
             "version": finding.model_version,
             "form": form,
             "refusal": refusal,
-            "current": sel.acceptance_current(finding),
+            "current": findings_sel.acceptance_current(finding),
         },
         status=status,
     )

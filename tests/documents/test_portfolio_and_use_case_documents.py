@@ -339,3 +339,41 @@ def test_the_api_shows_a_scheduled_report_as_made_by_nobody(portfolio, auditor, 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     field = schema["components"]["schemas"]["GeneratedDocument"]["properties"]["requested_by"]
     assert field.get("nullable") is True
+
+
+def test_the_report_counts_open_findings_by_severity_and_age(team):
+    """Issue 16 gave findings a severity: the report's table is age x severity, over the
+    findings neither verified nor closed, each row with its owner, due date and
+    whether it is overdue."""
+    from documents.selectors.portfolio import portfolio_facts
+
+    version = ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
+    now = timezone.now()
+    made = [
+        ("critical", "open", 5, timezone.localdate() - dt.timedelta(days=1)),
+        ("high", "planned", 40, None),
+        ("high", "accepted", 100, None),
+        ("low", "remediated", 200, None),
+        ("medium", "verified", 10, None),  # not counted
+        ("medium", "closed", 10, None),  # not counted
+    ]
+    for severity, status, days, due in made:
+        FindingFactory(
+            model_version=version,
+            severity=severity,
+            status=status,
+            opened_at=now - dt.timedelta(days=days),
+            due_on=due,
+            title=f"{severity} {status}",
+        )
+    facts, _, _ = portfolio_facts(timezone.localdate())
+    assert facts["findings_by_age"] == [
+        ["0-30 days", 0, 0, 0, 1, 1],
+        ["31-90 days", 0, 0, 1, 0, 1],
+        ["91-180 days", 0, 0, 1, 0, 1],
+        ["over 180 days", 1, 0, 0, 0, 1],
+    ]
+    rows = {r[1].split(" (")[0]: r for r in facts["findings_open"]}
+    assert set(rows) == {"critical open", "high planned", "high accepted", "low remediated"}
+    assert rows["critical open"][2:4] == ["Critical", "Open"]
+    assert rows["critical open"][-1] == "yes" and rows["high planned"][-1] == "no"

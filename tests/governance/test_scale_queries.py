@@ -21,7 +21,7 @@ PAGES = {
     "/raci/mine/?letter=A": 15,
     "/raci/mine/?q=credit&page=2": 15,
     "obligations_page": 13,
-    "/policy/": 11,
+    "/policy/": 12,  # + the policy's finding rules
     "/ethics/": 10,
     "/risk-rules/": 6,
     "/framework-changes/": 4,

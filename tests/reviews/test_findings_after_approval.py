@@ -15,8 +15,10 @@ from core import promotion_rules as rules
 from reviews.models import Finding, GateCall, Signature
 from reviews.selectors.gate import gate_decision
 from reviews.selectors.promotion import request_state, signature_state
+from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from tests.bypass.test_gate_policy import move
+from tests.factories import remediate_and_verify
 from tests.reviews.signoff_world import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +50,9 @@ def approved_with_open_finding(world, data_scientist, risk_officer, approver, go
     signatures bind it."""
     _, version = world
     req = svc.request_create(version=version, by=data_scientist, justification="QA run")
-    finding, _ = svc.finding_open(version=version, by=risk_officer, title="Holdout too small")
+    finding, _ = findings_svc.finding_open(
+        version=version, by=risk_officer, title="Holdout too small"
+    )
     svc.blocking_waive(
         request=req,
         by=governance_lead,
@@ -114,7 +118,7 @@ def test_a_finding_opened_after_the_prod_approval_is_a_warning_not_a_mismatch(
 
 def test_a_system_finding_says_it_was_raised_by_the_system(in_prod):
     version, req = in_prod
-    svc.finding_open(
+    findings_svc.finding_open(
         version=version, by=None, title="Monitoring: PSI 0.31 on loan_amount", source="monitoring"
     )
     decision = gate_decision(version, "prod")
@@ -128,7 +132,7 @@ def test_warnings_do_not_hide_a_real_change(in_prod, data_ops, api_client_for, r
     """A finding opened after the approval and an artifact swapped: the swap is still a
     signature-mismatch; the finding is a warning beside it."""
     version, _ = in_prod
-    finding, _ = svc.finding_open(version=version, by=risk_officer, title="Late finding")
+    finding, _ = findings_svc.finding_open(version=version, by=risk_officer, title="Late finding")
     type(version).objects.filter(pk=version.pk).update(artifact_sha256="e" * 64)
     body = (
         api_client_for(data_ops)
@@ -147,10 +151,10 @@ def test_warnings_do_not_hide_a_real_change(in_prod, data_ops, api_client_for, r
 
 
 def test_a_finding_open_at_signing_and_resolved_since_still_voids(
-    approved_with_open_finding, api_client_for, data_ops, governance_lead
+    approved_with_open_finding, api_client_for, data_ops, governance_lead, data_scientist
 ):
     version, req, finding = approved_with_open_finding
-    svc.finding_resolve(finding=finding, by=governance_lead, resolution="Holdout doubled.")
+    remediate_and_verify(finding, owner_side=data_scientist, verifier=governance_lead)
     body = ask(api_client_for(data_ops), version, "qa").json()
     assert body["allowed"] is False and body["warnings"] == []
     mismatch = [r for r in body["reasons"] if r["code"] == "signature-mismatch"]
@@ -186,7 +190,7 @@ def test_a_finding_that_existed_at_signing_and_is_open_again_still_voids(
         title="Old finding",
         opened_by=risk_officer,
         opened_at=first_signed - dt.timedelta(days=3),
-        status="resolved",
+        status="closed",
         resolved_by=governance_lead,
         resolved_at=first_signed - dt.timedelta(days=1),
         resolution="Fixed.",
@@ -229,7 +233,7 @@ def test_format_2_and_3_signatures_still_verify_and_see_later_findings(in_prod, 
         checked = signature_state(signature, current.manifest, current.manifest_hash)
         assert checked.valid and not checked.later_findings, checked.reasons
 
-    finding, _ = svc.finding_open(version=version, by=risk_officer, title="After both")
+    finding, _ = findings_svc.finding_open(version=version, by=risk_officer, title="After both")
     after = request_state(req)
     for signature in (format_3, earlier):
         checked = signature_state(signature, after.manifest, after.manifest_hash)
@@ -238,17 +242,17 @@ def test_format_2_and_3_signatures_still_verify_and_see_later_findings(in_prod, 
 
 
 def test_a_format_2_signature_still_voids_when_a_bound_finding_goes(
-    in_prod, risk_officer, governance_lead
+    in_prod, risk_officer, governance_lead, data_scientist
 ):
     version, req = in_prod
-    bound, _ = svc.finding_open(version=version, by=risk_officer, title="Bound finding")
+    bound, _ = findings_svc.finding_open(version=version, by=risk_officer, title="Bound finding")
     current = request_state(req)
     format_2 = {
         k: v for k, v in current.manifest.items() if k not in ("validations", "acceptances")
     }
     format_2["format"] = 2
     signature = _signature(req, format_2, timezone.now())
-    svc.finding_resolve(finding=bound, by=governance_lead, resolution="Fixed.")
+    remediate_and_verify(bound, owner_side=data_scientist, verifier=governance_lead)
     after = request_state(req)
     checked = signature_state(signature, after.manifest, after.manifest_hash)
     assert not checked.valid

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from governance.services import obligation_submit_evidence
 from reviews.models import GateCall, PromotionRequest
+from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from tests.reviews.signoff_world import PASSWORD, obligation
 
@@ -128,7 +129,9 @@ def test_a_finding_opened_after_approval_is_a_warning(
     """Issue 12, item 8: it did not exist when the approvers signed, so it does not
     void their signatures; the answer names it (tests/reviews/test_findings_after_approval)."""
     use_case, version, req = approved
-    finding, _ = svc.finding_open(version=version, by=risk_officer, title="Drift in income")
+    finding, _ = findings_svc.finding_open(
+        version=version, by=risk_officer, title="Drift in income"
+    )
     r = ask_gate(api_client_for(data_ops), model_version=version.pk, environment="qa")
     assert r.json()["allowed"] is True and codes(r) == []
     assert [w["finding"] for w in r.json()["warnings"]] == [finding.pk]

@@ -16,6 +16,7 @@ from inventory.models import ModelVersion, UseCase
 from reviews.gate_revisions import SCOPES
 from reviews.models import GateCall, GateRevision
 from reviews.selectors import revision_cache as gate_cache
+from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.reviews.signoff_world import PASSWORD
@@ -117,7 +118,9 @@ def test_a_finding_opened_after_a_cached_answer_shows_at_once(
     use_case, version, req = approved
     api = api_client_for(data_ops)
     assert answer(api, version)["warnings"] == []
-    finding, _ = svc.finding_open(version=version, by=risk_officer, title="Drift in income")
+    finding, _ = findings_svc.finding_open(
+        version=version, by=risk_officer, title="Drift in income"
+    )
     after = answer(api, version)
     assert after["allowed"] is True
     assert [w["finding"] for w in after["warnings"]] == [finding.pk]

@@ -22,7 +22,18 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1"
 LISTS = {
     f"{API}/promotion-requests/": {"status": CHOICE_BAD_VALUES, "model_version": ID_BAD_VALUES},
-    f"{API}/findings/": {"status": CHOICE_BAD_VALUES, "model_version": ID_BAD_VALUES},
+    f"{API}/findings/": {
+        "status": CHOICE_BAD_VALUES,
+        "model_version": ID_BAD_VALUES,
+        "use_case": ID_BAD_VALUES,
+        "team": ID_BAD_VALUES,
+        "severity": CHOICE_BAD_VALUES,
+        "source": CHOICE_BAD_VALUES,
+        "overdue": ["maybe"],
+        "opened_after": ["2026-13-01", "yesterday", "1999-12-31"],
+        "opened_before": ["99999-01-01"],
+        "due_before": ["2101-01-01"],
+    },
     f"{API}/gate-calls/": {"decision": CHOICE_BAD_VALUES, "model_version": ID_BAD_VALUES},
 }
 
@@ -76,7 +87,7 @@ MAKERS = {
 # token and user, roles, count, rows | session, user, roles, count, rows
 QUERIES = {
     f"{API}/promotion-requests/": 4,
-    f"{API}/findings/": 4,
+    f"{API}/findings/": 5,  # + the plans' actions
     f"{API}/gate-calls/": 4,
     "/reviews/gate/": 5,
 }

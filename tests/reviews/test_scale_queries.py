@@ -31,7 +31,7 @@ PAGES = {
     "/reviews/periodic-reviews/?page=2": 11,
     "/reviews/gate/": 4,
     "version_page": 20,  # + the documents card (one query, documents_tags)
-    "request_page": 58,
+    "request_page": 62,  # + the policy's finding rules and the findings that block
 }
 API = {
     "/api/v1/promotion-requests/": 5,

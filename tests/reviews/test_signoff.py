@@ -12,6 +12,7 @@ from governance.services import obligation_accept, obligation_submit_evidence
 from notifications.services import notifications_about
 from reviews.models import BlockingWaiver, PromotionRequest, Signature, SigningFailure
 from reviews.selectors.promotion import request_state
+from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from tests.factories import user_with_role
 from tests.reviews.signoff_world import PASSWORD, obligation, satisfy
@@ -359,14 +360,19 @@ def test_accepted_obligation_and_open_finding(
     use_case, version = world
     promote_to(version, "qa")
     satisfy(version, "preprod", by=data_scientist, checker=risk_officer)
-    finding, _ = svc.finding_open(
+    finding, _ = findings_svc.finding_open(
         version=version, by=risk_officer, title="Calibration drifts above 0.7"
     )
     ask(client_for(data_scientist), version)
     req = PromotionRequest.objects.get()
     assert [b.item.code for b in request_state(req).unwaived] == [f"finding:{finding.pk}"]
+    # The owner's side marks it remediated; the second line verifies it on the page.
+    client_for(data_scientist).post(
+        reverse("reviews:finding-remediate", args=[finding.pk]), {"note": "Recalibrated."}
+    )
+    assert [b.item.code for b in request_state(req).unwaived] == [f"finding:{finding.pk}"]
     client_for(risk_officer).post(
-        reverse("reviews:finding-resolve", args=[finding.pk]), {"resolution": "Recalibrated."}
+        reverse("reviews:finding-verify", args=[finding.pk]), {"note": "Calibration re-run."}
     )
     assert request_state(req).unwaived == []
 

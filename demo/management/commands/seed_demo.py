@@ -21,6 +21,7 @@ from accounts.roles import Role
 from demo import ethics as demo_ethics
 from demo import experiments as demo_experiments
 from demo import fairness as demo_fairness
+from demo import findings as demo_findings
 from demo import monitoring as demo_monitoring
 from demo import raci as demo_raci
 from demo import reviews as demo_reviews
@@ -110,6 +111,8 @@ class Command(BaseCommand):
         demo_monitoring.load(users=self.users, note=self._note)
         # Experiments: a finished A/B test and a shadow comparison, each signed as evidence.
         demo_experiments.load(users=self.users, note=self._note)
+        # Findings management: one finding at every severity and status of the flow.
+        demo_findings.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute
