@@ -105,14 +105,38 @@ def is_owner_side(user: AnyUser, finding: Finding) -> bool:
     return user.pk == finding.owner_id or can_change_version(user, finding.model_version)
 
 
+def was_owner(user: AnyUser, finding: Finding) -> bool:
+    """Whether ``user`` owned the finding at some point (its opening or a hand-over):
+    handing a finding to someone else does not make its former owner a verifier."""
+    name = user.get_username()
+    for detail in FindingEvent.objects.filter(
+        finding=finding, action__in=[FindingEvent.Action.OPENED, FindingEvent.Action.OWNER]
+    ).values_list("detail", flat=True):
+        owners = (detail or {}).get("owner") or []
+        if name in (owners if isinstance(owners, list) else [owners]):
+            return True
+    return False
+
+
+def second_line_owner_refusal(user: AnyUser, finding: Finding, what: str) -> str | None:
+    """Why ``user`` may not ``what`` (accept the risk of, re-grade) a finding they own
+    or owned, or whose model they develop, or None."""
+    if user.pk == finding.owner_id or was_owner(user, finding):
+        return f"You own (or owned) this finding: someone else {what} it."
+    relation = developer_relation(user, finding.model_version)
+    if relation:
+        return f"You are {relation}: someone outside the developing team {what} it."
+    return None
+
+
 def _verify_refusal(user: AnyUser, finding: Finding) -> str | None:
     if not user.is_authenticated or not has_role(user, *VERIFIERS):
         return (
             "A remediation is verified by the second line (a risk officer, a governance "
             "lead or a validator), not by those who remediate."
         )
-    if user.pk == finding.owner_id:
-        return "You own this finding: its remediation is verified by someone else."
+    if user.pk == finding.owner_id or was_owner(user, finding):
+        return "You own (or owned) this finding: its remediation is verified by someone else."
     if user.pk == finding.remediated_by_id:
         return "You marked this finding remediated: someone else verifies it."
     relation = developer_relation(user, finding.model_version)
@@ -148,6 +172,8 @@ def finding_accept_refusal(user: AnyUser, finding: Finding) -> str | None:
             f"You are {relation}: the risk of a finding on a model is accepted by someone "
             "outside the team that develops it."
         )
+    if user.pk == finding.owner_id or was_owner(user, finding):
+        return "You own (or owned) this finding: someone else accepts its risk."
     if finding.validation_id and finding.validation.validator_id == user.pk:
         return "You raised this finding in your validation: someone else accepts its risk."
     return None
@@ -157,7 +183,7 @@ def finding_who_refusal(user: AnyUser, finding: Finding, target: str) -> str | N
     """Why ``user`` may never move ``finding`` to ``target`` (whatever its status), or
     None: the owner's side plans and remediates, the second line verifies and closes,
     the policy's authority accepts."""
-    if target in (fr.PLANNED, fr.REMEDIATED) and finding.status != fr.REMEDIATED:
+    if target == fr.REMEDIATED or (target == fr.PLANNED and finding.status != fr.REMEDIATED):
         if not is_owner_side(user, finding):
             owner = finding.owner.get_username() if finding.owner else "nobody yet"
             return (
@@ -221,7 +247,12 @@ def acceptance_manifest(
 
 def finding_list() -> QuerySet[Finding]:
     return Finding.objects.select_related(
-        "model_version__model__use_case__team", "opened_by", "owner", "resolved_by", "verified_by"
+        "model_version__model__use_case__team",
+        "opened_by",
+        "owner",
+        "resolved_by",
+        "verified_by",
+        "remediated_by",
     )
 
 

@@ -162,8 +162,18 @@ def finding_create(
         raise ValidationError(errors)
     if key:
         existing = (
-            Finding.objects.filter(model_version=version, key=key).exclude(status=fr.CLOSED).first()
+            Finding.objects.select_for_update(of=("self",))
+            .filter(model_version=version, key=key)
+            .exclude(status=fr.CLOSED)
+            .first()
         )
+        if existing and existing.status in (fr.REMEDIATED, fr.VERIFIED):
+            # The source found it again: the remediation did not hold.
+            _reopen(
+                existing,
+                timezone.localdate(),
+                note=f"{existing.get_source_display()} found it again after its remediation.",
+            )
         if existing:
             return existing, False
     now = timezone.now()
@@ -186,7 +196,11 @@ def finding_create(
         FindingEvent.Action.OPENED,
         by=by,
         note=title[:2000],
-        detail={"severity": severity, "due_on": finding.due_on.isoformat()},
+        detail={
+            "severity": severity,
+            "due_on": finding.due_on.isoformat(),
+            "owner": finding.owner.get_username() if finding.owner else "",
+        },
     )
     return finding, True
 
@@ -210,7 +224,7 @@ def _clean_actions(actions: Iterable[Mapping], due: date | None) -> list[dict]:
             problems.append(f"Action {n}: give the date it will be done by.")
         elif when < today:
             problems.append(f"Action {n}: its date is in the past.")
-        elif due is not None and when > due:
+        elif due is not None and due >= today and when > due:
             problems.append(
                 f"Action {n}: its date is after the finding's due date ({due}); the plan "
                 "must remediate it in time (or ask the second line to accept the risk)."
@@ -226,6 +240,13 @@ def finding_plan(*, finding: Finding, by: User, plan: str, actions: Iterable[Map
     """Record (or revise) the remediation plan: a summary and dated actions, each by the
     finding's due date. The actions not yet done are replaced; done ones are kept."""
     finding = _locked(finding)
+    if not sel.is_owner_side(by, finding):
+        _move_check(finding, by, fr.REMEDIATED)  # the owner's side's refusal, as a 403
+    if finding.status not in (fr.OPEN, fr.PLANNED):
+        raise ValidationError(
+            f"The finding is {finding.get_status_display().lower()}: only an open or "
+            "planned finding's plan is recorded."
+        )
     _move_check(finding, by, fr.PLANNED)
     plan = _note(plan, "plan", "Say how the finding will be remediated.")
     clean = _clean_actions(actions, finding.due_on)
@@ -254,8 +275,10 @@ def finding_plan(*, finding: Finding, by: User, plan: str, actions: Iterable[Map
 def remediation_action_done(*, action: RemediationAction, by: User, note: str = "") -> None:
     """Mark one action of the plan done (the owner's side, while the finding is
     planned)."""
-    action = RemediationAction.objects.select_for_update().get(pk=action.pk)
-    finding = _locked(action.finding)
+    finding = _locked(Finding(pk=action.finding_id))
+    action = RemediationAction.objects.select_for_update().filter(pk=action.pk).first()
+    if action is None:
+        raise ValidationError("This action is no longer in the plan (the plan was revised).")
     if not sel.is_owner_side(by, finding):
         raise PermissionDenied("The finding's owner or the model's team marks its actions done.")
     if finding.status != fr.PLANNED:
@@ -296,11 +319,15 @@ def _remediated(finding: Finding, by: User, note: str) -> Finding:
 
 @transaction.atomic
 def finding_remediated_by_source(*, finding: Finding, by: User, note: str) -> Finding | None:
-    """The source itself says the problem is gone (a drift alert resolved): the finding
-    is remediated by whoever resolved it, and still waits for the second line's
-    verification (by someone else). None when it was not open or planned."""
+    """The source itself says the problem is gone (a drift alert resolved): when the
+    one who resolved it is on the owner's side and the plan has no action left, the
+    finding is remediated by them and waits for the second line's verification (by
+    someone else). None otherwise (the finding stays as it is; its owner remediates it
+    on its page)."""
     finding = _locked(finding)
-    if finding.status not in (fr.OPEN, fr.PLANNED):
+    if finding.status not in (fr.OPEN, fr.PLANNED) or not sel.is_owner_side(by, finding):
+        return None
+    if finding.actions.filter(done_at__isnull=True).exists():
         return None
     return _remediated(finding, by, note)
 
@@ -315,7 +342,12 @@ def finding_verify(*, finding: Finding, by: User, note: str, accepted: bool = Tr
     the model's developers."""
     finding = _locked(finding)
     target = fr.VERIFIED if accepted else fr.PLANNED
-    _move_check(finding, by, target)
+    _move_check(finding, by, fr.VERIFIED)  # who verifies, whatever the outcome
+    if finding.status != fr.REMEDIATED:
+        raise ValidationError(
+            f"The finding is {finding.get_status_display().lower()}: only a remediated "
+            "finding is verified."
+        )
     note = _note(note, "note", "Say what was checked (or what is missing).")
     before = finding.status
     finding.status = target
@@ -358,8 +390,16 @@ def finding_set_severity(*, finding: Finding, by: User, severity: str, reason: s
     reason = _note(reason, "reason", "Say why the severity changes.")
     if finding.status == fr.CLOSED:
         raise ValidationError("The finding is closed; its severity is what it was.")
+    why = sel.second_line_owner_refusal(by, finding, "re-grades")
+    if why:
+        raise PermissionDenied(why)
     if severity == finding.severity:
         raise ValidationError({"severity": f"The finding is already {severity}."})
+    if finding.status == fr.ACCEPTED:
+        raise ValidationError(
+            "The finding's risk is accepted under its severity's rules; re-grade it once the "
+            "acceptance has ended (or record a new acceptance)."
+        )
     old, old_due = finding.severity, finding.due_on
     finding.severity = severity
     finding.due_on = fr.due_on(
@@ -433,7 +473,7 @@ def findings_reopen_expired(*, today: date | None = None) -> int:
     return done
 
 
-def _reopen(finding: Finding, today: date) -> None:
+def _reopen(finding: Finding, today: date, note: str = "Its risk acceptance expired.") -> None:
     before = finding.status
     finding.status = fr.OPEN
     finding.due_on = fr.due_on(today, policy_finding_rules()[finding.severity])
@@ -443,7 +483,7 @@ def _reopen(finding: Finding, today: date) -> None:
         FindingEvent.Action.REOPENED,
         by=None,
         before=before,
-        note="Its risk acceptance expired.",
+        note=note,
         detail={"due_on": finding.due_on.isoformat()},
     )
     if finding.owner:

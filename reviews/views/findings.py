@@ -159,10 +159,15 @@ def _detail_page(request, finding, *, refusal=None, refusal_for="", forms_=None,
     )
 
 
-def _answer(request, finding, what: str, form: forms.Form, write, done: str) -> HttpResponse:
+def _answer(
+    request, finding, what: str, form: forms.Form, write, done: str, form_key: str = ""
+) -> HttpResponse:
     """Run ``write(cleaned_data)`` for a valid form; a refusal on the page, a 400 for a
-    bad form."""
-    page = partial(_detail_page, request, finding, refusal_for=what, forms_={what: form})
+    bad form (its errors beside it: ``form_key`` names the page's form, default
+    ``what``)."""
+    page = partial(
+        _detail_page, request, finding, refusal_for=what, forms_={form_key or what: form}
+    )
     if not form.is_valid():
         return page(status=400)
     try:
@@ -222,6 +227,7 @@ def _note_move(request, pk: int, what: str, write, done: str) -> HttpResponse:
         NoteForm(request.POST),
         lambda d: write(finding=finding, by=request.user, note=d["note"]),
         done,
+        form_key="note",
     )
 
 
@@ -240,7 +246,17 @@ def finding_remediate_view(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required
 @require_POST
 def finding_verify_view(request: HttpRequest, pk: int) -> HttpResponse:
-    accepted = request.POST.get("outcome") != "refuse"
+    outcome = request.POST.get("outcome", "")
+    if outcome not in ("verified", "refused"):
+        finding = _finding_or_404(pk)
+        why = sel.finding_who_refusal(request.user, finding, fr.VERIFIED)
+        page = partial(_detail_page, request, finding, refusal_for="verified")
+        if why:  # who first, as everywhere
+            return refused(request, page, PermissionDenied(why))
+        return refused(
+            request, page, "Say whether the remediation is verified or sent back (outcome)."
+        )
+    accepted = outcome == "verified"
     return _note_move(
         request,
         pk,

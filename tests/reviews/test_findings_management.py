@@ -87,7 +87,7 @@ def test_the_whole_flow_through_the_pages(
     )
     verified = client_for(risk_officer).post(
         reverse("reviews:finding-verify", args=[finding.pk]),
-        {"note": "Back-test re-run checked.", "outcome": "verify"},
+        {"note": "Back-test re-run checked.", "outcome": "verified"},
     )
     assert verified.status_code == 302
     closed = client_for(governance_lead).post(
@@ -139,7 +139,7 @@ def test_a_second_line_owner_cannot_verify_what_they_own(
     own = api_client_for(risk_officer).post(
         f"{API}/{finding.pk}/verify/", {"note": "Mine"}, format="json"
     )
-    assert own.status_code == 403 and "You own this finding" in own.json()["detail"]
+    assert own.status_code == 403 and "You own (or owned) this finding" in own.json()["detail"]
     remediator = api_client_for(governance_lead).post(
         f"{API}/{finding.pk}/verify/", {"note": "Mine"}, format="json"
     )

@@ -372,7 +372,8 @@ def test_accepted_obligation_and_open_finding(
     )
     assert [b.item.code for b in request_state(req).unwaived] == [f"finding:{finding.pk}"]
     client_for(risk_officer).post(
-        reverse("reviews:finding-verify", args=[finding.pk]), {"note": "Calibration re-run."}
+        reverse("reviews:finding-verify", args=[finding.pk]),
+        {"note": "Calibration re-run.", "outcome": "verified"},
     )
     assert request_state(req).unwaived == []
 
