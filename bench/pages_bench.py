@@ -63,7 +63,7 @@ def _targets() -> list[tuple[str, str]]:
 
     from demo.scale import scale_use_cases
     from inventory.models import Dataset, MLModel, ModelVersion, UseCase
-    from reviews.models import PromotionRequest
+    from reviews.models import Finding, PromotionRequest
 
     use_case = scale_use_cases().filter(status="production").first() or (
         UseCase.objects.filter(status="production").first()
@@ -95,7 +95,16 @@ def _targets() -> list[tuple[str, str]]:
         ("gate log", reverse("reviews:gate-log")),
         ("experiments", reverse("experiments:experiment-list")),
         ("version", reverse("reviews:version", args=[version.pk])),
+        ("findings", reverse("reviews:findings") + "?unresolved=true"),
+        ("my work", reverse("dashboard:my-work")),
+        ("my work counts", reverse("dashboard:my-work-counts")),
+        ("obligations still owed", reverse("governance:obligations") + "?state=owed"),
+        ("ethics unanswered", reverse("governance:ethics-unanswered")),
+        ("RACI incomplete", reverse("governance:raci-incomplete")),
     ]
+    finding = Finding.objects.order_by("-pk").first()
+    if finding is not None:
+        pages.append(("finding", reverse("reviews:finding-detail", args=[finding.pk])))
     if pending is not None:
         pages.append(("request", reverse("reviews:request-detail", args=[pending.pk])))
     seen = set()

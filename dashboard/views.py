@@ -6,7 +6,7 @@ This is the one place that reads from every app, so that no app below it has to
 import an app above it (see ``.importlinter``). Views only call selectors and render.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -15,6 +15,7 @@ from accounts.roles import Role
 from accounts.web import chart_figure, get_or_404, role_required
 from audit.views import history_context
 from core.charts import governance as charts
+from dashboard.my_work import my_work, my_work_counts
 from fairness.selectors import bias_summary_latest_for_use_case
 from fairness.views import summary_charts
 from governance.selectors import (
@@ -147,3 +148,23 @@ def _latest_bias_summary(use_case) -> dict | None:
         "charts": [c for c in charts if c["block"] == first],
         "breaches": len(summary.result.get("breaches", [])),
     }
+
+
+@role_required
+def my_work_view(request: HttpRequest) -> HttpResponse:
+    """What the signed-in person must do next, across the apps."""
+    sections = my_work(user=request.user)
+    return render(
+        request,
+        "dashboard/my_work.html",
+        {"sections": {s.key: s for s in sections}, "total": sum(s.count for s in sections)},
+    )
+
+
+@role_required
+def my_work_counts_view(request: HttpRequest) -> JsonResponse:
+    """The navigation's badge: how much work waits, per section (read by a static
+    script after the page has loaded, so no page pays for it)."""
+    response = JsonResponse(my_work_counts(user=request.user))
+    response["Cache-Control"] = "private, max-age=60"
+    return response

@@ -3,6 +3,7 @@ through ``accounts.filters.IdFilter``: a value that is not a positive 64-bit int
 is a 400 naming the parameter."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -15,6 +16,8 @@ from governance.models import (
     PolicyVersion,
     Requirement,
 )
+from governance.selectors.obligations import PENDING
+from inventory.choices import RiskTier
 
 Scope = EthicsTemplate.Scope
 
@@ -84,3 +87,32 @@ class ObligationFilterSet(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         active = self.form.cleaned_data.get("active")
         return queryset.filter(active=True if active is None else active)
+
+
+class ObligationListFilterSet(django_filters.FilterSet):
+    """The portfolio's obligations page: what is still owed (open or evidence pending),
+    overdue, or everything active; by owner, risk tier or use case. The home page's
+    figures link here with the state they count."""
+
+    state = django_filters.ChoiceFilter(
+        choices=[("owed", "Still owed"), ("overdue", "Overdue"), ("all", "All active")],
+        method="filter_state",
+        empty_label=None,
+        label="State",
+    )
+    owner = django_filters.CharFilter(field_name="owner__username", max_length=150, label="Owner")
+    tier = django_filters.ChoiceFilter(
+        field_name="use_case__risk_tier", choices=RiskTier.choices, label="Risk tier"
+    )
+    use_case = IdFilter(field_name="use_case_id", label="Use case")
+
+    class Meta:
+        model = Obligation
+        fields = ["state", "owner", "tier", "use_case"]
+
+    def filter_state(self, queryset, name, value):
+        if value == "owed":
+            return queryset.filter(status__in=PENDING)
+        if value == "overdue":
+            return queryset.filter(status__in=PENDING, due_date__lt=timezone.localdate())
+        return queryset

@@ -48,6 +48,7 @@ urlpatterns = [
     ),
     path("ethics/versions/<int:pk>/", ethics_views.ethics_version_detail, name="ethics-version"),
     path("ethics/use-cases/<int:pk>/", ethics_views.ethics_use_case, name="ethics-use-case"),
+    path("ethics/unanswered/", ethics_views.ethics_unanswered, name="ethics-unanswered"),
     path(
         "ethics/use-cases/<int:pk>/answer/",
         ethics_views.ethics_use_case_answer_view,
@@ -56,6 +57,7 @@ urlpatterns = [
     # Step 3: responsibilities
     path("raci/mine/", raci_views.raci_mine, name="raci-mine"),
     path("raci/use-cases/<int:pk>/", raci_views.raci_use_case, name="raci-use-case"),
+    path("raci/incomplete/", raci_views.raci_incomplete, name="raci-incomplete"),
     path(
         "raci/use-cases/<int:pk>/assignments/",
         raci_views.raci_assignment_add,
@@ -124,6 +126,7 @@ urlpatterns = [
         name="version-change-declaration-confirm",
     ),
     # Step 5: obligations
+    path("obligations/", obligation_views.obligation_portfolio, name="obligations"),
     path(
         "obligations/use-cases/<int:pk>/",
         obligation_views.obligation_use_case,

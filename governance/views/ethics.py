@@ -273,3 +273,17 @@ def ethics_use_case_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
         },
         redirect_url=reverse("governance:ethics-use-case", kwargs={"pk": use_case.pk}),
     )
+
+
+@role_required
+def ethics_unanswered(request: HttpRequest) -> HttpResponse:
+    """The use cases (not retired) that have not answered the current use-case
+    questionnaire: the home page's "Ethical questions open" figure, listed."""
+    from django.core.paginator import Paginator
+
+    qs = use_cases_without_ethics_answers(user=request.user).order_by("name", "pk")
+    return render(
+        request,
+        "governance/ethics_unanswered.html",
+        {"page_obj": Paginator(qs, 50).get_page(request.GET.get("page"))},
+    )

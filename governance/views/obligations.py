@@ -1,4 +1,5 @@
-"""Pages of Step 5: a use case's obligations (what it owes, why, who owns each, status,
+"""Pages of Step 5: the portfolio's obligations (still owed, overdue, by owner or
+tier), a use case's obligations (what it owes, why, who owns each, status,
 evidence and history) with the forms to submit evidence, accept or waive.
 
 Every page needs a governance role; who may act is checked in the services. A refused
@@ -11,6 +12,7 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +22,7 @@ from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
 from accounts.web import get_or_404, refused, role_required
 from core import obligation_rules
+from governance.filters import ObligationListFilterSet
 from governance.models import Obligation
 from governance.selectors import obligation_get, obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
@@ -140,4 +143,25 @@ def obligation_waive_view(request: HttpRequest, pk: int, obligation_pk: int) -> 
         lambda: obligation_waive(
             obligation=obligation, by=request.user, justification=justification
         ),
+    )
+
+
+@role_required
+def obligation_portfolio(request: HttpRequest) -> HttpResponse:
+    """Every active obligation of the portfolio, still owed by default (the home page's
+    "Obligations open" figure; ``?state=overdue`` its overdue ones)."""
+    data = request.GET.copy()
+    data.setdefault("state", "owed")
+    filterset = ObligationListFilterSet(data, queryset=obligation_list().order_by("due_date", "pk"))
+    valid = filterset.is_valid()
+    qs = filterset.qs if valid else obligation_list().none()
+    return render(
+        request,
+        "governance/obligations_portfolio.html",
+        {
+            "filter": filterset,
+            "page_obj": Paginator(qs, 50).get_page(request.GET.get("page")),
+            "today": timezone.localdate(),
+        },
+        status=200 if valid else 400,
     )

@@ -1,7 +1,8 @@
 """Findings management in headless Chromium (issue 16): a risk officer opens the
 portfolio's findings, sees the ageing chart drawn from the static plotly.js and filters
-by severity; the owner records a plan and marks it remediated on the finding's page;
-the risk officer verifies it. No outside request, no CSP violation."""
+by severity; the owner sees the count of their work in the navigation, finds the
+finding on My work, records a plan and marks it remediated on the finding's page; the
+risk officer verifies it. No outside request, no CSP violation."""
 
 import datetime as dt
 
@@ -38,7 +39,15 @@ def test_the_flow_on_the_pages(page, live_server, world, risk_officer, analyst, 
 
     # The owner (the RACI's Accountable for data modeling) plans and remediates.
     sign_in(page, base, analyst)
-    page.goto(f"{base}/reviews/findings/{finding.pk}/")
+    # The navigation's count (fetched by a static script) and the My work page.
+    badge = page.locator("a[data-my-work-counts] .nav-count")
+    badge.wait_for(state="visible")
+    assert int(badge.inner_text()) >= 1
+    page.click("a[data-my-work-counts]")
+    page.wait_for_url(f"{base}/my-work/")
+    page.locator("#work-findings", has_text="Holdout too small").wait_for()
+    page.click(f"#work-findings a[href='/reviews/findings/{finding.pk}/']")
+    page.wait_for_url(f"{base}/reviews/findings/{finding.pk}/")
     day = timezone.localdate() + dt.timedelta(days=5)
     page.fill("#id_plan", "Double the holdout and re-run the back-test.")
     page.fill("#id_actions", f"{day} Draw a new holdout")
@@ -58,7 +67,7 @@ def test_the_flow_on_the_pages(page, live_server, world, risk_officer, analyst, 
     sign_in(page, base, risk_officer)
     page.goto(f"{base}/reviews/findings/{finding.pk}/")
     page.fill("#verify-note", "Re-run checked.")
-    page.click("[data-testid=verify-form] button[value=verify]")
+    page.click("[data-testid=verify-form] button[value=verified]")
     page.wait_for_url(f"{base}/reviews/findings/{finding.pk}/")
     assert page.locator("[data-testid=finding-status]").inner_text() == "Verified"
     assert "Verified" in page.locator("[data-testid=finding-events]").inner_text()

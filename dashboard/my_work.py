@@ -1,0 +1,123 @@
+"""My work (issue 16): what one person must do next, across the apps: the sign-offs
+waiting for their signature, the obligations they own, the findings they own or may
+verify, the periodic reviews due (for those who sign them) and the experiments they
+run. Reads only, from each app's selectors; the dashboard is the one app that reads
+them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.permissions import AnyUser, has_role
+from accounts.roles import Role
+from core import finding_rules as fr
+from experiments.models import Experiment
+from governance.selectors.obligations import PENDING, obligation_list
+from reviews.selectors.findings import VERIFIERS, finding_list, finding_who_refusal
+from reviews.selectors.pending import pending_for
+from reviews.selectors.periodic import periodic_review_index, periodic_review_rows
+
+SHOWN = 20  # rows per section; the section says how many more there are
+VERIFY_CANDIDATES = 100  # remediated findings checked for "may I verify it"
+REVIEW_SIGNERS = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list[Any] = field(default_factory=list)
+    count: int = 0
+    link: str = ""
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.rows))
+
+
+def _signatures(user: AnyUser) -> Section:
+    pending, _ = pending_for(user=user, limit=SHOWN + 1)
+    return Section(
+        "signatures", "Sign-offs waiting for my signature", pending[:SHOWN], len(pending)
+    )
+
+
+def _obligations(user: AnyUser, today: date) -> Section:
+    owed = obligation_list().filter(owner=user, status__in=PENDING).order_by("due_date", "pk")
+    rows = [(o, o.due_date < today) for o in owed[:SHOWN]]
+    return Section("obligations", "Obligations I own", rows, owed.count())
+
+
+def _findings_owned(user: AnyUser, today: date) -> Section:
+    mine = (
+        finding_list()
+        .filter(owner=user, status__in=[fr.OPEN, fr.PLANNED, fr.REMEDIATED])
+        .order_by("due_on", "pk")
+    )
+    rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in mine[:SHOWN]]
+    return Section("findings", "Findings I own", rows, mine.count())
+
+
+def _findings_to_verify(user: AnyUser, today: date) -> Section:
+    if not has_role(user, *VERIFIERS):
+        return Section("verify", "Remediations I may verify")
+    candidates = finding_list().filter(status=fr.REMEDIATED).order_by("remediated_at", "pk")
+    mine = [
+        f
+        for f in candidates[:VERIFY_CANDIDATES]
+        if finding_who_refusal(user, f, fr.VERIFIED) is None
+    ]
+    rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in mine[:SHOWN]]
+    return Section("verify", "Remediations I may verify", rows, len(mine))
+
+
+def _reviews(user: AnyUser, today: date) -> Section:
+    if not has_role(user, *REVIEW_SIGNERS):
+        return Section("reviews", "Periodic reviews overdue")
+    ids = periodic_review_index(today=today, status="overdue")
+    return Section(
+        "reviews",
+        "Periodic reviews overdue",
+        periodic_review_rows(today=today, ids=ids[:SHOWN]),
+        len(ids),
+    )
+
+
+def _experiments(user: AnyUser) -> Section:
+    running = (
+        Experiment.objects.filter(
+            owner=user,
+            status__in=[
+                Experiment.Status.DRAFT,
+                Experiment.Status.RUNNING,
+                Experiment.Status.ENDED,
+            ],
+        )
+        .select_related("use_case", "champion__model", "challenger__model")
+        .order_by("created_at", "pk")
+    )
+    return Section("experiments", "Experiments I run", list(running[:SHOWN]), running.count())
+
+
+def my_work(*, user: AnyUser, today: date | None = None) -> list[Section]:
+    """Every section of ``user``'s work, in the order a person deals with them."""
+    today = today or timezone.localdate()
+    return [
+        _signatures(user),
+        _obligations(user, today),
+        _findings_owned(user, today),
+        _findings_to_verify(user, today),
+        _reviews(user, today),
+        _experiments(user),
+    ]
+
+
+def my_work_counts(*, user: AnyUser, today: date | None = None) -> dict[str, int]:
+    """The sections' counts (the navigation's badge), and their total."""
+    counts = {s.key: s.count for s in my_work(user=user, today=today)}
+    return {**counts, "total": sum(counts.values())}
