@@ -34,6 +34,7 @@ class Section:
     rows: list[Any] = field(default_factory=list)
     count: int = 0
     link: str = ""
+    at_least: bool = False  # the count stopped at a cap: "N+"
 
     @property
     def more(self) -> int:
@@ -66,14 +67,29 @@ def _findings_owned(user: AnyUser, today: date) -> Section:
 def _findings_to_verify(user: AnyUser, today: date) -> Section:
     if not has_role(user, *VERIFIERS):
         return Section("verify", "Remediations I may verify")
-    candidates = finding_list().filter(status=fr.REMEDIATED).order_by("remediated_at", "pk")
+    # The cheap refusals in SQL first (owner, remediator, the user's teams' use cases);
+    # the rest (a former owner, the RACI) per finding, for at most VERIFY_CANDIDATES.
+    team_ids = list(user.teams.values_list("pk", flat=True))
+    candidates = (
+        finding_list()
+        .filter(status=fr.REMEDIATED)
+        .exclude(owner=user)
+        .exclude(remediated_by=user)
+        .exclude(model_version__model__use_case__team_id__in=team_ids)
+        .order_by("remediated_at", "pk")
+    )
+    checked = list(candidates[: VERIFY_CANDIDATES + 1])
     mine = [
-        f
-        for f in candidates[:VERIFY_CANDIDATES]
-        if finding_who_refusal(user, f, fr.VERIFIED) is None
+        f for f in checked[:VERIFY_CANDIDATES] if finding_who_refusal(user, f, fr.VERIFIED) is None
     ]
     rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in mine[:SHOWN]]
-    return Section("verify", "Remediations I may verify", rows, len(mine))
+    return Section(
+        "verify",
+        "Remediations I may verify",
+        rows,
+        len(mine),
+        at_least=len(checked) > VERIFY_CANDIDATES,
+    )
 
 
 def _reviews(user: AnyUser, today: date) -> Section:
@@ -117,7 +133,13 @@ def my_work(*, user: AnyUser, today: date | None = None) -> list[Section]:
     ]
 
 
-def my_work_counts(*, user: AnyUser, today: date | None = None) -> dict[str, int]:
-    """The sections' counts (the navigation's badge), and their total."""
-    counts = {s.key: s.count for s in my_work(user=user, today=today)}
-    return {**counts, "total": sum(counts.values())}
+def my_work_counts(*, user: AnyUser, today: date | None = None) -> dict[str, Any]:
+    """The sections' counts (the navigation's badge), their total, and whether any
+    count stopped at its cap (``at_least``: the badge reads "N+")."""
+    sections = my_work(user=user, today=today)
+    counts: dict[str, Any] = {s.key: s.count for s in sections}
+    return {
+        **counts,
+        "total": sum(counts.values()),
+        "at_least": any(s.at_least for s in sections),
+    }

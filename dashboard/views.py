@@ -157,7 +157,11 @@ def my_work_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/my_work.html",
-        {"sections": {s.key: s for s in sections}, "total": sum(s.count for s in sections)},
+        {
+            "sections": {s.key: s for s in sections},
+            "total": sum(s.count for s in sections),
+            "at_least": any(s.at_least for s in sections),
+        },
     )
 
 
@@ -166,5 +170,5 @@ def my_work_counts_view(request: HttpRequest) -> JsonResponse:
     """The navigation's badge: how much work waits, per section (read by a static
     script after the page has loaded, so no page pays for it)."""
     response = JsonResponse(my_work_counts(user=request.user))
-    response["Cache-Control"] = "private, max-age=60"
+    response["Cache-Control"] = "private, no-cache"
     return response

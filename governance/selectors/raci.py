@@ -260,11 +260,23 @@ def raci_my_use_cases(*, user: AnyUser, letter: str = "", q: str = "") -> QueryS
 
 def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
     """Use cases (not retired) whose RACI matrix breaks a rule or leaves an A or R role
-    with nobody named, in a constant number of queries (home page KPI)."""
-    from inventory.choices import LifecycleStatus
-    from inventory.selectors import use_case_list
+    with nobody named, in a constant number of queries."""
+    return [u for u, _ in raci_incomplete_rows(user=user)]
 
-    use_cases = list(use_case_list(user=user).exclude(status=LifecycleStatus.RETIRED))
+
+def raci_incomplete_rows(*, user: AnyUser) -> list[tuple]:
+    """(use case, its violations' messages) of the use cases ``user`` sees (not
+    retired) whose RACI is incomplete, by name, in a constant number of queries: the
+    rows carry only their id and name (the list page, issue 16)."""
+    from inventory.choices import LifecycleStatus
+    from inventory.selectors import use_cases_visible
+
+    use_cases = list(
+        use_cases_visible(user=user)
+        .exclude(status=LifecycleStatus.RETIRED)
+        .only("pk", "name")
+        .order_by("name", "pk")
+    )
     ids = [u.pk for u in use_cases]
     tasks = [(t.code, t.name) for t in raci_tasks()]
     roles = [(r.code, r.name) for r in raci_roles()]
@@ -275,16 +287,17 @@ def use_cases_with_incomplete_raci(*, user: AnyUser) -> list:
         "use_case_id", "role__code"
     ):
         staffed.setdefault(use_case_id, set()).add(role_code)
-    return [
-        u
-        for u in use_cases
-        if raci_rules.violations(
+    out = []
+    for u in use_cases:
+        problems = raci_rules.violations(
             own.get(u.pk, template),
             tasks=tasks,
             roles=roles,
             staffed_roles=staffed.get(u.pk, set()),
         )
-    ]
+        if problems:
+            out.append((u, [p.message for p in problems]))
+    return out
 
 
 def use_cases_with_incomplete_raci_count(*, user: AnyUser) -> int:

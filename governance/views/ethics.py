@@ -281,7 +281,11 @@ def ethics_unanswered(request: HttpRequest) -> HttpResponse:
     questionnaire: the home page's "Ethical questions open" figure, listed."""
     from django.core.paginator import Paginator
 
-    qs = use_cases_without_ethics_answers(user=request.user).order_by("name", "pk")
+    qs = (
+        use_cases_without_ethics_answers(user=request.user)
+        .select_related("team")
+        .order_by("name", "pk")
+    )
     return render(
         request,
         "governance/ethics_unanswered.html",

@@ -152,16 +152,19 @@ def obligation_portfolio(request: HttpRequest) -> HttpResponse:
     "Obligations open" figure; ``?state=overdue`` its overdue ones)."""
     data = request.GET.copy()
     data.setdefault("state", "owed")
-    filterset = ObligationListFilterSet(data, queryset=obligation_list().order_by("due_date", "pk"))
+    rows = obligation_list().select_related("model_version__model").order_by("due_date", "pk")
+    filterset = ObligationListFilterSet(data, queryset=rows)
     valid = filterset.is_valid()
-    qs = filterset.qs if valid else obligation_list().none()
+    page = Paginator(filterset.qs if valid else rows.none(), 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    pending = (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED)
     return render(
         request,
         "governance/obligations_portfolio.html",
         {
             "filter": filterset,
-            "page_obj": Paginator(qs, 50).get_page(request.GET.get("page")),
-            "today": timezone.localdate(),
+            "page_obj": page,
+            "rows": [(o, o.status in pending and o.due_date < today) for o in page.object_list],
         },
         status=200 if valid else 400,
     )

@@ -218,8 +218,10 @@ def drift_alert_acknowledge(*, alert: DriftAlert, by: User, reason: str) -> Drif
 @transaction.atomic
 def drift_alert_resolve(*, alert: DriftAlert, by: User, reason: str) -> DriftAlert:
     """Resolve an alert with a reason; a later breach opens a new one. Its finding (when
-    no other alert of it is open) is marked remediated by ``by``: someone else from the
-    second line verifies it before it stops counting."""
+    no other alert of it is open) is marked remediated by ``by`` if ``by`` is on the
+    finding's owner's side and its plan has no action left
+    (``finding_remediated_by_source``); someone else from the second line verifies it
+    before it stops counting."""
     alert = _alert_move(alert=alert, by=by, reason=reason, to=DriftAlert.Status.RESOLVED)
     finding = alert.finding
     if finding is not None and finding.status in (Finding.Status.OPEN, Finding.Status.PLANNED):

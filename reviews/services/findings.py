@@ -385,14 +385,14 @@ def finding_set_severity(*, finding: Finding, by: User, severity: str, reason: s
     finding = _locked(finding)
     if not has_role(by, *SECOND_LINE):
         raise PermissionDenied("Only risk officers and governance leads re-grade findings.")
+    why = sel.second_line_owner_refusal(by, finding, "re-grades")
+    if why:
+        raise PermissionDenied(why)
     if severity not in fr.SEVERITY_RANK:
         raise ValidationError({"severity": f"Use one of {', '.join(fr.SEVERITIES)}."})
     reason = _note(reason, "reason", "Say why the severity changes.")
     if finding.status == fr.CLOSED:
         raise ValidationError("The finding is closed; its severity is what it was.")
-    why = sel.second_line_owner_refusal(by, finding, "re-grades")
-    if why:
-        raise PermissionDenied(why)
     if severity == finding.severity:
         raise ValidationError({"severity": f"The finding is already {severity}."})
     if finding.status == fr.ACCEPTED:
@@ -474,10 +474,25 @@ def findings_reopen_expired(*, today: date | None = None) -> int:
 
 
 def _reopen(finding: Finding, today: date, note: str = "Its risk acceptance expired.") -> None:
+    """Open the finding again with a new due date; a remediation and verification that
+    did not hold are cleared from it (its events keep them)."""
     before = finding.status
     finding.status = fr.OPEN
     finding.due_on = fr.due_on(today, policy_finding_rules()[finding.severity])
-    finding.save(update_fields=["status", "due_on"])
+    fields = ["status", "due_on"]
+    if before in (fr.REMEDIATED, fr.VERIFIED):
+        finding.remediated_by = finding.remediated_at = finding.verified_by = None
+        finding.verified_at = None
+        finding.remediation_note = finding.verification_note = ""
+        fields += [
+            "remediated_by",
+            "remediated_at",
+            "remediation_note",
+            "verified_by",
+            "verified_at",
+            "verification_note",
+        ]
+    finding.save(update_fields=fields)
     finding_event(
         finding,
         FindingEvent.Action.REOPENED,

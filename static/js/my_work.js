@@ -16,9 +16,10 @@
       if (!counts || !badge || !counts.total) {
         return;
       }
-      badge.textContent = String(counts.total);
+      var shown = String(counts.total) + (counts.at_least ? "+" : "");
+      badge.textContent = shown;
       badge.hidden = false;
-      link.setAttribute("aria-label", "My work: " + counts.total + " waiting");
+      link.setAttribute("aria-label", "My work: " + shown + " waiting");
     })
     .catch(function () {
       /* The count is a convenience: the page works without it. */

@@ -122,6 +122,9 @@ def test_a_source_that_finds_it_again_reopens_a_verified_finding(
     assert not created and again.pk == first.pk
     first.refresh_from_db()
     assert first.status == "open"
+    # The remediation that did not hold no longer reads as the finding's.
+    assert (first.verified_by, first.remediated_by, first.verification_note) == (None, None, "")
+    assert first.events.filter(action="verified").exists()
     event = first.events.last()
     assert event.action == "reopened" and "found it again" in event.note
 
