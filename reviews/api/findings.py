@@ -44,7 +44,11 @@ class FindingSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
     resolved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, help_text="Who closed it."
     )
-    source = serializers.ChoiceField(choices=MANUAL_SOURCES, default=Finding.Source.MANUAL)
+    source = serializers.ChoiceField(
+        choices=Finding.Source.choices,
+        default=Finding.Source.MANUAL,
+        help_text="Opened by hand: manual, audit or review; the other sources open their own.",
+    )
     severity = serializers.ChoiceField(choices=Finding.Severity.choices, default=fr.MEDIUM)
     actions = RemediationActionSerializer(many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
@@ -91,6 +95,14 @@ class FindingSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
             "resolution",
             "validation",
         ]
+
+    def validate_source(self, value: str) -> str:
+        if value not in MANUAL_SOURCES:
+            raise serializers.ValidationError(
+                "Findings opened by hand come from a manual observation, an audit or a "
+                "periodic review; the other sources open their own."
+            )
+        return value
 
     def get_overdue(self, obj) -> bool:
         return fr.is_overdue(obj.status, obj.due_on, timezone.localdate())

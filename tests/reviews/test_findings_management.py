@@ -348,3 +348,25 @@ def test_filters_out_of_range_are_400s(world, client_for, auditor, query):
     page = client.get(reverse("reviews:findings"), query)
     assert page.status_code == 400 and b"alert-error" in page.content
     assert client.get(reverse("reviews:findings-csv"), query).status_code == 400
+
+
+def test_a_finding_opened_by_hand_says_where_it_came_from(world, api_client_for, risk_officer):
+    _, version = world
+    api = api_client_for(risk_officer)
+    refused = api.post(
+        f"{API}/", {"model_version": version.pk, "title": "x", "source": "bias"}, format="json"
+    )
+    assert refused.status_code == 400 and "source" in refused.json()
+    made = api.post(
+        f"{API}/",
+        {
+            "model_version": version.pk,
+            "title": "Audit: no ADR",
+            "source": "audit",
+            "severity": "low",
+        },
+        format="json",
+    )
+    assert made.status_code == 201 and made.json()["source"] == "audit"
+    listed = api.get(f"{API}/", {"source": "audit"}).json()["results"]
+    assert [f["title"] for f in listed] == ["Audit: no ADR"]
