@@ -25,6 +25,7 @@ from core import obligation_rules
 from governance.filters import ObligationListFilterSet
 from governance.models import Obligation
 from governance.selectors import obligation_get, obligation_list
+from governance.selectors.obligations import PENDING
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
 from inventory.selectors import use_case_get
 
@@ -157,14 +158,13 @@ def obligation_portfolio(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     page = Paginator(filterset.qs if valid else rows.none(), 50).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    pending = (Obligation.Status.OPEN, Obligation.Status.EVIDENCE_SUBMITTED)
     return render(
         request,
         "governance/obligations_portfolio.html",
         {
             "filter": filterset,
             "page_obj": page,
-            "rows": [(o, o.status in pending and o.due_date < today) for o in page.object_list],
+            "rows": [(o, o.status in PENDING and o.due_date < today) for o in page.object_list],
         },
         status=200 if valid else 400,
     )

@@ -67,19 +67,18 @@ def acceptance_current(finding: Finding, *, today: date | None = None):
 def counting_q(today: date) -> Q:
     """Findings that count against a move today: unresolved, or accepted with every
     acceptance expired (before the nightly sweep opens them again)."""
-    current = FindingAcceptance.objects.filter(finding=OuterRef("pk"), expires_on__gte=today)
-    return Q(status__in=fr.UNRESOLVED) | (Q(status=fr.ACCEPTED) & ~Exists(current))
+    return Q(status__in=fr.UNRESOLVED) | (Q(status=fr.ACCEPTED) & ~_acceptance_counts(today))
+
+
+def _acceptance_counts(today: date) -> Exists:
+    """An acceptance of the outer finding still counts on ``today``."""
+    return Exists(FindingAcceptance.objects.filter(finding=OuterRef("pk"), expires_on__gte=today))
 
 
 def findings_counting(version: ModelVersion, *, today: date | None = None) -> QuerySet[Finding]:
     return Finding.objects.filter(model_version=version).filter(
         counting_q(today or timezone.localdate())
     )
-
-
-def finding_blocks(finding: Finding, target: str) -> bool:
-    """Whether the finding's severity, by the policy, blocks a move into ``target``."""
-    return target in policy_finding_rules()[finding.severity].blocks
 
 
 def findings_blocking(
@@ -282,8 +281,7 @@ def findings_overdue(*, today: date | None = None) -> QuerySet[Finding]:
 def findings_acceptance_expired(*, today: date | None = None) -> QuerySet[Finding]:
     """Findings whose status says accepted while no acceptance counts any more."""
     today = today or timezone.localdate()
-    current = FindingAcceptance.objects.filter(finding=OuterRef("pk"), expires_on__gte=today)
-    return Finding.objects.filter(status=fr.ACCEPTED).exclude(Exists(current))
+    return Finding.objects.filter(status=fr.ACCEPTED).exclude(_acceptance_counts(today))
 
 
 def findings_ageing(qs: QuerySet[Finding], *, today: date | None = None) -> dict:
