@@ -34,6 +34,12 @@ class Notification(models.Model):
         FINDING_OVERDUE = "finding_overdue", "Finding overdue"
         FINDING_ESCALATED = "finding_escalated", "Finding overdue (escalated)"
         FINDING_REOPENED = "finding_reopened", "Finding opened again (acceptance expired)"
+        ATTESTATION_REQUESTED = "attestation_requested", "Attestation requested"
+        ATTESTATION_REMINDER = "attestation_reminder", "Attestation reminder"
+        ATTESTATION_ESCALATED = "attestation_escalated", "Attestations overdue (escalated)"
+        TRAINING_DUE = "training_due", "Training due"
+        KRI_BREACH = "kri_breach", "Key risk indicator breached"
+        FRAMEWORK_REVIEW_DUE = "framework_review_due", "Framework review due"
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=Kind.choices)
