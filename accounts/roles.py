@@ -66,6 +66,7 @@ GOVERNED_APPS = (
     "audit",
     "governance",
     "inventory",
+    "engagement",
     "reviews",
     "fairness",
     "monitoring",

@@ -1,8 +1,8 @@
 """My work (issue 16): what one person must do next, across the apps: the sign-offs
 waiting for their signature, the obligations they own, the findings they own or may
-verify, the periodic reviews due (for those who sign them) and the experiments they
-run. Reads only, from each app's selectors; the dashboard is the one app that reads
-them all.
+verify, the periodic reviews due (for those who sign them), the publications to
+acknowledge and the training due, and the experiments they run. Reads only, from each
+app's selectors; the dashboard is the one app that reads them all.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from accounts.permissions import AnyUser, has_role
 from accounts.roles import Role
+from core import engagement_rules as er
 from core import finding_rules as fr
+from engagement.selectors import attestations_for, training_for
 from experiments.models import Experiment
 from governance.selectors.obligations import PENDING, obligation_list
 from reviews.selectors.findings import VERIFIERS, finding_list, finding_who_refusal
@@ -120,6 +122,22 @@ def _experiments(user: AnyUser) -> Section:
     return Section("experiments", "Experiments I run", list(running[:SHOWN]), running.count())
 
 
+def _attestations(user: AnyUser, today: date) -> Section:
+    """Publications to acknowledge (due or lapsed) and training due soon, lapsed or
+    never done: one section, as both are "read and confirm" work."""
+    rows: list[tuple[str, Any, str, date | None]] = []
+    for due in attestations_for(user, on=today):
+        if due.state != er.DONE:
+            rows.append(("attestation", due.campaign, due.state, due.due_on))
+    for due in training_for(user, on=today):
+        soon = due.status.due_on and (due.status.due_on - today).days <= er.TRAINING_REMIND_DAYS
+        if due.state != er.DONE or soon:
+            state = due.state if due.state != er.DONE else "expiring"
+            rows.append(("training", due.module, state, due.status.due_on))
+    rows.sort(key=lambda r: (r[2] != er.LAPSED, r[3] or today))
+    return Section("attestations", "Attestations and training due", rows[:SHOWN], len(rows))
+
+
 def my_work(*, user: AnyUser, today: date | None = None) -> list[Section]:
     """Every section of ``user``'s work, in the order a person deals with them."""
     today = today or timezone.localdate()
@@ -129,6 +147,7 @@ def my_work(*, user: AnyUser, today: date | None = None) -> list[Section]:
         _findings_owned(user, today),
         _findings_to_verify(user, today),
         _reviews(user, today),
+        _attestations(user, today),
         _experiments(user),
     ]
 

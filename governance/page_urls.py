@@ -88,6 +88,11 @@ urlpatterns = [
         policy_views.policy_finding_rules_view,
         name="policy-finding-rules",
     ),
+    path(
+        "policy/versions/<int:pk>/engagement/",
+        policy_views.policy_engagement_view,
+        name="policy-engagement",
+    ),
     # Four eyes on the framework
     path("framework-changes/", fc_views.framework_change_list_view, name="framework-changes"),
     path("framework-changes/<int:pk>/", fc_views.framework_change_detail, name="framework-change"),

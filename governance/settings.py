@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from governance.beat import DAILY_PASSES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # untracked runtime state of the embedded default
 VAR_DIR.mkdir(exist_ok=True)
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "governance",
     "inventory",
+    "engagement",
     "reviews",
     "fairness",
     "monitoring",
@@ -384,12 +387,8 @@ SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
 # OBLIGATION_ESCALATION_DAYS later if it is still overdue (each e-mail once).
 OBLIGATION_OVERDUE_GRACE_DAYS = env.int("OBLIGATION_OVERDUE_GRACE_DAYS", default=0)
 OBLIGATION_ESCALATION_DAYS = env.int("OBLIGATION_ESCALATION_DAYS", default=7)
-# Findings: expired acceptances re-open, overdue ones escalate (idempotent, so hourly).
-CELERY_BEAT_SCHEDULE["findings-daily"] = {"task": "reviews.tasks.findings_daily", "schedule": 3600}
-CELERY_BEAT_SCHEDULE["escalate-overdue-obligations"] = {
-    "task": "governance.tasks.obligations_escalate",
-    "schedule": 6 * 60 * 60,
-}
+# Findings, obligations, attestations and training: the daily passes (governance/beat.py).
+CELERY_BEAT_SCHEDULE.update(DAILY_PASSES)
 
 # --- Bias summaries (issue #5) ----------------------------------------------------
 # Largest scored dataset accepted (checked before parsing); 2 GiB by default.

@@ -125,6 +125,7 @@ PROJECT_APPS = (
     "notifications",
     "inventory",
     "governance",
+    "engagement",
     "reviews",
     "fairness",
     "monitoring",

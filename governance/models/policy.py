@@ -11,8 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from core import policy_rules
+from accounts.roles import Role
+from core import engagement_rules, policy_rules
 from inventory.choices import RiskTier
+
+
+def _all_roles() -> list[str]:
+    return list(Role.values)
 
 
 class MeasureLevel(models.TextChoices):
@@ -113,6 +118,24 @@ class PolicyVersion(models.Model):
     )
     published_at = models.DateTimeField(null=True, blank=True)
     change_note = models.CharField(max_length=1000, blank=True)
+    # Step 7 (issue 16): who acknowledges a publication, how fast, and whether a person
+    # whose attestation or training lapsed may sign (core.engagement_rules).
+    attestation_roles = models.JSONField(
+        default=_all_roles,
+        help_text="The roles whose holders must acknowledge a publication (role codes).",
+    )
+    attestation_days = models.PositiveSmallIntegerField(
+        default=engagement_rules.DEFAULT_ATTESTATION_DAYS,
+        help_text="Days to read and acknowledge a published policy version or ethical position.",
+    )
+    training_grace_days = models.PositiveSmallIntegerField(
+        default=engagement_rules.DEFAULT_TRAINING_GRACE_DAYS,
+        help_text="Days a person has to complete a training module newly required of them.",
+    )
+    lapsed_may_sign = models.BooleanField(
+        default=engagement_rules.DEFAULT_LAPSED_MAY_SIGN,
+        help_text="Whether a person whose attestation or training lapsed may still sign.",
+    )
 
     class Meta:
         ordering = ["policy", "-number", "-id"]

@@ -135,6 +135,30 @@ def policy_finding_rules(
     return finding_rules.rules_from_rows(policy_finding_rule_rows(version))
 
 
+ENGAGEMENT_FIELDS = (
+    "attestation_roles",
+    "attestation_days",
+    "training_grace_days",
+    "lapsed_may_sign",
+)
+
+
+def policy_engagement_row(version: PolicyVersion | None) -> dict[str, Any]:
+    """What a version says about attestations and training (issue 16, Step 7); the
+    product's defaults when no version is published."""
+    if version is None:
+        version = PolicyVersion()
+    row = {name: getattr(version, name) for name in ENGAGEMENT_FIELDS}
+    row["attestation_roles"] = sorted(row["attestation_roles"])
+    return row
+
+
+@memoized
+def policy_engagement() -> dict[str, Any]:
+    """The latest published version's attestation and training settings."""
+    return policy_engagement_row(policy_published_latest())
+
+
 def policy_draft(*, policy: Policy) -> PolicyVersion | None:
     return policy_version_list(policy=policy).filter(status=PolicyVersion.Status.DRAFT).first()
 

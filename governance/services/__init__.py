@@ -43,6 +43,7 @@ from governance.services.policy import (  # Step 4
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
+    policy_engagement_set,
     policy_finding_rules_set,
 )
 from governance.services.raci import raci_assign, raci_matrix_set, raci_unassign  # Step 3
@@ -74,6 +75,7 @@ __all__ = [
     "ethics_version_publish_propose",
     "use_cases_reclassify_ethics",
     "policy_cells_set",
+    "policy_engagement_set",
     "policy_finding_rules_set",
     "policy_draft_create",
     "policy_draft_discard",

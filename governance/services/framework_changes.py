@@ -58,6 +58,25 @@ def register_applier(kind: str, apply: Callable[..., Any]) -> None:
     APPLIERS[kind] = apply
 
 
+# What a higher layer does once any approved change took effect (e.g. ``engagement``
+# starts an attestation campaign for a published policy or ethical position).
+AFTER_APPLY: list[Callable[..., Any]] = []
+
+
+def register_after_apply(hook: Callable[..., Any]) -> None:
+    """``hook(change=..., result=..., by=...)`` runs inside the approval's transaction,
+    right after the change took effect (raise ValidationError to apply nothing)."""
+    if hook not in AFTER_APPLY:
+        AFTER_APPLY.append(hook)
+
+
+def _apply_and_follow(change: FrameworkChange, by: User, reason: str) -> Any:
+    result = _apply(change, by, reason)
+    for hook in AFTER_APPLY:
+        hook(change=change, result=result, by=by)
+    return result
+
+
 def _require_lead(user: User, action: str) -> None:
     if not is_governance_lead(user):
         raise PermissionDenied(f"Only governance leads can {action}.")
@@ -353,7 +372,7 @@ def framework_change_approve(
         change = _locked_pending(change)
         _check_decidable(change, by, "approve")
         with audit_context(actor=by, reason=f"Framework change #{change.pk} approved."):
-            _apply(change, by, (reason or "").strip())
+            _apply_and_follow(change, by, (reason or "").strip())
             return _decide(
                 change,
                 outcome=Outcome.APPROVED,
@@ -418,5 +437,5 @@ def framework_change_approve_seeded(
     _check_decidable(change, by, "approve")
     with transaction.atomic():
         change = _locked_pending(change)
-        _apply(change, by, reason)
+        _apply_and_follow(change, by, reason)
         return _decide(change, outcome=Outcome.APPROVED, by=by, reason=reason, auth="seeded")

@@ -31,6 +31,7 @@ from governance.selectors import ethics_question_list, risk_question_as_engine
 from governance.selectors.policy import (
     consideration_choices,
     measure_map,
+    policy_engagement_row,
     policy_finding_rule_rows,
     policy_version_cells,
 )
@@ -74,7 +75,13 @@ def policy_publish_content(*, version: PolicyVersion, note: str) -> dict:
     problems = finding_rules.validate_rules(rules)
     if problems:
         raise ValidationError(problems)
-    return {"policy_version": version.pk, "note": note, "cells": cells, "finding_rules": rules}
+    return {
+        "policy_version": version.pk,
+        "note": note,
+        "cells": cells,
+        "finding_rules": rules,
+        "engagement": policy_engagement_row(version),
+    }
 
 
 def policy_cells_levels(version: PolicyVersion) -> list[list]:
@@ -99,6 +106,11 @@ def policy_publish_apply(*, content: dict, by: User) -> PolicyVersion:
     if "finding_rules" in content and policy_finding_rule_rows(version) != content["finding_rules"]:
         raise ValidationError(
             "The draft's finding rules changed since it was proposed; propose it again."
+        )
+    if "engagement" in content and policy_engagement_row(version) != content["engagement"]:
+        raise ValidationError(
+            "The draft's attestation and training settings changed since it was proposed; "
+            "propose it again."
         )
     finding_rules_write(version, policy_finding_rule_rows(version))
     frozen = {(c[0], c[1]): (c[3], c[4]) for c in content["cells"]}

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
-from core import finding_rules, policy_rules
+from accounts.roles import Role
+from core import engagement_rules, finding_rules, policy_rules
 from governance.models import (
     Consideration,
     FrameworkChange,
@@ -26,7 +27,11 @@ from governance.models import (
     PolicyFindingRule,
     PolicyVersion,
 )
-from governance.selectors.policy import consideration_choices, policy_finding_rule_rows
+from governance.selectors.policy import (
+    consideration_choices,
+    policy_engagement_row,
+    policy_finding_rule_rows,
+)
 from inventory.choices import RiskTier
 
 
@@ -78,6 +83,9 @@ def policy_draft_create(*, policy: Policy, by: User) -> PolicyVersion:
         created_by=by,
         created_at=timezone.now(),
     )
+    if base is not None:
+        for name, value in policy_engagement_row(base).items():
+            setattr(draft, name, value)
     draft.full_clean()
     draft.save()
     if base is not None:
@@ -126,6 +134,40 @@ def policy_finding_rules_set(
     if errors:
         raise ValidationError(errors)
     finding_rules_write(version, merged)
+    return version
+
+
+@transaction.atomic
+def policy_engagement_set(
+    *,
+    version: PolicyVersion,
+    attestation_roles: list[str],
+    attestation_days: int,
+    training_grace_days: int,
+    lapsed_may_sign: bool,
+    by: User,
+) -> PolicyVersion:
+    """Set what a draft says about attestations and training (issue 16, Step 7): the
+    roles that must acknowledge a publication, the days they have, the days to complete
+    newly required training, and whether a lapsed person may still sign.
+    PermissionDenied for anyone but a governance lead; ValidationError for a published
+    or proposed version or a bad value. Nothing is written on any refusal."""
+    _require_lead(by)
+    version = _locked_draft(version)
+    errors = engagement_rules.validate_engagement(
+        attestation_days=attestation_days,
+        training_grace_days=training_grace_days,
+        roles=attestation_roles,
+        known_roles=Role.values,
+    )
+    if errors:
+        raise ValidationError(errors)
+    version.attestation_roles = sorted(set(attestation_roles))
+    version.attestation_days = attestation_days
+    version.training_grace_days = training_grace_days
+    version.lapsed_may_sign = bool(lapsed_may_sign)
+    version.full_clean()
+    version.save()
     return version
 
 

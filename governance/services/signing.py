@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from governance.selectors.signers import signer_refusal
 
 PASSWORD_REFUSED = "signature.password_refused"  # noqa: S105 (an audit action name)
 # Every refusal this module records; the lockout counts them all, so wrong passwords on
@@ -53,6 +54,9 @@ def password_reconfirm(
         raise PermissionDenied(
             "An API token cannot sign: sign in the browser and re-enter your password."
         )
+    refusal = signer_refusal(user)
+    if refusal:
+        raise PermissionDenied(refusal)
     window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
     recent = AuditEvent.objects.filter(
         action__in=REFUSAL_ACTIONS, actor=user, occurred_at__gte=window

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
+from accounts.roles import Role
 from accounts.web import (
     add_service_errors,
     chart_figure,
@@ -28,13 +29,14 @@ from accounts.web import (
     refused,
     role_required,
 )
-from core import finding_rules, policy_rules
+from core import engagement_rules, finding_rules, policy_rules
 from core.charts import governance as charts
 from governance.models import PolicyFindingRule, PolicyVersion
 from governance.selectors import (
     consideration_choices,
     policy_default,
     policy_draft,
+    policy_engagement_row,
     policy_finding_rule_rows,
     policy_published_latest,
     policy_version_cells,
@@ -47,6 +49,7 @@ from governance.services import (
     policy_cells_set,
     policy_draft_create,
     policy_draft_discard,
+    policy_engagement_set,
     policy_finding_rules_set,
     policy_publish_propose,
 )
@@ -77,6 +80,25 @@ class PolicyCellsForm(forms.Form):
 
     def cells(self) -> dict[tuple[int, str], str]:
         return {(t, c): self.cleaned_data.get(_cell_field(t, c), "") for t, c in self.keys}
+
+
+class EngagementForm(forms.Form):
+    """What a draft says about attestations and training (issue 16, Step 7)."""
+
+    attestation_roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Roles that acknowledge a publication",
+    )
+    attestation_days = forms.IntegerField(
+        min_value=1, max_value=engagement_rules.MAX_DAYS, label="Days to acknowledge"
+    )
+    training_grace_days = forms.IntegerField(
+        min_value=1, max_value=engagement_rules.MAX_DAYS, label="Days to complete new training"
+    )
+    lapsed_may_sign = forms.BooleanField(
+        required=False, label="A person whose attestation or training lapsed may still sign"
+    )
 
 
 class FindingRulesForm(forms.Form):
@@ -272,6 +294,7 @@ def _render_version(
     refusal=None,
     refusal_for="",
     rules_form=None,
+    engagement_form=None,
 ) -> HttpResponse:
     considerations = consideration_choices()
     rows = policy_version_matrix(version)
@@ -304,6 +327,14 @@ def _render_version(
                 FindingRulesForm(
                     initial=FindingRulesForm.initial_from(policy_finding_rule_rows(version))
                 )
+                if cells_form is not None
+                else None
+            ),
+            "engagement": policy_engagement_row(version),
+            "engagement_form": engagement_form
+            if engagement_form is not None
+            else (
+                EngagementForm(initial=policy_engagement_row(version))
                 if cells_form is not None
                 else None
             ),
@@ -430,4 +461,45 @@ def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
         add_service_errors(form, exc)
         return refused(request, page, exc)
     messages.success(request, "The draft's finding rules are saved.")
+    return redirect("governance:policy-version", pk=version.pk)
+
+
+@role_required
+@require_POST
+def policy_engagement_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a draft's attestation and training settings (governance leads); a refusal
+    on the page with the reason, nothing saved."""
+    _require_lead(request)
+    version = _version_or_404(pk)
+    form = EngagementForm(request.POST)
+    considerations = consideration_choices()
+
+    def page(*, refusal=None, status=400):
+        cells_form = None
+        if version.is_draft:
+            initial = {
+                _cell_field(t, c): level for (t, c), level in policy_version_cells(version).items()
+            }
+            cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
+        response = _render_version(
+            request,
+            version,
+            cells_form,
+            None,
+            True,
+            refusal=refusal,
+            refusal_for="engagement",
+            engagement_form=form,
+        )
+        response.status_code = status
+        return response
+
+    if not form.is_valid():
+        return page()
+    try:
+        policy_engagement_set(version=version, by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return refused(request, page, exc)
+    messages.success(request, "The draft's attestation and training settings are saved.")
     return redirect("governance:policy-version", pk=version.pk)

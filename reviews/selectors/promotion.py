@@ -26,6 +26,7 @@ from governance.selectors.obligations import (
     version_obligations_for_gate,
 )
 from governance.selectors.raci import raci_people_for, raci_view
+from governance.selectors.signers import signer_refusal
 from inventory.models import ModelVersion, UseCase
 from reviews.models import (
     BlockingWaiver,
@@ -241,6 +242,9 @@ class RequestState:
             return "You need a governance role to sign."
         if meaning != Signature.Meaning.REVOKED and not has_role(user, *SIGNING_ROLES):
             return _role_refusal(user)
+        lapsed = signer_refusal(user)
+        if lapsed:
+            return lapsed
         if meaning == Signature.Meaning.REVOKED:
             if not has_role(user, "governance-lead"):
                 return "Only a governance lead can revoke an approval."

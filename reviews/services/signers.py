@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core import promotion_rules as rules
+from governance.selectors.signers import signer_refusal
 from inventory.models import UseCase
 from reviews.models import PromotionRequest, Signature, SignatureVoiding, SigningFailure
 
@@ -118,6 +119,9 @@ def check_signing_password(user: User, password: str, what: str) -> None:
     happen under a per-user lock in their own transaction, so N parallel wrong
     passwords check at most the limit, and the record of a failure survives the
     refusal. Raises PermissionDenied (locked) or ValidationError (wrong password)."""
+    refusal = signer_refusal(user)
+    if refusal:
+        raise PermissionDenied(refusal)
     with transaction.atomic():
         _lock_signing(user)
         window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)

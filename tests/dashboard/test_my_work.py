@@ -89,3 +89,23 @@ def test_the_lists_behind_the_figures_refuse_bad_filters(client_for, auditor):
         assert answer.status_code == 400 and b"alert-error" in answer.content, query
     assert client.get(reverse("governance:ethics-unanswered"), {"page": "x"}).status_code == 200
     assert client.get(reverse("governance:raci-incomplete"), {"page": "999"}).status_code == 200
+
+
+def test_attestations_and_training_due_are_on_my_work(client_for, risk_officer, governance_lead):
+    from engagement.models import AttestationCampaign
+    from governance.selectors import policy_default
+    from governance.services import policy_draft_create
+    from tests.governance.four_eyes import policy_publish
+
+    draft = policy_draft_create(policy=policy_default(), by=governance_lead)
+    version = policy_publish(version=draft, by=governance_lead, note="New thresholds.")
+    campaign = AttestationCampaign.objects.get(policy_version=version)
+    client = client_for(risk_officer)
+    section = client.get(reverse("dashboard:my-work")).context["sections"]["attestations"]
+    kinds = [(kind, item.pk) for kind, item, _state, _due in section.rows]
+    assert ("attestation", campaign.pk) in kinds
+    assert {k for k, _ in kinds} == {"attestation", "training"}
+    assert counts(client)["attestations"] == section.count
+    client.post(reverse("engagement:campaign-acknowledge", args=[campaign.pk]), {"confirmed": "on"})
+    after = client.get(reverse("dashboard:my-work")).context["sections"]["attestations"]
+    assert ("attestation", campaign.pk) not in [(k, i.pk) for k, i, _s, _d in after.rows]

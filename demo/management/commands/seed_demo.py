@@ -18,6 +18,7 @@ from django.db import transaction
 
 import demo
 from accounts.roles import Role
+from demo import engagement as demo_engagement
 from demo import ethics as demo_ethics
 from demo import experiments as demo_experiments
 from demo import fairness as demo_fairness
@@ -113,6 +114,8 @@ class Command(BaseCommand):
         demo_experiments.load(users=self.users, note=self._note)
         # Findings management: one finding at every severity and status of the flow.
         demo_findings.load(users=self.users, note=self._note)
+        # Step 7: the ethical position's attestation campaign running, training records.
+        demo_engagement.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute

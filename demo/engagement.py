@@ -1,0 +1,97 @@
+"""Step 7 in the demo (issue 16): the campaign the approved ethical position started
+(``demo.ethics``) is running, acknowledged by most people; training is current for the
+second line, one approver's signing training expired (the policy stops them from signing
+until they take it again) and one data scientist failed a knowledge check.
+
+Completions are written as the records they would be (append-only rows, dated in the
+past); no e-mail is sent for them.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from engagement.models import Attestation, AttestationCampaign, TrainingCompletion, TrainingModule
+
+ACKNOWLEDGED = (
+    "risk.officer",
+    "governance.lead",
+    "approver",
+    "auditor",
+    "model.validator",
+    "data.scientist",
+    "credit.modeller",
+    "credit.head",
+    "fraud.head",
+    "pharma.lead",
+)
+# username -> days ago each of their modules was passed
+CURRENT = {
+    "risk.officer": 60,
+    "governance.lead": 45,
+    "approver": 90,
+    "model.validator": 30,
+    "auditor": 120,
+    "data.scientist": 200,
+    "credit.head": 20,
+}
+EXPIRED = ("hr.head", "signing-part-11", 400)  # passed 400 days ago, valid 365: lapsed
+FAILED = ("people.analyst", "bias-testing")
+
+
+def _pass(module: TrainingModule, user: User, days_ago: int) -> None:
+    at = timezone.now() - timedelta(days=days_ago)
+    TrainingCompletion.objects.create(
+        module=module,
+        module_version=module.version,
+        user=user,
+        at=at,
+        passed=True,
+        correct=len(module.questions),
+        total=len(module.questions),
+        answers=[q["answer"] for q in module.questions],
+        expires_on=timezone.localdate(at) + timedelta(days=module.validity_days),
+    )
+
+
+def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
+    campaign = AttestationCampaign.objects.filter(subject="ethics").order_by("-started_at").first()
+    if campaign is not None:
+        for username in ACKNOWLEDGED:
+            user = users.get(username)
+            if user is None or Attestation.objects.filter(campaign=campaign, user=user).exists():
+                continue
+            Attestation.objects.create(
+                campaign=campaign,
+                user=user,
+                at=timezone.now() - timedelta(hours=len(username)),
+                statement_sha256=campaign.statement_sha256,
+            )
+        note("attestations", campaign.title, True, len(ACKNOWLEDGED))
+    if TrainingCompletion.objects.exists():
+        note("training completions", "already loaded", False)
+        return
+    modules = {m.code: m for m in TrainingModule.objects.filter(active=True)}
+    roles = {u: set(users[u].groups.values_list("name", flat=True)) for u in CURRENT}
+    for username, days in CURRENT.items():
+        for module in modules.values():
+            if roles[username] & set(module.roles):
+                _pass(module, users[username], days)
+    username, code, days = EXPIRED
+    _pass(modules[code], users[username], days)
+    username, code = FAILED
+    module = modules[code]
+    TrainingCompletion.objects.create(
+        module=module,
+        module_version=module.version,
+        user=users[username],
+        at=timezone.now() - timedelta(days=2),
+        passed=False,
+        correct=len(module.questions) - 1,
+        total=len(module.questions),
+        answers=[q["answer"] for q in module.questions[:-1]] + [0],
+        expires_on=None,
+    )
+    note("training completions", "demo", True, TrainingCompletion.objects.count())

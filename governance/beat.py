@@ -1,0 +1,17 @@
+"""The scheduled passes that keep governance records moving (added to
+``CELERY_BEAT_SCHEDULE`` by the settings). Each task is idempotent (the outbox's keys
+make every e-mail once), so running it more often than daily only makes it timelier."""
+
+HOUR = 60 * 60
+
+DAILY_PASSES = {
+    # Findings: expired acceptances re-open, overdue ones escalate.
+    "findings-daily": {"task": "reviews.tasks.findings_daily", "schedule": HOUR},
+    # Obligations overdue: the owner, then the model-acceptance Accountable.
+    "escalate-overdue-obligations": {
+        "task": "governance.tasks.obligations_escalate",
+        "schedule": 6 * HOUR,
+    },
+    # Attestations and training (Step 7): reminders, escalation of the lapsed.
+    "engagement-daily": {"task": "engagement.tasks.engagement_daily", "schedule": 6 * HOUR},
+}
