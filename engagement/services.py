@@ -32,6 +32,7 @@ from engagement.models import (
 )
 from governance.models import EthicsApproval, FrameworkChange, PolicyVersion
 from governance.selectors.policy import policy_engagement, policy_engagement_row
+from governance.selectors.signers import signer_refusal_forget
 from notifications.models import Notification
 from notifications.services import notification_queue
 
@@ -149,7 +150,7 @@ def attestation_acknowledge(
     with audit_context(actor=by, reason=f"Acknowledged {campaign.title}."):
         try:
             with transaction.atomic():
-                return Attestation.objects.create(
+                attestation = Attestation.objects.create(
                     campaign=campaign,
                     user=by,
                     at=timezone.now(),
@@ -157,6 +158,8 @@ def attestation_acknowledge(
                 )
         except IntegrityError as exc:
             raise ValidationError("You have already acknowledged this.", code=CONFLICT) from exc
+    signer_refusal_forget(by)
+    return attestation
 
 
 # --- training --------------------------------------------------------------------------------
@@ -204,6 +207,7 @@ def training_submit(
             f"again and try after {retry:%H:%M}."
         )
     result = er.quiz_score(module.questions, parsed)
+    signer_refusal_forget(by)
     with audit_context(actor=by, reason=f"Knowledge check of {module.title}."):
         return TrainingCompletion.objects.create(
             module=module,

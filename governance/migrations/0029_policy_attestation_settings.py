@@ -14,21 +14,21 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='policyversion',
             name='attestation_days',
-            field=models.PositiveSmallIntegerField(default=14, help_text='Days to read and acknowledge a published policy version or ethical position.'),
+            field=models.PositiveSmallIntegerField(db_default=14, default=14, help_text='Days to read and acknowledge a published policy version or ethical position.'),
         ),
         migrations.AddField(
             model_name='policyversion',
             name='attestation_roles',
-            field=models.JSONField(default=governance.models.policy._all_roles, help_text='The roles whose holders must acknowledge a publication (role codes).'),
+            field=models.JSONField(db_default=['risk-officer', 'governance-lead', 'data-scientist', 'approver', 'auditor', 'validator'], default=governance.models.policy._all_roles, help_text='The roles whose holders must acknowledge a publication (role codes).'),
         ),
         migrations.AddField(
             model_name='policyversion',
             name='lapsed_may_sign',
-            field=models.BooleanField(default=False, help_text='Whether a person whose attestation or training lapsed may still sign.'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Whether a person whose attestation or training lapsed may still sign.'),
         ),
         migrations.AddField(
             model_name='policyversion',
             name='training_grace_days',
-            field=models.PositiveSmallIntegerField(default=30, help_text='Days a person has to complete a training module newly required of them.'),
+            field=models.PositiveSmallIntegerField(db_default=30, default=30, help_text='Days a person has to complete a training module newly required of them.'),
         ),
     ]

@@ -120,20 +120,26 @@ class PolicyVersion(models.Model):
     change_note = models.CharField(max_length=1000, blank=True)
     # Step 7 (issue 16): who acknowledges a publication, how fast, and whether a person
     # whose attestation or training lapsed may sign (core.engagement_rules).
+    # Database defaults too: the data migrations that made earlier versions insert rows
+    # without these columns.
     attestation_roles = models.JSONField(
         default=_all_roles,
+        db_default=list(Role.values),
         help_text="The roles whose holders must acknowledge a publication (role codes).",
     )
     attestation_days = models.PositiveSmallIntegerField(
         default=engagement_rules.DEFAULT_ATTESTATION_DAYS,
+        db_default=engagement_rules.DEFAULT_ATTESTATION_DAYS,
         help_text="Days to read and acknowledge a published policy version or ethical position.",
     )
     training_grace_days = models.PositiveSmallIntegerField(
         default=engagement_rules.DEFAULT_TRAINING_GRACE_DAYS,
+        db_default=engagement_rules.DEFAULT_TRAINING_GRACE_DAYS,
         help_text="Days a person has to complete a training module newly required of them.",
     )
     lapsed_may_sign = models.BooleanField(
         default=engagement_rules.DEFAULT_LAPSED_MAY_SIGN,
+        db_default=engagement_rules.DEFAULT_LAPSED_MAY_SIGN,
         help_text="Whether a person whose attestation or training lapsed may still sign.",
     )
 

@@ -6,6 +6,7 @@ whether a lapsed person may sign; reminders and escalation go through the outbox
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -156,6 +157,7 @@ def test_a_lapsed_signer_may_not_sign_until_they_acknowledge(
     client_for(lead2).post(
         reverse("engagement:campaign-acknowledge", args=[campaign.pk]), {"confirmed": "on"}
     )
+    lead2 = User.objects.get(pk=lead2.pk)  # the next request's user
     framework_change_approve(change=change, by=lead2, password=PASSWORD)
     assert AttestationCampaign.objects.filter(policy_version=draft).exists()
 

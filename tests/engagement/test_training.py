@@ -5,6 +5,7 @@ and the settings on the policy page."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
@@ -140,6 +141,7 @@ def test_a_signer_whose_training_lapsed_may_not_sign(signing, governance_lead, m
             answers=[q["answer"] for q in module.questions],
             expires_on=later + timedelta(days=300),
         )
+    lead2 = User.objects.get(pk=lead2.pk)  # the next request's user
     framework_change_approve(change=change, by=lead2, password=PASSWORD)
 
 

@@ -31,7 +31,8 @@ PAGES = {
     "/reviews/periodic-reviews/?page=2": 11,
     "/reviews/gate/": 4,
     "version_page": 20,  # + the documents card (one query, documents_tags)
-    "request_page": 62,  # + the policy's finding rules and the findings that block
+    # + finding rules, blocking findings; + the signer's attestations and training
+    "request_page": 72,
 }
 API = {
     "/api/v1/promotion-requests/": 5,
