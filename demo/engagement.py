@@ -59,6 +59,7 @@ def _pass(module: TrainingModule, user: User, days_ago: int) -> None:
 def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
     campaign = AttestationCampaign.objects.filter(subject="ethics").order_by("-started_at").first()
     if campaign is not None:
+        made = 0
         for username in ACKNOWLEDGED:
             user = users.get(username)
             if user is None or Attestation.objects.filter(campaign=campaign, user=user).exists():
@@ -69,9 +70,10 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
                 at=timezone.now() - timedelta(hours=len(username)),
                 statement_sha256=campaign.statement_sha256,
             )
-        note("attestations", campaign.title, True, len(ACKNOWLEDGED))
+            made += 1
+        note("attestation", campaign.title, bool(made), made or len(ACKNOWLEDGED))
     if TrainingCompletion.objects.exists():
-        note("training completions", "already loaded", False)
+        note("training completion", "already loaded", False)
         return
     modules = {m.code: m for m in TrainingModule.objects.filter(active=True)}
     roles = {u: set(users[u].groups.values_list("name", flat=True)) for u in CURRENT}
@@ -94,4 +96,4 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
         answers=[q["answer"] for q in module.questions[:-1]] + [0],
         expires_on=None,
     )
-    note("training completions", "demo", True, TrainingCompletion.objects.count())
+    note("training completion", "demo", True, TrainingCompletion.objects.count())

@@ -59,7 +59,7 @@ def test_acknowledge_and_train_on_the_pages(
     sign_in(page, base, with_password(governance_lead))
     page.goto(f"{base}/attestations/{campaign.pk}/")
     roles = page.locator("[data-testid=completion-by-role]").inner_text()
-    assert "Risk officer" in roles and "100%" in roles
+    assert "Risk officer\t1\t" in roles  # acknowledged by the risk officer who signed in
     page.goto(f"{base}/training/")
     page.locator("[data-testid=module-completion]").first.wait_for()
     page.screenshot(path=str(tmp_path / "training-completion.png"), full_page=True)
