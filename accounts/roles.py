@@ -72,6 +72,7 @@ GOVERNED_APPS = (
     "experiments",
     "notifications",
     "documents",
+    "oversight",
 )
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reviews/", include("monitoring.urls")),
     path("reviews/", include("experiments.urls")),
     path("documents/", include("documents.urls")),
+    path("kpis/", include("oversight.urls")),
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]

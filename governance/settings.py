@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "monitoring",
     "experiments",
     "documents",
+    "oversight",
     "demo",
     "dashboard",
 ]
@@ -581,10 +582,10 @@ CELERY_BEAT_SCHEDULE["portfolio-report-monthly"] = {
     "task": "documents.tasks.portfolio_report_monthly",
     "schedule": 60 * 60,
 }
-CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {
-    "task": "audit.tasks.audit_anchor",
-    "schedule": 24 * 60 * 60,
-}
+CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {"task": "audit.tasks.audit_anchor", "schedule": 86400}
+FRAMEWORK_REVIEW_INTERVAL_DAYS = env.int("FRAMEWORK_REVIEW_INTERVAL_DAYS", default=365)  # Step 8
+CELERY_BEAT_SCHEDULE["kpi-snapshot"] = {"task": "oversight.tasks.snapshot_daily", "schedule": 3600}
+CELERY_BEAT_SCHEDULE["framework-review"] = {"task": "oversight.tasks.review_due", "schedule": 86400}
 
 # --- Orphan media files (issue 13) -------------------------------------------------
 # An upload stores its file before its row commits: a web process killed in between

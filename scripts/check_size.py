@@ -21,6 +21,7 @@ PACKAGES = [
     "governance",
     "inventory",
     "monitoring",
+    "oversight",
     "reviews",
     "bench",
     "scripts",
