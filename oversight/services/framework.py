@@ -213,6 +213,7 @@ def framework_review_sign(
     cannot sign). Raises PermissionDenied (not a lead, a token, signing locked),
     ValidationError (signed already, no conclusion, wrong password: recorded as a
     refused signature, nothing else written)."""
+    review = FrameworkReview.objects.get(pk=review.pk)
     why = framework_review_sign_refusal(by, review)
     if why:
         if not is_governance_lead(by):
