@@ -148,7 +148,8 @@ class ProposalForm(forms.Form):
         out = []
         for part in filter(None, (p.strip() for p in self.cleaned_data["evidence"].split(","))):
             kind, _, pk = part.partition(":")
-            if kind not in fsel.EVIDENCE_KINDS or not pk.strip().isdigit():
+            pk = pk.strip()
+            if kind not in fsel.EVIDENCE_KINDS or not pk.isdigit() or len(pk) > 12:
                 raise ValidationError(
                     f"{part!r}: write kind:id, the kind one of {', '.join(fsel.EVIDENCE_KINDS)}."
                 )

@@ -125,7 +125,12 @@ def evidence_errors(evidence: list[dict[str, Any]]) -> list[str]:
     wanted: dict[str, set[int]] = {kind: set() for kind in EVIDENCE_KINDS}
     for item in evidence:
         kind, pk = item.get("kind"), item.get("id")
-        if kind not in EVIDENCE_KINDS or not isinstance(pk, int) or isinstance(pk, bool):
+        if (
+            kind not in EVIDENCE_KINDS
+            or not isinstance(pk, int)
+            or isinstance(pk, bool)
+            or not 0 < pk < 2**63
+        ):
             errors.append(
                 f"Evidence {item!r}: give a kind ({', '.join(EVIDENCE_KINDS)}) and an id."
             )

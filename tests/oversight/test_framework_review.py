@@ -226,6 +226,7 @@ def test_a_signed_review_refuses_every_change(review, lead, client_for):
         ({"consideration": "no-such"}, "Select a valid choice"),
         ({"evidence": "finding:999999"}, "No finding #999999 exists."),
         ({"evidence": "invoice:3"}, "write kind:id"),
+        ({"evidence": "finding:" + "9" * 40}, "write kind:id"),
         ({"rationale": "   "}, "This field is required"),
     ],
 )
@@ -274,3 +275,9 @@ def test_a_review_is_due_once_until_one_is_signed(
 def test_the_review_list_says_when_one_is_due(lead, client_for):
     page = client_for(lead).get("/kpis/reviews/").content.decode()
     assert 'data-testid="review-due"' in page and "review-create-form" in page
+
+
+def test_a_review_that_does_not_exist_is_a_404(lead, client_for):
+    client = client_for(lead)
+    assert client.get("/kpis/reviews/999999/").status_code == 404
+    assert client.get("/kpis/reviews/" + "9" * 30 + "/").status_code == 404
