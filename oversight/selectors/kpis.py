@@ -184,3 +184,14 @@ def snapshots_csv(snapshots: list[tuple[date, dict]]) -> str:
             [day.isoformat(), *("" if values.get(c) is None else values[c] for c in columns)]
         )
     return out.getvalue()
+
+
+def kri_breaches_latest() -> list[dict[str, Any]]:
+    """The active KRIs in breach on the latest snapshot, for the home page. Two
+    queries."""
+    latest = (
+        GovernanceSnapshot.objects.order_by("-day").values_list("indicators", flat=True).first()
+    )
+    if not latest:
+        return []
+    return [r for r in kri_statuses(latest, list(kri_list())) if r["status"] == kpi_rules.BREACH]

@@ -142,3 +142,19 @@ def test_the_page_reads_in_a_constant_number_of_queries(
     KeyRiskIndicator.objects.create(indicator="findings.overdue", breach_level=10)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get("/kpis/?days=365").status_code == 200
+
+
+def test_a_breach_shows_on_the_home_page_for_readers_only(users_by_role, client_for):
+    build_portfolio()
+    snapshot_take()
+    KeyRiskIndicator.objects.create(
+        indicator="findings.overdue", name="Late findings", breach_level=1
+    )
+    KeyRiskIndicator.objects.create(
+        indicator="findings.open", name="Open findings", breach_level=99
+    )
+    page = client_for(users_by_role[Role.AUDITOR]).get("/").content.decode()
+    assert 'data-testid="kri-breaches"' in page and "Late findings" in page
+    assert "Open findings" not in page
+    page = client_for(users_by_role[Role.DATA_SCIENTIST]).get("/").content.decode()
+    assert 'data-testid="kri-breaches"' not in page
