@@ -295,3 +295,19 @@ def test_the_draft_of_a_signed_review_can_still_be_discarded(review, lead):
     proposal.refresh_from_db()
     assert proposal.policy_draft is None
     assert FrameworkReview.objects.get(pk=review.pk).is_signed
+
+
+@pytest.mark.parametrize("role", [Role.DATA_SCIENTIST, Role.APPROVER, Role.VALIDATOR])
+def test_other_roles_neither_read_nor_write_a_review(role, review, lead, users_by_role, client_for):
+    svc.framework_review_conclude(review=review, by=lead, conclusion="Done.")
+    client = client_for(users_by_role[role])
+    url = f"/kpis/reviews/{review.pk}/"
+    before = _state(review)
+    assert client.get(url).status_code == 403
+    for path, data in (
+        (url + "conclusion/", {"conclusion": "Mine."}),
+        (url + "proposals/", _proposal_data()),
+        (url + "sign/", {"password": PASSWORD}),
+    ):
+        assert client.post(path, data).status_code == 403, path
+    assert _state(review) == before
