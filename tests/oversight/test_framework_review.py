@@ -311,3 +311,36 @@ def test_other_roles_neither_read_nor_write_a_review(role, review, lead, users_b
     ):
         assert client.post(path, data).status_code == 403, path
     assert _state(review) == before
+
+
+def test_the_review_pages_read_in_a_constant_number_of_queries(
+    review, lead, client_for, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(tier):
+        proposal = svc.proposal_add(
+            review=review, by=lead, tier=tier, consideration="transparency",
+            proposed_level="strict", rationale="Complaints.",
+            evidence=[{"kind": "snapshot", "id": GovernanceSnapshot.objects.get().pk}],
+        )  # fmt: skip
+        svc.proposal_make_draft(proposal=proposal, by=lead)
+
+    client = client_for(lead)
+    url = f"/kpis/reviews/{review.pk}/"
+    add(1)
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    with CaptureQueriesContext(connection) as listed:
+        client.get("/kpis/reviews/")
+    for tier in (2, 3, 4):
+        add(tier)
+    svc.framework_review_create(
+        by=lead, period_start=review.period_start, period_end=review.period_end
+    )
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(url)
+    with django_assert_num_queries(len(listed.captured_queries)):
+        client.get("/kpis/reviews/")
