@@ -73,6 +73,7 @@ GOVERNED_APPS = (
     "experiments",
     "notifications",
     "documents",
+    "oversight",
 )
 
 

@@ -63,6 +63,7 @@ def _targets() -> list[tuple[str, str]]:
 
     from demo.scale import scale_use_cases
     from inventory.models import Dataset, MLModel, ModelVersion, UseCase
+    from oversight.models import FrameworkReview
     from reviews.models import Finding, PromotionRequest
 
     use_case = scale_use_cases().filter(status="production").first() or (
@@ -104,7 +105,12 @@ def _targets() -> list[tuple[str, str]]:
         ("obligations still owed", reverse("governance:obligations") + "?state=owed"),
         ("ethics unanswered", reverse("governance:ethics-unanswered")),
         ("RACI incomplete", reverse("governance:raci-incomplete")),
+        ("governance KPIs", reverse("oversight:kpis") + "?days=365"),
+        ("framework reviews", reverse("oversight:reviews")),
     ]
+    review = FrameworkReview.objects.order_by("-pk").first()
+    if review is not None:
+        pages.append(("framework review", reverse("oversight:review-detail", args=[review.pk])))
     finding = Finding.objects.order_by("-pk").first()
     if finding is not None:
         pages.append(("finding", reverse("reviews:finding-detail", args=[finding.pk])))

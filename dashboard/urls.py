@@ -15,6 +15,7 @@ urlpatterns = [
     path("reviews/", include("experiments.urls")),
     path("documents/", include("documents.urls")),
     path("", include("engagement.urls")),
+    path("kpis/", include("oversight.urls")),
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -40,6 +40,8 @@ from inventory import permissions
 from inventory.choices import OPERATIONALISATION, Criticality, LifecycleStatus, RiskTier
 from inventory.selectors import use_case_get, use_case_portfolio_counts
 from monitoring.selectors import alerts_open_for_home
+from oversight.permissions import can_read_oversight
+from oversight.selectors.kpis import kri_breaches_latest
 
 
 @role_required
@@ -74,6 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
             },
             "obligation_table": obligation_table,
             "drift_alerts": alerts_open_for_home(user=request.user),
+            # Step 8: the key risk indicators in breach, for those who read the KPIs.
+            "kri_breaches": kri_breaches_latest() if can_read_oversight(request.user) else [],
             "heatmap": chart_figure(heatmap),
             "recent": classification_recent(user=request.user),
             "levels": [

@@ -14,4 +14,8 @@ DAILY_PASSES = {
     },
     # Attestations and training (Step 7): reminders, escalation of the lapsed.
     "engagement-daily": {"task": "engagement.tasks.engagement_daily", "schedule": 6 * HOUR},
+    # Step 8: today's governance snapshot (the first run of the day takes it, then KRIs).
+    "kpi-snapshot": {"task": "oversight.tasks.snapshot_daily", "schedule": HOUR},
+    # Step 8: the framework review due (leads e-mailed once).
+    "framework-review": {"task": "oversight.tasks.review_due", "schedule": 24 * HOUR},
 }

@@ -105,10 +105,14 @@ class ObligationListFilterSet(django_filters.FilterSet):
         field_name="use_case__risk_tier", choices=RiskTier.choices, label="Risk tier"
     )
     use_case = IdFilter(field_name="use_case_id", label="Use case")
+    # The KPI page's drill-down by consideration (issue 16, Step 8).
+    consideration = django_filters.CharFilter(
+        field_name="consideration__code", max_length=50, label="Consideration"
+    )
 
     class Meta:
         model = Obligation
-        fields = ["state", "owner", "tier", "use_case"]
+        fields = ["state", "owner", "tier", "use_case", "consideration"]
 
     def filter_state(self, queryset, name, value):
         if value == "owed":

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "monitoring",
     "experiments",
     "documents",
+    "oversight",
     "demo",
     "dashboard",
 ]
@@ -580,10 +581,9 @@ CELERY_BEAT_SCHEDULE["portfolio-report-monthly"] = {
     "task": "documents.tasks.portfolio_report_monthly",
     "schedule": 60 * 60,
 }
-CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {
-    "task": "audit.tasks.audit_anchor",
-    "schedule": 24 * 60 * 60,
-}
+CELERY_BEAT_SCHEDULE["anchor-audit-trail"] = {"task": "audit.tasks.audit_anchor", "schedule": 86400}
+# Step 8: a framework review is due this many days after the last signed one.
+FRAMEWORK_REVIEW_INTERVAL_DAYS = env.int("FRAMEWORK_REVIEW_INTERVAL_DAYS", default=365)
 
 # --- Orphan media files (issue 13) -------------------------------------------------
 # An upload stores its file before its row commits: a web process killed in between

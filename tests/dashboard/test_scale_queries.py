@@ -20,7 +20,7 @@ def dataset_page(use_case):
 
 PAGES = {
     "dataset_page": 9,
-    "/": 15,
+    "/": 16,  # + the latest governance snapshot's KRI breaches (issue 16, Step 8)
     "use_case_page": 32,  # + the use case's documents card (issue 15)
     "/inventory/": 9,
     "/inventory/datasets/": 7,

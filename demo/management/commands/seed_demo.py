@@ -24,6 +24,7 @@ from demo import experiments as demo_experiments
 from demo import fairness as demo_fairness
 from demo import findings as demo_findings
 from demo import monitoring as demo_monitoring
+from demo import oversight as demo_oversight
 from demo import raci as demo_raci
 from demo import reviews as demo_reviews
 from governance.selectors.classification import (
@@ -116,6 +117,9 @@ class Command(BaseCommand):
         demo_findings.load(users=self.users, note=self._note)
         # Step 7: the ethical position's attestation campaign running, training records.
         demo_engagement.load(users=self.users, note=self._note)
+        # Step 8: a year of KPI snapshots ending today, KRIs (one in breach), and a signed
+        # framework review whose proposal became a policy draft.
+        demo_oversight.load(users=self.users, note=self._note)
 
     def _obligations(self) -> None:
         from governance.services import obligations_recompute
