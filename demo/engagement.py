@@ -1,7 +1,8 @@
 """Step 7 in the demo (issue 16): the campaign the approved ethical position started
-(``demo.ethics``) is running, acknowledged by most people; training is current for the
-second line, one approver's signing training expired (the policy stops them from signing
-until they take it again) and one data scientist failed a knowledge check.
+(``demo.ethics``) is running, acknowledged by every signer but one; training is current
+for the signers, one approver's signing training expired (the policy stops them from
+signing until they take it again: the HR head) and one data scientist failed a
+knowledge check. Data scientists other than the demo's own still have training due.
 
 Completions are written as the records they would be (append-only rows, dated in the
 past); no e-mail is sent for them.
@@ -15,6 +16,8 @@ from django.utils import timezone
 
 from engagement.models import Attestation, AttestationCampaign, TrainingCompletion, TrainingModule
 
+# Everyone who signs in the demo acknowledged the ethical position; the data scientists
+# (who sign nothing) and one approver have not yet: the campaign is running.
 ACKNOWLEDGED = (
     "risk.officer",
     "governance.lead",
@@ -26,8 +29,14 @@ ACKNOWLEDGED = (
     "credit.head",
     "fraud.head",
     "pharma.lead",
+    "marketing.head",
+    "ops.head",
+    "pricing.head",
+    "service.head",
+    "ethics.lead",
 )
-# username -> days ago each of their modules was passed
+# username -> days ago each of their modules was passed (every signer but one is current,
+# so the demo keeps signing after the grace days)
 CURRENT = {
     "risk.officer": 60,
     "governance.lead": 45,
@@ -36,6 +45,13 @@ CURRENT = {
     "auditor": 120,
     "data.scientist": 200,
     "credit.head": 20,
+    "fraud.head": 25,
+    "pharma.lead": 35,
+    "marketing.head": 40,
+    "ops.head": 50,
+    "pricing.head": 55,
+    "service.head": 65,
+    "ethics.lead": 45,
 }
 EXPIRED = ("hr.head", "signing-part-11", 400)  # passed 400 days ago, valid 365: lapsed
 FAILED = ("people.analyst", "bias-testing")
@@ -57,6 +73,8 @@ def _pass(module: TrainingModule, user: User, days_ago: int) -> None:
 
 
 def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> None:
+    # The second governance lead (who signs the four-eyes approvals) is made by demo.ethics.
+    users = {**users, **{u.username: u for u in User.objects.filter(username="ethics.lead")}}
     campaign = AttestationCampaign.objects.filter(subject="ethics").order_by("-started_at").first()
     if campaign is not None:
         made = 0

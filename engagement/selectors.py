@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from accounts.models import RoleGrant
 from accounts.permissions import AnyUser, has_role, user_roles
 from accounts.roles import SECOND_LINE, Role
 from core import engagement_rules as er
@@ -53,12 +54,17 @@ def campaign_list() -> QuerySet[AttestationCampaign]:
 
 @memoized
 def campaigns_current() -> list[AttestationCampaign]:
-    """The latest campaign of each subject (policy, ethical position): the ones that
-    count; an earlier one is superseded."""
-    current = []
-    for subject in AttestationCampaign.Subject.values:
-        campaign = campaign_list().filter(subject=subject).order_by("-started_at", "-id").first()
-        if campaign is not None:
+    """The campaigns that count: the latest of each policy, and the latest of the
+    ethical position; an earlier one is superseded."""
+    current: list[AttestationCampaign] = []
+    seen: set = set()
+    for campaign in campaign_list().order_by("-started_at", "-id"):
+        key = (
+            campaign.subject,
+            campaign.policy_version.policy_id if campaign.policy_version else 0,
+        )
+        if key not in seen:
+            seen.add(key)
             current.append(campaign)
     return current
 
@@ -72,13 +78,37 @@ class AttestationDue:
     campaign: AttestationCampaign
     state: str
     acknowledged_at: datetime | None
-
-    @property
-    def due_on(self) -> date:
-        return self.campaign.due_on
+    due_on: date  # the person's: later than the campaign's for someone who arrived late
 
 
-def attestations_for(user: AnyUser, *, on: date | None = None) -> list[AttestationDue]:
+def person_start(user: AnyUser) -> date:
+    """When the person's current duties began: the later of the day they joined and the
+    last confirmed grant of a role (someone given a role today starts today)."""
+    joined = timezone.localdate(user.date_joined) if user.date_joined else date.min
+    granted = starts_for([user.pk]).get(user.pk)
+    return max(joined, granted) if granted else joined
+
+
+def starts_for(user_ids: list[int]) -> dict[int, date]:
+    """{user id: the day of their last confirmed role grant}, in one query."""
+    rows = (
+        RoleGrant.objects.filter(user_id__in=user_ids, status=RoleGrant.Status.CONFIRMED)
+        .values("user_id")
+        .annotate(at=Max("decided_at"))
+    )
+    return {r["user_id"]: timezone.localdate(r["at"]) for r in rows if r["at"]}
+
+
+def personal_due(campaign: AttestationCampaign, start: date) -> date:
+    """The campaign's due date, or for a person who took up a role after it started,
+    as many days from that day as the campaign gave everyone."""
+    window = (campaign.due_on - timezone.localdate(campaign.started_at)).days
+    return max(campaign.due_on, start + timedelta(days=max(window, 0)))
+
+
+def attestations_for(
+    user: AnyUser, *, on: date | None = None, start: date | None = None
+) -> list[AttestationDue]:
     """The current campaigns that name one of the user's roles, with where they stand."""
     roles = user_roles(user)
     campaigns = [c for c in campaigns_current() if roles & set(c.roles)]
@@ -90,14 +120,13 @@ def attestations_for(user: AnyUser, *, on: date | None = None) -> list[Attestati
         )
     )
     day = on or today()
-    return [
-        AttestationDue(
-            c,
-            er.attestation_state(due_on=c.due_on, acknowledged=c.pk in done, today=day),
-            done.get(c.pk),
-        )
-        for c in campaigns
-    ]
+    start = start or person_start(user)
+    out = []
+    for c in campaigns:
+        due = personal_due(c, start)
+        state = er.attestation_state(due_on=due, acknowledged=c.pk in done, today=day)
+        out.append(AttestationDue(c, state, done.get(c.pk), due))
+    return out
 
 
 # --- training --------------------------------------------------------------------------------
@@ -119,12 +148,15 @@ class TrainingDue:
         return self.status.state
 
 
-def applies_from(module: TrainingModule, user: AnyUser) -> date:
-    joined = timezone.localdate(user.date_joined) if user.date_joined else module.required_from
-    return max(module.required_from, joined)
+def applies_from(module: TrainingModule, start: date) -> date:
+    """From when a module is required of a person: the later of the module's start and
+    the start of their duties (``person_start``)."""
+    return max(module.required_from, start)
 
 
-def training_for(user: AnyUser, *, on: date | None = None) -> list[TrainingDue]:
+def training_for(
+    user: AnyUser, *, on: date | None = None, start: date | None = None
+) -> list[TrainingDue]:
     """The active modules required of one of the user's roles, with where they stand."""
     roles = user_roles(user)
     modules = [m for m in module_list() if roles & set(m.roles)]
@@ -139,11 +171,12 @@ def training_for(user: AnyUser, *, on: date | None = None) -> list[TrainingDue]:
     attempts = {r["module_id"]: r["attempts"] for r in rows}
     grace = policy_engagement()["training_grace_days"]
     day = on or today()
+    start = start or person_start(user)
     return [
         TrainingDue(
             m,
             er.training_status(
-                applies_from=applies_from(m, user),
+                applies_from=applies_from(m, start),
                 grace_days=grace,
                 expires_on=expires.get(m.pk),
                 today=day,
@@ -168,14 +201,15 @@ def signing_lapse_refusal(user: User) -> str | None:
     signer check: every signature of the product asks it."""
     if not user.is_authenticated or policy_engagement()["lapsed_may_sign"]:
         return None
-    for due in attestations_for(user):
+    start = person_start(user)
+    for due in attestations_for(user, start=start):
         if due.state == er.LAPSED:
             return (
                 f"Your acknowledgement of “{due.campaign.title}” was due on "
                 f"{due.due_on:%d %b %Y}: acknowledge it on the Attestations page before you "
                 "sign. The policy does not let a person whose attestation lapsed sign."
             )
-    for due in training_for(user):
+    for due in training_for(user, start=start):
         if due.state == er.LAPSED:
             when = "expired" if due.status.expires_on else "was due"
             return (
@@ -199,6 +233,11 @@ def people_in_roles(roles: Iterable[str]) -> tuple[dict[int, set[str]], dict[int
     held: dict[int, set[str]] = defaultdict(set)
     for uid, role in through:
         held[uid].add(role)
+    if Role.GOVERNANCE_LEAD in roles:  # a superuser acts as a lead (accounts.permissions)
+        for uid in User.objects.filter(is_superuser=True, is_active=True).values_list(
+            "pk", flat=True
+        ):
+            held[uid].add(Role.GOVERNANCE_LEAD)
     teams: dict[int, list[str]] = defaultdict(list)
     for uid, team in (
         User.teams.through.objects.filter(user_id__in=list(held))

@@ -15,12 +15,13 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import has_any_role, user_roles
 from accounts.roles import Role
+from accounts.web import refusal_reason
 from audit.services import audit_context
 from core import engagement_rules as er
 from engagement import selectors as sel
@@ -40,6 +41,8 @@ Kind = Notification.Kind
 # Failed knowledge checks of one module allowed per person in this window.
 MAX_FAILED_ATTEMPTS = 3
 ATTEMPT_WINDOW = timedelta(hours=1)
+# Names listed in an escalation e-mail; the campaign page lists them all.
+ESCALATION_NAMES = 50
 
 
 # --- campaigns -----------------------------------------------------------------------------
@@ -121,14 +124,26 @@ def campaign_start(
 
 def attestation_refusal(campaign: AttestationCampaign, user: User) -> str | None:
     """Why ``user`` may not acknowledge ``campaign`` now, or None."""
+    error = _attestation_error(campaign, user)
+    return None if error is None else refusal_reason(error)
+
+
+def _attestation_error(
+    campaign: AttestationCampaign, user: User
+) -> PermissionDenied | ValidationError | None:
     if not user.is_authenticated or not has_any_role(user):
-        return "You need a governance role to acknowledge."
+        return PermissionDenied("You need a governance role to acknowledge.")
     if not user_roles(user) & set(campaign.roles):
-        return f"This attestation is for the roles {campaign.role_labels()}; you hold none of them."
+        return PermissionDenied(
+            f"This attestation is for the roles {campaign.role_labels()}; you hold none of them."
+        )
     if not sel.campaign_is_current(campaign):
-        return "A newer publication supersedes this one: acknowledge the current one instead."
+        return ValidationError(
+            "A newer publication supersedes this one: acknowledge the current one instead.",
+            code=CONFLICT,
+        )
     if Attestation.objects.filter(campaign=campaign, user=user).exists():
-        return "You have already acknowledged this."
+        return ValidationError("You have already acknowledged this.", code=CONFLICT)
     return None
 
 
@@ -140,11 +155,9 @@ def attestation_acknowledge(
     ValidationError: not ticked, superseded, or already acknowledged."""
     if via_token:
         raise PermissionDenied("Acknowledge in the browser, after reading what was published.")
-    why = attestation_refusal(campaign, by)
-    if why and "role" in why:
-        raise PermissionDenied(why)
-    if why:
-        raise ValidationError(why, code=CONFLICT)
+    error = _attestation_error(campaign, by)
+    if error is not None:
+        raise error
     if not confirmed:
         raise ValidationError({"confirmed": ["Tick the statement to acknowledge it."]})
     with audit_context(actor=by, reason=f"Acknowledged {campaign.title}."):
@@ -197,17 +210,26 @@ def training_submit(
     if not module.active:
         raise ValidationError("This module is withdrawn; it cannot be taken.")
     parsed = _parse_answers(module, answers)
-    now = timezone.now()
-    recent = sel.attempts_for(by, module).filter(passed=False, at__gte=now - ATTEMPT_WINDOW)
-    if recent.count() >= MAX_FAILED_ATTEMPTS:
-        first = recent.order_by("at").first()
-        retry = timezone.localtime(first.at + ATTEMPT_WINDOW)
-        raise ValidationError(
-            f"{MAX_FAILED_ATTEMPTS} attempts did not pass in the last hour: read the module "
-            f"again and try after {retry:%H:%M}."
-        )
     result = er.quiz_score(module.questions, parsed)
     signer_refusal_forget(by)
+    # Counting the failures and recording this attempt are one step under a per-user
+    # lock (the UPDATE takes the row lock on PostgreSQL, the write lock on SQLite), so
+    # parallel submissions cannot try more answers than the limit.
+    with transaction.atomic():
+        User.objects.filter(pk=by.pk).update(is_active=F("is_active"))
+        now = timezone.now()
+        recent = sel.attempts_for(by, module).filter(passed=False, at__gte=now - ATTEMPT_WINDOW)
+        if recent.count() >= MAX_FAILED_ATTEMPTS:
+            first = recent.order_by("at").first()
+            retry = timezone.localtime(first.at + ATTEMPT_WINDOW)
+            raise ValidationError(
+                f"{MAX_FAILED_ATTEMPTS} attempts did not pass in the last hour: read the "
+                f"module again and try after {retry:%H:%M}."
+            )
+        return _attempt_record(module, by, now, result, parsed)
+
+
+def _attempt_record(module, by, now, result, parsed) -> TrainingCompletion:
     with audit_context(actor=by, reason=f"Knowledge check of {module.title}."):
         return TrainingCompletion.objects.create(
             module=module,
@@ -233,6 +255,12 @@ def training_module_save(*, data: Mapping[str, Any], by: User, module: TrainingM
 
     if not is_governance_lead(by):
         raise PermissionDenied("Only a governance lead edits training modules.")
+    today = timezone.localdate()
+    before = (
+        TrainingModule.objects.filter(pk=module.pk).values("roles", "active").first()
+        if module is not None and module.pk
+        else None
+    )
     module = module or TrainingModule()
     for name in (
         "code",
@@ -248,6 +276,15 @@ def training_module_save(*, data: Mapping[str, Any], by: User, module: TrainingM
     ):
         if name in data:
             setattr(module, name, data[name])
+    if before is None and module.required_from and module.required_from < today:
+        raise ValidationError(
+            {"required_from": ["A new module is required from today or a later day."]}
+        )
+    if before is not None and (
+        set(module.roles) - set(before["roles"]) or (module.active and not before["active"])
+    ):
+        # Newly required of some people: their grace days start now, not in the past.
+        module.required_from = max(module.required_from, today)
     module.full_clean()
     with audit_context(actor=by, reason=f"Training module {module.code} edited."):
         module.save()
@@ -259,7 +296,8 @@ def training_module_save(*, data: Mapping[str, Any], by: User, module: TrainingM
 
 def _leads() -> list[User]:
     return list(
-        User.objects.filter(is_active=True, groups__name=Role.GOVERNANCE_LEAD)
+        User.objects.filter(Q(groups__name=Role.GOVERNANCE_LEAD) | Q(is_superuser=True))
+        .filter(is_active=True)
         .exclude(email="")
         .distinct()
     )
@@ -277,13 +315,15 @@ def engagement_remind(*, on: date | None = None) -> dict[str, int]:
     for campaign in sel.campaigns_current():
         held, _, users = sel.people_in_roles(campaign.roles)
         done = set(Attestation.objects.filter(campaign=campaign).values_list("user_id", flat=True))
+        starts = _starts(users)
         lapsed = []
         for uid in sorted(set(held) - done):
-            state = er.attestation_state(due_on=campaign.due_on, acknowledged=False, today=day)
+            due = sel.personal_due(campaign, starts[uid])
+            state = er.attestation_state(due_on=due, acknowledged=False, today=day)
             if state == er.LAPSED:
                 lapsed.append(users[uid])
                 key = f"attest-lapsed:{campaign.pk}:{uid}"
-            elif (campaign.due_on - day).days <= er.ATTESTATION_REMIND_DAYS:
+            elif (due - day).days <= er.ATTESTATION_REMIND_DAYS:
                 key = f"attest-remind:{campaign.pk}:{uid}"
             else:
                 continue
@@ -292,10 +332,13 @@ def engagement_remind(*, on: date | None = None) -> dict[str, int]:
                 kind=Kind.ATTESTATION_REMINDER,
                 recipient=users[uid],
                 subject=campaign,
-                context={"due": campaign.due_on.isoformat(), "lapsed": state == er.LAPSED},
+                context={"due": due.isoformat(), "lapsed": state == er.LAPSED},
             )
         if lapsed:
-            people = [u.get_full_name() or u.get_username() for u in lapsed]
+            names = [u.get_full_name() or u.get_username() for u in lapsed]
+            people = names[:ESCALATION_NAMES]
+            if len(names) > ESCALATION_NAMES:
+                people.append(f"and {len(names) - ESCALATION_NAMES} more (see the campaign page)")
             for lead in _leads():
                 counts["escalations"] += _queued(
                     key=f"attest-escalate:{campaign.pk}:{lead.pk}:{week}",
@@ -308,11 +351,22 @@ def engagement_remind(*, on: date | None = None) -> dict[str, int]:
     return counts
 
 
+def _starts(users: dict) -> dict[int, date]:
+    """{user id: when their duties began} (``engagement.selectors.person_start``)."""
+    granted = sel.starts_for(list(users))
+    out = {}
+    for uid, user in users.items():
+        joined = timezone.localdate(user.date_joined) if user.date_joined else date.min
+        out[uid] = max(joined, granted[uid]) if uid in granted else joined
+    return out
+
+
 def _training_remind(day: date) -> int:
     sent = 0
     grace = policy_engagement()["training_grace_days"]
     for module in sel.module_list():
         held, _, users = sel.people_in_roles(module.roles)
+        starts = _starts(users)
         expires = dict(
             TrainingCompletion.objects.filter(module=module, passed=True, user_id__in=list(held))
             .values("user_id")
@@ -322,7 +376,7 @@ def _training_remind(day: date) -> int:
         for uid in held:
             user = users[uid]
             status = er.training_status(
-                applies_from=sel.applies_from(module, user),
+                applies_from=sel.applies_from(module, starts[uid]),
                 grace_days=grace,
                 expires_on=expires.get(uid),
                 today=day,

@@ -1,6 +1,7 @@
 """The governance leads' admin of Step 8: key risk indicators are edited here (checked
 by the model's ``clean``: an unknown indicator or levels in the wrong order are
-refused); snapshots, reviews and proposals are read-only (pages write them)."""
+refused; a KRI is deactivated, never deleted); snapshots, reviews and proposals are
+read-only (pages write them)."""
 
 from django.contrib import admin
 
@@ -18,6 +19,10 @@ class KeyRiskIndicatorAdmin(admin.ModelAdmin):
     list_display = ("indicator", "name", "comparison", "warning_level", "breach_level", "active")
     list_filter = ("active", "comparison")
     search_fields = ("indicator", "name")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Breach e-mails refer to the KRI: it is deactivated, never deleted.
+        return False
 
 
 @admin.register(GovernanceSnapshot)

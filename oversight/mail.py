@@ -19,9 +19,16 @@ def render(note: Notification, subject) -> tuple[str, str, str]:
         line = f"Key risk indicator in breach: {subject} on {note.context.get('day', '')}"
         url = settings.SITE_URL + reverse("oversight:kpis")
     else:
-        line = "Framework review due: no review was signed in the last twelve months"
+        days = settings.FRAMEWORK_REVIEW_INTERVAL_DAYS
+        line = f"Framework review due: no review was signed in the last {days} days"
         url = settings.SITE_URL + reverse("oversight:reviews")
-    context = {"note": note, "subject": subject, "url": url, "recipient": note.recipient}
+    context = {
+        "note": note,
+        "subject": subject,
+        "url": url,
+        "recipient": note.recipient,
+        "interval_days": settings.FRAMEWORK_REVIEW_INTERVAL_DAYS,
+    }
     text = render_to_string("oversight/email/oversight.txt", context)
     html = render_to_string("oversight/email/oversight.html", context)
     return line, text, html

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -167,6 +168,7 @@ def _list_page(request: HttpRequest, *, form=None, refusal=None, status=200) -> 
         {
             "reviews": fsel.framework_review_list().order_by("-period_end", "-id"),
             "due": fsel.framework_review_due(),
+            "interval_days": settings.FRAMEWORK_REVIEW_INTERVAL_DAYS,
             "can_write": can_write_reviews(request.user),
             "form": form or ReviewCreateForm(initial={"period_start": start, "period_end": end}),
             "refusal": refusal,

@@ -155,8 +155,18 @@ def policy_engagement_row(version: PolicyVersion | None) -> dict[str, Any]:
 
 @memoized
 def policy_engagement() -> dict[str, Any]:
-    """The latest published version's attestation and training settings."""
-    return policy_engagement_row(policy_published_latest())
+    """The latest published version's attestation and training settings (asked by every
+    approving signature: one query, the four columns only)."""
+    row = (
+        PolicyVersion.objects.filter(policy=policy_default(), status=PolicyVersion.Status.PUBLISHED)
+        .order_by("-number")
+        .values(*ENGAGEMENT_FIELDS)
+        .first()
+    )
+    if row is None:
+        return policy_engagement_row(None)
+    row["attestation_roles"] = sorted(row["attestation_roles"])
+    return row
 
 
 def policy_draft(*, policy: Policy) -> PolicyVersion | None:

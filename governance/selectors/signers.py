@@ -1,7 +1,9 @@
-"""Whether a person may sign at all, asked by every signature of the product
-(``governance.services.signing`` and ``reviews``): checks registered by higher layers in
-their ``AppConfig.ready``, e.g. ``engagement`` refuses a signer whose attestation or
-training lapsed when the policy says so."""
+"""Whether a person may give an approving signature now, asked by every signature of the
+product that approves, accepts, confirms or validates (``governance.services.signing``
+and ``reviews``): checks registered by higher layers in their ``AppConfig.ready``, e.g.
+``engagement`` refuses a signer whose attestation or training lapsed when the policy
+says so. Signatures that stop something (a rejection, a revocation) are not asked: a
+lapse must never keep anyone from halting a model or a change."""
 
 from collections.abc import Callable
 

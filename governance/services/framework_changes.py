@@ -397,6 +397,7 @@ def framework_change_reject(
         password=password,
         what=f"reject framework change #{change.pk}",
         via_token=via_token,
+        approving=False,
     )
     with transaction.atomic():
         change = _locked_pending(change)

@@ -42,20 +42,31 @@ def password_reconfirm(
     what: str,
     via_token: bool = False,
     refused_action: str = PASSWORD_REFUSED,
+    approving: bool = True,
 ) -> None:
     """Check the password typed now. Call it outside the transaction of the signed
     act, so that the record of a refusal survives the refusal.
 
-    Raises PermissionDenied for an API-token call (a token can never sign) or while
-    signing is locked; ValidationError (under ``password``) for a wrong password,
-    after recording it.
+    Raises PermissionDenied for an API-token call (a token can never sign), while
+    signing is locked, or (``approving``) when a signer check refuses the user (a lapsed
+    attestation or training: ``governance.selectors.signers``, recorded);
+    ValidationError (under ``password``) for a wrong password, after recording it.
     """
     if via_token:
         raise PermissionDenied(
             "An API token cannot sign: sign in the browser and re-enter your password."
         )
-    refusal = signer_refusal(user)
+    refusal = signer_refusal(user) if approving else None
     if refusal:
+        with transaction.atomic():
+            audit_record(
+                action="signature.refused",
+                actor=user,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=user.get_username(),
+                reason=f"{what}: {refusal}",
+            )
         raise PermissionDenied(refusal)
     window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
     recent = AuditEvent.objects.filter(

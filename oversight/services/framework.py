@@ -26,6 +26,7 @@ from audit.services import audit_record
 from core import policy_rules
 from governance.models import Consideration, PolicyVersion
 from governance.selectors.policy import policy_default, policy_draft
+from governance.selectors.signers import signer_refusal
 from governance.services.policy import policy_cells_set, policy_draft_create
 from governance.services.signing import password_reconfirm
 from inventory.choices import RiskTier
@@ -204,7 +205,7 @@ def framework_review_sign_refusal(user: User, review: FrameworkReview) -> str | 
         return "This framework review is already signed."
     if not review.conclusion.strip():
         return "Write the review's conclusion before signing it."
-    return None
+    return signer_refusal(user)  # a lapsed attestation or training, when the policy says so
 
 
 def framework_review_sign(
@@ -216,7 +217,8 @@ def framework_review_sign(
     refused signature, nothing else written)."""
     review = FrameworkReview.objects.get(pk=review.pk)
     why = framework_review_sign_refusal(by, review)
-    if why:
+    # A lapsed signer is refused (and recorded) by password_reconfirm, before any password.
+    if why and why != signer_refusal(by):
         if not is_governance_lead(by):
             raise PermissionDenied(why)
         raise ValidationError(why)

@@ -242,9 +242,10 @@ class RequestState:
             return "You need a governance role to sign."
         if meaning != Signature.Meaning.REVOKED and not has_role(user, *SIGNING_ROLES):
             return _role_refusal(user)
-        lapsed = signer_refusal(user)
-        if lapsed:
-            return lapsed
+        if meaning in (Signature.Meaning.APPROVED, Signature.Meaning.REVIEWED):
+            lapsed = signer_refusal(user)  # never keeps anyone from rejecting or revoking
+            if lapsed:
+                return lapsed
         if meaning == Signature.Meaning.REVOKED:
             if not has_role(user, "governance-lead"):
                 return "Only a governance lead can revoke an approval."

@@ -19,6 +19,7 @@ from accounts.roles import Role
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.obligations import obligations_for_rules
+from governance.selectors.signers import signer_refusal
 from governance.services import obligation_signoff_satisfied, obligations_recompute
 from inventory.models import ModelVersion
 from inventory.services import model_version_move
@@ -178,6 +179,9 @@ def blocking_waive(
     request = _locked(request)
     if not permissions.can_waive(by):
         raise PermissionDenied("Only a governance lead can waive a blocking item.")
+    lapsed = signer_refusal(by)  # a waiver may be what approves the request
+    if lapsed:
+        raise PermissionDenied(lapsed)
     if not request.is_pending:
         raise ValidationError("Only a pending request's blocking items can be waived.")
     reason = (reason or "").strip()
@@ -226,10 +230,10 @@ def blocking_waive(
 # --- Electronic signatures ---------------------------------------------------------------------
 
 
-def _check_password(user: User, password: str, what: str) -> None:
+def _check_password(user: User, password: str, what: str, *, approving: bool = True) -> None:
     """Re-authentication: the password, typed now; too many wrong ones lock signing
     (atomically: see ``reviews.services.signers.check_signing_password``)."""
-    check_signing_password(user, password, what)
+    check_signing_password(user, password, what, approving=approving)
 
 
 def request_sign(
@@ -260,7 +264,12 @@ def request_sign(
     reason = (reason or "").strip()
     if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:
         raise ValidationError({"reason": "A rejection or a revocation needs a reason."})
-    _check_password(by, password, f"sign request #{request.pk} as {meaning}")
+    _check_password(
+        by,
+        password,
+        f"sign request #{request.pk} as {meaning}",
+        approving=meaning in (Signature.Meaning.APPROVED, Signature.Meaning.REVIEWED),
+    )
     try:
         return _sign(request=request, by=by, meaning=meaning, reason=reason)
     except PermissionDenied as exc:

@@ -112,15 +112,19 @@ def _lock_signing(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=F("is_active"))
 
 
-def check_signing_password(user: User, password: str, what: str) -> None:
+def check_signing_password(user: User, password: str, what: str, *, approving: bool = True) -> None:
     """Re-authentication: the password, typed now. Failures are recorded; once
     ``SIGNING_MAX_FAILURES`` are recorded in the last ``SIGNING_LOCKOUT_MINUTES``,
     signing is locked and no password is checked. Counting, checking and recording
     happen under a per-user lock in their own transaction, so N parallel wrong
     passwords check at most the limit, and the record of a failure survives the
-    refusal. Raises PermissionDenied (locked) or ValidationError (wrong password)."""
-    refusal = signer_refusal(user)
+    refusal. An ``approving`` signature is refused first when a signer check refuses
+    the user (``governance.selectors.signers``: a lapsed attestation or training).
+    Raises PermissionDenied (locked, lapsed) or ValidationError (wrong password)."""
+    refusal = signer_refusal(user) if approving else None
     if refusal:
+        with transaction.atomic():
+            _user_event(user, "signature.refused", f"{what}: {refusal}")
         raise PermissionDenied(refusal)
     with transaction.atomic():
         _lock_signing(user)

@@ -25,6 +25,7 @@ from accounts.web import get_or_404, refused, role_required
 from audit.views import history_context
 from core import promotion_rules as rules
 from governance.selectors.evidence import evidence_downloads
+from governance.selectors.signers import signer_refusal
 from inventory.models import ModelVersion
 from reviews import permissions
 from reviews.filters import GateLogFilterSet
@@ -189,6 +190,7 @@ def request_detail(request: HttpRequest, pk: int, refusal: str | None = None) ->
                 )
             ),
             "why_not": state.why_cannot_sign(user, Signature.Meaning.APPROVED),
+            "lapsed": bool(signer_refusal(user)),
             "can_waive": req.is_pending and permissions.can_waive(user),
             "can_withdraw": req.is_pending
             and (user.pk == req.requested_by_id or permissions.can_waive(user)),
