@@ -41,6 +41,7 @@ import demo
 from audit.services import audit_record_many
 from core import obligation_rules
 from core import promotion_rules as rules
+from demo.scale_findings import scale_findings
 from governance.models import (
     Classification,
     ClassificationConfirmation,
@@ -119,6 +120,11 @@ class ScaleBuilder:
             {k: v for _, _, part in loaded for k, v in part.items()},
         )
         self.counts["audit event"] += audit_record_many(events=self.events, reason=REASON)
+        # Findings on about one in five scale versions that have none yet.
+        versions = ModelVersion.objects.filter(
+            model__use_case__in=scale_use_cases(), findings__isnull=True
+        )
+        self.counts["finding"] += scale_findings(versions.select_related("registered_by"))
         return self.counts
 
     def _load(self, plan: list[dict]) -> tuple[list[dict], list[UseCase], dict[int, list]]:
