@@ -38,8 +38,8 @@ def scale_findings(versions, *, seed: int = 0) -> int:
     now = timezone.now()
     states = [s for s, w in STATUSES for _ in range(w)]
     rows = []
-    for version in versions:
-        if rng.random() >= SHARE:
+    for i, version in enumerate(versions):
+        if i and rng.random() >= SHARE:  # the first always has one: no portfolio without
             continue
         status = rng.choice(states)
         severity = rng.choice(fr.SEVERITIES)

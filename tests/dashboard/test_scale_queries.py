@@ -58,3 +58,27 @@ def test_home_use_case_inventory_and_audit_pages_do_not_grow(scale_counts):
 def test_api_lists_do_not_grow(scale_counts):
     counts = scale_counts(_urls(API), username="governance.lead")
     assert counts == {url: [n, n] for url, n in API.items()}, counts
+
+
+# Issue 16: findings, My work, attestations and training, the KPIs and framework reviews.
+# My work differs by role (a risk officer's sections read more); training reads each
+# module's completion (constant in the portfolio, one set per module).
+GOVERNANCE_PAGES = {
+    "/reviews/findings/?unresolved=true": 11,
+    "/my-work/": {"risk.officer": 38, "governance.lead": 31},
+    "/my-work/counts/": {"risk.officer": 38, "governance.lead": 31},
+    "/attestations/": 8,
+    "/training/": 26,
+    "/kpis/?days=365": 5,
+    "/kpis/reviews/": 5,
+}
+
+
+@pytest.mark.parametrize("username", ["risk.officer", "governance.lead"])
+def test_governance_pages_do_not_grow(scale_counts, username):
+    counts = scale_counts(list(GOVERNANCE_PAGES), username=username)
+    expected = {
+        url: [n[username], n[username]] if isinstance(n, dict) else [n, n]
+        for url, n in GOVERNANCE_PAGES.items()
+    }
+    assert counts == expected, counts
