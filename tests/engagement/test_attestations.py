@@ -263,3 +263,15 @@ def test_service_refuses_a_draft(governance_lead):
     draft = policy_draft_create(policy=policy_default(), by=governance_lead)
     with pytest.raises(ValidationError, match="published"):
         campaign_start(policy_version=draft, by=governance_lead)
+
+
+def test_the_governance_snapshot_carries_the_completion(campaign, client_for, risk_officer):
+    from oversight.selectors.indicators import engagement_indicators
+
+    client_for(risk_officer).post(
+        reverse("engagement:campaign-acknowledge", args=[campaign.pk]), {"confirmed": "on"}
+    )
+    done = sel.campaign_completion(campaign).overall
+    values = engagement_indicators(timezone.localdate())
+    assert values["attestations.completion_pct"] == round(100 * done.done / done.required, 1)
+    assert values["training.completion_pct"] == 0.0  # nobody has passed a module yet

@@ -145,4 +145,8 @@ def expected(codes: dict, copies: int = 1) -> dict:
         "waivers.current": 2 * n,
         "waivers.measure.bias-harm-testing": 1 * n,
         "waivers.measure.finding": 1 * n,
+        # Nobody here holds a role: no one to acknowledge or train (tests/engagement
+        # checks the shares on people who do).
+        "attestations.completion_pct": None,
+        "training.completion_pct": None,
     }

@@ -120,6 +120,10 @@ def test_each_link_opens_a_list_with_as_many_rows_as_the_figure(risk_officer, cl
     for key, url in links.items():
         if "/reviews/periodic-reviews/" in url:
             continue  # not paginated by rows of a queryset: its count is the ids' length
+        if key.endswith("_pct"):
+            # A share of people: its link opens the completion by role and team.
+            assert client.get(url).status_code == 200, (key, url)
+            continue
         assert _count_on_list(client, url) == snapshot.indicators[key], (key, url)
         checked += 1
     assert {"findings.open", "obligations.overdue", "bias.breaches_open"} <= set(links)

@@ -32,11 +32,11 @@ PAGES = {
     "/reviews/gate/": 4,
     "version_page": 20,  # + the documents card (one query, documents_tags)
     # + finding rules, blocking findings; + the signer's attestations and training
-    "request_page": 72,
+    "request_page": 70,
 }
 API = {
     "/api/v1/promotion-requests/": 5,
-    "/api/v1/findings/": 4,
+    "/api/v1/findings/": 6,  # scale portfolios have findings now: their rows prefetched
     "/api/v1/gate-calls/": 4,
     "/api/v1/validations/": 4,
     "/api/v1/finding-acceptances/": 4,
