@@ -20,12 +20,12 @@ from core import finding_rules as fr
 from engagement.selectors import attestations_for, training_for
 from experiments.models import Experiment
 from governance.selectors.obligations import PENDING, obligation_list
-from reviews.selectors.findings import VERIFIERS, finding_list, finding_who_refusal
+from reviews.selectors.findings import finding_list, findings_to_verify
 from reviews.selectors.pending import pending_for
 from reviews.selectors.periodic import periodic_review_index, periodic_review_rows
 
 SHOWN = 20  # rows per section; the section says how many more there are
-VERIFY_CANDIDATES = 100  # remediated findings checked for "may I verify it"
+VERIFY_CANDIDATES = 100  # remediations counted for "may I verify it" (more: "100+")
 REVIEW_SIGNERS = (Role.RISK_OFFICER, Role.GOVERNANCE_LEAD)
 
 
@@ -67,31 +67,9 @@ def _findings_owned(user: AnyUser, today: date) -> Section:
 
 
 def _findings_to_verify(user: AnyUser, today: date) -> Section:
-    if not has_role(user, *VERIFIERS):
-        return Section("verify", "Remediations I may verify")
-    # The cheap refusals in SQL first (owner, remediator, the user's teams' use cases);
-    # the rest (a former owner, the RACI) per finding, for at most VERIFY_CANDIDATES.
-    team_ids = list(user.teams.values_list("pk", flat=True))
-    candidates = (
-        finding_list()
-        .filter(status=fr.REMEDIATED)
-        .exclude(owner=user)
-        .exclude(remediated_by=user)
-        .exclude(model_version__model__use_case__team_id__in=team_ids)
-        .order_by("remediated_at", "pk")
-    )
-    checked = list(candidates[: VERIFY_CANDIDATES + 1])
-    mine = [
-        f for f in checked[:VERIFY_CANDIDATES] if finding_who_refusal(user, f, fr.VERIFIED) is None
-    ]
+    mine, more = findings_to_verify(user, cap=VERIFY_CANDIDATES)
     rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in mine[:SHOWN]]
-    return Section(
-        "verify",
-        "Remediations I may verify",
-        rows,
-        len(mine),
-        at_least=len(checked) > VERIFY_CANDIDATES,
-    )
+    return Section("verify", "Remediations I may verify", rows, len(mine), at_least=more)
 
 
 def _reviews(user: AnyUser, today: date) -> Section:

@@ -27,11 +27,11 @@ from accounts.permissions import AnyUser, has_role
 from accounts.roles import SECOND_LINE, VALIDATION_ROLES, Role
 from core import finding_rules as fr
 from governance.selectors.policy import policy_finding_rules
-from governance.selectors.raci import raci_people_for
+from governance.selectors.raci import raci_people_for, raci_use_cases_holding
 from inventory.models import ModelVersion
 from inventory.permissions import can_change_version
 from reviews.models import Finding, FindingAcceptance, FindingEvent, RemediationAction
-from reviews.selectors.independence import developer_relation
+from reviews.selectors.independence import DEVELOPMENT_TASKS, developer_relation
 
 VERIFIERS: tuple[str, ...] = (*SECOND_LINE, *VALIDATION_ROLES)
 # The RACI task whose Accountable owns a finding of each source (default: modelling).
@@ -115,6 +115,42 @@ def was_owner(user: AnyUser, finding: Finding) -> bool:
         if name in (owners if isinstance(owners, list) else [owners]):
             return True
     return False
+
+
+def findings_to_verify(user: AnyUser, *, cap: int) -> tuple[list[Finding], bool]:
+    """The remediated findings ``user`` may verify (``_verify_refusal``'s rules, read
+    set-based: a verifier's role; not the owner, a former owner or the remediator; not a
+    developer of the model: its team, technical owner, registrant or authors, or
+    Responsible or Accountable for a development task in the RACI), oldest remediation
+    first: at most ``cap`` of them, and whether there are more. A constant number of
+    queries whatever the portfolio."""
+    if not user.is_authenticated or not has_role(user, *VERIFIERS):
+        return [], False
+    team_ids = list(user.teams.values_list("pk", flat=True))
+    developing = raci_use_cases_holding(user=user, tasks=DEVELOPMENT_TASKS, letters="AR")
+    candidates = list(
+        finding_list()
+        .filter(status=fr.REMEDIATED)
+        .exclude(owner=user)
+        .exclude(remediated_by=user)
+        .exclude(model_version__model__use_case__team_id__in=team_ids)
+        .exclude(model_version__model__use_case__technical_owner=user)
+        .exclude(model_version__registered_by=user)
+        .exclude(model_version__authors=user)
+        .exclude(model_version__model__use_case_id__in=developing)
+        .order_by("remediated_at", "pk")[: cap + 1]
+    )
+    name = user.get_username()
+    former = set()
+    for finding_id, detail in FindingEvent.objects.filter(
+        finding__in=[f.pk for f in candidates],
+        action__in=[FindingEvent.Action.OPENED, FindingEvent.Action.OWNER],
+    ).values_list("finding_id", "detail"):
+        owners = (detail or {}).get("owner") or []
+        if name in (owners if isinstance(owners, list) else [owners]):
+            former.add(finding_id)
+    mine = [f for f in candidates if f.pk not in former]
+    return mine[:cap], len(candidates) > cap
 
 
 def second_line_owner_refusal(user: AnyUser, finding: Finding, what: str) -> str | None:

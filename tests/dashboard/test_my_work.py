@@ -112,3 +112,36 @@ def test_attestations_and_training_due_are_on_my_work(client_for, risk_officer, 
     client.post(reverse("engagement:campaign-acknowledge", args=[campaign.pk]), {"confirmed": "on"})
     after = client.get(reverse("dashboard:my-work")).context["sections"]["attestations"]
     assert ("attestation", campaign.pk) not in [(k, i.pk) for k, i, _s, _d in after.rows]
+
+
+def test_remediations_to_verify_follow_the_finding_pages_rule(
+    world, client_for, risk_officer, governance_lead, analyst, validator, second_risk_officer
+):
+    """My work reads "may I verify it" set-based; it must agree with the rule the
+    finding's page and the service apply one finding at a time."""
+    from reviews.selectors.findings import finding_list, finding_who_refusal, findings_to_verify
+
+    _, version = world
+    for title in ("Holdout", "Lineage", "Thresholds"):
+        finding, _ = findings_svc.finding_open(version=version, by=risk_officer, title=title)
+        if title == "Lineage":  # the risk officer (in the RACI) owned it for a while
+            owner = finding.owner
+            findings_svc.finding_set_owner(
+                finding=finding, by=governance_lead, owner=risk_officer, reason="Cover."
+            )
+            finding = findings_svc.finding_set_owner(
+                finding=finding_list().get(pk=finding.pk),
+                by=governance_lead,
+                owner=owner,
+                reason="Back.",
+            )
+        findings_svc.finding_remediate(
+            finding=finding_list().get(pk=finding.pk), by=analyst, note="Done."
+        )
+    remediated = list(finding_list().filter(status="remediated"))
+    for user in (risk_officer, governance_lead, analyst, validator, second_risk_officer):
+        by_rule = {f.pk for f in remediated if finding_who_refusal(user, f, "verified") is None}
+        mine, _more = findings_to_verify(user, cap=100)
+        assert {f.pk for f in mine} == by_rule, user.username
+    lineage = finding_list().get(title="Lineage").pk
+    assert lineage not in {f.pk for f in findings_to_verify(risk_officer, cap=100)[0]}
