@@ -168,12 +168,14 @@ def raci_accountable_tasks(*, user, use_case_ids) -> set[tuple[int, str]]:
     return out
 
 
-def raci_use_cases_holding(*, user, tasks, letters: str = "AR") -> set[int]:
-    """The use cases (ids) where ``user`` holds any of ``letters`` for any of ``tasks``,
-    in person or through a team: ``raci_people_for`` for every use case at once, in at
-    most four queries (e.g. where the user develops models: reviews' independence)."""
+def raci_use_cases_holding(*, user, tasks, use_case_ids, letters: str = "AR") -> set[int]:
+    """Those of ``use_case_ids`` where ``user`` holds any of ``letters`` for any of
+    ``tasks``, in person or through a team: ``raci_people_for`` for many use cases at
+    once, in at most four queries (e.g. where the user develops models: reviews'
+    independence)."""
     roles: dict[int, set[str]] = {}
-    for use_case_id, role_code in _mine(user).values_list("use_case_id", "role__code"):
+    mine = _mine(user).filter(use_case_id__in=set(use_case_ids))
+    for use_case_id, role_code in mine.values_list("use_case_id", "role__code"):
         roles.setdefault(use_case_id, set()).add(role_code)
     if not roles:
         return set()

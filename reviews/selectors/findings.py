@@ -126,20 +126,41 @@ def findings_to_verify(user: AnyUser, *, cap: int) -> tuple[list[Finding], bool]
     queries whatever the portfolio."""
     if not user.is_authenticated or not has_role(user, *VERIFIERS):
         return [], False
-    team_ids = list(user.teams.values_list("pk", flat=True))
-    developing = raci_use_cases_holding(user=user, tasks=DEVELOPMENT_TASKS, letters="AR")
-    candidates = list(
-        finding_list()
-        .filter(status=fr.REMEDIATED)
-        .exclude(owner=user)
-        .exclude(remediated_by=user)
-        .exclude(model_version__model__use_case__team_id__in=team_ids)
-        .exclude(model_version__model__use_case__technical_owner=user)
-        .exclude(model_version__registered_by=user)
-        .exclude(model_version__authors=user)
-        .exclude(model_version__model__use_case_id__in=developing)
-        .order_by("remediated_at", "pk")[: cap + 1]
+    team_ids = set(user.teams.values_list("pk", flat=True))
+    authored = set(
+        ModelVersion.authors.through.objects.filter(user_id=user.pk).values_list(
+            "modelversion_id", flat=True
+        )
     )
+    # The remediated findings are few (they wait for a verifier): read their facts as
+    # values and apply the rules in Python, rather than a join per rule in SQL; the RACI
+    # is read only for their use cases.
+    rows = [
+        (pk, use_case)
+        for pk, owner, remediator, version, registrant, use_case, team, technical in (
+            Finding.objects.filter(status=fr.REMEDIATED)
+            .order_by("remediated_at", "pk")
+            .values_list(
+                "pk",
+                "owner_id",
+                "remediated_by_id",
+                "model_version_id",
+                "model_version__registered_by_id",
+                "model_version__model__use_case_id",
+                "model_version__model__use_case__team_id",
+                "model_version__model__use_case__technical_owner_id",
+            )
+        )
+        if user.pk not in (owner, remediator, registrant, technical)
+        and team not in team_ids
+        and version not in authored
+    ]
+    developing = raci_use_cases_holding(
+        user=user, tasks=DEVELOPMENT_TASKS, use_case_ids={u for _, u in rows}, letters="AR"
+    )
+    ids = [pk for pk, use_case in rows if use_case not in developing][: cap + 1]
+    by_pk = finding_list().in_bulk(ids)
+    candidates = [by_pk[pk] for pk in ids]
     name = user.get_username()
     former = set()
     for finding_id, detail in FindingEvent.objects.filter(
