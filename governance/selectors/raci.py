@@ -304,21 +304,28 @@ def raci_incomplete_rows(*, user: AnyUser) -> list[tuple]:
     roles = [(r.code, r.name) for r in raci_roles()]
     template = raci_template_matrix()
     own = _own_matrices(ids)
+    role_codes = dict(RaciRole.objects.values_list("pk", "code"))
     staffed: dict[int, set[str]] = {}
-    for use_case_id, role_code in RaciAssignment.objects.filter(use_case_id__in=ids).values_list(
-        "use_case_id", "role__code"
+    for use_case_id, role_id in RaciAssignment.objects.filter(use_case_id__in=ids).values_list(
+        "use_case_id", "role_id"
     ):
-        staffed.setdefault(use_case_id, set()).add(role_code)
+        staffed.setdefault(use_case_id, set()).add(role_codes[role_id])
+    # Most use cases follow the template and are staffed alike: the rules run once per
+    # distinct (matrix, staffed roles), not once per use case.
+    found: dict[tuple, list[str]] = {}
     out = []
     for u in use_cases:
-        problems = raci_rules.violations(
-            own.get(u.pk, template),
-            tasks=tasks,
-            roles=roles,
-            staffed_roles=staffed.get(u.pk, set()),
-        )
-        if problems:
-            out.append((u, [p.message for p in problems]))
+        mine = frozenset(staffed.get(u.pk, ()))
+        key = (u.pk if u.pk in own else None, mine)
+        if key not in found:
+            found[key] = [
+                p.message
+                for p in raci_rules.violations(
+                    own.get(u.pk, template), tasks=tasks, roles=roles, staffed_roles=set(mine)
+                )
+            ]
+        if found[key]:
+            out.append((u, found[key]))
     return out
 
 
