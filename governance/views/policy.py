@@ -423,14 +423,12 @@ def policy_diff(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required
-@require_POST
-def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save a draft's finding rules (governance leads); a refusal on the page with the
-    reason, nothing saved."""
+def _save_draft_form(request, pk: int, *, form, form_key: str, refusal_for: str, save, done: str):
+    """A form of a draft's settings (finding rules, attestation and training): saved by
+    ``save(version, cleaned_data)`` (governance leads), or the page again with the
+    form's errors or the service's refusal beside it (400/403/409), nothing saved."""
     _require_lead(request)
     version = _version_or_404(pk)
-    form = FindingRulesForm(request.POST)
     considerations = consideration_choices()
 
     def page(*, refusal=None, status=400):
@@ -447,8 +445,8 @@ def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
             None,
             True,
             refusal=refusal,
-            refusal_for="finding-rules",
-            rules_form=form,
+            refusal_for=refusal_for,
+            **{form_key: form},
         )
         response.status_code = status
         return response
@@ -456,50 +454,43 @@ def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return page()
     try:
-        policy_finding_rules_set(version=version, rules=form.rows(), by=request.user)
+        save(version, form)
     except ValidationError as exc:
         add_service_errors(form, exc)
         return refused(request, page, exc)
-    messages.success(request, "The draft's finding rules are saved.")
+    messages.success(request, done)
     return redirect("governance:policy-version", pk=version.pk)
+
+
+@role_required
+@require_POST
+def policy_finding_rules_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a draft's finding rules (governance leads)."""
+    return _save_draft_form(
+        request,
+        pk,
+        form=FindingRulesForm(request.POST),
+        form_key="rules_form",
+        refusal_for="finding-rules",
+        save=lambda version, form: policy_finding_rules_set(
+            version=version, rules=form.rows(), by=request.user
+        ),
+        done="The draft's finding rules are saved.",
+    )
 
 
 @role_required
 @require_POST
 def policy_engagement_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save a draft's attestation and training settings (governance leads); a refusal
-    on the page with the reason, nothing saved."""
-    _require_lead(request)
-    version = _version_or_404(pk)
-    form = EngagementForm(request.POST)
-    considerations = consideration_choices()
-
-    def page(*, refusal=None, status=400):
-        cells_form = None
-        if version.is_draft:
-            initial = {
-                _cell_field(t, c): level for (t, c), level in policy_version_cells(version).items()
-            }
-            cells_form = PolicyCellsForm(initial=initial, considerations=considerations)
-        response = _render_version(
-            request,
-            version,
-            cells_form,
-            None,
-            True,
-            refusal=refusal,
-            refusal_for="engagement",
-            engagement_form=form,
-        )
-        response.status_code = status
-        return response
-
-    if not form.is_valid():
-        return page()
-    try:
-        policy_engagement_set(version=version, by=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return refused(request, page, exc)
-    messages.success(request, "The draft's attestation and training settings are saved.")
-    return redirect("governance:policy-version", pk=version.pk)
+    """Save a draft's attestation and training settings (governance leads)."""
+    return _save_draft_form(
+        request,
+        pk,
+        form=EngagementForm(request.POST),
+        form_key="engagement_form",
+        refusal_for="engagement",
+        save=lambda version, form: policy_engagement_set(
+            version=version, by=request.user, **form.cleaned_data
+        ),
+        done="The draft's attestation and training settings are saved.",
+    )
