@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import RoleGrant
@@ -84,19 +84,22 @@ class AttestationDue:
 def person_start(user: AnyUser) -> date:
     """When the person's current duties began: the later of the day they joined and the
     last confirmed grant of a role (someone given a role today starts today)."""
-    joined = timezone.localdate(user.date_joined) if user.date_joined else date.min
-    granted = starts_for([user.pk]).get(user.pk)
-    return max(joined, granted) if granted else joined
+    return starts_of({user.pk: user})[user.pk]
 
 
-def starts_for(user_ids: list[int]) -> dict[int, date]:
-    """{user id: the day of their last confirmed role grant}, in one query."""
+def starts_of(users: dict) -> dict[int, date]:
+    """``person_start`` of many people ({user id: User}) in one query."""
     rows = (
-        RoleGrant.objects.filter(user_id__in=user_ids, status=RoleGrant.Status.CONFIRMED)
+        RoleGrant.objects.filter(user_id__in=list(users), status=RoleGrant.Status.CONFIRMED)
         .values("user_id")
         .annotate(at=Max("decided_at"))
     )
-    return {r["user_id"]: timezone.localdate(r["at"]) for r in rows if r["at"]}
+    granted = {r["user_id"]: timezone.localdate(r["at"]) for r in rows if r["at"]}
+    out = {}
+    for uid, user in users.items():
+        joined = timezone.localdate(user.date_joined) if user.date_joined else date.min
+        out[uid] = max(joined, granted[uid]) if uid in granted else joined
+    return out
 
 
 def personal_due(campaign: AttestationCampaign, start: date) -> date:
@@ -141,7 +144,6 @@ def module_list(*, active: bool | None = True) -> QuerySet[TrainingModule]:
 class TrainingDue:
     module: TrainingModule
     status: er.TrainingStatus
-    attempts: int
 
     @property
     def state(self) -> str:
@@ -165,10 +167,9 @@ def training_for(
     rows = (
         TrainingCompletion.objects.filter(user=user, module__in=modules)
         .values("module_id")
-        .annotate(expires=Max("expires_on"), attempts=Count("id"))
+        .annotate(expires=Max("expires_on"))
     )
     expires = {r["module_id"]: r["expires"] for r in rows}
-    attempts = {r["module_id"]: r["attempts"] for r in rows}
     grace = policy_engagement()["training_grace_days"]
     day = on or today()
     start = start or person_start(user)
@@ -181,7 +182,6 @@ def training_for(
                 expires_on=expires.get(m.pk),
                 today=day,
             ),
-            attempts.get(m.pk, 0),
         )
         for m in modules
     ]

@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts.errors import CONFLICT
 from accounts.permissions import has_any_role, user_roles
 from accounts.roles import Role
-from accounts.web import refusal_reason
 from audit.services import audit_context
 from core import engagement_rules as er
 from engagement import selectors as sel
@@ -125,7 +124,9 @@ def campaign_start(
 def attestation_refusal(campaign: AttestationCampaign, user: User) -> str | None:
     """Why ``user`` may not acknowledge ``campaign`` now, or None."""
     error = _attestation_error(campaign, user)
-    return None if error is None else refusal_reason(error)
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return None if error is None else str(error)
 
 
 def _attestation_error(
@@ -315,7 +316,7 @@ def engagement_remind(*, on: date | None = None) -> dict[str, int]:
     for campaign in sel.campaigns_current():
         held, _, users = sel.people_in_roles(campaign.roles)
         done = set(Attestation.objects.filter(campaign=campaign).values_list("user_id", flat=True))
-        starts = _starts(users)
+        starts = sel.starts_of(users)
         lapsed = []
         for uid in sorted(set(held) - done):
             due = sel.personal_due(campaign, starts[uid])
@@ -351,22 +352,12 @@ def engagement_remind(*, on: date | None = None) -> dict[str, int]:
     return counts
 
 
-def _starts(users: dict) -> dict[int, date]:
-    """{user id: when their duties began} (``engagement.selectors.person_start``)."""
-    granted = sel.starts_for(list(users))
-    out = {}
-    for uid, user in users.items():
-        joined = timezone.localdate(user.date_joined) if user.date_joined else date.min
-        out[uid] = max(joined, granted[uid]) if uid in granted else joined
-    return out
-
-
 def _training_remind(day: date) -> int:
     sent = 0
     grace = policy_engagement()["training_grace_days"]
     for module in sel.module_list():
         held, _, users = sel.people_in_roles(module.roles)
-        starts = _starts(users)
+        starts = sel.starts_of(users)
         expires = dict(
             TrainingCompletion.objects.filter(module=module, passed=True, user_id__in=list(held))
             .values("user_id")
