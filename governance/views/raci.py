@@ -15,7 +15,11 @@ from core.raci_rules import MEANING
 from governance import permissions
 from governance.models import RaciAssignment, RaciRole
 from governance.selectors import raci_my_responsibilities, raci_view
-from governance.selectors.raci import raci_incomplete_rows, raci_my_use_cases
+from governance.selectors.raci import (
+    raci_incomplete_messages,
+    raci_incomplete_use_cases,
+    raci_my_use_cases,
+)
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
 from inventory.models import Team
 from inventory.selectors import use_case_get
@@ -176,7 +180,7 @@ def raci_incomplete(request: HttpRequest) -> HttpResponse:
     """The use cases (not retired) whose RACI breaks a rule or leaves an A or R role with
     nobody named: the home page's "RACI incomplete" figure, listed with what is wrong
     (for the page shown)."""
-    page = Paginator(raci_incomplete_rows(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(
-        request, "governance/raci_incomplete.html", {"page_obj": page, "rows": page.object_list}
-    )
+    found = raci_incomplete_use_cases(user=request.user).only("pk", "name")
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    rows = raci_incomplete_messages(list(page.object_list))
+    return render(request, "governance/raci_incomplete.html", {"page_obj": page, "rows": rows})
