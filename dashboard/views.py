@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.permissions import has_role
 from accounts.roles import Role
 from accounts.web import chart_figure, get_or_404, role_required
+from audit.figures import audit_head, figure_while_unchanged
 from audit.views import history_context
 from core.charts import governance as charts
 from dashboard.my_work import my_work, my_work_counts
@@ -57,7 +58,12 @@ def home(request: HttpRequest) -> HttpResponse:
         for value, label in LifecycleStatus.choices
     ]
     high = sum(t["count"] for t in tiers if t["value"] >= RiskTier.HIGH)
-    obligation_table = obligation_status_by_tier()
+    # The three figures that read every use case or obligation are kept until the
+    # records change (anything audited) or the day does: ``audit.figures``.
+    head, me = audit_head(), request.user.pk
+    obligation_table = figure_while_unchanged(
+        "obligation-tally", obligation_status_by_tier, head=head
+    )
     heatmap = charts.portfolio_heatmap(counts["matrix"], tiers=RiskTier.choices, list_url=list_url)
     return render(
         request,
@@ -68,8 +74,16 @@ def home(request: HttpRequest) -> HttpResponse:
             "statuses": statuses,
             "high_or_critical": high,
             "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
-            "without_ethics": use_cases_without_ethics_answers(user=request.user).count(),
-            "raci_incomplete": use_cases_with_incomplete_raci_count(user=request.user),
+            "without_ethics": figure_while_unchanged(
+                f"ethics-unanswered:{me}",
+                lambda: use_cases_without_ethics_answers(user=request.user).count(),
+                head=head,
+            ),
+            "raci_incomplete": figure_while_unchanged(
+                f"raci-incomplete:{me}",
+                lambda: use_cases_with_incomplete_raci_count(user=request.user),
+                head=head,
+            ),
             "obligations": {
                 "open": obligation_table["open"],
                 "overdue": obligation_table["overdue_total"],

@@ -175,6 +175,15 @@ def _plan(loader, leaves):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: a figure kept by ``audit.figures`` for an
+    earlier test's records (rolled back, so the audit head may repeat) is not served."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def migrated_content(request):
     """Tests on committed data (transactional_db, live_server, or the mark
     ``django_db(transaction=True)``) start with the content of

@@ -20,7 +20,9 @@ def dataset_page(use_case):
 
 PAGES = {
     "dataset_page": 9,
-    "/": 16,  # + the latest governance snapshot's KRI breaches (issue 16, Step 8)
+    # + the latest governance snapshot's KRI breaches (issue 16, Step 8), + the audit
+    # head naming the kept figures (counted cold: see test_home_keeps_its_figures)
+    "/": 17,
     "use_case_page": 32,  # + the use case's documents card (issue 15)
     "/inventory/": 9,
     "/inventory/datasets/": 7,
@@ -53,6 +55,21 @@ def _urls(expected):
 def test_home_use_case_inventory_and_audit_pages_do_not_grow(scale_counts):
     counts = scale_counts(_urls(PAGES))
     assert counts == {url: [n, n] for url, n in PAGES.items()}, counts
+
+
+def test_home_keeps_its_figures_until_the_records_change(client_for, governance_lead):
+    """Viewed again with nothing audited meanwhile, the home page reads neither the
+    obligations' tally nor the RACI and ethics counts (audit.figures)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(governance_lead)
+    client.get("/")
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get("/").status_code == 200
+    sql = " ".join(q["sql"] for q in warm.captured_queries)
+    assert "governance_obligation" not in sql and "governance_raciassignment" not in sql
+    assert "governance_ethicsanswerset" not in sql
 
 
 def test_api_lists_do_not_grow(scale_counts):

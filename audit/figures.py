@@ -1,0 +1,46 @@
+"""Portfolio figures kept until the governance records change (issue 16/18: counts over
+10,000 use cases on every view of the home page and My work).
+
+Every governed write records an audit event inside its own transaction (the capture in
+``audit.registry``; a bulk write records its own ``audit_record``), so the newest event
+of the chain, its position and its hash, names the state of the records. A figure
+computed from that state is kept in the cache under its name, the day (figures that
+say "overdue" move at midnight) and that head, and computed again as soon as anything
+is audited. Nothing is ever served for a state that has changed, however short the
+time; the timeout only bounds memory.
+
+Only for figures read from audited records: a figure over rows written without an
+audit event (the outbox, job markers) must not use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from audit.models import AuditEvent
+
+TIMEOUT = 15 * 60
+_MISSING = object()
+
+
+def audit_head() -> str:
+    """The position and hash of the newest audit event ("0" before the first): one
+    lookup of the chain's unique index."""
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    return "0" if head is None else f"{head[0]}-{head[1]}"
+
+
+def figure_while_unchanged[T](name: str, compute: Callable[[], T], *, head: str = "") -> T:
+    """``compute()``'s value, from the cache when it was computed for today and the
+    same audit head, otherwise computed now and kept. ``name`` must say everything the
+    value depends on besides the records and the day (the user, the filters). ``head``:
+    the audit head when the caller already read it (several figures of one page)."""
+    key = f"figure:{name}:{timezone.localdate().isoformat()}:{head or audit_head()}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
