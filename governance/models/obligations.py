@@ -121,6 +121,13 @@ class Obligation(models.Model):
                 condition=models.Q(active=True),
                 name="obligation_active_tally",
             ),
+            # "Obligations I own" on My work and its count in the navigation: one
+            # person's owed obligations by due date, not a scan of the portfolio's.
+            models.Index(
+                fields=["owner", "status", "due_date", "id"],
+                condition=models.Q(active=True),
+                name="obligation_owner_owed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.db.models import F, Max, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from audit.figures import figure_while_unchanged
 from core import policy_rules
 from core.memo import memoized
 from governance.models import Obligation
@@ -161,7 +162,18 @@ def periodic_review_index(*, today: date | None = None, status: str = "") -> lis
     """Ids of the versions in production, the soonest due first (those with no due date
     last, by registration), keeping those whose status matches ``status`` (a key of
     ``REVIEW_FILTERS``; empty: all). Four queries of plain values whatever the number
-    of versions (issue 18): the dates are compared in Python, not per version in SQL."""
+    of versions (issue 18): the dates are compared in Python, not per version in SQL.
+    For today, kept until anything is audited (``audit.figures``: versions, reviews,
+    requests and obligations are all audited rows)."""
+    if today is None or today == timezone.localdate():
+        return figure_while_unchanged(
+            f"periodic-review-index:{status}",
+            lambda: _periodic_review_index(timezone.localdate(), status),
+        )
+    return _periodic_review_index(today, status)
+
+
+def _periodic_review_index(today: date, status: str) -> list[int]:
     prod = ModelVersion.objects.filter(environment="prod")
     versions = list(prod.values_list("pk", "model__use_case_id", "registered_at"))
     last = dict(
@@ -180,7 +192,6 @@ def periodic_review_index(*, today: date | None = None, status: str = "") -> lis
         .values_list("model_version_id", "at")
     )
     intervals = _intervals(prod.values("model__use_case_id"))
-    today = today or timezone.now().date()
     keyed = []
     for pk, use_case_id, registered_at in versions:
         since = last.get(pk) or entered.get(pk)
