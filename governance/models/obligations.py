@@ -121,6 +121,13 @@ class Obligation(models.Model):
                 condition=models.Q(active=True),
                 name="obligation_active_tally",
             ),
+            # The portfolio's list of what is owed, by due date: counted and paged from
+            # this index alone (issue 16: 100,000 rows).
+            models.Index(
+                fields=["status", "due_date"],
+                condition=models.Q(active=True),
+                name="obligation_active_due",
+            ),
             # "Obligations I own" on My work and its count in the navigation: one
             # person's owed obligations by due date, not a scan of the portfolio's.
             models.Index(

@@ -12,7 +12,6 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import has_role, is_governance_lead
 from accounts.roles import Role
-from accounts.web import get_or_404, refused, role_required
+from accounts.web import get_or_404, page_by_ids, refused, role_required
 from core import obligation_rules
 from governance.filters import ObligationListFilterSet
 from governance.models import Obligation
@@ -153,10 +152,11 @@ def obligation_portfolio(request: HttpRequest) -> HttpResponse:
     "Obligations open" figure; ``?state=overdue`` its overdue ones)."""
     data = request.GET.copy()
     data.setdefault("state", "owed")
-    rows = obligation_list().select_related("model_version__model").order_by("due_date", "pk")
-    filterset = ObligationListFilterSet(data, queryset=rows)
+    rows = obligation_list().select_related("model_version__model")
+    filterset = ObligationListFilterSet(data, queryset=Obligation.objects.filter(active=True))
     valid = filterset.is_valid()
-    page = Paginator(filterset.qs if valid else rows.none(), 50).get_page(request.GET.get("page"))
+    ordered = (filterset.qs if valid else rows.none()).order_by("due_date", "pk")
+    page = page_by_ids(ordered, rows, request.GET.get("page"))
     today = timezone.localdate()
     return render(
         request,
