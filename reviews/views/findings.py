@@ -10,6 +10,8 @@ who, 400 for what), nothing written. Filters out of range are a 400.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from functools import partial
 
@@ -17,7 +19,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +26,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import has_role
 from accounts.roles import SECOND_LINE
-from accounts.web import chart_figure, get_or_404, refused, role_required
+from accounts.web import chart_figure, get_or_404, page_by_ids, refused, role_required
+from audit.figures import figure_while_unchanged
 from core import finding_rules as fr
 from core.charts import governance as charts
 from governance.selectors.policy import policy_finding_rules
@@ -45,16 +47,29 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     qs = filterset.qs if valid else sel.finding_list().none()
     today = timezone.localdate()
+    # The summary and the ageing chart read every row the filters select: kept per
+    # filter until anything is audited (audit.figures), so paging and coming back are
+    # cheap; the page's rows are read by id (accounts.web.page_by_ids).
+    chosen = json.dumps(filterset.form.cleaned_data if valid else None, sort_keys=True, default=str)
+    overview = figure_while_unchanged(
+        "findings-overview:" + hashlib.sha256(chosen.encode()).hexdigest(),
+        lambda: {
+            "summary": sel.findings_summary(qs, today=today),
+            "ageing": chart_figure(charts.findings_ageing(sel.findings_ageing(qs, today=today))),
+        },
+    )
     return render(
         request,
         "reviews/findings.html",
         {
             "filter": filterset,
-            "page_obj": Paginator(qs.order_by("-opened_at", "-id"), PAGE_SIZE).get_page(
-                request.GET.get("page")
+            "page_obj": page_by_ids(
+                qs.order_by("-opened_at", "-id"),
+                sel.finding_list(),
+                request.GET.get("page"),
+                per_page=PAGE_SIZE,
             ),
-            "summary": sel.findings_summary(qs, today=today),
-            "ageing": chart_figure(charts.findings_ageing(sel.findings_ageing(qs, today=today))),
+            **overview,
             "today": today,
             "csv_query": request.GET.urlencode(),
             "severities": Finding.Severity.choices,
