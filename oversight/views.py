@@ -26,6 +26,7 @@ from accounts.web import (
     refusal_status,
     refused,
 )
+from audit.figures import figure_while_unchanged
 from core.charts import kpis as charts
 from governance.models import PolicyVersion
 from governance.selectors.policy import consideration_choices
@@ -64,6 +65,31 @@ def kpi_view(request: HttpRequest) -> HttpResponse:
     snapshots = sel.snapshots_for(days=days, today=today)
     latest_day, latest = snapshots[-1] if snapshots else (None, {})
     kris = list(sel.kri_list())
+    # Snapshots are append-only, one a day, and the KRIs' levels are audited: the
+    # charts (seven Plotly figures of up to a year of days) are kept for this period's
+    # snapshots until anything is audited (audit.figures).
+    first_day = snapshots[0][0] if snapshots else None
+    chart_list = figure_while_unchanged(
+        f"kpi-charts:{days}:{len(snapshots)}:{first_day}:{latest_day}",
+        lambda: _charts(snapshots, kris),
+    )
+    return render(
+        request,
+        "oversight/kpis.html",
+        {
+            "days": days,
+            "periods": sel.PERIODS,
+            "latest_day": latest_day,
+            "snapshot_count": len(snapshots),
+            "rows": sel.indicator_rows(latest, kris, today=today),
+            "kri_statuses": sel.kri_statuses(latest, kris),
+            "charts": chart_list,
+            "can_write": can_write_reviews(request.user),
+        },
+    )
+
+
+def _charts(snapshots, kris) -> list[dict]:
     by_key = {k.indicator: k for k in kris}
     chart_list = []
     for chart_id, title, keys, y_title in sel.CHARTS:
@@ -84,20 +110,7 @@ def kpi_view(request: HttpRequest) -> HttpResponse:
                 "figure": chart_figure(figure),
             }
         )
-    return render(
-        request,
-        "oversight/kpis.html",
-        {
-            "days": days,
-            "periods": sel.PERIODS,
-            "latest_day": latest_day,
-            "snapshot_count": len(snapshots),
-            "rows": sel.indicator_rows(latest, kris, today=today),
-            "kri_statuses": sel.kri_statuses(latest, kris),
-            "charts": chart_list,
-            "can_write": can_write_reviews(request.user),
-        },
-    )
+    return chart_list
 
 
 @reader_required
