@@ -135,13 +135,16 @@ def _flatten(patterns, prefix=""):
             yield p
 
 
-def _measure(client, path: str, repeats: int) -> dict:
+def _measure(client, path: str, repeats: int, cold: bool = False) -> dict:
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client.get(path)  # warm-up: template compilation, caches
     times, queries, status, size = [], [], 0, 0
     for _ in range(repeats):
+        if cold:  # as right after an audited write: no figure kept (audit.figures)
+            cache.clear()
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
             response = client.get(path)
@@ -165,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="SQLite file (default bench/out/pages-N.sqlite3)")
     parser.add_argument("--roles", default=",".join(ROLES), help="demo users to sign in as")
     parser.add_argument("--only", default="", help="comma-separated labels to time")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the cache before each request: every figure computed, as after a write",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     _setup(args)
@@ -196,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 "page": label,
                 "path": path,
                 "role": username,
-                **_measure(client, path, args.repeats),
+                **_measure(client, path, args.repeats, cold=args.cold),
             }
             results.append(row)
             flag = " !" if row["status"] == 200 and row["p95_ms"] > TARGET_MS else ""
@@ -211,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    path = out / f"pages_bench-{args.use_cases}-{stamp}.json"
+    path = out / f"pages_bench-{args.use_cases}{'-cold' if args.cold else ''}-{stamp}.json"
     path.write_text(
         json.dumps(
             {
@@ -219,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 "database": connection.vendor,
                 "debug": settings.DEBUG,
                 "repeats": args.repeats,
+                "cold": args.cold,
                 "machine": machine(),
                 "results": results,
             },
