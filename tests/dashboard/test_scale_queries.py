@@ -112,6 +112,8 @@ GOVERNANCE_PAGES = {
     "/attestations/": 8,
     "/training/": 26,
     "/kpis/?days=365": 6,  # cold: + the audit head of the kept charts
+    # Counted and paged from an index, then the page's rows by id.
+    "/obligations/?state=owed": 7,
     "/kpis/reviews/": 5,
 }
 
@@ -124,3 +126,17 @@ def test_governance_pages_do_not_grow(scale_counts, username):
         for url, n in GOVERNANCE_PAGES.items()
     }
     assert counts == expected, counts
+
+
+def test_raci_incomplete_reads_the_same_for_any_page_with_rows(scale_counts):
+    """The incomplete RACI list: 14 queries for a page of rows whatever the portfolio
+    (the 30-use-case one has incomplete use cases); the 3-use-case portfolio has none,
+    and an empty page reads no rows, cells or staffing (11)."""
+    from django.contrib.auth.models import User
+
+    from governance.selectors.raci import raci_incomplete_use_cases
+
+    counts = scale_counts(["/raci/incomplete/"], username="governance.lead")
+    lead = User.objects.get(username="governance.lead")
+    assert raci_incomplete_use_cases(user=lead).exists()
+    assert counts == {"/raci/incomplete/": [11, 14]}, counts
