@@ -503,8 +503,9 @@ if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
 MIDDLEWARE.insert(0, "dashboard.health.HealthCheckMiddleware")
 
 # Two kinds of workers: "heavy" for the long computations (bias summaries and their
-# shares, monitoring windows, experiment analyses), "light" for everything else (e-mail,
-# obligations, the scheduled sweeps), so that a long summary never delays an e-mail.
+# shares, monitoring windows and reference profiles, experiment analyses), "light" for
+# everything else (e-mail, obligations, the scheduled sweeps), so that a long summary
+# never delays an e-mail.
 # Tasks are routed by name; a task not listed goes to the light queue. make run's single
 # worker consumes both (and "celery", the queue used before this split).
 # A worker started without --queues (make run's) consumes all three.
@@ -522,6 +523,7 @@ HEAVY_TASKS = (
     "reviews.tasks.bias_summary_run",
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
+    "monitoring.tasks.reference_profile_build",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
     "documents.tasks.document_render",
