@@ -424,6 +424,9 @@ CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
 # Every hour, configurations with a complete window not yet computed (daily or weekly,
 # as each use case's production-monitoring obligation demands) or new data are computed.
 MONITORING_BATCH_ROWS = env.int("MONITORING_BATCH_ROWS", default=1_000_000)
+# Rows per batch when a worker profiles a reference (issue 18): the worker's peak memory
+# is about one batch plus the merged profile, whatever the file's size.
+MONITORING_PROFILE_BATCH_ROWS = env.int("MONITORING_PROFILE_BATCH_ROWS", default=250_000)
 MONITORING_TASK_SOFT_TIME_LIMIT = env.int("MONITORING_TASK_SOFT_TIME_LIMIT", default=1800)
 MONITORING_TASK_TIME_LIMIT = env.int("MONITORING_TASK_TIME_LIMIT", default=1860)
 CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {

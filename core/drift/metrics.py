@@ -184,7 +184,31 @@ class PerformanceAccumulator:
             return out
         auc = None
         if self.with_score:
-            s, y = self._score[: self.kept], self._y[: self.kept]
-            auc = roc_auc_from_histogram(s, (y == 0).astype(np.float64), y.astype(np.float64))
+            auc = self._auc()
         out["overall"] = _from_counts(*self.counts, has_score=self.with_score, auc=auc)
         return out
+
+    def _auc(self) -> float | None:
+        """``roc_auc_from_histogram`` of the kept rows (the same float operations on the
+        same per-score counts, so the same value), with the scores sorted in place and
+        the counts taken from cumulative sums: about 17 bytes a row on top of the
+        buffer, where ``np.unique(..., return_inverse=True)`` and two float weight
+        arrays take about 40. The buffer is left sorted (``result`` stays the same)."""
+        n = self.kept
+        s, y = self._score[:n], self._y[:n]
+        order = np.argsort(s, kind="stable")
+        y[:] = y[order]
+        del order
+        s.sort()
+        ends = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # last row of each score
+        pos_cum = np.cumsum(y, dtype=np.int64)[ends]
+        pos = np.diff(pos_cum, prepend=0)
+        neg = np.diff(ends + 1, prepend=0) - pos
+        del ends, pos_cum
+        poss, negs = pos[::-1].astype(np.float64), neg[::-1].astype(np.float64)
+        p_total, n_total = float(poss.sum()), float(negs.sum())
+        if not (p_total > 0 and n_total > 0):
+            return None
+        poss, negs = poss / p_total, negs / n_total
+        above = np.cumsum(poss) - poss
+        return float(np.sum(negs * (above + 0.5 * poss)))

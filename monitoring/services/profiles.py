@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,8 +41,11 @@ from monitoring.services.files import Unreadable, inspect, read_columns, to_nump
 from monitoring.services.policy import DEFAULT_PERFORMANCE_MAX_DROP
 from notifications.jobs import enqueue
 
-logger = logging.getLogger("monitoring.services")
 Status = ReferenceProfile.Status
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
 
 
 def _profile_options(config: MonitoringConfig) -> dict[str, Any]:
@@ -258,7 +261,8 @@ def _build_profile(dataset: ScoredDataset, options: Mapping[str, Any]):
             raise Unreadable(f"the reference has no column {', '.join(map(repr, missing))}")
         if outcome and prediction:
             perf = drift.PerformanceAccumulator(with_score=bool(score), capacity=info.rows or 0)
-        for rb in read_columns(path, info, needed, text=categorical):
+        rows = int(_setting("MONITORING_PROFILE_BATCH_ROWS", 250_000))
+        for rb in read_columns(path, info, needed, text=categorical, rows=rows):
             cols = {
                 c: to_numpy(rb.column(c), "numeric" if c in numeric else "categorical")
                 for c in [*numeric, *categorical]

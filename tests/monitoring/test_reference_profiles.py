@@ -134,7 +134,7 @@ def test_windows_wait_for_the_profile_and_are_queued_when_it_is_ready(
 def test_the_profile_built_batch_by_batch_equals_the_whole_file(
     world, reference, data_scientist, settings
 ):
-    settings.MONITORING_BATCH_ROWS = 700  # six batches of the 4,000 rows, merged as read
+    settings.MONITORING_PROFILE_BATCH_ROWS = 700  # six batches of the 4,000 rows, merged
     _, version = world
     config = configure(version, data_scientist, reference)
     profile = svc.reference_profile_of(config)
