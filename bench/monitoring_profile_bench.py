@@ -18,7 +18,7 @@ service, and then:
 4. **baselines**, in child processes too: a plain pyarrow read of the same columns
    (categorical columns read as dictionaries), and the builder before issue 18 (kept
    every batch's profile and concatenated labels and scores, then the JSON it stored)
-   taken from git (``--old-ref``, default ``main``) when available.
+   taken from git (``--old-ref``, default the last commit that had it) when available.
 
 Medians of the runs are reported, and ratios to the pyarrow read.
 
@@ -389,7 +389,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=9)
     parser.add_argument("--old", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--old-runs", type=int, default=1)
-    parser.add_argument("--old-ref", default="main")
+    # the last commit with the builder that kept every batch (before issue 18's change)
+    parser.add_argument("--old-ref", default="2351352")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
