@@ -424,8 +424,6 @@ CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
 # Every hour, configurations with a complete window not yet computed (daily or weekly,
 # as each use case's production-monitoring obligation demands) or new data are computed.
 MONITORING_BATCH_ROWS = env.int("MONITORING_BATCH_ROWS", default=1_000_000)
-# Rows per batch when a worker profiles a reference (issue 18): the worker's peak memory
-# is about one batch plus the merged profile, whatever the file's size.
 MONITORING_PROFILE_BATCH_ROWS = env.int("MONITORING_PROFILE_BATCH_ROWS", default=250_000)
 MONITORING_TASK_SOFT_TIME_LIMIT = env.int("MONITORING_TASK_SOFT_TIME_LIMIT", default=1800)
 MONITORING_TASK_TIME_LIMIT = env.int("MONITORING_TASK_TIME_LIMIT", default=1860)
@@ -505,10 +503,9 @@ if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
 # lockout (a load balancer probes by address, over http, many times a minute).
 MIDDLEWARE.insert(0, "dashboard.health.HealthCheckMiddleware")
 
-# Two kinds of workers: "heavy" for the long computations (bias summaries and their
-# shares, monitoring windows and reference profiles, experiment analyses), "light" for
-# everything else (e-mail, obligations, the scheduled sweeps), so that a long summary
-# never delays an e-mail.
+# Two kinds of workers: "heavy" for long computations (bias summaries and shares, monitoring
+# windows and reference profiles, experiment analyses), "light" for everything else (e-mail,
+# obligations, the scheduled sweeps), so that a long summary never delays an e-mail.
 # Tasks are routed by name; a task not listed goes to the light queue. make run's single
 # worker consumes both (and "celery", the queue used before this split).
 # A worker started without --queues (make run's) consumes all three.

@@ -4,7 +4,9 @@ outcomes; built once per dataset and options (a fingerprint) and reused by every
 
 Saving a configuration only asks for it (``reference_profile_request``: a queued row and
 a job on the heavy queue); a worker builds it (``reference_profile_build``) in one pass
-over the file, batch by batch, merging each batch's profile into the running one and
+over the file, ``MONITORING_PROFILE_BATCH_ROWS`` rows at a time (250,000: larger
+batches left the worker's memory higher, allocators keeping what they freed), merging
+each batch's profile into the running one and
 summing the performance counts as it goes, so that its memory is bounded by a batch and
 the merged profile (at most ``core.drift.MAX_DISTINCT`` values a column), not by the
 file; only the ROC AUC keeps the scores and outcomes of the rows with an outcome (9 bytes
