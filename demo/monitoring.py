@@ -39,6 +39,7 @@ from inventory.models import ModelVersion, UseCase
 from inventory.permissions import can_change_version
 from monitoring import services as svc
 from monitoring.models import MonitoringBatch, MonitoringConfig
+from monitoring.tasks import reference_profile_build as reference_profile_build_task
 
 USE_CASE = "Retail credit application scoring"
 SEED = 20_260_601
@@ -147,6 +148,13 @@ def configure(version: ModelVersion, users: dict[str, User]) -> MonitoringConfig
         sensitive_columns=["age_band", "sex"],
         performance_max_drop=0.1,
     )
+    # The demo's reference profile is built here, through the task a worker would run
+    # (its outbox row marked done), so that the loaded demo has its floors and windows
+    # without a worker.
+    profile = svc.reference_profile_of(config)
+    if profile is not None and not profile.is_ready:
+        reference_profile_build_task(profile_id=profile.pk)
+        config.refresh_from_db()
     return config
 
 

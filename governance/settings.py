@@ -424,6 +424,7 @@ CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
 # Every hour, configurations with a complete window not yet computed (daily or weekly,
 # as each use case's production-monitoring obligation demands) or new data are computed.
 MONITORING_BATCH_ROWS = env.int("MONITORING_BATCH_ROWS", default=1_000_000)
+MONITORING_PROFILE_BATCH_ROWS = env.int("MONITORING_PROFILE_BATCH_ROWS", default=250_000)
 MONITORING_TASK_SOFT_TIME_LIMIT = env.int("MONITORING_TASK_SOFT_TIME_LIMIT", default=1800)
 MONITORING_TASK_TIME_LIMIT = env.int("MONITORING_TASK_TIME_LIMIT", default=1860)
 CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {
@@ -502,8 +503,8 @@ if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
 # lockout (a load balancer probes by address, over http, many times a minute).
 MIDDLEWARE.insert(0, "dashboard.health.HealthCheckMiddleware")
 
-# Two kinds of workers: "heavy" for the long computations (bias summaries and their
-# shares, monitoring windows, experiment analyses), "light" for everything else (e-mail,
+# Two kinds of workers: "heavy" for long computations (bias summaries and shares, monitoring
+# windows and reference profiles, experiment analyses), "light" for everything else (e-mail,
 # obligations, the scheduled sweeps), so that a long summary never delays an e-mail.
 # Tasks are routed by name; a task not listed goes to the light queue. make run's single
 # worker consumes both (and "celery", the queue used before this split).
@@ -522,6 +523,7 @@ HEAVY_TASKS = (
     "reviews.tasks.bias_summary_run",
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
+    "monitoring.tasks.reference_profile_build",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
     "documents.tasks.document_render",

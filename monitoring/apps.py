@@ -19,6 +19,11 @@ class MonitoringAppConfig(AppConfig):
 
         register_renderer([Notification.Kind.DRIFT_ALERT], render_notification)
 
+        from monitoring.services import reference_profile_given_up
+        from notifications.jobs import register_give_up
+
+        register_give_up("monitoring.tasks.reference_profile_build", reference_profile_given_up)
+
         # Issue 12: the production-monitoring obligation of tiers that owe monitoring is
         # met by the version's monitoring configuration, which only this app can see.
         from governance.evidence_checks import register_evidence_check

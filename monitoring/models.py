@@ -75,23 +75,40 @@ class MonitoringConfig(models.Model):
 
 
 class ReferenceProfile(models.Model):
-    """The drift profile of a reference dataset for given columns and kinds (built once,
-    reused by every window), and the reference's own performance when it has outcomes."""
+    """The drift profile of a reference dataset for given columns and kinds (built once
+    by a worker, reused by every window), and the reference's own performance when it
+    has outcomes. The row holds the headline figures a page shows (``summary``); each
+    column's distinct values and counts are a ``ReferenceProfileFeature``, read only by
+    what needs them (the window computation, one feature's chart edges)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
 
     dataset = models.ForeignKey(
         "fairness.ScoredDataset", on_delete=models.PROTECT, related_name="reference_profiles"
     )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the options.")
     options = models.JSONField()
-    profile = models.JSONField(null=True, blank=True, help_text="core.drift.Profile.to_dict().")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    summary = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Schema version, rows, bins, problems, and per feature its kind, "
+        "non-missing and missing counts, distinct values and whether they were pooled.",
+    )
     performance = models.JSONField(null=True, blank=True)
     rows = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    built_at = models.DateTimeField()
+    error = models.TextField(blank=True, help_text="Why it could not be built, for people.")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "reviews_referenceprofile"  # moved from reviews with its table
-        ordering = ["-built_at", "-id"]
+        ordering = ["-requested_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["dataset", "fingerprint"], name="reference_profile_once_per_options"
@@ -100,6 +117,47 @@ class ReferenceProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Reference profile #{self.pk} of dataset #{self.dataset_id}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.BUILDING)
+
+
+class ReferenceProfileFeature(models.Model):
+    """One column of a reference profile: for a numeric column its quantile bins (edges
+    and reference proportions, small) and its sorted distinct values with their counts
+    (NumPy arrays, ``core.drift.array_bytes``); for a categorical one its categories and
+    counts."""
+
+    class Kind(models.TextChoices):
+        NUMERIC = "numeric", "Numeric"
+        CATEGORICAL = "categorical", "Categorical"
+
+    profile = models.ForeignKey(ReferenceProfile, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    missing = models.BigIntegerField(default=0)
+    bins = models.PositiveIntegerField(default=0)
+    approximate = models.BooleanField(default=False)
+    edges = models.JSONField(default=list, blank=True)
+    proportions = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    values = models.BinaryField(null=True, blank=True, help_text="float64 .npy (numeric).")
+    counts = models.BinaryField(help_text="int64 .npy, one count per value or category.")
+
+    class Meta:
+        ordering = ["profile", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "name"], name="reference_feature_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of reference profile #{self.profile_id}"
 
 
 class MonitoringBatch(models.Model):

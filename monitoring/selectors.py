@@ -17,12 +17,9 @@ from monitoring.models import (
     MonitoringConfig,
     MonitoringWindow,
     ReferenceProfile,
+    ReferenceProfileFeature,
 )
-from monitoring.services import (
-    PERFORMANCE_METRICS,
-    _profile_options,
-    profile_fingerprint,
-)
+from monitoring.services import PERFORMANCE_METRICS, reference_profile_of
 
 
 def monitoring_config_list(*, user: AnyUser | None = None) -> QuerySet[MonitoringConfig]:
@@ -89,10 +86,22 @@ def alerts_open_for_home(*, user: AnyUser, limit: int = 5) -> dict[str, Any]:
 
 
 def reference_profile_for(config: MonitoringConfig) -> ReferenceProfile | None:
-    fingerprint = profile_fingerprint(_profile_options(config))
-    return ReferenceProfile.objects.filter(
-        dataset=config.reference, fingerprint=fingerprint
-    ).first()
+    """The configuration's reference profile row (its state, summary and performance;
+    the columns' arrays are rows of their own, not read here). Cached on the
+    configuration for the request."""
+    if not hasattr(config, "_reference_profile"):
+        config._reference_profile = reference_profile_of(config)
+    return config._reference_profile
+
+
+def reference_edges(profile: ReferenceProfile | None, feature: str) -> list[float]:
+    """The reference's quantile bin edges of one numeric feature (one small read)."""
+    if profile is None or not profile.is_ready:
+        return []
+    found = ReferenceProfileFeature.objects.filter(profile=profile, name=feature).values_list(
+        "edges", flat=True
+    )
+    return list(found.first() or [])
 
 
 def _label(window: MonitoringWindow) -> str:
@@ -151,11 +160,7 @@ def distribution_data(
     if not r or r.get("status") != "ok":
         return None
     if r["kind"] == "numeric":
-        profile = reference_profile_for(config)
-        edges = []
-        if profile is not None and profile.profile:
-            edges = profile.profile["features"].get(feature, {}).get("edges", [])
-        labels = _edges_labels(edges)
+        labels = _edges_labels(reference_edges(reference_profile_for(config), feature))
         ref, cur = r["reference_proportions"], r["current_proportions"]
         if len(labels) != len(ref):
             labels = [f"bin {i + 1}" for i in range(len(ref))]

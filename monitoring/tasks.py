@@ -27,6 +27,22 @@ def monitoring_compute(*, config_id: int) -> dict:
     return {k: outcome.get(k) for k in ("windows", "failed", "alerts_opened", "error")}
 
 
+@shared_task(
+    name="monitoring.tasks.reference_profile_build",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["profile_id"],
+    soft_time_limit=settings.MONITORING_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.MONITORING_TASK_TIME_LIMIT,
+    **DB_RETRY,
+)
+def reference_profile_build(*, profile_id: int) -> dict:
+    """Build a reference profile asked for by a configuration (heavy queue); then its
+    configurations' floors are set and their windows queued."""
+    from monitoring.services import reference_profile_build as run
+
+    return run(profile_id=profile_id)
+
+
 @shared_task(name="reviews.tasks.monitoring_due", **DB_RETRY)
 def monitoring_due() -> int:
     """Scheduled: compute the configurations with a window due (daily or weekly, as each

@@ -234,7 +234,7 @@ def monitoring_configure_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _page(request, version, config_form=form, status=400)
     data = form.cleaned_data
     try:
-        _, created = svc.monitoring_config_save(
+        config, created = svc.monitoring_config_save(
             version=version,
             by=request.user,
             reference=data["reference"],
@@ -251,7 +251,11 @@ def monitoring_configure_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _add_errors(form, exc)
         return _page(request, version, config_form=form, status=400)
-    messages.success(request, "Monitoring configured." if created else "Configuration saved.")
+    saved = "Monitoring configured." if created else "Configuration saved."
+    profile = sel.reference_profile_for(config)
+    if profile is not None and profile.is_pending:
+        saved += " The reference profile is being built by a worker; reload to see it."
+    messages.success(request, saved)
     return redirect("monitoring:monitoring", pk=version.pk)
 
 

@@ -43,7 +43,10 @@ all missing or cannot be read as numbers: each feature gets a result with a `sta
 readable `message`; nothing raises past `drift_compare`, so one bad feature or window does
 not stop the others. `window_split` cuts rows into daily or weekly UTC windows;
 `performance` gives accuracy, precision, recall and ROC AUC (equal to scikit-learn's)
-overall and per sensitive group.
+overall and per sensitive group; `PerformanceAccumulator` gives the same overall figures
+from rows given batch by batch (counts summed; only the AUC's scores kept). A reference
+profile is stored column by column (`array_bytes`: a feature's distinct values and counts
+as NumPy arrays), so a page reads only the column it draws.
 
 The code is split by sub-domain: ``base`` (constants, statuses, thresholds),
 ``profiles`` (building and merging profiles), ``stattests`` (KS, chi-square, PSI, JS),
@@ -73,12 +76,14 @@ from core.drift.base import (
 )
 from core.drift.comparison import _result as _result
 from core.drift.comparison import drift_compare
-from core.drift.metrics import performance
+from core.drift.metrics import PerformanceAccumulator, performance
 from core.drift.profiles import (
     CategoricalProfile,
     FeatureProfile,
     NumericProfile,
     Profile,
+    array_bytes,
+    array_from_bytes,
     categorical_counts,
     numeric_counts,
     profile_build,
@@ -120,6 +125,7 @@ __all__ = [
     "OK",
     "PARALLEL_MIN_ROWS",
     "PSI_EPSILON",
+    "PerformanceAccumulator",
     "Profile",
     "SCHEMA_VERSION",
     "Window",
@@ -130,6 +136,8 @@ __all__ = [
     "drift_compare",
     "js_distance",
     "ks_from_counts",
+    "array_bytes",
+    "array_from_bytes",
     "numeric_counts",
     "performance",
     "profile_build",

@@ -5,6 +5,7 @@ merges batch profiles into the profile of all their rows."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -391,3 +392,15 @@ def profile_merge(profiles: Iterable[Profile]) -> Profile:
             problems[name] = f"present in {count} of {len(profiles)} batches"
             del features[name]
     return Profile(features, sum(p.rows for p in profiles), bins, problems)
+
+
+def array_bytes(arr: np.ndarray) -> bytes:
+    """One array in NumPy's .npy format (dtype and shape kept, no pickling)."""
+    out = io.BytesIO()
+    np.save(out, np.ascontiguousarray(arr), allow_pickle=False)
+    return out.getvalue()
+
+
+def array_from_bytes(data: bytes | memoryview) -> np.ndarray:
+    """The array ``array_bytes`` wrote. Raises ValueError for anything else."""
+    return np.load(io.BytesIO(bytes(data)), allow_pickle=False)

@@ -261,7 +261,7 @@ _RANGE_FIELDS = {
     "fairness.scoreddataset": ("uploaded_at",),
     "fairness.biassummary": ("requested_at", "finished_at"),
     "monitoring.monitoringconfig": ("created_at", "updated_at"),
-    "monitoring.referenceprofile": ("built_at",),
+    "monitoring.referenceprofile": ("requested_at", "built_at"),
     "monitoring.monitoringbatch": ("received_at",),
     "monitoring.monitoringwindow": ("computed_at",),
     "monitoring.driftalert": ("opened_at", "updated_at"),

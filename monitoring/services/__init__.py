@@ -17,7 +17,7 @@ One module per operation; callers import from here (``monitoring.services``):
 
 - ``policy``: who configures and handles alerts, cadence and thresholds from the policy;
 - ``configuration``: saving a configuration (checked by ``core.monitoring_config``);
-- ``profiles``: the reference profile, built once per dataset and columns;
+- ``profiles``: the reference profile, built once per dataset and columns by a worker;
 - ``batches``: receiving production batches and outcomes;
 - ``windows``: computing the windows;
 - ``alerts``: opening, counting, acknowledging and resolving alerts;
@@ -50,8 +50,13 @@ from monitoring.services.policy import (
 )
 from monitoring.services.profiles import (
     _profile_options,
+    performance_floors_set,
     profile_fingerprint,
     reference_profile_build,
+    reference_profile_given_up,
+    reference_profile_load,
+    reference_profile_of,
+    reference_profile_request,
 )
 from monitoring.services.scheduling import monitoring_configs_due, monitoring_recompute_request
 from monitoring.services.windows import monitoring_compute
@@ -76,7 +81,12 @@ __all__ = [
     "monitoring_recompute_request",
     "monitoring_url",
     "notify_alert",
+    "performance_floors_set",
     "profile_fingerprint",
     "reference_profile_build",
+    "reference_profile_given_up",
+    "reference_profile_load",
+    "reference_profile_of",
+    "reference_profile_request",
     "render_notification",
 ]

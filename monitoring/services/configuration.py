@@ -1,7 +1,7 @@
 """Configuring a version's monitoring: the reference dataset, its features and the
 columns that play a role, checked by ``core.monitoring_config`` (pure) before anything is
-saved; cadence and thresholds from the policy; the reference profile built at once and
-the performance floors taken from it."""
+saved; cadence and thresholds from the policy; the reference profile asked for (built by
+a worker, which then sets the performance floors; at once when it was built before)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from audit.services import audit_record
 from core import monitoring_config as rules
 from fairness.models import ScoredDataset
 from inventory.models import ModelVersion
-from monitoring.models import MonitoringConfig, ReferenceProfile
+from monitoring.models import MonitoringConfig
 from monitoring.services.policy import (
-    DEFAULT_PERFORMANCE_MAX_DROP,
     DEFAULT_PERFORMANCE_MIN_ROWS,
     can_configure,
     monitoring_policy,
 )
-from monitoring.services.profiles import reference_profile_build
+from monitoring.services.profiles import performance_floors_set, reference_profile_request
 
 
 @transaction.atomic
@@ -43,8 +42,11 @@ def monitoring_config_save(
     sensitive_columns: Sequence[str] | str = (),
     performance_max_drop: float | None = None,
 ) -> tuple[MonitoringConfig, bool]:
-    """Create or change a version's monitoring configuration; the reference profile is
-    built at once (synchronously: one pass over the reference file, batch by batch).
+    """Create or change a version's monitoring configuration and ask for its reference
+    profile: built by a worker after commit (heavy queue), which then sets the
+    performance floors and queues the windows; found at once when the same reference and
+    columns were profiled before. A reference that cannot be read makes the profile
+    fail, with the reason, on the monitoring page.
 
     Cadence and thresholds come from the use case's obligations (or the defaults), with
     their source. Raises PermissionDenied unless ``by`` may change the version (None:
@@ -85,10 +87,8 @@ def monitoring_config_save(
         },
         parent=version,
     )
-    profile = reference_profile_build(config=config)
-    if profile.error:
-        raise ValidationError({"reference": profile.error})
-    _performance_floors(config, profile)
+    profile = reference_profile_request(config=config)
+    performance_floors_set(config, profile)  # none until the profile is ready
     return config, created
 
 
@@ -138,12 +138,3 @@ def _config_snapshot(config: MonitoringConfig) -> dict[str, Any]:
         "cadence": config.cadence,
         "thresholds": dict(config.thresholds),
     }
-
-
-def _performance_floors(config: MonitoringConfig, profile: ReferenceProfile) -> None:
-    """Floors = the reference's own metric minus the allowed drop (none without outcomes)."""
-    overall = (profile.performance or {}).get("overall")
-    drop = float(config.thresholds.get("performance_max_drop", DEFAULT_PERFORMANCE_MAX_DROP))
-    floors = rules.performance_floors(overall, drop)
-    config.thresholds = {**config.thresholds, "performance_min": floors}
-    MonitoringConfig.objects.filter(pk=config.pk).update(thresholds=config.thresholds)

@@ -77,12 +77,17 @@ def ids(arr: pa.Array) -> np.ndarray:
 
 
 def read_columns(
-    path: str, info: FileInfo, columns: Sequence[str], *, text: Sequence[str] = ()
+    path: str,
+    info: FileInfo,
+    columns: Sequence[str],
+    *,
+    text: Sequence[str] = (),
+    rows: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """scored_io.iter_columns (the one reader of stored scored files) in
-    MONITORING_BATCH_ROWS batches; an unreadable file raises Unreadable."""
+    """scored_io.iter_columns (the one reader of stored scored files) in batches of
+    ``rows`` (default MONITORING_BATCH_ROWS); an unreadable file raises Unreadable."""
     try:
-        yield from iter_columns(path, info, columns, text=text, batch_rows=batch_rows())
+        yield from iter_columns(path, info, columns, text=text, batch_rows=rows or batch_rows())
     except ScoredDataError as exc:
         raise Unreadable(str(exc)) from exc
 

@@ -37,7 +37,11 @@ from monitoring.services.files import (
     to_numpy,
 )
 from monitoring.services.policy import monitoring_policy
-from monitoring.services.profiles import reference_profile_build
+from monitoring.services.profiles import (
+    reference_profile_load,
+    reference_profile_of,
+    reference_profile_request,
+)
 
 # the logger's name from before monitoring.services became a package
 logger = logging.getLogger("monitoring.services")
@@ -252,13 +256,16 @@ def monitoring_compute(
     ).get(pk=config_id)
     _cadence_sync(config, by)
     cadence = config.cadence
-    profile_row = reference_profile_build(config=config)
     run: dict[str, Any] = {"at": now.isoformat(), "cadence": cadence, "batch_problems": []}
-    if profile_row.error:
-        run.update(windows=0, failed=0, error=profile_row.error)
+    profile_row = reference_profile_of(config)
+    if profile_row is None or not profile_row.is_ready:
+        if profile_row is None or not profile_row.is_pending:  # never asked, or failed
+            profile_row = reference_profile_request(config=config)  # (asked again: retried)
+        error = "Waiting for the reference profile: the windows are computed when it is built."
+        run.update(windows=0, failed=0, error=error, waiting=True)
         _save_run(config, run, now)
         return run
-    reference = drift.Profile.from_dict(profile_row.profile)
+    reference = reference_profile_load(profile_row)
     thresholds = drift.DriftThresholds.from_policy(config.thresholds)
     windows, extra = _read_batches(config, reference, profile_row.options, now, run)
     if config.id_column and config.outcome_column:

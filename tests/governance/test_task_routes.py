@@ -17,6 +17,7 @@ HEAVY = {
     "reviews.tasks.bias_summary_run",
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
+    "monitoring.tasks.reference_profile_build",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
     "documents.tasks.document_render",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from monitoring import services as svc
 from monitoring.models import DriftAlert, MonitoringWindow
-from monitoring.tasks import monitoring_compute
+from monitoring.tasks import monitoring_compute, reference_profile_build
 from tests.factories import ModelVersionFactory, UseCaseFactory
 from tests.integration.test_bias_worker import Workers
 from tests.monitoring import monitoring_data as data
@@ -59,5 +59,43 @@ def test_a_worker_computes_the_windows_once(tmp_path, media, team, data_scientis
         assert {w.start: (w.rows, w.drifted) for w in MonitoringWindow.objects.all()} == windows
         assert set(DriftAlert.objects.values_list("pk", "feature", "kind")) == alerts
         assert MonitoringWindow.objects.count() == 3
+    finally:
+        workers.stop_all()
+
+
+def test_a_worker_builds_the_reference_profile_the_save_asked_for(
+    tmp_path, media, team, data_scientist
+):
+    """Issue 18: the save leaves the profile queued; the worker process builds it, sets
+    the floors, and a second delivery of the same message changes nothing."""
+    version = ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
+    config = data.configure(
+        version, data_scientist, data.reference_dataset(version, data_scientist), build=False
+    )
+    profile = svc.reference_profile_of(config)
+    assert profile.status == "queued" and config.thresholds["performance_min"] == {}
+    workers = Workers(tmp_path, media, {})
+    try:
+        worker = workers.start("profiles")
+        result = worker.result_of(
+            worker.send(reference_profile_build, profile_id=profile.pk), timeout=120
+        )
+        assert result["status"] == "ready" and result["rows"] == 4000
+        profile.refresh_from_db()
+        config.refresh_from_db()
+        assert profile.status == "ready" and profile.parts.count() == 4
+        assert set(config.thresholds["performance_min"]) == {
+            "accuracy",
+            "precision",
+            "recall",
+            "roc_auc",
+        }
+        built_at = profile.built_at
+        again = worker.result_of(
+            worker.send(reference_profile_build, profile_id=profile.pk), timeout=120
+        )
+        assert again["status"] == "ready or gone"
+        profile.refresh_from_db()
+        assert profile.built_at == built_at and profile.parts.count() == 4
     finally:
         workers.stop_all()

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 
 from fairness import services as bias_svc
 from monitoring import services as svc
+from monitoring.tasks import reference_profile_build
 
 NOW = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)  # a Monday
 REFERENCE_MAPPING = {
@@ -81,7 +82,7 @@ def reference_dataset(version, by, n=4000, seed=1):
     return dataset
 
 
-def configure(version, by, reference, **kw):
+def configure(version, by, reference, *, build=True, **kw):
     options = {
         "numeric_features": ["age", "income"],
         "categorical_features": ["region"],
@@ -94,7 +95,18 @@ def configure(version, by, reference, **kw):
     }
     options.update(kw)
     config, _ = svc.monitoring_config_save(version=version, by=by, reference=reference, **options)
+    if build:
+        build_profile(config)
     return config
+
+
+def build_profile(config):
+    """Run the queued reference profile build as the worker would (the task itself)."""
+    profile = svc.reference_profile_of(config)
+    if profile is not None and not profile.is_ready:
+        reference_profile_build(profile_id=profile.pk)
+        config.refresh_from_db()
+    return svc.reference_profile_of(config)
 
 
 def send(config, by, data, *, name="batch.csv", kind="production", fmt="csv"):

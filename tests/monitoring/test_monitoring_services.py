@@ -65,8 +65,14 @@ def test_the_reference_profile_is_built_once_and_equals_scipy(config, world, dat
     configure(version, data_scientist, config.reference)  # same options: reused
     assert ReferenceProfile.objects.count() == 1
     profile = ReferenceProfile.objects.get()
-    assert profile.rows == 4000 and not profile.error
-    assert set(profile.profile["features"]) == {"age", "income", "region", "score"}
+    assert profile.rows == 4000 and not profile.error and profile.status == "ready"
+    assert set(profile.summary["features"]) == {"age", "income", "region", "score"}
+    assert list(profile.parts.values_list("name", flat=True)) == [
+        "age",
+        "income",
+        "score",
+        "region",
+    ]
 
 
 def test_configuration_refuses_unknown_columns_and_other_people(
