@@ -33,7 +33,8 @@ def wrapped(value, width: int = 28) -> str:
     """``plain(value)`` broken into lines of at most ``width`` characters (at spaces):
     Plotly never wraps a title or annotation, so a long one would leave a phone's
     narrow chart."""
-    return "<br>".join(plain(line) for line in textwrap.wrap(str(value), width) or [""])
+    lines = textwrap.wrap(str(value), width, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(plain(line) for line in lines or [""])
 
 
 def base_layout(**overrides) -> dict:
