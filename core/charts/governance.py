@@ -124,10 +124,10 @@ def policy_matrix_heatmap(
         z=z,
         x=[label for _, label in tiers],
         # Names on two or three short lines leave a phone's narrow chart room for cells.
-        y=[wrapped(name, 18) for _, name in rows],
+        y=[wrapped(name, 14) for _, name in rows],
         text=text,
         texttemplate="%{text}",
-        textfont={"size": 12},
+        textfont={"size": 11},
         colorscale=scale,
         zmin=-0.5,
         zmax=n - 0.5,
