@@ -32,13 +32,7 @@ FOUR_FIFTHS = 0.8
 
 
 def _layout(**overrides) -> dict:
-    return base_layout(
-        **{
-            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-            "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            **overrides,
-        }
-    )
+    return base_layout(**{"margin": {"l": 8, "r": 8, "t": 30, "b": 8}, **overrides})
 
 
 def _group_name(group: Mapping) -> str:
@@ -109,7 +103,9 @@ def group_rates(
             )
         fig.add_trace(
             go.Scatter(
-                name=text,
+                # The legend names the line and its value; the sentence is the hover's
+                # (a phone's narrow legend cannot hold it).
+                name=f"Four-fifths line ({line:.3f})",
                 x=names,
                 y=[line] * len(names),
                 mode="lines",
@@ -129,11 +125,22 @@ def group_rates(
                 "fixedrange": True,
             },
             xaxis={"automargin": True, "fixedrange": True},
-            legend={"orientation": "h", "y": -0.25, "x": 0},
             margin={"l": 8, "r": 8, "t": 12, "b": 8},
         )
     )
     return fig
+
+
+def _label_positions(x: Sequence[float], y: Sequence[float]) -> list[str]:
+    """Where each group's name goes around its point so that it stays inside the plot
+    area (plotly.js clips text at the axes): below a point near the top, to the left of
+    one near the right edge, to the right of one near the left edge."""
+    positions = []
+    for fx, ty in zip(x, y, strict=True):
+        vertical = "bottom" if ty > 0.85 else "top"
+        horizontal = "left" if fx > 0.75 else "right" if fx < 0.1 else "center"
+        positions.append(f"{vertical} {horizontal}")
+    return positions
 
 
 def tpr_fpr(block: Mapping) -> go.Figure:
@@ -161,7 +168,7 @@ def tpr_fpr(block: Mapping) -> go.Figure:
             y=y,
             mode="markers+text",
             text=[_group_name(g) for g in groups],
-            textposition="top center",
+            textposition=_label_positions(x, y),
             marker={
                 "size": [14 if not g["small_group"] else 9 for g in groups],
                 "color": ["#16325c" if not g["small_group"] else "#94a3b8" for g in groups],

@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core import experiment_stats as st
-from core.charts.base import base_layout
+from core.charts.base import base_layout, wrapped
 
 ARM_COLOURS = {"champion": "#5b7aa6", "challenger": "#c2410c", "pairs": "#5b7aa6"}
 
@@ -89,7 +89,10 @@ def result_figure(arms: dict[str, dict[str, Any]], *, metric: str, confidence: f
         **base_layout(
             height=280,
             margin={"l": 8, "r": 8, "t": 8, "b": 36},
-            yaxis={"title": f"{metric} ({confidence:.0%} interval)", "gridcolor": "#e5e7eb"},
+            yaxis={
+                "title": {"text": wrapped(f"{metric} ({confidence:.0%} interval)")},
+                "gridcolor": "#e5e7eb",
+            },
         )
     )
     return fig

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from core.charts.base import base_layout, plain
+from core.charts.base import base_layout, wrapped
 
 # Neutral slate to the dashboard's navy: a count is not good or bad by itself.
 HEATMAP_SCALE = [[0.0, "#f8fafc"], [0.25, "#dbe4f0"], [0.6, "#5b7aa6"], [1.0, "#16325c"]]
@@ -123,10 +123,11 @@ def policy_matrix_heatmap(
     trace = go.Heatmap(
         z=z,
         x=[label for _, label in tiers],
-        y=[plain(name) for _, name in rows],
+        # Names on two or three short lines leave a phone's narrow chart room for cells.
+        y=[wrapped(name, 14) for _, name in rows],
         text=text,
         texttemplate="%{text}",
-        textfont={"size": 13},
+        textfont={"size": 11},
         colorscale=scale,
         zmin=-0.5,
         zmax=n - 0.5,
@@ -138,7 +139,7 @@ def policy_matrix_heatmap(
     fig = go.Figure(trace)
     fig.layout = go.Layout(
         base_layout(
-            height=max(320, 46 * len(rows) + 80),
+            height=max(320, 52 * len(rows) + 80),
             xaxis={
                 "title": {"text": "Risk tier", "standoff": 12},
                 "automargin": True,
@@ -181,7 +182,6 @@ def findings_ageing(ageing: Mapping[str, Mapping[str, int]]) -> go.Figure:
             barmode="stack",
             height=280,
             margin={"l": 40, "r": 8, "t": 8, "b": 40},
-            legend={"orientation": "h", "y": -0.2},
             xaxis={"title": {"text": "Age since opened"}},
             yaxis={"title": {"text": "Findings"}, "rangemode": "tozero"},
         )

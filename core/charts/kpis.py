@@ -57,7 +57,6 @@ def kpi_trend(
         height=260,
         margin={"l": 44, "r": 8, "t": 8, "b": 36},
         showlegend=len(lines) > 1,
-        legend={"orientation": "h", "y": -0.25},
         xaxis={"type": "date", "showgrid": False},
         yaxis={"title": {"text": y_title}, "rangemode": "tozero", "gridcolor": "#e5e7eb"},
         shapes=shapes,
@@ -84,7 +83,6 @@ def cell_bars(categories: Sequence[str], series: Mapping[str, Sequence[int]]) ->
         barmode="group",
         height=300,
         margin={"l": 40, "r": 8, "t": 8, "b": 90},
-        legend={"orientation": "h", "y": 1.1},
         xaxis={"tickangle": -30, "automargin": True},
         yaxis={"rangemode": "tozero", "gridcolor": "#e5e7eb"},
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from core.charts.base import GRID_COLOUR, base_layout, plain
+from core.charts.base import GRID_COLOUR, base_layout, plain, wrapped
 
 # low drift pale, high drift dark red; a missing cell (not compared) stays blank
 DRIFT_SCALE = [[0.0, "#f8fafc"], [0.35, "#fde68a"], [0.7, "#f97316"], [1.0, "#991b1b"]]
@@ -27,22 +27,14 @@ METRIC_LABELS = {
 }
 
 
-def _finish(fig: go.Figure) -> go.Figure:
-    """Axes make room for their labels (feature names, dates, rates): without it the
-    small margins clip them."""
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
+# Windows are named by their first day: drawn on a date axis, in time order, with
+# ticks plotly.js spaces for the width (a category axis put every added trace's
+# categories after the first trace's and printed every date at a phone's width).
+DATE_AXIS = {"type": "date", "showgrid": False}
 
 
 def _layout(**overrides) -> dict:
-    return base_layout(
-        **{
-            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-            "legend": {"orientation": "h", "y": 1.12, "x": 0},
-            **overrides,
-        }
-    )
+    return base_layout(**{"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, **overrides})
 
 
 def drift_heatmap(
@@ -81,7 +73,9 @@ def drift_heatmap(
             colorscale=DRIFT_SCALE,
             zmin=0,
             zmax=zmax,
-            xgap=1,
+            # A gap between columns only while they are wide enough to keep one: a year
+            # of daily windows on a phone would be all gap and no colour.
+            xgap=1 if len(windows) <= 60 else 0,
             ygap=1,
             # No colour bar: plotly.js draws it with inline styles, which the strict CSP
             # refuses; the colour's meaning is in the annotation and every hover.
@@ -90,12 +84,15 @@ def drift_heatmap(
         )
     )
     fig.layout = go.Layout(
-        **_layout(height=max(180, 40 * len(features) + 90)),
-        xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
-        yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},
+        **_layout(
+            height=max(200, 34 * len(features) + 110),
+            margin={"l": 8, "r": 8, "t": 40, "b": 8},
+            xaxis=DATE_AXIS,
+            yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},
+        ),
         annotations=[
             {
-                "text": f"Colour: {title}, from 0 (light) to {zmax:g} (dark) · ! = drift",
+                "text": wrapped(f"Colour: {title}, from 0 (light) to {zmax:g} (dark) · ! = drift"),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
@@ -107,7 +104,7 @@ def drift_heatmap(
             }
         ],
     )
-    return _finish(fig)
+    return fig
 
 
 def distribution(
@@ -134,11 +131,18 @@ def distribution(
             )
         )
     fig.layout = go.Layout(
-        **_layout(height=320, barmode="group"),
-        xaxis={"type": "category", "title": {"text": plain(feature)}},
-        yaxis={"tickformat": ".0%", "gridcolor": GRID_COLOUR, "title": {"text": "Share of rows"}},
+        **_layout(
+            height=340,
+            barmode="group",
+            xaxis={"type": "category", "title": {"text": plain(feature)}},
+            yaxis={
+                "tickformat": ".0%",
+                "gridcolor": GRID_COLOUR,
+                "title": {"text": "Share of rows"},
+            },
+        )
     )
-    return _finish(fig)
+    return fig
 
 
 def performance_over_time(
@@ -191,8 +195,10 @@ def performance_over_time(
             )
         )
     fig.layout = go.Layout(
-        **_layout(height=340),
-        xaxis={"type": "category", "showgrid": False, "tickangle": -45, "nticks": 26},
-        yaxis={"range": [0, 1.02], "gridcolor": GRID_COLOUR},
+        **_layout(
+            height=380,
+            xaxis=DATE_AXIS,
+            yaxis={"range": [0, 1.02], "gridcolor": GRID_COLOUR},
+        )
     )
-    return _finish(fig)
+    return fig
