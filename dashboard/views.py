@@ -79,11 +79,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 lambda: use_cases_without_ethics_answers(user=request.user).count(),
                 head=head,
             ),
-            "raci_incomplete": figure_while_unchanged(
-                f"raci-incomplete:{me}",
-                lambda: use_cases_with_incomplete_raci_count(user=request.user),
-                head=head,
-            ),
+            "raci_incomplete": use_cases_with_incomplete_raci_count(user=request.user),
             "obligations": {
                 "open": obligation_table["open"],
                 "overdue": obligation_table["overdue_total"],

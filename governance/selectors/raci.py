@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.permissions import AnyUser, has_any_role
+from audit.figures import figure_while_unchanged
 from core import raci_rules
 from core.memo import memoized
 from governance.models import (
@@ -354,9 +355,14 @@ def _staffed_roles(use_case_ids) -> dict[int, set[str]]:
     return staffed
 
 
-def raci_incomplete_messages(use_cases) -> list[tuple]:
-    """(use case, its violations' messages) for the given use cases (one page of
-    ``raci_incomplete_use_cases``), in a constant number of queries."""
+def raci_incomplete_messages(use_case_ids: list[int]) -> list[tuple]:
+    """(use case, its violations' messages) for the given use cases, in that order (one
+    page of ``raci_incomplete_ids``; the use cases carry only their id and name), in a
+    constant number of queries."""
+    from inventory.models import UseCase
+
+    found = UseCase.objects.only("pk", "name").in_bulk(use_case_ids)
+    use_cases = [found[pk] for pk in use_case_ids if pk in found]
     ids = [u.pk for u in use_cases]
     tasks = [(t.code, t.name) for t in raci_tasks()]
     roles = [(r.code, r.name) for r in raci_roles()]
@@ -380,6 +386,16 @@ def raci_incomplete_messages(use_cases) -> list[tuple]:
     ]
 
 
+def raci_incomplete_ids(*, user: AnyUser) -> list[int]:
+    """The ids ``raci_incomplete_use_cases`` lists, in its order, kept until anything
+    is audited (``audit.figures``: RACI cells, assignments, the template and use cases
+    are audited rows): the list page and the home page's figure share them."""
+    return figure_while_unchanged(
+        f"raci-incomplete:{user.pk}",
+        lambda: list(raci_incomplete_use_cases(user=user).values_list("pk", flat=True)),
+    )
+
+
 def use_cases_with_incomplete_raci_count(*, user: AnyUser) -> int:
     """How many use cases ``raci_incomplete_use_cases`` lists (the home page's figure)."""
-    return raci_incomplete_use_cases(user=user).count()
+    return len(raci_incomplete_ids(user=user))

@@ -16,8 +16,8 @@ from governance import permissions
 from governance.models import RaciAssignment, RaciRole
 from governance.selectors import raci_my_responsibilities, raci_view
 from governance.selectors.raci import (
+    raci_incomplete_ids,
     raci_incomplete_messages,
-    raci_incomplete_use_cases,
     raci_my_use_cases,
 )
 from governance.services import raci_assign, raci_matrix_set, raci_unassign
@@ -180,7 +180,6 @@ def raci_incomplete(request: HttpRequest) -> HttpResponse:
     """The use cases (not retired) whose RACI breaks a rule or leaves an A or R role with
     nobody named: the home page's "RACI incomplete" figure, listed with what is wrong
     (for the page shown)."""
-    found = raci_incomplete_use_cases(user=request.user).only("pk", "name")
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    page = Paginator(raci_incomplete_ids(user=request.user), 50).get_page(request.GET.get("page"))
     rows = raci_incomplete_messages(list(page.object_list))
     return render(request, "governance/raci_incomplete.html", {"page_obj": page, "rows": rows})
