@@ -113,3 +113,28 @@ def test_approve_is_disabled_with_the_reason_while_blocking_items_are_open(
     html = dialog(client_for(risk_officer), req).content.decode()
     assert "disabled" not in radio(html, "approved") and "why-disabled" not in html
     assert "why-not" not in page(client_for(risk_officer), req)
+
+
+def test_a_request_needing_no_sign_off_says_it_is_blocked_and_why(
+    team, data_scientist, governance_lead, client_for
+):
+    """Issue 18: "Sign-offs: 0 of 0" on a pending request read as nothing to do."""
+    from governance.services import obligations_recompute
+    from inventory.choices import RiskTier
+    from tests.factories import ModelVersionFactory, UseCaseFactory
+
+    use_case = UseCaseFactory(team=team, risk_tier=RiskTier.LOW, criticality=1)
+    obligations_recompute(use_case=use_case)
+    version = ModelVersionFactory(
+        model__use_case=use_case, authors=[data_scientist], training_data_ref="snap://1"
+    )
+    req = svc.request_create(version=version, by=data_scientist, justification="Pilot.")
+    assert req.status == "pending" and req.required_signoffs == 0
+    shown = page(client_for(data_scientist), req)
+    assert "0 of 0" not in shown and "Sign-offs: none required" in shown
+    blocked = re.search(r'data-testid="blocked">(.*?)</div>', shown, re.S).group(1)
+    assert re.search(r"Blocked</strong> by \d+ open blocking items?", blocked)
+    assert "RACI" in blocked and "needs no sign-off, but it cannot go ahead" in blocked
+
+    svc.blocking_waive(request=req, by=governance_lead, code="raci", reason="Team of one.")
+    assert 'data-testid="blocked"' not in page(client_for(data_scientist), req)
