@@ -367,3 +367,13 @@ def record_former_label(model: type[models.Model], *labels: str) -> None:
 def labels_of(label: str) -> list[str]:
     """``label`` and every label the same model was recorded under before."""
     return [label, *_former_labels.get(label, ())]
+
+
+def model_for_label(label: str) -> type[models.Model] | None:
+    """The registered model whose events are recorded as ``label`` (now or before it
+    moved app), or None."""
+    for model in _registry:
+        current = model._meta.label_lower
+        if label == current or label in _former_labels.get(current, ()):
+            return model
+    return None

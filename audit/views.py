@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.web import role_required
 from audit.anchors import anchor_status
 from audit.models import AuditEvent
+from audit.presentation import labelled_history
 from audit.selectors import (
     AuditEventFilterSet,
     audit_event_list,
@@ -66,7 +67,7 @@ def history_context(obj: Model, user) -> dict:
             {"object_type": obj._meta.label_lower, "object_id": str(obj.pk), "with_related": "on"}
         )
         link = f"{reverse('audit:list')}?{query.urlencode()}"
-    return {"audit_history": audit_history_for(obj), "audit_link": link}
+    return {"audit_history": labelled_history(audit_history_for(obj)), "audit_link": link}
 
 
 def _require_reader(request: HttpRequest) -> None:

@@ -366,7 +366,6 @@ EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 # A stuck SMTP server must not hold a worker: fail, and let the task retry.
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
-DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="governance@localhost")
 
 # Links in e-mails point here (the address people open the dashboard at): see
 # "Production topology" below for its default.
@@ -493,6 +492,9 @@ if DEBUG or not _concrete_hosts:
 else:
     _site_default = f"https://{_concrete_hosts[0]}"
 SITE_URL = env.str("DJANGO_SITE_URL", default=_site_default).rstrip("/")
+_mail_host = _concrete_hosts[0] if _site_default.startswith("https") else "localhost"
+_from = f"Model Governance <governance@{_mail_host}>"  # From of e-mails, unless set
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default=_from)
 
 # X-Forwarded-Proto says the request came over https only when the operator says a proxy
 # sets it (and strips the client's own): otherwise any client could claim https.

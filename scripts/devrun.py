@@ -6,7 +6,8 @@
 `make run` calls this after installing, migrating and seeding. Each child's output is
 printed with its name in front. Ctrl-C (or SIGTERM) sends SIGTERM to each child's main
 process, which lets the Celery worker finish its running task (a warm shutdown takes
-4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left. A worker or
+4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left; a second
+Ctrl-C kills at once (a repeated SIGTERM does not: it is the same request). A worker or
 beat that dies on its own is started again after a backoff (1 s, doubling up to
 MAX_BACKOFF, back to 1 s once it has run for STABLE_AFTER seconds): the dashboard stays
 up and the broker hands the dead worker's message to the new one. If the web server
@@ -139,16 +140,20 @@ class Runner:
         self.partial: dict[str, bytes] = {}
         self.selector = selectors.DefaultSelector()
         self.stop_signal: int | None = None
-        self.signals_seen = 0
         self.started_at: dict[str, float] = {}
         self.restart_at: dict[str, float] = {}  # name -> when to start it again
         self.backoff: dict[str, float] = {}
         self.restarts: dict[str, int] = {}
 
     def on_signal(self, signum, _frame) -> None:
-        self.signals_seen += 1
-        self.stop_signal = signum
-        if self.signals_seen > 1:
+        """The first signal asks for a clean stop; a Ctrl-C (SIGINT) while stopping kills
+        everything at once. A SIGTERM or SIGHUP never does: one SIGTERM often arrives
+        twice (`kill` of make's process group reaches this runner directly and again
+        through make, which forwards SIGTERM to its child), and the clean stop is
+        bounded by STOP_TIMEOUT anyway."""
+        if self.stop_signal is None:
+            self.stop_signal = signum
+        elif signum == signal.SIGINT:
             say(self.label, "Second interrupt: killing everything now.")
             self.kill_all()
 

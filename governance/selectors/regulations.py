@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 
 from core import regulation_rules
-from governance.models import Requirement, RequirementMinimum
+from governance.models import MeasureLevel, Requirement, RequirementMinimum
 from governance.selectors.obligations import obligation_list
 
 
@@ -49,6 +49,7 @@ def requirements_for_use_case(*, use_case) -> list[dict]:
                         "consideration": part.consideration,
                         "consideration_name": names[part.consideration],
                         "min_level": part.min_level,
+                        "min_level_label": MeasureLevel(part.min_level).label,
                         "state": part.state,
                         "state_label": regulation_rules.STATE_LABELS[part.state],
                         "obligation": obligations.get(part.consideration),

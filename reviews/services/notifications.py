@@ -6,10 +6,13 @@ for these kinds in ``ReviewsConfig.ready``.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core import promotion_rules as rules
 from governance.selectors.raci import raci_accountable_for
 from notifications.models import Notification
 from notifications.services import notification_queue
@@ -98,6 +101,28 @@ def notify_review_overdue(version, *, due) -> list[Notification]:
 
 
 KINDS = tuple(SUBJECTS)
+# The e-mails that ask the recipient to sign: they say as what, what blocks, and by when.
+ASKING = (Notification.Kind.APPROVAL_REQUESTED, Notification.Kind.REMINDER)
+
+
+def what_to_do(request: PromotionRequest, recipient) -> dict:
+    """What an e-mail asking ``recipient`` to sign says (issue 18): the sign-offs they
+    sign as, the use case's risk tier, the blocking items open now and the deadline
+    (the day the reminder goes out and the day it is escalated, from
+    APPROVAL_REMINDER_DAYS and APPROVAL_ESCALATION_DAYS, UTC)."""
+    state = sel.request_state(request)
+    use_case = request.model_version.model.use_case
+    return {
+        "sign_as": [
+            rules.SLOT_LABELS.get(slot, slot)
+            for slot in state.tally.open_slots
+            if recipient.pk in {u.pk for u in state.eligible.get(slot, [])}
+        ],
+        "tier": use_case.get_risk_tier_display() or "not classified",
+        "blocking": [b.item.message for b in state.unwaived],
+        "remind_on": request.requested_at + timedelta(days=settings.APPROVAL_REMINDER_DAYS),
+        "escalate_on": request.requested_at + timedelta(days=settings.APPROVAL_ESCALATION_DAYS),
+    }
 
 
 def render(note: Notification, subject) -> tuple[str, str, str]:
@@ -125,6 +150,7 @@ def render(note: Notification, subject) -> tuple[str, str, str]:
         "status": note.context.get("status", status),
         "due": note.context.get("due"),
         "recipient": note.recipient,
+        **(what_to_do(request, note.recipient) if request and note.kind in ASKING else {}),
     }
     line = SUBJECTS[note.kind].format(what=what, status=context["status"])
     text = render_to_string("reviews/email/notification.txt", context)

@@ -181,15 +181,7 @@ def request_detail(request: HttpRequest, pk: int, refusal: str | None = None) ->
             "state": state,
             "slot_rows": slot_rows,
             "excluded": excluded,
-            "can_sign": any(
-                state.why_cannot_sign(user, m) is None
-                for m in (
-                    Signature.Meaning.APPROVED,
-                    Signature.Meaning.REJECTED,
-                    Signature.Meaning.REVIEWED,
-                )
-            ),
-            "why_not": state.why_cannot_sign(user, Signature.Meaning.APPROVED),
+            **_signing_offer(state, user),
             "lapsed": bool(signer_refusal(user)),
             "can_waive": req.is_pending and permissions.can_waive(user),
             "can_withdraw": req.is_pending
@@ -210,13 +202,47 @@ def request_detail(request: HttpRequest, pk: int, refusal: str | None = None) ->
     )
 
 
+DECISIONS = (Signature.Meaning.APPROVED, Signature.Meaning.REJECTED)
+
+
+def _signing_offer(state: sel.RequestState, user) -> dict:
+    """What the request page offers ``user``, as the signing state decides it: the
+    decision dialog only to those who may approve or reject (the slot's signers), a
+    review that decides nothing to those who may only give that, nothing to anyone
+    else (issue 18); ``why_not``: why Approve is not open to them now."""
+    meanings = state.meanings_for(user)
+    decides = any(m in meanings for m in DECISIONS)
+    return {
+        "can_sign": decides,
+        "can_review_only": not decides and Signature.Meaning.REVIEWED in meanings,
+        "sign_slot": rules.SLOT_LABELS.get(state.slot_for(user) or "", ""),
+        "why_not": state.why_cannot_sign(user, Signature.Meaning.APPROVED),
+    }
+
+
+def _meaning_rows(state: sel.RequestState, user) -> list[dict]:
+    """The dialog's meanings: to a slot's signer every decision, the ones not open to
+    them now disabled with the server's reason (Approve while blocking items are open,
+    issue 18); to anyone else only what they may give."""
+    allowed = state.meanings_for(user)
+    decides = any(m in allowed for m in DECISIONS)
+    return [
+        {"value": m, "label": label, "why": state.why_cannot_sign(user, m)}
+        for m, label in MEANING_CHOICES
+        if m in allowed or (decides and m in DECISIONS)
+    ]
+
+
 def _sign_page(request, req, form, status=200, refusal=None):
-    """The dialog offers only the meanings the user may give now (issue 12); a meaning
-    posted anyway is refused by the service with its reason."""
+    """The dialog offers only the meanings the user may give now (issue 12), a decision
+    they may not give shown disabled with why; a meaning posted anyway is refused by
+    the service with its reason."""
     state = sel.request_state(req)
+    rows = []
     if form is not None:
         allowed = state.meanings_for(request.user)
         form.fields["meaning"].choices = [(m, t) for m, t in MEANING_CHOICES if m in allowed]
+        rows = _meaning_rows(state, request.user)
     return render(
         request,
         "reviews/sign.html",
@@ -225,6 +251,7 @@ def _sign_page(request, req, form, status=200, refusal=None):
             "version": req.model_version,
             "state": state,
             "form": form,
+            "meaning_rows": rows,
             "refusal": refusal,
             "slot_label": rules.SLOT_LABELS.get(state.slot_for(request.user) or "", ""),
         },

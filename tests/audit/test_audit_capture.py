@@ -308,7 +308,7 @@ def test_the_use_case_page_shows_its_history_with_a_link_for_auditors(
     content = client_for(data_scientist).get(page).content.decode()
     assert "Change history" in content
     assert (
-        'restrictions:</span> — <span aria-label="changed to">→</span> Never for collections.'
+        'Restrictions:</span> — <span aria-label="changed to">→</span> Never for collections.'
         in content
     )
     assert "Scope narrowed" in content
@@ -328,4 +328,4 @@ def test_the_model_page_shows_its_versions_history(client_for, auditor, use_case
         .content.decode()
     )
     assert "Change history" in content
-    assert '<span class="muted">description:</span>' in content
+    assert '<span class="muted">Description:</span>' in content  # its label (issue 18)

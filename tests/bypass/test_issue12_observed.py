@@ -13,6 +13,7 @@ nearest real route and its docstring says so.
 """
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -364,9 +365,11 @@ def test_03_critical_version_with_open_obligations_is_refused_at_the_gate():
     listed = {b["code"] for b in asked.json()["state"]["blocking"]}
     assert open_items | {"validation:missing"} <= listed
 
-    # Approve is not offered; posted anyway it is refused before the password.
+    # Approve is disabled with the reason (issue 18); posted anyway it is refused
+    # before the password.
     shown = page("risk.officer").get(reverse("reviews:request-sign", args=[req.pk]))
-    assert b'value="approved"' not in shown.content
+    assert re.search(rb'value="approved"[^>]* disabled', shown.content)
+    assert b'data-testid="why-disabled-approved">Blocking items' in shown.content
     refused = sign_page_post("risk.officer", req, "approved", password="not the password")
     assert refused.status_code == 403 and b"Blocking items" in refused.content
     assert not SigningFailure.objects.filter(user=person("risk.officer")).exists()

@@ -117,6 +117,13 @@ def test_worker_delivers_once_even_when_sent_twice(smtp, mail_worker, notificati
     assert message.is_multipart()
     kinds = {part.get_content_type() for part in message.walk()}
     assert {"text/plain", "text/html"} <= kinds
+    # What to do (issue 18), from the configured sender, with the request's link.
+    expected_from = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Model Governance <governance@")
+    assert message["From"].startswith(expected_from)
+    [text] = [p for p in message.walk() if p.get_content_type() == "text/plain"]
+    body = text.get_payload(decode=True).decode()
+    assert "Risk tier: " in body and "Deadline: " in body
+    assert f"/reviews/requests/{notification.subject_id}/" in body
     notification.refresh_from_db()
     assert notification.sent_at is not None
 

@@ -207,3 +207,53 @@ def test_a_line_break_in_the_use_case_name_does_not_stop_its_emails(
     assert "\n" not in message.subject and "\r" not in message.subject
     assert "Churn Bcc: x@example.org" in message.subject
     assert message.to == [risk_officer.email]
+
+
+def test_the_approval_email_says_what_to_do(request_made, risk_officer, approver, client, settings):
+    """Issue 18: the sign-off e-mail names the sign-off the recipient signs as, the risk
+    tier, the blocking items open now, the reminder and escalation dates and a link
+    built from SITE_URL that opens the request, from the configured sender."""
+    from reviews.services import findings as findings_svc
+
+    req, _ = request_made
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    settings.DEFAULT_FROM_EMAIL = "Model Governance <governance@example.org>"
+    settings.APPROVAL_REMINDER_DAYS, settings.APPROVAL_ESCALATION_DAYS = 2, 5
+    finding, _ = findings_svc.finding_open(
+        version=req.model_version, by=risk_officer, title="Calibration drifts above 0.7"
+    )
+    for person in (risk_officer, approver):
+        note = notifications_about(req).get(recipient=person, kind="approval_requested")
+        assert notification_send(notification_id=note.pk) == "sent"
+    by_person = {m.to[0]: m for m in mail.outbox}
+    remind_on = (req.requested_at + datetime.timedelta(days=2)).strftime("%Y-%m-%d")
+    escalate_on = (req.requested_at + datetime.timedelta(days=5)).strftime("%Y-%m-%d")
+    link = f"http://127.0.0.1:8123/reviews/requests/{req.pk}/"
+    for person, slot in ((risk_officer, "Model acceptance"), (approver, "Deployments")):
+        message = by_person[person.email]
+        assert message.from_email == "Model Governance <governance@example.org>"
+        html = message.alternatives[0][0]
+        for body in (message.body, html):
+            assert f"as {slot} (Accountable)" in body.replace("<strong>", "").replace(
+                "</strong>", ""
+            )
+            assert "Risk tier: " in body and "High" in body
+            assert "Calibration drifts above 0.7" in body
+            assert remind_on in body and escalate_on in body
+            assert link in body
+    assert "as Deployments" not in by_person[risk_officer.email].body
+    client.force_login(approver)
+    assert client.get(link.removeprefix(settings.SITE_URL)).status_code == 200
+
+
+def test_the_from_address_comes_from_the_environment(monkeypatch):
+    import importlib
+
+    import governance.settings as project_settings
+
+    monkeypatch.setenv("DJANGO_DEFAULT_FROM_EMAIL", "Risk Office <risk@example.org>")
+    assert importlib.reload(project_settings).DEFAULT_FROM_EMAIL == (
+        "Risk Office <risk@example.org>"
+    )
+    monkeypatch.delenv("DJANGO_DEFAULT_FROM_EMAIL")
+    assert "<governance@" in importlib.reload(project_settings).DEFAULT_FROM_EMAIL
