@@ -390,22 +390,11 @@ OBLIGATION_ESCALATION_DAYS = env.int("OBLIGATION_ESCALATION_DAYS", default=7)
 # Findings, obligations, attestations and training: the daily passes (governance/beat.py).
 CELERY_BEAT_SCHEDULE.update(DAILY_PASSES)
 
-# --- Bias summaries (issue #5) ----------------------------------------------------
-# Largest scored dataset accepted (checked before parsing); 2 GiB by default.
-SCORED_DATA_MAX_BYTES = env.int("SCORED_DATA_MAX_BYTES", default=2 * 1024**3)
-# Rows read per batch (memory stays flat in the file's rows; progress is saved per batch).
-BIAS_BATCH_ROWS = env.int("BIAS_BATCH_ROWS", default=1_000_000)
-# Distinct values a sensitive attribute may have (more: it is an identifier, refused).
-BIAS_MAX_GROUPS = env.int("BIAS_MAX_GROUPS", default=1_000)
-# Parquet files with at least this many rows are split into BIAS_SPLIT_PARTS shares of
-# row groups, one task each, merged by the last one to finish.
-BIAS_SPLIT_MIN_ROWS = env.int("BIAS_SPLIT_MIN_ROWS", default=5_000_000)
-BIAS_SPLIT_PARTS = env.int("BIAS_SPLIT_PARTS", default=4)
-BIAS_TASK_SOFT_TIME_LIMIT = env.int("BIAS_TASK_SOFT_TIME_LIMIT", default=3600)
-BIAS_TASK_TIME_LIMIT = env.int("BIAS_TASK_TIME_LIMIT", default=3660)
-# A queued or running summary silent for this long lost its task: queued again (a
-# running one beats at every batch; a second task finding it alive leaves it alone).
-BIAS_STALE_MINUTES = env.int("BIAS_STALE_MINUTES", default=5)
+# --- Bias summaries (issue #5) and monitoring (issue #6) -----------------------------
+# Sizes, batches and time limits of the workers' computations: governance/settings_work.py.
+from governance.settings_work import *  # noqa: E402, F403
+from governance.settings_work import BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT  # noqa: E402
+
 CELERY_BEAT_SCHEDULE["resume-stale-bias-summaries"] = {
     "task": "reviews.tasks.bias_summaries_resume",
     "schedule": 2 * 60,
@@ -422,10 +411,6 @@ CELERY_BEAT_SCHEDULE["check-running-experiments"] = {
 # --- Monitoring (issue #6) --------------------------------------------------------
 # Every hour, configurations with a complete window not yet computed (daily or weekly,
 # as each use case's production-monitoring obligation demands) or new data are computed.
-MONITORING_BATCH_ROWS = env.int("MONITORING_BATCH_ROWS", default=1_000_000)
-MONITORING_PROFILE_BATCH_ROWS = env.int("MONITORING_PROFILE_BATCH_ROWS", default=250_000)
-MONITORING_TASK_SOFT_TIME_LIMIT = env.int("MONITORING_TASK_SOFT_TIME_LIMIT", default=1800)
-MONITORING_TASK_TIME_LIMIT = env.int("MONITORING_TASK_TIME_LIMIT", default=1860)
 CELERY_BEAT_SCHEDULE["compute-due-monitoring-windows"] = {
     "task": "reviews.tasks.monitoring_due",
     "schedule": 60 * 60,
