@@ -10,7 +10,9 @@ is audited. Nothing is ever served for a state that has changed, however short t
 time; the timeout only bounds memory.
 
 Only for figures read from audited records: a figure over rows written without an
-audit event (the outbox, job markers) must not use it.
+audit event (the outbox, job markers) must not use it. Data migrations write without
+events: the newest migration applied is part of the head, so a process running while
+``migrate`` runs computes its figures again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import Subquery
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -27,10 +31,20 @@ _MISSING = object()
 
 
 def audit_head() -> str:
-    """The position and hash of the newest audit event ("0" before the first): one
-    lookup of the chain's unique index."""
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    return "0" if head is None else f"{head[0]}-{head[1]}"
+    """The position and hash of the newest audit event, and the newest migration
+    applied (a data migration writes rows without audit events): one query, a lookup
+    of each table's unique index."""
+    schema = Subquery(MigrationRecorder.Migration.objects.order_by("-id").values("id")[:1])
+    head = (
+        AuditEvent.objects.order_by("-seq")
+        .annotate(schema=schema)
+        .values_list("seq", "hash", "schema")
+        .first()
+    )
+    if head is None:
+        migrated = MigrationRecorder.Migration.objects.order_by("-id").values("id").first()
+        return f"0-{migrated['id'] if migrated else 0}"
+    return "-".join(map(str, head))
 
 
 def figure_while_unchanged[T](name: str, compute: Callable[[], T], *, head: str = "") -> T:

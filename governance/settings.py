@@ -236,6 +236,13 @@ AXES_VERBOSE = False
 # database changes them with any such row: reviews/gate_revisions.py); 0 computes every
 # answer.
 GATE_CACHE_ENTRIES = env.int("GATE_CACHE_ENTRIES", default=4096)
+# Portfolio figures kept per process under the audit chain's head (audit/figures.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env.int("FIGURE_CACHE_ENTRIES", default=2000)},
+    }
+}
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

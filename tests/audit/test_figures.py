@@ -58,6 +58,19 @@ def test_a_new_day_computes_again(monkeypatch):
     assert figure_while_unchanged("n", compute) == {"calls": 2}
 
 
-def test_the_head_names_position_and_hash(governance_lead):
+def test_the_head_names_position_hash_and_the_newest_migration(governance_lead):
+    from django.db.migrations.recorder import MigrationRecorder
+
     event = audit_record(action="test.noted", obj=governance_lead, actor=governance_lead)
-    assert audit_head() == f"{event.seq}-{event.hash}"
+    newest = MigrationRecorder.Migration.objects.order_by("-id").first()
+    assert audit_head() == f"{event.seq}-{event.hash}-{newest.pk}"
+
+
+def test_a_migration_applied_computes_again():
+    """A data migration writes rows without audit events: the figure follows it."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    compute = Counter()
+    figure_while_unchanged("n", compute)
+    MigrationRecorder.Migration.objects.create(app="audit", name="9999_test_only")
+    assert figure_while_unchanged("n", compute) == {"calls": 2}
