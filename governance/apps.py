@@ -9,6 +9,7 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from governance.audit_hooks import register_governance_models
         from governance.services import classification_refresh
+        from governance.services.digest import render_obligations_digest
         from governance.services.escalation import render_obligation_overdue
         from governance.services.framework_emails import (
             FRAMEWORK_CHANGE_PROPOSED,
@@ -52,6 +53,8 @@ class GovernanceConfig(AppConfig):
         on_classification_inputs_changed(classification_refresh)
         on_version_registered(version_registered)
         register_renderer([Notification.Kind.OBLIGATIONS_ASSIGNED], render_obligations_email)
+        # New or changed obligations: one digest per person per day (issue 18).
+        register_renderer([Notification.Kind.OBLIGATIONS_DIGEST], render_obligations_digest)
         # Four eyes: a pending framework proposal is e-mailed to the other leads.
         register_renderer([FRAMEWORK_CHANGE_PROPOSED], render_framework_change_proposed)
         # Overdue obligations: the owner, then the model-acceptance Accountable (issue 12).

@@ -12,6 +12,9 @@ DAILY_PASSES = {
         "task": "governance.tasks.obligations_escalate",
         "schedule": 6 * HOUR,
     },
+    # New or changed obligations: each owner's digest, once a day from
+    # OBLIGATION_DIGEST_HOUR (issue 18).
+    "obligation-digests": {"task": "governance.tasks.obligation_digests_send", "schedule": HOUR},
     # Attestations and training (Step 7): reminders, escalation of the lapsed.
     "engagement-daily": {"task": "engagement.tasks.engagement_daily", "schedule": 6 * HOUR},
     # Step 8: today's governance snapshot (the first run of the day takes it, then KRIs).

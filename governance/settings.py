@@ -394,6 +394,8 @@ SIGNING_LOCKOUT_MINUTES = env.int("SIGNING_LOCKOUT_MINUTES", default=15)
 # OBLIGATION_ESCALATION_DAYS later if it is still overdue (each e-mail once).
 OBLIGATION_OVERDUE_GRACE_DAYS = env.int("OBLIGATION_OVERDUE_GRACE_DAYS", default=0)
 OBLIGATION_ESCALATION_DAYS = env.int("OBLIGATION_ESCALATION_DAYS", default=7)
+OBLIGATIONS_RECOMPUTE_DELAY_SECONDS = env.int("OBLIGATIONS_RECOMPUTE_DELAY_SECONDS", default=5)
+OBLIGATION_DIGEST_HOUR = env.int("OBLIGATION_DIGEST_HOUR", default=7)  # see .env.example
 # Findings, obligations, attestations and training: the daily passes (governance/beat.py).
 CELERY_BEAT_SCHEDULE.update(DAILY_PASSES)
 

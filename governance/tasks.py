@@ -80,9 +80,19 @@ def obligations_recompute_all(*, by_id: int | None = None, reason: str = "") -> 
 
 @shared_task(name="governance.tasks.obligations_notify_owners", **OUTBOX)
 def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
-    """E-mail each owner the obligations of ``obligation_ids`` they now own; returns
-    the number of e-mails sent."""
-    return services.obligations_notify_owners(obligation_ids=obligation_ids)
+    """Kept so that messages queued before the daily digest resolve: owners now learn of
+    new obligations in their digest (``obligation_digests_send``), which lists these
+    too; sends nothing."""
+    return 0
+
+
+@shared_task(name="governance.tasks.obligation_digests_send", **DB_RETRY)
+def obligation_digests_send() -> dict:
+    """Beat (hourly): from OBLIGATION_DIGEST_HOUR, each owner's digest of the day of
+    their new or changed obligations (one per person per day)."""
+    from governance.services.digest import obligation_digests_send as send
+
+    return send()
 
 
 @shared_task(name="governance.tasks.obligations_escalate", **DB_RETRY)

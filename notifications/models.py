@@ -25,6 +25,7 @@ class Notification(models.Model):
         )
         DRIFT_ALERT = "drift_alert", "Monitoring alert"
         OBLIGATIONS_ASSIGNED = "obligations_assigned", "Obligations assigned"
+        OBLIGATIONS_DIGEST = "obligations_digest", "Obligations: daily digest"
         OBLIGATION_OVERDUE = "obligation_overdue", "Obligation overdue"
         OBLIGATION_ESCALATED = "obligation_escalated", "Obligation overdue (escalated)"
         AUDIT_ANCHOR = "audit_anchor", "Audit trail anchor"

@@ -3,7 +3,7 @@ workflows, and dashboard counts."""
 
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.memo import memoized
@@ -132,6 +132,57 @@ def obligations_gating_move(*, version, environment: str) -> list[dict[str, Any]
 def obligations_overdue(*, today=None) -> QuerySet[Obligation]:
     today = today or timezone.localdate()
     return obligation_list().filter(status__in=PENDING, due_date__lt=today)
+
+
+# What makes an obligation news to its owner (the daily digest, issue 18).
+NEWS = (
+    ObligationEvent.Kind.CREATED,
+    ObligationEvent.Kind.CHANGED,
+    ObligationEvent.Kind.OWNER_CHANGED,
+)
+
+
+def obligation_digest_items(*, since, until) -> list[dict[str, Any]]:
+    """Active obligations with an owner whose latest news (created, changed, owner
+    changed) was recorded in (``since``, ``until``], one query: owner id, the time of
+    that news (``at``), use case (id and name), consideration name, level and status
+    labels, due date; by use case name, then consideration order."""
+    levels = dict(Obligation._meta.get_field("level").choices)
+    statuses = dict(Obligation.Status.choices)
+    rows = (
+        Obligation.objects.filter(
+            active=True,
+            owner__isnull=False,
+            events__kind__in=NEWS,
+            events__at__gt=since,
+            events__at__lte=until,
+        )
+        .values(
+            "pk",
+            "owner_id",
+            "use_case_id",
+            "level",
+            "status",
+            "due_date",
+            use_case_name=F("use_case__name"),
+            consideration_name=F("consideration__name"),
+        )
+        .annotate(at=Max("events__at"))
+        .order_by("use_case__name", "use_case_id", "consideration__order", "pk")
+    )
+    return [
+        {
+            "owner_id": row["owner_id"],
+            "at": row["at"],
+            "use_case_id": row["use_case_id"],
+            "use_case": row["use_case_name"],
+            "consideration": row["consideration_name"],
+            "level": levels.get(row["level"], row["level"]),
+            "status": statuses.get(row["status"], row["status"]),
+            "due": row["due_date"],
+        }
+        for row in rows
+    ]
 
 
 def obligation_dashboard(*, today=None) -> dict[str, Any]:

@@ -12,13 +12,13 @@ import hashlib
 from collections.abc import Callable
 from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.errors import CONFLICT
@@ -33,6 +33,7 @@ from inventory.models import ModelVersion, UseCase
 from notifications.jobs import enqueue
 
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+NOTHING_CHANGED = {"created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
 DECIDED = (Obligation.Status.ACCEPTED, Obligation.Status.WAIVED)
 EVIDENCE_EXTENSIONS = frozenset(
     {"pdf", "csv", "txt", "md", "html", "json", "xlsx", "docx", "png", "zip"}
@@ -91,21 +92,13 @@ def _supersede(obligation: Obligation, *, now, by, reason, detail) -> None:
     )
 
 
-@transaction.atomic
-def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: str = "") -> dict:
-    """Bring a use case's active obligations in line with what it owes now.
-
-    New obligations are created (owner from the RACI, due by tier); one whose level or
-    parameters changed is superseded and replaced; one no longer owed is superseded.
-    Unclassified use cases, or no published policy, owe nothing new (nothing is
-    written). Owners of new or changed obligations are e-mailed after commit.
-    Returns counts: created, changed, superseded.
-    """
-    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
-    counts = {"created": 0, "changed": 0, "superseded": 0, "owner_changed": 0}
+def _recompute_plan(use_case: UseCase):
+    """What a recompute of ``use_case`` would do, read without writing: (policy version,
+    active obligations, the diff, the owner lookup), or None when it owes nothing new
+    (unclassified, or no published policy)."""
     version = policy_published_latest()
     if use_case.risk_tier is None or version is None:
-        return counts
+        return None
     regulation_codes = list(use_case.regulations.values_list("code", flat=True))
     requirements = policy_requirements_for(
         tier=use_case.risk_tier, regulation_codes=regulation_codes, version=version
@@ -121,8 +114,52 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         (o.consideration.code, o.model_version_id): (o, o.level, o.parameters)
         for o in use_case.obligations.filter(active=True).select_related("consideration")
     }
-    plan = obligation_rules.diff(active, derived)
-    owner_of = _owners(use_case)
+    return version, active, obligation_rules.diff(active, derived), _owners(use_case)
+
+
+def _recompute_changes_nothing(use_case: UseCase) -> bool:
+    """True when the obligations derived now equal the stored ones and every owner
+    still follows the RACI: a recompute would write nothing."""
+    found = _recompute_plan(use_case)
+    if found is None:
+        return True
+    _version, active, plan, owner_of = found
+    if not plan.empty:
+        return False
+    return all(
+        (owner.pk if (owner := owner_of(code)) else None) == obligation.owner_id
+        for (code, _version_id), (obligation, _level, _parameters) in active.items()
+    )
+
+
+def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: str = "") -> dict:
+    """Bring a use case's active obligations in line with what it owes now.
+
+    New obligations are created (owner from the RACI, due by tier); one whose level or
+    parameters changed is superseded and replaced; one no longer owed is superseded.
+    Unclassified use cases, or no published policy, owe nothing new (nothing is
+    written). What it would derive is compared with the stored obligations first,
+    without a write transaction: when nothing would change, nothing is locked, written
+    or sent (issue 18). Owners learn of new or changed obligations in their daily
+    digest (``governance.services.digest``). Returns counts: created, changed,
+    superseded, owner_changed.
+    """
+    # Read afresh: the caller's instance may predate a (re)classification.
+    if _recompute_changes_nothing(UseCase.objects.get(pk=use_case.pk)):
+        return dict(NOTHING_CHANGED)
+    return _recompute_locked(use_case=use_case, by=by, reason=reason)
+
+
+@transaction.atomic
+def _recompute_locked(*, use_case: UseCase, by: User | None, reason: str) -> dict:
+    """``obligations_recompute`` under the use case's lock, derived again (it may have
+    changed since it was compared)."""
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    counts = dict(NOTHING_CHANGED)
+    found = _recompute_plan(use_case)
+    if found is None:
+        return counts
+    version, active, plan, owner_of = found
     counts["owner_changed"] = _follow_raci(
         use_case, active, plan, owner_of=owner_of, by=by, reason=reason
     )
@@ -136,7 +173,6 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
     version_ids = {version_id for _code, version_id in plan.create_keys}
     version_ids |= {old.model_version_id for old, _d in plan.change}
     versions = ModelVersion.objects.select_related("model").in_bulk(version_ids - {None})
-    notify: set[int] = set()
 
     def create(
         d: obligation_rules.Derived, kind: str, detail: dict, version_id: int | None
@@ -158,8 +194,6 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
         obligation.validate_constraints()
         obligation.save()
         _event(obligation=obligation, kind=kind, by=by, detail=detail, reason=reason)
-        if obligation.owner_id:
-            notify.add(obligation.pk)
         if version_id is not None:
             from governance.services.versions import obligation_carry_over
 
@@ -193,10 +227,6 @@ def obligations_recompute(*, use_case: UseCase, by: User | None = None, reason: 
             detail={"from": {"level": old.level, "why": old.why}, "to": None},
         )
         counts["superseded"] += 1
-    if notify:
-        from governance.tasks import obligations_notify_owners as notify_task
-
-        enqueue(notify_task, kwargs={"obligation_ids": sorted(notify)})
     return counts
 
 
@@ -247,18 +277,26 @@ def _follow_raci(
 
 def obligations_recompute_later(*, use_case: UseCase | None, by: User | None, reason: str):
     """Enqueue a recompute (one use case, or all when None) after the transaction
-    commits."""
+    commits.
+
+    One pending recompute per use case (the outbox's row, keyed by use case): a burst of
+    changes refreshes that row instead of adding work, and it waits
+    ``OBLIGATIONS_RECOMPUTE_DELAY_SECONDS`` (``not_before``; the sweep publishes it once
+    due) so that the burst collapses into one run, which reads the use case as it then
+    is. A change while it runs makes it run once more after (``notifications.jobs``)."""
     from governance import tasks
 
     by_id = by.pk if by else None
     # Through the task outbox: committed with the change, published after commit.
     if use_case is None:
         enqueue(tasks.obligations_recompute_all, kwargs={"by_id": by_id, "reason": reason})
-    else:
-        enqueue(
-            tasks.obligations_recompute,
-            kwargs={"use_case_id": use_case.pk, "by_id": by_id, "reason": reason},
-        )
+        return
+    delay = settings.OBLIGATIONS_RECOMPUTE_DELAY_SECONDS
+    enqueue(
+        tasks.obligations_recompute,
+        kwargs={"use_case_id": use_case.pk, "by_id": by_id, "reason": reason},
+        not_before=timezone.now() + datetime.timedelta(seconds=delay) if delay > 0 else None,
+    )
 
 
 def _locked_active(obligation: Obligation) -> Obligation:
@@ -515,50 +553,10 @@ def obligation_waive(*, obligation: Obligation, by: User, justification: str) ->
     return obligation
 
 
-def obligations_notify_owners(*, obligation_ids: list[int]) -> int:
-    """Queue one e-mail per owner listing their new or changed obligations, through the
-    outbox (sent once, after commit, retried on SMTP errors).
-
-    Owners without an e-mail address are skipped. Returns the number of e-mails queued.
-    A message is keyed by the owner and by the latest event of each obligation listed:
-    the same task run twice queues one e-mail, while a later change (a new owner, a new
-    derivation, ownership moving away and back) is a new event and a new e-mail.
-    """
-    from notifications.models import Notification
-    from notifications.services import notification_queue
-
-    by_owner: dict[int, list[Obligation]] = {}
-    for o in (
-        Obligation.objects.filter(pk__in=obligation_ids, active=True)
-        .select_related("owner", "use_case", "consideration")
-        .annotate(latest_event_id=Max("events__id"))
-        .order_by("use_case__name", "consideration__order", "pk")
-    ):
-        if o.owner and o.owner.email:
-            by_owner.setdefault(o.owner_id, []).append(o)
-    queued = 0
-    for items in by_owner.values():
-        owner = items[0].owner
-        lines = [
-            f"- {o.use_case}: {o.consideration} ({o.get_level_display()}), due {o.due_date}"
-            for o in items
-        ]
-        state = ",".join(f"{o.pk}:{o.latest_event_id}" for o in items)
-        digest = hashlib.sha256(state.encode()).hexdigest()[:16]
-        note = notification_queue(
-            key=f"obligations:user:{owner.pk}:{digest}",
-            kind=Notification.Kind.OBLIGATIONS_ASSIGNED,
-            recipient=owner,
-            subject=owner,
-            context={"lines": lines},
-        )
-        queued += note is not None
-    return queued
-
-
 def render_obligations_email(note, subject) -> tuple[str, str, None]:
     """(subject line, text, no HTML) of an owner's obligations e-mail (the outbox's
-    renderer for ``obligations_assigned``)."""
+    renderer for ``obligations_assigned``, one e-mail per recompute before the daily
+    digest: kept for the rows still in the outbox)."""
     lines = note.context.get("lines", [])
     return (
         f"Governance obligations you own ({len(lines)})",

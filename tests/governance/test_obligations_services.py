@@ -7,7 +7,6 @@ import hashlib
 from unittest import mock
 
 import pytest
-from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -25,7 +24,6 @@ from governance.services import (
     obligation_accept,
     obligation_submit_evidence,
     obligation_waive,
-    obligations_notify_owners,
     obligations_recompute,
     policy_cells_set,
     policy_draft_create,
@@ -33,8 +31,7 @@ from governance.services import (
 )
 from inventory.choices import RiskTier
 from inventory.models import Regulation
-from notifications.models import JobMarker, Notification
-from notifications.services import notification_send
+from notifications.models import JobMarker
 from tests.factories import ModelVersionFactory, UseCaseFactory, full_answers
 from tests.governance.four_eyes import other_lead, policy_publish
 from tests.outbox import published, queued
@@ -45,12 +42,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def notify_delay():
-    """The owner e-mails queued (the task outbox's rows, tests/outbox.py)."""
-    return lambda: queued("governance.tasks.obligations_notify_owners")
 
 
 def recompute(use_case, **kwargs):
@@ -173,43 +164,6 @@ def test_owner_is_the_raci_accountable_or_nobody(use_case, governance_lead, risk
     assert by_code["production-monitoring"].owner is None  # monitoring: production A, unnamed
 
 
-def test_owners_are_emailed_after_commit(
-    use_case, governance_lead, risk_officer, notify_delay, django_capture_on_commit_callbacks
-):
-    raci_assign(
-        use_case=use_case,
-        role=RaciRole.objects.get(code="risk-audit"),
-        by=governance_lead,
-        user=risk_officer,
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        recompute(use_case)
-    [queued_kwargs] = notify_delay()
-    ids = queued_kwargs["obligation_ids"]
-    assert ids and all(Obligation.objects.get(pk=i).owner == risk_officer for i in ids)
-    risk_officer.email = "ro@example.org"
-    risk_officer.save()
-    # Through the outbox: one row per owner and list, sent once after commit.
-    with django_capture_on_commit_callbacks(execute=True):
-        assert obligations_notify_owners(obligation_ids=ids) == 1
-        assert obligations_notify_owners(obligation_ids=ids) == 1  # the same row again
-    [note] = Notification.objects.filter(kind="obligations_assigned")
-    assert (note.recipient, note.subject) == (risk_officer, risk_officer)
-    assert published("reviews.tasks.notification_send") == [{"notification_id": note.pk}]
-    assert notification_send(notification_id=note.pk) == "sent"
-    assert notification_send(notification_id=note.pk) == "already sent or being sent"
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ro@example.org"]
-    assert mail.outbox[0].subject == f"Governance obligations you own ({len(ids)})"
-    assert "Human-in-the-loop sign-off" in mail.outbox[0].body
-
-    # A later change of one of them (here its owner changing again) is news: a new e-mail.
-    ObligationEvent.objects.create(
-        obligation_id=ids[0], kind=ObligationEvent.Kind.OWNER_CHANGED, at=timezone.now()
-    )
-    assert obligations_notify_owners(obligation_ids=ids) == 1
-    assert Notification.objects.filter(kind="obligations_assigned").count() == 2
-
-
 # --- Recompute -------------------------------------------------------------------------
 
 
@@ -272,8 +226,13 @@ def test_classification_enqueues_recompute_on_commit(
             answers=full_answers(audience="customers", error_impact=["personal"]),
             by=data_scientist,
         )
-    [kwargs] = published("governance.tasks.obligations_recompute")
+    # Debounced (issue 18): the row waits OBLIGATIONS_RECOMPUTE_DELAY_SECONDS, nothing
+    # is published at commit; the sweep publishes it once due.
+    [kwargs] = queued("governance.tasks.obligations_recompute")
     assert kwargs["use_case_id"] == use_case.pk
+    assert published("governance.tasks.obligations_recompute") == []
+    row = JobMarker.objects.get(task="governance.tasks.obligations_recompute")
+    assert row.not_before > row.wanted_at
 
 
 def test_policy_publish_enqueues_recompute_all_and_changes_obligations(
@@ -440,9 +399,10 @@ def test_owners_follow_the_raci(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         raci_unassign(assignment=first, by=governance_lead)
         raci_assign(use_case=use_case, role=risk, user=second_risk_officer, by=governance_lead)
-    # one job per use case, wanted twice, published after each commit
-    assert len([c for c in callbacks if "_publish" in repr(c)]) == 2
-    assert published("governance.tasks.obligations_recompute") == [
+    # One job per use case, wanted twice, for a few seconds later: nothing published at
+    # commit (issue 18: the burst collapses into one run).
+    assert not [c for c in callbacks if "_publish" in repr(c)]
+    assert queued("governance.tasks.obligations_recompute") == [
         {"use_case_id": use_case.pk, "by_id": governance_lead.pk, "reason": mock.ANY}
     ]
     counts = obligations_recompute(use_case=use_case, reason="RACI changed")

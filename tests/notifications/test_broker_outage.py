@@ -43,8 +43,9 @@ def waiting(task: str) -> list[JobMarker]:
 
 
 def publish_when_back() -> None:
-    """The broker is back (the session's in-memory broker): the sweep publishes all."""
-    JobMarker.objects.filter(sent_at=None).update(wanted_at="2000-01-01T00:00:00Z")
+    """The broker is back (the session's in-memory broker) and the work scheduled a few
+    seconds later (a debounced recompute, issue 18) is due: the sweep publishes all."""
+    JobMarker.objects.filter(sent_at=None).update(wanted_at="2000-01-01T00:00:00Z", not_before=None)
     outcome = jobs_sweep()
     assert outcome["published"] >= 1 and "broker_down" not in outcome
     assert not JobMarker.objects.filter(sent_at=None, done_at=None).exists()

@@ -125,8 +125,14 @@ def test_no_app_queues_a_task_except_through_the_outbox():
     assert offenders == []
 
 
+@pytest.fixture
+def at_once(settings):
+    """Recomputes queued without their debounce delay (issue 18): published at commit."""
+    settings.OBLIGATIONS_RECOMPUTE_DELAY_SECONDS = 0
+
+
 def test_enqueue_commits_with_the_write_and_publishes_after_commit(
-    team, django_capture_on_commit_callbacks
+    team, django_capture_on_commit_callbacks, at_once
 ):
     use_case = UseCaseFactory(team=team)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -157,7 +163,7 @@ def test_wanting_the_same_work_again_refreshes_one_row(team):
 
 
 def test_a_broker_that_is_down_is_logged_and_the_sweep_publishes_later(
-    team, django_capture_on_commit_callbacks, caplog
+    team, django_capture_on_commit_callbacks, caplog, at_once
 ):
     use_case = UseCaseFactory(team=team)
     with broker_down():
