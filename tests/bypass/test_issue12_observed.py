@@ -863,7 +863,10 @@ def test_11_approve_is_not_offered_while_a_blocking_item_is_open():
     assert request_state(req).unwaived
     shown = page("risk.officer").get(reverse("reviews:request-sign", args=[req.pk]))
     assert shown.status_code == 200
-    assert b'value="approved"' not in shown.content and b'value="rejected"' in shown.content
+    # Approve is shown disabled with the reason (issue 18), reject is offered
+    assert re.search(rb'value="approved"[^>]* disabled', shown.content)
+    assert b'data-testid="why-disabled-approved">Blocking items' in shown.content
+    assert re.search(rb'value="rejected"(?![^>]* disabled)', shown.content)
     refused = sign_page_post("risk.officer", req, "approved", password="a wrong guess")
     assert refused.status_code == 403 and b"Blocking items" in refused.content
     assert not Signature.objects.filter(request=req).exists()

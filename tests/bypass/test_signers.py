@@ -2,6 +2,8 @@
 governed tried, as the users who tried them, through the API and the pages. Each is
 refused with a reason and writes nothing."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -232,7 +234,10 @@ def test_approve_is_not_offered_while_a_blocking_item_is_open(
     req = pending(world, data_scientist)
     page = client_for(risk_officer).get(reverse("reviews:request-sign", args=[req.pk]))
     assert page.status_code == 200
-    assert b'value="approved"' not in page.content and b'value="rejected"' in page.content
+    # Approve is shown disabled with the reason (issue 18), reject is offered
+    assert re.search(rb'value="approved"[^>]* disabled', page.content)
+    assert b'data-testid="why-disabled-approved">Blocking items' in page.content
+    assert re.search(rb'value="rejected"(?![^>]* disabled)', page.content)
     # posted anyway, with a wrong password: refused before the password is checked
     posted = sign_page(client_for(risk_officer), req, password="guess")
     assert posted.status_code == 403 and b"Blocking items" in posted.content

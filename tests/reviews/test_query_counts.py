@@ -5,6 +5,7 @@ or pending requests (data sizes of 1 and N give the same count)."""
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -113,9 +114,11 @@ def test_periodic_review_page_queries_do_not_grow(client_for, risk_officer):
     client = client_for(risk_officer)
     _in_production(1)
     client.get("/reviews/periodic-reviews/")  # the first request also loads the session
+    cache.clear()  # the index is kept until anything is audited (audit.figures): cold
     response, one = count(lambda: client.get("/reviews/periodic-reviews/"))
     assert response.status_code == 200
     _in_production(5)
+    cache.clear()
     response, six = count(lambda: client.get("/reviews/periodic-reviews/"))
     assert response.status_code == 200
     assert response.content.decode().count("/reviews/versions/") >= 6
