@@ -18,6 +18,7 @@ events: the newest migration applied is part of the head, so a process running w
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from django.core.cache import cache
 from django.db.migrations.recorder import MigrationRecorder
@@ -47,14 +48,21 @@ def audit_head() -> str:
     return "-".join(map(str, head))
 
 
-def figure_while_unchanged[T](name: str, compute: Callable[[], T], *, head: str = "") -> T:
-    """``compute()``'s value, from the cache when it was computed for today and the
-    same audit head, otherwise computed now and kept. ``name`` must say everything the
-    value depends on besides the records and the day (the user, the filters). ``head``:
-    the audit head when the caller already read it (several figures of one page)."""
-    key = f"figure:{name}:{timezone.localdate().isoformat()}:{head or audit_head()}"
+def figure_while_unchanged[T](
+    name: str, compute: Callable[[date], T], *, day: date | None = None, head: str = ""
+) -> T:
+    """``compute(today)``'s value, from the cache when it was computed for today and
+    the same audit head, otherwise computed now and kept. The day is read once, for the
+    key and the computation alike. ``day``: the caller's day; another day than today is
+    computed and not kept. ``name`` must say everything the value depends on besides
+    the records and the day (the user, the filters). ``head``: the audit head when the
+    caller already read it (several figures of one page)."""
+    today = timezone.localdate()
+    if day is not None and day != today:
+        return compute(day)
+    key = f"figure:{name}:{today.isoformat()}:{head or audit_head()}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:
-        value = compute()
+        value = compute(today)
         cache.set(key, value, TIMEOUT)
     return value

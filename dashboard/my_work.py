@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
-
 from accounts.permissions import AnyUser, has_role, user_roles
 from accounts.roles import Role
 from audit.figures import figure_while_unchanged
@@ -128,12 +126,10 @@ def my_work(*, user: AnyUser, today: date | None = None) -> list[Section]:
     """Every section of ``user``'s work, in the order a person deals with them. For
     today, kept until anything is audited (``audit.figures``): the page and the
     navigation's badge, fetched by every page, share it."""
-    if today is None or today == timezone.localdate():
-        roles = ",".join(sorted(user_roles(user)))
-        return figure_while_unchanged(
-            f"my-work:{user.pk}:{roles}", lambda: _my_work(user, timezone.localdate())
-        )
-    return _my_work(user, today)
+    roles = ",".join(sorted(user_roles(user)))
+    return figure_while_unchanged(
+        f"my-work:{user.pk}:{roles}", lambda day: _my_work(user, day), day=today
+    )
 
 
 def _my_work(user: AnyUser, today: date) -> list[Section]:

@@ -62,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # records change (anything audited) or the day does: ``audit.figures``.
     head, me = audit_head(), request.user.pk
     obligation_table = figure_while_unchanged(
-        "obligation-tally", obligation_status_by_tier, head=head
+        "obligation-tally", lambda day: obligation_status_by_tier(today=day), head=head
     )
     heatmap = charts.portfolio_heatmap(counts["matrix"], tiers=RiskTier.choices, list_url=list_url)
     return render(
@@ -76,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "in_production": counts["by_status"].get(LifecycleStatus.PRODUCTION, 0),
             "without_ethics": figure_while_unchanged(
                 f"ethics-unanswered:{me}",
-                lambda: use_cases_without_ethics_answers(user=request.user).count(),
+                lambda _day: use_cases_without_ethics_answers(user=request.user).count(),
                 head=head,
             ),
             "raci_incomplete": use_cases_with_incomplete_raci_count(user=request.user),

@@ -71,7 +71,7 @@ def kpi_view(request: HttpRequest) -> HttpResponse:
     first_day = snapshots[0][0] if snapshots else None
     chart_list = figure_while_unchanged(
         f"kpi-charts:{days}:{len(snapshots)}:{first_day}:{latest_day}",
-        lambda: _charts(snapshots, kris),
+        lambda _day: _charts(snapshots, kris),
     )
     return render(
         request,

@@ -392,7 +392,7 @@ def raci_incomplete_ids(*, user: AnyUser) -> list[int]:
     are audited rows): the list page and the home page's figure share them."""
     return figure_while_unchanged(
         f"raci-incomplete:{user.pk}",
-        lambda: list(raci_incomplete_use_cases(user=user).values_list("pk", flat=True)),
+        lambda _day: list(raci_incomplete_use_cases(user=user).values_list("pk", flat=True)),
     )
 
 

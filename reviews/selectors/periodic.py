@@ -165,12 +165,11 @@ def periodic_review_index(*, today: date | None = None, status: str = "") -> lis
     of versions (issue 18): the dates are compared in Python, not per version in SQL.
     For today, kept until anything is audited (``audit.figures``: versions, reviews,
     requests and obligations are all audited rows)."""
-    if today is None or today == timezone.localdate():
-        return figure_while_unchanged(
-            f"periodic-review-index:{status}",
-            lambda: _periodic_review_index(timezone.localdate(), status),
-        )
-    return _periodic_review_index(today, status)
+    return figure_while_unchanged(
+        f"periodic-review-index:{status}",
+        lambda day: _periodic_review_index(day, status),
+        day=today,
+    )
 
 
 def _periodic_review_index(today: date, status: str) -> list[int]:

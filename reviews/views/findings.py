@@ -53,10 +53,11 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
     chosen = json.dumps(filterset.form.cleaned_data if valid else None, sort_keys=True, default=str)
     overview = figure_while_unchanged(
         "findings-overview:" + hashlib.sha256(chosen.encode()).hexdigest(),
-        lambda: {
-            "summary": sel.findings_summary(qs, today=today),
-            "ageing": chart_figure(charts.findings_ageing(sel.findings_ageing(qs, today=today))),
+        lambda day: {
+            "summary": sel.findings_summary(qs, today=day),
+            "ageing": chart_figure(charts.findings_ageing(sel.findings_ageing(qs, today=day))),
         },
+        day=today,
     )
     return render(
         request,

@@ -18,7 +18,7 @@ class Counter:
     def __init__(self):
         self.calls = 0
 
-    def __call__(self):
+    def __call__(self, day):
         self.calls += 1
         return {"calls": self.calls}
 
