@@ -80,13 +80,20 @@ def register_governance_models() -> None:
     """The governance framework's models and the user accounts and their roles
     (called from ``GovernanceConfig.ready``)."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
 
     from governance import models as gm
 
     User = get_user_model()  # noqa: N806
     # Accounts and their roles (groups): who may sign is part of the record. The
-    # password hash is never stored, only that it changed; logins are not changes.
-    register(User, exclude=("last_login", "date_joined"), redact=("password",))
+    # password hash is never stored, only that it changed; logins are not changes. The
+    # date joined is kept: it sets when a person's first attestations and training fall
+    # due (engagement.selectors), so changing it is a governed change.
+    register(User, exclude=("last_login",), redact=("password",))
+    # A role is a group: renaming it or changing what it permits (a superuser's
+    # break-glass edit in the admin, or a migration syncing the roles' permissions) is
+    # recorded like a change of who holds it.
+    register(Group)
     register_account_events()
     # Step 1
     register(gm.RiskQuestion)
