@@ -124,6 +124,23 @@ def reference_profiles_attach(configs: list[MonitoringConfig]) -> list[Monitorin
     return configs
 
 
+def reference_profile_state(profile: ReferenceProfile | None) -> dict[str, Any]:
+    """The profile's state as plain values for the monitoring page's poll: the status,
+    whether a worker still has it (``pending``), the reason when it failed, the rows
+    and build time when ready."""
+    if profile is None:
+        return {"status": "missing", "status_display": "Not asked for", "pending": False}
+    failed = profile.status == ReferenceProfile.Status.FAILED
+    return {
+        "status": profile.status,
+        "status_display": profile.get_status_display(),
+        "pending": profile.is_pending,
+        "reason": profile.error if failed else None,
+        "rows": profile.rows if profile.is_ready else None,
+        "built_at": profile.built_at.isoformat() if profile.built_at else None,
+    }
+
+
 def reference_edges(profile: ReferenceProfile | None, feature: str) -> list[float]:
     """The reference's quantile bin edges of one numeric feature (one small read)."""
     if profile is None or not profile.is_ready:
