@@ -19,7 +19,12 @@ from monitoring.models import (
     ReferenceProfile,
     ReferenceProfileFeature,
 )
-from monitoring.services import PERFORMANCE_METRICS, reference_profile_of
+from monitoring.services import (
+    PERFORMANCE_METRICS,
+    _profile_options,
+    profile_fingerprint,
+    reference_profile_of,
+)
 
 
 def monitoring_config_list(*, user: AnyUser | None = None) -> QuerySet[MonitoringConfig]:
@@ -92,6 +97,48 @@ def reference_profile_for(config: MonitoringConfig) -> ReferenceProfile | None:
     if not hasattr(config, "_reference_profile"):
         config._reference_profile = reference_profile_of(config)
     return config._reference_profile
+
+
+def reference_profiles_attach(configs: list[MonitoringConfig]) -> list[MonitoringConfig]:
+    """Read the reference profiles of many configurations in one query (their state and
+    figures, not the summary or performance) and cache each on its configuration, where
+    ``reference_profile_for`` finds it: a list shows every row's state without a query
+    per row. Returns the configurations."""
+    keys = {
+        c.pk: (c.reference_id, profile_fingerprint(_profile_options(c)))
+        for c in configs
+        if not hasattr(c, "_reference_profile")
+    }
+    if not keys:
+        return configs
+    found = {
+        (p.dataset_id, p.fingerprint): p
+        for p in ReferenceProfile.objects.filter(
+            dataset_id__in={k[0] for k in keys.values()},
+            fingerprint__in={k[1] for k in keys.values()},
+        ).defer("summary", "performance")
+    }
+    for c in configs:
+        if c.pk in keys:
+            c._reference_profile = found.get(keys[c.pk])
+    return configs
+
+
+def reference_profile_state(profile: ReferenceProfile | None) -> dict[str, Any]:
+    """The profile's state as plain values for the monitoring page's poll: the status,
+    whether a worker still has it (``pending``), the reason when it failed, the rows
+    and build time when ready."""
+    if profile is None:
+        return {"status": "missing", "status_display": "Not asked for", "pending": False}
+    failed = profile.status == ReferenceProfile.Status.FAILED
+    return {
+        "status": profile.status,
+        "status_display": profile.get_status_display(),
+        "pending": profile.is_pending,
+        "reason": profile.error if failed else None,
+        "rows": profile.rows if profile.is_ready else None,
+        "built_at": profile.built_at.isoformat() if profile.built_at else None,
+    }
 
 
 def reference_edges(profile: ReferenceProfile | None, feature: str) -> list[float]:

@@ -9,6 +9,11 @@ app_name = "monitoring"
 urlpatterns = [
     path("versions/<int:pk>/monitoring/", monitoring_views.monitoring_view, name="monitoring"),
     path(
+        "versions/<int:pk>/monitoring/profile-status/",
+        monitoring_views.monitoring_profile_status_view,
+        name="monitoring-profile-status",
+    ),
+    path(
         "versions/<int:pk>/monitoring/configure/",
         monitoring_views.monitoring_configure_view,
         name="monitoring-configure",

@@ -16,7 +16,7 @@ from functools import partial
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -219,6 +219,18 @@ def _performance_chart(perf: dict) -> dict:
 def monitoring_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A version's monitoring: configuration, data, charts and alerts."""
     return _page(request, _version_or_404(pk))
+
+
+@role_required
+def monitoring_profile_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    """The version's reference profile state as JSON: the monitoring page polls it while
+    a worker builds the profile. Gated as the page is; no configuration is a 404."""
+    config = get_or_404(
+        lambda pk: sel.monitoring_config_list(user=request.user).get(model_version_id=pk), pk=pk
+    )
+    response = JsonResponse(sel.reference_profile_state(sel.reference_profile_for(config)))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required

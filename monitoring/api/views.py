@@ -8,7 +8,7 @@ and governance leads handle alerts): a refusal is 403, bad input 400.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -34,12 +34,56 @@ from monitoring.models import (
     MonitoringBatch,
     MonitoringConfig,
     MonitoringWindow,
+    ReferenceProfile,
 )
 
 
+class ReferenceProfileStateSerializer(serializers.Serializer):
+    """Where the configuration's reference profile stands: a worker builds it (queued,
+    building), then it is ready (its rows and columns) or failed (the reason)."""
+
+    status = serializers.ChoiceField(choices=ReferenceProfile.Status.choices, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    reason = serializers.SerializerMethodField(help_text="Why it failed; null unless failed.")
+    rows = serializers.SerializerMethodField(help_text="Rows profiled; null until ready.")
+    columns = serializers.SerializerMethodField(help_text="Columns profiled; null until ready.")
+    requested_at = serializers.DateTimeField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    built_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it became ready (or failed)."
+    )
+
+    def get_reason(self, profile: ReferenceProfile) -> str | None:
+        return profile.error if profile.status == ReferenceProfile.Status.FAILED else None
+
+    def get_rows(self, profile: ReferenceProfile) -> int | None:
+        return profile.rows if profile.is_ready else None
+
+    def get_columns(self, profile: ReferenceProfile) -> int | None:
+        if not profile.is_ready:
+            return None
+        return len(profile.options.get("numeric", [])) + len(profile.options.get("categorical", []))
+
+
+class MonitoringConfigListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        configs = list(data.all() if hasattr(data, "all") else data)
+        return super().to_representation(sel.reference_profiles_attach(configs))
+
+
 class MonitoringConfigSerializer(serializers.ModelSerializer):
+    reference_profile = serializers.SerializerMethodField(
+        help_text="The reference profile's state; null when it was never asked for."
+    )
+
+    @extend_schema_field(ReferenceProfileStateSerializer(allow_null=True))
+    def get_reference_profile(self, config: MonitoringConfig) -> dict | None:
+        profile = sel.reference_profile_for(config)
+        return None if profile is None else ReferenceProfileStateSerializer(profile).data
+
     class Meta:
         model = MonitoringConfig
+        list_serializer_class = MonitoringConfigListSerializer
         fields = [
             "id",
             "model_version",
@@ -56,6 +100,7 @@ class MonitoringConfigSerializer(serializers.ModelSerializer):
             "cadence_source",
             "thresholds",
             "thresholds_source",
+            "reference_profile",
             "last_run",
             "last_computed_at",
             "created_at",

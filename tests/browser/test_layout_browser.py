@@ -74,6 +74,7 @@ NOT_PAGES = {
     "fairness:bias-summary-status": FEED,
     "fairness:bias-summary-csv": DOWNLOAD,
     "fairness:bias-summary-evidence": ACTION,
+    "monitoring:monitoring-profile-status": FEED,
     "monitoring:monitoring-configure": ACTION,
     "monitoring:monitoring-batch": ACTION,
     "monitoring:monitoring-recompute": ACTION,

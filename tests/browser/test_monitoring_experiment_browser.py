@@ -5,8 +5,10 @@ console error and no CSP violation."""
 import pytest
 from django.urls import reverse
 
+from monitoring.models import ReferenceProfile
 from tests.browser.conftest import csp_violations
 from tests.experiments.test_experiments_services import analysed, draft, fill_ab
+from tests.monitoring.monitoring_data import build_profile, configure, reference_dataset
 from tests.monitoring.test_monitoring_services import compute, stable_then_shift
 from tests.reviews.signoff_world import PASSWORD
 
@@ -38,6 +40,35 @@ def test_monitoring_page_draws_its_charts(
     page.wait_for_selector("#chart-heatmap svg.main-svg")
     page.wait_for_selector("#chart-distribution svg.main-svg")
     assert "alert" in page.locator("main").inner_text().lower()
+    assert_clean(page)
+
+
+def test_monitoring_page_follows_the_reference_profile_build(
+    page, live_server, world, data_scientist, risk_officer, media
+):
+    # Issue 18: the page polls the profile's state while a worker builds it and shows the
+    # result without anyone reloading it.
+    _, version = world
+    reference = reference_dataset(version, data_scientist)
+    config = configure(version, data_scientist, reference, build=False)
+    base = live_server.url
+    sign_in(page, base, risk_officer)
+    page.goto(base + reverse("monitoring:monitoring", args=[version.pk]))
+    panel = page.locator("#reference-profile")
+    assert panel.get_attribute("data-status") == "queued"
+    assert "queued for a worker" in panel.inner_text()
+
+    ReferenceProfile.objects.filter(dataset=reference).update(
+        status=ReferenceProfile.Status.BUILDING
+    )
+    page.wait_for_selector("#reference-profile[data-status=building]")
+    assert "being built" in panel.inner_text()
+    assert page.locator("#reference-profile-chip").inner_text() == "Building"
+
+    build_profile(config)  # the worker's task, on the real file
+    page.wait_for_selector("#reference-profile[data-status=ready]")
+    assert "Reference profile ready: 4,000 rows" in panel.inner_text()
+    assert page.locator("#reference-profile[data-status-url]").count() == 0  # stopped
     assert_clean(page)
 
 

@@ -56,7 +56,7 @@ MAKERS = {
 }
 # token and user, roles, count, rows (alerts: + their events)
 QUERIES = {
-    f"{API}/monitoring-configs/": 4,
+    f"{API}/monitoring-configs/": 5,  # + the rows' reference profiles
     f"{API}/monitoring-windows/": 4,
     f"{API}/drift-alerts/": 5,
 }
