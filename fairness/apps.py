@@ -11,12 +11,17 @@ class FairnessConfig(AppConfig):
     verbose_name = "Bias summaries"
 
     def ready(self) -> None:
+        from audit import registry as audit
         from audit.registry import record_former_label
         from audit.stored_files import register_stored_files
         from fairness import models as m
 
         # Scored data are stored by content; the media sweep keeps what a row names.
         register_stored_files("scored-data", m.ScoredDataset, "file")
+
+        # Warehouse connections (issue 17): every registration and change is audited
+        # (never a secret: only the name of the variable holding it is stored).
+        audit.register(m.WarehouseConnection, exclude=("created_at",))
 
         # Events recorded before the move name these models under the reviews app.
         for model in (m.ScoredDataset, m.BiasSummary, m.BiasPartial):

@@ -21,9 +21,16 @@ def _kwargs(dataset: ScoredDataset) -> dict:
     }
 
 
+def _stored(dataset: ScoredDataset) -> ScoredDataset:
+    """A query source (issue 17) stores no rows: nothing to download."""
+    if not dataset.file:
+        raise Http404("A query source stores no file: its rows stay in the warehouse.")
+    return dataset
+
+
 @role_required
 def scored_dataset_download_view(request: HttpRequest, pk: int) -> HttpResponse:
-    dataset = get_or_404(scored_dataset_readable_get, user=request.user, pk=pk)
+    dataset = _stored(get_or_404(scored_dataset_readable_get, user=request.user, pk=pk))
     return download_page(request, **_kwargs(dataset))
 
 
@@ -37,4 +44,5 @@ def scored_dataset_download(request, pk: int):
         dataset = scored_dataset_readable_get(user=request.user, pk=pk)
     except ScoredDataset.DoesNotExist as exc:
         raise Http404("Not found.") from exc
+    _stored(dataset)
     return download_api(**_kwargs(dataset))

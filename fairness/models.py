@@ -12,10 +12,48 @@ the same options finds the same row (unique on the options' fingerprint). Its re
 is written once, at the end, in the same transaction that opens the findings.
 ``BiasPartial`` rows hold the counts of one share of a large Parquet file when the
 computation is split across workers; the last share to finish merges them.
+
+A ``WarehouseConnection`` (issue 17) is a data engine a governance lead registered; its
+secret stays in the environment. A ``ScoredDataset`` of format "query" is a read-only
+query on one: nothing is stored but the query, and its summaries count in the engine.
 """
 
 from django.conf import settings
 from django.db import models
+
+
+class WarehouseConnection(models.Model):
+    """A data engine registered by a governance lead; scored-data queries run on it.
+
+    Only the name of the environment variable holding its secret (a DSN, a SQLAlchemy
+    URL, a DuckDB folder of Parquet files) is stored, never the secret itself."""
+
+    class Engine(models.TextChoices):
+        POSTGRESQL = "postgresql", "PostgreSQL"
+        DUCKDB = "duckdb", "DuckDB (Parquet files)"
+        SQLALCHEMY = "sqlalchemy", "Other (SQLAlchemy URL: Trino, Snowflake, BigQuery...)"
+
+    name = models.SlugField(max_length=60, unique=True)
+    engine = models.CharField(max_length=12, choices=Engine.choices)
+    dialect = models.CharField(
+        max_length=20, blank=True, help_text="sqlglot dialect; PostgreSQL and DuckDB set their own."
+    )
+    secret_env = models.CharField(
+        max_length=100, help_text="The environment variable holding the DSN or URL."
+    )
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "warehouse connection"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_engine_display()})"
 
 
 class ScoredDataset(models.Model):
@@ -24,6 +62,7 @@ class ScoredDataset(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         PARQUET = "parquet", "Parquet"
+        QUERY = "query", "Query on a warehouse connection"
 
     class Purpose(models.TextChoices):
         EVALUATION = "evaluation", "Evaluation (bias summary)"
@@ -36,8 +75,19 @@ class ScoredDataset(models.Model):
     purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.EVALUATION)
     description = models.TextField(blank=True)
     file = models.FileField(
-        max_length=300, help_text="Stored by content: scored-data/<sha256[:2]>/<sha256>.<ext>."
+        max_length=300,
+        blank=True,
+        help_text="Stored by content: scored-data/<sha256[:2]>/<sha256>.<ext>; none for a query.",
     )
+    connection = models.ForeignKey(
+        WarehouseConnection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="datasets",
+        help_text="Where a query source's rows live.",
+    )
+    query = models.TextField(blank=True, help_text="A query source's read-only SELECT.")
     original_name = models.CharField(max_length=255)
     format = models.CharField(max_length=10, choices=Format.choices)
     size_bytes = models.BigIntegerField()
@@ -95,6 +145,12 @@ class BiasSummary(models.Model):
         null=True, blank=True, help_text="The merged GroupCounts.to_dict() the result came from."
     )
     error = models.TextField(blank=True, help_text="Why it failed, worded for people.")
+    provenance = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A pushed-down summary's query, connection, engine, statements, rows and "
+        "result fingerprint.",
+    )
     task_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it.")
     requested_by = models.ForeignKey(

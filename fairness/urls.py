@@ -10,6 +10,7 @@ app_name = "fairness"
 urlpatterns = [
     path("versions/<int:pk>/bias/", bias_views.bias_version_view, name="bias-version"),
     path("versions/<int:pk>/bias/upload/", bias_views.dataset_upload_view, name="bias-upload"),
+    path("versions/<int:pk>/bias/query/", bias_views.dataset_query_view, name="bias-query"),
     path(
         "bias/datasets/<int:pk>/summaries/",
         bias_views.summary_request_view,

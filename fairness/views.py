@@ -27,7 +27,7 @@ from core.audit_chain import spreadsheet_safe
 from core.charts import bias as charts
 from fairness import selectors as sel
 from fairness import services as svc
-from fairness.models import BiasSummary
+from fairness.models import BiasSummary, WarehouseConnection
 from inventory.models import ModelVersion
 from reviews.models import Finding
 
@@ -114,6 +114,25 @@ class UploadForm(SummaryOptionsForm):
         }
 
 
+class QueryForm(UploadForm):
+    """A query source (issue 17): a registered connection and a read-only SELECT."""
+
+    file = None
+    connection = forms.ModelChoiceField(
+        queryset=WarehouseConnection.objects.filter(active=True).order_by("name"),
+        to_field_name="name",
+        help_text="Registered by the governance leads.",
+    )
+    query = forms.CharField(
+        max_length=20_000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}),
+        help_text="One SELECT (or WITH ... SELECT) returning the mapped columns.",
+    )
+
+    field_order = ["connection", "query", *UploadForm.field_order[1:]]
+
+
 def _version_or_404(pk: int) -> ModelVersion:
     return get_or_404(
         lambda pk: ModelVersion.objects.select_related("model__use_case").get(pk=pk), pk=pk
@@ -136,7 +155,9 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, " ".join(exc.messages))
 
 
-def _version_page(request, version, form, status=200, refusal=None) -> HttpResponse:
+def _version_page(
+    request, version, form, status=200, refusal=None, query_form=None
+) -> HttpResponse:
     return render(
         request,
         "fairness/version.html",
@@ -146,6 +167,7 @@ def _version_page(request, version, form, status=200, refusal=None) -> HttpRespo
             "datasets": sel.scored_dataset_list(version=version).prefetch_related("bias_summaries"),
             "summaries": sel.bias_summary_list(version=version),
             "form": form,
+            "query_form": query_form or QueryForm(),
             "can_run": svc.can_run(request.user, version),
             "max_bytes": svc.max_upload_bytes(),
             "refusal": refusal,
@@ -202,6 +224,44 @@ def dataset_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{dataset.original_name} attached ({dataset.rows:,} rows).")
     else:
         messages.info(request, "These exact bytes were already attached; nothing new stored.")
+    return redirect("fairness:bias-summary", pk=summary.pk)
+
+
+@role_required
+@require_POST
+def dataset_query_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a query on a registered connection and request its summary (issue 17);
+    400 with the reason (a refused query, an unknown column, an engine error)."""
+    version = _version_or_404(pk)
+    if not svc.can_run(request.user, version):
+        raise PermissionDenied(
+            "Only data scientists of the use case's team and governance leads attach data."
+        )
+    form = QueryForm(request.POST)
+    page = partial(_version_page, request, version, UploadForm(), status=400)
+    if not form.is_valid():
+        return page(query_form=form)
+    try:
+        dataset, created = svc.scored_query_create(
+            version=version,
+            by=request.user,
+            connection=form.cleaned_data["connection"],
+            query=form.cleaned_data["query"],
+            mapping=form.mapping(),
+            description=form.cleaned_data["description"],
+        )
+        summary, _ = svc.bias_summary_request(
+            dataset=dataset,
+            by=request.user,
+            reference=parse_reference(form.cleaned_data["reference"]),
+            min_group_size=form.cleaned_data["min_group_size"],
+            favourable_prediction=form.cleaned_data["favourable_prediction"],
+        )
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return page(query_form=form)
+    if created:
+        messages.success(request, f"Query on {dataset.connection.name} attached.")
     return redirect("fairness:bias-summary", pk=summary.pk)
 
 

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.monitoring.monitoring_data",
     "tests.experiments.experiment_data",
     "tests.fairness.bias_data",
+    "tests.fairness.warehouse_data",
     "tests.dashboard.scale_world",
     "tests.db_guard_plugin",
 ]

@@ -211,6 +211,61 @@ class GroupCounts:
             self._add_hist(joint, s, y8, w, shape)
         return self
 
+    def _codes(self, cells: Sequence[Sequence[Any]]) -> np.ndarray:
+        """Codes of raw sensitive values (one tuple per row, labelled with `label_for`)."""
+        m = len(self.attributes)
+        out = np.zeros((len(cells), m), np.int64)
+        for i, values in enumerate(cells):
+            if len(values) != m:
+                raise ValueError(f"give {m} sensitive values per row")
+            for a, value in enumerate(values):
+                lab = label_for(value)
+                code = self._index[a].get(lab)
+                if code is None:
+                    code = self._index[a][lab] = len(self.labels[a])
+                    self.labels[a].append(lab)
+                out[i, a] = code
+        return out
+
+    def add_counts(
+        self, *, cells: Sequence[Sequence[Any]], n: Any, w: Any = None, w2: Any = None
+    ) -> GroupCounts:
+        """Accumulate counts summed elsewhere (a database's GROUP BY) in place.
+
+        `cells[i]` holds raw sensitive values, `n[i]` the TN, FP, FN, TP row counts and,
+        when weighted, `w[i]`/`w2[i]` the sums of weights and squared weights. Rows whose
+        values have the same labels (None, NaN, "") add up, as rows of a file do.
+        """
+        if (w is not None) != self.weighted or (w2 is not None) != self.weighted:
+            raise ValueError("weight sums must be given exactly when the counts are weighted")
+        codes = self._codes(cells)
+        vals = [np.asarray(n, np.int64).reshape(-1, 4)]
+        if self.weighted:
+            vals += [np.asarray(w, np.float64).reshape(-1, 4)]
+            vals += [np.asarray(w2, np.float64).reshape(-1, 4)]
+        if len(codes):
+            self._add_cells(codes, vals)
+        return self
+
+    def add_score_counts(
+        self, *, cells: Sequence[Sequence[Any]], scores: Any, n: Any, w: Any = None, grid: bool
+    ) -> GroupCounts:
+        """Accumulate a score histogram summed elsewhere in place: per row, raw sensitive
+        values, a score (on the grid when `grid`), the negatives and positives (`n`) and
+        their weights (`w`). Past `score_cap` entries it turns to the grid, as a file's."""
+        if not self.scored:
+            raise ValueError("these counts carry no scores")
+        if (w is not None) != self.weighted:
+            raise ValueError("weight sums must be given exactly when the counts are weighted")
+        codes = self._codes(cells)
+        if not len(codes):
+            return self
+        vals = [np.asarray(n, np.int64).reshape(-1, 2)]
+        if self.weighted:
+            vals.append(np.asarray(w, np.float64).reshape(-1, 2))
+        self._merge_hist(codes, np.asarray(scores, np.float64), vals, grid)
+        return self
+
     def _weights(self, weights: Any, rows: int) -> np.ndarray | None:
         if (weights is not None) != self.weighted:
             raise ValueError("weights must be given exactly when the counts are weighted")

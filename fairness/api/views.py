@@ -32,12 +32,15 @@ from core.audit_chain import spreadsheet_safe
 from fairness import selectors as sel
 from fairness import services as svc
 from fairness.filters import BiasSummaryFilterSet, ScoredDatasetFilterSet
-from fairness.models import BiasSummary, ScoredDataset
+from fairness.models import BiasSummary, ScoredDataset, WarehouseConnection
 from inventory.models import ModelVersion
 
 
 class ScoredDatasetSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    connection = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, help_text="A query source's warehouse connection."
+    )
     download = serializers.SerializerMethodField(
         help_text="Where the stored bytes download (checked against sha256 first)."
     )
@@ -57,13 +60,17 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
             "columns",
             "row_groups",
             "mapping",
+            "connection",
+            "query",
             "uploaded_by",
             "uploaded_at",
             "download",
         ]
         read_only_fields = fields
 
-    def get_download(self, obj) -> str:
+    def get_download(self, obj) -> str | None:
+        if obj.format == ScoredDataset.Format.QUERY:
+            return None
         return reverse("fairness-api:scored-dataset-download", args=[obj.pk])
 
 
@@ -79,6 +86,23 @@ class ScoredDatasetUploadSerializer(OnlyTheseFieldsMixin, serializers.Serializer
     purpose = serializers.ChoiceField(
         choices=ScoredDataset.Purpose.choices, default=ScoredDataset.Purpose.EVALUATION
     )
+
+
+class ScoredQueryCreateSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
+    model_version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    connection = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=WarehouseConnection.objects.all(),
+        help_text="The name of a registered warehouse connection.",
+    )
+    query = serializers.CharField(
+        max_length=20_000, trim_whitespace=False, help_text="One read-only SELECT (or WITH)."
+    )
+    mapping = serializers.JSONField(
+        help_text='Column mapping of the query\'s columns, as for a file: {"outcome": "y", '
+        '"prediction": "y_hat", "sensitive": ["race", "sex"]}.'
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BiasSummaryRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -107,6 +131,7 @@ class BiasSummarySerializer(serializers.ModelSerializer):
             "options",
             "progress",
             "error",
+            "provenance",
             "attempts",
             "requested_at",
             "started_at",
@@ -176,6 +201,36 @@ class ScoredDatasetViewSet(
             mapping=v["mapping"],
             description=v["description"],
             purpose=v["purpose"],
+        )
+        return Response(
+            ScoredDatasetSerializer(dataset).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=ScoredQueryCreateSerializer,
+        responses={
+            201: ScoredDatasetSerializer,
+            200: OpenApiResponse(
+                ScoredDatasetSerializer,
+                description="The same connection, query and mapping: the source already attached.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="query", parser_classes=[JSONParser])
+    def query(self, request):
+        """Attach a read-only query on a registered warehouse connection (issue 17): its
+        summaries count in the engine; nothing but the query is stored."""
+        data = ScoredQueryCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        dataset, created = svc.scored_query_create(
+            version=v["model_version"],
+            by=request.user,
+            connection=v["connection"],
+            query=v["query"],
+            mapping=v["mapping"],
+            description=v["description"],
         )
         return Response(
             ScoredDatasetSerializer(dataset).data,

@@ -18,7 +18,9 @@ One module per operation; import from here (``from fairness import services``):
 - ``running``: the worker's computation, the fan-out over row groups and the merge,
   failures, the stale-summary safety net;
 - ``results``: the stored result from counts, and the findings of its breaches;
-- ``evidence``: a finished summary filed as obligation evidence.
+- ``evidence``: a finished summary filed as obligation evidence;
+- ``warehouse``: registered warehouse connections, query sources on them, and the
+  counts pushed down to their engine (issue 17).
 
 To replace a collaborator in a test, patch it where it is used (e.g.
 ``fairness.services.datasets.audit_record``), not on this package.
@@ -49,6 +51,11 @@ from fairness.services.summary_request import (
     bias_summary_request,
     policy_thresholds,
 )
+from fairness.services.warehouse import (
+    scored_query_create,
+    warehouse_connection_register,
+    warehouse_connection_update,
+)
 
 __all__ = [
     "BIAS_CONSIDERATION",
@@ -68,5 +75,8 @@ __all__ = [
     "scored_dataset_upload",
     "scored_file_spool",
     "scored_file_store",
+    "scored_query_create",
     "summarise_counts",
+    "warehouse_connection_register",
+    "warehouse_connection_update",
 ]

@@ -28,6 +28,7 @@ from fairness.models import BiasPartial, BiasSummary, ScoredDataset
 from fairness.selectors import scored_dataset_local_path
 from fairness.services.common import _setting, max_upload_bytes
 from fairness.services.results import _open_findings, summarise_counts
+from fairness.warehouse import WarehouseError
 
 # the name the worker's log lines have always carried (before the package split)
 logger = logging.getLogger("fairness.services")
@@ -89,6 +90,8 @@ def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False
         summary.save()
         dataset = summary.dataset
         split = _should_split(dataset)
+    if dataset.format == ScoredDataset.Format.QUERY:
+        return _run_pushdown(summary)
     if split:
         return _split(summary)
 
@@ -117,13 +120,32 @@ def _running_elsewhere(summary: BiasSummary, task_id: str, now) -> bool:
     return summary.heartbeat_at > now - window
 
 
+def _run_pushdown(summary: BiasSummary) -> dict[str, Any]:
+    """A query source: the engine counts (issue 17); its failures fail the summary."""
+    from fairness.services.warehouse import pushdown_summary_counts
+
+    found = _guarded(summary, lambda: pushdown_summary_counts(summary))
+    if found is None:
+        return {"status": BiasSummary.Status.FAILED}
+    counts, provenance = found
+    return {"status": _finish(summary.pk, counts, provenance)}
+
+
 def _compute(summary: BiasSummary, run: Callable[[str], fairness.GroupCounts]):
-    try:
+    def read():
         with scored_dataset_local_path(summary.dataset) as path:
             return run(path)
+
+    return _guarded(summary, read)
+
+
+def _guarded(summary: BiasSummary, read: Callable[[], Any]):
+    """``read()``, or None after failing the summary with a reason worded for people."""
+    try:
+        return read()
     except TRANSIENT_DB_ERRORS:
         raise  # the task retries with backoff; the summary stays running
-    except ScoredDataError as exc:
+    except (ScoredDataError, WarehouseError) as exc:
         bias_summary_fail(summary_id=summary.pk, error=str(exc))
     except ValueError as exc:  # the counting refused the data (fairness.GroupCounts)
         bias_summary_fail(summary_id=summary.pk, error=f"The data cannot be summarised: {exc}")
@@ -163,13 +185,15 @@ def bias_summary_fail(*, summary_id: int, error: str) -> None:
         )
 
 
-def _finish(summary_id: int, counts: fairness.GroupCounts) -> str:
+def _finish(summary_id: int, counts: fairness.GroupCounts, provenance: dict | None = None) -> str:
     with transaction.atomic():
         summary = _lock(summary_id)
-        return _finish_locked(summary, counts)
+        return _finish_locked(summary, counts, provenance)
 
 
-def _finish_locked(summary: BiasSummary, counts: fairness.GroupCounts) -> str:
+def _finish_locked(
+    summary: BiasSummary, counts: fairness.GroupCounts, provenance: dict | None = None
+) -> str:
     """Write the result, open the findings, record the event: once (caller holds the lock)."""
     if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
         return summary.status
@@ -186,6 +210,7 @@ def _finish_locked(summary: BiasSummary, counts: fairness.GroupCounts) -> str:
     summary.status = BiasSummary.Status.DONE
     summary.result = result
     summary.counts = counts.to_dict()
+    summary.provenance = provenance
     summary.rows_done = summary.rows_total = counts.rows
     summary.finished_at = timezone.now()
     summary.error = ""
