@@ -27,3 +27,11 @@ MLFLOW_SYNC_SECONDS = env.int("MLFLOW_SYNC_SECONDS", default=15 * 60)
 # all), and how old a delivery's timestamp may be.
 MLFLOW_WEBHOOK_SECRET = env.str("MLFLOW_WEBHOOK_SECRET", default="")
 MLFLOW_WEBHOOK_MAX_AGE_SECONDS = env.int("MLFLOW_WEBHOOK_MAX_AGE_SECONDS", default=300)
+# Write the governance state back as tags on each imported MLflow version (governance.*:
+# risk tier, environment, the gate's answer per guarded alias, the version page's link).
+MLFLOW_WRITE_BACK = env.bool("MLFLOW_WRITE_BACK", default=True)
+# Aliases the gate guards, as alias=environment pairs: an alias set on a version the gate
+# blocks for that environment is removed (MLFLOW_ALIAS_REVERT) and the version tagged
+# with the gate's reasons. Blank: no alias is guarded.
+MLFLOW_ALIAS_ENVIRONMENTS = env.dict("MLFLOW_ALIAS_ENVIRONMENTS", default={"production": "prod"})
+MLFLOW_ALIAS_REVERT = env.bool("MLFLOW_ALIAS_REVERT", default=True)

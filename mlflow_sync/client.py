@@ -47,7 +47,9 @@ class MLflowClient:
         self.token = token
         self.timeout = timeout
 
-    def _open(self, path: str, *, params: dict | None = None, body: dict | None = None):
+    def _open(
+        self, path: str, *, params: dict | None = None, body: dict | None = None, method: str = ""
+    ):
         url = self.base + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
@@ -58,7 +60,9 @@ class MLflowClient:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310
+        request = urllib.request.Request(  # noqa: S310
+            url, data=data, headers=headers, method=method or None
+        )
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
         except urllib.error.HTTPError as err:
@@ -67,8 +71,10 @@ class MLflowClient:
         except (urllib.error.URLError, OSError) as err:
             raise MLflowError(f"MLflow at {self.base} cannot be reached: {err}") from err
 
-    def call(self, path: str, *, params: dict | None = None, body: dict | None = None) -> dict:
-        with self._open(path, params=params, body=body) as resp:
+    def call(
+        self, path: str, *, params: dict | None = None, body: dict | None = None, method: str = ""
+    ) -> dict:
+        with self._open(path, params=params, body=body, method=method) as resp:
             try:
                 return json.loads(resp.read() or b"{}")
             except ValueError as err:
@@ -124,6 +130,18 @@ class MLflowClient:
         self.call(
             "/api/2.0/mlflow/model-versions/set-tag",
             body={"name": name, "version": version, "key": key, "value": value},
+        )
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """The registered model's aliases: {alias: version}."""
+        model = self.registered_model(name)
+        return {a["alias"]: str(a["version"]) for a in model.get("aliases", [])}
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self.call(
+            "/api/2.0/mlflow/registered-models/alias",
+            body={"name": name, "alias": alias},
+            method="DELETE",
         )
 
     # --- Artifacts, through the server's proxy --------------------------------------

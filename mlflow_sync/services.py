@@ -30,6 +30,7 @@ from inventory.models import MLModel, UseCase
 from inventory.services import ml_model_create, model_version_register
 from mlflow_sync.client import MLflowClient, MLflowError, RegistryVersion
 from mlflow_sync.models import RegistryVersionLink, SyncRun
+from mlflow_sync.writeback import alias_guard, write_back
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,8 @@ def registry_sync(*, by: User, trigger: str, registered_model: str = "") -> Sync
         for model in models:
             for v in client.versions(model):
                 _sync_version(v, by, client, run)
+                if settings.MLFLOW_WRITE_BACK:
+                    write_back(v, client, run)
         run.status = SyncRun.Status.DONE
     except MLflowError as err:
         logger.warning("MLflow sync failed: %s", err)
@@ -175,6 +178,16 @@ def registry_sync(*, by: User, trigger: str, registered_model: str = "") -> Sync
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def alias_check(*, by: User, name: str, alias: str, version: str) -> str:
+    """A guarded alias was set in MLflow: import the model first, then let the gate
+    decide (``writeback.alias_guard``). Returns what was done."""
+    if settings.MLFLOW_ALIAS_ENVIRONMENTS.get(alias):
+        registry_sync(by=by, trigger=SyncRun.Trigger.WEBHOOK, registered_model=name)
+    return alias_guard(
+        by=by, client=client_from_settings(), name=name, alias=alias, version=version
+    )
 
 
 def registry_sync_request(*, by: User) -> str:

@@ -33,6 +33,20 @@ def registry_sync(*, trigger: str, user_id: int | None = None, registered_model:
     }
 
 
+@shared_task(
+    name="mlflow_sync.tasks.alias_check",
+    base=OutboxTask,
+    job_key=lambda kwargs: f"{kwargs['name']}@{kwargs['alias']}",
+    **DB_RETRY,
+)
+def alias_check(*, name: str, alias: str, version: str) -> str:
+    """An alias was set in MLflow (webhook): the gate decides, as the sync account."""
+    from mlflow_sync.services import alias_check as run
+    from mlflow_sync.services import sync_user
+
+    return run(by=sync_user(), name=name, alias=alias, version=version)
+
+
 @shared_task(name="mlflow_sync.tasks.registry_sync_scheduled", **DB_RETRY)
 def registry_sync_scheduled() -> str:
     """Scheduled (every minute): queue a sync of the whole registry when MLflow is

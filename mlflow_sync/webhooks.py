@@ -36,9 +36,8 @@ EVENTS = {
     "model_version.created",
     "model_version_tag.set",
     "model_version_tag.deleted",
-    "model_version_alias.created",
-    "model_version_alias.set",
 }
+ALIAS_SET = "model_version_alias.created"
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def delivery_accept(*, delivery_id: str, payload: dict) -> str:
     """Record the delivery and queue the sync it calls for, in one transaction.
     Returns the job's key ("" for an event that changes nothing here). Raises
     ``Refusal`` (409) for a delivery id already accepted: nothing is queued."""
-    from mlflow_sync.tasks import registry_sync
+    from mlflow_sync.tasks import alias_check, registry_sync
 
     event = f"{payload.get('entity', '')}.{payload.get('action', '')}"[:100]
     name = str(payload["data"].get("name", ""))[:256]
@@ -101,6 +100,16 @@ def delivery_accept(*, delivery_id: str, payload: dict) -> str:
             WebhookDelivery.objects.create(
                 delivery_id=delivery_id, event=event, registered_model=name
             )
+            data = payload["data"]
+            if event == ALIAS_SET and name and data.get("alias") and data.get("version"):
+                return enqueue(
+                    alias_check,
+                    kwargs={
+                        "name": name,
+                        "alias": str(data["alias"])[:256],
+                        "version": str(data["version"])[:50],
+                    },
+                )
             if event not in EVENTS or not name:
                 return ""
             return enqueue(

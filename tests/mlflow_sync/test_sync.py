@@ -15,9 +15,10 @@ from audit.models import AuditEvent
 from inventory.models import MLModel, ModelVersion
 from mlflow_sync.client import MLflowClient
 from mlflow_sync.models import RegistryVersionLink, SyncRun
-from mlflow_sync.services import registry_sync
+from mlflow_sync.services import alias_check, registry_sync
 from mlflow_sync.tasks import registry_sync as registry_sync_task
 from mlflow_sync.tasks import registry_sync_scheduled
+from reviews.models import GateCall
 from tests.factories import UseCaseFactory, user_with_role
 from tests.outbox import queued
 
@@ -231,3 +232,47 @@ def test_a_user_with_no_role_cannot_read_the_registry_page(client, no_role_user)
     assert client.get(reverse("mlflow_sync:registry")).status_code == 403
     client.force_login(user_with_role(Role.AUDITOR, username="aud"))
     assert client.get(reverse("mlflow_sync:registry")).status_code == 200
+
+
+def test_governance_state_is_written_back_and_a_blocked_production_alias_reverted(
+    mlflow_server, mlflow_settings, settings, use_case, data_scientist, unique
+):
+    """Issue 17: each imported version is tagged with where it stands here; the
+    production alias set on a version the gate blocks for prod is removed, the version
+    tagged with the gate's reasons, the gate call logged and the removal audited. An
+    alias the gate does not guard stays."""
+    settings.MLFLOW_ALIAS_ENVIRONMENTS = {"production": "prod"}
+    settings.MLFLOW_ALIAS_REVERT = True
+    name = unique("limits")
+    (registered,) = mlflow_server.steps(
+        ("register", {"name": name, "model_tags": {"governance.use_case": use_case.name}}),
+    )
+    number = registered["version"]
+    registry_sync(by=data_scientist, trigger="command", registered_model=name)
+    version = ModelVersion.objects.get(model__name=name)
+    mlflow_server.steps(
+        ("set_alias", {"name": name, "version": number, "alias": "production"}),
+        ("set_alias", {"name": name, "version": number, "alias": "champion"}),
+    )
+
+    assert alias_check(by=data_scientist, name=name, alias="production", version=number) == (
+        "reverted"
+    )
+    assert alias_check(by=data_scientist, name=name, alias="champion", version=number) == (
+        "unguarded"
+    )
+
+    (state,) = mlflow_server.steps(("get", {"name": name, "version": number}))
+    tags = state["tags"]
+    assert tags["governance.risk_tier"] == (use_case.risk_tier or "unclassified")
+    assert tags["governance.environment"] == "dev"
+    assert tags["governance.gate.prod"] == "blocked"
+    assert tags["governance.url"].endswith(f"/reviews/versions/{version.pk}/")
+    assert "no-approval" in tags["governance.gate.reasons"]
+    assert state["aliases"] == ["champion"]
+    call = GateCall.objects.get(model_version=version, environment="prod")
+    assert call.allowed is False and call.payload["alias"] == "production"
+    reverted = AuditEvent.objects.get(action="mlflow_alias_reverted")
+    assert reverted.actor_id == data_scientist.pk and "production" in reverted.reason
+    again = registry_sync(by=data_scientist, trigger="command", registered_model=name)
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 1)

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from mlflow_sync.models import RegistryVersionLink, WebhookDelivery
+from mlflow_sync.tasks import alias_check as alias_check_task
 from mlflow_sync.tasks import registry_sync as registry_sync_task
 from mlflow_sync.webhooks import signature
 from notifications.models import JobMarker
@@ -150,3 +151,16 @@ def test_a_version_created_in_mlflow_is_delivered_signed_and_imported(
     assert queued(registry_sync_task) == [{"trigger": "webhook", "registered_model": name}]
     assert registry_sync_task.run(**queued(registry_sync_task)[0])["imported"] == 1
     assert RegistryVersionLink.objects.get(registered_model=name).version.model.use_case == use_case
+
+
+def test_an_alias_set_queues_the_gates_check_of_that_version(client, secret):
+    alias = {
+        "entity": "model_version_alias",
+        "action": "created",
+        "data": {"name": "credit-model", "alias": "production", "version": "3"},
+    }
+    assert deliver(client, alias, delivery_id="d-alias").status_code == 202
+    assert queued(alias_check_task) == [
+        {"name": "credit-model", "alias": "production", "version": "3"}
+    ]
+    assert queued(registry_sync_task) == []
