@@ -76,7 +76,8 @@ def _use_case(v: RegistryVersion) -> tuple[UseCase | None, str]:
     ref = (v.tags.get(tag) or v.model_tags.get(tag) or "").strip()
     if not ref:
         return None, f"no {tag!r} tag on the model or the version: not imported"
-    query = UseCase.objects.filter(pk=int(ref)) if ref.isdigit() else UseCase.objects.none()
+    is_id = ref.isdigit() and len(ref) <= 18  # a longer number is no id (and overflows)
+    query = UseCase.objects.filter(pk=int(ref)) if is_id else UseCase.objects.none()
     use_case = query.first() or UseCase.objects.filter(name=ref).first()
     if use_case is None:
         return None, f"{tag}={ref!r} names no use case: not imported"
