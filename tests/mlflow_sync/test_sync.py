@@ -52,9 +52,9 @@ def sync_account(settings, data_scientist, mlflow_settings):
 def test_import_registers_each_version_through_the_inventory(
     mlflow_server, mlflow_settings, use_case, data_scientist, unique
 ):
-    name, untagged = unique("credit-model"), unique("untagged")
+    name, untagged, unknown = unique("credit-model"), unique("untagged"), unique("unknown")
     tag = {"governance.use_case": use_case.name}
-    first, second, stray = mlflow_server.steps(
+    first, second, stray, _ = mlflow_server.steps(
         (
             "register",
             {
@@ -68,6 +68,7 @@ def test_import_registers_each_version_through_the_inventory(
         ),
         ("register", {"name": name, "payload": 2}),
         ("register", {"name": untagged, "payload": 3}),
+        ("register", {"name": unknown, "model_tags": {"governance.use_case": "9" * 30}}),
     )
 
     run = registry_sync(by=data_scientist, trigger=SyncRun.Trigger.COMMAND)
@@ -79,6 +80,8 @@ def test_import_registers_each_version_through_the_inventory(
     ]
     reason = next(s["reason"] for s in run.skipped if s["model"] == untagged)
     assert "governance.use_case" in reason and "not imported" in reason
+    reason = next(s["reason"] for s in run.skipped if s["model"] == unknown)
+    assert "names no use case" in reason
     model = MLModel.objects.get(use_case=use_case, name=name)
     assert model.description == "Scores"
     client = MLflowClient(mlflow_server.url)
