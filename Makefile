@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= auto
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run prod test venv venv-dev venv-evidently migrate seed lint format
+.PHONY: help run prod test venv venv-dev venv-evidently venv-mlflow migrate seed lint format
 
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
@@ -32,6 +32,11 @@ venv-dev:
 # product cannot use: it lives in a venv of its own, called by the tests as a program.
 venv-evidently:
 	@sh scripts/venv.sh .venv-evidently requirements-evidently.txt
+
+# MLflow (the real tracking server the registry sync tests start): a venv of its own, as
+# the product talks to MLflow over REST only.
+venv-mlflow:
+	@sh scripts/venv.sh .venv-mlflow requirements-mlflow.txt
 
 # Written once, never overwritten: a generated secret key that the web process and the
 # workers share across restarts.
@@ -57,7 +62,7 @@ run: seed
 prod: venv
 	@exec $(PY) scripts/prodrun.py --port $(PORT)
 
-test: venv-dev venv-evidently
+test: venv-dev venv-evidently venv-mlflow
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(ARGS)
 
 lint: venv-dev

@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("", include("engagement.urls")),
     path("kpis/", include("oversight.urls")),
+    path("mlflow/", include("mlflow_sync.urls")),
     path("api/", include("dashboard.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -21,4 +21,6 @@ DAILY_PASSES = {
     "kpi-snapshot": {"task": "oversight.tasks.snapshot_daily", "schedule": HOUR},
     # Step 8: the framework review due (leads e-mailed once).
     "framework-review": {"task": "oversight.tasks.review_due", "schedule": 24 * HOUR},
+    # MLflow registry sync (issue 17): queued when due (MLFLOW_SYNC_SECONDS), if configured.
+    "mlflow-registry-sync": {"task": "mlflow_sync.tasks.registry_sync_scheduled", "schedule": 60},
 }

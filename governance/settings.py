@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "reviews",
     "fairness",
     "monitoring",
+    "mlflow_sync",
     "experiments",
     "documents",
     "oversight",
@@ -402,6 +403,7 @@ CELERY_BEAT_SCHEDULE.update(DAILY_PASSES)
 # --- Bias summaries (issue #5) and monitoring (issue #6) -----------------------------
 # Sizes, batches and time limits of the workers' computations: governance/settings_work.py.
 from governance.settings_warehouse import *  # noqa: E402, F403
+from governance.settings_mlflow import *  # noqa: E402, F403  MLflow sync (issue 17)
 from governance.settings_work import *  # noqa: E402, F403
 from governance.settings_work import BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT  # noqa: E402
 

@@ -102,6 +102,8 @@ NOT_PAGES = {
     "oversight:proposal-add": ACTION,
     "oversight:proposal-draft": ACTION,
     "oversight:review-sign": ACTION,
+    "mlflow_sync:sync": ACTION,
+    "mlflow_sync:webhook": "POST-only webhook (MLflow's)",
 }
 
 
@@ -256,6 +258,7 @@ def demo_pages() -> dict[str, str]:
         "oversight:kpis": [],
         "oversight:reviews": [],
         "oversight:review-detail": [first(FrameworkReview.objects.order_by("pk")).pk],
+        "mlflow_sync:registry": [],
         # the admin site's index stands for the admin (its model pages are Django's own)
         "admin:index": [],
     }
