@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "audit.refusals.AccessRefusalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
+    "accounts.sso.middleware.SsoSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last: turns a locked-out sign-in attempt into accounts.lockout's 403.
@@ -136,11 +137,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes' lockout check first (accounts.lockout), then the user table.
-AUTHENTICATION_BACKENDS = [
-    "accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Authentication backends and single sign-on (OpenID Connect): governance/settings_sso.py.
+from governance.settings_sso import *  # noqa: E402, F403
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
