@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.sso.stepup import is_sso_user
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.signers import signer_refusal
@@ -112,6 +113,20 @@ def _lock_signing(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=F("is_active"))
 
 
+def password_signing_refusal(user: User) -> str | None:
+    """Why ``user`` may not sign with a password at all (issue 17): an account that
+    signs in through the provider re-authenticates there; with local sign-in switched
+    off, no password signs."""
+    if is_sso_user(user):
+        return (
+            f"You sign in through {settings.OIDC_PROVIDER_NAME}: a signature re-authenticates "
+            "you there, not with a password. Nothing was signed."
+        )
+    if not settings.LOCAL_LOGIN_ENABLED:
+        return "Local accounts are switched off: a password cannot sign. Nothing was signed."
+    return None
+
+
 def check_signing_password(user: User, password: str, what: str, *, approving: bool = True) -> None:
     """Re-authentication: the password, typed now. Failures are recorded; once
     ``SIGNING_MAX_FAILURES`` are recorded in the last ``SIGNING_LOCKOUT_MINUTES``,
@@ -121,7 +136,7 @@ def check_signing_password(user: User, password: str, what: str, *, approving: b
     refusal. An ``approving`` signature is refused first when a signer check refuses
     the user (``governance.selectors.signers``: a lapsed attestation or training).
     Raises PermissionDenied (locked, lapsed) or ValidationError (wrong password)."""
-    refusal = signer_refusal(user) if approving else None
+    refusal = password_signing_refusal(user) or (signer_refusal(user) if approving else None)
     if refusal:
         with transaction.atomic():
             _user_event(user, "signature.refused", f"{what}: {refusal}")
