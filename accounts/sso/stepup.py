@@ -74,6 +74,20 @@ def is_sso_user(user) -> bool:
     return user.is_authenticated and SsoIdentity.objects.filter(user=user).exists()
 
 
+def password_signing_refusal(user) -> str | None:
+    """Why ``user`` may not sign with a password at all: an account that signs in
+    through the provider re-authenticates there; with local sign-in switched off, no
+    password signs. Asked by every password signature of the product."""
+    if is_sso_user(user):
+        return (
+            f"You sign in through {settings.OIDC_PROVIDER_NAME}: a signature re-authenticates "
+            "you there, not with a password. Nothing was signed."
+        )
+    if not settings.LOCAL_LOGIN_ENABLED:
+        return "Local accounts are switched off: a password cannot sign. Nothing was signed."
+    return None
+
+
 def stepup_start(request: HttpRequest, *, purpose: dict) -> HttpResponse:
     """Send the signed-in SSO user to the provider to sign in again for ``purpose``
     (a JSON-able dict with a ``kind`` registered by a completer). Raises SsoUnavailable."""

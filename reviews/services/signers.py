@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.sso.stepup import is_sso_user
+from accounts.sso.stepup import password_signing_refusal
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.signers import signer_refusal
@@ -111,20 +111,6 @@ def _lock_signing(user: User) -> None:
     (where SELECT ... FOR UPDATE does nothing), so the count of failures and the check
     of the password happen as one step."""
     User.objects.filter(pk=user.pk).update(is_active=F("is_active"))
-
-
-def password_signing_refusal(user: User) -> str | None:
-    """Why ``user`` may not sign with a password at all (issue 17): an account that
-    signs in through the provider re-authenticates there; with local sign-in switched
-    off, no password signs."""
-    if is_sso_user(user):
-        return (
-            f"You sign in through {settings.OIDC_PROVIDER_NAME}: a signature re-authenticates "
-            "you there, not with a password. Nothing was signed."
-        )
-    if not settings.LOCAL_LOGIN_ENABLED:
-        return "Local accounts are switched off: a password cannot sign. Nothing was signed."
-    return None
 
 
 def check_signing_password(user: User, password: str, what: str, *, approving: bool = True) -> None:

@@ -13,13 +13,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts.sso.provider import SsoUnavailable
-from accounts.sso.stepup import StepUpProof, csp_allowing_provider, stepup_start
+from accounts.sso.stepup import (
+    StepUpProof,
+    csp_allowing_provider,
+    password_signing_refusal,
+    stepup_start,
+)
 from accounts.sso.views import sso_failed
 from reviews.models import PromotionRequest
 from reviews.selectors import promotion as sel
 from reviews.services import sso_signing as svc
 from reviews.services.promotion import request_sign_precheck
-from reviews.services.signers import password_signing_refusal, signing_refused
+from reviews.services.signers import signing_refused
 
 
 class SsoSignForm(forms.Form):

@@ -169,3 +169,21 @@ def test_local_sign_in_switched_off_refuses_passwords_everywhere(sso, settings):
         content_type="application/json",
     )
     assert token.status_code == 400
+
+
+def test_an_aged_session_renews_its_tokens_silently_at_the_provider(sso, settings):
+    settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = 0
+    client, browser = Client(), requests.Session()
+    sso_sign_in(client, "lead", browser)
+    aged = client.get("/inventory/")
+    assert aged.status_code == 302 and "silent=1" in aged["Location"]
+    to_provider = client.get(aged["Location"])["Location"]
+    assert "prompt=none" in to_provider
+    url = to_provider
+    while not url.startswith(APP):  # no sign-in page: the provider's session answers
+        answer = browser.get(url, allow_redirects=False, timeout=10)
+        assert answer.is_redirect, answer.status_code
+        url = requests.compat.urljoin(url, answer.headers["Location"])
+    renewed = client.get(local_path(url))
+    assert renewed.status_code == 302 and renewed["Location"] == "/inventory/"
+    assert int(client.session["_auth_user_id"]) == User.objects.get(sso_identity__subject="lead").pk

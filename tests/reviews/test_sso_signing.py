@@ -129,6 +129,17 @@ def test_an_sso_signer_posting_a_password_is_refused(pending):
     assert not Signature.objects.exists()
 
 
+def test_the_api_refuses_a_password_from_an_sso_signer(pending):
+    req, client, _ = pending
+    response = client.post(
+        f"/api/v1/promotion-requests/{req.pk}/sign/",
+        {"meaning": "approved", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 403 and "not with a password" in response.json()["detail"]
+    assert not Signature.objects.exists()
+
+
 def test_a_local_signer_cannot_sign_with_a_password_when_local_sign_in_is_off(
     world, settings, client_for, data_scientist, approver
 ):
