@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= auto
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run prod test venv venv-dev venv-evidently venv-mlflow migrate seed lint format
+.PHONY: help run prod test venv venv-dev venv-evidently venv-mlflow oidc-provider migrate seed lint format
 
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
@@ -38,6 +38,19 @@ venv-evidently:
 venv-mlflow:
 	@sh scripts/venv.sh .venv-mlflow requirements-mlflow.txt
 
+# The real OpenID provider the single sign-on tests sign in at (the npm package
+# oidc-provider, from the lockfile). Without node/npm the tests that need it skip
+# (CI sets REQUIRE_OIDC_PROVIDER=1 and fails instead).
+OIDC_PROVIDER_DIR := tests/oidc_provider
+oidc-provider:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "==> npm not found: the single sign-on tests will skip"; \
+	elif [ ! -f $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json ] || \
+		[ $(OIDC_PROVIDER_DIR)/package-lock.json -nt $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json ]; then \
+		echo "==> Installing the test OpenID provider (npm ci)"; \
+		cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
 # Written once, never overwritten: a generated secret key that the web process and the
 # workers share across restarts.
 .env: | venv
@@ -62,7 +75,7 @@ run: seed
 prod: venv
 	@exec $(PY) scripts/prodrun.py --port $(PORT)
 
-test: venv-dev venv-evidently venv-mlflow
+test: venv-dev venv-evidently venv-mlflow oidc-provider
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(ARGS)
 
 lint: venv-dev

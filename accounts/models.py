@@ -80,3 +80,29 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} for {self.user} ({self.get_status_display()})"
+
+
+class SsoIdentity(models.Model):
+    """The account at the OpenID provider that one user signs in as: the issuer and the
+    subject (``sub``) of its ID tokens. A user created by single sign-on has one; a local
+    account has none. Signatures under single sign-on need a fresh sign-in as this
+    subject (``accounts.sso.stepup``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="sso_identity_unique_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

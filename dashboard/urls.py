@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("dashboard.page_urls")),
     path("", include("governance.page_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("accounts.sso.urls")),
     path("audit/", include("audit.urls")),
     path("inventory/", include("inventory.urls")),
     path("reviews/", include("reviews.urls")),

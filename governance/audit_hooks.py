@@ -62,7 +62,9 @@ def register_account_events() -> None:
     grants (requested, confirmed, refused) and login lockouts."""
     from axes.signals import user_locked_out
 
-    from accounts.models import ApiToken, RoleGrant
+    from accounts.models import ApiToken, RoleGrant, SsoIdentity
+    from accounts.sso.hooks import register_audit_scope
+    from audit.services import audit_context
 
     register(
         ApiToken,
@@ -73,6 +75,11 @@ def register_account_events() -> None:
         action=_token_action,
     )
     register(RoleGrant, parent="user", reason_field="reason", action=_role_grant_action)
+    # Single sign-on (issue 17): the identity an account was made for, and the scope its
+    # just-in-time creation, its roles from the groups claim and its locking are
+    # recorded under (the changes themselves are the users' and groups' own events).
+    register(SsoIdentity, parent="user")
+    register_audit_scope(audit_context)
     user_locked_out.connect(_login_locked_out, dispatch_uid="audit-login-locked-out")
 
 

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "audit.refusals.AccessRefusalAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
+    "accounts.sso.middleware.SsoSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last: turns a locked-out sign-in attempt into accounts.lockout's 403.
@@ -137,11 +138,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes' lockout check first (accounts.lockout), then the user table.
-AUTHENTICATION_BACKENDS = [
-    "accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Authentication backends and single sign-on (OpenID Connect): governance/settings_sso.py.
+from governance.settings_sso import *  # noqa: E402, F403
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -402,8 +401,8 @@ CELERY_BEAT_SCHEDULE.update(DAILY_PASSES)
 
 # --- Bias summaries (issue #5) and monitoring (issue #6) -----------------------------
 # Sizes, batches and time limits of the workers' computations: governance/settings_work.py.
-from governance.settings_warehouse import *  # noqa: E402, F403
 from governance.settings_mlflow import *  # noqa: E402, F403  MLflow sync (issue 17)
+from governance.settings_warehouse import *  # noqa: E402, F403
 from governance.settings_work import *  # noqa: E402, F403
 from governance.settings_work import BIAS_TASK_TIME_LIMIT, MONITORING_TASK_TIME_LIMIT  # noqa: E402
 

@@ -8,13 +8,18 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews and sign-offs"
 
     def ready(self) -> None:
+        from accounts.sso.stepup import register_stepup_completer
         from governance.services.raci import on_signer_staffing_changed
         from notifications.registry import register_renderer
         from reviews.gate_revisions import install_after_migrate, remove_before_migrate
         from reviews.services import finding_mail, notifications
         from reviews.services.signers import signatures_void_for_staffing
+        from reviews.services.sso_signing import KIND as SSO_SIGN
+        from reviews.views.sso_signing import complete_request_sign
 
         register_renderer(notifications.KINDS, notifications.render)
+        # Signing under single sign-on: the provider's re-authentication completes here.
+        register_stepup_completer(SSO_SIGN, complete_request_sign)
         register_renderer(finding_mail.KINDS, finding_mail.render)
         # A RACI change of who signs voids the approvals already given (issue 12).
         on_signer_staffing_changed(signatures_void_for_staffing)

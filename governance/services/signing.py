@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.sso.stepup import password_signing_refusal
 from audit.models import AuditEvent
 from audit.services import audit_record
 from governance.selectors.signers import signer_refusal
@@ -56,7 +57,7 @@ def password_reconfirm(
         raise PermissionDenied(
             "An API token cannot sign: sign in the browser and re-enter your password."
         )
-    refusal = signer_refusal(user) if approving else None
+    refusal = password_signing_refusal(user) or (signer_refusal(user) if approving else None)
     if refusal:
         with transaction.atomic():
             audit_record(

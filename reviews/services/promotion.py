@@ -253,17 +253,7 @@ def request_sign(
         why = "An API token cannot sign: sign in the browser and re-enter your password."
         signing_refused(request=request, by=by, meaning=meaning, why=why)
         raise PermissionDenied(why)
-    if meaning not in REQUEST_MEANINGS:
-        raise ValidationError({"meaning": "Sign as reviewed, approved, rejected or revoked."})
-    # Who may sign is decided before anything else is checked (issue 12), and again
-    # under the request's lock when signing.
-    why = sel.request_state(request).why_cannot_sign(by, meaning)
-    if why:
-        signing_refused(request=request, by=by, meaning=meaning, why=why)
-        raise PermissionDenied(why)
-    reason = (reason or "").strip()
-    if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:
-        raise ValidationError({"reason": "A rejection or a revocation needs a reason."})
+    reason = request_sign_precheck(request=request, by=by, meaning=meaning, reason=reason)
     _check_password(
         by,
         password,
@@ -275,6 +265,23 @@ def request_sign(
     except PermissionDenied as exc:
         signing_refused(request=request, by=by, meaning=meaning, why=str(exc))
         raise
+
+
+def request_sign_precheck(*, request: PromotionRequest, by: User, meaning: str, reason: str) -> str:
+    """What is checked before any re-authentication (password or provider): the meaning,
+    who may sign (issue 12; again under the request's lock when signing), a reason
+    where one is needed. Returns the reason stripped; a refusal is audited.
+    Raises ValidationError or PermissionDenied."""
+    if meaning not in REQUEST_MEANINGS:
+        raise ValidationError({"meaning": "Sign as reviewed, approved, rejected or revoked."})
+    why = sel.request_state(request).why_cannot_sign(by, meaning)
+    if why:
+        signing_refused(request=request, by=by, meaning=meaning, why=why)
+        raise PermissionDenied(why)
+    reason = (reason or "").strip()
+    if meaning in (Signature.Meaning.REJECTED, Signature.Meaning.REVOKED) and not reason:
+        raise ValidationError({"reason": "A rejection or a revocation needs a reason."})
+    return reason
 
 
 def sign_unchecked(

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.sso.stepup import password_signing_refusal
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.signers import signer_refusal
@@ -121,7 +122,7 @@ def check_signing_password(user: User, password: str, what: str, *, approving: b
     refusal. An ``approving`` signature is refused first when a signer check refuses
     the user (``governance.selectors.signers``: a lapsed attestation or training).
     Raises PermissionDenied (locked, lapsed) or ValidationError (wrong password)."""
-    refusal = signer_refusal(user) if approving else None
+    refusal = password_signing_refusal(user) or (signer_refusal(user) if approving else None)
     if refusal:
         with transaction.atomic():
             _user_event(user, "signature.refused", f"{what}: {refusal}")

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.sso.stepup import is_sso_user
 from accounts.web import get_or_404, refused, role_required
 from audit.views import history_context
 from core import promotion_rules as rules
@@ -43,6 +44,7 @@ from reviews.selectors.validation import validation_current
 from reviews.services import findings as findings_svc
 from reviews.services import promotion as svc
 from reviews.services.signers import request_sign_refusal
+from reviews.views import sso_signing
 
 MEANING_CHOICES = [
     (Signature.Meaning.APPROVED, "Approve"),
@@ -276,6 +278,8 @@ def request_sign_view(request: HttpRequest, pk: int) -> HttpResponse:
                 or why
             )
         return _sign_page(request, req, None, status=403, refusal=why)
+    if is_sso_user(request.user):  # re-authentication at the provider (issue 17)
+        return sso_signing.request_sign_sso(request, req, _sign_page)
     if request.method != "POST":
         return _sign_page(request, req, SignForm())
     form = SignForm(request.POST)
