@@ -317,13 +317,43 @@ class GroupCounts:
             slot, size = inv.reshape(-1), len(ids)
         slot = slot * 2 + y8
         hn = np.bincount(slot, minlength=size * 2).reshape(size, 2)
+        hw = None if w is None else np.bincount(slot, w, size * 2).reshape(size, 2)
+        if grid and ids is None and (self.score_grid or not len(self.h_score)):
+            self._add_dense_grid(hn, hw, shape)
+            return
         keep = np.flatnonzero(hn.any(axis=1))
         pair = keep if ids is None else ids[keep]
         cells = np.stack(np.unravel_index(pair // len(values), shape), axis=1).astype(np.int64)
         vals = [hn[keep]]
-        if w is not None:
-            vals.append(np.bincount(slot, w, size * 2).reshape(size, 2)[keep])
+        if hw is not None:
+            vals.append(hw[keep])
         self._merge_hist(cells, values[pair % len(values)], vals, grid)
+
+    def _add_dense_grid(self, hn: np.ndarray, hw: np.ndarray | None, shape) -> None:
+        """Merge a batch's dense grid histogram (one row per cell x grid point, in that
+        order) into the stored one, itself on the grid: the stored entries are added at
+        their slots, each at most once, so the sums and their order (cells, then score)
+        are those of `_merge_hist`, without sorting anything (the benchmark in #18).
+        Column by column and with `np.take`: row-wise fancy indexing of an (n, 2) array
+        costs ten times more here."""
+        used = (hn[:, 0] | hn[:, 1]) != 0
+        if len(self.h_score):
+            k = np.rint(self.h_score * (GRID_BINS - 1)).astype(np.int64)
+            old = np.ravel_multi_index(tuple(self.h_cells.T), shape) * GRID_BINS + k
+            for j in range(2):
+                hn[:, j][old] += self.h_n[:, j]
+                if hw is not None:
+                    hw[:, j][old] += self.h_w[:, j]
+            used[old] = True
+        keep = np.flatnonzero(used)
+        cell_ids, k = np.divmod(keep, GRID_BINS)
+        every = np.stack(np.unravel_index(np.arange(math.prod(shape)), shape), axis=1)
+        self.h_cells = np.take(every.astype(np.int64), cell_ids, axis=0)
+        self.h_score = k / (GRID_BINS - 1)
+        self.h_n = np.take(hn, keep, axis=0)
+        if hw is not None:
+            self.h_w = np.take(hw, keep, axis=0)
+        self.score_grid = True
 
     def _merge_hist(self, cells, scores, vals, grid: bool) -> None:
         old = [self.h_n] + ([self.h_w] if self.weighted else [])

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,28 @@ from core.fairness import DEFAULT_SCORE_CAP, GroupCounts
 from core.scored_io.inspection import inspect_file
 from core.scored_io.reading import iter_batches
 from core.scored_io.schema import ColumnMapping, ScoredDataError
+
+_END = object()
+
+
+def _read_ahead[T](items: Iterator[T]) -> Iterator[T]:
+    """The items of `items`, the next one read on a thread while the caller counts the
+    current one: pyarrow's decoding and NumPy's counting release the GIL, so reading and
+    counting overlap (one batch ahead: memory stays flat). An error of the reading is
+    raised when its batch is reached, as without the thread."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scored-read") as pool:
+        pending = pool.submit(next, items, _END)
+        try:
+            while (item := pending.result()) is not _END:
+                pending = pool.submit(next, items, _END)
+                yield item
+        finally:
+            # the generator may not be closed while the thread is still inside it
+            if not pending.cancel():
+                pending.exception()
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
 
 def _counts_for(mapping: ColumnMapping, score_cap: int) -> GroupCounts:
@@ -53,7 +76,8 @@ def summarise_file(
         total = sum(info.row_group_rows[g] for g in row_groups if 0 <= g < len(info.row_group_rows))
     else:
         total = info.rows
-    for b in iter_batches(path, mapping, info=info, row_groups=row_groups, **opts):
+    batches = iter_batches(path, mapping, info=info, row_groups=row_groups, **opts)
+    for b in _read_ahead(batches):
         counts.add_batch(
             y=b.y, yhat=b.yhat, sensitive=b.sensitive, weights=b.weights, score=b.score
         )

@@ -41,6 +41,7 @@ from fairness.services.datasets import (
 from fairness.services.evidence import bias_summary_submit_evidence
 from fairness.services.results import _flip_predictions, summarise_counts
 from fairness.services.running import (
+    bias_counts_read,
     bias_part_run,
     bias_summaries_stale,
     bias_summary_fail,
@@ -61,6 +62,7 @@ __all__ = [
     "BIAS_CONSIDERATION",
     "DEFAULT_THRESHOLDS",
     "_flip_predictions",
+    "bias_counts_read",
     "bias_options",
     "bias_part_run",
     "bias_summaries_stale",

@@ -34,15 +34,28 @@ from fairness.warehouse import WarehouseError
 logger = logging.getLogger("fairness.services")
 
 
-def _mapping(dataset: ScoredDataset) -> ColumnMapping:
-    return ColumnMapping.from_dict(dataset.mapping)
-
-
 def _read_opts() -> dict:
     return {
         "batch_rows": int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
         "max_groups": int(_setting("BIAS_MAX_GROUPS", 1_000)),
     }
+
+
+def bias_counts_read(
+    path: str,
+    mapping: dict[str, Any],
+    *,
+    row_groups: list[int] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> fairness.GroupCounts:
+    """The worker's counting of a stored file (or of a share of its Parquet row groups)
+    with the installation's batch size and group cap: what both tasks run, and what
+    bench/bias_bench.py times. Pure apart from the settings; raises ScoredDataError on
+    bad data and ValueError when the counting refuses it."""
+    columns = ColumnMapping.from_dict(mapping)
+    if row_groups is None:
+        return summarise_file(path, columns, progress=progress, **_read_opts())
+    return partial_for_row_groups(path, columns, row_groups, progress=progress, **_read_opts())
 
 
 def _lock(summary_id: int) -> BiasSummary:
@@ -101,7 +114,7 @@ def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False
         )
 
     def read(path: str) -> fairness.GroupCounts:
-        return summarise_file(path, _mapping(dataset), progress=progress, **_read_opts())
+        return bias_counts_read(path, dataset.mapping, progress=progress)
 
     counts = _compute(summary, read)
     if counts is None:
@@ -272,8 +285,8 @@ def bias_part_run(*, partial_id: int, worker: str = "") -> dict[str, Any]:
             BiasSummary.objects.filter(pk=summary.pk).update(heartbeat_at=timezone.now())
 
         def read(path: str) -> fairness.GroupCounts:
-            return partial_for_row_groups(
-                path, _mapping(summary.dataset), part.row_groups, progress=progress, **_read_opts()
+            return bias_counts_read(
+                path, summary.dataset.mapping, row_groups=part.row_groups, progress=progress
             )
 
         counts = _compute(summary, read)

@@ -154,3 +154,36 @@ def test_past_the_cap_scores_use_the_grid_and_still_merge_exactly():
     assert summary["overall"]["roc_auc"]["approximate"] is True
     exact = summarise(_counts({**data, "score_cap": 100_000}))
     assert abs(summary["overall"]["roc_auc"]["value"] - exact["overall"]["roc_auc"]["value"]) < 1e-3
+
+
+def test_batches_added_on_the_grid_equal_their_counts_merged():
+    """Issue 18: once on the grid, a batch's histogram is added slot by slot (no sort);
+    sums (weighted too) and order equal merging each batch's own counts."""
+    rng = np.random.default_rng(18)
+    batches = []
+    for i, n in enumerate([3000, 800, 0, 1500, 40]):
+        labels = ["a", "b"] if i < 2 else ["a", "b", "c", None]  # new labels past the grid
+        batches.append(
+            {
+                "race": rng.choice(np.array(labels, object), n),
+                "sex": rng.choice(np.array(["F", "M"], object), n),
+                "y": (rng.random(n) < 0.4).astype(np.int8),
+                "yhat": (rng.random(n) < 0.4).astype(np.int8),
+                "score": rng.random(n),
+                "weights": rng.integers(0, 7, n) * 0.5,  # sums exact in any order
+                "score_cap": 1000,
+            }
+        )
+    running = GroupCounts(attributes=("race", "sex"), weighted=True, scored=True, score_cap=1000)
+    for b in batches:
+        running.add_batch(
+            y=b["y"],
+            yhat=b["yhat"],
+            sensitive={"race": b["race"], "sex": b["sex"]},
+            weights=b["weights"],
+            score=b["score"],
+        )
+        assert running.score_grid
+    merged = sum(_counts(b) for b in batches)
+    assert running.to_dict() == merged.to_dict()
+    assert json.dumps(summarise(running)) == json.dumps(summarise(merged))

@@ -1,6 +1,7 @@
 """Reading scored datasets: validation with column and row, CSV = Parquet, merging (#5)."""
 
 import re
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -328,6 +329,21 @@ def test_progress_is_reported_per_batch(tmp_path):
         tmp_path / "d.parquet", MAPPING, batch_rows=1000, progress=lambda *a: seen.append(a)
     )
     assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+
+
+def test_a_failure_while_the_next_batch_is_read_ahead_stops_the_reading(tmp_path):
+    """Issue 18: the next batch is read on a thread while one is counted; an error of the
+    counting side propagates as it is, and no reading thread is left behind."""
+    table, _ = _table(n=2500)
+    pq.write_table(table, tmp_path / "d.parquet")
+    before = threading.active_count()
+
+    def stop(done, total):
+        raise RuntimeError(f"stopped at {done}")
+
+    with pytest.raises(RuntimeError, match="stopped at 1000"):
+        summarise_file(tmp_path / "d.parquet", MAPPING, batch_rows=1000, progress=stop)
+    assert threading.active_count() == before
 
 
 def test_missing_sensitive_values_form_their_own_group(tmp_path):
