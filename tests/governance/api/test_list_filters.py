@@ -6,6 +6,7 @@ does not grow with its rows."""
 
 import pytest
 
+from accounts.api import PageNumberPagination
 from governance.models import Consideration
 from tests.factories import ObligationFactory, UseCaseFactory
 from tests.list_checks import (
@@ -74,7 +75,7 @@ def test_obligations_active_by_default_and_superseded_on_request(auditor):
     assert client.get(f"{API}/obligations/", {"use_case": active.use_case_id}).json()["count"] == 1
 
 
-def test_obligations_listed_by_use_case_then_id_across_pages(auditor, settings):
+def test_obligations_listed_by_use_case_then_id_across_pages(auditor, monkeypatch):
     """Issue 18: the list's documented order (use case id, then obligation id), the same
     on every page, and each page's rows complete (read by id after the ids are paged)."""
     first, second = UseCaseFactory(), UseCaseFactory()
@@ -87,7 +88,7 @@ def test_obligations_listed_by_use_case_then_id_across_pages(auditor, settings):
     ]
     expected = sorted(made, key=lambda o: (o.use_case_id, o.pk))
     client = api_client(auditor)
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 2}
+    monkeypatch.setattr(PageNumberPagination, "page_size", 2)
     seen = []
     for page in (1, 2, 3):
         body = client.get(f"{API}/obligations/", {"page": page}).json()
