@@ -1,7 +1,7 @@
 """Reads of the inventory. Visibility is decided here so pages, API and exports agree:
 every user with a governance role reads the whole inventory; others see nothing."""
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.permissions import AnyUser, has_any_role
@@ -14,6 +14,19 @@ def use_cases_visible(*, user: AnyUser) -> QuerySet[UseCase]:
     if not has_any_role(user):
         return UseCase.objects.none()
     return UseCase.objects.all()
+
+
+def use_cases_visible_q(*, user: AnyUser, path: str = "use_case") -> Q:
+    """``use_cases_visible`` as a filter of rows that belong to a use case (``path``:
+    the relation's name): nothing at all when every use case is visible, so that a
+    count of 100,000 obligations reads an index instead of checking each row's use case
+    against a subquery (issue 18: 78 ms -> a few on SQLite)."""
+    visible = use_cases_visible(user=user)
+    if visible.query.is_empty():
+        return Q(pk__in=[])
+    if not visible.query.where:
+        return Q()
+    return Q(**{f"{path}__in": visible.values("pk")})
 
 
 _model_counts = (

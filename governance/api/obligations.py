@@ -16,7 +16,7 @@ from governance.filters import ObligationFilterSet
 from governance.models import Obligation, ObligationEvent
 from governance.selectors import obligation_list
 from governance.services import obligation_accept, obligation_submit_evidence, obligation_waive
-from inventory.selectors import use_cases_visible
+from inventory.selectors import use_cases_visible_q
 
 
 class ObligationEventSerializer(serializers.ModelSerializer):
@@ -82,6 +82,11 @@ class ObligationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The list's order (its docstring says it, and so does the schema): what the partial
+# index obligation_active_by_use_case holds.
+LIST_ORDER = ("use_case_id", "id")
+
+
 class EvidenceInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     link = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     file = serializers.FileField(required=False)
@@ -97,7 +102,9 @@ class WaiveInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
 
 
 class ObligationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
-    """The list shows active obligations unless ``?active=false``; a detail URL or an
+    """The list shows active obligations unless ``?active=false``, ordered by use case
+    id, then obligation id (oldest first): a stable order an index serves, so a page of
+    a portfolio's 100,000 obligations costs the same as the first. A detail URL or an
     action finds an obligation whether active or superseded."""
 
     serializer_class = ObligationSerializer
@@ -106,9 +113,19 @@ class ObligationViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return obligation_list(active=None).filter(
-            use_case__in=use_cases_visible(user=self.request.user).values("pk")
-        )
+        return obligation_list(active=None).filter(use_cases_visible_q(user=self.request.user))
+
+    def list(self, request, *args, **kwargs):
+        # Counted and paged by id from the obligation_active_by_use_case index, then only
+        # the page's rows read with their joins (issue 18: sorting 100,000 joined rows
+        # before paging took 155 ms on SQLite).
+        ids = self.filter_queryset(
+            Obligation.objects.filter(use_cases_visible_q(user=request.user))
+        ).order_by(*LIST_ORDER)
+        page = self.paginate_queryset(ids.values_list("pk", flat=True))
+        found = self.get_queryset().in_bulk(page)
+        rows = [found[pk] for pk in page if pk in found]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(request=EvidenceInputSerializer, responses=ObligationSerializer)
     @action(detail=True, methods=["post"])

@@ -128,6 +128,14 @@ class Obligation(models.Model):
                 condition=models.Q(active=True),
                 name="obligation_active_due",
             ),
+            # The API's list, in its documented order (use case, then id): counted and
+            # paged from this index alone (issue 18: 100,000 rows sorted after their
+            # joins took 155 ms).
+            models.Index(
+                fields=["use_case", "id"],
+                condition=models.Q(active=True),
+                name="obligation_active_by_use_case",
+            ),
             # "Obligations I own" on My work and its count in the navigation: one
             # person's owed obligations by due date, not a scan of the portfolio's.
             models.Index(

@@ -3,6 +3,7 @@ workflows, and dashboard counts."""
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -222,29 +223,43 @@ def obligation_status_by_tier(*, today=None) -> dict[str, Any]:
     """Active obligations counted by status (rows) and the use case's risk tier
     (columns), the overdue ones per tier, and the home page's two figures (``open``:
     still owed, ``overdue``: owed and past due, whatever the tier, as
-    ``obligation_kpis``), in two queries: counts per use case and status from the
-    ``obligation_active_tally`` index, then each use case's tier (issue 18: joining
-    100,000 obligations to their use cases took 300 ms)."""
+    ``obligation_kpis``), in one query: counts per use case and status from the
+    ``obligation_active_tally`` index, summed per risk tier by the database, which
+    hands back a row per (tier, status) instead of one per (use case, status) (issue
+    18: joining 100,000 obligations to their use cases took 300 ms; reading the 13,648
+    (use case, status) groups and 10,000 tiers into Python, most of the page's cold
+    time)."""
     from inventory.choices import RiskTier
     from inventory.models import UseCase
 
     today = today or timezone.localdate()
-    rows = (
+    groups = (
         Obligation.objects.filter(active=True)
-        .values_list("use_case_id", "status")
+        .values("use_case_id", "status")
         .annotate(n=Count("id"), late=Count("id", filter=Q(status__in=PENDING, due_date__lt=today)))
         .order_by()
     )
-    tier_of = dict(UseCase.objects.order_by().values_list("pk", "risk_tier"))
+    inner, params = groups.query.sql_with_params()
+    # Identifiers quoted by the backend, the inner query compiled by the ORM, its values
+    # passed as parameters: nothing from a request is put into the text.
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT u.{quote('risk_tier')}, g.{quote('status')}, SUM(g.{quote('n')}),"  # noqa: S608
+        f" SUM(g.{quote('late')}) FROM ({inner}) g LEFT JOIN {quote(UseCase._meta.db_table)} u"
+        f" ON u.{quote('id')} = g.{quote('use_case_id')}"
+        f" GROUP BY u.{quote('risk_tier')}, g.{quote('status')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     counts: dict[tuple[str, int | None], int] = {}
     late: dict[int | None, int] = {}
     owed = 0
-    for use_case_id, status, n, overdue in rows:
-        tier = tier_of.get(use_case_id)
-        counts[(status, tier)] = counts.get((status, tier), 0) + n
-        late[tier] = late.get(tier, 0) + overdue
+    for tier, status, n, overdue in rows:
+        counts[(status, tier)] = int(n)
+        late[tier] = late.get(tier, 0) + int(overdue)
         if status in PENDING:
-            owed += n
+            owed += int(n)
     tiers = list(RiskTier)
     return {
         "tiers": [t.label for t in tiers],

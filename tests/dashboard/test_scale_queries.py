@@ -23,7 +23,7 @@ PAGES = {
     # + the latest governance snapshot's KRI breaches (issue 16, Step 8), + the audit
     # head naming the kept figures, read twice (the tallies, the RACI ids shared with
     # the incomplete list); counted cold: see test_home_keeps_its_figures
-    "/": 18,
+    "/": 17,  # the obligations tally in one query (issue 18, cold paths)
     "use_case_page": 32,  # + the use case's documents card (issue 15)
     "/inventory/": 9,
     "/inventory/datasets/": 7,
@@ -108,8 +108,8 @@ GOVERNANCE_PAGES = {
     "/reviews/findings/?unresolved=true": 13,
     # Cold (audit.figures): + the audit head for the sections and for the periodic
     # reviews' index, + the obligations shown read by id after their index.
-    "/my-work/": {"risk.officer": 43, "governance.lead": 36},
-    "/my-work/counts/": {"risk.officer": 43, "governance.lead": 36},
+    "/my-work/": {"risk.officer": 41, "governance.lead": 34},
+    "/my-work/counts/": {"risk.officer": 41, "governance.lead": 34},
     "/attestations/": 8,
     "/training/": 26,
     "/kpis/?days=365": 6,  # cold: + the audit head of the kept charts

@@ -141,3 +141,46 @@ def test_home_shows_obligations_by_status_and_tier(client_for, risk_officer):
     assert open_row["counts"] == [0, 0, created, 0]  # a High-tier use case
     content = client_for(risk_officer).get("/").content.decode()
     assert "Obligations by status and risk tier" in content
+
+
+def test_home_tally_equals_a_count_of_the_rows():
+    """Issue 18 (cold paths): the tally summed per tier by the database equals the
+    obligations counted one by one, tiers, statuses, overdue and unclassified alike."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from governance.models import Consideration, Obligation
+    from governance.selectors.obligations import PENDING, obligation_status_by_tier
+    from inventory.choices import RiskTier
+    from tests.factories import ObligationFactory, UseCaseFactory
+
+    today = timezone.localdate()
+    considerations = list(Consideration.objects.order_by("order")[:4])
+    statuses = [s for s, _ in Obligation.Status.choices]
+    for n, tier in enumerate([None, *RiskTier]):
+        use_case = UseCaseFactory(risk_tier=tier)
+        for k, consideration in enumerate(considerations):
+            ObligationFactory(
+                use_case=use_case,
+                consideration=consideration,
+                status=statuses[(n + k) % len(statuses)],
+                due_date=today + dt.timedelta(days=(-5 if (n + k) % 3 else 5)),
+            )
+    ObligationFactory(
+        use_case=UseCaseFactory(risk_tier=RiskTier.HIGH),
+        active=False,
+        superseded_at=timezone.now(),
+    )
+    rows = list(Obligation.objects.filter(active=True).select_related("use_case"))
+    table = obligation_status_by_tier(today=today)
+    tiers = list(RiskTier)
+    for (status, _), row in zip(Obligation.Status.choices, table["rows"], strict=True):
+        expected = [
+            sum(1 for o in rows if o.status == status and o.use_case.risk_tier == t) for t in tiers
+        ]
+        assert row["counts"] == expected, status
+    late = [o for o in rows if o.status in PENDING and o.due_date < today]
+    assert table["overdue"] == [sum(1 for o in late if o.use_case.risk_tier == t) for t in tiers]
+    assert table["overdue_total"] == len(late) > 0
+    assert table["open"] == sum(1 for o in rows if o.status in PENDING)

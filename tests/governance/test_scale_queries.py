@@ -38,7 +38,7 @@ API = {
     "/api/v1/regulation-requirements/": 6,
     "/api/v1/ethics-deviations/": 4,
     "/api/v1/framework-changes/": 4,
-    "/api/v1/obligations/": 6,
+    "/api/v1/obligations/": 7,  # the page's ids, then its rows (issue 18)
     "/api/v1/change-declarations/": 4,
 }
 # The data scientist's RACI page also reads what they may change.

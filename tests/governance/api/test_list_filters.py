@@ -6,7 +6,9 @@ does not grow with its rows."""
 
 import pytest
 
-from tests.factories import ObligationFactory
+from accounts.api import PageNumberPagination
+from governance.models import Consideration
+from tests.factories import ObligationFactory, UseCaseFactory
 from tests.list_checks import (
     CHOICE_BAD_VALUES,
     HUGE,
@@ -73,12 +75,38 @@ def test_obligations_active_by_default_and_superseded_on_request(auditor):
     assert client.get(f"{API}/obligations/", {"use_case": active.use_case_id}).json()["count"] == 1
 
 
+def test_obligations_listed_by_use_case_then_id_across_pages(auditor, monkeypatch):
+    """Issue 18: the list's documented order (use case id, then obligation id), the same
+    on every page, and each page's rows complete (read by id after the ids are paged)."""
+    first, second = UseCaseFactory(), UseCaseFactory()
+    considerations = list(Consideration.objects.order_by("-order")[:5])
+    made = [
+        ObligationFactory(use_case=use_case, consideration=consideration)
+        for use_case, consideration in zip(
+            (second, first, second, first, second), considerations, strict=True
+        )
+    ]
+    expected = sorted(made, key=lambda o: (o.use_case_id, o.pk))
+    client = api_client(auditor)
+    monkeypatch.setattr(PageNumberPagination, "page_size", 2)
+    seen = []
+    for page in (1, 2, 3):
+        body = client.get(f"{API}/obligations/", {"page": page}).json()
+        assert body["count"] == 5
+        seen += [(o["id"], o["use_case"], o["consideration"]) for o in body["results"]]
+    assert seen == [(o.pk, o.use_case_id, o.consideration.code) for o in expected]
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "ordered by use case id, then obligation id" in " ".join(
+        schema["paths"][f"{API}/obligations/"]["get"]["description"].split()
+    )
+
+
 def test_obligation_queries_do_not_grow_with_rows(auditor, django_assert_num_queries):
-    # token and user, roles, count, rows, events (with their authors)
+    # token and user, roles, count, page ids, rows, events (with their authors)
     check_queries_do_not_grow(
         api_client(auditor),
         f"{API}/obligations/",
         ObligationFactory.create_batch,
-        5,
+        6,
         django_assert_num_queries,
     )
