@@ -36,6 +36,7 @@ from governance.services import obligation_submit_evidence, obligations_recomput
 from governance.settings import CELERY_BEAT_SCHEDULE
 from inventory.choices import RiskTier
 from tests.factories import ModelVersionFactory, ScoredDatasetFactory, UseCaseFactory
+from tests.fairness.uploads import validated
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +66,10 @@ def orphan(name: str = STORED, data: bytes = CSV) -> str:
 
 
 def upload(version, by):
-    return fairness_services.scored_dataset_upload(
-        version=version, by=by, file=ContentFile(CSV, name="scores.csv"), mapping=MAPPING
+    return validated(
+        fairness_services.scored_dataset_upload(
+            version=version, by=by, file=ContentFile(CSV, name="scores.csv"), mapping=MAPPING
+        )
     )
 
 
