@@ -56,6 +56,9 @@ def test_upload_list_request_read_and_export(
     listed = reader.get(DATASETS, {"model_version": version.pk}).json()
     assert [d["id"] for d in listed["results"]] == [body["id"]]
     assert reader.get(DATASETS, {"model_version": version.pk + 1}).json()["results"] == []
+    assert len(reader.get(DATASETS, {"status": "valid"}).json()["results"]) == 1
+    assert reader.get(DATASETS, {"status": "validating"}).json()["results"] == []
+    assert reader.get(DATASETS, {"status": "nonsense"}).status_code == 400
 
     url = f"{DATASETS}{body['id']}/summaries/"
     options = {"reference": {"race": "A"}, "min_group_size": 20, "favourable_prediction": 1}
