@@ -271,6 +271,16 @@ def _quarantine_copy(file, path: str, temporary: bool, upload: _Upload) -> str:
         return default_storage.save(name, File(f, name=name))
 
 
+def _quarantine_again(file, path: str, temporary: bool, upload: _Upload) -> str:
+    """The quarantined copy again, when the bytes are still at hand (a file Django
+    spooled was moved into quarantine: then the upload must be sent again)."""
+    if temporary or not hasattr(file, "temporary_file_path"):
+        return _quarantine_copy(file, path, temporary, upload)
+    raise ValidationError(
+        {"file": "The upload was interrupted before it was recorded; send it again."}
+    )
+
+
 def scored_file_quarantine(
     upload: _Upload, file, path: str, temporary: bool, summary: dict | None
 ) -> tuple[ScoredDataset, bool]:
@@ -284,6 +294,8 @@ def scored_file_quarantine(
     try:
         with transaction.atomic():
             stored_file_lock()
+            if not default_storage.exists(stored):  # swept meanwhile: no row named it yet
+                stored = _quarantine_again(file, path, temporary, upload)
             dataset = ScoredDataset(
                 model_version=upload.version,
                 purpose=upload.purpose,
