@@ -27,7 +27,7 @@ from core.audit_chain import spreadsheet_safe
 from core.charts import bias as charts
 from fairness import selectors as sel
 from fairness import services as svc
-from fairness.models import BiasSummary
+from fairness.models import BiasSummary, ScoredDataset
 from inventory.models import ModelVersion
 from reviews.models import Finding
 
@@ -137,13 +137,15 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _version_page(request, version, form, status=200, refusal=None) -> HttpResponse:
+    datasets = list(sel.scored_dataset_list(version=version).prefetch_related("bias_summaries"))
     return render(
         request,
         "fairness/version.html",
         {
             "version": version,
             "use_case": version.model.use_case,
-            "datasets": sel.scored_dataset_list(version=version).prefetch_related("bias_summaries"),
+            "datasets": datasets,
+            "validating": any(d.status == ScoredDataset.Status.VALIDATING for d in datasets),
             "summaries": sel.bias_summary_list(version=version),
             "form": form,
             "can_run": svc.can_run(request.user, version),
