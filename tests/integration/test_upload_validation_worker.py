@@ -89,7 +89,13 @@ def test_a_worker_killed_mid_validation_is_resumed_and_publishes_once(
     done = _dataset(dataset.pk)
     assert done.status == "valid" and done.rows == 1_500_000, done.error
     assert done.file.name == f"scored-data/{done.sha256[:2]}/{done.sha256}.csv"
-    assert default_storage.exists(done.file.name) and not default_storage.exists(quarantined)
+    # the quarantined copy is deleted just after the publication commits
+    second.wait_until(
+        lambda: not default_storage.exists(quarantined),
+        timeout=30,
+        what="the quarantined copy to be deleted",
+    )
+    assert default_storage.exists(done.file.name)
     validated = AuditEvent.objects.filter(
         action="scored_dataset.validated", object_id=str(dataset.pk)
     )
