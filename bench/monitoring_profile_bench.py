@@ -222,6 +222,9 @@ def _reference(path: Path):
             mapping=MAPPING,
             purpose="reference",
         )
+    if dataset.status == dataset.Status.VALIDATING:  # setup: every row checked here
+        bias_svc.scored_dataset_validate(dataset_id=dataset.pk)
+        dataset.refresh_from_db()
     print(f"  attached {path.name} in {time.perf_counter() - t:.1f} s (setup, not measured)")
     return dataset, lead
 

@@ -181,6 +181,9 @@ def load(
         description=source.description,
     )
     note("scored dataset", source.file_name, created)
+    if dataset.status == dataset.Status.VALIDATING:  # a command: every row checked here
+        svc.scored_dataset_validate(dataset_id=dataset.pk)
+        dataset.refresh_from_db()
     summary, created = svc.bias_summary_request(
         dataset=dataset,
         by=by,

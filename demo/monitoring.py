@@ -134,6 +134,9 @@ def configure(version: ModelVersion, users: dict[str, User]) -> MonitoringConfig
         description="Validation sample the model was accepted on: the monitoring reference.",
         purpose="reference",
     )
+    if dataset.status == dataset.Status.VALIDATING:  # a command: every row checked here
+        bias_svc.scored_dataset_validate(dataset_id=dataset.pk)
+        dataset.refresh_from_db()
     config, _ = svc.monitoring_config_save(
         version=version,
         by=by,

@@ -18,6 +18,13 @@ class FairnessConfig(AppConfig):
 
         # Scored data are stored by content; the media sweep keeps what a row names.
         register_stored_files("scored-data", m.ScoredDataset, "file")
+        # Uploads wait there until a worker validated every row (issue 18).
+        register_stored_files("scored-quarantine", m.ScoredDataset, "file")
+
+        from fairness.services import scored_dataset_given_up
+        from notifications.jobs import register_give_up
+
+        register_give_up("fairness.tasks.scored_dataset_validate", scored_dataset_given_up)
 
         # Warehouse connections (issue 17): every registration and change is audited
         # (never a secret: only the name of the variable holding it is stored).

@@ -1,8 +1,10 @@
 """Downloads of stored scored datasets (bias evaluation, monitoring reference and
 production batches): a verified, streamed attachment for everyone who may read the
-dataset's use case, from a page and from the API (issue 12: evidence is available)."""
+dataset's use case, from a page and from the API (issue 12: evidence is available).
+An upload still in quarantine, or rejected, is not served: 409 with the reason (issue 18)."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from rest_framework.decorators import api_view
 
 from accounts.web import get_or_404, role_required
@@ -31,6 +33,9 @@ def _stored(dataset: ScoredDataset) -> ScoredDataset:
 @role_required
 def scored_dataset_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = _stored(get_or_404(scored_dataset_readable_get, user=request.user, pk=pk))
+    if dataset.unusable_reason():
+        context = {"message": dataset.unusable_reason(), "code": "not_valid", "what": ""}
+        return render(request, "audit/download_error.html", context, status=409)
     return download_page(request, **_kwargs(dataset))
 
 
@@ -45,4 +50,6 @@ def scored_dataset_download(request, pk: int):
     except ScoredDataset.DoesNotExist as exc:
         raise Http404("Not found.") from exc
     _stored(dataset)
+    if dataset.unusable_reason():
+        return JsonResponse({"detail": dataset.unusable_reason(), "code": "not-valid"}, status=409)
     return download_api(**_kwargs(dataset))

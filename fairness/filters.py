@@ -9,10 +9,13 @@ from fairness.models import BiasSummary, ScoredDataset
 
 class ScoredDatasetFilterSet(django_filters.FilterSet):
     model_version = IdFilter(field_name="model_version_id", label="Only this version's datasets")
+    status = django_filters.ChoiceFilter(
+        choices=ScoredDataset.Status.choices, label="Only datasets in this state"
+    )
 
     class Meta:
         model = ScoredDataset
-        fields = ["model_version"]
+        fields = ["model_version", "status"]
 
 
 class BiasSummaryFilterSet(django_filters.FilterSet):

@@ -57,7 +57,17 @@ class WarehouseConnection(models.Model):
 
 
 class ScoredDataset(models.Model):
-    """One stored file of scored rows for a model version, with its column mapping."""
+    """One stored file of scored rows for a model version, with its column mapping.
+
+    An upload starts ``validating``: its bytes wait in quarantine (``scored-quarantine/``)
+    while a worker reads every row; only a ``valid`` dataset (published under
+    ``scored-data/``) is read by summaries, monitoring, downloads and evidence packs. A
+    ``rejected`` one keeps the reason (column and row) and no file (issue 18)."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", "Validating"
+        VALID = "valid", "Valid"
+        REJECTED = "rejected", "Rejected"
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -100,6 +110,22 @@ class ScoredDataset(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.VALID,
+        help_text="Uploads start validating (set by the upload); only valid data is read.",
+    )
+    rows_done = models.BigIntegerField(default=0, help_text="Rows validated so far.")
+    error = models.TextField(blank=True, help_text="Why it was rejected, worded for people.")
+    error_column = models.CharField(max_length=255, blank=True)
+    error_row = models.BigIntegerField(null=True, blank=True, help_text="1-based data row.")
+    validated_at = models.DateTimeField(null=True, blank=True)
+    summary_on_valid = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The bias summary options asked for with the upload, requested once valid.",
+    )
 
     class Meta:
         db_table = "reviews_scoreddataset"  # moved from reviews with its table
@@ -108,6 +134,7 @@ class ScoredDataset(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["model_version", "sha256"],
+                condition=~models.Q(status="rejected"),
                 name="scored_dataset_once_per_version",
                 violation_error_message="These exact bytes are already attached to this version.",
             ),
@@ -115,6 +142,21 @@ class ScoredDataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.rows:,} rows) for {self.model_version}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.Status.VALID
+
+    def unusable_reason(self) -> str:
+        """Why the dataset cannot be read yet ('' once valid), worded for people."""
+        if self.status == self.Status.VALIDATING:
+            return (
+                f"Dataset #{self.pk} ({self.original_name}) is still being validated: it can "
+                "be used once every row has been checked."
+            )
+        if self.status == self.Status.REJECTED:
+            return f"Dataset #{self.pk} ({self.original_name}) was rejected: {self.error}"
+        return ""
 
 
 class BiasSummary(models.Model):

@@ -58,6 +58,29 @@ def scored_dataset_readable_get(*, user: AnyUser, pk: int) -> ScoredDataset:
     )
 
 
+def scored_dataset_progress(dataset: ScoredDataset) -> dict[str, Any]:
+    """An upload's validation as the version page's progress bar and the API show it:
+    rows checked (of the rows counted from the file, when known), the state and, once
+    rejected, the reason with its column and row."""
+    total = dataset.rows or 0
+    done = total if dataset.status == ScoredDataset.Status.VALID else dataset.rows_done
+    percent = round(100.0 * min(done, total) / total, 1) if total else 0.0
+    label = f"{done:,} rows checked" + (f" of {total:,} ({percent}%)" if total else "")
+    return {
+        "id": dataset.pk,
+        "status": dataset.status,
+        "status_display": dataset.get_status_display(),
+        "rows_done": done,
+        "rows_total": total,
+        "percent": percent,
+        "label": label,
+        "error": dataset.error,
+        "error_column": dataset.error_column or None,
+        "error_row": dataset.error_row,
+        "finished": dataset.status != ScoredDataset.Status.VALIDATING,
+    }
+
+
 def bias_summary_list(
     *, version: ModelVersion | None = None, dataset: ScoredDataset | None = None
 ) -> QuerySet[BiasSummary]:

@@ -71,3 +71,19 @@ def bias_summaries_resume(self, *, minutes: int | None = None) -> int:
                 bias_summary_run, kwargs={"summary_id": item["summary"]}, queue=_own_queue(self)
             )
     return len(todo)
+
+
+@shared_task(
+    name="fairness.tasks.scored_dataset_validate",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["dataset_id"],
+    soft_time_limit=settings.BIAS_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.BIAS_TASK_TIME_LIMIT,
+    **DB_RETRY,
+)
+def scored_dataset_validate(*, dataset_id: int) -> dict:
+    """Validate a quarantined upload, every row once, then publish or reject it (heavy
+    queue); one run at a time per dataset (its outbox row, notifications/jobs.py)."""
+    from fairness.services import scored_dataset_validate as run
+
+    return run(dataset_id=dataset_id)

@@ -17,6 +17,11 @@ urlpatterns = [
         name="bias-summary-request",
     ),
     path(
+        "bias/datasets/<int:pk>/status/",
+        bias_views.dataset_status_view,
+        name="scored-dataset-status",
+    ),
+    path(
         "bias/datasets/<int:pk>/download/",
         downloads.scored_dataset_download_view,
         name="scored-dataset-download",

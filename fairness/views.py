@@ -27,7 +27,7 @@ from core.audit_chain import spreadsheet_safe
 from core.charts import bias as charts
 from fairness import selectors as sel
 from fairness import services as svc
-from fairness.models import BiasSummary, WarehouseConnection
+from fairness.models import BiasSummary, ScoredDataset, WarehouseConnection
 from inventory.models import ModelVersion
 from reviews.models import Finding
 
@@ -158,13 +158,15 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
 def _version_page(
     request, version, form, status=200, refusal=None, query_form=None
 ) -> HttpResponse:
+    datasets = list(sel.scored_dataset_list(version=version).prefetch_related("bias_summaries"))
     return render(
         request,
         "fairness/version.html",
         {
             "version": version,
             "use_case": version.model.use_case,
-            "datasets": sel.scored_dataset_list(version=version).prefetch_related("bias_summaries"),
+            "datasets": datasets,
+            "validating": any(d.status == ScoredDataset.Status.VALIDATING for d in datasets),
             "summaries": sel.bias_summary_list(version=version),
             "form": form,
             "query_form": query_form or QueryForm(),
@@ -202,29 +204,35 @@ def dataset_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _version_page(request, version, form, status=400)
     try:
-        reference = parse_reference(form.cleaned_data["reference"])
+        options = {
+            "reference": parse_reference(form.cleaned_data["reference"]),
+            "min_group_size": form.cleaned_data["min_group_size"],
+            "favourable_prediction": form.cleaned_data["favourable_prediction"],
+        }
         dataset, created = svc.scored_dataset_upload(
             version=version,
             by=request.user,
             file=form.cleaned_data["file"],
             mapping=form.mapping(),
             description=form.cleaned_data["description"],
+            summary=options,
         )
-        summary, _ = svc.bias_summary_request(
-            dataset=dataset,
-            by=request.user,
-            reference=reference,
-            min_group_size=form.cleaned_data["min_group_size"],
-            favourable_prediction=form.cleaned_data["favourable_prediction"],
-        )
+        if not created and dataset.is_valid:
+            summary, _ = svc.bias_summary_request(dataset=dataset, by=request.user, **options)
+            messages.info(request, "These exact bytes were already attached; nothing new stored.")
+            return redirect("fairness:bias-summary", pk=summary.pk)
     except ValidationError as exc:
         _add_errors(form, exc)
         return _version_page(request, version, form, status=400)
     if created:
-        messages.success(request, f"{dataset.original_name} attached ({dataset.rows:,} rows).")
+        messages.success(
+            request,
+            f"{dataset.original_name} received: a worker checks every row, then the summary "
+            "starts. Follow it below.",
+        )
     else:
-        messages.info(request, "These exact bytes were already attached; nothing new stored.")
-    return redirect("fairness:bias-summary", pk=summary.pk)
+        messages.info(request, "These exact bytes were already received and are being checked.")
+    return redirect(reverse("fairness:bias-version", args=[version.pk]) + f"#dataset-{dataset.pk}")
 
 
 @role_required
@@ -379,6 +387,15 @@ def summary_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     data = sel.bias_summary_progress(summary)
     data["url"] = reverse("fairness:bias-summary", args=[summary.pk])
     response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required
+def dataset_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    """An upload's validation state and progress as JSON (the progress bar polls it)."""
+    dataset = get_or_404(sel.scored_dataset_get, pk=pk)
+    response = JsonResponse(sel.scored_dataset_progress(dataset))
     response["Cache-Control"] = "no-store"
     return response
 

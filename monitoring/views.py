@@ -56,9 +56,11 @@ class ConfigForm(forms.Form):
 
     def __init__(self, *args, version: ModelVersion, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reference"].queryset = ScoredDataset.objects.filter(
-            model_version=version
-        ).exclude(monitoring_batch__isnull=False)
+        self.fields["reference"].queryset = (
+            ScoredDataset.objects.filter(model_version=version)
+            .exclude(monitoring_batch__isnull=False)
+            .exclude(status=ScoredDataset.Status.REJECTED)
+        )
 
 
 class BatchForm(forms.Form):

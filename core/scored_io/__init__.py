@@ -11,7 +11,8 @@ row after a CSV header, or the first row of a Parquet file) in its message.
 The code is split by sub-domain: ``schema`` (limits, error, mapping, file info,
 batch), ``inspection`` (``inspect_file``), ``validation`` (record batch to ``Batch``),
 ``reading`` (``iter_batches``, ``iter_columns``) and ``counts`` (``summarise_file``,
-``partial_for_row_groups``, ``row_group_plan``). Everything is re-exported here.
+``partial_for_row_groups``, ``row_group_plan``) and ``validating`` (``validate_file``: every
+row of an upload in one pass, the worker's check). Everything is re-exported here.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from core.scored_io.schema import DEFAULT_MAX_GROUPS as DEFAULT_MAX_GROUPS
 from core.scored_io.schema import DELIMITERS as DELIMITERS
 from core.scored_io.schema import UNCOMPRESSED_FACTOR as UNCOMPRESSED_FACTOR
 from core.scored_io.schema import Batch, ColumnMapping, FileInfo, ScoredDataError
+from core.scored_io.validating import validate_file
 
 # As before the split: ``iter_columns`` and the reading limits are importable from here
 # but not listed in ``__all__``.
@@ -38,4 +40,5 @@ __all__ = [
     "partial_for_row_groups",
     "row_group_plan",
     "summarise_file",
+    "validate_file",
 ]

@@ -30,6 +30,7 @@ def inspect_file(
     max_uncompressed_bytes: int | None = None,
     mapping: ColumnMapping | None = None,
     check_encoding: bool = True,
+    head_only: bool = False,
 ) -> FileInfo:
     """Check a file before parsing it; raise ScoredDataError with a readable reason.
 
@@ -39,6 +40,8 @@ def inspect_file(
     UTF-8 CSV with a sniffed delimiter. With a mapping, the mapped columns must exist.
     `check_encoding=False` skips decoding the whole CSV (the upload-time inspection does
     it; the readers let pyarrow check the columns they read and locate any bad byte).
+    `head_only=True` reads only the first bytes of a CSV (its rows are then unknown,
+    None): the checks an upload answers at once, before the worker reads every row.
     """
     size = os.stat(path).st_size
     if size == 0:
@@ -55,7 +58,7 @@ def inspect_file(
     elif tail == _MAGIC and size >= 8:
         raise ScoredDataError("The file ends like a Parquet file but does not start like one.")
     else:
-        info = _inspect_csv(path, size, check_encoding)
+        info = _inspect_csv(path, size, check_encoding, head_only)
     if mapping is not None:
         _check_columns(info, mapping)
     if info.rows == 0:
@@ -90,8 +93,8 @@ def _inspect_parquet(path, size: int, tail: bytes, limit: int) -> FileInfo:
     )
 
 
-def _inspect_csv(path, size: int, check_encoding: bool = True) -> FileInfo:
-    newlines, last = _check_utf8(path, decode=check_encoding)
+def _inspect_csv(path, size: int, check_encoding: bool = True, head_only=False) -> FileInfo:
+    newlines, last = (0, b"") if head_only else _check_utf8(path, decode=check_encoding)
     with open(path, "rb") as f:
         sample = f.read(_SNIFF_BYTES)
     if b"\n" in sample or len(sample) == size:
@@ -110,6 +113,9 @@ def _inspect_csv(path, size: int, check_encoding: bool = True) -> FileInfo:
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise ScoredDataError("The header names this column more than once.", column=dupes[0])
+    if head_only:
+        rows = None if len(lines) > 1 or len(sample) < size else 0
+        return FileInfo(format="csv", size=size, columns=header, rows=rows, delimiter=delimiter)
     data_lines = newlines + (0 if last == b"\n" else 1) - 1
     return FileInfo(format="csv", size=size, columns=header, rows=data_lines, delimiter=delimiter)
 

@@ -112,7 +112,9 @@ def _follow(
         | Q(validation__in=validations)
         | Q(finding_acceptance__in=acceptances)
     )
-    datasets = ScoredDataset.objects.filter(model_version__in=versions)
+    datasets = ScoredDataset.objects.filter(
+        model_version__in=versions, status=ScoredDataset.Status.VALID
+    )
     configs = MonitoringConfig.objects.filter(model_version__in=versions)
     alerts = DriftAlert.objects.filter(config__in=configs)
     declarations = ChangeDeclaration.objects.filter(model_version__in=versions)

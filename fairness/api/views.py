@@ -3,8 +3,11 @@ list the datasets, request a summary, read it (status, progress, result) as JSON
 export it as CSV.
 
 Everyone with a role reads; data scientists of the use case's team and governance
-leads upload and run (the services decide; a refusal is 403). Bad data is a 400
-naming the column and row; nothing is stored.
+leads upload and run (the services decide; a refusal is 403). What the first bytes
+tell (size, format, header, mapping) is a 400 at once, nothing stored; the rows are
+checked by a worker: the upload answers 202 with the dataset ``validating``, which
+becomes ``valid`` or ``rejected`` with the column and row (issue 18). A summary of a
+dataset that is not valid is a 400 with the reason.
 """
 
 import csv
@@ -42,7 +45,11 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
         slug_field="name", read_only=True, help_text="A query source's warehouse connection."
     )
     download = serializers.SerializerMethodField(
-        help_text="Where the stored bytes download (checked against sha256 first)."
+        help_text="Where the stored bytes download (checked against sha256 first); null "
+        "until the dataset is valid."
+    )
+    validation = serializers.SerializerMethodField(
+        help_text="Rows checked so far, and the rejection's column and row."
     )
 
     class Meta:
@@ -64,14 +71,24 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
             "query",
             "uploaded_by",
             "uploaded_at",
+            "status",
+            "error",
+            "validated_at",
+            "validation",
             "download",
         ]
         read_only_fields = fields
 
     def get_download(self, obj) -> str | None:
-        if obj.format == ScoredDataset.Format.QUERY:
+        if obj.format == ScoredDataset.Format.QUERY or not obj.is_valid:
             return None
         return reverse("fairness-api:scored-dataset-download", args=[obj.pk])
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_validation(self, obj) -> dict:
+        data = sel.scored_dataset_progress(obj)
+        keys = ("rows_done", "rows_total", "percent", "error_column", "error_row")
+        return {k: data[k] for k in keys}
 
 
 class ScoredDatasetUploadSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -181,15 +198,21 @@ class ScoredDatasetViewSet(
     @extend_schema(
         request={"multipart/form-data": ScoredDatasetUploadSerializer},
         responses={
-            201: ScoredDatasetSerializer,
+            202: OpenApiResponse(
+                ScoredDatasetSerializer,
+                description="Received and quarantined (status validating): a worker checks "
+                "every row, then the status becomes valid or rejected (with the reason).",
+            ),
             200: OpenApiResponse(
                 ScoredDatasetSerializer,
-                description="Identical bytes: the dataset already attached.",
+                description="Identical bytes: the dataset already attached (any status).",
             ),
         },
     )
     def create(self, request):
-        """Attach a scored dataset (multipart): every row is checked before it is stored."""
+        """Attach a scored dataset (multipart). The size, format, header and mapping are
+        checked at once (400, nothing stored); the rows by a worker: poll the dataset
+        until its status is valid (usable) or rejected (error names the column and row)."""
         _refuse_large(request)
         data = ScoredDatasetUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -204,7 +227,7 @@ class ScoredDatasetViewSet(
         )
         return Response(
             ScoredDatasetSerializer(dataset).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
 
     @extend_schema(

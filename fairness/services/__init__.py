@@ -13,7 +13,9 @@ Celery result backend is needed.
 One module per operation; import from here (``from fairness import services``):
 
 - ``common``: the obligation's code, default thresholds, settings, who may run;
-- ``datasets``: upload, check and store a scored file (also used by monitoring);
+- ``datasets``: receive a scored file, check its first bytes, store it in quarantine
+  (``scored_file_spool`` and ``scored_file_store`` are also used by monitoring);
+- ``validation``: the worker's check of every row, then publish or reject;
 - ``summary_request``: options, the policy's thresholds, asking for a summary;
 - ``running``: the worker's computation, the fan-out over row groups and the merge,
   failures, the stale-summary safety net;
@@ -52,6 +54,7 @@ from fairness.services.summary_request import (
     bias_summary_request,
     policy_thresholds,
 )
+from fairness.services.validation import scored_dataset_given_up, scored_dataset_validate
 from fairness.services.warehouse import (
     scored_query_create,
     warehouse_connection_register,
@@ -74,7 +77,9 @@ __all__ = [
     "max_upload_bytes",
     "parse_mapping",
     "policy_thresholds",
+    "scored_dataset_given_up",
     "scored_dataset_upload",
+    "scored_dataset_validate",
     "scored_file_spool",
     "scored_file_store",
     "scored_query_create",

@@ -1,7 +1,8 @@
-"""Scored datasets: check an uploaded CSV or Parquet file (size, format, mapping,
-every row) before anything is stored, then store its bytes once by SHA-256 and record
-the ``ScoredDataset`` row. Monitoring stores its reference and production files the
-same way (``scored_file_spool``, ``scored_file_store``)."""
+"""Scored datasets: an uploaded CSV or Parquet file is checked at once for what its
+first bytes tell (size, format, header, mapping), stored in quarantine and validated
+row by row by a worker (``fairness.services.validation``), which publishes it by
+content (SHA-256) or rejects it. Monitoring stores its production files with
+``scored_file_spool`` and ``scored_file_store`` (checked in the request)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -22,12 +24,14 @@ from django.utils import timezone
 from accounts.upload_temp import upload_temp_dir, upload_temp_sweep
 from audit.services import audit_record
 from audit.stored_files import stored_file_discard, stored_file_lock
-from core.scored_io import ColumnMapping, ScoredDataError, inspect_file, iter_batches
+from core.scored_io import ColumnMapping, FileInfo, ScoredDataError, inspect_file
 from fairness.models import ScoredDataset
-from fairness.services.common import _data_error, _setting, can_run, max_upload_bytes
+from fairness.services.common import _data_error, can_run, max_upload_bytes
 from inventory.models import ModelVersion
+from notifications.jobs import enqueue
 
 _CHUNK = 1 << 22
+QUARANTINE = "scored-quarantine"
 
 
 def parse_mapping(data: Mapping[str, Any] | ColumnMapping) -> ColumnMapping:
@@ -95,18 +99,23 @@ def scored_dataset_upload(
     name: str = "",
     description: str = "",
     purpose: str = ScoredDataset.Purpose.EVALUATION,
+    summary: Mapping[str, Any] | None = None,
 ) -> tuple[ScoredDataset, bool]:
-    """Attach a scored dataset (CSV or Parquet) to a model version.
+    """Receive a scored dataset (CSV or Parquet) for a model version, to be validated by
+    a worker (issue 18).
 
-    The file is checked before anything is stored: its size against
-    SCORED_DATA_MAX_BYTES (before parsing), its format by content, the mapped columns,
-    and then every row (labels 0/1, scores in [0, 1], at most 1,000 groups per
-    sensitive attribute). Identical bytes already attached to the version return the
+    Answered at once, before anything is stored: who may attach data, the column
+    mapping, the size against SCORED_DATA_MAX_BYTES (before reading a byte), the format
+    by content, the header and the mapped columns (the first bytes only), and
+    ``summary``'s options (a bias summary to request once the data is valid). Then the
+    bytes are stored in quarantine and the row recorded as ``validating``; a worker
+    (``scored_dataset_validate``, heavy queue) reads every row once and publishes it
+    (``valid``) or rejects it with the column and row of the first problem. Identical
+    bytes already attached to the version (valid or still validating) return the
     existing row. Returns (dataset, created).
 
     Raises PermissionDenied unless ``by`` may change the version (None: the system);
-    ValidationError naming the column and row of the first problem. Nothing is stored
-    when anything fails: a stored file is deleted again if the row is not saved.
+    ValidationError naming the problem. Nothing is stored when these checks fail.
     """
     if by is not None and not can_run(by, version):
         raise PermissionDenied(
@@ -115,6 +124,9 @@ def scored_dataset_upload(
     column_mapping = parse_mapping(mapping)
     if purpose not in ScoredDataset.Purpose.values:
         raise ValidationError({"purpose": f"Unknown purpose {purpose!r}."})
+    summary_options = None
+    if summary is not None:
+        summary_options = _summary_options(version, column_mapping, purpose, summary)
     limit = max_upload_bytes()
     size = getattr(file, "size", None)
     if size is not None and size > limit:  # before reading a byte of it
@@ -124,27 +136,38 @@ def scored_dataset_upload(
     path, temporary = scored_file_spool(file, digest)
     try:
         sha = digest.hexdigest()
-        existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
+        existing = _attached(version, sha)
         if existing is not None:
             return _same_mapping(existing, column_mapping), False
         try:
-            info = inspect_file(path, max_bytes=limit, mapping=column_mapping)
-            for _ in iter_batches(
-                path,
-                column_mapping,
-                info=info,
-                batch_rows=int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
-                max_groups=int(_setting("BIAS_MAX_GROUPS", 1_000)),
-            ):
-                pass
+            info = inspect_file(path, max_bytes=limit, mapping=column_mapping, head_only=True)
         except ScoredDataError as exc:
             raise _data_error(exc) from exc
-        return scored_file_store(
-            version, by, path, sha, info, column_mapping, original, description, purpose
-        )
+        upload = _Upload(version, by, sha, info, column_mapping, original, description, purpose)
+        return scored_file_quarantine(upload, file, path, temporary, summary_options)
     finally:
         if temporary:
-            os.remove(path)
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+
+def _summary_options(version, mapping: ColumnMapping, purpose: str, summary) -> dict:
+    """The options of the summary to request once valid, checked now (400 at once)."""
+    from fairness.services.summary_request import bias_options
+
+    probe = ScoredDataset(model_version=version, purpose=purpose, mapping=mapping.to_dict())
+    bias_options(dataset=probe, **summary)
+    return dict(summary)
+
+
+def _attached(version: ModelVersion, sha: str) -> ScoredDataset | None:
+    """The version's dataset of these bytes, valid or validating (a rejected one is no
+    obstacle: the same bytes may come again with another mapping)."""
+    return (
+        ScoredDataset.objects.filter(model_version=version, sha256=sha)
+        .exclude(status=ScoredDataset.Status.REJECTED)
+        .first()
+    )
 
 
 def _same_mapping(existing: ScoredDataset, mapping: ColumnMapping) -> ScoredDataset:
@@ -219,5 +242,98 @@ def scored_file_store(version, by, path, sha, info, mapping, original, descripti
     except BaseException:
         if created_file:
             stored_file_discard(stored)
+        raise
+    return dataset, True
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What the request checked about an upload, to record it."""
+
+    version: ModelVersion
+    by: User | None
+    sha: str
+    info: FileInfo
+    mapping: ColumnMapping
+    original: str
+    description: str
+    purpose: str
+
+
+def _quarantine_copy(file, path: str, temporary: bool, upload: _Upload) -> str:
+    """Store the bytes under ``scored-quarantine/`` (a name of their own). A file Django
+    spooled to disk is moved there by a local storage, not copied."""
+    name = f"{QUARANTINE}/{upload.sha[:2]}/{upload.sha}.{upload.info.format}"
+    if not temporary and hasattr(file, "temporary_file_path"):
+        file.seek(0)
+        return default_storage.save(name, file)
+    with open(path, "rb") as f:
+        return default_storage.save(name, File(f, name=name))
+
+
+def _quarantine_again(file, path: str, temporary: bool, upload: _Upload) -> str:
+    """The quarantined copy again, when the bytes are still at hand (a file Django
+    spooled was moved into quarantine: then the upload must be sent again)."""
+    if temporary or not hasattr(file, "temporary_file_path"):
+        return _quarantine_copy(file, path, temporary, upload)
+    raise ValidationError(
+        {"file": "The upload was interrupted before it was recorded; send it again."}
+    )
+
+
+def scored_file_quarantine(
+    upload: _Upload, file, path: str, temporary: bool, summary: dict | None
+) -> tuple[ScoredDataset, bool]:
+    """Store the upload in quarantine and record its row, ``validating``, with the audit
+    event and the worker's job (published after commit). The quarantined file is
+    discarded when the row is not recorded; identical bytes recorded meanwhile for the
+    version return that row."""
+    from fairness.tasks import scored_dataset_validate as validate_task
+
+    stored = _quarantine_copy(file, path, temporary, upload)
+    try:
+        with transaction.atomic():
+            stored_file_lock()
+            if not default_storage.exists(stored):  # swept meanwhile: no row named it yet
+                stored = _quarantine_again(file, path, temporary, upload)
+            dataset = ScoredDataset(
+                model_version=upload.version,
+                purpose=upload.purpose,
+                description=upload.description,
+                original_name=upload.original,
+                format=upload.info.format,
+                size_bytes=upload.info.size,
+                sha256=upload.sha,
+                rows=upload.info.rows or 0,
+                columns=list(upload.info.columns),
+                row_groups=upload.info.row_groups,
+                mapping=upload.mapping.to_dict(),
+                uploaded_by=upload.by,
+                uploaded_at=timezone.now(),
+                status=ScoredDataset.Status.VALIDATING,
+                summary_on_valid=summary,
+            )
+            dataset.file.name = stored
+            dataset.full_clean(validate_constraints=False)
+            dataset.save()
+            rows = f"{dataset.rows:,} rows" if upload.info.rows else "rows not yet counted"
+            audit_record(
+                action="scored_dataset.uploaded",
+                obj=dataset,
+                actor=upload.by,
+                reason=f"{upload.original}: {rows}, SHA-256 {upload.sha}; in quarantine "
+                "until every row is validated",
+                changes={"sha256": [None, upload.sha], "rows": [None, dataset.rows]},
+                parent=upload.version,
+            )
+            enqueue(validate_task, kwargs={"dataset_id": dataset.pk})
+    except IntegrityError:
+        stored_file_discard(stored)
+        existing = _attached(upload.version, upload.sha)
+        if existing is None:
+            raise
+        return _same_mapping(existing, upload.mapping), False
+    except BaseException:
+        stored_file_discard(stored)
         raise
     return dataset, True

@@ -90,6 +90,10 @@ def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False
         summary = _lock(summary_id)
         if summary.status in (BiasSummary.Status.DONE, BiasSummary.Status.FAILED):
             return {"status": summary.status}
+        unusable = summary.dataset.unusable_reason()
+        if unusable:  # never read a quarantined or rejected upload (issue 18)
+            bias_summary_fail(summary_id=summary_id, error=unusable)
+            return {"status": BiasSummary.Status.FAILED}
         now = timezone.now()
         if not leased and _running_elsewhere(summary, task_id, now):
             return {"status": "running-elsewhere"}

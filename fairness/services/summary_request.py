@@ -94,7 +94,10 @@ def bias_options(
 
     Raises ValidationError for a dataset that is not an evaluation dataset (a monitoring
     reference or production batch has no sensitive attributes to summarise: it was
-    accepted, then failed in the worker; issue 13)."""
+    accepted, then failed in the worker; issue 13), and for one that is not valid yet
+    (still validating, or rejected: issue 18)."""
+    if dataset.unusable_reason():
+        raise ValidationError({"dataset": dataset.unusable_reason()})
     if dataset.purpose != ScoredDataset.Purpose.EVALUATION:
         raise ValidationError(
             {

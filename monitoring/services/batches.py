@@ -248,7 +248,11 @@ def _batch_received_before(config: MonitoringConfig, sha: str, kind: str) -> Mon
     """The batch these exact bytes were received as before (same config and kind), None
     for new bytes; ValidationError when the version already has them for anything else."""
     version = config.model_version
-    existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
+    existing = (
+        ScoredDataset.objects.filter(model_version=version, sha256=sha)
+        .exclude(status=ScoredDataset.Status.REJECTED)
+        .first()
+    )
     if existing is None:
         return None
     batch = MonitoringBatch.objects.filter(dataset=existing).first()

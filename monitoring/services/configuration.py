@@ -51,7 +51,8 @@ def monitoring_config_save(
     Cadence and thresholds come from the use case's obligations (or the defaults), with
     their source. Raises PermissionDenied unless ``by`` may change the version (None:
     the system); ValidationError naming the field for columns the reference lacks, a
-    column used twice, no feature, or a reference of another version.
+    column used twice, no feature, a reference of another version or one that is not
+    valid (still validating, or rejected).
     """
     if by is not None and not can_configure(by, version):
         raise PermissionDenied(
@@ -59,6 +60,8 @@ def monitoring_config_save(
         )
     if reference.model_version_id != version.pk:
         raise ValidationError({"reference": "Choose a scored dataset of this version."})
+    if reference.unusable_reason():  # quarantined or rejected (issue 18)
+        raise ValidationError({"reference": reference.unusable_reason()})
     sent = rules.config_input(
         numeric_features=numeric_features,
         categorical_features=categorical_features,

@@ -36,6 +36,7 @@ from governance.services import obligation_submit_evidence, obligations_recomput
 from governance.settings import CELERY_BEAT_SCHEDULE
 from inventory.choices import RiskTier
 from tests.factories import ModelVersionFactory, ScoredDatasetFactory, UseCaseFactory
+from tests.fairness.uploads import validated
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +66,10 @@ def orphan(name: str = STORED, data: bytes = CSV) -> str:
 
 
 def upload(version, by):
-    return fairness_services.scored_dataset_upload(
-        version=version, by=by, file=ContentFile(CSV, name="scores.csv"), mapping=MAPPING
+    return validated(
+        fairness_services.scored_dataset_upload(
+            version=version, by=by, file=ContentFile(CSV, name="scores.csv"), mapping=MAPPING
+        )
     )
 
 
@@ -213,8 +216,11 @@ def test_an_orphan_reused_by_an_upload_committed_during_the_sweep_is_kept(
     real_lock = stored_files.stored_file_lock
     uploaded = []
 
+    started = []
+
     def upload_commits_first():
-        if not uploaded:
+        if not started:  # once (the upload's own discard of its quarantined copy locks too)
+            started.append(True)
             uploaded.append(upload(version, data_scientist)[0])
         real_lock()
 
@@ -231,8 +237,9 @@ def test_an_orphan_reused_by_an_upload_committed_during_the_sweep_is_kept(
 def test_an_upload_reusing_an_orphan_the_sweep_removed_stores_it_again(
     version, data_scientist, monkeypatch
 ):
-    """The upload sees the orphan and decides to reuse it; the sweep removes it before
-    the upload takes the lock; the upload's check under the lock stores it again."""
+    """The upload's publication (issue 18: the worker's, once every row is valid) sees
+    the orphan and decides to reuse it; the sweep removes it before the publication
+    takes the lock; the check under the lock stores it again."""
     name = orphan()
     real_lock = stored_files.stored_file_lock
     swept = []
@@ -242,7 +249,7 @@ def test_an_upload_reusing_an_orphan_the_sweep_removed_stores_it_again(
             swept.append(media_sweep(now=later()))
         real_lock()
 
-    monkeypatch.setattr(fairness_services.datasets, "stored_file_lock", sweep_first)
+    monkeypatch.setattr(fairness_services.validation, "stored_file_lock", sweep_first)
     dataset, created = upload(version, data_scientist)
     assert created and swept[0].names == [name]
     assert dataset.file.name == name
@@ -334,7 +341,7 @@ def test_a_sweep_waits_for_an_upload_holding_the_lock_and_keeps_its_file(
         finally:
             connection.close()
 
-    monkeypatch.setattr(fairness_services.datasets, "stored_file_lock", lock_then_hold)
+    monkeypatch.setattr(fairness_services.validation, "stored_file_lock", lock_then_hold)
     up = threading.Thread(target=uploader)
     up.start()
     assert locked.wait(60)

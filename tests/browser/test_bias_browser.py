@@ -1,13 +1,15 @@
 """A bias summary in headless Chromium (issue #5): the live progress bar of a queued
 summary follows the worker (here: the service, run from the test) and the page turns
 into the result by itself; the charts are drawn (svg.main-svg); no CSP violation and
-no request leaves the live server."""
+no request leaves the live server. An upload's validation (issue 18) shows the same way
+on the version page until the worker publishes it."""
 
 import pytest
+from django.core.files.base import ContentFile
 
 from fairness import services as svc
 from tests.browser.conftest import csp_violations
-from tests.fairness.test_bias_services import csv_bytes, upload
+from tests.fairness.test_bias_services import MAPPING, csv_bytes, upload
 from tests.reviews.signoff_world import PASSWORD, with_password
 
 pytestmark = pytest.mark.browser
@@ -59,3 +61,27 @@ def test_progress_bar_then_charts(page, live_server, media, version, data_scient
     assert csp_violations(page) == []
     assert page.blocked == [], "pages must not load anything from another origin"
     assert page.problems == []
+
+
+def test_an_upload_shows_its_validation_until_it_is_valid(
+    page, live_server, media, version, data_scientist
+):
+    with_password(data_scientist)
+    dataset, _ = svc.scored_dataset_upload(
+        version=version,
+        by=data_scientist,
+        file=ContentFile(csv_bytes(), name="scores.csv"),
+        mapping=MAPPING,
+    )
+    base = live_server.url
+    sign_in(page, base, data_scientist)
+    page.goto(f"{base}/reviews/versions/{version.pk}/bias/")
+    assert page.locator(f"progress#dataset-{dataset.pk}-progress").count() == 1
+    assert page.locator(f"#dataset-{dataset.pk}-status").inner_text() == "Validating"
+
+    svc.scored_dataset_validate(dataset_id=dataset.pk)  # the worker's part
+    # progress.js sees it finished and reloads: the badge says valid, the bar is gone
+    page.wait_for_selector(f"#dataset-{dataset.pk} .dataset-valid", timeout=20_000)
+    assert page.locator(f"progress#dataset-{dataset.pk}-progress").count() == 0
+    assert csp_violations(page) == []
+    assert page.blocked == [], "pages must not load anything from another origin"

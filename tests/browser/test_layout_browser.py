@@ -77,6 +77,7 @@ NOT_PAGES = {
     "fairness:bias-summary-request": ACTION,
     "fairness:scored-dataset-download": DOWNLOAD,
     "fairness:bias-summary-status": FEED,
+    "fairness:scored-dataset-status": FEED,
     "fairness:bias-summary-csv": DOWNLOAD,
     "fairness:bias-summary-evidence": ACTION,
     "monitoring:monitoring-profile-status": FEED,

@@ -22,8 +22,10 @@ from core import fairness
 from core.scored_io import ColumnMapping, summarise_file
 from fairness import services as svc
 from fairness.models import BiasPartial, BiasSummary, ScoredDataset
+from fairness.tasks import scored_dataset_validate
 from reviews.models import Finding
-from tests.outbox import published
+from tests.fairness.uploads import validate_queued, validated
+from tests.outbox import published, queued
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +60,14 @@ def parquet_bytes(frame=None, *, row_group_size: int = 500, **kw) -> bytes:
 
 
 def upload(version, by, data: bytes, name="scores.csv", mapping=None, **kw):
-    return svc.scored_dataset_upload(
-        version=version, by=by, file=ContentFile(data, name=name), mapping=mapping or MAPPING, **kw
+    return validated(
+        svc.scored_dataset_upload(
+            version=version,
+            by=by,
+            file=ContentFile(data, name=name),
+            mapping=mapping or MAPPING,
+            **kw,
+        )
     )
 
 
@@ -112,36 +120,67 @@ def _bad_label_csv() -> bytes:
     return b"y,y_hat,race,sex\n1,0,A,F\n0,1,B,M\n2,1,A,F\n"
 
 
-BAD_FILES = {
+# What the first bytes tell: refused at once, nothing stored.
+BAD_HEADS = {
     "missing column": (csv_bytes().replace(b"y_hat", b"yhat", 1), ["y_hat", "Did you mean"]),
+    "empty file": (b"", ["empty"]),
+    "truncated parquet": (parquet_bytes()[:-100], ["truncated"]),
+    "wrong delimiter": (b"y y_hat race sex\n1 0 A F\n", ["delimiter"]),
+    "header only": (b"y,y_hat,race,sex\n", ["no data rows"]),
+}
+# What only every row tells: rejected by the worker (issue 18), the quarantined bytes gone.
+BAD_ROWS = {
     "label outside 0/1": (_bad_label_csv(), ["'y'", "row 3"]),
     "score outside [0, 1]": (
         b"y,score,race,sex\n1,0.5,A,F\n0,1.5,B,M\n",
         ["'score'", "row 2", "outside [0, 1]"],
     ),
     "score NaN": (b"y,score,race,sex\n1,0.5,A,F\n0,nan,B,M\n", ["'score'", "row 2"]),
-    "empty file": (b"", ["empty"]),
-    "truncated parquet": (parquet_bytes()[:-100], ["truncated"]),
+    "score not a number": (
+        b"y,score,race,sex\n1,0.5,A,F\n0,0.1,B,M\n1,high,A,M\n",
+        ["'score'", "row 3", "not a number"],
+    ),
+    "missing field": (b"y,y_hat,race,sex\n1,0,A,F\n0,1,B\n", ["Row 2", "3 fields"]),
     "not UTF-8": (b"y,y_hat,race,sex\n1,0,A,F\n0,1,\xe9t\xe9,M\n", ["UTF-8", "row 2"]),
-    "wrong delimiter": (b"y y_hat race sex\n1 0 A F\n", ["delimiter"]),
 }
+SCORE_MAPPING = {"outcome": "y", "score": "score", "threshold": 0.5, "sensitive": ["race"]}
 
 
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_files_are_refused_with_the_column_and_row_and_nothing_is_stored(
+@pytest.mark.parametrize("case", list(BAD_HEADS))
+def test_bad_headers_are_refused_at_once_and_nothing_is_stored(
     media, version, data_scientist, case
 ):
-    data, expected = BAD_FILES[case]
-    mapping = MAPPING
-    if data.startswith(b"y,score"):
-        mapping = {"outcome": "y", "score": "score", "threshold": 0.5, "sensitive": ["race"]}
+    data, expected = BAD_HEADS[case]
     with pytest.raises(ValidationError) as info:
-        upload(version, data_scientist, data, mapping=mapping)
+        upload(version, data_scientist, data)
     message = " ".join(info.value.messages)
     for part in expected:
         assert part in message, message
     assert ScoredDataset.objects.count() == 0
     assert stored_files(media) == []
+    assert queued(scored_dataset_validate) == []
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS))
+def test_bad_rows_are_rejected_by_the_worker_with_the_column_and_row_and_nothing_kept(
+    media, version, data_scientist, case
+):
+    data, expected = BAD_ROWS[case]
+    mapping = SCORE_MAPPING if data.startswith(b"y,score") else MAPPING
+    dataset, created = svc.scored_dataset_upload(
+        version=version, by=data_scientist, file=ContentFile(data, name="s.csv"), mapping=mapping
+    )
+    assert created and dataset.status == ScoredDataset.Status.VALIDATING
+    assert dataset.file.name.startswith("scored-quarantine/")
+    assert queued(scored_dataset_validate) == [{"dataset_id": dataset.pk}]
+    (outcome,) = validate_queued()
+    dataset.refresh_from_db()
+    assert outcome["status"] == dataset.status == ScoredDataset.Status.REJECTED
+    for part in expected:
+        assert part in dataset.error, dataset.error
+    assert dataset.error_row is not None and dataset.file.name == ""
+    assert stored_files(media) == []
+    assert AuditEvent.objects.filter(action="scored_dataset.rejected", object_id=dataset.pk)
 
 
 def test_a_sensitive_attribute_with_100000_values_is_refused(media, version, data_scientist):
@@ -152,10 +191,11 @@ def test_a_sensitive_attribute_with_100000_values_is_refused(media, version, dat
         "race": np.array([f"id-{i}" for i in range(n)]),
         "sex": np.array(["F"] * n),
     }
-    with pytest.raises(ValidationError) as info:
-        upload(version, data_scientist, csv_bytes(frame))
-    message = " ".join(info.value.messages)
-    assert "Column 'race', row 1,001" in message and "more than 1,000 distinct" in message
+    dataset, _ = upload(version, data_scientist, csv_bytes(frame))
+    assert dataset.status == ScoredDataset.Status.REJECTED
+    assert "Column 'race', row 1,001" in dataset.error
+    assert "more than 1,000 distinct" in dataset.error
+    assert (dataset.error_column, dataset.error_row) == ("race", 1001)
     assert stored_files(media) == []
 
 
@@ -179,6 +219,7 @@ def test_the_stored_file_is_removed_when_the_row_is_not_saved(
     with pytest.raises(RuntimeError):
         upload(version, data_scientist, csv_bytes())
     assert ScoredDataset.objects.count() == 0 and stored_files(media) == []
+    assert queued(scored_dataset_validate) == []
 
 
 def test_only_the_team_and_governance_leads_attach_data(

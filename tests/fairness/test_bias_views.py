@@ -1,5 +1,7 @@
 """Bias summary pages (issue #5) through the client: who sees and who uploads, the
-upload form's 400s naming the column and row with nothing stored, the live progress
+upload form's 400s for what the header tells with nothing stored, the upload validated
+by the worker (its progress bar, then the summary; or the rejection naming the column
+and row, and a summary of it refused: issue 18), the live progress
 bar and its JSON status, tables and charts of a done summary, a failed summary's
 reason, and the CSV export with formula-like cells neutralised."""
 
@@ -13,14 +15,18 @@ from django.urls import reverse
 
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset
+from fairness.tasks import bias_summary_run, scored_dataset_validate
 from tests.fairness.test_bias_services import (
-    BAD_FILES,
+    BAD_HEADS,
+    BAD_ROWS,
     csv_bytes,
     done_summary,
     scored_frame,
     stored_files,
     upload,
 )
+from tests.fairness.uploads import validate_queued
+from tests.outbox import queued
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +60,7 @@ def test_everyone_with_a_role_reads_the_version_page(
     assert url.encode() in page.content  # the card on the sign-off page links here
 
 
-def test_upload_through_the_page_queues_a_summary_with_a_progress_bar(
+def test_upload_through_the_page_is_validated_then_queues_a_summary_with_a_progress_bar(
     client_for, data_scientist, version, media, django_capture_on_commit_callbacks
 ):
     client = client_for(data_scientist)
@@ -63,13 +69,26 @@ def test_upload_through_the_page_queues_a_summary_with_a_progress_bar(
             reverse("fairness:bias-upload", args=[version.pk]),
             form_data(csv_bytes(), reference="race = A; sex = M", favourable_prediction="0"),
         )
+    dataset = ScoredDataset.objects.get()
+    assert response.status_code == 302 and dataset.status == "validating"
+    version_url = reverse("fairness:bias-version", args=[version.pk])
+    assert response["Location"] == f"{version_url}#dataset-{dataset.pk}"
+    assert len(callbacks) == 1 and not BiasSummary.objects.exists()
+    assert queued(scored_dataset_validate) == [{"dataset_id": dataset.pk}]
+    page = client.get(version_url).content.decode()
+    dataset_status = reverse("fairness:scored-dataset-status", args=[dataset.pk])
+    assert f'data-status-url="{dataset_status}"' in page and "Validating" in page
+    assert reverse("fairness:scored-dataset-download", args=[dataset.pk]) not in page
+    assert client.get(dataset_status).json()["finished"] is False
+    validate_queued()
+    status = client.get(dataset_status).json()
+    assert (status["status"], status["finished"], status["percent"]) == ("valid", True, 100.0)
     summary = BiasSummary.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("fairness:bias-summary", args=[summary.pk])
-    assert len(callbacks) == 1
+    assert queued(bias_summary_run) == [{"summary_id": summary.pk}]
+    assert summary.requested_by == data_scientist
     assert summary.options["reference"] == {"race": "A", "sex": "M", "race x sex": "A | M"}
     assert summary.options["favourable_prediction"] == 0
-    page = client.get(response["Location"])
+    page = client.get(reverse("fairness:bias-summary", args=[summary.pk]))
     status_url = reverse("fairness:bias-summary-status", args=[summary.pk])
     assert b'<progress id="bias-progress"' in page.content
     assert f'data-status-url="{status_url}"'.encode() in page.content
@@ -81,16 +100,13 @@ def test_upload_through_the_page_queues_a_summary_with_a_progress_bar(
     assert client.get(status_url).json()["percent"] == 100.0
 
 
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_bad_files_through_the_page_are_a_400_with_the_reason(
+@pytest.mark.parametrize("case", list(BAD_HEADS))
+def test_bad_headers_through_the_page_are_a_400_with_the_reason(
     client_for, data_scientist, version, media, case
 ):
-    data, expected = BAD_FILES[case]
-    extra = {}
-    if data.startswith(b"y,score"):
-        extra = {"prediction": "", "score": "score", "threshold": "0.5", "sensitive": "race"}
+    data, expected = BAD_HEADS[case]
     response = client_for(data_scientist).post(
-        reverse("fairness:bias-upload", args=[version.pk]), form_data(data, **extra)
+        reverse("fairness:bias-upload", args=[version.pk]), form_data(data)
     )
     assert response.status_code == 400
     text = response.content.decode()
@@ -99,15 +115,60 @@ def test_bad_files_through_the_page_are_a_400_with_the_reason(
     assert not ScoredDataset.objects.exists() and stored_files(media) == []
 
 
-def test_an_identifier_as_sensitive_attribute_is_a_400(client_for, data_scientist, version, media):
+@pytest.mark.parametrize("case", ["not UTF-8", "score not a number"])
+def test_bad_rows_through_the_page_show_the_rejection_and_refuse_a_summary(
+    client_for, data_scientist, version, media, case
+):
+    data, expected = BAD_ROWS[case]
+    extra = {}
+    if data.startswith(b"y,score"):
+        extra = {"prediction": "", "score": "score", "threshold": "0.5", "sensitive": "race"}
+    client = client_for(data_scientist)
+    response = client.post(
+        reverse("fairness:bias-upload", args=[version.pk]), form_data(data, **extra)
+    )
+    assert response.status_code == 302
+    validate_queued()
+    dataset = ScoredDataset.objects.get()
+    page = client.get(reverse("fairness:bias-version", args=[version.pk])).content.decode()
+    assert "Rejected" in page
+    for part in expected:
+        assert part.replace("'", "&#x27;") in page, part
+    assert stored_files(media) == [] and not BiasSummary.objects.exists()
+    # The person tries anyway: a summary of the rejected upload is refused, with why.
+    options = {"reference": "best", "min_group_size": "30", "favourable_prediction": "1"}
+    url = reverse("fairness:bias-summary-request", args=[dataset.pk])
+    refused = client.post(url, options)
+    assert refused.status_code == 400 and "was rejected" in refused.content.decode()
+    assert not BiasSummary.objects.exists()
+
+
+def test_a_summary_of_a_dataset_still_in_quarantine_is_refused_on_the_page(
+    client_for, data_scientist, version, media
+):
+    client = client_for(data_scientist)
+    client.post(reverse("fairness:bias-upload", args=[version.pk]), form_data(csv_bytes()))
+    dataset = ScoredDataset.objects.get()
+    options = {"reference": "best", "min_group_size": "30", "favourable_prediction": "1"}
+    url = reverse("fairness:bias-summary-request", args=[dataset.pk])
+    refused = client.post(url, options)
+    assert refused.status_code == 400 and "still being validated" in refused.content.decode()
+    download = client.get(reverse("fairness:scored-dataset-download", args=[dataset.pk]))
+    assert download.status_code == 409 and "still being validated" in download.content.decode()
+    assert not BiasSummary.objects.exists()
+
+
+def test_an_identifier_as_sensitive_attribute_is_rejected_at_its_row(
+    client_for, data_scientist, version, media
+):
     n = 100_000
     frame = {"y": np.zeros(n, int), "y_hat": np.ones(n, int), "sex": np.array(["F"] * n)}
     frame["race"] = np.array([f"id-{i}" for i in range(n)])
-    response = client_for(data_scientist).post(
-        reverse("fairness:bias-upload", args=[version.pk]), form_data(csv_bytes(frame))
-    )
-    assert response.status_code == 400
-    assert "row 1,001" in response.content.decode() and stored_files(media) == []
+    client = client_for(data_scientist)
+    client.post(reverse("fairness:bias-upload", args=[version.pk]), form_data(csv_bytes(frame)))
+    validate_queued()
+    page = client.get(reverse("fairness:bias-version", args=[version.pk])).content.decode()
+    assert "row 1,001" in page and stored_files(media) == []
 
 
 def test_an_upload_over_the_limit_is_refused_before_parsing(

@@ -18,6 +18,7 @@ HEAVY = {
     "reviews.tasks.bias_part_run",
     "reviews.tasks.monitoring_compute",
     "monitoring.tasks.reference_profile_build",
+    "fairness.tasks.scored_dataset_validate",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
     "documents.tasks.document_render",

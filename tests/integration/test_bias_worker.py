@@ -163,6 +163,8 @@ def attach(version, by, table: pa.Table, *, parquet=False, row_group_size=None):
     dataset, _ = svc.scored_dataset_upload(
         version=version, by=by, file=ContentFile(out.getvalue(), name=name), mapping=MAPPING
     )
+    svc.scored_dataset_validate(dataset_id=dataset.pk)  # as its worker would (issue 18)
+    dataset.refresh_from_db()
     summary, _ = svc.bias_summary_request(dataset=dataset, by=by, queue=lambda pk: None)
     return dataset, summary
 

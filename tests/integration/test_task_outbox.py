@@ -93,6 +93,8 @@ def dataset_of(version, by, rows: int):
     dataset, _ = svc.scored_dataset_upload(
         version=version, by=by, file=ContentFile(out.getvalue(), name="scores.csv"), mapping=MAPPING
     )
+    svc.scored_dataset_validate(dataset_id=dataset.pk)  # as its worker would (issue 18)
+    dataset.refresh_from_db()
     return dataset
 
 

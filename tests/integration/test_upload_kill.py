@@ -7,10 +7,10 @@ The real web server (gunicorn, ``governance/gunicorn_conf.py``, DEBUG off) runs 
 test database with its own media and upload folders; a data scientist's pipeline sends
 a large scored file over a plain socket, slowly; the whole process group is killed
 (SIGKILL) at a point the test observes: while the body is still arriving (the server's
-temporary file is growing), then once the body has arrived and the view is checking
-every row, and last between storing the file in the media storage and committing its
-row: the test holds the writers' lock the upload takes before it commits
-(``audit/stored_files.py``), sees the stored file, kills the server, and the media
+temporary file is growing), then once the body has arrived (the view checks only the
+header and quarantines the file: issue 18), and last between storing the file in
+quarantine and committing its row: the test holds the writers' lock the upload takes
+before it commits (``audit/stored_files.py``), sees the stored file, kills the server, and the media
 sweep (``manage.py media_sweep``) removes the orphan. Nothing is mocked in the server."""
 
 import contextlib
@@ -28,6 +28,7 @@ from django.db import connection
 from audit.models import AuditEvent
 from audit.services import ADVISORY_LOCK_KEY
 from fairness.models import BiasSummary, ScoredDataset
+from notifications.models import JobMarker
 from tests.factories import ModelVersionFactory, UseCaseFactory, api_token_for
 from tests.integration.conftest import worker_database_url
 from tests.integration.test_bias_worker import MAPPING, frame
@@ -139,9 +140,10 @@ def test_kill_9_while_the_body_arrives_leaves_no_row_no_file(server, upload):
     assert_swept_after_restart(server, growing)
     # the restarted server takes the same upload whole
     done = server.request("POST", DATASETS, body=body, headers=headers, timeout=120)
-    assert done.status == 201, done.body[:500]
+    assert done.status == 202, done.body[:500]
     [dataset] = ScoredDataset.objects.filter(model_version=version)
-    assert dataset.rows == ROWS
+    assert dataset.status == "validating"  # its rows are the worker's (issue 18)
+    assert dataset.file.name.startswith("scored-quarantine/")
     assert [p.name for p in media_files(server)] == [f"{dataset.sha256}.csv"]
     # Django deletes the request's temporary file when the response is closed, just
     # after the last byte reached the client: wait for it rather than race it.
@@ -153,7 +155,12 @@ def test_kill_9_while_the_body_arrives_leaves_no_row_no_file(server, upload):
     )
 
 
-def test_kill_9_while_the_view_checks_the_rows_leaves_no_row_no_file(server, upload, csv_data):
+def test_kill_9_once_the_body_is_spooled_leaves_nothing_or_the_whole_quarantined_upload(
+    server, upload, csv_data
+):
+    """The view no longer reads the rows (issue 18): killed once the body is spooled, it
+    either stored nothing (a spooled file the next web process sweeps) or committed the
+    whole upload: its row validating, its bytes in quarantine, its job queued."""
     version, headers, body = upload
     server.start()
     sock = start_upload(server, DATASETS, headers, body)
@@ -174,9 +181,17 @@ def test_kill_9_while_the_view_checks_the_rows_leaves_no_row_no_file(server, upl
             answer = b""
     finally:
         sock.close()
-    assert answer == b"", f"the server answered before it was killed: {answer!r}"
-    assert_nothing_stored(server, version)
-    assert_swept_after_restart(server, full)
+    row = ScoredDataset.objects.filter(model_version=version).first()
+    if row is None:
+        assert answer == b"", f"the server answered before it was killed: {answer!r}"
+        assert_nothing_stored(server, version)
+        left = [p for p in full if p.exists()]
+        if left:
+            assert_swept_after_restart(server, left)
+        return
+    assert row.status == "validating" and row.file.name.startswith("scored-quarantine/")
+    assert [p.relative_to(server.media).as_posix() for p in media_files(server)] == [row.file.name]
+    assert JobMarker.objects.filter(task="fairness.tasks.scored_dataset_validate").exists()
 
 
 @contextlib.contextmanager
@@ -231,7 +246,7 @@ def test_kill_9_between_storing_the_file_and_committing_the_row_leaves_an_orphan
     assert not AuditEvent.objects.filter(action="scored_dataset.uploaded").exists()
     [orphan] = stored
     name = orphan.relative_to(server.media).as_posix()
-    assert name.startswith("scored-data/")
+    assert name.startswith("scored-quarantine/")
     # the sweep, as beat or an operator runs it (grace 0: the orphan is seconds old)
     env = {**server.env(), "MEDIA_SWEEP_GRACE_MINUTES": "0"}
     dry = subprocess.run(

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from fairness import services as bias_svc
 from monitoring import services as svc
 from monitoring.tasks import reference_profile_build
+from tests.fairness.uploads import validated
 
 NOW = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)  # a Monday
 REFERENCE_MAPPING = {
@@ -72,12 +73,14 @@ def without(data: dict, *names) -> dict:
 
 def reference_dataset(version, by, n=4000, seed=1):
     data = rows(n, seed=seed, start=NOW - dt.timedelta(days=400), days=30)
-    dataset, _ = bias_svc.scored_dataset_upload(
-        version=version,
-        by=by,
-        file=ContentFile(csv_bytes(data), name="reference.csv"),
-        mapping=REFERENCE_MAPPING,
-        purpose="reference",
+    dataset, _ = validated(
+        bias_svc.scored_dataset_upload(
+            version=version,
+            by=by,
+            file=ContentFile(csv_bytes(data), name="reference.csv"),
+            mapping=REFERENCE_MAPPING,
+            purpose="reference",
+        )
     )
     return dataset
 
