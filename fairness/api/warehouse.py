@@ -6,6 +6,7 @@ secret and whether this server has it set, never the secret."""
 import os
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -76,6 +77,9 @@ class WarehouseConnectionViewSet(
             return WarehouseConnection.objects.none()
         return WarehouseConnection.objects.select_related("created_by").order_by("name")
 
+    @extend_schema(
+        request=WarehouseConnectionCreateSerializer, responses={201: WarehouseConnectionSerializer}
+    )
     def create(self, request):
         """Register a connection (governance leads): its secret stays in the environment."""
         data = WarehouseConnectionCreateSerializer(data=request.data)
@@ -85,6 +89,9 @@ class WarehouseConnectionViewSet(
             WarehouseConnectionSerializer(connection).data, status=status.HTTP_201_CREATED
         )
 
+    @extend_schema(
+        request=WarehouseConnectionChangeSerializer, responses={200: WarehouseConnectionSerializer}
+    )
     def partial_update(self, request, pk=None):
         """Change the secret's variable, dialect or description, or switch it off/on."""
         data = WarehouseConnectionChangeSerializer(data=request.data)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 LISTS = {
-    f"{API}/scored-datasets/": {"model_version": ID_BAD_VALUES},
+    f"{API}/scored-datasets/": {"model_version": ID_BAD_VALUES, "status": ["bogus", "VALID"]},
     f"{API}/bias-summaries/": {"model_version": ID_BAD_VALUES, "dataset": ID_BAD_VALUES},
 }
 

@@ -15,6 +15,7 @@ from core.fairness import GroupCounts
 from core.warehouse import counts_fingerprint
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset, WarehouseConnection
+from tests.fairness.uploads import validate_queued
 from tests.fairness.warehouse_data import compas_table, parquet_bytes, synthetic_table
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,8 @@ def file_summary(api, version, table, mapping=None, options=None) -> BiasSummary
         "mapping": json.dumps(mapping or MAPPING),
     }
     response = api.post(DATASETS, upload, format="multipart")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content  # validated by the worker (issue 18)
+    assert [r["status"] for r in validate_queued()] == ["valid"]
     return summarise(api, response.json()["id"], options)
 
 
