@@ -296,6 +296,7 @@ def raci_incomplete_use_cases(*, user: AnyUser) -> QuerySet:
     R in it has nobody named (``NOT EXISTS`` per such role); the few with a matrix of
     their own are checked by the rules, once each. Four queries to build."""
     from inventory.choices import LifecycleStatus
+    from inventory.models import UseCase
     from inventory.selectors import use_cases_visible
 
     live = use_cases_visible(user=user).exclude(status=LifecycleStatus.RETIRED)
@@ -342,7 +343,10 @@ def raci_incomplete_use_cases(*, user: AnyUser) -> QuerySet:
         incomplete = following & Q(staffed_needed__lt=len(needed))
     else:
         incomplete = Q(pk__in=[])
-    return live.filter(incomplete | Q(pk__in=own_incomplete)).order_by("name", "pk")
+    # Ordered outside the filter: ordered inside, SQLite walks the name index and looks
+    # up every live use case's row to test it (about twice the time at 10,000).
+    found = live.filter(incomplete | Q(pk__in=own_incomplete)).order_by().values("pk")
+    return UseCase.objects.filter(pk__in=found).order_by("name", "pk")
 
 
 def _staffed_roles(use_case_ids) -> dict[int, set[str]]:
