@@ -279,3 +279,14 @@ def test_governance_state_is_written_back_and_a_blocked_production_alias_reverte
     assert reverted.actor_id == data_scientist.pk and "production" in reverted.reason
     again = registry_sync(by=data_scientist, trigger="command", registered_model=name)
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_governance_leads_reach_the_registry_from_the_navigation(client, governance_lead):
+    registry = reverse("mlflow_sync:registry")
+    client.force_login(governance_lead)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert f'href="{registry}"' in page
+    current = client.get(registry).content.decode()
+    assert f'href="{registry}" aria-current="page"' in current
+    client.force_login(user_with_role(Role.DATA_SCIENTIST, username="ds-nav"))
+    assert f'href="{registry}"' not in client.get(reverse("dashboard:home")).content.decode()
