@@ -258,6 +258,10 @@ def test_the_production_topology_serves_pages_api_probes_and_both_workers(
         file=ContentFile(io.BytesIO("\n".join(rows).encode()).getvalue(), name="scores.csv"),
         mapping={"outcome": "y", "prediction": "y_hat", "sensitive": ["race", "sex"]},
     )
+    # Checked row by row as the heavy worker does (issue 18; idempotent if it also runs).
+    fairness_services.scored_dataset_validate(dataset_id=dataset.pk)
+    dataset.refresh_from_db()
+    assert dataset.status == "valid", dataset.error
     summary, _ = fairness_services.bias_summary_request(
         dataset=dataset, by=data_scientist, queue=lambda pk: None
     )

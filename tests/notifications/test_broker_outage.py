@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fairness.models import BiasSummary
+from fairness.services import scored_dataset_validate
 from governance.models import RaciRole
 from notifications.models import JobMarker
 from notifications.tasks import jobs_sweep
@@ -61,6 +62,8 @@ def test_a_summary_requested_while_the_broker_is_down_is_accepted_and_waits(
         "mapping": json.dumps(MAPPING),
     }
     dataset = api.post("/api/v1/scored-datasets/", upload, format="multipart").json()
+    # The upload is checked row by row by a worker (issue 18): done here, as it would be.
+    assert scored_dataset_validate(dataset_id=dataset["id"])["status"] == "valid"
     url = f"/api/v1/scored-datasets/{dataset['id']}/summaries/"
     with broker_down():
         requested = api.post(url, {"min_group_size": 20}, format="json")
