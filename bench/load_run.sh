@@ -102,6 +102,7 @@ eval "$(bash .ci/services.sh env)"
 ADMIN_URL="$DATABASE_URL"
 export DATABASE_URL="${ADMIN_URL%/*}/$DB"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL%/*}/5"
+export DJANGO_CACHE_URL="${CELERY_BROKER_URL%/*}/6"  # the shared cache (figures, gate answers)
 export DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost DJANGO_TRUST_X_FORWARDED_PROTO=true
 DJANGO_SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')"
 export DJANGO_SECRET_KEY DJANGO_STATIC_ROOT="$WORK/static"

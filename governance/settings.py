@@ -236,13 +236,9 @@ AXES_VERBOSE = False
 # database changes them with any such row: reviews/gate_revisions.py); 0 computes every
 # answer.
 GATE_CACHE_ENTRIES = env.int("GATE_CACHE_ENTRIES", default=4096)
-# Portfolio figures kept per process under the audit chain's head (audit/figures.py).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env.int("FIGURE_CACHE_ENTRIES", default=2000)},
-    }
-}
+# Portfolio figures and gate answers (audit/figures.py, reviews/selectors/revision_cache.py):
+# per process, or shared through Redis with DJANGO_CACHE_URL: governance/settings_cache.py.
+from governance.settings_cache import *  # noqa: E402, F403
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -17,8 +17,9 @@ earlier one. An answer is stored only when every table read to compute it has a 
 trigger; otherwise the gate computes every time (and the test of this module fails).
 
 The cache is per process (``GATE_CACHE_ENTRIES`` answers and at most 256 request
-states, least recently used first out; 0 turns it off). A gate call costs then three queries: the
-token, the version, the log row.
+states, least recently used first out; 0 turns it off); with a shared cache
+(``DJANGO_CACHE_URL``: Redis) the answers are also kept there for every process and
+host. A gate call costs then three queries: the token, the version, the log row.
 
 A cached request state is shared by the requests of one process: for reading only (a
 page), never for a decision that writes (signing reads its own, in its transaction). Each
@@ -30,6 +31,7 @@ scope nothing is cached.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -158,7 +161,7 @@ def decide(version: ModelVersion, environment: str) -> GateDecision:
     if tokens is None:
         return gate_decision(version, environment)
     key = (version.pk, environment, use_case_id, tokens, _today())
-    answer = _answers.get(key)
+    answer = _answers.get(key) or _shared_get(key)
     if answer is not None:
         return answer.decision(version)
     # Read the version again after the tokens: the answer must not come from a row older
@@ -174,7 +177,38 @@ def decide(version: ModelVersion, environment: str) -> GateDecision:
             decision.request_id,
         )
         _answers.put(key, answer, settings.GATE_CACHE_ENTRIES)
+        _shared_put(key, answer)
     return decision
+
+
+# --- shared by the processes (DJANGO_CACHE_URL) -------------------------------------------
+# With a shared cache (Redis: governance.settings_cache) an answer computed by one web
+# process serves the others and the other hosts: the key names the same tokens, so it is
+# exactly as fresh as a local one. Without it (local memory) the LRU above is enough.
+SHARED_TIMEOUT = 24 * 60 * 60  # the key names the day; this only bounds memory
+
+
+def _shared() -> bool:
+    return settings.CACHES["default"]["BACKEND"] == "governance.cache_backend.TolerantRedisCache"
+
+
+def _shared_key(key: tuple) -> str:
+    return "gate-answer:" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _shared_get(key: tuple) -> _Answer | None:
+    if not _shared():
+        return None
+    answer = cache.get(_shared_key(key))
+    if not isinstance(answer, _Answer):
+        return None
+    _answers.put(key, answer, settings.GATE_CACHE_ENTRIES)
+    return answer
+
+
+def _shared_put(key: tuple, answer: _Answer) -> None:
+    if _shared():
+        cache.set(_shared_key(key), answer, SHARED_TIMEOUT)
 
 
 def request_state_for_reading(request: PromotionRequest) -> RequestState:

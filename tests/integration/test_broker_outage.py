@@ -71,6 +71,8 @@ def test_with_redis_down_pages_serve_and_queued_work_runs_when_it_is_back(
         session_static_root(tmp_path_factory),
         {
             "CELERY_BROKER_URL": workers.broker_url,
+            # The shared cache on the same Redis: down with it, pages compute instead.
+            "DJANGO_CACHE_URL": redis_server.url.rsplit("/", 1)[0] + "/1",
             "DJANGO_MEDIA_ROOT": str(media),
             "JOBS_QUEUE": workers.queue,
         },
