@@ -83,6 +83,8 @@ class Topology:
             "CELERY_LIGHT_CONCURRENCY": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.broker_url.startswith("redis://"):  # the shared cache, as in production
+            self.env["DJANGO_CACHE_URL"] = self.broker_url.rsplit("/", 1)[0] + "/2"
         self.process = None
 
     def purge(self) -> None:
