@@ -20,7 +20,7 @@ from engagement.selectors import attestations_for, training_for
 from experiments.models import Experiment
 from governance.models import Obligation
 from governance.selectors.obligations import PENDING, obligation_list
-from reviews.selectors.findings import finding_list, findings_to_verify
+from reviews.selectors.findings import finding_list, findings_to_verify_shown
 from reviews.selectors.pending import pending_for
 from reviews.selectors.periodic import periodic_review_index, periodic_review_rows
 
@@ -73,9 +73,9 @@ def _findings_owned(user: AnyUser, today: date) -> Section:
 
 
 def _findings_to_verify(user: AnyUser, today: date) -> Section:
-    mine, more = findings_to_verify(user, cap=VERIFY_CANDIDATES)
-    rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in mine[:SHOWN]]
-    return Section("verify", "Remediations I may verify", rows, len(mine), at_least=more)
+    shown, count, more = findings_to_verify_shown(user, cap=VERIFY_CANDIDATES, shown=SHOWN)
+    rows = [(f, fr.is_overdue(f.status, f.due_on, today)) for f in shown]
+    return Section("verify", "Remediations I may verify", rows, count, at_least=more)
 
 
 def _reviews(user: AnyUser, today: date) -> Section:

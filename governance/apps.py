@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class GovernanceConfig(AppConfig):
@@ -22,6 +23,11 @@ class GovernanceConfig(AppConfig):
         from notifications.registry import register_renderer
 
         register_governance_models()
+        # The planner's statistics after a migrate that applied something (not after the
+        # test runner's flush, which sends the same signal without a plan).
+        post_migrate.connect(
+            statistics_after_migrate, sender=self, dispatch_uid="governance-db-statistics"
+        )
         # Evidence files: the media sweep keeps what an obligation (or the trail) names.
         from audit.stored_files import register_stored_files
         from governance.models import Obligation
@@ -77,3 +83,10 @@ class GovernanceConfig(AppConfig):
         on_anchor_failure(audit_anchor_failure_alert)
         register_renderer([Notification.Kind.AUDIT_ANCHOR], render_audit_anchor)
         register_renderer([AUDIT_ANCHOR_FAILED], render_audit_anchor_failed)
+
+
+def statistics_after_migrate(sender, using="default", plan=None, **kwargs) -> None:
+    if plan:
+        from governance.services.db_statistics import database_statistics_refresh
+
+        database_statistics_refresh(using)

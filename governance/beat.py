@@ -21,6 +21,12 @@ DAILY_PASSES = {
     "kpi-snapshot": {"task": "oversight.tasks.snapshot_daily", "schedule": HOUR},
     # Step 8: the framework review due (leads e-mailed once).
     "framework-review": {"task": "oversight.tasks.review_due", "schedule": 24 * HOUR},
+    # The query planner's statistics on the embedded database (SQLite; a no-op on
+    # PostgreSQL, whose autovacuum keeps them).
+    "database-statistics": {
+        "task": "governance.tasks.database_statistics_refresh",
+        "schedule": 24 * HOUR,
+    },
     # MLflow registry sync (issue 17): queued when due (MLFLOW_SYNC_SECONDS), if configured.
     "mlflow-registry-sync": {"task": "mlflow_sync.tasks.registry_sync_scheduled", "schedule": 60},
 }

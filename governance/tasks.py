@@ -102,3 +102,11 @@ def obligations_escalate() -> dict:
     from governance.services.escalation import obligations_escalate as escalate
 
     return escalate()
+
+
+@shared_task(name="governance.tasks.database_statistics_refresh", **DB_RETRY)
+def database_statistics_refresh() -> dict:
+    """Daily: the query planner's statistics (SQLite; PostgreSQL keeps its own)."""
+    from governance.services.db_statistics import database_statistics_refresh as refresh
+
+    return refresh()

@@ -136,6 +136,14 @@ class Obligation(models.Model):
                 condition=models.Q(active=True),
                 name="obligation_active_by_use_case",
             ),
+            # The periodic reviews' intervals (reviews.selectors.periodic): the active
+            # audit obligations of the use cases in production, in the order where the
+            # last wins, without reading every use case's other obligations (issue 16).
+            models.Index(
+                fields=["consideration", "use_case", "model_version", "id"],
+                condition=models.Q(active=True),
+                name="obligation_active_by_consideration",
+            ),
             # "Obligations I own" on My work and its count in the navigation: one
             # person's owed obligations by due date, not a scan of the portfolio's.
             models.Index(

@@ -5,6 +5,7 @@ however many versions there are (issue 13). Re-exported by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -177,6 +178,23 @@ def periodic_review_index(*, today: date | None = None, status: str = "") -> lis
     )
 
 
+def _keeps(status: str, today: date, grace: int) -> Callable[[date | None], bool]:
+    """``_matches`` on the due date alone, for the index: the same rules without a
+    ReviewStatus per version (half of the index's Python time at 10,000 use cases)."""
+    if status and status not in REVIEW_FILTERS:
+        raise KeyError(status)
+    if status == "overdue":  # overdue_days = (today - due).days > 0
+        return lambda due: due is not None and due < today
+    if status == "blocked":  # overdue_days > grace
+        limit = today - timedelta(days=grace)
+        return lambda due: due is not None and due < limit
+    if status == "current":
+        return lambda due: due is not None and due >= today
+    if status == "none":
+        return lambda due: due is None
+    return lambda due: True
+
+
 def _utc_day(expression) -> Substr:
     """The UTC day of a datetime expression as "YYYY-MM-DD" text, which is what
     ``.date()`` of the aware datetime the ORM returns gives (both backends store and
@@ -221,19 +239,18 @@ def _periodic_review_index(today: date, status: str) -> list[int]:
     intervals = _intervals(
         ModelVersion.objects.filter(environment="prod").values("model__use_case_id")
     )
-    grace = settings.PERIODIC_REVIEW_GRACE_DAYS
+    keep = _keeps(status, today, settings.PERIODIC_REVIEW_GRACE_DAYS)
     keyed = []
     for pk, use_case_id, registered_on, last_on, entered_on in rows:
         since_on = last_on or entered_on
         interval = intervals.get(use_case_id)
-        since = date.fromisoformat(since_on) if since_on else None
-        due = since + timedelta(days=interval) if since and interval else None
-        if status:
-            overdue = max(0, (today - due).days) if due else 0
-            found = ReviewStatus(interval, None, since, due, overdue, grace)
-            if not _matches(found, status):
-                continue
-        keyed.append((due is None, due or date.fromisoformat(registered_on), pk))
+        due = (
+            date.fromisoformat(since_on) + timedelta(days=interval)
+            if since_on and interval
+            else None
+        )
+        if keep(due):
+            keyed.append((due is None, due or date.fromisoformat(registered_on), pk))
     keyed.sort()
     return [pk for _, _, pk in keyed]
 

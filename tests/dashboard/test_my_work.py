@@ -119,7 +119,12 @@ def test_remediations_to_verify_follow_the_finding_pages_rule(
 ):
     """My work reads "may I verify it" set-based; it must agree with the rule the
     finding's page and the service apply one finding at a time."""
-    from reviews.selectors.findings import finding_list, finding_who_refusal, findings_to_verify
+    from reviews.selectors.findings import (
+        finding_list,
+        finding_who_refusal,
+        findings_to_verify,
+        findings_to_verify_shown,
+    )
 
     _, version = world
     for title in ("Holdout", "Lineage", "Thresholds"):
@@ -143,5 +148,9 @@ def test_remediations_to_verify_follow_the_finding_pages_rule(
         by_rule = {f.pk for f in remediated if finding_who_refusal(user, f, "verified") is None}
         mine, _more = findings_to_verify(user, cap=100)
         assert {f.pk for f in mine} == by_rule, user.username
+        # My work reads only the rows it shows, and counts the rest by id.
+        shown, count, more = findings_to_verify_shown(user, cap=100, shown=1)
+        assert [f.pk for f in shown] == [f.pk for f in mine[:1]] and count == len(mine)
+        assert more is _more
     lineage = finding_list().get(title="Lineage").pk
     assert lineage not in {f.pk for f in findings_to_verify(risk_officer, cap=100)[0]}

@@ -2,11 +2,16 @@
 by due date, a page at a time, filtered by status; the same statuses as each version's
 own ``review_status``."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from reviews.selectors.periodic import (
+    REVIEW_FILTERS,
+    _matches,
     periodic_review_index,
     periodic_review_rows,
     review_status,
@@ -56,3 +61,17 @@ def test_an_unknown_status_is_a_400_naming_it(signed_in):
     response = signed_in.get("/reviews/periodic-reviews/", {"status": "bogus"})
     assert response.status_code == 400
     assert "status" in response.content.decode()
+
+
+@pytest.mark.parametrize("days", [-400, 0, 200, 800])
+def test_each_filter_keeps_exactly_the_versions_whose_own_status_matches(signed_in, days):
+    """The index filters on due dates alone (not a status per version): it must keep
+    the same versions as each one's own ``review_status`` under the page's rules."""
+    today = timezone.localdate() + timedelta(days=days)
+    own = {v.pk: review_status(v, today=today) for v in versions_in_production()}
+    kept = set()
+    for status in REVIEW_FILTERS:
+        expected = {pk for pk, found in own.items() if _matches(found, status)}
+        assert set(periodic_review_index(status=status, today=today)) == expected, status
+        kept |= expected
+    assert kept == set(own)  # every version is in some filter

@@ -33,6 +33,7 @@ from governance.selectors.classification import (
     classification_needs_confirmation,
 )
 from governance.services import classification_confirm, classification_submit
+from governance.services.db_statistics import database_statistics_refresh
 from inventory import services
 from inventory.choices import Criticality, RiskTier
 from inventory.models import Dataset, MLModel, Regulation, Team, UseCase
@@ -305,6 +306,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}: {', '.join(parts) if parts else 'nothing'}.")
         if not self.created:
             self.stdout.write("The demo portfolio already exists; nothing was changed.")
+        else:
+            database_statistics_refresh()  # the planner's statistics for the new rows
         for line in self.sources:
             self.stdout.write(line)
         for warning in self.warnings:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import scale
+from governance.services.db_statistics import database_statistics_refresh
 from notifications.models import JobMarker
 
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         for kind, count in sorted(counts.items()):
             self.stdout.write(f"  {count:>8,} {kind}")
         queued = JobMarker.objects.count() - jobs_before
+        database_statistics_refresh()  # the planner's statistics, as beat keeps them daily
         self.stdout.write(
             f"Scale portfolio: {scale.scale_use_cases().count():,} use cases in "
             f"{elapsed:.1f} s; {queued} background jobs queued."
