@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='obligation',
-            index=models.Index(condition=models.Q(('active', True)), fields=['consideration', 'use_case', 'model_version', 'id'], name='obligation_active_by_consideration'),
+            index=models.Index(condition=models.Q(('active', True)), fields=['consideration', 'use_case', 'model_version', 'id'], name='obligation_active_consid'),
         ),
     ]

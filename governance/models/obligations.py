@@ -142,7 +142,7 @@ class Obligation(models.Model):
             models.Index(
                 fields=["consideration", "use_case", "model_version", "id"],
                 condition=models.Q(active=True),
-                name="obligation_active_by_consideration",
+                name="obligation_active_consid",
             ),
             # "Obligations I own" on My work and its count in the navigation: one
             # person's owed obligations by due date, not a scan of the portfolio's.
