@@ -12,10 +12,11 @@ PYTEST_WORKERS ?= auto
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help run prod test venv venv-dev venv-evidently venv-mlflow oidc-provider migrate seed lint format
+.PHONY: help run run-mlflow prod test venv venv-dev venv-evidently venv-mlflow oidc-provider migrate seed lint format
 
 help:
 	@echo "make run     start the dashboard on http://127.0.0.1:$(PORT)/ (web, Celery worker, beat)"
+	@echo "make run-mlflow  make run with a local MLflow server holding a synced demo registry"
 	@echo "make prod    the production topology on this host (README, \"Production\")"
 	@echo "make test    run the test suite (pass pytest options with ARGS=...)"
 	@echo "make lint    ruff, the app graph (lint-imports), module size and complexity"
@@ -67,6 +68,12 @@ seed: migrate
 
 run: seed
 	@exec $(PY) scripts/devrun.py --port $(PORT)
+
+# make run with a local MLflow tracking server (from .venv-mlflow, on a free port from
+# MLFLOW_PORT=5000, data under var/mlflow/) holding the demo registry, synced here
+# (README, "MLflow registry sync").
+run-mlflow: venv-mlflow seed
+	@exec $(PY) scripts/devrun.py --port $(PORT) --mlflow
 
 # The production topology on this host: check --deploy, migrate, collectstatic, then
 # gunicorn, a heavy and a light Celery worker and beat (scripts/prodrun.py). Needs

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from accounts.admin_site import ReadOnlyAdminMixin
-from mlflow_sync.models import RegistryVersionLink, SyncRun, WebhookDelivery
+from mlflow_sync.models import RegistryVersionLink, SyncRun, UseCaseConflict, WebhookDelivery
 
 
 @admin.register(RegistryVersionLink)
@@ -27,3 +27,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("event",)
     search_fields = ("delivery_id", "registered_model")
     list_select_related = ()
+
+
+@admin.register(UseCaseConflict)
+class UseCaseConflictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("registered_model", "current", "named", "opened_at", "resolution")
+    list_filter = ("resolution",)
+    search_fields = ("registered_model", "named_ref")
+    list_select_related = ("current", "named")

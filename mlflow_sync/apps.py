@@ -12,3 +12,12 @@ class MlflowSyncConfig(AppConfig):
 
         # What MLflow said of an imported version, and each change of it, is audited.
         audit.register(m.RegistryVersionLink, parent="version", exclude=("synced_at",))
+        # A use case conflict opened by the sync and its resolution by a governance lead.
+        audit.register(
+            m.UseCaseConflict,
+            reason_field="note",
+            action=lambda row, kind, changes: {
+                "create": "mlflow_use_case_conflict_opened",
+                "update": "mlflow_use_case_conflict_resolved",
+            }.get(kind),
+        )

@@ -48,16 +48,23 @@ class MLflowClient:
         self.timeout = timeout
 
     def _open(
-        self, path: str, *, params: dict | None = None, body: dict | None = None, method: str = ""
+        self,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+        method: str = "",
+        data: bytes | None = None,
     ):
         url = self.base + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
         headers = {"Accept": "application/json"}
-        data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        elif data is not None:
+            headers["Content-Type"] = "application/octet-stream"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(  # noqa: S310
@@ -129,7 +136,7 @@ class MLflowClient:
     def set_version_tag(self, name: str, version: str, key: str, value: str) -> None:
         self.call(
             "/api/2.0/mlflow/model-versions/set-tag",
-            body={"name": name, "version": version, "key": key, "value": value},
+            body={"name": name, "version": version, "key": key, "value": str(value)},
         )
 
     def aliases(self, name: str) -> dict[str, str]:
@@ -166,6 +173,15 @@ class MLflowClient:
                 yield from self._files(child)
             else:
                 yield child
+
+    def upload_artifact(self, uri: str, relative: str, content: bytes) -> None:
+        """Store one file at ``relative`` under an ``mlflow-artifacts:/`` URI, through
+        the server's artifact proxy."""
+        quoted = urllib.parse.quote(f"{self.proxied_path(uri)}/{relative}")
+        with self._open(
+            f"/api/2.0/mlflow-artifacts/artifacts/{quoted}", data=content, method="PUT"
+        ):
+            pass
 
     def artifact_digest(self, uri: str) -> tuple[str, list[str]]:
         """The SHA-256 of the artifacts under ``uri``: each file hashed as it streams,

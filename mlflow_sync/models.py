@@ -4,7 +4,7 @@ version became, each pass of the sync, and the webhook deliveries accepted."""
 from django.conf import settings
 from django.db import models
 
-from inventory.models import ModelVersion, sha256_validator
+from inventory.models import ModelVersion, UseCase, sha256_validator
 
 
 class RegistryVersionLink(models.Model):
@@ -67,6 +67,9 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     # [{"model": name, "version": v, "reason": ...}]: versions left out and why.
     skipped = models.JSONField(default=list, blank=True)
+    # [{"model": name, "current": use case, "named": use case, "versions": [...]}]: the
+    # open use case conflicts this pass met (``UseCaseConflict``).
+    conflicts = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
 
     class Meta:
@@ -74,6 +77,54 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"MLflow sync {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class UseCaseConflict(models.Model):
+    """A registered model whose versions are imported into one use case while MLflow's
+    use case tag (on the model or a version) now names another: an imported version
+    never moves, and while the conflict is open the model's new versions are not
+    imported. A governance lead resolves it: ``keep`` (new versions go on joining the
+    use case the imported ones are in) or ``follow`` (new versions go to the use case
+    the tag names; the imported ones stay). One row per registered model and use case
+    named; once resolved, the same tag does not open it again."""
+
+    class Resolution(models.TextChoices):
+        KEEP = "keep", "keep the model in its use case"
+        FOLLOW = "follow", "new versions follow the tag"
+
+    registered_model = models.CharField(max_length=256)
+    current = models.ForeignKey(
+        UseCase, on_delete=models.PROTECT, related_name="+", help_text="Where its versions are."
+    )
+    named = models.ForeignKey(
+        UseCase, on_delete=models.PROTECT, related_name="+", help_text="What MLflow's tag names."
+    )
+    named_ref = models.CharField("tag value", max_length=300)
+    versions = models.JSONField(
+        default=list, blank=True, help_text="The MLflow version(s) that opened it."
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registered_model", "named"], name="usecaseconflict_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"MLflow {self.registered_model}: tagged for another use case"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.resolution
 
 
 class WebhookDelivery(models.Model):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from mlflow_sync.models import RegistryVersionLink, SyncRun
+from mlflow_sync.models import RegistryVersionLink, SyncRun, UseCaseConflict
 
 
 def scheduled_sync_due() -> bool:
@@ -29,3 +29,9 @@ def sync_runs_recent(*, limit: int = 20) -> QuerySet[SyncRun]:
 def registry_links() -> QuerySet[RegistryVersionLink]:
     """Every imported MLflow version with its inventory version, model and use case."""
     return RegistryVersionLink.objects.select_related("version__model__use_case")
+
+
+def use_case_conflicts(*, limit: int = 50) -> list[UseCaseConflict]:
+    """Use case conflicts, the open ones first, then the latest resolved."""
+    rows = UseCaseConflict.objects.select_related("current", "named", "resolved_by")
+    return list(rows.filter(resolution="")) + list(rows.exclude(resolution="")[:limit])

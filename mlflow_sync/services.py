@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.permissions import is_governance_lead
@@ -29,7 +29,7 @@ from audit.services import audit_context, audit_record
 from inventory.models import MLModel, UseCase
 from inventory.services import ml_model_create, model_version_register
 from mlflow_sync.client import MLflowClient, MLflowError, RegistryVersion
-from mlflow_sync.models import RegistryVersionLink, SyncRun
+from mlflow_sync.models import RegistryVersionLink, SyncRun, UseCaseConflict
 from mlflow_sync.writeback import alias_guard, write_back
 
 logger = logging.getLogger(__name__)
@@ -71,17 +71,75 @@ def _facts(v: RegistryVersion) -> dict:
     return {"source": v.source, "run_id": v.run_id, "description": v.description, "tags": tags}
 
 
-def _use_case(v: RegistryVersion) -> tuple[UseCase | None, str]:
+def _use_case(v: RegistryVersion) -> tuple[UseCase | None, str, str]:
+    """The use case the version's tags name: (use case, the tag's value, why none)."""
     tag = settings.MLFLOW_USE_CASE_TAG
     ref = (v.tags.get(tag) or v.model_tags.get(tag) or "").strip()
     if not ref:
-        return None, f"no {tag!r} tag on the model or the version: not imported"
+        return None, "", f"no {tag!r} tag on the model or the version: not imported"
     is_id = ref.isdigit() and len(ref) <= 18  # a longer number is no id (and overflows)
     query = UseCase.objects.filter(pk=int(ref)) if is_id else UseCase.objects.none()
     use_case = query.first() or UseCase.objects.filter(name=ref).first()
     if use_case is None:
-        return None, f"{tag}={ref!r} names no use case: not imported"
-    return use_case, ""
+        return None, ref, f"{tag}={ref!r} names no use case: not imported"
+    return use_case, ref, ""
+
+
+def model_use_case(name: str) -> UseCase | None:
+    """Where a registered model's new versions go: the use case a governance lead last
+    told them to follow (a conflict resolved ``follow``), else the use case of its first
+    imported version; None before any import."""
+    followed = (
+        UseCaseConflict.objects.filter(
+            registered_model=name, resolution=UseCaseConflict.Resolution.FOLLOW
+        )
+        .select_related("named")
+        .order_by("-resolved_at", "-id")
+        .first()
+    )
+    if followed is not None:
+        return followed.named
+    first = (
+        RegistryVersionLink.objects.filter(registered_model=name)
+        .select_related("version__model__use_case")
+        .order_by("imported_at", "id")
+        .first()
+    )
+    return first.version.model.use_case if first else None
+
+
+def _conflict_check(
+    v: RegistryVersion, named: UseCase, ref: str, current: UseCase, by: User, run: SyncRun
+) -> UseCaseConflict | None:
+    """MLflow names ``named`` for a model whose versions go to ``current``: open the
+    conflict (audited) unless this tag was already met; returns the open conflict."""
+    conflict = UseCaseConflict.objects.filter(registered_model=v.name, named=named).first()
+    if conflict is None:
+        reason = (
+            f"MLflow's tag names {named.name!r} for {v.name}, whose versions are in "
+            f"{current.name!r}: nothing moved, new versions held until a governance lead "
+            "resolves it"
+        )
+        try:
+            with transaction.atomic(), audit_context(actor=by, reason=reason):
+                conflict = UseCaseConflict(
+                    registered_model=v.name,
+                    current=current,
+                    named=named,
+                    named_ref=ref[:300],
+                    versions=[v.version],
+                )
+                conflict.full_clean(validate_constraints=False)
+                conflict.save()
+            logger.warning("MLflow use case conflict: %s", reason)
+        except IntegrityError:  # a concurrent pass (the whole registry's) opened it first
+            conflict = UseCaseConflict.objects.get(registered_model=v.name, named=named)
+    if not conflict.is_open:
+        return None
+    entry = {"model": v.name, "current": conflict.current.name, "named": named.name}
+    if entry not in run.conflicts:
+        run.conflicts.append(entry)
+    return conflict
 
 
 def _update_link(link: RegistryVersionLink, facts: dict, by: User) -> bool:
@@ -128,7 +186,18 @@ def _import(v: RegistryVersion, use_case: UseCase, by: User, client: MLflowClien
         link.save()
 
 
+def _skip(run: SyncRun, v: RegistryVersion, reason: str) -> None:
+    run.skipped.append({"model": v.name, "version": v.version, "reason": reason})
+
+
 def _sync_version(v: RegistryVersion, by: User, client: MLflowClient, run: SyncRun) -> None:
+    """Import or refresh one version. An imported version never changes use case: a tag
+    naming another one opens a conflict (``UseCaseConflict``), and while a conflict of
+    its model is open the model's new versions are held (listed on the run)."""
+    named, ref, why = _use_case(v)
+    current = model_use_case(v.name)
+    if named is not None and current is not None and named != current:
+        _conflict_check(v, named, ref, current, by, run)
     link = RegistryVersionLink.objects.filter(
         registered_model=v.name, mlflow_version=v.version
     ).first()
@@ -138,15 +207,21 @@ def _sync_version(v: RegistryVersion, by: User, client: MLflowClient, run: SyncR
         else:
             run.unchanged += 1
         return
-    use_case, why = _use_case(v)
+    if named is None:
+        return _skip(run, v, why)
+    held = UseCaseConflict.objects.filter(registered_model=v.name, resolution="").first()
+    if held is not None:
+        return _skip(
+            run,
+            v,
+            f"held: the tag names {held.named.name!r}, the model's versions are in "
+            f"{held.current.name!r}; a governance lead resolves the conflict on /mlflow/",
+        )
     try:
-        if use_case is None:
-            raise ValidationError(why)
-        _import(v, use_case, by, client)
+        _import(v, current or named, by, client)
     except (ValidationError, PermissionDenied, MLflowError) as err:
         text = "; ".join(err.messages) if isinstance(err, ValidationError) else str(err)
-        run.skipped.append({"model": v.name, "version": v.version, "reason": text})
-        return
+        return _skip(run, v, text)
     run.imported += 1
 
 
@@ -213,3 +288,46 @@ def registry_sync_request(*, by: User) -> str:
             registry_sync_task,
             kwargs={"trigger": SyncRun.Trigger.MANUAL, "user_id": by.pk, "registered_model": ""},
         )
+
+
+def use_case_conflict_resolve(
+    *, conflict_id: int, by: User, resolution: str, note: str
+) -> UseCaseConflict:
+    """A governance lead decides where the new versions of a model re-tagged in MLflow
+    go: ``keep`` (the use case its versions are in) or ``follow`` (the one the tag
+    names). Imported versions stay where they are either way. Audited with the note;
+    a sync of the model is queued so the held versions are imported.
+
+    Raises PermissionDenied for anyone but a governance lead, ValidationError for an
+    unknown decision, a missing note or a conflict already resolved, and
+    UseCaseConflict.DoesNotExist for an unknown id."""
+    from mlflow_sync.tasks import registry_sync as registry_sync_task
+    from notifications.jobs import enqueue
+
+    if not is_governance_lead(by):
+        raise PermissionDenied("Only a governance lead can resolve a use case conflict.")
+    if resolution not in UseCaseConflict.Resolution.values:
+        raise ValidationError({"resolution": "Choose keep or follow."})
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say why: the note goes on the audit trail."})
+    with transaction.atomic(), audit_context(actor=by):
+        conflict = UseCaseConflict.objects.select_for_update().get(pk=conflict_id)
+        if not conflict.is_open:
+            raise ValidationError("This conflict is already resolved.")
+        conflict.resolution = resolution
+        conflict.resolved_by = by
+        conflict.resolved_at = timezone.now()
+        conflict.note = note
+        conflict.full_clean()
+        conflict.save()
+        if settings.MLFLOW_TRACKING_URI:
+            enqueue(
+                registry_sync_task,
+                kwargs={
+                    "trigger": SyncRun.Trigger.MANUAL,
+                    "user_id": by.pk,
+                    "registered_model": conflict.registered_model,
+                },
+            )
+    return conflict

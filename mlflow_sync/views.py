@@ -7,7 +7,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import is_governance_lead
 from accounts.web import refused, role_required
 from mlflow_sync import selectors, services, webhooks
+from mlflow_sync.models import UseCaseConflict
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def _page(request: HttpRequest, *, refusal: str | None = None) -> HttpResponse:
         "can_sync": is_governance_lead(request.user),
         "runs": selectors.sync_runs_recent(),
         "links": selectors.registry_links(),
+        "conflicts": selectors.use_case_conflicts(),
+        "resolutions": UseCaseConflict.Resolution.choices,
         "refusal": refusal,
     }
     return render(request, "mlflow_sync/registry.html", context)
@@ -46,6 +49,25 @@ def sync_view(request: HttpRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         return refused(request, partial(_page, request), exc)
     messages.success(request, "Sync queued: the registry is being imported.")
+    return redirect("mlflow_sync:registry")
+
+
+@role_required
+@require_POST
+def conflict_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A governance lead decides where a re-tagged model's new versions go."""
+    try:
+        services.use_case_conflict_resolve(
+            conflict_id=pk,
+            by=request.user,
+            resolution=request.POST.get("resolution", ""),
+            note=request.POST.get("note", ""),
+        )
+    except UseCaseConflict.DoesNotExist as exc:
+        raise Http404("No such conflict.") from exc
+    except (ValidationError, PermissionDenied) as exc:
+        return refused(request, partial(_page, request), exc)
+    messages.success(request, "Conflict resolved: the model's held versions are being imported.")
     return redirect("mlflow_sync:registry")
 
 

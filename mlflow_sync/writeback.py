@@ -31,8 +31,12 @@ TAG_VALUE_MAX = 4000
 
 def governance_tags(version: ModelVersion) -> dict[str, str]:
     """The tags that say where ``version`` stands here."""
+    use_case = version.model.use_case
     tags = {
-        "governance.risk_tier": version.model.use_case.risk_tier or "unclassified",
+        # The tier's name ("High"): MLflow takes strings only, and a number means little.
+        "governance.risk_tier": use_case.get_risk_tier_display()
+        if use_case.risk_tier
+        else "unclassified",
         "governance.environment": version.environment,
         "governance.url": settings.SITE_URL + reverse("reviews:version", args=[version.pk]),
     }

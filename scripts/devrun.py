@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Run the web server, a Celery worker and Celery beat together, for development.
 
-    python scripts/devrun.py [--host 127.0.0.1] [--port 8000]
+    python scripts/devrun.py [--host 127.0.0.1] [--port 8000] [--mlflow]
 
-`make run` calls this after installing, migrating and seeding. Each child's output is
+`make run` calls this after installing, migrating and seeding. With --mlflow (`make
+run-mlflow`), a local MLflow tracking server from .venv-mlflow is started first, on a
+free port from MLFLOW_PORT (5000) with its data under var/mlflow/, the demo registry is
+loaded into it and synced (`seed_demo --mlflow-only`), and the others run with
+MLFLOW_TRACKING_URI pointing at it. Each child's output is
 printed with its name in front. Ctrl-C (or SIGTERM) sends SIGTERM to each child's main
 process, which lets the Celery worker finish its running task (a warm shutdown takes
 4-9 s), and waits up to STOP_TIMEOUT seconds before killing what is left; a second
@@ -25,9 +29,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MLFLOW_BIN = ROOT / ".venv-mlflow" / "bin" / "mlflow"
+MLFLOW_DIR = ROOT / "var" / "mlflow"
+MLFLOW_START_TIMEOUT = 180.0
 STOP_TIMEOUT = 20.0
 RESTARTABLE = ("worker", "beat")
 FIRST_BACKOFF = 1.0
@@ -51,6 +59,7 @@ COLOURS = {
     "heavy": "\033[35m",
     "light": "\033[34m",
     "beat": "\033[33m",
+    "mlflow": "\033[32m",
     "devrun": "\033[1m",
     "prod": "\033[1m",
 }
@@ -159,7 +168,8 @@ class Runner:
 
     def start(self) -> None:
         for name in self.commands:
-            self.spawn(name)
+            if name not in self.procs:
+                self.spawn(name)
 
     def spawn(self, name: str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -304,10 +314,65 @@ def commands(python: str, host: str, port: int) -> dict[str, list[str]]:
     }
 
 
+def mlflow_command(port: int) -> list[str]:
+    """A local MLflow tracking server with a SQLite store and proxied artifacts."""
+    return [
+        str(MLFLOW_BIN),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{MLFLOW_DIR / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(MLFLOW_DIR / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as resp:  # noqa: S310
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def start_mlflow(runner: Runner, url: str) -> bool:
+    """Start the runner's "mlflow" child, wait until it answers, then load the demo
+    registry into it. False when it did not start (or a signal came first)."""
+    MLFLOW_DIR.mkdir(parents=True, exist_ok=True)
+    runner.spawn("mlflow")
+    deadline = time.monotonic() + MLFLOW_START_TIMEOUT
+    while not healthy(url):
+        runner.pump(0.5)
+        if runner.stop_signal is not None or runner.procs["mlflow"].poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            say(runner.label, f"mlflow did not answer within {MLFLOW_START_TIMEOUT:.0f} s")
+            return False
+    say(runner.label, f"mlflow ready at {url}; loading the demo registry")
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "manage.py", "seed_demo", "--mlflow-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in (done.stdout + done.stderr).splitlines():
+        say("seed", line)
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    parser.add_argument(
+        "--mlflow", action="store_true", help="also start a local MLflow server (var/mlflow/)"
+    )
     args = parser.parse_args()
 
     url = f"http://{args.host}:{args.port}/"
@@ -321,10 +386,29 @@ def main() -> int:
 
     # E-mail links follow the port (settings: DJANGO_SITE_URL's default).
     os.environ["PORT"] = str(args.port)
-    runner = Runner(commands(sys.executable, args.host, args.port))
+    children = commands(sys.executable, args.host, args.port)
+    mlflow_url = ""
+    if args.mlflow:
+        if not MLFLOW_BIN.exists():
+            print(f"{MLFLOW_BIN} does not exist: run make venv-mlflow first.", file=sys.stderr)
+            return 1
+        first = int(os.environ.get("MLFLOW_PORT") or 5000)
+        port = next(p for p in range(first, first + 100) if not port_in_use("127.0.0.1", p))
+        mlflow_url = f"http://127.0.0.1:{port}"
+        # The web server, the worker and beat (and the seed) sync this server, as the
+        # demo's governance lead unless the environment names another account.
+        os.environ["MLFLOW_TRACKING_URI"] = mlflow_url
+        os.environ.setdefault("MLFLOW_SYNC_USERNAME", "governance.lead")
+        children = {"mlflow": mlflow_command(port), **children}
+    runner = Runner(children, restartable=(*RESTARTABLE, "mlflow"))
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, runner.on_signal)
     banner(url)
+    if mlflow_url:
+        say(runner.label, f"MLflow: {mlflow_url} (data in var/mlflow/)")
+        if not start_mlflow(runner, mlflow_url):
+            runner.stop()
+            return 1
     return runner.run(args.host, args.port, url)
 
 

@@ -60,10 +60,12 @@ def snapshot() -> dict:
     }
 
 
-def test_a_second_run_reuses_everything_and_changes_nothing(demo_output):
+def test_a_second_run_reuses_everything_and_changes_nothing(demo_output, settings):
     first_output = demo_output
     first = snapshot()
     counts = (UseCase.objects.count(), ModelVersion.objects.count(), Classification.objects.count())
+    # An MLflow server that cannot be reached (issue 17): one line, the demo goes on.
+    settings.MLFLOW_TRACKING_URI = "http://127.0.0.1:9"  # discard port: nothing listens
 
     second_output = seed()
 
@@ -77,6 +79,8 @@ def test_a_second_run_reuses_everything_and_changes_nothing(demo_output):
     assert "Created: nothing." in second_output
     assert "already exists; nothing was changed" in second_output
     assert "Warning" not in first_output + second_output
+    (mlflow_line,) = [line for line in second_output.splitlines() if "MLflow" in line]
+    assert "MLflow registry not loaded" in mlflow_line and "cannot be reached" in mlflow_line
 
 
 def test_generated_values_are_fixed():

@@ -11,6 +11,7 @@ list on stdout's last line. Commands:
   are real files MLflow wrote) in a new run, registers it as a new version of ``name``
   (created with ``model_tags`` if absent); answers {"version", "run_id", "source"}.
 - ``set_version``: {"name", "version", "description"?, "tags"?}: updates a version.
+- ``set_model_tag``: {"name", "tags"}: sets tags on the registered model.
 - ``webhook``: {"name", "url", "secret", "events"}: creates a webhook; answers {"id"}.
 - ``set_alias``: {"name", "version", "alias"}; ``get``: {"name", "version"}: the version's
   tags and aliases.
@@ -64,6 +65,12 @@ def set_version(client, args):
     return {}
 
 
+def set_model_tag(client, args):
+    for key, value in args["tags"].items():
+        client.set_registered_model_tag(args["name"], key, value)
+    return {}
+
+
 def webhook(client, args):
     hook = client.create_webhook(
         name="governance", url=args["url"], events=args["events"], secret=args["secret"]
@@ -85,7 +92,9 @@ def main():
     uri, steps = sys.argv[1], json.loads(sys.argv[2])
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
-    commands = {f.__name__: f for f in (register, set_version, webhook, set_alias, get)}
+    commands = {
+        f.__name__: f for f in (register, set_version, set_model_tag, webhook, set_alias, get)
+    }
     answers = [commands[command](client, args) for command, args in steps]
     print(json.dumps(answers))
 

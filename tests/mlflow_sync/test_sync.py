@@ -3,12 +3,14 @@ registered through the MLflow client are imported into the inventory through its
 services, idempotently, with the SHA-256 of their artifact files."""
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -290,3 +292,28 @@ def test_governance_leads_reach_the_registry_from_the_navigation(client, governa
     assert f'href="{registry}" aria-current="page"' in current
     client.force_login(user_with_role(Role.DATA_SCIENTIST, username="ds-nav"))
     assert f'href="{registry}"' not in client.get(reverse("dashboard:home")).content.decode()
+
+
+def test_mlflow_down_the_page_says_so_and_the_next_pass_tries_again(
+    settings, client, governance_lead, data_scientist
+):
+    """Issue 17, bad input: MLflow down during a scheduled pass fails the run with the
+    reason, writes nothing, says so on /mlflow/, and beat queues the next pass when due."""
+    settings.MLFLOW_TRACKING_URI = "http://127.0.0.1:9"  # discard port: nothing listens
+    settings.MLFLOW_TIMEOUT_SECONDS = 2
+    settings.MLFLOW_SYNC_SECONDS = 600
+    settings.MLFLOW_SYNC_USERNAME = data_scientist.username
+    events = AuditEvent.objects.count()
+
+    outcome = registry_sync_task.run(trigger="schedule", registered_model="")
+
+    assert (outcome["status"], outcome["imported"]) == ("failed", 0)
+    assert not ModelVersion.objects.exists() and not RegistryVersionLink.objects.exists()
+    assert AuditEvent.objects.count() == events
+    client.force_login(governance_lead)
+    page = client.get(reverse("mlflow_sync:registry")).content.decode()
+    assert 'data-testid="mlflow-failed"' in page and "cannot be reached" in page
+    assert registry_sync_scheduled.run() == ""  # the failed pass is the latest
+    SyncRun.objects.update(started_at=timezone.now() - timedelta(seconds=601))
+    registry_sync_scheduled.run()
+    assert queued(registry_sync_task) == [{"trigger": "schedule", "registered_model": ""}]

@@ -23,6 +23,7 @@ from demo import ethics as demo_ethics
 from demo import experiments as demo_experiments
 from demo import fairness as demo_fairness
 from demo import findings as demo_findings
+from demo import mlflow_registry as demo_mlflow
 from demo import monitoring as demo_monitoring
 from demo import oversight as demo_oversight
 from demo import raci as demo_raci
@@ -52,6 +53,12 @@ class Command(BaseCommand):
             action="store_true",
             help="load the demo although DJANGO_DEBUG is false (a throw-away demo site only)",
         )
+        parser.add_argument(
+            "--mlflow-only",
+            action="store_true",
+            help="only the demo registry in MLFLOW_TRACKING_URI's server, synced here "
+            "(the portfolio is loaded already)",
+        )
 
     def handle(self, *args, **options):
         allowed = options["allow_production"] or settings.DEMO_SEED_ALLOW_PRODUCTION
@@ -65,6 +72,14 @@ class Command(BaseCommand):
                 "or set DEMO_SEED_ALLOW_PRODUCTION=true. To start production, use make "
                 "prod (which never loads the demo)."
             )
+        if options["mlflow_only"]:
+            lead = User.objects.filter(username="governance.lead", is_active=True).first()
+            if lead is None:
+                raise CommandError("Load the demo portfolio first (manage.py seed_demo).")
+            if not settings.MLFLOW_TRACKING_URI:
+                raise CommandError("MLFLOW_TRACKING_URI is not set: no registry to load.")
+            demo_mlflow.load(by=lead, say=self.stdout.write)
+            return
         self.verbosity = options["verbosity"]
         self.created: Counter[str] = Counter()
         self.existing: Counter[str] = Counter()
@@ -76,6 +91,9 @@ class Command(BaseCommand):
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(f"The demo portfolio could not be loaded: {exc}") from exc
         self._report()
+        # With MLFLOW_TRACKING_URI set: a demo registry in that MLflow server, synced here
+        # (after the portfolio's transaction: each version is imported in its own).
+        demo_mlflow.load(by=self.users["governance.lead"], say=self.stdout.write)
 
     # --- loading ---------------------------------------------------------------------
 
