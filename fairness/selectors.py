@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet, Sum
 
 from accounts.permissions import AnyUser
+from accounts.upload_temp import upload_temp_dir
 from fairness.models import BiasPartial, BiasSummary, ScoredDataset
 from inventory.models import ModelVersion
 from inventory.selectors import use_case_list
@@ -127,12 +128,30 @@ def bias_summary_progress(summary: BiasSummary) -> dict[str, Any]:
     }
 
 
+def _s3_download(src, out) -> bool:
+    """Stream a django-storages S3 file's object into ``out`` as the backend's own read
+    would (its transfer settings, its download parameters such as SSE-C keys), without
+    its in-memory buffer. False for any other storage's file."""
+    obj, storage = getattr(src, "obj", None), getattr(src, "_storage", None)
+    if not callable(getattr(obj, "download_fileobj", None)) or storage is None:
+        return False
+    from boto3.s3.transfer import S3Transfer
+
+    params = storage.get_object_parameters(src.name)
+    extra = {k: v for k, v in params.items() if k in S3Transfer.ALLOWED_DOWNLOAD_ARGS}
+    obj.download_fileobj(out, ExtraArgs=extra, Config=storage.transfer_config)
+    return True
+
+
 @contextlib.contextmanager
 def scored_dataset_local_path(dataset: ScoredDataset) -> Iterator[str]:
     """A local file path holding the dataset's bytes, for the pyarrow readers.
 
-    With local storage this is the stored file itself; with a remote storage (S3...) the
-    bytes are copied to a temporary file, removed on exit.
+    With local storage this is the stored file itself. With object storage (S3...) the
+    object is downloaded into this process's spool folder (``accounts.upload_temp``: a
+    killed worker's leftovers are swept) and removed on exit; django-storages' S3 file
+    is streamed straight to that file (a ranged, parallel download), never held whole
+    in memory (issue 17).
     """
     try:
         path = default_storage.path(dataset.file.name)
@@ -141,10 +160,11 @@ def scored_dataset_local_path(dataset: ScoredDataset) -> Iterator[str]:
     if path is not None:
         yield path
         return
-    fd, tmp = tempfile.mkstemp(suffix=f".{dataset.format}")
+    fd, tmp = tempfile.mkstemp(prefix="scored-", suffix=f".{dataset.format}", dir=upload_temp_dir())
     try:
         with os.fdopen(fd, "wb") as out, default_storage.open(dataset.file.name, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 22)
+            if not _s3_download(src, out):
+                shutil.copyfileobj(src, out, 1 << 22)
         yield tmp
     finally:
         with contextlib.suppress(OSError):

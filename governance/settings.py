@@ -529,22 +529,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=CELERY_BEAT_SCHEDULE_FILENAME
 )
 
-# Uploads on several hosts: a storage every host sees. A shared mount at DJANGO_MEDIA_ROOT
-# needs nothing here; object storage is a django-storages backend (installed separately),
-# e.g. DJANGO_STORAGE_BACKEND=storages.backends.s3.S3Storage and
-# DJANGO_STORAGE_OPTIONS='{"bucket_name": "governance-uploads"}'.
-# Evidence is never overwritten: django-storages' S3 and Google Cloud backends replace an
-# object of the same name by default (file_overwrite), so a second file uploaded under an
-# earlier one's name would change what a signature bound; unless the options say
-# otherwise, they get a free name as the file system storage does.
-_NO_OVERWRITE = ("storages.backends.s3", "storages.backends.gcloud")
-if env.str("DJANGO_STORAGE_BACKEND", default=""):
-    STORAGES["default"] = {
-        "BACKEND": env.str("DJANGO_STORAGE_BACKEND"),
-        "OPTIONS": env.json("DJANGO_STORAGE_OPTIONS", default={}),
-    }
-    if STORAGES["default"]["BACKEND"].startswith(_NO_OVERWRITE):
-        STORAGES["default"]["OPTIONS"].setdefault("file_overwrite", False)
+# Uploads on several hosts: a storage every host sees, a shared mount at DJANGO_MEDIA_ROOT
+# or object storage (DJANGO_STORAGE_BACKEND): governance/settings_storage.py.
+from governance.settings_storage import MEDIA_STORAGE, MEDIA_STORAGE_MEMORY_BYTES  # noqa: E402, F401
+
+STORAGES["default"] = MEDIA_STORAGE or STORAGES["default"]
 
 # seed_demo creates users with the public demo password (one with the admin site): with
 # DJANGO_DEBUG=false it refuses unless given --allow-production or this variable.

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
@@ -94,18 +96,24 @@ def test_uploads_can_go_to_a_storage_every_host_sees():
     }
 
 
-def test_object_storage_never_overwrites_evidence_by_default():
+def test_object_storage_never_overwrites_evidence_and_spools_big_files_to_disk():
     """django-storages' S3 backend replaces an object of the same name unless told not
-    to: a second evidence file under an earlier one's name would change what was signed."""
+    to: a second evidence file under an earlier one's name would change what was signed.
+    It also holds a whole object it reads in memory unless given a limit (issue 17)."""
     s3 = settings_with(
         **PRODUCTION,
         DJANGO_STORAGE_BACKEND="storages.backends.s3.S3Storage",
         DJANGO_STORAGE_OPTIONS='{"bucket_name": "governance-uploads"}',
     )["storage"]
-    assert s3["OPTIONS"] == {"bucket_name": "governance-uploads", "file_overwrite": False}
-    explicit = settings_with(
-        **PRODUCTION,
-        DJANGO_STORAGE_BACKEND="storages.backends.s3.S3Storage",
-        DJANGO_STORAGE_OPTIONS='{"bucket_name": "b", "file_overwrite": true}',
-    )["storage"]
-    assert explicit["OPTIONS"]["file_overwrite"] is True
+    assert s3["OPTIONS"] == {
+        "bucket_name": "governance-uploads",
+        "file_overwrite": False,
+        "max_memory_size": 16 * 1024 * 1024,
+    }
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        settings_with(
+            **PRODUCTION,
+            DJANGO_STORAGE_BACKEND="storages.backends.s3.S3Storage",
+            DJANGO_STORAGE_OPTIONS='{"bucket_name": "b", "file_overwrite": true}',
+        )
+    assert "file_overwrite must be false" in refused.value.stderr
