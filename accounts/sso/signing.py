@@ -40,7 +40,9 @@ from accounts.sso.stepup import (
 REPLAY_KIND = "accounts.signature"
 PASSWORD_METHOD = "password re-entry"  # noqa: S105 (a method name)
 PROVIDER_METHOD = "provider re-authentication"
-NOT_REPLAYED = ("password", "csrfmiddlewaretoken")
+# The password is never kept; the rest of the dialog is posted again as it came (a
+# dialog of no field still posts its CSRF token, so its form is bound again).
+NOT_REPLAYED = ("password",)
 # The API's signing password fields say what an SSO account does (the API cannot send
 # anyone to the provider).
 API_PASSWORD_HELP = " ".join(  # noqa: S105 (a help text)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SsoIdentity
+from accounts.roles import Role
 from accounts.sso import stepup
 from audit.models import AuditEvent
 from core import finding_rules as fr
@@ -27,18 +28,26 @@ from governance import tasks
 from governance.models import FrameworkChangeDecision, RiskRule
 from governance.services.framework_changes import risk_rule_propose_active
 from inventory.models import ModelVersion
+from oversight.models import FrameworkReview
+from oversight.services.framework import framework_review_conclude, framework_review_create
+from oversight.services.snapshots import snapshot_take
 from reviews.models import Finding, Signature
 from reviews.services import acceptance as acceptance_svc
 from reviews.services.findings import finding_open
 from reviews.services.promotion import periodic_review_sign
+from reviews.services.validation import validation_record
 from tests.experiments.test_experiments_services import draft
+from tests.factories import user_with_role
 from tests.governance.four_eyes import other_lead
 from tests.reviews.signoff_world import PASSWORD, with_password
+from tests.reviews.test_validation import RECORD as VALIDATION_RECORD
 from tests.sso_fixtures import APP
 from tests.sso_provider import local_path, sign_in_at, sso_settings
 
 pytestmark = pytest.mark.django_db
 BY_PROVIDER = "provider re-authentication"
+# A dialog of no field posts its CSRF token all the same (the test client does not check it).
+NO_FIELDS = {"csrfmiddlewaretoken": "from-the-page"}
 
 
 @dataclass
@@ -127,11 +136,54 @@ def _framework_change(request) -> Case:
     )
 
 
+def _validation(request) -> Case:
+    _, version = request.getfixturevalue("world")
+    validator = user_with_role(Role.VALIDATOR, username="val")
+    validation = validation_record(
+        version=version, by=validator, **VALIDATION_RECORD, conclusion="approve"
+    )
+    return Case(
+        signer=validator,
+        url=reverse("reviews:validation-sign", args=[validation.pk]),
+        data=NO_FIELDS,
+        records=lambda: list(
+            Signature.objects.filter(validation=validation).values_list("auth_method", flat=True)
+        ),
+    )
+
+
+def _framework_review(request) -> Case:
+    lead = request.getfixturevalue("governance_lead")
+    snapshot_take()
+    today = timezone.localdate()
+    review = framework_review_create(
+        by=lead, period_start=today - dt.timedelta(days=364), period_end=today
+    )
+    framework_review_conclude(review=review, by=lead, conclusion="The framework works.")
+    url = reverse("oversight:review-detail", args=[review.pk])
+    return Case(
+        signer=lead,
+        url=f"{url}sign/",
+        dialog=url,
+        data=NO_FIELDS,
+        # The review is the signed record; the audit event says how.
+        records=lambda: [
+            BY_PROVIDER
+            for _ in AuditEvent.objects.filter(
+                action="signature.reauthenticated", object_id=str(review.pk)
+            )
+            if FrameworkReview.objects.get(pk=review.pk).is_signed
+        ],
+    )
+
+
 CASES = {
     "finding-accept": _finding_accept,
     "periodic-review": _periodic_review,
     "experiment-start": _experiment_start,
     "framework-change": _framework_change,
+    "validation": _validation,
+    "framework-review": _framework_review,
 }
 
 
