@@ -15,6 +15,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import signals
         from accounts.roles import sync_role_permissions
+        from accounts.sso import signing  # noqa: F401 (registers the signatures' completer)
 
         signals.connect()
 

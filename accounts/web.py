@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.errors import CONFLICT
 from accounts.permissions import has_any_role
+from accounts.sso.signing import signing_data, signing_form
 
 
 def role_required(view):
@@ -127,7 +128,9 @@ def signing_dialog(request, form, why, *, refused, sign):
     """A signing dialog's answer: (signed, form, status, refusal). Who may not sign is
     refused before any password (403, the posted attempt recorded by ``refused``); a bad
     form or a service's ValidationError is a 400 on the form; a PermissionDenied from
-    the service (a locked signer) a 403."""
+    the service (a locked signer) a 403. An SSO signer's dialog has no password: it
+    goes to the provider (``accounts.sso.signing``)."""
+    form = signing_form(request, form)
     if why:
         if request.method == "POST":
             refused()
@@ -137,7 +140,7 @@ def signing_dialog(request, form, why, *, refused, sign):
     if not form.is_valid():
         return False, form, 400, None
     try:
-        sign(form.cleaned_data)
+        sign(signing_data(request, form))
     except ValidationError as exc:
         add_service_errors(form, exc)
         return False, form, 400, None

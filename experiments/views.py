@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.sso.signing import signing_data, signing_form
 from accounts.web import (
     chart_figure,
     get_or_404,
@@ -231,6 +232,7 @@ def _detail_page(
 
 
 def _sign_page(request, experiment, form, what, status=200, refusal=None) -> HttpResponse:
+    signing_form(request, form)
     if what == "start":
         document = sel.protocol_document(experiment)
     elif what == "override":
@@ -263,10 +265,10 @@ def _sign(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         )
     if request.method != "POST":
         return _sign_page(request, experiment, SignForm(), what)
-    form = SignForm(request.POST)
+    form = signing_form(request, SignForm(request.POST))
     if not form.is_valid():
         return _sign_page(request, experiment, form, what, status=400)
-    data = form.cleaned_data
+    data = signing_data(request, form)
     try:
         if what == "start":
             svc.experiment_start(
@@ -312,7 +314,7 @@ def experiment_override_view(request: HttpRequest, pk: int) -> HttpResponse:
     why, code = svc.override_refusal(experiment, request.user)
     if code == 403:
         raise PermissionDenied(why)
-    form = OverrideForm(request.POST if request.method == "POST" else None)
+    form = signing_form(request, OverrideForm(request.POST if request.method == "POST" else None))
     if why:
         return _sign_page(request, experiment, form, "override", 409, why)
     if request.method != "POST":
@@ -320,7 +322,9 @@ def experiment_override_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _sign_page(request, experiment, form, "override", status=400)
     try:
-        svc.experiment_result_override(experiment=experiment, by=request.user, **form.cleaned_data)
+        svc.experiment_result_override(
+            experiment=experiment, by=request.user, **signing_data(request, form)
+        )
     except ValidationError as exc:
         if refusal_status(exc) == 409:
             return _sign_page(request, experiment, form, "override", 409, refusal_reason(exc))

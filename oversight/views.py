@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.sso.signing import signing_data, signing_form
 from accounts.web import (
     PasswordSignForm,
     add_service_errors,
@@ -249,7 +250,7 @@ def _detail_page(request, review, *, forms_=None, refusal=None, status=200) -> H
             "conclusion_form": forms_.get("conclusion")
             or ConclusionForm(initial={"conclusion": review.conclusion}),
             "proposal_form": forms_.get("proposal") or ProposalForm(),
-            "sign_form": forms_.get("sign") or PasswordSignForm(),
+            "sign_form": signing_form(request, forms_.get("sign") or PasswordSignForm()),
             "refusal": refusal,
             "draft_status": PolicyVersion.Status.DRAFT,
         },
@@ -263,11 +264,11 @@ def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _answer(request, review, key: str, form: forms.Form, write, done: str) -> HttpResponse:
-    page = partial(_detail_page, request, review, forms_={key: form})
+    page = partial(_detail_page, request, review, forms_={key: signing_form(request, form)})
     if not form.is_valid():
         return page(status=400)
     try:
-        write(form.cleaned_data)
+        write(signing_data(request, form))
     except (ValidationError, PermissionDenied) as exc:
         if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
             add_service_errors(form, exc)

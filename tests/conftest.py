@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fairness.warehouse_data",
     "tests.dashboard.scale_world",
     "tests.db_guard_plugin",
+    "tests.sso_fixtures",
 ]
 
 

@@ -8,6 +8,10 @@ is older than ``OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS`` (or the access token expire
 page request is sent through a silent sign-in (``prompt=none``), which a deactivated
 account cannot pass. A provider that cannot be reached locks nobody: the check is made
 again at the next request. Placed after ``IdleSessionMiddleware``.
+
+It also answers a signing service's ``StepUpRequired`` (``accounts.sso.signing``) with
+the trip to the provider, and lets a signing dialog of an SSO signer post to it (the
+CSP's ``form-action``).
 """
 
 import logging
@@ -20,11 +24,15 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.middleware.csp import get_nonce
 from django.urls import reverse
+from django.utils.csp import CSP, build_policy
 
 from accounts.services import api_tokens_revoke_for_user
 from accounts.sso.hooks import audit_scope
 from accounts.sso.provider import SsoUnavailable, endpoint, sso_enabled
+from accounts.sso.signing import StepUpRequired, stepup_purpose
+from accounts.sso.stepup import csp_allowing_provider, stepup_start
 from accounts.sso.views import CHECKED_AT, TOKEN_EXPIRES, sso_failed
 
 log = logging.getLogger(__name__)
@@ -75,7 +83,20 @@ class SsoSessionMiddleware:
             answer = self._check(request, session)
             if answer is not None:
                 return answer
-        return self.get_response(request)
+        response = self.get_response(request)
+        if getattr(request, "sso_signing_page", False) and not response.has_header("Location"):
+            policy = build_policy(csp_allowing_provider(), get_nonce(request))
+            response.headers[str(CSP.HEADER_ENFORCE)] = policy
+        return response
+
+    def process_exception(self, request, exception):
+        """A signing service needs the provider's re-authentication: go there."""
+        if not isinstance(exception, StepUpRequired):
+            return None
+        try:
+            return stepup_start(request, purpose=stepup_purpose(request, exception))
+        except SsoUnavailable as exc:
+            return sso_failed(request, f"{exc} Nothing was signed.", status=503)
 
     def _check(self, request, session):
         now = time.time()

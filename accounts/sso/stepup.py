@@ -81,7 +81,8 @@ def password_signing_refusal(user) -> str | None:
     if is_sso_user(user):
         return (
             f"You sign in through {settings.OIDC_PROVIDER_NAME}: a signature re-authenticates "
-            "you there, not with a password. Nothing was signed."
+            "you there, not with a password. Nothing was signed. Sign on the page: its "
+            "signing dialog sends you there to sign in again (the API cannot)."
         )
     if not settings.LOCAL_LOGIN_ENABLED:
         return "Local accounts are switched off: a password cannot sign. Nothing was signed."

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from accounts.filters import IdFilter, ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from audit.downloads import download_api, download_schema
 from documents import services as svc
 from documents.models import DocumentSignature, EvidencePack, GeneratedDocument
@@ -207,7 +208,9 @@ class DocumentRequestSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
 
 
 class DocumentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
 
 
 class DocumentFilter(django_filters.FilterSet):

@@ -22,10 +22,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.errors import CONFLICT
+from accounts.sso.signing import Credential
 from audit.services import audit_record
 from core import promotion_rules as rules
 from documents.models import DocumentSignature, GeneratedDocument
-from governance.services.signing import printed_name
+from governance.services.signing import printed_name, reauthentication_record
 from notifications.jobs import enqueue
 from reviews.models import Signature, Validation
 from reviews.selectors.validation import validator_refusal
@@ -120,7 +121,7 @@ def document_manifest(document: GeneratedDocument, validation: Validation) -> di
 
 
 def document_sign(
-    *, document: GeneratedDocument, by: Any, password: str, via_token: bool = False
+    *, document: GeneratedDocument, by: Any, password: Credential, via_token: bool = False
 ) -> DocumentSignature:
     """Sign a validation report "validated" with the password typed now, then queue the
     printing of its signed files. Raises PermissionDenied (an API token, a signer who
@@ -136,9 +137,12 @@ def document_sign(
     if why:
         document_signing_refused(document=document, by=by, why=why)
         raise PermissionDenied(why)
-    check_signing_password(by, password, f"sign {document} as validated")
+    reauth = check_signing_password(by, password, f"sign document #{document.pk} as validated")
     try:
-        return _sign(document=document, by=by)
+        with transaction.atomic():
+            signature = _sign(document=document, by=by, auth_method=reauth.method)
+            reauthentication_record(reauth, obj=document, by=by, signature=signature.pk)
+        return signature
     except PermissionDenied as exc:
         document_signing_refused(document=document, by=by, why=str(exc))
         raise

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from experiments import permissions
 from experiments import selectors as sel
 from experiments import services as svc
@@ -137,12 +138,16 @@ class ExperimentUpdateSerializer(ExperimentWriteSerializer):
 
 
 class ExperimentSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
 class ExperimentOverrideSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
     justification = serializers.CharField(max_length=4000)
 
 

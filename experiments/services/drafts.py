@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.sso.signing import Credential, Reauthentication
 from core import experiment_stats as st
 from core import promotion_rules as rules
 from core.experiment_stats.planning import Plan
@@ -21,6 +22,7 @@ from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked, _require_run
 from experiments.services.lifecycle import schedule_end_check
+from governance.services.signing import reauthentication_record
 from inventory.models import ModelVersion, UseCase
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
@@ -257,7 +259,12 @@ def experiment_delete(*, experiment: Experiment, by: User) -> None:
 
 
 def experiment_start(
-    *, experiment: Experiment, by: User, password: str, reason: str = "", via_token: bool = False
+    *,
+    experiment: Experiment,
+    by: User,
+    password: Credential,
+    reason: str = "",
+    via_token: bool = False,
 ) -> Signature:
     """Sign the protocol with the password typed now: the experiment runs and its
     protocol is locked. The signature's manifest is the protocol document and its
@@ -267,8 +274,10 @@ def experiment_start(
             "An API token cannot sign: start the experiment in the browser with your password."
         )
     _start_checks(experiment, by)
-    _check_password(by, password, f"start experiment #{experiment.pk}")
-    return _start(experiment=experiment, by=by, reason=reason)
+    reauth = _check_password(
+        by, password, f"start experiment #{experiment.pk}", fields={"reason": reason}
+    )
+    return _start(experiment=experiment, by=by, reason=reason, reauth=reauth)
 
 
 def experiment_start_unchecked(
@@ -295,6 +304,7 @@ def _start(
     reason: str,
     auth_method: str = "password re-entry",
     now=None,
+    reauth: Reauthentication | None = None,
 ) -> Signature:
     experiment = _locked(experiment)
     _start_checks(experiment, by)
@@ -316,8 +326,10 @@ def _start(
         reason=(reason or "").strip(),
         manifest=document,
         manifest_hash=digest,
-        auth_method=auth_method,
+        auth_method=reauth.method if reauth else auth_method,
     )
+    if reauth:
+        reauthentication_record(reauth, obj=experiment, by=by, signature=signature.pk)
     experiment.status = Experiment.Status.RUNNING
     experiment.protocol_sha256 = digest
     experiment.started_at = now

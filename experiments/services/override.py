@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
+from accounts.sso.signing import Credential
 from core import promotion_rules as rules
 from experiments import selectors as sel
 from experiments.models import Experiment
 from experiments.services.base import _audit, _locked
 from experiments.services.findings import experiment_outcome_finding
+from governance.services.signing import reauthentication_record
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
 
@@ -79,7 +81,7 @@ def experiment_result_override(
     *,
     experiment: Experiment,
     by: User,
-    password: str,
+    password: Credential,
     justification: str,
     via_token: bool = False,
 ) -> Signature:
@@ -91,7 +93,12 @@ def experiment_result_override(
     if via_token:
         raise PermissionDenied("An API token cannot sign: override in the browser.")
     justification = _checks(experiment, by, justification)
-    _check_password(by, password, f"override the result of experiment #{experiment.pk}")
+    reauth = _check_password(
+        by,
+        password,
+        f"override the result of experiment #{experiment.pk}",
+        fields={"justification": justification},
+    )
     with transaction.atomic():
         experiment = _locked(experiment)
         justification = _checks(experiment, by, justification)
@@ -105,7 +112,9 @@ def experiment_result_override(
             reason=justification,
             manifest=document,
             manifest_hash=rules.manifest_hash(document),
+            auth_method=reauth.method,
         )
+        reauthentication_record(reauth, obj=experiment, by=by, signature=signature.pk)
         _audit(
             "experiment.result_overridden",
             experiment,

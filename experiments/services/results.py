@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import CONFLICT
+from accounts.sso.signing import Credential
 from core import promotion_rules as rules
 from experiments import permissions
 from experiments import selectors as sel
@@ -24,6 +25,7 @@ from experiments.services.base import EVIDENCE_CONSIDERATION, _audit, _locked
 from governance.models import Obligation
 from governance.selectors import obligation_for
 from governance.services import obligation_submit_evidence
+from governance.services.signing import reauthentication_record
 from reviews.models import Signature
 from reviews.services.promotion import _check_password, printed_name
 
@@ -51,7 +53,12 @@ class SignedResult:
 
 
 def experiment_result_sign(
-    *, experiment: Experiment, by: User, password: str, reason: str = "", via_token: bool = False
+    *,
+    experiment: Experiment,
+    by: User,
+    password: Credential,
+    reason: str = "",
+    via_token: bool = False,
 ) -> SignedResult:
     """The owner (or a governance lead) signs the analysed result with the password
     typed now; the signed result is then submitted as evidence for the use case's
@@ -60,8 +67,10 @@ def experiment_result_sign(
     if via_token:
         raise PermissionDenied("An API token cannot sign: sign in the browser.")
     _result_checks(experiment, by)
-    _check_password(by, password, f"sign the result of experiment #{experiment.pk}")
-    return _result_sign(experiment=experiment, by=by, reason=reason)
+    reauth = _check_password(
+        by, password, f"sign the result of experiment #{experiment.pk}", fields={"reason": reason}
+    )
+    return _result_sign(experiment=experiment, by=by, reason=reason, reauth=reauth)
 
 
 def experiment_result_sign_unchecked(
@@ -84,7 +93,9 @@ def _result_checks(experiment: Experiment, by: User) -> None:
         raise ValidationError(why, code=CONFLICT)
 
 
-def _result_sign(*, experiment, by, reason, auth_method="password re-entry") -> SignedResult:
+def _result_sign(
+    *, experiment, by, reason, auth_method="password re-entry", reauth=None
+) -> SignedResult:
     with transaction.atomic():
         experiment = _locked(experiment)
         _result_checks(experiment, by)
@@ -98,8 +109,10 @@ def _result_sign(*, experiment, by, reason, auth_method="password re-entry") -> 
             reason=(reason or "").strip(),
             manifest=document,
             manifest_hash=rules.manifest_hash(document),
-            auth_method=auth_method,
+            auth_method=reauth.method if reauth else auth_method,
         )
+        if reauth:
+            reauthentication_record(reauth, obj=experiment, by=by, signature=signature.pk)
         _audit(
             "experiment.result_signed",
             experiment,

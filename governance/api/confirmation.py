@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import HasGovernanceRole
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from governance.models import ClassificationConfirmation
 from governance.selectors.classification import (
     classification_blocking,
@@ -26,7 +27,9 @@ from inventory.selectors import use_case_list
 
 
 class ConfirmInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        trim_whitespace=False, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 

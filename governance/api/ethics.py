@@ -25,6 +25,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from governance.api.framework_changes import via_token
 from governance.filters import EthicsAnswerSetFilterSet, EthicsVersionFilterSet
 from governance.models import (
@@ -167,7 +168,9 @@ class EthicsAnswerSetWriteSerializer(OnlyTheseFieldsMixin, serializers.Serialize
 
 
 class EthicsApproveSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
+    password = serializers.CharField(
+        write_only=True, allow_blank=True, trim_whitespace=False, help_text=API_PASSWORD_HELP
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 

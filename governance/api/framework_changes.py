@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from accounts.filters import MAX_ID
 from accounts.permissions import IsGovernanceLeadOrReadOnly
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from audit.services import audit_record
 from governance.models import (
     EthicsDeviation,
@@ -73,7 +74,9 @@ class FrameworkChangeSerializer(serializers.ModelSerializer):
 
 
 class FrameworkSignInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
+    password = serializers.CharField(
+        write_only=True, allow_blank=True, trim_whitespace=False, help_text=API_PASSWORD_HELP
+    )
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -183,7 +186,9 @@ class EthicsDeviationAcceptanceSerializer(serializers.ModelSerializer):
 class EthicsAcceptInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     expires_on = serializers.DateField()
-    password = serializers.CharField(write_only=True, allow_blank=True, trim_whitespace=False)
+    password = serializers.CharField(
+        write_only=True, allow_blank=True, trim_whitespace=False, help_text=API_PASSWORD_HELP
+    )
 
 
 class EthicsDeviationSerializer(serializers.ModelSerializer):

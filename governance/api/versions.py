@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from governance.models import ChangeDeclaration
 from governance.services import change_confirm, change_declare
 from inventory.models import ModelVersion
@@ -76,7 +77,11 @@ class DeclareInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
 
 class ChangeConfirmInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
     password = serializers.CharField(
-        write_only=True, allow_blank=True, trim_whitespace=False, style={"input_type": "password"}
+        write_only=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=API_PASSWORD_HELP,
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 

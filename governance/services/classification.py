@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
+from accounts.sso.signing import Credential
 from audit.services import audit_context, audit_record
 from core import classification_facts, risk_engine
 from governance.models import Classification, ClassificationConfirmation, RiskQuestion
@@ -27,7 +28,7 @@ from governance.selectors.classification import (
     classification_needs_confirmation,
     question_option_labels,
 )
-from governance.services.signing import password_reconfirm
+from governance.services.signing import password_reconfirm, reauthentication_record
 from inventory.models import Regulation, UseCase
 from notifications.jobs import enqueue
 
@@ -176,7 +177,7 @@ def classification_confirm(
     *,
     use_case: UseCase,
     by: User,
-    password: str,
+    password: Credential,
     note: str = "",
     via_token: bool = False,
 ) -> ClassificationConfirmation:
@@ -210,11 +211,12 @@ def classification_confirm(
             reason=str(exc),
         )
         raise
-    password_reconfirm(
+    reauth = password_reconfirm(
         user=by,
         password=password,
         what=f"confirm the classification of use case #{use_case.pk}",
         refused_action="classification.password_refused",
+        fields={"note": (note or "").strip()[:1000], "classification": latest.pk},
     )
     with transaction.atomic():
         use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
@@ -240,6 +242,7 @@ def classification_confirm(
                     by=by,
                     reason=f"Lower tier confirmed by {confirmation.printed_name}.",
                 )
+        reauthentication_record(reauth, obj=use_case, by=by, signature=confirmation.pk)
     return confirmation
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
+from accounts.sso.signing import Credential
 from core import ethics_rules
 from governance.models import Classification, RiskQuestion
 from governance.models.ethics import (
@@ -276,7 +277,7 @@ def ethics_position_approve(
     *,
     answer_set: EthicsAnswerSet,
     by: User,
-    password: str,
+    password: Credential,
     note: str = "",
     via_token: bool = False,
 ):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import SECOND_LINE
+from accounts.sso.signing import Credential
 from audit.services import audit_context, audit_record
 from core import ethics_rules, obligation_rules
 from governance.models import EthicsAnswerSet, EthicsDeviation, EthicsDeviationAcceptance
@@ -29,7 +30,11 @@ from governance.selectors.ethics import (
     ethics_use_case_latest,
 )
 from governance.selectors.raci import raci_accountable_for
-from governance.services.signing import password_reconfirm, printed_name
+from governance.services.signing import (
+    password_reconfirm,
+    printed_name,
+    reauthentication_record,
+)
 from inventory.models import UseCase
 
 ACCEPTANCE_TASK = obligation_rules.DEFAULT_TASK  # "model-acceptance"
@@ -176,7 +181,7 @@ def ethics_deviation_accept(
     by: User,
     reason: str,
     expires_on: date,
-    password: str,
+    password: Credential,
     via_token: bool = False,
 ) -> EthicsDeviationAcceptance:
     """The Accountable of model acceptance (second line, outside the developing team)
@@ -202,7 +207,12 @@ def ethics_deviation_accept(
         )
         raise PermissionDenied(why)
     reason = _check_acceptance(deviation, reason, expires_on)
-    password_reconfirm(user=by, password=password, what=f"accept ethics deviation #{deviation.pk}")
+    reauth = password_reconfirm(
+        user=by,
+        password=password,
+        what=f"accept ethics deviation #{deviation.pk}",
+        fields={"reason": reason, "expires_on": expires_on},
+    )
     with transaction.atomic():
         row = EthicsDeviation.objects.select_for_update().get(pk=deviation.pk)
         if not row.is_open:
@@ -218,4 +228,5 @@ def ethics_deviation_accept(
         acceptance.full_clean()
         with audit_context(actor=by, reason=reason[:500]):
             acceptance.save()
+        reauthentication_record(reauth, obj=row, by=by, signature=acceptance.pk)
     return acceptance

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.errors import CONFLICT
 from accounts.permissions import is_governance_lead
+from accounts.sso.signing import Credential, Reauthentication
 from audit.services import audit_context, audit_record
 from governance.models import (
     EthicsAnswerSet,
@@ -35,7 +36,11 @@ from governance.models import (
 )
 from governance.services import framework_content as fc
 from governance.services.framework_emails import framework_change_notify
-from governance.services.signing import password_reconfirm, printed_name
+from governance.services.signing import (
+    password_reconfirm,
+    printed_name,
+    reauthentication_record,
+)
 
 Kind = FrameworkChange.Kind
 Outcome = FrameworkChangeDecision.Outcome
@@ -82,7 +87,10 @@ def _require_lead(user: User, action: str) -> None:
         raise PermissionDenied(f"Only governance leads can {action}.")
 
 
-def _decide(change: FrameworkChange, *, outcome: str, by: User, reason: str, auth: str):
+def _decide(
+    change: FrameworkChange, *, outcome: str, by: User, reason: str, auth: str | Reauthentication
+):
+    reauth = auth if isinstance(auth, Reauthentication) else None
     decision = FrameworkChangeDecision(
         change=change,
         outcome=outcome,
@@ -91,7 +99,7 @@ def _decide(change: FrameworkChange, *, outcome: str, by: User, reason: str, aut
         reason=reason,
         signed_content_sha256=change.content_sha256,
         printed_name=printed_name(by),
-        auth_method=auth,
+        auth_method=reauth.short_method if reauth else auth,
     )
     decision.full_clean(exclude=["change"])
     try:
@@ -101,6 +109,8 @@ def _decide(change: FrameworkChange, *, outcome: str, by: User, reason: str, aut
         raise ValidationError(
             "This proposal was decided meanwhile; reload it.", code=CONFLICT
         ) from exc
+    if reauth:
+        reauthentication_record(reauth, obj=change, by=by, signature=decision.pk)
     return decision
 
 
@@ -351,7 +361,12 @@ def _apply_rule(change: FrameworkChange, by: User) -> RiskRule:
 
 
 def framework_change_approve(
-    *, change: FrameworkChange, by: User, password: str, reason: str = "", via_token: bool = False
+    *,
+    change: FrameworkChange,
+    by: User,
+    password: Credential,
+    reason: str = "",
+    via_token: bool = False,
 ) -> FrameworkChangeDecision:
     """Sign the approval of a pending proposal (password typed now) and apply the
     change exactly as proposed, in one transaction.
@@ -362,11 +377,12 @@ def framework_change_approve(
     """
     change = _fresh(change)
     _check_decidable(change, by, "approve")
-    password_reconfirm(
+    reauth = password_reconfirm(
         user=by,
         password=password,
         what=f"approve framework change #{change.pk}",
         via_token=via_token,
+        fields={"reason": (reason or "").strip()},
     )
     with transaction.atomic():
         change = _locked_pending(change)
@@ -374,16 +390,17 @@ def framework_change_approve(
         with audit_context(actor=by, reason=f"Framework change #{change.pk} approved."):
             _apply_and_follow(change, by, (reason or "").strip())
             return _decide(
-                change,
-                outcome=Outcome.APPROVED,
-                by=by,
-                reason=(reason or "").strip(),
-                auth="password",
+                change, outcome=Outcome.APPROVED, by=by, reason=(reason or "").strip(), auth=reauth
             )
 
 
 def framework_change_reject(
-    *, change: FrameworkChange, by: User, password: str, reason: str, via_token: bool = False
+    *,
+    change: FrameworkChange,
+    by: User,
+    password: Credential,
+    reason: str,
+    via_token: bool = False,
 ) -> FrameworkChangeDecision:
     """Sign the rejection of a pending proposal (another lead, password typed now, a
     reason). Nothing of the proposal takes effect."""
@@ -392,16 +409,17 @@ def framework_change_reject(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "A rejection needs a reason."})
-    password_reconfirm(
+    reauth = password_reconfirm(
         user=by,
         password=password,
         what=f"reject framework change #{change.pk}",
         via_token=via_token,
         approving=False,
+        fields={"reason": reason},
     )
     with transaction.atomic():
         change = _locked_pending(change)
-        return _decide(change, outcome=Outcome.REJECTED, by=by, reason=reason, auth="password")
+        return _decide(change, outcome=Outcome.REJECTED, by=by, reason=reason, auth=reauth)
 
 
 @transaction.atomic

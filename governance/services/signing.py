@@ -15,7 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.sso.stepup import password_signing_refusal
+from accounts.sso.signing import (
+    BY_PASSWORD,
+    Credential,
+    Reauthentication,
+    credential_refusal,
+    provider_reauthentication,
+)
 from audit.models import AuditEvent
 from audit.services import audit_record
 from governance.selectors.signers import signer_refusal
@@ -36,17 +42,36 @@ def printed_name(user: User) -> str:
     return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
+def reauthentication_record(
+    reauth: Reauthentication, *, obj, by: User, signature: int | None = None
+) -> None:
+    """Record on ``obj`` how a signer re-authenticated at the provider (issuer, subject,
+    ``auth_time``) for ``signature``; nothing for a password (the signature says it).
+    Call it in the signed act's transaction."""
+    if reauth.by_provider:
+        audit_record(
+            action="signature.reauthenticated",
+            obj=obj,
+            actor=by,
+            changes={"signature": [None, signature], **reauth.changes()},
+        )
+
+
 def password_reconfirm(
     *,
     user: User,
-    password: str,
+    password: Credential,
     what: str,
     via_token: bool = False,
     refused_action: str = PASSWORD_REFUSED,
     approving: bool = True,
-) -> None:
-    """Check the password typed now. Call it outside the transaction of the signed
-    act, so that the record of a refusal survives the refusal.
+    fields: dict | None = None,
+) -> Reauthentication:
+    """Check the password typed now or, for an account that signs in through the
+    provider, its re-authentication there for exactly ``what`` with ``fields``
+    (``accounts.sso.signing``: raises StepUpRequired until there is one). Returns how
+    the signer re-authenticated. Call it outside the transaction of the signed act, so
+    that the record of a refusal survives the refusal.
 
     Raises PermissionDenied for an API-token call (a token can never sign), while
     signing is locked, or (``approving``) when a signer check refuses the user (a lapsed
@@ -57,7 +82,9 @@ def password_reconfirm(
         raise PermissionDenied(
             "An API token cannot sign: sign in the browser and re-enter your password."
         )
-    refusal = password_signing_refusal(user) or (signer_refusal(user) if approving else None)
+    refusal = credential_refusal(user, password, what, fields) or (
+        signer_refusal(user) if approving else None
+    )
     if refusal:
         with transaction.atomic():
             audit_record(
@@ -69,6 +96,9 @@ def password_reconfirm(
                 reason=f"{what}: {refusal}",
             )
         raise PermissionDenied(refusal)
+    provider = provider_reauthentication(password, what, fields)
+    if provider is not None:
+        return provider
     window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
     recent = AuditEvent.objects.filter(
         action__in=REFUSAL_ACTIONS, actor=user, occurred_at__gte=window
@@ -89,3 +119,4 @@ def password_reconfirm(
                 reason=what,
             )
         raise ValidationError({"password": "The password is not correct; nothing was signed."})
+    return BY_PASSWORD

@@ -14,11 +14,16 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
+from accounts.sso.signing import Credential
 from audit.services import audit_record
 from core import obligation_rules, policy_rules
 from governance.models import ChangeConfirmation, ChangeDeclaration, Obligation, ObligationEvent
 from governance.services.obligations import _event
-from governance.services.signing import password_reconfirm, printed_name
+from governance.services.signing import (
+    password_reconfirm,
+    printed_name,
+    reauthentication_record,
+)
 from inventory.models import ModelVersion
 from inventory.permissions import can_write_for_team
 
@@ -186,7 +191,7 @@ def change_confirm(
     *,
     declaration: ChangeDeclaration,
     by: User,
-    password: str,
+    password: Credential,
     note: str = "",
     via_token: bool = False,
 ) -> dict:
@@ -217,11 +222,12 @@ def change_confirm(
             )
             raise PermissionDenied(why)
         raise ValidationError(why)
-    password_reconfirm(
+    reauth = password_reconfirm(
         user=by,
         password=password,
         what=f"confirm change declaration #{declaration.pk}",
         refused_action="change_declaration.password_refused",
+        fields={"note": (note or "").strip()},
     )
     with transaction.atomic():
         declaration = ChangeDeclaration.objects.select_for_update().get(pk=declaration.pk)
@@ -233,10 +239,11 @@ def change_confirm(
             printed_name=printed_name(by),
             confirmed_at=timezone.now(),
             note=(note or "").strip(),
-            auth_method="password",
+            auth_method=reauth.short_method,
         )
         confirmation.full_clean()
         confirmation.save()
+        reauthentication_record(reauth, obj=declaration, by=by, signature=confirmation.pk)
         carried = 0
         for obligation in Obligation.objects.filter(
             model_version=declaration.model_version, active=True, status=Obligation.Status.OPEN

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.permissions import has_role
 from accounts.roles import Role
+from accounts.sso.signing import signing_credential, signing_form
 from accounts.web import add_service_errors, get_or_404, role_required
 from governance.selectors import classification_answers_display, classification_latest
 from governance.selectors.classification import (
@@ -36,7 +37,7 @@ def classification_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = get_or_404(use_case_get, user=request.user, pk=pk)
     if not has_role(request.user, Role.RISK_OFFICER):
         raise PermissionDenied("Only a risk officer can confirm a classification.")
-    form = ConfirmForm(request.POST or None)
+    form = signing_form(request, ConfirmForm(request.POST or None))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -44,7 +45,7 @@ def classification_confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
                 classification_confirm(
                     use_case=use_case,
                     by=request.user,
-                    password=form.cleaned_data["password"],
+                    password=signing_credential(request, form),
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:

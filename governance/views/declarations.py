@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.sso.signing import signing_credential, signing_form
 from accounts.web import add_service_errors, get_or_404, refused, role_required
 from governance.models import ChangeDeclaration
 from governance.services.versions import change_confirm, change_confirm_refusal, change_declare
@@ -84,7 +85,7 @@ def _page(request, version, *, declare_form=None, confirm_form=None, status=200,
             "declare_form": declare_form or DeclareForm(version=version),
             "can_confirm": declaration is not None and why_not is None,
             "confirm_refusal": why_not,
-            "confirm_form": confirm_form or ConfirmForm(),
+            "confirm_form": signing_form(request, confirm_form or ConfirmForm()),
             "refusal": refusal,
         },
     )
@@ -126,13 +127,13 @@ def change_declaration_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             partial(_page, request, version),
             "This version has no change declaration to confirm.",
         )
-    form = ConfirmForm(request.POST)
+    form = signing_form(request, ConfirmForm(request.POST))
     if form.is_valid():
         try:
             result = change_confirm(
                 declaration=declaration,
                 by=request.user,
-                password=form.cleaned_data["password"],
+                password=signing_credential(request, form),
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:

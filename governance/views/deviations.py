@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.sso.signing import signing_data, signing_form
 from accounts.web import add_service_errors, get_or_404, role_required
 from governance.selectors.ethics import ethics_deviation_get
 from governance.services.ethics_deviations import ACCEPTANCE_MAX_DAYS, ethics_deviation_accept
@@ -38,12 +39,14 @@ class AcceptForm(forms.Form):
 def ethics_deviation_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     deviation = get_or_404(ethics_deviation_get, user=request.user, pk=pk)
     initial = {"expires_on": timezone.localdate() + timedelta(days=180)}
-    form = AcceptForm(request.POST or None, initial=initial)
+    form = signing_form(request, AcceptForm(request.POST or None, initial=initial))
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                ethics_deviation_accept(deviation=deviation, by=request.user, **form.cleaned_data)
+                ethics_deviation_accept(
+                    deviation=deviation, by=request.user, **signing_data(request, form)
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
+from accounts.sso.signing import reauth_provider, signing_credential
 from accounts.web import add_service_errors, get_or_404, refusal_status, refused, role_required
 from governance.forms_ethics import TOLERANCE_FIELD, EthicsAnswersForm, EthicsCompareForm
 from governance.models import EthicsTemplate
@@ -75,6 +76,7 @@ def _position_page(request: HttpRequest, *, refusal: str | None = None) -> HttpR
             "pending_rows": ethics_answers_display(answer_set=pending) if pending else [],
             "can_answer": is_governance_lead(request.user),
             "can_approve": _can_approve(request.user, pending),
+            "reauth_provider": reauth_provider(request) if pending else "",
             "version": version,
             "current_outdated": bool(current and version and current.version_id != version.pk),
             "history": history,
@@ -168,7 +170,7 @@ def ethics_position_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
         ethics_position_approve(
             answer_set=answer_set,
             by=request.user,
-            password=request.POST.get("password", ""),
+            password=signing_credential(request),
             note=request.POST.get("note", "")[:500],
         )
     except (ValidationError, PermissionDenied) as exc:

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import is_governance_lead
+from accounts.sso.signing import signing_credential, signing_form
 from accounts.web import (
     add_service_errors,
     get_or_404,
@@ -86,7 +87,7 @@ def _render_detail(request, change, *, sign_form=None, status=200, refusal=None)
             "content_json": json.dumps(change.content, indent=2, sort_keys=True),
             "can_decide": pending and lead and change.proposed_by_id != user.pk,
             "is_proposer": pending and change.proposed_by_id == user.pk,
-            "sign_form": sign_form or SignForm(),
+            "sign_form": signing_form(request, sign_form or SignForm()),
             "refusal": refusal,
         },
     )
@@ -103,14 +104,14 @@ def framework_change_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _decide(request, pk: int, service, done: str) -> HttpResponse:
     _require_lead(request)
     change = get_or_404(framework_change_get, user=request.user, pk=pk)
-    form = SignForm(request.POST)
+    form = signing_form(request, SignForm(request.POST))
     status, refusal = 400, None
     if form.is_valid():
         try:
             service(
                 change=change,
                 by=request.user,
-                password=form.cleaned_data["password"],
+                password=signing_credential(request, form),
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:

@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from accounts.permissions import is_governance_lead
 from accounts.roles import Role
+from accounts.sso.signing import Credential
 from audit.services import audit_record
 from core import policy_rules
 from governance.models import Consideration, PolicyVersion
 from governance.selectors.policy import policy_default, policy_draft
 from governance.selectors.signers import signer_refusal
 from governance.services.policy import policy_cells_set, policy_draft_create
-from governance.services.signing import password_reconfirm
+from governance.services.signing import password_reconfirm, reauthentication_record
 from inventory.choices import RiskTier
 from notifications.models import Notification
 from notifications.services import notification_queue
@@ -209,7 +210,7 @@ def framework_review_sign_refusal(user: User, review: FrameworkReview) -> str | 
 
 
 def framework_review_sign(
-    *, review: FrameworkReview, by: User, password: str, via_token: bool = False
+    *, review: FrameworkReview, by: User, password: Credential, via_token: bool = False
 ) -> FrameworkReview:
     """Sign the review with the password typed again (``password_reconfirm``: a token
     cannot sign). Raises PermissionDenied (not a lead, a token, signing locked),
@@ -222,7 +223,9 @@ def framework_review_sign(
         if not is_governance_lead(by):
             raise PermissionDenied(why)
         raise ValidationError(why)
-    password_reconfirm(user=by, password=password, what=f"sign {review}", via_token=via_token)
+    reauth = password_reconfirm(
+        user=by, password=password, what=f"sign framework review #{review.pk}", via_token=via_token
+    )
     with transaction.atomic():
         review = _require_draft(review)
         if not review.conclusion.strip():
@@ -239,6 +242,7 @@ def framework_review_sign(
             actor=by,
             changes={"status": [FrameworkReview.Status.DRAFT, FrameworkReview.Status.SIGNED]},
         )
+        reauthentication_record(reauth, obj=review, by=by)
     return review
 
 

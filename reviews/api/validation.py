@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from inventory.models import ModelVersion
 from reviews.filters import ValidationFilterSet
 from reviews.models import Finding, FindingAcceptance, Validation
@@ -81,7 +82,9 @@ class ValidationSerializer(OnlyTheseFieldsMixin, serializers.ModelSerializer):
 
 
 class ValidationSignSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
 
 
 class ValidationViewSet(ListFiltersOnlyMixin, viewsets.ModelViewSet):
@@ -154,7 +157,7 @@ class FindingAcceptanceSerializer(OnlyTheseFieldsMixin, serializers.ModelSeriali
         allow_blank=True,
         max_length=4096,
         style={"input_type": "password"},
-        help_text="Your password, typed again: accepting a finding's risk is a signed act.",
+        help_text=API_PASSWORD_HELP,
     )
     signature = serializers.SerializerMethodField()
 

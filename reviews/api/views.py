@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from accounts.filters import MAX_ID, ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
+from accounts.sso.signing import API_PASSWORD_HELP
 from core import promotion_rules as rules
 from inventory.models import ModelVersion
 from reviews.filters import GateCallFilterSet, PromotionRequestFilterSet
@@ -157,7 +158,9 @@ class SignInputSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
         choices=[c for c in Signature.Meaning.choices if c[0] in svc.REQUEST_MEANINGS]
     )
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    password = serializers.CharField(
+        max_length=4096, style={"input_type": "password"}, help_text=API_PASSWORD_HELP
+    )
 
 
 class PromotionRequestViewSet(ListFiltersOnlyMixin, viewsets.ReadOnlyModelViewSet):

@@ -23,10 +23,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.sso.signing import Credential
+from accounts.sso.stepup import password_signing_refusal
 from audit.services import audit_record
 from core import finding_rules as fr
 from core import promotion_rules as rules
 from governance.selectors.policy import policy_finding_rules
+from governance.services.signing import reauthentication_record
 from reviews.models import Finding, FindingAcceptance, FindingEvent, Signature
 from reviews.selectors.findings import acceptance_manifest, finding_accept_refusal
 from reviews.services.findings import finding_event
@@ -88,7 +91,7 @@ def finding_accept(
     by: User,
     reason: str,
     expires_on: date | None,
-    password: str = "",
+    password: Credential = "",
     via_token: bool = False,
 ) -> FindingAcceptance:
     """Accept the risk of an open (or planned) finding until ``expires_on`` (at most
@@ -107,11 +110,25 @@ def finding_accept(
         finding_accept_refused(finding=finding, by=by, why=why)
         raise PermissionDenied(why)
     reason = finding_accept_check(finding=finding, reason=reason, expires_on=expires_on)
-    if not password:
+    if (password is None or password == "") and password_signing_refusal(by) is None:
         raise ValidationError({"password": NO_PASSWORD})
-    check_signing_password(by, password, f"accept the risk of finding #{finding.pk}")
+    reauth = check_signing_password(
+        by,
+        password,
+        f"accept the risk of finding #{finding.pk}",
+        fields={"reason": reason, "expires_on": expires_on},
+    )
     try:
-        return _accept(finding=finding, by=by, reason=reason, expires_on=expires_on)
+        with transaction.atomic():
+            acceptance = _accept(
+                finding=finding,
+                by=by,
+                reason=reason,
+                expires_on=expires_on,
+                auth_method=reauth.method,
+            )
+            reauthentication_record(reauth, obj=finding, by=by)
+        return acceptance
     except PermissionDenied as exc:
         finding_accept_refused(finding=finding, by=by, why=str(exc))
         raise

@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from accounts.permissions import has_role
 from accounts.roles import Role
+from accounts.sso.signing import Credential, Reauthentication
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.obligations import obligations_for_rules
 from governance.selectors.signers import signer_refusal
 from governance.services import obligation_signoff_satisfied, obligations_recompute
+from governance.services.signing import reauthentication_record
 from inventory.models import ModelVersion
 from inventory.services import model_version_move
 from reviews import permissions
@@ -230,17 +232,20 @@ def blocking_waive(
 # --- Electronic signatures ---------------------------------------------------------------------
 
 
-def _check_password(user: User, password: str, what: str, *, approving: bool = True) -> None:
-    """Re-authentication: the password, typed now; too many wrong ones lock signing
-    (atomically: see ``reviews.services.signers.check_signing_password``)."""
-    check_signing_password(user, password, what, approving=approving)
+def _check_password(
+    user: User, password: Credential, what: str, *, approving: bool = True, fields=None
+) -> Reauthentication:
+    """Re-authentication: the password typed now (too many wrong ones lock signing,
+    atomically) or the provider's for an SSO signer: see
+    ``reviews.services.signers.check_signing_password``."""
+    return check_signing_password(user, password, what, approving=approving, fields=fields)
 
 
 def request_sign(
     *,
     request: PromotionRequest,
     by: User,
-    password: str,
+    password: Credential,
     meaning: str,
     reason: str = "",
     via_token: bool = False,
@@ -254,14 +259,20 @@ def request_sign(
         signing_refused(request=request, by=by, meaning=meaning, why=why)
         raise PermissionDenied(why)
     reason = request_sign_precheck(request=request, by=by, meaning=meaning, reason=reason)
-    _check_password(
+    reauth = _check_password(
         by,
         password,
         f"sign request #{request.pk} as {meaning}",
         approving=meaning in (Signature.Meaning.APPROVED, Signature.Meaning.REVIEWED),
+        fields={"reason": reason},
     )
     try:
-        return _sign(request=request, by=by, meaning=meaning, reason=reason)
+        with transaction.atomic():
+            signature = _sign(
+                request=request, by=by, meaning=meaning, reason=reason, auth_method=reauth.method
+            )
+            reauthentication_record(reauth, obj=request, by=by, signature=signature.pk)
+        return signature
     except PermissionDenied as exc:
         signing_refused(request=request, by=by, meaning=meaning, why=str(exc))
         raise
@@ -386,14 +397,30 @@ def can_sign_review(user: User, version: ModelVersion) -> str | None:
 
 
 def periodic_review_sign(
-    *, version: ModelVersion, by: User, password: str, outcome: str, note: str, via_token=False
+    *,
+    version: ModelVersion,
+    by: User,
+    password: Credential,
+    outcome: str,
+    note: str,
+    via_token=False,
 ) -> PeriodicReview:
     """Sign a periodic review of a version in production, with the password typed now."""
     if via_token:
         raise PermissionDenied("An API token cannot sign.")
     _review_checks(version=version, by=by, outcome=outcome, note=note)
-    _check_password(by, password, f"sign the periodic review of version {version.pk}")
-    return _review(version=version, by=by, outcome=outcome, note=note.strip())
+    reauth = _check_password(
+        by,
+        password,
+        f"sign the periodic review of version {version.pk}",
+        fields={"outcome": outcome, "note": note.strip()},
+    )
+    with transaction.atomic():
+        review = _review(
+            version=version, by=by, outcome=outcome, note=note.strip(), auth_method=reauth.method
+        )
+        reauthentication_record(reauth, obj=version, by=by)
+    return review
 
 
 def periodic_review_sign_unchecked(

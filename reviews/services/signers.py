@@ -20,7 +20,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.sso.stepup import password_signing_refusal
+from accounts.sso.signing import (
+    BY_PASSWORD,
+    Credential,
+    Reauthentication,
+    credential_refusal,
+    provider_reauthentication,
+)
 from audit.services import audit_record
 from core import promotion_rules as rules
 from governance.selectors.signers import signer_refusal
@@ -113,8 +119,18 @@ def _lock_signing(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=F("is_active"))
 
 
-def check_signing_password(user: User, password: str, what: str, *, approving: bool = True) -> None:
-    """Re-authentication: the password, typed now. Failures are recorded; once
+def check_signing_password(
+    user: User,
+    password: Credential,
+    what: str,
+    *,
+    approving: bool = True,
+    fields: dict | None = None,
+) -> Reauthentication:
+    """Re-authentication: the password typed now or, for an account that signs in
+    through the provider, a re-authentication there for exactly the act ``what`` with
+    ``fields`` (``accounts.sso.signing``: raises StepUpRequired until there is one).
+    Returns how the signer re-authenticated, for the record. Failures are recorded; once
     ``SIGNING_MAX_FAILURES`` are recorded in the last ``SIGNING_LOCKOUT_MINUTES``,
     signing is locked and no password is checked. Counting, checking and recording
     happen under a per-user lock in their own transaction, so N parallel wrong
@@ -122,11 +138,16 @@ def check_signing_password(user: User, password: str, what: str, *, approving: b
     refusal. An ``approving`` signature is refused first when a signer check refuses
     the user (``governance.selectors.signers``: a lapsed attestation or training).
     Raises PermissionDenied (locked, lapsed) or ValidationError (wrong password)."""
-    refusal = password_signing_refusal(user) or (signer_refusal(user) if approving else None)
+    refusal = credential_refusal(user, password, what, fields) or (
+        signer_refusal(user) if approving else None
+    )
     if refusal:
         with transaction.atomic():
             _user_event(user, "signature.refused", f"{what}: {refusal}")
         raise PermissionDenied(refusal)
+    provider = provider_reauthentication(password, what, fields)
+    if provider is not None:
+        return provider
     with transaction.atomic():
         _lock_signing(user)
         window = timezone.now() - timedelta(minutes=settings.SIGNING_LOCKOUT_MINUTES)
@@ -147,6 +168,7 @@ def check_signing_password(user: User, password: str, what: str, *, approving: b
         raise PermissionDenied(why)
     if not correct:
         raise ValidationError({"password": "The password is not correct; nothing was signed."})
+    return BY_PASSWORD
 
 
 def request_sign_refusal(*, request: PromotionRequest, by: User, meaning: str = "") -> str | None:

@@ -16,9 +16,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.sso.signing import Credential
 from audit.services import audit_record
 from core import finding_rules as fr
 from core import promotion_rules as rules
+from governance.services.signing import reauthentication_record
 from inventory.models import ModelVersion
 from reviews.models import Finding, Signature, Validation
 from reviews.models.validation import SIGNED_ONLY_ADDS
@@ -183,7 +185,7 @@ def validation_signing_refused(*, validation: Validation, by: User, why: str) ->
 
 
 def validation_sign(
-    *, validation: Validation, by: User, password: str, via_token: bool = False
+    *, validation: Validation, by: User, password: Credential, via_token: bool = False
 ) -> Validation:
     """Sign the validation with the meaning "validated", the password typed now. An
     API token never signs. Refusals (PermissionDenied) are decided before the password
@@ -197,9 +199,12 @@ def validation_sign(
     if why:
         validation_signing_refused(validation=validation, by=by, why=why)
         raise PermissionDenied(why)
-    check_signing_password(by, password, f"sign validation #{validation.pk} as validated")
+    reauth = check_signing_password(by, password, f"sign validation #{validation.pk} as validated")
     try:
-        return _sign(validation=validation, by=by)
+        with transaction.atomic():
+            signed = _sign(validation=validation, by=by, auth_method=reauth.method)
+            reauthentication_record(reauth, obj=validation, by=by)
+        return signed
     except PermissionDenied as exc:
         validation_signing_refused(validation=validation, by=by, why=str(exc))
         raise

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.sso.signing import signing_data, signing_form
 from accounts.sso.stepup import is_sso_user
 from accounts.web import get_or_404, refused, role_required
 from audit.views import history_context
@@ -111,13 +112,15 @@ def _refused(request: HttpRequest, why: str, page, pk: int) -> HttpResponse:
 
 def _signing_form(request: HttpRequest, form: forms.Form, sign) -> tuple[int, str | None, bool]:
     """Run a signing dialog's POST: (HTTP status, refusal to show, signed?). A bad form
-    or a wrong password is a 400 with the reason; a refusal (rules, permissions) a 403."""
+    or a wrong password is a 400 with the reason; a refusal (rules, permissions) a 403.
+    An SSO signer's dialog has no password: it goes to the provider."""
+    signing_form(request, form)
     if request.method != "POST":
         return 200, None, False
     if not form.is_valid():
         return 400, None, False
     try:
-        sign(form.cleaned_data)
+        sign(signing_data(request, form))
     except ValidationError as exc:
         form.add_error(None, _errors(exc))
         return 400, None, False

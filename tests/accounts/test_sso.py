@@ -11,18 +11,10 @@ from django.test import Client
 from accounts.models import ApiToken, SsoIdentity
 from audit.models import AuditEvent
 from tests.factories import api_token_for, user_with_role
-from tests.sso_provider import Provider, local_path, require_provider, sign_in_at, sso_settings
+from tests.sso_fixtures import APP
+from tests.sso_provider import local_path, sign_in_at, sso_settings
 
 pytestmark = pytest.mark.django_db
-APP = "http://testserver"
-
-
-@pytest.fixture(scope="module")
-def provider():
-    require_provider()
-    running = Provider([APP])
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -16,18 +16,10 @@ from accounts.sso import stepup
 from audit.models import AuditEvent
 from reviews.models import PromotionRequest, Signature
 from tests.reviews.signoff_world import PASSWORD
-from tests.sso_provider import Provider, local_path, require_provider, sign_in_at, sso_settings
+from tests.sso_fixtures import APP
+from tests.sso_provider import local_path, sign_in_at, sso_settings
 
 pytestmark = pytest.mark.django_db
-APP = "http://testserver"
-
-
-@pytest.fixture(scope="module")
-def provider():
-    require_provider()
-    running = Provider([APP])
-    yield running
-    running.stop()
 
 
 @pytest.fixture
