@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from core.fairness import stored
 from core.fairness.labels import MISSING_LABEL, EncodedColumn, encode, label_for
 
 DEFAULT_SCORE_CAP = 100_000
 GRID_BINS = 10_001  # score grid k / 10_000, k = 0..10_000, used past the cap
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of a summary's result; the stored counts': core.fairness.stored
 _DENSE_LIMIT = 1 << 20  # bincount over every possible cell up to this many slots
 
 
@@ -431,12 +432,12 @@ class GroupCounts:
         """An equal GroupCounts in canonical order: labels sorted (unused ones dropped),
         cells and histogram rows sorted. Summaries are computed from this form, so they
         depend only on the counts, never on the order rows or partials arrived in."""
-        used = [
-            set(self.cells[:, a].tolist()) | set(self.h_cells[:, a].tolist())
-            for a in range(len(self.attributes))
-        ]
+        used = [np.zeros(len(x), bool) for x in self.labels]
+        for a, seen in enumerate(used):
+            seen[self.cells[:, a]] = True
+            seen[self.h_cells[:, a]] = True
         orders = [
-            sorted((i for i in range(len(x)) if i in u), key=lambda i, x=x: x[i])
+            sorted(np.flatnonzero(u).tolist(), key=lambda i, x=x: x[i])
             for x, u in zip(self.labels, used, strict=True)
         ]
         ranks = []
@@ -464,8 +465,17 @@ class GroupCounts:
             score_grid=self.score_grid,
         )
         if self.scored and len(self.h_score):
+            h_cells = recode(self.h_cells)
+            order = _distinct_order(h_cells, self.h_score)
+            if order is not None:
+                # rows already distinct: sorting them is all the reduction would do
+                # (+ 0.0: a sum from zero, as the reduction's, never keeps a -0.0)
+                out.h_cells, out.h_score = h_cells[order], self.h_score[order].copy()
+                out.h_n = self.h_n[order].copy()
+                out.h_w = self.h_w[order] + 0.0 if self.weighted else None
+                return out
             su, sk = np.unique(self.h_score, return_inverse=True)
-            keys = np.concatenate([recode(self.h_cells), sk.reshape(-1, 1)], axis=1)
+            keys = np.concatenate([h_cells, sk.reshape(-1, 1)], axis=1)
             hv = [self.h_n] + ([self.h_w] if self.weighted else [])
             ukeys, hv = _reduce(keys.astype(np.int64), hv)
             out.h_cells, out.h_score, out.h_n = ukeys[:, :-1], su[ukeys[:, -1]], hv[0]
@@ -473,55 +483,38 @@ class GroupCounts:
         return out
 
     def to_dict(self) -> dict:
-        """Canonical JSON-safe form (see `canonical`); floats round-trip through JSON."""
-        c = self.canonical()
-        out: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "attributes": list(c.attributes),
-            "labels": c.labels,
-            "weighted": c.weighted,
-            "cells": c.cells.tolist(),
-            "n": c.n.tolist(),
-            "w": c.w.tolist() if c.weighted else None,
-            "w2": c.w2.tolist() if c.weighted else None,
-            "scored": c.scored,
-            "score_cap": c.score_cap,
-            "score_grid": c.score_grid,
-        }
-        if c.scored:
-            out["h_cells"] = c.h_cells.tolist()
-            out["h_score"] = c.h_score.tolist()
-            out["h_n"] = c.h_n.tolist()
-            out["h_w"] = c.h_w.tolist() if c.weighted else None
-        return out
+        """Canonical JSON-safe form (see `canonical`), arrays packed (schema 2 of
+        ``core.fairness.stored``): what summaries and their shares store."""
+        return stored.packed_dict(self.canonical(), GRID_BINS)
+
+    def plain_dict(self) -> dict:
+        """Canonical JSON-safe form with the arrays as lists (schema 1, as stored before
+        issue 18): what fingerprints hash, so theirs stay comparable."""
+        return stored.plain_dict(self.canonical())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GroupCounts:
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError("unknown GroupCounts schema version")
-        m = len(data["attributes"])
+        """Counts from either stored form (schema 1 or 2). Raises ValueError."""
+        return cls(**stored.fields_from_dict(data, GRID_BINS))
 
-        def arr(key: str, width: int, dtype) -> np.ndarray | None:
-            if data.get(key) is None:
-                return None
-            return np.asarray(data[key], dtype=dtype).reshape(-1, width)
 
-        return cls(
-            attributes=tuple(data["attributes"]),
-            weighted=bool(data["weighted"]),
-            scored=bool(data["scored"]),
-            score_cap=int(data["score_cap"]),
-            labels=[list(x) for x in data["labels"]],
-            cells=arr("cells", m, np.int64),
-            n=arr("n", 4, np.int64),
-            w=arr("w", 4, np.float64),
-            w2=arr("w2", 4, np.float64),
-            score_grid=bool(data["score_grid"]),
-            h_cells=arr("h_cells", m, np.int64),
-            h_score=np.asarray(data.get("h_score") or [], np.float64),
-            h_n=arr("h_n", 2, np.int64),
-            h_w=arr("h_w", 2, np.float64),
-        )
+def _distinct_order(cells: np.ndarray, scores: np.ndarray) -> np.ndarray | slice | None:
+    """The order that sorts histogram rows by (cell, score) when no two rows share a
+    cell and score (each run of a cell already sorted by score, as counting leaves
+    them); None otherwise (ties, unsorted runs: the caller reduces)."""
+    flat = _flat_keys(cells)
+    if flat is None:
+        return None
+    key = flat[0]
+    order: np.ndarray | slice = slice(None)
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+    s = scores[order]
+    same_cell = key[1:] == key[:-1]
+    if not (s[1:][same_cell] > s[:-1][same_cell]).all():
+        return None
+    return order
 
 
 def accumulate(
