@@ -14,8 +14,9 @@ a reference group, and the breaches of the policy's thresholds.
 
 The code is split by sub-domain: ``labels`` (group labels and encoding), ``counts``
 (``GroupCounts``, ``accumulate``), ``rates`` (rates, Wilson intervals, ROC AUC),
-``disparities`` (between groups, against a reference, threshold breaches) and
-``summary`` (``summarise``). Everything is re-exported here.
+``disparities`` (between groups, against a reference, threshold breaches),
+``summary`` (``summarise``) and ``stored`` (the stored form of counts: arrays packed,
+the lists stored before still read). Everything else is re-exported here.
 """
 
 from __future__ import annotations

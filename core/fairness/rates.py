@@ -59,8 +59,15 @@ def _rate(name: str, n: np.ndarray, w: np.ndarray, w2: np.ndarray, weighted: boo
 def roc_auc_from_histogram(scores: np.ndarray, neg: np.ndarray, pos: np.ndarray) -> float | None:
     """ROC AUC of (score, negatives, positives) rows, ties counted half (as sklearn)."""
     su, inv = np.unique(scores, return_inverse=True)
-    negs = np.bincount(inv.reshape(-1), weights=neg, minlength=len(su))[::-1]
-    poss = np.bincount(inv.reshape(-1), weights=pos, minlength=len(su))[::-1]
+    negs = np.bincount(inv.reshape(-1), weights=neg, minlength=len(su))
+    poss = np.bincount(inv.reshape(-1), weights=pos, minlength=len(su))
+    return roc_auc_ascending(negs, poss)
+
+
+def roc_auc_ascending(negs: np.ndarray, poss: np.ndarray) -> float | None:
+    """ROC AUC of the negatives and positives (contiguous arrays) at each distinct score,
+    in ascending order of score; ties counted half (as sklearn)."""
+    negs, poss = negs[::-1], poss[::-1]
     p_total, n_total = float(poss.sum()), float(negs.sum())
     if not (p_total > 0 and n_total > 0):
         return None

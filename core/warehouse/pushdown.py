@@ -47,7 +47,8 @@ class PushdownResult:
 
 
 def counts_fingerprint(counts: GroupCounts) -> str:
-    text = json.dumps(counts.to_dict(), sort_keys=True, separators=(",", ":"))
+    # the plain (schema 1) form: fingerprints stored before the packed form stay comparable
+    text = json.dumps(counts.plain_dict(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -16,11 +16,12 @@ from reviews.services.findings import finding_open
 
 def _flip_predictions(counts: fairness.GroupCounts) -> fairness.GroupCounts:
     """The same counts with prediction 0 and 1 swapped (TN<->FP, FN<->TP)."""
-    data = counts.to_dict()
-    for key in ("n", "w", "w2"):
-        if data.get(key) is not None:
-            data[key] = [[r[1], r[0], r[3], r[2]] for r in data[key]]
-    return fairness.GroupCounts.from_dict(data)
+    flipped = counts.canonical()
+    swap = [1, 0, 3, 2]
+    flipped.n = flipped.n[:, swap]
+    if flipped.weighted:
+        flipped.w, flipped.w2 = flipped.w[:, swap], flipped.w2[:, swap]
+    return flipped
 
 
 def summarise_counts(counts: fairness.GroupCounts, options: Mapping[str, Any]) -> dict:

@@ -80,7 +80,7 @@ def _assert_equivalent(left: GroupCounts, right: GroupCounts, weighted: bool):
         assert left == right
         assert summarise(left, min_group_size=3) == summarise(right, min_group_size=3)
         return
-    _same(left.to_dict(), right.to_dict())
+    _same(left.plain_dict(), right.plain_dict())
     for ours, theirs in zip(
         summarise(left, min_group_size=3)["by_attribute"],
         summarise(right, min_group_size=3)["by_attribute"],

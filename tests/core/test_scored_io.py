@@ -292,12 +292,18 @@ def test_csv_and_parquet_of_the_same_data_give_the_same_counts(tmp_path):
         weights=data["weights"],
         score=data["score"],
     )
-    assert from_parquet.to_dict()["n"] == from_csv.to_dict()["n"] == in_memory.to_dict()["n"]
-    assert from_parquet.to_dict()["h_n"] == from_csv.to_dict()["h_n"] == in_memory.to_dict()["h_n"]
-    np.testing.assert_allclose(from_csv.to_dict()["w"], in_memory.to_dict()["w"], rtol=1e-12)
-    labels = from_csv.to_dict()["labels"]
+    assert (
+        from_parquet.plain_dict()["n"] == from_csv.plain_dict()["n"] == in_memory.plain_dict()["n"]
+    )
+    assert (
+        from_parquet.plain_dict()["h_n"]
+        == from_csv.plain_dict()["h_n"]
+        == in_memory.plain_dict()["h_n"]
+    )
+    np.testing.assert_allclose(from_csv.plain_dict()["w"], in_memory.plain_dict()["w"], rtol=1e-12)
+    labels = from_csv.plain_dict()["labels"]
     assert MISSING_LABEL in labels[0] and MISSING_LABEL in labels[1]
-    assert labels == in_memory.to_dict()["labels"]
+    assert labels == in_memory.plain_dict()["labels"]
     assert len(list(iter_batches(tmp_path / "d.csv", mapping, batch_rows=1000))) > 1
 
 

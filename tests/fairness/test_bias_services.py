@@ -380,6 +380,34 @@ def test_split_shares_merge_exactly_to_the_whole_file_result(
     assert AuditEvent.objects.filter(action="bias_summary.done").count() == 1
 
 
+def test_a_share_stored_before_the_packed_counts_merges_with_the_others(
+    media, version, data_scientist, settings
+):
+    """Issue 18: shares store their counts packed (schema 2); a share finished before
+    the upgrade, its counts stored as lists (schema 1), merges with those after it."""
+    settings.BIAS_SPLIT_MIN_ROWS = 1
+    settings.BIAS_SPLIT_PARTS = 2
+    mapping = {**MAPPING, "score": "score"}
+    data = parquet_bytes(scored_frame(n=2000), row_group_size=500)
+    dataset, _ = upload(version, data_scientist, data, name="s.parquet", mapping=mapping)
+    summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    assert svc.bias_summary_run(summary_id=summary.pk)["status"] == "split"
+    first, second = BiasPartial.objects.filter(summary=summary).order_by("index")
+    assert svc.bias_part_run(partial_id=first.pk)["status"] == "part-done"
+    first.refresh_from_db()
+    assert first.counts["schema_version"] == 2
+    old = fairness.GroupCounts.from_dict(first.counts).plain_dict()
+    assert old["schema_version"] == 1 and isinstance(old["h_score"], list)
+    BiasPartial.objects.filter(pk=first.pk).update(counts=old)
+    assert svc.bias_part_run(partial_id=second.pk) == {"status": "done", "merged": 2}
+    summary.refresh_from_db()
+    whole = summarise_file(
+        default_storage.path(dataset.file.name), ColumnMapping.from_dict(mapping)
+    )
+    assert summary.counts == json.loads(json.dumps(whole.to_dict()))
+    assert summary.result == json.loads(json.dumps(svc.summarise_counts(whole, summary.options)))
+
+
 def test_flipping_predictions_swaps_the_confusion_cells():
     counts = fairness.accumulate(y=[0, 0, 1, 1], yhat=[0, 1, 0, 1], sensitive={"g": list("aabb")})
     flipped = svc._flip_predictions(counts)

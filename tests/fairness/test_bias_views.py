@@ -13,12 +13,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.fairness import GroupCounts
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset
 from fairness.tasks import bias_summary_run, scored_dataset_validate
 from tests.fairness.test_bias_services import (
     BAD_HEADS,
     BAD_ROWS,
+    MAPPING,
     csv_bytes,
     done_summary,
     scored_frame,
@@ -207,6 +209,32 @@ def test_a_done_summary_shows_tables_charts_and_findings(
     assert response.context["findings"].count() == len(
         {(b["attribute"], b["metric"]) for b in summary.result["breaches"]}
     )
+
+
+def test_a_summary_stored_before_the_packed_counts_still_shows(
+    client_for, data_scientist, auditor, version, media
+):
+    """Issue 18: summaries store their counts packed (schema 2); one stored before, its
+    counts as lists (schema 1), shows the same page and the same CSV."""
+    dataset, _ = upload(version, data_scientist, csv_bytes(), mapping={**MAPPING, "score": "score"})
+    summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    svc.bias_summary_run(summary_id=summary.pk)
+    summary.refresh_from_db()
+    assert summary.counts["schema_version"] == 2
+    client = client_for(auditor)
+    page_url = reverse("fairness:bias-summary", args=[summary.pk])
+    csv_url = reverse("fairness:bias-summary-csv", args=[summary.pk])
+    before = client.get(page_url)
+    now = (before.context["tables"], before.context["charts"], client.get(csv_url).content)
+    old = GroupCounts.from_dict(summary.counts).plain_dict()
+    assert old["schema_version"] == 1 and isinstance(old["h_n"], list)
+    BiasSummary.objects.filter(pk=summary.pk).update(counts=old)
+    page, export = client.get(page_url), client.get(csv_url)
+    assert page.status_code == export.status_code == 200
+    assert (page.context["tables"], page.context["charts"], export.content) == now
+    text = page.content.decode()
+    assert text.count('data-chart="chart-') == 7 and "<h2>Intersection race x sex</h2>" in text
+    assert "ROC AUC" in text
 
 
 def test_a_failed_summary_shows_its_reason(client_for, data_scientist, version, media):
