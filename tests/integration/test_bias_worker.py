@@ -129,26 +129,6 @@ class Workers:
 
 
 @pytest.fixture
-def media(transactional_db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def workers_with(tmp_path, media):
-    made = []
-
-    def make(**extra_env) -> Workers:
-        workers = Workers(tmp_path, media, {k: str(v) for k, v in extra_env.items()})
-        made.append(workers)
-        return workers
-
-    yield make
-    for workers in made:
-        workers.stop_all()
-
-
-@pytest.fixture
 def version(team):
     return ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
 
