@@ -290,7 +290,9 @@ def test_two_workers_split_a_parquet_file_and_merge_exactly(workers_with, versio
     dataset, summary = attach(
         version, data_scientist, frame(800_000), parquet=True, row_group_size=50_000
     )
-    workers = workers_with(BIAS_SPLIT_MIN_ROWS=1, BIAS_SPLIT_PARTS=4, BIAS_BATCH_ROWS=2_000)
+    workers = workers_with(
+        BIAS_SPLIT_MIN_ROWS=1, BIAS_SPLIT_PARTS=4, BIAS_SPLIT_WORKERS=4, BIAS_BATCH_ROWS=2_000
+    )
     one, two = workers.start("one"), workers.start("two")
     one.send(bias_summary_run, summary_id=summary.pk)
     one.wait_until(
