@@ -121,3 +121,19 @@ class TimestampSpan:
     def end(self) -> dt.datetime | None:
         """The latest usable timestamp (UTC), None without one."""
         return _aware(self.hi)
+
+
+def first_not_number(values: Sequence) -> int | None:
+    """The 0-based index of the first value (text or other) that is not a number (None
+    and blanks are missing values, not errors); None when every value is one."""
+    for i, v in enumerate(values):
+        if v is None or isinstance(v, bool | int | float):
+            continue
+        text = str(v).strip()
+        if not text:
+            continue
+        try:
+            float(text)
+        except ValueError:
+            return i
+    return None

@@ -39,6 +39,7 @@ from inventory.models import ModelVersion, UseCase
 from inventory.permissions import can_change_version
 from monitoring import services as svc
 from monitoring.models import MonitoringBatch, MonitoringConfig
+from monitoring.services.batch_validation import monitoring_batch_validate
 from monitoring.tasks import reference_profile_build as reference_profile_build_task
 
 USE_CASE = "Retail credit application scoring"
@@ -209,21 +210,24 @@ def load(*, users: dict[str, User], note: Callable[[str, str, bool], None]) -> N
             batch["scored_at"] = pa.array(list(batch["scored_at"]), pa.timestamp("s", tz="UTC"))
             batch["application_id"] = pa.array(list(batch["application_id"]), pa.string())
             name = f"production-{batch['scored_at'][0].as_py():%Y-%m-%d}.parquet"
-            svc.monitoring_batch_upload(
+            received, _ = svc.monitoring_batch_upload(
                 config=config, by=by, file=ContentFile(_parquet(batch), name=name), now=now
             )
+            # the worker's check of every row, run here as the loader does for uploads
+            monitoring_batch_validate(dataset_id=received.dataset_id)
             month = {}
     outcomes = {
         "application_id": pa.array(outcomes_ids, pa.string()),
         "defaulted": np.concatenate(outcomes_y),
     }
-    svc.monitoring_batch_upload(
+    received, _ = svc.monitoring_batch_upload(
         config=config,
         by=by,
         file=ContentFile(_parquet(outcomes), name="repayment-outcomes.parquet"),
         kind="outcomes",
         now=now,
     )
+    monitoring_batch_validate(dataset_id=received.dataset_id)
     # computed here, synchronously; the e-mails are queued in the outbox (sent by a
     # worker's notifications task when one runs, never needed by the loader)
     with transaction.atomic():

@@ -32,11 +32,11 @@ def _stored(dataset: ScoredDataset) -> ScoredDataset:
 
 @role_required
 def scored_dataset_download_view(request: HttpRequest, pk: int) -> HttpResponse:
-    dataset = _stored(get_or_404(scored_dataset_readable_get, user=request.user, pk=pk))
-    if dataset.unusable_reason():
+    dataset = get_or_404(scored_dataset_readable_get, user=request.user, pk=pk)
+    if dataset.unusable_reason():  # a rejected upload keeps no file: 409, not 404
         context = {"message": dataset.unusable_reason(), "code": "not_valid", "what": ""}
         return render(request, "audit/download_error.html", context, status=409)
-    return download_page(request, **_kwargs(dataset))
+    return download_page(request, **_kwargs(_stored(dataset)))
 
 
 @download_schema(
@@ -49,7 +49,6 @@ def scored_dataset_download(request, pk: int):
         dataset = scored_dataset_readable_get(user=request.user, pk=pk)
     except ScoredDataset.DoesNotExist as exc:
         raise Http404("Not found.") from exc
-    _stored(dataset)
-    if dataset.unusable_reason():
+    if dataset.unusable_reason():  # a rejected upload keeps no file: 409, not 404
         return JsonResponse({"detail": dataset.unusable_reason(), "code": "not-valid"}, status=409)
-    return download_api(**_kwargs(dataset))
+    return download_api(**_kwargs(_stored(dataset)))

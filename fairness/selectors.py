@@ -82,6 +82,14 @@ def scored_dataset_progress(dataset: ScoredDataset) -> dict[str, Any]:
     }
 
 
+def scored_dataset_validation(dataset: ScoredDataset) -> dict[str, Any]:
+    """The part of ``scored_dataset_progress`` the API shows beside the status and error:
+    rows checked so far, and the rejection's column and row."""
+    data = scored_dataset_progress(dataset)
+    keys = ("rows_done", "rows_total", "percent", "error_column", "error_row")
+    return {k: data[k] for k in keys}
+
+
 def bias_summary_list(
     *, version: ModelVersion | None = None, dataset: ScoredDataset | None = None
 ) -> QuerySet[BiasSummary]:

@@ -3,6 +3,8 @@
 Split from the settings module to keep each under the size limit; every variable is in
 ``.env.example``."""
 
+import os
+
 import environ
 
 env = environ.Env()
@@ -18,6 +20,15 @@ BIAS_MAX_GROUPS = env.int("BIAS_MAX_GROUPS", default=1_000)
 # row groups, one task each, merged by the last one to finish.
 BIAS_SPLIT_MIN_ROWS = env.int("BIAS_SPLIT_MIN_ROWS", default=5_000_000)
 BIAS_SPLIT_PARTS = env.int("BIAS_SPLIT_PARTS", default=4)
+# The heavy queue's real parallelism (shares that can run at once, over every host): a
+# file is split into no more shares than this, and not at all below 2, where it cannot
+# pay (on 2 cores a 4-way split was slower than one task: docs/benchmarks.md). Default:
+# the heavy worker's processes (CELERY_HEAVY_CONCURRENCY, 2) capped by this host's cores
+# less one for the web and light processes, so 1 (no split) on 2 cores.
+BIAS_SPLIT_WORKERS = env.int(
+    "BIAS_SPLIT_WORKERS",
+    default=min(env.int("CELERY_HEAVY_CONCURRENCY", default=2), max((os.cpu_count() or 1) - 1, 1)),
+)
 BIAS_TASK_SOFT_TIME_LIMIT = env.int("BIAS_TASK_SOFT_TIME_LIMIT", default=3600)
 BIAS_TASK_TIME_LIMIT = env.int("BIAS_TASK_TIME_LIMIT", default=3660)
 # A queued or running summary silent for this long lost its task: queued again (a

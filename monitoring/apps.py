@@ -20,9 +20,11 @@ class MonitoringAppConfig(AppConfig):
         register_renderer([Notification.Kind.DRIFT_ALERT], render_notification)
 
         from monitoring.services import reference_profile_given_up
+        from monitoring.services.batch_validation import monitoring_batch_given_up
         from notifications.jobs import register_give_up
 
         register_give_up("monitoring.tasks.reference_profile_build", reference_profile_given_up)
+        register_give_up("monitoring.tasks.monitoring_batch_validate", monitoring_batch_given_up)
 
         # Issue 12: the production-monitoring obligation of tiers that owe monitoring is
         # met by the version's monitoring configuration, which only this app can see.

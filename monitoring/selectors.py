@@ -48,6 +48,8 @@ def window_list(*, config: MonitoringConfig, current_cadence: bool = True):
 
 
 def batch_list(*, config: MonitoringConfig) -> QuerySet[MonitoringBatch]:
+    """Every batch of the configuration, published or not (the page shows each one's
+    state); computations read ``services.files.batches_published`` only."""
     return config.batches.select_related("dataset", "dataset__uploaded_by")
 
 

@@ -43,6 +43,23 @@ def reference_profile_build(*, profile_id: int) -> dict:
     return run(profile_id=profile_id)
 
 
+@shared_task(
+    name="monitoring.tasks.monitoring_batch_validate",
+    base=OutboxTask,
+    job_key=lambda kwargs: kwargs["dataset_id"],
+    soft_time_limit=settings.MONITORING_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.MONITORING_TASK_TIME_LIMIT,
+    **DB_RETRY,
+)
+def monitoring_batch_validate(*, dataset_id: int) -> dict:
+    """Validate a quarantined production batch or outcomes file, every row once, then
+    publish it (its windows queued) or reject it (heavy queue); one run at a time per
+    file (its outbox row, notifications/jobs.py)."""
+    from monitoring.services.batch_validation import monitoring_batch_validate as run
+
+    return run(dataset_id=dataset_id)
+
+
 @shared_task(name="reviews.tasks.monitoring_due", **DB_RETRY)
 def monitoring_due() -> int:
     """Scheduled: compute the configurations with a window due (daily or weekly, as each

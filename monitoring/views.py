@@ -137,6 +137,8 @@ def _monitoring_context(request, config) -> dict:
     dist = sel.distribution_data(config, chosen, feature) if chosen else None
     perf = sel.performance_data(config, windows)
     can_handle = svc.can_handle_alert(request.user, config)
+    batches = list(sel.batch_list(config=config)[:50])
+    validating = ScoredDataset.Status.VALIDATING
     return {
         "windows": windows,
         "windows_failed": [w for w in windows if w.status == "failed"],
@@ -150,7 +152,8 @@ def _monitoring_context(request, config) -> dict:
         "distribution": _distribution_chart(dist, feature, chosen) if dist else None,
         "performance": _performance_chart(perf) if perf["has_values"] else None,
         "perf": perf,
-        "batches": sel.batch_list(config=config)[:50],
+        "batches": batches,
+        "batches_validating": any(b.dataset.status == validating for b in batches),
         "alerts": sel.alert_list(config=config),
         "can_handle": can_handle,
         "can_recompute": can_handle or svc.can_configure(request.user, config.model_version),
@@ -305,8 +308,8 @@ def monitoring_batch_view(request: HttpRequest, pk: int) -> HttpResponse:
     if created:
         messages.success(
             request,
-            f"{batch.get_kind_display()} received ({batch.rows:,} rows). "
-            "Windows are computed by the next scheduled run, or recompute now.",
+            f"{batch.get_kind_display()} received: a worker checks every row, then the "
+            "windows are computed (the progress is shown below).",
         )
     else:
         messages.info(request, "These exact bytes were already received; nothing new stored.")

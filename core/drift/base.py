@@ -28,7 +28,12 @@ INVALID = "invalid"
 
 
 class DriftInputError(ValueError):
-    """Input that cannot be used at all (e.g. timestamps without a time zone)."""
+    """Input that cannot be used at all (e.g. timestamps without a time zone). ``row``:
+    the 0-based index of the first value at fault, when one is."""
+
+    def __init__(self, message: str, *, row: int | None = None):
+        super().__init__(message)
+        self.row = row
 
 
 # --------------------------------------------------------------------------- thresholds

@@ -59,12 +59,12 @@ def _to_utc_ns(timestamps: Any) -> np.ndarray:
                 v = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
             except ValueError:
                 raise DriftInputError(
-                    f"Timestamp at row {i + 1} is not an ISO date-time: {v!r}."
+                    f"Timestamp at row {i + 1} is not an ISO date-time: {v!r}.", row=i
                 ) from None
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
-            raise DriftInputError(f"Timestamp at row {i + 1} is a date without a time zone.")
+            raise DriftInputError(f"Timestamp at row {i + 1} is a date without a time zone.", row=i)
         if not isinstance(v, dt.datetime):
-            raise DriftInputError(f"Timestamp at row {i + 1} is not a date-time: {v!r}.")
+            raise DriftInputError(f"Timestamp at row {i + 1} is not a date-time: {v!r}.", row=i)
         if v.tzinfo is None or v.utcoffset() is None:
             naive += 1
             first_naive = first_naive if first_naive is not None else i
@@ -74,7 +74,8 @@ def _to_utc_ns(timestamps: Any) -> np.ndarray:
     if naive:
         raise DriftInputError(
             f"{naive:,} timestamps have no time zone (first at row {first_naive + 1}); "
-            "give them with a UTC offset."
+            "give them with a UTC offset.",
+            row=first_naive,
         )
     return out
 

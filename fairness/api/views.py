@@ -86,9 +86,7 @@ class ScoredDatasetSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_validation(self, obj) -> dict:
-        data = sel.scored_dataset_progress(obj)
-        keys = ("rows_done", "rows_total", "percent", "error_column", "error_row")
-        return {k: data[k] for k in keys}
+        return sel.scored_dataset_validation(obj)
 
 
 class ScoredDatasetUploadSerializer(OnlyTheseFieldsMixin, serializers.Serializer):
@@ -170,7 +168,7 @@ class BiasSummaryListSerializer(BiasSummarySerializer):
         read_only_fields = fields
 
 
-def _refuse_large(request) -> None:
+def refuse_large_upload(request) -> None:
     """A body over the size limit is refused from its Content-Length, before parsing."""
     limit = svc.max_upload_bytes()
     length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -213,7 +211,7 @@ class ScoredDatasetViewSet(
         """Attach a scored dataset (multipart). The size, format, header and mapping are
         checked at once (400, nothing stored); the rows by a worker: poll the dataset
         until its status is valid (usable) or rejected (error names the column and row)."""
-        _refuse_large(request)
+        refuse_large_upload(request)
         data = ScoredDatasetUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data

@@ -14,8 +14,9 @@ One module per operation; import from here (``from fairness import services``):
 
 - ``common``: the obligation's code, default thresholds, settings, who may run;
 - ``datasets``: receive a scored file, check its first bytes, store it in quarantine
-  (``scored_file_spool`` and ``scored_file_store`` are also used by monitoring);
-- ``validation``: the worker's check of every row, then publish or reject;
+  (``scored_file_spool`` and ``scored_file_quarantine`` are also used by monitoring);
+- ``validation``: the worker's check of every row, then publish or reject (the
+  machinery, ``dataset_validate`` with a ``Validation``, is shared with monitoring);
 - ``summary_request``: options, the policy's thresholds, asking for a summary;
 - ``running``: the worker's computation, the fan-out over row groups and the merge,
   failures, the stale-summary safety net;
@@ -35,10 +36,11 @@ from fairness.services.common import (
     max_upload_bytes,
 )
 from fairness.services.datasets import (
+    Upload,
     parse_mapping,
     scored_dataset_upload,
+    scored_file_quarantine,
     scored_file_spool,
-    scored_file_store,
 )
 from fairness.services.evidence import bias_summary_submit_evidence
 from fairness.services.results import _flip_predictions, summarise_counts
@@ -64,6 +66,7 @@ from fairness.services.warehouse import (
 __all__ = [
     "BIAS_CONSIDERATION",
     "DEFAULT_THRESHOLDS",
+    "Upload",
     "_flip_predictions",
     "bias_counts_read",
     "bias_options",
@@ -80,8 +83,8 @@ __all__ = [
     "scored_dataset_given_up",
     "scored_dataset_upload",
     "scored_dataset_validate",
+    "scored_file_quarantine",
     "scored_file_spool",
-    "scored_file_store",
     "scored_query_create",
     "summarise_counts",
     "warehouse_connection_register",

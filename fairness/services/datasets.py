@@ -1,8 +1,8 @@
 """Scored datasets: an uploaded CSV or Parquet file is checked at once for what its
 first bytes tell (size, format, header, mapping), stored in quarantine and validated
 row by row by a worker (``fairness.services.validation``), which publishes it by
-content (SHA-256) or rejects it. Monitoring stores its production files with
-``scored_file_spool`` and ``scored_file_store`` (checked in the request)."""
+content (SHA-256) or rejects it. Monitoring's production batches and outcomes take the
+same way (``scored_file_spool``, ``scored_file_quarantine`` with their own job)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,8 +143,10 @@ def scored_dataset_upload(
             info = inspect_file(path, max_bytes=limit, mapping=column_mapping, head_only=True)
         except ScoredDataError as exc:
             raise _data_error(exc) from exc
-        upload = _Upload(version, by, sha, info, column_mapping, original, description, purpose)
-        return scored_file_quarantine(upload, file, path, temporary, summary_options)
+        upload = Upload(version, by, sha, info, column_mapping, original, description, purpose)
+        return scored_file_quarantine(
+            upload, file, path, temporary, summary=summary_options, recorded=_validate_later
+        )
     finally:
         if temporary:
             with contextlib.suppress(OSError):
@@ -191,76 +193,22 @@ def _stored_copy(name: str, path: str, size: int) -> tuple[str, bool]:
         return default_storage.save(name, File(f, name=name)), True
 
 
-def scored_file_store(version, by, path, sha, info, mapping, original, description, purpose):
-    """Store the checked file by content and record its ``ScoredDataset`` row; identical
-    bytes already recorded for the version return that row. The file is stored (or
-    found) before the transaction, so the writers' lock is not held while a large file
-    is copied, then checked again under the lock (``audit.stored_files``): a media sweep
-    may have removed an unreferenced file this upload was reusing; it is stored again
-    and the row commits naming a file that is there. A file this call stored is
-    discarded when the row is not recorded (unless another row names it)."""
-    name = f"scored-data/{sha[:2]}/{sha}.{info.format}"
-    stored, created_file = _stored_copy(name, path, info.size)
-    try:
-        with transaction.atomic():
-            stored_file_lock()
-            if not default_storage.exists(stored):
-                stored, created_file = _stored_copy(name, path, info.size)
-            dataset = ScoredDataset(
-                model_version=version,
-                purpose=purpose,
-                description=description,
-                original_name=original,
-                format=info.format,
-                size_bytes=info.size,
-                sha256=sha,
-                rows=info.rows or 0,
-                columns=list(info.columns),
-                row_groups=info.row_groups,
-                mapping=mapping.to_dict(),
-                uploaded_by=by,
-                uploaded_at=timezone.now(),
-            )
-            dataset.file.name = stored
-            dataset.full_clean(validate_constraints=False)
-            dataset.save()
-            audit_record(
-                action="scored_dataset.uploaded",
-                obj=dataset,
-                actor=by,
-                reason=f"{original}: {dataset.rows:,} rows, SHA-256 {sha}",
-                changes={"sha256": [None, sha], "rows": [None, dataset.rows]},
-                parent=version,
-            )
-    except IntegrityError:
-        if created_file:
-            stored_file_discard(stored)
-        existing = ScoredDataset.objects.filter(model_version=version, sha256=sha).first()
-        if existing is None:
-            raise
-        return _same_mapping(existing, mapping), False
-    except BaseException:
-        if created_file:
-            stored_file_discard(stored)
-        raise
-    return dataset, True
-
-
 @dataclass(frozen=True)
-class _Upload:
-    """What the request checked about an upload, to record it."""
+class Upload:
+    """What the request checked about an upload, to record it (``mapping``: anything
+    with ``to_dict()``)."""
 
     version: ModelVersion
     by: User | None
     sha: str
     info: FileInfo
-    mapping: ColumnMapping
+    mapping: Any
     original: str
     description: str
     purpose: str
 
 
-def _quarantine_copy(file, path: str, temporary: bool, upload: _Upload) -> str:
+def _quarantine_copy(file, path: str, temporary: bool, upload: Upload) -> str:
     """Store the bytes under ``scored-quarantine/`` (a name of their own). A file Django
     spooled to disk is moved there by a local storage, not copied."""
     name = f"{QUARANTINE}/{upload.sha[:2]}/{upload.sha}.{upload.info.format}"
@@ -271,7 +219,7 @@ def _quarantine_copy(file, path: str, temporary: bool, upload: _Upload) -> str:
         return default_storage.save(name, File(f, name=name))
 
 
-def _quarantine_again(file, path: str, temporary: bool, upload: _Upload) -> str:
+def _quarantine_again(file, path: str, temporary: bool, upload: Upload) -> str:
     """The quarantined copy again, when the bytes are still at hand (a file Django
     spooled was moved into quarantine: then the upload must be sent again)."""
     if temporary or not hasattr(file, "temporary_file_path"):
@@ -281,15 +229,27 @@ def _quarantine_again(file, path: str, temporary: bool, upload: _Upload) -> str:
     )
 
 
-def scored_file_quarantine(
-    upload: _Upload, file, path: str, temporary: bool, summary: dict | None
-) -> tuple[ScoredDataset, bool]:
-    """Store the upload in quarantine and record its row, ``validating``, with the audit
-    event and the worker's job (published after commit). The quarantined file is
-    discarded when the row is not recorded; identical bytes recorded meanwhile for the
-    version return that row."""
+def _validate_later(dataset: ScoredDataset) -> None:
+    """A bias dataset's job: the worker's check of every row (heavy queue)."""
     from fairness.tasks import scored_dataset_validate as validate_task
 
+    enqueue(validate_task, kwargs={"dataset_id": dataset.pk})
+
+
+def scored_file_quarantine(
+    upload: Upload,
+    file,
+    path: str,
+    temporary: bool,
+    *,
+    summary: dict | None = None,
+    recorded: Callable[[ScoredDataset], None],
+) -> tuple[ScoredDataset, bool]:
+    """Store the upload in quarantine and record its row, ``validating``, with the audit
+    event; ``recorded(dataset)`` then runs in the same transaction (it queues the
+    worker's job, published after commit, and records what the upload is for). The
+    quarantined file is discarded when the row is not recorded; identical bytes
+    recorded meanwhile for the version return that row."""
     stored = _quarantine_copy(file, path, temporary, upload)
     try:
         with transaction.atomic():
@@ -326,7 +286,7 @@ def scored_file_quarantine(
                 changes={"sha256": [None, upload.sha], "rows": [None, dataset.rows]},
                 parent=upload.version,
             )
-            enqueue(validate_task, kwargs={"dataset_id": dataset.pk})
+            recorded(dataset)
     except IntegrityError:
         stored_file_discard(stored)
         existing = _attached(upload.version, upload.sha)

@@ -66,13 +66,22 @@ def _lock(summary_id: int) -> BiasSummary:
     )
 
 
-def _should_split(dataset: ScoredDataset) -> bool:
-    return (
-        dataset.format == ScoredDataset.Format.PARQUET
-        and (dataset.row_groups or 0) > 1
-        and dataset.rows >= int(_setting("BIAS_SPLIT_MIN_ROWS", 5_000_000))
-        and int(_setting("BIAS_SPLIT_PARTS", 4)) > 1
+def split_shares(dataset: ScoredDataset) -> int:
+    """How many shares a summary of ``dataset`` is split into: a Parquet file of at
+    least BIAS_SPLIT_MIN_ROWS rows and several row groups gets as many as the heavy
+    queue can run at once (BIAS_SPLIT_WORKERS), at most BIAS_SPLIT_PARTS and its row
+    groups; 1 (no split) wherever a split cannot pay: one worker process, a small file,
+    a CSV, a single row group."""
+    if dataset.format != ScoredDataset.Format.PARQUET:
+        return 1
+    if dataset.rows < int(_setting("BIAS_SPLIT_MIN_ROWS", 5_000_000)):
+        return 1
+    shares = min(
+        int(_setting("BIAS_SPLIT_PARTS", 4)),
+        int(_setting("BIAS_SPLIT_WORKERS", 1)),
+        dataset.row_groups or 1,
     )
+    return max(shares, 1)
 
 
 def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False) -> dict[str, Any]:
@@ -106,7 +115,7 @@ def bias_summary_run(*, summary_id: int, task_id: str = "", leased: bool = False
         summary.rows_done = 0
         summary.save()
         dataset = summary.dataset
-        split = _should_split(dataset)
+        split = split_shares(dataset) > 1
     if dataset.format == ScoredDataset.Format.QUERY:
         return _run_pushdown(summary)
     if split:
@@ -248,7 +257,7 @@ def _finish_locked(
 def _split(summary: BiasSummary) -> dict[str, Any]:
     try:
         with scored_dataset_local_path(summary.dataset) as path:
-            plan = row_group_plan(path, int(_setting("BIAS_SPLIT_PARTS", 4)))
+            plan = row_group_plan(path, split_shares(summary.dataset))
             sizes = inspect_file(path, max_bytes=max_upload_bytes(), check_encoding=False)
     except ScoredDataError as exc:
         bias_summary_fail(summary_id=summary.pk, error=str(exc))

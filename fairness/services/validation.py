@@ -8,11 +8,19 @@ Restart-safe the way every heavy job is: the task runs under its outbox lease
 (``notifications.jobs``); a worker killed mid-validation lets the lease lapse and beat's
 ``jobs_sweep`` publishes the job again, which reads the file from the start (validation
 writes nothing but progress until its last transaction, which re-checks the state under
-a row lock). When the outbox gives up, the upload is rejected with the reason."""
+a row lock). When the outbox gives up, the upload is rejected with the reason.
+
+The machinery is shared: ``dataset_validate`` takes a ``Validation`` saying how a kind
+of upload is read (its check, one streaming pass) and what its publication sets going
+inside the publishing transaction. Bias datasets use ``BIAS`` (``validate_file`` on the
+column mapping, then the summary asked for with the upload); monitoring's production
+batches and outcomes bring their own (``monitoring.services.batch_validation``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -32,7 +40,27 @@ logger = logging.getLogger("fairness.services")
 Status = ScoredDataset.Status
 
 
-def scored_dataset_validate(*, dataset_id: int) -> dict[str, Any]:
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """How one kind of quarantined upload is validated and published.
+
+    ``check(dataset, path, progress)`` reads the file once, in bounded memory, calling
+    ``progress(rows_done, rows_total)`` as it goes; it returns the file's ``FileInfo``
+    with the rows counted and anything the publication needs, or raises
+    ScoredDataError naming the column and row. ``published(dataset, found)`` runs in the
+    publishing transaction, after the dataset is marked valid (queue follow-up work
+    there, through the outbox); it returns extra keys for the task's outcome.
+    ``rejected(dataset, error)`` runs in the rejecting transaction."""
+
+    check: Callable[[ScoredDataset, str, Progress], tuple[FileInfo, Any]]
+    published: Callable[[ScoredDataset, Any], dict[str, Any]]
+    rejected: Callable[[ScoredDataset, str], None] | None = None
+
+
+def dataset_validate(*, dataset_id: int, validation: Validation) -> dict[str, Any]:
     """Validate a quarantined upload and publish or reject it (the worker's side).
     Idempotent: a dataset that is no longer validating is left as it is. Returns what
     it did."""
@@ -42,24 +70,20 @@ def scored_dataset_validate(*, dataset_id: int) -> dict[str, Any]:
     ScoredDataset.objects.filter(pk=dataset_id).update(rows_done=0)
 
     def progress(done: int, total: int | None) -> None:
-        ScoredDataset.objects.filter(pk=dataset_id, status=Status.VALIDATING).update(rows_done=done)
+        counted = {"rows": total} if total else {}  # a CSV's rows, unknown at the upload
+        ScoredDataset.objects.filter(pk=dataset_id, status=Status.VALIDATING).update(
+            rows_done=done, **counted
+        )
 
     quarantined = dataset.file.name
     try:
         with scored_dataset_local_path(dataset) as path:
-            info = validate_file(
-                path,
-                ColumnMapping.from_dict(dataset.mapping),
-                max_bytes=max_upload_bytes(),
-                batch_rows=int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
-                max_groups=int(_setting("BIAS_MAX_GROUPS", 1_000)),
-                progress=progress,
-            )
-            outcome = _publish(dataset_id, path, info)
+            info, found = validation.check(dataset, path, progress)
+            outcome = _publish(dataset_id, path, info, found, validation)
     except TRANSIENT_DB_ERRORS:
         raise  # the task retries with backoff; the upload stays validating
     except ScoredDataError as exc:
-        outcome = _reject(dataset_id, str(exc), column=exc.column, row=exc.row)
+        outcome = _reject(dataset_id, str(exc), validation, column=exc.column, row=exc.row)
     except Exception as exc:
         if type(exc).__name__ == "SoftTimeLimitExceeded":
             why = "Validating the file took longer than the time allowed."
@@ -68,17 +92,49 @@ def scored_dataset_validate(*, dataset_id: int) -> dict[str, Any]:
         else:
             logger.exception("validating scored dataset %s failed", dataset_id)
             why = f"Validating the file failed unexpectedly ({type(exc).__name__})."
-        outcome = _reject(dataset_id, why)
+        outcome = _reject(dataset_id, why, validation)
     if outcome["status"] in (Status.VALID, Status.REJECTED) and quarantined:
         stored_file_discard(quarantined)  # no row names it any more
     return outcome
 
 
-def _publish(dataset_id: int, path: str, info: FileInfo) -> dict[str, Any]:
-    """Store the validated bytes by content and mark the dataset valid, with its audit
-    event and the summary asked for with the upload, in one transaction."""
+def _bias_check(dataset: ScoredDataset, path: str, progress: Progress) -> tuple[FileInfo, None]:
+    info = validate_file(
+        path,
+        ColumnMapping.from_dict(dataset.mapping),
+        max_bytes=max_upload_bytes(),
+        batch_rows=int(_setting("BIAS_BATCH_ROWS", 1_000_000)),
+        max_groups=int(_setting("BIAS_MAX_GROUPS", 1_000)),
+        progress=progress,
+    )
+    return info, None
+
+
+def _bias_published(dataset: ScoredDataset, found: None) -> dict[str, Any]:
+    """The bias summary asked for with the upload, requested now that it is valid."""
     from fairness.services.summary_request import bias_summary_request
 
+    if dataset.summary_on_valid is None:
+        return {}
+    summary, _ = bias_summary_request(
+        dataset=dataset, by=dataset.uploaded_by, **dataset.summary_on_valid
+    )
+    return {"summary": summary.pk}
+
+
+BIAS = Validation(check=_bias_check, published=_bias_published)
+
+
+def scored_dataset_validate(*, dataset_id: int) -> dict[str, Any]:
+    """Validate a quarantined bias dataset (``dataset_validate`` with ``BIAS``)."""
+    return dataset_validate(dataset_id=dataset_id, validation=BIAS)
+
+
+def _publish(
+    dataset_id: int, path: str, info: FileInfo, found: Any, validation: Validation
+) -> dict[str, Any]:
+    """Store the validated bytes by content and mark the dataset valid, with its audit
+    event and what the validation's ``published`` sets going, in one transaction."""
     dataset = ScoredDataset.objects.get(pk=dataset_id)
     name = f"scored-data/{dataset.sha256[:2]}/{dataset.sha256}.{dataset.format}"
     stored, created_file = _stored_copy(name, path, info.size)
@@ -118,23 +174,21 @@ def _publish(dataset_id: int, path: str, info: FileInfo) -> dict[str, Any]:
                 changes={"status": [Status.VALIDATING, Status.VALID]},
                 parent=dataset.model_version,
             )
-            summary = None
-            if dataset.summary_on_valid is not None:
-                summary, _ = bias_summary_request(
-                    dataset=dataset, by=dataset.uploaded_by, **dataset.summary_on_valid
-                )
+            extra = validation.published(dataset, found)
     except BaseException:
         if created_file:
             stored_file_discard(stored)
         raise
-    out = {"dataset": dataset_id, "status": Status.VALID, "rows": dataset.rows}
-    if summary is not None:
-        out["summary"] = summary.pk
-    return out
+    return {"dataset": dataset_id, "status": Status.VALID, "rows": dataset.rows, **extra}
 
 
 def _reject(
-    dataset_id: int, error: str, *, column: str | None = None, row: int | None = None
+    dataset_id: int,
+    error: str,
+    validation: Validation,
+    *,
+    column: str | None = None,
+    row: int | None = None,
 ) -> dict[str, Any]:
     """Mark the upload rejected with the reason (its quarantined bytes are then deleted
     by the caller), audited."""
@@ -159,10 +213,12 @@ def _reject(
             changes={"status": [Status.VALIDATING, Status.REJECTED]},
             parent=dataset.model_version,
         )
+        if validation.rejected is not None:
+            validation.rejected(dataset, error)
     return {"dataset": dataset_id, "status": Status.REJECTED, "error": error}
 
 
-def scored_dataset_given_up(kwargs: dict, runs: int, error: str) -> None:
+def dataset_given_up(kwargs: dict, runs: int, error: str, validation: Validation) -> None:
     """The outbox gave the validation up (its runs kept dying): reject the upload and
     delete its quarantined bytes."""
     dataset_id = kwargs.get("dataset_id")
@@ -173,6 +229,12 @@ def scored_dataset_given_up(kwargs: dict, runs: int, error: str) -> None:
     _reject(
         dataset.pk,
         f"The file could not be validated after {runs} attempts ({error}). Upload it again.",
+        validation,
     )
     if quarantined:
         stored_file_discard(quarantined)
+
+
+def scored_dataset_given_up(kwargs: dict, runs: int, error: str) -> None:
+    """The outbox gave a bias dataset's validation up."""
+    dataset_given_up(kwargs, runs, error, BIAS)

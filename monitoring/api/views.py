@@ -8,6 +8,7 @@ and governance leads handle alerts): a refusal is 403, bad input 400.
 """
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +20,9 @@ from rest_framework.response import Response
 from accounts.filters import ListFiltersOnlyMixin
 from accounts.permissions import has_any_role
 from accounts.serializers import OnlyTheseFieldsMixin
+from fairness.api.views import refuse_large_upload
 from fairness.models import ScoredDataset
+from fairness.selectors import scored_dataset_validation
 from inventory.models import ModelVersion
 from monitoring import selectors as sel
 from monitoring import services as svc
@@ -126,6 +129,23 @@ class MonitoringConfigWriteSerializer(OnlyTheseFieldsMixin, serializers.Serializ
 class MonitoringBatchSerializer(serializers.ModelSerializer):
     sha256 = serializers.CharField(source="dataset.sha256", read_only=True)
     original_name = serializers.CharField(source="dataset.original_name", read_only=True)
+    status = serializers.ChoiceField(
+        source="dataset.status",
+        choices=ScoredDataset.Status.choices,
+        read_only=True,
+        help_text="validating (in quarantine, a worker checks every row), valid (published: "
+        "its windows are computed) or rejected (see error).",
+    )
+    error = serializers.CharField(
+        source="dataset.error", read_only=True, help_text="Why it was rejected."
+    )
+    validation = serializers.SerializerMethodField(
+        help_text="Rows checked so far, and the rejection's column and row."
+    )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_validation(self, batch: MonitoringBatch) -> dict:
+        return scored_dataset_validation(batch.dataset)
 
     class Meta:
         model = MonitoringBatch
@@ -143,6 +163,9 @@ class MonitoringBatchSerializer(serializers.ModelSerializer):
             "matched_rows",
             "problems",
             "received_at",
+            "status",
+            "error",
+            "validation",
         ]
         read_only_fields = fields
 
@@ -267,6 +290,7 @@ class MonitoringConfigViewSet(
         return Response(MonitoringConfigSerializer(config).data, status=status.HTTP_202_ACCEPTED)
 
     def _receive(self, request, kind: str):
+        refuse_large_upload(request)
         data = MonitoringBatchUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -279,7 +303,7 @@ class MonitoringConfigViewSet(
         )
         return Response(
             MonitoringBatchSerializer(batch).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         )
 
     @extend_schema(
@@ -287,7 +311,7 @@ class MonitoringConfigViewSet(
             "multipart/form-data": MonitoringBatchUploadSerializer,
             "application/json": MonitoringBatchUploadSerializer,
         },
-        responses={201: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
+        responses={202: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
     )
     @action(
         detail=True,
@@ -295,7 +319,10 @@ class MonitoringConfigViewSet(
         parser_classes=[MultiPartParser, FormParser, JSONParser],
     )
     def batches(self, request, pk=None):
-        """Send a production batch: scored rows with timestamps (a file or JSON rows)."""
+        """Send a production batch: scored rows with timestamps (a file or JSON rows). The
+        size, format and header are checked at once (400, nothing stored); every row by a
+        worker (202, status validating): the batch is then valid (its windows queued) or
+        rejected (error names the column and row)."""
         return self._receive(request, MonitoringBatch.Kind.PRODUCTION)
 
     @extend_schema(
@@ -303,7 +330,7 @@ class MonitoringConfigViewSet(
             "multipart/form-data": MonitoringBatchUploadSerializer,
             "application/json": MonitoringBatchUploadSerializer,
         },
-        responses={201: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
+        responses={202: MonitoringBatchSerializer, 200: MonitoringBatchSerializer},
     )
     @action(
         detail=True,
@@ -311,7 +338,8 @@ class MonitoringConfigViewSet(
         parser_classes=[MultiPartParser, FormParser, JSONParser],
     )
     def outcomes(self, request, pk=None):
-        """Send ground-truth outcomes, joined to the predictions by prediction id."""
+        """Send ground-truth outcomes, joined to the predictions by prediction id (checked
+        by a worker, as production batches are)."""
         return self._receive(request, MonitoringBatch.Kind.OUTCOMES)
 
 

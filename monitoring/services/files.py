@@ -11,11 +11,13 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pyarrow as pa
 from django.conf import settings
+from django.db.models import QuerySet
 
 from core import drift
 from core.scored_io import FileInfo, ScoredDataError, inspect_file, iter_columns
 from fairness.models import ScoredDataset
 from fairness.services import max_upload_bytes
+from monitoring.models import MonitoringBatch, MonitoringConfig
 
 
 class Unreadable(Exception):
@@ -98,3 +100,13 @@ def inspect(dataset: ScoredDataset, path: str) -> FileInfo:
         return inspect_file(path, max_bytes=max_upload_bytes(), check_encoding=False)
     except ScoredDataError as exc:
         raise Unreadable(str(exc)) from exc
+
+
+def batches_published(*, config: MonitoringConfig, kind: str) -> QuerySet[MonitoringBatch]:
+    """The configuration's batches of a kind whose every row was validated (issue 18: a
+    batch in quarantine or rejected is read by nothing), oldest first."""
+    return (
+        config.batches.filter(kind=kind, dataset__status=ScoredDataset.Status.VALID)
+        .select_related("dataset")
+        .order_by("received_at", "pk")
+    )

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from audit.services import audit_record
+from fairness.models import ScoredDataset
 from monitoring.models import Cadence, MonitoringConfig
 from monitoring.services.policy import can_configure, can_handle_alert
 from notifications.jobs import enqueue
@@ -39,7 +40,8 @@ def monitoring_configs_due(*, now: dt.datetime | None = None) -> list[int]:
         if last is None:
             due.append(config.pk)
             continue
-        if config.batches.filter(received_at__gt=last).exists():
+        published = config.batches.filter(dataset__status=ScoredDataset.Status.VALID)
+        if published.filter(received_at__gt=last).exists():
             due.append(config.pk)
             continue
         step = dt.timedelta(days=1 if config.cadence == Cadence.DAILY else 7)

@@ -30,6 +30,7 @@ from monitoring.models import Cadence, MonitoringBatch, MonitoringConfig, Monito
 from monitoring.services.alerts import _alerts_update
 from monitoring.services.files import (
     Unreadable,
+    batches_published,
     cast_timestamps,
     ids,
     inspect,
@@ -61,10 +62,7 @@ class _WindowParts:
 def _outcome_lookup(config: MonitoringConfig) -> tuple[np.ndarray, np.ndarray]:
     """(sorted prediction ids, outcome) from every outcome file; a later file wins."""
     found, ys = [], []
-    batches = config.batches.filter(kind=MonitoringBatch.Kind.OUTCOMES).order_by(
-        "received_at", "pk"
-    )
-    for batch in batches.select_related("dataset"):
+    for batch in batches_published(config=config, kind=MonitoringBatch.Kind.OUTCOMES):
         try:
             with scored_dataset_local_path(batch.dataset) as path:
                 info = inspect(batch.dataset, path)
@@ -322,8 +320,7 @@ def _read_batches(
         config.outcome_column,
         *config.sensitive_columns,
     }
-    batches = config.batches.filter(kind=MonitoringBatch.Kind.PRODUCTION).select_related("dataset")
-    for batch in batches.order_by("received_at", "pk"):
+    for batch in batches_published(config=config, kind=MonitoringBatch.Kind.PRODUCTION):
         try:
             problems = _read_batch(config, batch, options, config.cadence, now, windows)
             extra |= {c for c in batch.dataset.columns if c not in reference.features} - roles

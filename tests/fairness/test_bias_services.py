@@ -352,11 +352,35 @@ def test_a_damaged_stored_file_fails_with_a_readable_reason_and_can_run_again(
 # --- split across shares -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("workers", "parts", "shares"),
+    [(1, 4, 0), (2, 4, 2), (4, 4, 4), (8, 4, 4), (4, 1, 0)],
+)
+def test_a_file_is_split_only_into_shares_the_heavy_queue_can_run_at_once(
+    workers, parts, shares, media, version, data_scientist, settings
+):
+    """Issue 18: on one worker process (BIAS_SPLIT_WORKERS=1, the default on 2 cores) a
+    split cannot pay and none is made; otherwise no more shares than can run at once.
+    Split or not, the result is the same (the test below checks the bytes)."""
+    settings.BIAS_SPLIT_MIN_ROWS = 1
+    settings.BIAS_SPLIT_PARTS = parts
+    settings.BIAS_SPLIT_WORKERS = workers
+    data = parquet_bytes(scored_frame(n=3000), row_group_size=400)
+    dataset, _ = upload(version, data_scientist, data, name="w.parquet")
+    summary, _ = svc.bias_summary_request(dataset=dataset, by=data_scientist)
+    outcome = svc.bias_summary_run(summary_id=summary.pk)
+    if shares:
+        assert outcome["status"] == "split" and len(outcome["parts"]) == shares
+    else:
+        assert outcome["status"] == "done" and not BiasPartial.objects.exists()
+
+
 def test_split_shares_merge_exactly_to_the_whole_file_result(
     media, version, data_scientist, settings
 ):
     settings.BIAS_SPLIT_MIN_ROWS = 1
     settings.BIAS_SPLIT_PARTS = 3
+    settings.BIAS_SPLIT_WORKERS = 3
     data = parquet_bytes(scored_frame(n=3000), row_group_size=400)
     mapping = {**MAPPING, "score": "score"}
     dataset, _ = upload(version, data_scientist, data, name="s.parquet", mapping=mapping)

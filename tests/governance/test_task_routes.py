@@ -19,6 +19,7 @@ HEAVY = {
     "reviews.tasks.monitoring_compute",
     "monitoring.tasks.reference_profile_build",
     "fairness.tasks.scored_dataset_validate",
+    "monitoring.tasks.monitoring_batch_validate",
     "reviews.tasks.experiment_analyse",
     "documents.tasks.evidence_pack_build",
     "documents.tasks.document_render",

@@ -276,3 +276,22 @@ def production_password(user, password: str) -> None:
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(password, hasher.salt(), iterations=1000)
     user.save(update_fields=["password"])
+
+
+@pytest.fixture
+def workers_with(transactional_db, settings, tmp_path):
+    """workers_with(**env) -> Workers on one private broker and queue, MEDIA_ROOT in this
+    test's tmp_path (stopped after). The one fixture of the worker tests."""
+    from tests.integration.test_bias_worker import Workers  # the test module imports us
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    made = []
+
+    def make(**extra_env):
+        workers = Workers(tmp_path, settings.MEDIA_ROOT, {k: str(v) for k, v in extra_env.items()})
+        made.append(workers)
+        return workers
+
+    yield make
+    for workers in made:
+        workers.stop_all()

@@ -129,26 +129,6 @@ class Workers:
 
 
 @pytest.fixture
-def media(transactional_db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def workers_with(tmp_path, media):
-    made = []
-
-    def make(**extra_env) -> Workers:
-        workers = Workers(tmp_path, media, {k: str(v) for k, v in extra_env.items()})
-        made.append(workers)
-        return workers
-
-    yield make
-    for workers in made:
-        workers.stop_all()
-
-
-@pytest.fixture
 def version(team):
     return ModelVersionFactory(model__use_case=UseCaseFactory(team=team))
 
@@ -310,7 +290,9 @@ def test_two_workers_split_a_parquet_file_and_merge_exactly(workers_with, versio
     dataset, summary = attach(
         version, data_scientist, frame(800_000), parquet=True, row_group_size=50_000
     )
-    workers = workers_with(BIAS_SPLIT_MIN_ROWS=1, BIAS_SPLIT_PARTS=4, BIAS_BATCH_ROWS=2_000)
+    workers = workers_with(
+        BIAS_SPLIT_MIN_ROWS=1, BIAS_SPLIT_PARTS=4, BIAS_SPLIT_WORKERS=4, BIAS_BATCH_ROWS=2_000
+    )
     one, two = workers.start("one"), workers.start("two")
     one.send(bias_summary_run, summary_id=summary.pk)
     one.wait_until(

@@ -29,7 +29,6 @@ from tests.broker import broker_down
 from tests.integration.private_services import private_redis
 from tests.integration.test_bias_worker import (
     MAPPING,
-    Workers,
     _pool_child,
     _running_half_way,
     assert_done_once,
@@ -40,22 +39,6 @@ from tests.integration.test_bias_worker import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SUMMARY = "reviews.tasks.bias_summary_run"
-
-
-@pytest.fixture
-def workers_with(transactional_db, settings, tmp_path):
-    """workers_with(**env) -> Workers on one private broker and queue (stopped after)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    made = []
-
-    def make(**extra_env) -> Workers:
-        workers = Workers(tmp_path, settings.MEDIA_ROOT, {k: str(v) for k, v in extra_env.items()})
-        made.append(workers)
-        return workers
-
-    yield make
-    for workers in made:
-        workers.stop_all()
 
 
 @pytest.fixture(params=["embedded", "redis"])

@@ -20,28 +20,12 @@ from audit.models import AuditEvent
 from fairness import services as svc
 from fairness.models import BiasSummary, ScoredDataset
 from notifications.models import JobMarker
-from tests.integration.test_bias_worker import MAPPING, Workers, frame
+from tests.integration.test_bias_worker import MAPPING, frame
 from tests.integration.test_task_outbox import beat_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 VALIDATE = "fairness.tasks.scored_dataset_validate"
-
-
-@pytest.fixture
-def workers_with(transactional_db, settings, tmp_path):
-    """workers_with(**env) -> Workers on one private broker and queue (stopped after)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    made = []
-
-    def make(**extra_env) -> Workers:
-        workers = Workers(tmp_path, settings.MEDIA_ROOT, {k: str(v) for k, v in extra_env.items()})
-        made.append(workers)
-        return workers
-
-    yield make
-    for workers in made:
-        workers.stop_all()
 
 
 def _dataset(pk) -> ScoredDataset:

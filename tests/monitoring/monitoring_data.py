@@ -13,8 +13,11 @@ from django.core.files.base import ContentFile
 
 from fairness import services as bias_svc
 from monitoring import services as svc
+from monitoring.services.batch_validation import monitoring_batch_validate
+from monitoring.tasks import monitoring_batch_validate as monitoring_batch_validate_task
 from monitoring.tasks import reference_profile_build
 from tests.fairness.uploads import validated
+from tests.outbox import queued
 
 NOW = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)  # a Monday
 REFERENCE_MAPPING = {
@@ -112,11 +115,25 @@ def build_profile(config):
     return svc.reference_profile_of(config)
 
 
-def send(config, by, data, *, name="batch.csv", kind="production", fmt="csv"):
+def validate_batches() -> list[dict]:
+    """Run the queued checks of production batches and outcomes as the worker would (the
+    service its task calls); returns what each did."""
+    return [
+        monitoring_batch_validate(**kwargs) for kwargs in queued(monitoring_batch_validate_task)
+    ]
+
+
+def send(config, by, data, *, name="batch.csv", kind="production", fmt="csv", check=True):
+    """Upload a batch (``check``: and let the worker validate it, as it would)."""
     body = csv_bytes(data) if fmt == "csv" else parquet_bytes(data)
-    return svc.monitoring_batch_upload(
+    batch, created = svc.monitoring_batch_upload(
         config=config, by=by, file=ContentFile(body, name=name), kind=kind, now=NOW
     )
+    if check:
+        validate_batches()
+        batch.refresh_from_db()
+        batch.dataset.refresh_from_db()
+    return batch, created
 
 
 @pytest.fixture

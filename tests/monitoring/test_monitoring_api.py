@@ -5,8 +5,8 @@ rows), windows with their results, alerts with acknowledge/resolve; 400 for bad 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from monitoring.models import DriftAlert, MonitoringConfig, MonitoringWindow
-from tests.monitoring.monitoring_data import csv_bytes, reference_dataset, rows
+from monitoring.models import DriftAlert, MonitoringBatch, MonitoringConfig, MonitoringWindow
+from tests.monitoring.monitoring_data import csv_bytes, reference_dataset, rows, validate_batches
 from tests.monitoring.test_monitoring_services import START, compute, stable_then_shift
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,10 @@ def test_batches_outcomes_windows_and_alerts(
     upload = ds.post(
         url, {"file": SimpleUploadedFile("b.csv", csv_bytes(data))}, format="multipart"
     )
-    assert upload.status_code == 201 and upload.json()["rows"] == 300
+    assert upload.status_code == 202 and upload.json()["status"] == "validating"
+    validate_batches()
+    state = ds.get(f"{BASE}scored-datasets/{upload.json()['dataset']}/").json()
+    assert state["status"] == "valid" and state["rows"] == 300
     json_rows = [
         {
             "id": "j1",
@@ -68,10 +71,14 @@ def test_batches_outcomes_windows_and_alerts(
             "y_hat": 0,
         }
     ]
-    assert ds.post(url, {"rows": json_rows}, format="json").status_code == 201
+    assert ds.post(url, {"rows": json_rows}, format="json").status_code == 202
     naive = [{**json_rows[0], "ts": "2026-02-03T10:00:00", "id": "j2"}]
     bad = ds.post(url, {"rows": naive}, format="json")
-    assert bad.status_code == 400 and "time zone" in str(bad.json())
+    assert bad.status_code == 202
+    validate_batches()
+    refused = ds.get(f"{BASE}scored-datasets/{bad.json()['dataset']}/").json()
+    assert refused["status"] == "rejected" and "time zone" in refused["error"]
+    assert refused["validation"]["error_column"] == "ts" and refused["validation"]["error_row"] == 1
     assert ds.post(url, {}, format="json").status_code == 400
     assert api_client_for(auditor).post(url, {"rows": json_rows}, format="json").status_code == 403
     known = zip(data["id"][:100], data["y"][:100], strict=True)
@@ -79,8 +86,11 @@ def test_batches_outcomes_windows_and_alerts(
     outcomes = ds.post(
         f"{BASE}monitoring-configs/{config.pk}/outcomes/", {"rows": payload}, format="json"
     )
-    assert outcomes.status_code == 201 and outcomes.json()["matched_rows"] == 100
-    assert "unknown prediction ids" in outcomes.json()["problems"][0]
+    assert outcomes.status_code == 202
+    validate_batches()
+    received = MonitoringBatch.objects.get(pk=outcomes.json()["id"])
+    assert received.matched_rows == 100
+    assert "unknown prediction ids" in received.problems[0]
     stable_then_shift(config, data_scientist)
     compute(config, django_capture_on_commit_callbacks)
     windows = api_client_for(auditor).get(f"{BASE}monitoring-windows/?config={config.pk}").json()

@@ -24,6 +24,7 @@ from tests.monitoring.monitoring_data import (
     reference_dataset,
     rows,
     send,
+    validate_batches,
     without,
 )
 
@@ -220,19 +221,16 @@ def test_outcomes_join_by_prediction_id_and_unknown_ids_are_recorded(
     batch, created = send(config, data_scientist, outcomes, name="outcomes.csv", kind="outcomes")
     assert created and batch.matched_rows == 1000 and batch.rows == 1002
     assert "2 outcome(s) for unknown prediction ids" in batch.problems[0]
-    with pytest.raises(ValidationError) as err:
-        send(
-            config, data_scientist, {"id": ["x", "y"], "y": [1, 0]}, name="o2.csv", kind="outcomes"
-        )
-    assert "None of the 2 prediction ids" in str(err.value)
-    with pytest.raises(ValidationError):
-        send(
-            config,
-            data_scientist,
-            {"id": data["id"][:2], "y": [1, 2]},
-            name="o3.csv",
-            kind="outcomes",
-        )
+    unknown, _ = send(
+        config, data_scientist, {"id": ["x", "y"], "y": [1, 0]}, name="o2.csv", kind="outcomes"
+    )
+    assert unknown.dataset.status == "rejected"
+    assert "None of the 2 prediction ids" in unknown.dataset.error
+    not_binary, _ = send(
+        config, data_scientist, {"id": data["id"][:2], "y": [1, 2]}, name="o3.csv", kind="outcomes"
+    )
+    assert not_binary.dataset.status == "rejected"
+    assert (not_binary.dataset.error_column, not_binary.dataset.error_row) == ("y", 2)
     compute(config, django_capture_on_commit_callbacks)
     window = MonitoringWindow.objects.get(start=dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
     perf = window.results["performance"]
@@ -246,12 +244,13 @@ def test_outcomes_join_by_prediction_id_and_unknown_ids_are_recorded(
 def test_bad_input_is_a_clear_result_never_a_crash(
     config, data_scientist, django_capture_on_commit_callbacks
 ):
-    # timestamps without a time zone: refused at upload, nothing stored
+    # timestamps without a time zone: rejected by the worker, nothing published
     naive = rows(50, seed=5, start=START)
     naive["ts"] = [t.replace("+00:00", "") for t in naive["ts"]]
-    with pytest.raises(ValidationError) as err:
-        send(config, data_scientist, naive, name="naive.csv")
-    assert "time zone" in str(err.value)
+    refused, _ = send(config, data_scientist, naive, name="naive.csv")
+    assert refused.dataset.status == "rejected" and "time zone" in refused.dataset.error
+    assert (refused.dataset.error_column, refused.dataset.error_row) == ("ts", 1)
+    assert not refused.dataset.file
     # a future timestamp is recorded and left out of every window
     future = rows(100, seed=6, start=START, days=3)
     future["ts"][0] = (NOW + dt.timedelta(days=3)).isoformat()
@@ -312,6 +311,8 @@ def test_json_rows_are_stored_as_parquet_and_the_same_bytes_twice_are_one_batch(
     batch, created = svc.monitoring_batch_upload(
         config=config, by=data_scientist, rows=json_rows, now=NOW
     )
+    validate_batches()
+    batch.refresh_from_db()
     assert created and batch.dataset.format == "parquet" and batch.rows == 20
     again, created = svc.monitoring_batch_upload(
         config=config, by=data_scientist, rows=json_rows, now=NOW
@@ -338,4 +339,7 @@ def test_due_configs(config, data_scientist, django_capture_on_commit_callbacks)
         file=ContentFile(csv_bytes(rows(70, seed=2, start=START, days=7)), name="late.csv"),
         now=NOW + dt.timedelta(minutes=1),
     )
+    # in quarantine, the batch makes nothing due; published, it does
+    assert svc.monitoring_configs_due(now=NOW + dt.timedelta(minutes=2)) == []
+    validate_batches()
     assert svc.monitoring_configs_due(now=NOW + dt.timedelta(minutes=2)) == [config.pk]

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from monitoring.models import DriftAlert, MonitoringBatch
-from tests.monitoring.monitoring_data import csv_bytes, rows
+from tests.monitoring.monitoring_data import csv_bytes, rows, validate_batches
 from tests.monitoring.test_monitoring_services import START, compute, stable_then_shift
 
 pytestmark = pytest.mark.django_db
@@ -93,12 +93,22 @@ def test_configure_and_send_data_through_the_page(
     response = client_for(data_scientist).post(
         url, {"kind": "production", "file": SimpleUploadedFile("n.csv", csv_bytes(naive))}
     )
-    assert response.status_code == 400 and b"time zone" in response.content
-    assert not MonitoringBatch.objects.exists()
+    # received at once, then a worker checks every row: the page shows the progress
+    assert response.status_code == 302
+    page = client_for(auditor).get(reverse("monitoring:monitoring", args=[version_id]))
+    assert b"data-status-url" in page.content and b"js/progress.js" in page.content
+    validate_batches()
+    # ... and, once rejected, the reason with its column and row; nothing is published
+    page = client_for(auditor).get(reverse("monitoring:monitoring", args=[version_id]))
+    assert b"Rejected" in page.content and b"time zone" in page.content
+    assert b"Column &#x27;ts&#x27;, row 1:" in page.content
+    assert b"js/progress.js" not in page.content
+    [naive_batch] = MonitoringBatch.objects.all()
+    assert naive_batch.dataset.status == "rejected" and naive_batch.rows == 0
     response = client_for(data_scientist).post(
         url, {"kind": "production", "file": SimpleUploadedFile("b.csv", body)}
     )
-    assert response.status_code == 302 and MonitoringBatch.objects.count() == 1
+    assert response.status_code == 302 and MonitoringBatch.objects.count() == 2
     configure = reverse("monitoring:monitoring-configure", args=[version_id])
     response = client_for(data_scientist).post(
         configure,
