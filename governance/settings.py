@@ -284,6 +284,7 @@ SPECTACULAR_SETTINGS = {
         "BiasSummaryStatusEnum": "fairness.models.BiasSummary.Status",
         "ScoredDataFormatEnum": "fairness.models.ScoredDataset.Format",
         "ScoredDataPurposeEnum": "fairness.models.ScoredDataset.Purpose",
+        "ScoredDataStatusEnum": "fairness.models.ScoredDataset.Status",
         "ExperimentStatusEnum": "experiments.models.Experiment.Status",
         "ExperimentDesignEnum": "experiments.models.Experiment.Design",
         "ExperimentMetricKindEnum": "experiments.models.Experiment.MetricKind",
