@@ -109,6 +109,7 @@ NOT_PAGES = {
     "oversight:proposal-draft": ACTION,
     "oversight:review-sign": ACTION,
     "mlflow_sync:sync": ACTION,
+    "mlflow_sync:conflict-resolve": ACTION,
     "mlflow_sync:webhook": "POST-only webhook (MLflow's)",
 }
 

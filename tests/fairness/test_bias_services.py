@@ -411,6 +411,7 @@ def test_a_share_stored_before_the_packed_counts_merges_with_the_others(
     the upgrade, its counts stored as lists (schema 1), merges with those after it."""
     settings.BIAS_SPLIT_MIN_ROWS = 1
     settings.BIAS_SPLIT_PARTS = 2
+    settings.BIAS_SPLIT_WORKERS = 2  # the heavy queue runs two at once
     mapping = {**MAPPING, "score": "score"}
     data = parquet_bytes(scored_frame(n=2000), row_group_size=500)
     dataset, _ = upload(version, data_scientist, data, name="s.parquet", mapping=mapping)

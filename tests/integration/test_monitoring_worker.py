@@ -45,6 +45,7 @@ def test_a_worker_computes_the_windows_once(tmp_path, media, team, data_scientis
         svc.monitoring_batch_upload(
             config=config, by=data_scientist, file=ContentFile(body, name=f"b{i}.csv")
         )
+    data.validate_batches()  # each batch checked and published, as its worker would
     workers = Workers(tmp_path, media, {})
     try:
         worker = workers.start("monitoring")

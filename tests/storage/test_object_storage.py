@@ -119,6 +119,7 @@ def test_a_parquet_upload_split_across_workers_merges_to_the_local_result(
 ):
     settings.BIAS_SPLIT_MIN_ROWS = 1
     settings.BIAS_SPLIT_PARTS = 3
+    settings.BIAS_SPLIT_WORKERS = 3  # the heavy queue runs three at once
     api = api_client_for(data_scientist)
     data = parquet_bytes(scored_frame(n=3000), row_group_size=400)
     mapping = {**MAPPING, "score": "score"}
